@@ -1,0 +1,52 @@
+"""Command line: ``main.py`` with no subcommand opens the console; subcommands run headless.
+
+Each module in ``COMMAND_MODULES`` defines ``register(subparsers)`` and imports its heavy
+dependencies (torch, Qt, ...) only inside the command handler, so ``main.py --help`` and the
+light commands start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+COMMAND_MODULES: tuple[str, ...] = (
+    "cli.stage_commands",
+)
+
+EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="main.py",
+        description="vpstage: operator console for LED-volume virtual production with neural scenes. "
+        "Without a subcommand it opens the console (rehearsal mode unless --project is given).",
+    )
+    parser.add_argument("--project", metavar="FILE", help="open this project in the console")
+    parser.add_argument("--rehearsal", action="store_true", help="force rehearsal mode (demo stage, simulated tracker)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def _open_console(args: argparse.Namespace) -> int:
+    from ui.app import run_console  # Qt only when the console is wanted
+
+    return int(run_console(project=args.project, rehearsal=args.rehearsal or args.project is None))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = getattr(args, "handler", None)
+    try:
+        if handler is None:
+            return _open_console(args)
+        return int(handler(args))
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,1 @@
+"""Operator console (PySide6 + pyqtgraph). May import every other layer."""

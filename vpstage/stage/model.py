@@ -1,0 +1,343 @@
+"""The project document: everything about one stage, as edited by the operator.
+
+One YAML file holds the LED sections, processors, canvases and their pixel map, render nodes,
+cameras and tracking sources, scene assets with their placements, the frame rate and the
+outer-frustum viewpoint. See ``docs/project-format.md`` for a field-by-field guide.
+
+Geometry conventions (stage frame: metres, +Z up, +Y toward the main wall):
+
+* Section orientation uses the camera pan/tilt/roll convention for *a viewer facing the LEDs*:
+  at yaw = pitch = roll = 0 the viewer looks along +Y, so the LEDs face -Y, cabinet columns run
+  along +X (left to right as seen from the front) and rows run down from the top.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Annotated, Literal
+
+import numpy as np
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeInt,
+    PositiveFloat,
+    PositiveInt,
+    model_validator,
+)
+
+from vpstage.geometry.rotations import body_rotation
+from vpstage.stage.types import Finite, FrameRate, Name, Vec2, Vec3
+
+SCHEMA_VERSION = 1  # Project.schema_version
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+# ----------------------------------------------------------------------------- sections
+
+
+class FlatSection(_Model):
+    """A planar grid of ``columns`` x ``rows`` cabinets of one type."""
+
+    kind: Literal["flat"]
+    name: Name
+    panel: str
+    """Catalog id of the cabinet type."""
+    origin: Vec3
+    """Bottom-left corner of the LED area as seen from the front (metres, stage frame)."""
+    yaw_deg: Finite = 0.0
+    """Heading of a viewer facing the LEDs (pan convention: 0 = looking along +Y, 90 = along +X)."""
+    pitch_deg: Finite = 0.0
+    """Positive tilts the section so a viewer facing it looks up (its top leans back)."""
+    roll_deg: Finite = 0.0
+    columns: PositiveInt
+    rows: PositiveInt
+    omit: list[str] = Field(default_factory=list)
+    """Cabinet ids left out of the grid (door gaps, trimmed corners)."""
+
+
+class ArcSection(_Model):
+    """A curved wall of flat cabinets whose vertical edges stand on a circle, facing its axis."""
+
+    kind: Literal["arc"]
+    name: Name
+    panel: str
+    center: Vec2
+    """Axis of the arc (x, y), metres."""
+    base_z: Finite = 0.0
+    """Height of the bottom edge of the LED area, metres."""
+    radius_m: PositiveFloat
+    start_deg: Finite
+    """Heading (pan convention, from +Y, clockwise seen from above) of column 0's left edge."""
+    columns: PositiveInt | None = None
+    sweep_deg: PositiveFloat | None = None
+    """Alternative to ``columns``: the arc's angular extent; columns = round(sweep / step)."""
+    rows: PositiveInt
+    omit: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _columns_or_sweep(self) -> ArcSection:
+        if (self.columns is None) == (self.sweep_deg is None):
+            raise ValueError("give exactly one of 'columns' or 'sweep_deg'")
+        return self
+
+
+class CeilingSection(_Model):
+    """A horizontal grid above the volume, LEDs facing down, optionally tilted."""
+
+    kind: Literal["ceiling"]
+    name: Name
+    panel: str
+    center: Vec3
+    """Centre of the LED area (metres); z is the height."""
+    yaw_deg: Finite = 0.0
+    tilt_deg: Finite = 0.0
+    """Positive lowers the edge nearest the main wall (+Y side at yaw 0)."""
+    columns: PositiveInt
+    rows: PositiveInt
+    omit: list[str] = Field(default_factory=list)
+
+
+class MeshSection(_Model):
+    """Cabinets from an OBJ file: every face is one cabinet and must be a quad.
+
+    Face vertices run counter-clockwise seen from the front (the OBJ convention), starting at
+    the cabinet's bottom-left corner.
+    """
+
+    kind: Literal["mesh"]
+    name: Name
+    panel: str
+    file: str
+    """OBJ path, relative to the project file."""
+    unit_scale: PositiveFloat = 1.0
+    """Multiplier from file units to metres (0.001 for millimetres)."""
+    up_axis: Literal["z", "y"] = "z"
+    """'y' converts a Y-up file (x right, y up, z toward the viewer) into the stage frame."""
+    origin: Vec3 = (0.0, 0.0, 0.0)
+    yaw_deg: Finite = 0.0
+    size_tolerance: PositiveFloat = 0.02
+    """Allowed relative difference between a face's edge lengths and the cabinet size."""
+
+
+Section = Annotated[FlatSection | ArcSection | CeilingSection | MeshSection, Field(discriminator="kind")]
+
+
+# ----------------------------------------------------------------------------- processors, canvases
+
+
+class Processor(_Model):
+    """An LED processor: video inputs, and data ports each driving a chain of cabinets."""
+
+    name: Name
+    model: str
+    inputs: PositiveInt = 1
+    ports: PositiveInt
+    port_capacity_px: PositiveInt
+    """Pixels one port carries at ``capacity_rate`` and ``capacity_bit_depth``."""
+    capacity_rate: FrameRate = Fraction(60)
+    capacity_bit_depth: Literal[8, 10, 12] = 8
+    bit_depth: Literal[8, 10, 12] = 8
+    """Bit depth this stage runs the processor at."""
+
+    def port_capacity_at(self, rate: Fraction) -> int:
+        """Port capacity at the stage rate and bit depth (capacity scales with 1/rate, 1/depth)."""
+        scale = (self.capacity_rate / rate) * Fraction(self.capacity_bit_depth, self.bit_depth)
+        return int(self.port_capacity_px * scale)
+
+
+class Canvas(_Model):
+    """One output raster; every cabinet it feeds owns a rectangle of it (the pixel map)."""
+
+    name: Name
+    width: PositiveInt
+    height: PositiveInt
+    node: str
+    transport: Literal["ndi", "sdi", "dp"] = "ndi"
+    processor: str | None = None
+    input: NonNegativeInt = 0
+    """Processor input this canvas feeds (zero-based)."""
+
+
+class BlockRef(_Model):
+    """A rectangular block of one section's cabinet grid (inclusive column/row ranges)."""
+
+    section: str
+    columns: tuple[NonNegativeInt, NonNegativeInt]
+    rows: tuple[NonNegativeInt, NonNegativeInt]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> BlockRef:
+        if self.columns[0] > self.columns[1] or self.rows[0] > self.rows[1]:
+            raise ValueError("ranges are [first, last] with first <= last")
+        return self
+
+
+class MapEntry(_Model):
+    """Where one cabinet (``cabinet``), or a block of a section's grid (``block``), sits on a canvas.
+
+    A block places cabinet (column c, row r) at ``x + (c - c0) * w``, ``y + (r - r0) * h`` where
+    w x h is the cabinet's footprint on the canvas. ``rotation`` turns the cabinet image clockwise
+    on the canvas after ``flip`` mirrors it in cabinet space.
+    """
+
+    cabinet: str | None = None
+    block: BlockRef | None = None
+    canvas: str
+    x: NonNegativeInt
+    y: NonNegativeInt
+    rotation: Literal[0, 90, 180, 270] = 0
+    flip: Literal["none", "h", "v"] = "none"
+    port: NonNegativeInt | None = None
+    """Processor data port (zero-based) whose chain carries this cabinet / block."""
+
+    @model_validator(mode="after")
+    def _one_target(self) -> MapEntry:
+        if (self.cabinet is None) == (self.block is None):
+            raise ValueError("give exactly one of 'cabinet' or 'block'")
+        return self
+
+
+class RenderNode(_Model):
+    """One GPU (host + device index) that renders its canvases. ``gpu: null`` renders on the CPU."""
+
+    name: Name
+    host: str = "localhost"
+    gpu: NonNegativeInt | None = None
+    spare: bool = False
+    """A spare takes over the canvases of a node that goes down."""
+
+
+# ----------------------------------------------------------------------------- cameras, tracking
+
+
+class TrackingSource(_Model):
+    """A tracker input. ``address`` is ``udp://HOST:PORT`` (or ``serial:///dev/ttyX``)."""
+
+    name: Name
+    protocol: Literal["freed", "opentrackio", "osc"]
+    address: str
+    camera_id: int | None = None
+    """FreeD camera id / OpenTrackIO source number to accept (None: any)."""
+    multicast_group: str | None = None
+    """OpenTrackIO only: join this group. Leave empty for unicast (the default)."""
+    lost_after_ms: PositiveFloat = 500.0
+
+
+class Alignment(_Model):
+    """Tracker -> stage transform: p_stage = scale * R(yaw, pitch, roll) @ p_tracker + translation."""
+
+    translation: Vec3 = (0.0, 0.0, 0.0)
+    yaw_deg: Finite = 0.0
+    pitch_deg: Finite = 0.0
+    roll_deg: Finite = 0.0
+    scale: PositiveFloat = 1.0
+
+
+class Camera(_Model):
+    """A tracked film camera."""
+
+    name: Name
+    tracker: str
+    """Name of a tracking source."""
+    sensor_width_mm: PositiveFloat
+    sensor_height_mm: PositiveFloat
+    image_width: PositiveInt = 3840
+    image_height: PositiveInt = 2160
+    lens: str = "physical"
+    """Lens profile name (raw encoder -> focal length, focus, entrance pupil)."""
+    delay_ms: Finite = 0.0
+    """Tracking delay compensation: the pose is sampled this long before frame time."""
+    alignment: Alignment = Field(default_factory=Alignment)
+    overscan_pct: Annotated[float, Field(ge=0.0, le=200.0)] = 10.0
+    soft_edge_pct: Annotated[float, Field(ge=0.0, le=50.0)] = 0.0
+
+
+# ----------------------------------------------------------------------------- scene
+
+
+class Placement(_Model):
+    """Stage -> scene transform: p_scene = scale * R(yaw, pitch, roll) @ p_stage + translation."""
+
+    translation: Vec3 = (0.0, 0.0, 0.0)
+    yaw_deg: Finite = 0.0
+    pitch_deg: Finite = 0.0
+    roll_deg: Finite = 0.0
+    scale: PositiveFloat = 1.0
+
+    def rotation(self) -> np.ndarray:
+        return body_rotation(self.yaw_deg, self.pitch_deg, self.roll_deg)
+
+    def stage_to_scene(self) -> np.ndarray:
+        """4x4 similarity matrix taking stage points (metres) to scene points."""
+        m = np.eye(4)
+        m[:3, :3] = self.scale * self.rotation()
+        m[:3, 3] = self.translation
+        return m
+
+    def scene_to_stage(self) -> np.ndarray:
+        m = np.eye(4)
+        m[:3, :3] = self.rotation().T / self.scale
+        m[:3, 3] = -m[:3, :3] @ np.asarray(self.translation)
+        return m
+
+
+class SceneAsset(_Model):
+    """A neural scene asset (splat or NeRF) placed in the stage."""
+
+    name: Name
+    path: str
+    """File path relative to the project, or ``procedural:demo`` for the built-in demo scene."""
+    placement: Placement = Field(default_factory=Placement)
+    enabled: bool = True
+    cost_factor: PositiveFloat = 1.0
+    """Relative render cost per pixel, for load estimates."""
+    bounds_min: Vec3 | None = None
+    bounds_max: Vec3 | None = None
+    """Scene bounds in the asset's frame; when absent the renderer measures them."""
+
+
+# ----------------------------------------------------------------------------- project
+
+
+class Network(_Model):
+    mode: Literal["loopback", "studio"] = "loopback"
+    """``loopback`` keeps NDI and tracking on 127.0.0.1 (rehearsal); ``studio`` uses the network."""
+    ndi_groups: str | None = None
+
+
+class Cluster(_Model):
+    backend: Literal["embedded", "ray"] = "embedded"
+    address: str | None = None
+    """Ray cluster address (``ray://host:10001``); empty starts a local Ray."""
+    deadline_ms: PositiveFloat | None = None
+    """Per-frame deadline; default one frame period."""
+    stall_frames: PositiveInt = 10
+    """A worker silent for this many frames is marked down and restarted."""
+
+
+class Project(_Model):
+    """The whole stage document."""
+
+    schema_version: Literal[1] = 1
+    name: str
+    description: str | None = None
+    frame_rate: FrameRate = Fraction(24000, 1001)
+    catalog: str | None = None
+    """Panel catalog path relative to the project; default: the shipped configs/panels.yaml."""
+    sections: list[Section]
+    processors: list[Processor] = Field(default_factory=list)
+    canvases: list[Canvas] = Field(default_factory=list)
+    pixel_map: list[MapEntry] = Field(default_factory=list)
+    nodes: list[RenderNode] = Field(default_factory=list)
+    tracking: list[TrackingSource] = Field(default_factory=list)
+    cameras: list[Camera] = Field(default_factory=list)
+    scene: list[SceneAsset] = Field(default_factory=list)
+    outer_viewpoint: Vec3 = (0.0, 0.0, 1.7)
+    """Where outer-frustum pixels are rendered from (metres, stage frame)."""
+    network: Network = Field(default_factory=Network)
+    cluster: Cluster = Field(default_factory=Cluster)

@@ -1,0 +1,168 @@
+"""Semantic validation of a resolved stage: names, references, the pixel map and port loads."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+
+import numpy as np
+
+from vpstage.config import Problem
+from vpstage.stage.layout import StageLayout
+from vpstage.stage.model import Project
+
+
+def _duplicates(kind: str, field: str, names: Iterable[str]) -> list[Problem]:
+    problems, seen = [], set()
+    for i, name in enumerate(names):
+        if name in seen:
+            problems.append(Problem((field, i, "name"), f"duplicate {kind} name {name!r}"))
+        seen.add(name)
+    return problems
+
+
+def check_names(project: Project) -> list[Problem]:
+    problems = []
+    for kind, field in [("section", "sections"), ("processor", "processors"), ("canvas", "canvases"),
+                        ("node", "nodes"), ("tracking source", "tracking"), ("camera", "cameras"),
+                        ("scene asset", "scene")]:
+        problems += _duplicates(kind, field, (item.name for item in getattr(project, field)))
+    return problems
+
+
+def check_references(project: Project) -> list[Problem]:
+    problems = []
+    nodes = {n.name for n in project.nodes}
+    processors = {p.name: p for p in project.processors}
+    for i, canvas in enumerate(project.canvases):
+        if canvas.node not in nodes:
+            problems.append(Problem(("canvases", i, "node"), f"canvas {canvas.name!r} has no node: "
+                                    f"{canvas.node!r} is not a render node"))
+        if canvas.processor is not None:
+            proc = processors.get(canvas.processor)
+            if proc is None:
+                problems.append(Problem(("canvases", i, "processor"), f"unknown processor {canvas.processor!r}"))
+            elif canvas.input >= proc.inputs:
+                problems.append(Problem(("canvases", i, "input"),
+                                        f"processor {proc.name} has {proc.inputs} input(s); "
+                                        f"input {canvas.input} does not exist"))
+    used = Counter(c.node for c in project.canvases)
+    for i, node in enumerate(project.nodes):
+        if not used[node.name] and not node.spare:
+            problems.append(Problem(("nodes", i), f"node {node.name!r} has no canvases (mark it 'spare: true' "
+                                    "if it stands by for failover)"))
+    sources = {t.name for t in project.tracking}
+    for i, cam in enumerate(project.cameras):
+        if cam.tracker not in sources:
+            problems.append(Problem(("cameras", i, "tracker"), f"unknown tracking source {cam.tracker!r}"))
+    return problems
+
+
+def check_map_bounds(layout: StageLayout) -> list[Problem]:
+    problems = []
+    pm, project = layout.pixel_map, layout.project
+    for idx in (int(i) for i in np.flatnonzero(pm.canvas >= 0)):
+        canvas = project.canvases[pm.canvas[idx]]
+        w, h = layout.footprint(idx)
+        if pm.x[idx] + w > canvas.width or pm.y[idx] + h > canvas.height:
+            problems.append(Problem(("pixel_map", int(pm.entry[idx])),
+                                    f"cabinet {layout.cabinets.ids[idx]} at ({pm.x[idx]}, {pm.y[idx]}) size {w}x{h} "
+                                    f"lies outside canvas {canvas.name} ({canvas.width}x{canvas.height})"))
+    return problems
+
+
+def _canvas_overlaps(layout: StageLayout, members: np.ndarray) -> list[Problem]:
+    pm = layout.pixel_map
+    sizes = np.array([layout.footprint(i) for i in members], dtype=np.int64).reshape(-1, 2)
+    x0, y0 = pm.x[members].astype(np.int64), pm.y[members].astype(np.int64)
+    x1, y1 = x0 + sizes[:, 0], y0 + sizes[:, 1]
+    order = np.argsort(x0, kind="stable")
+    problems = []
+    for a_pos, a in enumerate(order):
+        # candidates start (in x order) before a ends
+        rest = order[a_pos + 1:]
+        rest = rest[x0[rest] < x1[a]]
+        hits = rest[(y0[rest] < y1[a]) & (y0[a] < y1[rest])]
+        for b in hits:
+            ia, ib = members[a], members[b]
+            first, second = sorted((ia, ib), key=lambda i: (pm.entry[i], i))
+            problems.append(Problem(("pixel_map", int(pm.entry[second])),
+                                    f"cabinet {layout.cabinets.ids[second]} overlaps cabinet "
+                                    f"{layout.cabinets.ids[first]} on canvas "
+                                    f"{layout.project.canvases[pm.canvas[ia]].name}"))
+    return problems
+
+
+def check_overlaps(layout: StageLayout) -> list[Problem]:
+    problems = []
+    for c in range(len(layout.project.canvases)):
+        members = layout.cabinets_on_canvas(c)
+        if len(members) > 1:
+            problems += _canvas_overlaps(layout, members)
+    return problems
+
+
+def check_unmapped(layout: StageLayout) -> list[Problem]:
+    if not layout.project.canvases:
+        return []
+    problems = []
+    for idx in np.flatnonzero(layout.pixel_map.canvas < 0):
+        section = layout.cabinets.section[idx]
+        problems.append(Problem(("sections", section),
+                                f"cabinet {layout.cabinets.ids[idx]} has no pixel-map entry"))
+    return problems
+
+
+def port_loads(layout: StageLayout) -> dict[tuple[str, int], int]:
+    """Pixels carried per (processor, port)."""
+    loads: dict[tuple[str, int], int] = {}
+    pm, project = layout.pixel_map, layout.project
+    for idx in (int(i) for i in np.flatnonzero((pm.canvas >= 0) & (pm.port >= 0))):
+        proc = project.canvases[pm.canvas[idx]].processor
+        if proc is not None:
+            key = (proc, int(pm.port[idx]))
+            loads[key] = loads.get(key, 0) + layout.cabinets.pixel_count(idx)
+    return loads
+
+
+def check_ports(layout: StageLayout) -> list[Problem]:
+    problems = []
+    project, pm = layout.project, layout.pixel_map
+    processors = {p.name: (i, p) for i, p in enumerate(project.processors)}
+    for idx in np.flatnonzero((pm.canvas >= 0) & (pm.port >= 0)):
+        canvas = project.canvases[pm.canvas[idx]]
+        where = ("pixel_map", int(pm.entry[idx]), "port")
+        if canvas.processor is None:
+            problems.append(Problem(where, f"canvas {canvas.name} feeds no processor, so it has no ports"))
+        elif canvas.processor in processors and pm.port[idx] >= processors[canvas.processor][1].ports:
+            proc = processors[canvas.processor][1]
+            problems.append(Problem(where, f"processor {proc.name} has {proc.ports} ports; "
+                                    f"port {pm.port[idx]} does not exist"))
+    for (name, port), load in sorted(port_loads(layout).items()):
+        if name not in processors:
+            continue
+        i, proc = processors[name]
+        capacity = proc.port_capacity_at(project.frame_rate)
+        if port < proc.ports and load > capacity:
+            problems.append(Problem(("processors", i), f"port {port} of {name} carries {load} px, over its capacity "
+                                    f"of {capacity} px at {project.frame_rate} Hz, {proc.bit_depth}-bit"))
+    return problems
+
+
+def deduplicate(problems: Iterable[Problem]) -> list[Problem]:
+    seen, out = set(), []
+    for p in problems:
+        key = (p.path, p.message, p.file, p.line)
+        if key not in seen:
+            seen.add(key)
+            out.append(p)
+    return out
+
+
+def validate_layout(layout: StageLayout) -> list[Problem]:
+    """Every rule; the layout's own build problems come first."""
+    project = layout.project
+    problems = list(layout.problems) + check_names(project) + check_references(project)
+    problems += check_map_bounds(layout) + check_overlaps(layout) + check_unmapped(layout)
+    problems += check_ports(layout)
+    return deduplicate(problems)
