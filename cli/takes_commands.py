@@ -1,0 +1,197 @@
+"""Take commands: ``takes list|show|export|rename|edit|delete|restore``.
+
+Every command names its database with ``--db PATH`` or ``--project FILE`` (the project's
+``takes/takes.sqlite``). Takes are named ``SLATE_TNN`` (``A001_T03``) or by id.
+Exit codes: 0 done, 1 take or database not found / export failed, 2 bad arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from cli import EXIT_FAILED, EXIT_INVALID, EXIT_OK
+from vpstage.takes import (
+    TakeDatabaseError,
+    TakeInfo,
+    TakeLibrary,
+    TakeNotFoundError,
+    TakeRefError,
+    default_db_path,
+)
+from vpstage.takes.exports import FORMATS, ExportError, export_take
+from vpstage.takes.records import split_take_name
+from vpstage.takes.stats import DEFAULT_GAP_THRESHOLD_MS, TakeStats, duration_label
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    takes = sub.add_parser("takes", help="browse, annotate and export recorded takes")
+    actions = takes.add_subparsers(dest="takes_command", metavar="ACTION", required=True)
+    where = argparse.ArgumentParser(add_help=False)
+    group = where.add_mutually_exclusive_group(required=True)
+    group.add_argument("--db", metavar="PATH", help="takes database file")
+    group.add_argument("--project", metavar="FILE", help="project file (its takes/takes.sqlite)")
+
+    p = actions.add_parser("list", parents=[where], help="list takes (newest last)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--search", metavar="TEXT", help="only takes whose slate, scene, roll or notes contain TEXT")
+    p.add_argument("--scene", help="only takes whose scene contains this")
+    p.add_argument("--circled", action="store_true", help="only circled takes")
+    p.add_argument("--all", action="store_true", help="include soft-deleted takes")
+    p.set_defaults(handler=cmd_list)
+
+    p = actions.add_parser("show", parents=[where], help="a take's metadata and statistics")
+    p.add_argument("take", help="SLATE_TNN (e.g. A001_T03) or take id")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--gap-ms", type=float, default=DEFAULT_GAP_THRESHOLD_MS,
+                   help=f"tracking older than this is a gap (default {DEFAULT_GAP_THRESHOLD_MS:g} ms)")
+    p.set_defaults(handler=cmd_show)
+
+    p = actions.add_parser("export", parents=[where], help="write a take for post")
+    p.add_argument("take")
+    p.add_argument("--format", required=True, choices=sorted(FORMATS),
+                   help="; ".join(f"{f.name}: {f.description}" for f in FORMATS.values()))
+    p.add_argument("-o", "--output", required=True, metavar="PATH")
+    p.set_defaults(handler=cmd_export)
+
+    p = actions.add_parser("rename", parents=[where], help="move a take to another slate / take number")
+    p.add_argument("take")
+    p.add_argument("new_name", metavar="NEW", help="SLATE (next free take number) or SLATE_TNN")
+    p.set_defaults(handler=cmd_rename)
+
+    p = actions.add_parser("edit", parents=[where], help="change a take's notes, scene, camera roll or circle")
+    p.add_argument("take")
+    p.add_argument("--notes")
+    p.add_argument("--scene")
+    p.add_argument("--roll", help="camera roll")
+    circle = p.add_mutually_exclusive_group()
+    circle.add_argument("--circle", dest="circled", action="store_const", const=True)
+    circle.add_argument("--uncircle", dest="circled", action="store_const", const=False)
+    p.set_defaults(handler=cmd_edit)
+
+    for name, helptext in (("delete", "soft-delete a take (hidden, kept, restorable)"),
+                           ("restore", "bring back a soft-deleted take")):
+        p = actions.add_parser(name, parents=[where], help=helptext)
+        p.add_argument("take")
+        p.set_defaults(handler=cmd_delete if name == "delete" else cmd_restore)
+
+
+def _db_path(args: argparse.Namespace) -> Path:
+    return Path(args.db) if args.db else default_db_path(args.project)
+
+
+def _with_library(args: argparse.Namespace, action: Callable[[TakeLibrary], int]) -> int:
+    """Open the library, run ``action``, and turn the expected failures into messages and exit codes."""
+    try:
+        with TakeLibrary(_db_path(args)) as library:
+            for take in library.recovered:
+                print(f"recovered interrupted take {take.name} ({take.frame_count} frames)", file=sys.stderr)
+            return action(library)
+    except TakeRefError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    except (TakeDatabaseError, TakeNotFoundError, ExportError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def _row(take: TakeInfo) -> str:
+    flags = ("*" if take.circled else " ") + ("D" if take.deleted else " ")
+    span = f"{take.start_timecode or '--'} - {take.end_timecode or '--'}"
+    return (f"{take.id:>5} {take.name:<16} {flags} {take.status:<10} {span:<25} {take.frame_count:>7} "
+            f"{take.scene:<12} {take.notes}")
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    def run(library: TakeLibrary) -> int:
+        takes = library.search(args.search, scene=args.scene, circled=True if args.circled else None,
+                               include_deleted=args.all)
+        if args.json:
+            print(json.dumps([t.to_dict() for t in takes], indent=2))
+            return EXIT_OK
+        print(f"{'id':>5} {'take':<16} {'':2} {'status':<10} {'timecode in - out':<25} {'frames':>7} "
+              f"{'scene':<12} notes")
+        for take in takes:
+            print(_row(take))
+        return EXIT_OK
+
+    return _with_library(args, run)
+
+
+def _format_stats(take: TakeInfo, stats: TakeStats) -> str:
+    lines = [f"take {take.name} (id {take.id}, {take.status}{', circled' if take.circled else ''}"
+             f"{', deleted' if take.deleted else ''})",
+             f"  scene {take.scene or '-'}, roll {take.camera_roll or '-'}, rate {take.rate}, "
+             f"notes: {take.notes or '-'}",
+             f"  timecode {stats.start_timecode} - {stats.end_timecode}, {stats.frame_count} frames, "
+             f"duration {duration_label(stats.duration_s)}",
+             f"  frames missing: {stats.missing_frames} {stats.missing_ranges or ''}; lost by the recorder: "
+             f"{take.frames_lost}",
+             f"  stage config {take.stage_hash or '-'}"]
+    for n in stats.nodes:
+        lines.append(f"  node {n.node:<12} late {n.late:>5}  dropped {n.dropped:>5}  "
+                     f"render mean {n.mean_render_ms:.2f} ms  max {n.max_render_ms:.2f} ms")
+    lines.append(f"  tracking gaps (> {stats.gap_threshold_ms:g} ms or missing): {len(stats.tracking_gaps)}")
+    for g in stats.tracking_gaps:
+        age = "no sample" if g.max_age_ms is None else f"max age {g.max_age_ms:.1f} ms"
+        lines.append(f"    {g.camera:<8} {g.range.first_timecode} - {g.range.last_timecode} "
+                     f"({g.range.frames} frames, {g.missing_frames} without sample, {age})")
+    return "\n".join(lines)
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    def run(library: TakeLibrary) -> int:
+        take = library.get(args.take)
+        stats = library.stats(take.id, gap_threshold_ms=args.gap_ms)
+        if args.json:
+            print(json.dumps({"take": take.to_dict(), "stats": stats.to_dict()}, indent=2))
+        else:
+            print(_format_stats(take, stats))
+        return EXIT_OK
+
+    return _with_library(args, run)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    def run(library: TakeLibrary) -> int:
+        path = export_take(library, args.take, args.format, args.output)
+        print(f"wrote {args.format} export of {library.get(args.take).name} to {path}")
+        return EXIT_OK
+
+    return _with_library(args, run)
+
+
+def cmd_rename(args: argparse.Namespace) -> int:
+    def run(library: TakeLibrary) -> int:
+        parsed = split_take_name(args.new_name)
+        take = library.rename(args.take, *parsed) if parsed else library.rename(args.take, args.new_name)
+        print(f"renamed to {take.name}")
+        return EXIT_OK
+
+    return _with_library(args, run)
+
+
+def cmd_edit(args: argparse.Namespace) -> int:
+    def run(library: TakeLibrary) -> int:
+        take = library.update(args.take, notes=args.notes, scene=args.scene, camera_roll=args.roll,
+                              circled=args.circled)
+        print(_row(take))
+        return EXIT_OK
+
+    return _with_library(args, run)
+
+
+def cmd_delete(args: argparse.Namespace) -> int:
+    return _with_library(args, lambda lib: _report("deleted", lib.delete(args.take)))
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    return _with_library(args, lambda lib: _report("restored", lib.restore(args.take)))
+
+
+def _report(verb: str, take: TakeInfo) -> int:
+    print(f"{verb} {take.name}")
+    return EXIT_OK

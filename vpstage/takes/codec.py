@@ -1,0 +1,98 @@
+"""Compact binary encoding of frame records for the journal (record schema 1).
+
+Each frame row stores its scalar fields as columns and the rest as two MessagePack arrays, fields
+in a fixed order (positional, no key names: about half the bytes of keyed maps):
+
+* frame payload: ``[cameras, nodes]``
+  - camera: ``[camera, raw | nil, calibrated | nil, tracking_age_ms | nil]``
+  - raw: ``[protocol, source, x_m, y_m, z_m, pan_deg, tilt_deg, roll_deg, focus_raw, iris_raw, zoom_raw]``
+  - calibrated: ``[eye_m[3], rotation_wxyz[4], focal_length_mm, sensor_width_mm, sensor_height_mm,
+    focus_distance_m, f_stop, image_width, image_height, principal_offset_mm[2], distortion[4],
+    entrance_pupil_offset_m]``
+  - node: ``[node, plan_ms, render_ms, present_ms, late, dropped]``
+* scene payload (stored once per distinct scene state in ``scene_states``):
+  ``[[name, content_hash, translation[3], yaw_deg, pitch_deg, roll_deg, scale, enabled], ...]``
+
+Floats are written as float64, so every value reads back bit-exactly. A later schema may append
+fields at the end of an array; readers of this version ignore what they do not know.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgpack
+
+from vpstage.takes.records import (
+    CalibratedCameraState,
+    CameraRecord,
+    NodeTiming,
+    RawCameraState,
+    SceneAssetState,
+)
+
+RECORD_SCHEMA = 1
+
+
+class RecordDecodeError(ValueError):
+    """A stored payload that does not decode as record schema 1."""
+
+
+def _raw_row(raw: RawCameraState) -> list[Any]:
+    return [raw.protocol, raw.source, raw.x_m, raw.y_m, raw.z_m, raw.pan_deg, raw.tilt_deg, raw.roll_deg,
+            raw.focus_raw, raw.iris_raw, raw.zoom_raw]
+
+
+def _calibrated_row(cal: CalibratedCameraState) -> list[Any]:
+    return [cal.eye_m, cal.rotation_wxyz, cal.focal_length_mm, cal.sensor_width_mm, cal.sensor_height_mm,
+            cal.focus_distance_m, cal.f_stop, cal.image_width, cal.image_height, cal.principal_offset_mm,
+            cal.distortion, cal.entrance_pupil_offset_m]
+
+
+def _camera_row(cam: CameraRecord) -> list[Any]:
+    return [cam.camera, None if cam.raw is None else _raw_row(cam.raw),
+            None if cam.calibrated is None else _calibrated_row(cam.calibrated), cam.tracking_age_ms]
+
+
+def pack_frame_payload(cameras: tuple[CameraRecord, ...], nodes: tuple[NodeTiming, ...]) -> bytes:
+    rows = [[_camera_row(c) for c in cameras],
+            [[n.node, n.plan_ms, n.render_ms, n.present_ms, n.late, n.dropped] for n in nodes]]
+    return msgpack.packb(rows, use_bin_type=True)  # type: ignore[no-any-return]
+
+
+def pack_scene_payload(scene: tuple[SceneAssetState, ...]) -> bytes:
+    rows = [[s.name, s.content_hash, s.translation, s.yaw_deg, s.pitch_deg, s.roll_deg, s.scale, s.enabled]
+            for s in scene]
+    return msgpack.packb(rows, use_bin_type=True)  # type: ignore[no-any-return]
+
+
+def _raw_from_row(row: list[Any]) -> RawCameraState:
+    return RawCameraState(*row[:11])
+
+
+def _calibrated_from_row(row: list[Any]) -> CalibratedCameraState:
+    eye, quat, focal, sw, sh, focus, fstop, iw, ih, principal, distortion, epo = row[:12]
+    return CalibratedCameraState(tuple(eye), tuple(quat), focal, sw, sh, focus, fstop, iw, ih, tuple(principal),
+                                 tuple(distortion), epo)
+
+
+def _camera_from_row(row: list[Any]) -> CameraRecord:
+    name, raw, cal, age = row[:4]
+    return CameraRecord(name, None if raw is None else _raw_from_row(raw),
+                        None if cal is None else _calibrated_from_row(cal), age)
+
+
+def unpack_frame_payload(data: bytes) -> tuple[tuple[CameraRecord, ...], tuple[NodeTiming, ...]]:
+    try:
+        cameras, nodes = msgpack.unpackb(data, raw=False)[:2]
+        return (tuple(_camera_from_row(c) for c in cameras), tuple(NodeTiming(*n[:6]) for n in nodes))
+    except (ValueError, TypeError, msgpack.UnpackException) as exc:
+        raise RecordDecodeError(f"frame payload does not decode: {exc}") from exc
+
+
+def unpack_scene_payload(data: bytes) -> tuple[SceneAssetState, ...]:
+    try:
+        return tuple(SceneAssetState(name, digest, tuple(t), yaw, pitch, roll, scale, enabled)
+                     for name, digest, t, yaw, pitch, roll, scale, enabled, *_ in msgpack.unpackb(data, raw=False))
+    except (ValueError, TypeError, msgpack.UnpackException) as exc:
+        raise RecordDecodeError(f"scene payload does not decode: {exc}") from exc
