@@ -3,19 +3,21 @@
 Durability policy (:class:`DurabilityPolicy`, defaults in brackets):
 
 * **commit** — frames handed over by the frame loop are inserted in batches; a batch is committed
-  as soon as its oldest frame has waited ``commit_interval_s`` [40 ms] (or it holds
+  as soon as its oldest frame has waited ``commit_interval_s`` [30 ms] (or it holds
   ``max_batch_frames``). A committed transaction is in the WAL file, i.e. in the OS page cache:
   it survives the *process* dying (SIGKILL, crash) from that moment on.
 * **fsync** — with ``synchronous=NORMAL`` SQLite does not fsync the WAL on commit, so the writer
-  does: at most ``fsync_interval_s`` [50 ms] after a commit it calls ``fsync`` on the WAL file
-  (same inode as SQLite's handle). From then on the frames survive an OS crash or power loss too
-  (given a drive that honours flushes). ``fsync_interval_s=None`` leaves it to checkpoints.
+  does, on its own thread and outside the write lock: within ``fsync_interval_s`` [0: right after]
+  of a commit it calls ``fsync`` on the WAL file (the inode SQLite writes). From then on the frames
+  survive an OS crash or power loss too (given a drive that honours flushes). A longer interval
+  lets several commits share one fsync at high frame rates; ``None`` leaves it to checkpoints.
 * **checkpoint** — automatic checkpoints are off on the writer's connection; the writer runs a
   ``PASSIVE`` checkpoint when the WAL passes ``checkpoint_wal_bytes`` [8 MiB] and at every flush
   (end of take), so checkpoint time is spent on this thread, never on the frame loop's.
 
-So with the defaults a frame is safe from a process crash about 40 ms (plus one commit) after
-:meth:`JournalWriter.offer`, and from power loss within about 90 ms, while the writer keeps up.
+So with the defaults a frame is safe from a process crash about 30 ms after
+:meth:`JournalWriter.offer` (plus one commit, well under a millisecond), and from power loss one
+fsync later, while the writer keeps up (``bench/takes_recorder.py`` measures both).
 If it falls behind (slow disk, a long lock by another writer) frames wait in a bounded queue;
 when that is full :meth:`offer` refuses the frame at once (returns False) and the caller counts it.
 A failed commit is retried every 50 ms with the batch kept; the error is in the stats.
@@ -48,8 +50,8 @@ _IDLE_WAIT_S = 0.25
 class DurabilityPolicy:
     """How soon handed-over frames become durable (see the module docstring)."""
 
-    commit_interval_s: float = 0.040
-    fsync_interval_s: float | None = 0.050
+    commit_interval_s: float = 0.030
+    fsync_interval_s: float | None = 0.0
     max_batch_frames: int = 256
     checkpoint_wal_bytes: int = 8 << 20
 
@@ -79,6 +81,8 @@ class JournalStats:
     max_checkpoint_ms: float = 0.0
     max_handover_to_commit_ms: float = 0.0
     """Longest time from :meth:`JournalWriter.offer` to the COMMIT that made the frame crash-safe."""
+    max_handover_to_fsync_ms: float = 0.0
+    """Longest time from :meth:`JournalWriter.offer` to the fsync that made the frame power-loss safe."""
     recent_commit_ms: collections.deque[float] = field(default_factory=lambda: collections.deque(maxlen=4096))
     recent_handover_ms: collections.deque[float] = field(default_factory=lambda: collections.deque(maxlen=4096))
 
@@ -117,7 +121,8 @@ class JournalWriter:
         self._scene_ids: dict[tuple[int, bytes], int] = {}
         self._wal_fd: int | None = None
         self._unsynced = False
-        self._last_sync_ns = 0
+        self._oldest_unsynced_ns = 0
+        self._first_unsynced_commit_ns = 0
         self._retry_at_ns = 0
         self._stopping = False
         self._thread = threading.Thread(target=self._run, name="takes-journal", daemon=True)
@@ -174,7 +179,7 @@ class JournalWriter:
                 now = time.monotonic_ns()
                 if self._pending and self._batch_due(now):
                     self._commit(now)
-                if self._unsynced and self._sync_due(now):
+                if self._unsynced and self._sync_due(time.monotonic_ns()):
                     self._sync()
                 if self._barriers and not self._pending:
                     self._release_barriers()
@@ -189,15 +194,16 @@ class JournalWriter:
             self._conn.close()
 
     def _next_item(self) -> object:
+        """The next queued item, waiting no longer than the next commit or fsync deadline."""
         now = time.monotonic_ns()
+        deadlines = [now + int(_IDLE_WAIT_S * 1e9)]
         if self._pending:
-            due = max(self._pending[0].handed_ns + int(self.policy.commit_interval_s * 1e9), self._retry_at_ns)
-        elif self._unsynced and self.policy.fsync_interval_s is not None:
-            due = self._last_sync_ns + int(self.policy.fsync_interval_s * 1e9)
-        else:
-            due = now + int(_IDLE_WAIT_S * 1e9)
+            deadlines.append(max(self._pending[0].handed_ns + int(self.policy.commit_interval_s * 1e9),
+                                 self._retry_at_ns))
+        if self._unsynced and self.policy.fsync_interval_s is not None:
+            deadlines.append(self._first_unsynced_commit_ns + int(self.policy.fsync_interval_s * 1e9))
         try:
-            return self._queue.get(timeout=max(0.0, (due - now) / 1e9))
+            return self._queue.get(timeout=max(0.0, (min(deadlines) - now) / 1e9))
         except queue.Empty:
             return None
 
@@ -233,7 +239,7 @@ class JournalWriter:
 
     def _sync_due(self, now: int) -> bool:
         interval = self.policy.fsync_interval_s
-        return interval is not None and now >= self._last_sync_ns + int(interval * 1e9)
+        return interval is not None and now >= self._first_unsynced_commit_ns + int(interval * 1e9)
 
     def _commit(self, now: int) -> None:
         start = time.perf_counter_ns()
@@ -254,6 +260,9 @@ class JournalWriter:
         self._scene_ids.update(new_scenes)
         self._record_commit((time.perf_counter_ns() - start) / 1e6, (done - self._pending[0].handed_ns) / 1e6)
         self._stats.frames_written += len(self._pending)
+        if not self._unsynced:
+            self._oldest_unsynced_ns = self._pending[0].handed_ns
+            self._first_unsynced_commit_ns = done
         self._pending.clear()
         self._unsynced = True
         self._maybe_checkpoint(force=False)
@@ -292,10 +301,13 @@ class JournalWriter:
         except OSError as exc:  # the kernel may have dropped the pages: say so, never hide it
             self._stats.write_errors += 1
             self._stats.last_error = f"fsync of the WAL failed: {exc}"
-        self._stats.fsyncs += 1
-        self._stats.max_fsync_ms = max(self._stats.max_fsync_ms, (time.perf_counter_ns() - start) / 1e6)
+        synced_ns = time.monotonic_ns()
+        s = self._stats
+        s.fsyncs += 1
+        s.max_fsync_ms = max(s.max_fsync_ms, (time.perf_counter_ns() - start) / 1e6)
+        s.max_handover_to_fsync_ms = max(s.max_handover_to_fsync_ms,
+                                         (synced_ns - self._oldest_unsynced_ns) / 1e6)
         self._unsynced = False
-        self._last_sync_ns = time.monotonic_ns()
 
     def _maybe_checkpoint(self, *, force: bool) -> None:
         wal = self._db_path.with_name(self._db_path.name + "-wal")

@@ -12,6 +12,7 @@ shortest round-trip form, so ``float(cell)`` gives back the recorded value exact
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from collections.abc import Callable
 from pathlib import Path
@@ -40,8 +41,13 @@ def _cal(get: Callable[[CalibratedCameraState], object]) -> Callable[[CameraReco
     return lambda c: None if c.calibrated is None else get(c.calibrated)
 
 
+@functools.lru_cache(maxsize=4)
+def _pan_tilt_roll(cal: CalibratedCameraState) -> tuple[float, float, float]:
+    return cal.pan_tilt_roll()  # cached: the three angle columns of a row share one conversion
+
+
 def _angle(index: int) -> Callable[[CameraRecord], object]:
-    return _cal(lambda s: s.pan_tilt_roll()[index])
+    return _cal(lambda s: _pan_tilt_roll(s)[index])
 
 
 FRAME_COLUMNS: list[Column] = [

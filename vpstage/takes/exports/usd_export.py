@@ -87,41 +87,57 @@ def build_stage(export: TakeExport) -> Any:
     stage.SetFramesPerSecond(rate)
     stage.SetStartTimeCode(frames[0].timecode_frames)
     stage.SetEndTimeCode(frames[-1].timecode_frames)
-    stage.GetRootLayer().customLayerData = _layer_data(export)
-    root = UsdGeom.Xform.Define(stage, "/Take")
-    stage.SetDefaultPrim(root.GetPrim())
+    layer = stage.GetRootLayer()
+    layer.customLayerData = _layer_data(export)
+    stage.SetDefaultPrim(UsdGeom.Xform.Define(stage, "/Take").GetPrim())
     prims = _prim_names(list(dict.fromkeys(c.camera for f in frames for c in f.cameras)))
     for camera, prim_name in prims.items():
-        cam = UsdGeom.Camera.Define(stage, f"/Take/{prim_name}")
-        cam.GetPrim().SetCustomDataByKey("vpstage:camera", camera)
-        cam.CreateClippingRangeAttr(Gf.Vec2f(*CLIPPING_RANGE_M))
-        xform = cam.AddTransformOp()
-        distortion = cam.GetPrim().CreateAttribute("vpstage:distortion", Sdf.ValueTypeNames.Double4)
-        pupil = cam.GetPrim().CreateAttribute("vpstage:entrancePupilOffset", Sdf.ValueTypeNames.Double)
-        for frame in frames:
-            record = frame.camera(camera)
-            if record is None or record.calibrated is None:
-                continue  # no sample this frame: DCC tools interpolate between neighbours
-            cal, t = record.calibrated, Usd.TimeCode(frame.timecode_frames)
-            xform.Set(Gf.Matrix4d(usd_camera_matrix(cal).T.tolist()), t)
-            _set_lens(cam, cal, t)
-            distortion.Set(Gf.Vec4d(*cal.distortion), t)
-            pupil.Set(cal.entrance_pupil_offset_m, t)
+        attrs = _define_camera(stage, f"/Take/{prim_name}", camera)
+        # Time samples go straight into the layer inside one change block: one recomposition, not
+        # one per value (about 10x faster for long takes).
+        with Sdf.ChangeBlock():
+            for frame in frames:
+                record = frame.camera(camera)
+                if record is None or record.calibrated is None:
+                    continue  # no sample this frame: DCC tools interpolate between neighbours
+                for path, value in _samples(record.calibrated, Gf, attrs):
+                    layer.SetTimeSample(path, float(frame.timecode_frames), value)
     return stage
 
 
-def _set_lens(cam: Any, cal: CalibratedCameraState, t: Any) -> None:
-    # USD aperture offsets move the film window; a principal point right of / below the image
-    # centre is the window moved left / up.
-    cam.GetFocalLengthAttr().Set(cal.focal_length_mm * LENS_UNITS_PER_MM, t)
-    cam.GetHorizontalApertureAttr().Set(cal.sensor_width_mm * LENS_UNITS_PER_MM, t)
-    cam.GetVerticalApertureAttr().Set(cal.sensor_height_mm * LENS_UNITS_PER_MM, t)
-    cam.GetHorizontalApertureOffsetAttr().Set(-cal.principal_offset_mm[0] * LENS_UNITS_PER_MM, t)
-    cam.GetVerticalApertureOffsetAttr().Set(cal.principal_offset_mm[1] * LENS_UNITS_PER_MM, t)
+def _define_camera(stage: Any, path: str, camera: str) -> dict[str, Any]:
+    """Create the camera prim and its attributes; their paths by role."""
+    from pxr import Gf, Sdf, UsdGeom
+
+    cam = UsdGeom.Camera.Define(stage, path)
+    prim = cam.GetPrim()
+    prim.SetCustomDataByKey("vpstage:camera", camera)
+    cam.CreateClippingRangeAttr(Gf.Vec2f(*CLIPPING_RANGE_M))
+    attrs = {"transform": cam.AddTransformOp().GetAttr(), "focal": cam.CreateFocalLengthAttr(),
+             "h_aperture": cam.CreateHorizontalApertureAttr(), "v_aperture": cam.CreateVerticalApertureAttr(),
+             "h_offset": cam.CreateHorizontalApertureOffsetAttr(), "v_offset": cam.CreateVerticalApertureOffsetAttr(),
+             "focus": cam.CreateFocusDistanceAttr(), "f_stop": cam.CreateFStopAttr(),
+             "distortion": prim.CreateAttribute("vpstage:distortion", Sdf.ValueTypeNames.Double4),
+             "pupil": prim.CreateAttribute("vpstage:entrancePupilOffset", Sdf.ValueTypeNames.Double)}
+    return {role: attr.GetPath() for role, attr in attrs.items()}
+
+
+def _samples(cal: CalibratedCameraState, gf: Any, paths: dict[str, Any]) -> list[tuple[Any, Any]]:
+    """(attribute path, value) for one frame. A principal point right of / below the image centre is
+    the USD film window moved left / up, hence the signs of the aperture offsets."""
+    values: list[tuple[str, Any]] = [
+        ("transform", gf.Matrix4d(usd_camera_matrix(cal).T.tolist())),
+        ("focal", cal.focal_length_mm * LENS_UNITS_PER_MM),
+        ("h_aperture", cal.sensor_width_mm * LENS_UNITS_PER_MM),
+        ("v_aperture", cal.sensor_height_mm * LENS_UNITS_PER_MM),
+        ("h_offset", -cal.principal_offset_mm[0] * LENS_UNITS_PER_MM),
+        ("v_offset", cal.principal_offset_mm[1] * LENS_UNITS_PER_MM),
+        ("distortion", gf.Vec4d(*cal.distortion)), ("pupil", cal.entrance_pupil_offset_m)]
     if cal.focus_distance_m is not None:
-        cam.GetFocusDistanceAttr().Set(cal.focus_distance_m / METERS_PER_UNIT, t)
+        values.append(("focus", cal.focus_distance_m / METERS_PER_UNIT))
     if cal.f_stop is not None:
-        cam.GetFStopAttr().Set(cal.f_stop, t)
+        values.append(("f_stop", cal.f_stop))
+    return [(paths[role], value) for role, value in values]
 
 
 @export_format("usd", suffix=".usda", description="USD camera track (UsdGeom.Camera per camera, time-sampled)")
