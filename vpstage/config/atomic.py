@@ -13,7 +13,8 @@ import tempfile
 from pathlib import Path
 
 
-def _fsync_dir(directory: Path) -> None:
+def fsync_dir(directory: Path) -> None:
+    """Make a directory's entries (a new or renamed file in it) durable."""
     fd = os.open(directory, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -39,7 +40,7 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, *, backup: boo
                 bak = target.with_name(target.name + ".bak")
                 shutil.copy2(target, bak)
         os.replace(tmp, target)
-        _fsync_dir(target.parent)
+        fsync_dir(target.parent)
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import cast
 
+from vpstage.config.atomic import fsync_dir
 from vpstage.takes.codec import pack_frame_payload, pack_scene_payload
 from vpstage.takes.database import connect
 from vpstage.takes.records import FrameRecord
@@ -149,9 +150,8 @@ class JournalWriter:
         return barrier.done.wait(max(0.0, deadline - time.monotonic())) and barrier.ok
 
     def snapshot(self) -> JournalStats:
-        s = self._stats
-        return replace(s, recent_commit_ms=collections.deque(s.recent_commit_ms, maxlen=4096),
-                       recent_handover_ms=collections.deque(s.recent_handover_ms, maxlen=4096))
+        s = self._stats  # deque.copy() runs in C under the GIL: safe against the journal's appends
+        return replace(s, recent_commit_ms=s.recent_commit_ms.copy(), recent_handover_ms=s.recent_handover_ms.copy())
 
     @property
     def queue_depth(self) -> int:
@@ -294,7 +294,7 @@ class JournalWriter:
             wal = self._db_path.with_name(self._db_path.name + "-wal")
             with contextlib.suppress(FileNotFoundError):
                 self._wal_fd = os.open(wal, os.O_RDONLY)
-                _fsync_dir(self._db_path.parent)
+                fsync_dir(self._db_path.parent)
         try:
             if self._wal_fd is not None:
                 os.fsync(self._wal_fd)
@@ -346,10 +346,3 @@ def _pack(take_id: int, handed_ns: int, frame: FrameRecord) -> _Pending:
            int(frame.rate.denominator), int(frame.monotonic_ns), pack_frame_payload(frame.cameras, frame.nodes))
     return _Pending(take_id, handed_ns, scene, row)
 
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

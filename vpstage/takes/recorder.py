@@ -81,9 +81,14 @@ class TakeRecorder:
             self._conn.close()
             raise RecorderError(f"{self.path}: another recorder is recording into this database")
         self._conn_lock = threading.Lock()
-        self.recovered: list[TakeInfo] = recover_interrupted(self._conn)
-        """Takes found interrupted (a recorder died) and marked ``recovered`` on opening."""
-        self._journal = JournalWriter(self.path, policy or DurabilityPolicy(), queue_frames)
+        try:
+            self.recovered: list[TakeInfo] = recover_interrupted(self._conn)
+            """Takes found interrupted (a recorder died) and marked ``recovered`` on opening."""
+            self._journal = JournalWriter(self.path, policy or DurabilityPolicy(), queue_frames)
+        except BaseException:
+            self._conn.close()
+            self._lock.release()
+            raise
         self._state = threading.Lock()
         self._take: TakeInfo | None = None
         self._last_frame: int | None = None
@@ -163,9 +168,12 @@ class TakeRecorder:
                 self.stop_take(timeout_s)
         finally:
             self._closed = True
-            self._journal.close(timeout_s)
+            finished = self._journal.close(timeout_s)
             self._conn.close()
             self._lock.release()
+        if not finished:
+            raise RecorderError(f"{self.path}: the journal did not finish writing "
+                                f"({self._journal.snapshot().last_error or 'timed out'})")
 
     def __enter__(self) -> TakeRecorder:
         return self
