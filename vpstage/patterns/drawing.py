@@ -130,7 +130,7 @@ def counter_block(height: int, width: int) -> int:
 
 def sync_bar(image: Image, frame: int, period: int = 64) -> None:
     """A white vertical bar that crosses the canvas once every ``period`` frames, left to right."""
-    height, width = image.shape[:2]
+    width = image.shape[1]
     bar = max(2, width // 32)
     x = ((frame % period) * width) // period
     image[:, x:min(width, x + bar)] = bgrx(WHITE)

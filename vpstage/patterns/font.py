@@ -5,7 +5,7 @@ Lower-case letters are drawn as capitals; characters without a glyph are drawn a
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 from numpy.typing import NDArray
@@ -69,7 +69,7 @@ _GLYPHS: dict[str, str] = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def glyph(char: str) -> NDArray[np.bool_]:
     """The (7, 5) bool bitmap of one character."""
     rows = _GLYPHS.get(char.upper(), _GLYPHS["?"]).split()

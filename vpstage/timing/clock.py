@@ -134,6 +134,12 @@ class FrameClock:
         caller has fallen behind (frames in between are skipped, never run late)."""
         return max(after + 1, self.index_at(self.time_source.now_ns()))
 
+    def rebase(self, start_ns: int) -> None:
+        """Restart the schedule: frame 0 now falls at ``start_ns``. The label that instant had
+        under the old schedule carries over, so timecode stays continuous across runs."""
+        self._offset += self.index_at(start_ns)
+        self.start_ns = start_ns
+
     def wait_for(self, tick: FrameTick) -> None:
         self.time_source.sleep_until(tick.time_ns)
 

@@ -35,7 +35,7 @@ class TimecodeError(ValueError):
 
 def nominal_fps(rate: Fraction) -> int:
     """Frame numbers per timecode second: the rate rounded to an integer (30 for 30000/1001)."""
-    return int(round(rate))
+    return round(rate)
 
 
 def drops_per_minute(rate: Fraction, drop_frame: bool) -> int:
