@@ -69,3 +69,13 @@ def test_next_index_skips_frames_when_behind() -> None:
     assert clock.next_index(1) == 5
     clock.wait_for(clock.tick(7))
     assert src.now_ns() == clock.time_of(7)
+
+
+def test_rebase_resumes_the_frame_count_and_keeps_timecode_continuous() -> None:
+    src = ManualTimeSource()
+    clock = FrameClock(Fraction(25), time_source=src, start_ns=0)
+    clock.set_timecode(Timecode.parse("01:00:00:00", 25), at_ns=0)
+    src.advance(10 * 40_000_000 + 1_000_000)  # 1 ms into frame 10, labelled 01:00:00:10
+    clock.rebase(src.now_ns(), first_index=4)
+    assert clock.tick(4).time_ns == src.now_ns()
+    assert str(clock.tick(4).timecode) == "01:00:00:10" and str(clock.tick(5).timecode) == "01:00:00:11"

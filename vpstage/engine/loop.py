@@ -83,6 +83,7 @@ class FrameLoop:
         """node -> (frame, that frame's deadline) of the job it is working on."""
         self._last: dict[str, CanvasImage] = {}
         self._retry_at: dict[str, int] = {}
+        self._next_index = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.error: str | None = None
@@ -93,8 +94,8 @@ class FrameLoop:
         """Run on the calling thread until ``frames`` frames ran (None: until ``stop``)."""
         self.cluster.start()
         self._stop.clear()
-        self.clock.rebase(self.clock.now_ns())
-        index, skipped, target = 0, 0, None if frames is None else self.history.frames + frames
+        index, skipped, target = self._next_index, 0, None if frames is None else self.history.frames + frames
+        self.clock.rebase(self.clock.now_ns(), first_index=index)
         reason = "stopped"
         try:
             while not self._stop.is_set():
@@ -106,6 +107,7 @@ class FrameLoop:
                 self.run_frame(tick, skipped)
                 following = self.clock.next_index(index)
                 skipped, index = following - index - 1, following
+                self._next_index = index
         except Exception as exc:
             self.error = reason = f"error: {failure_text(exc)}"
             raise

@@ -134,11 +134,13 @@ class FrameClock:
         caller has fallen behind (frames in between are skipped, never run late)."""
         return max(after + 1, self.index_at(self.time_source.now_ns()))
 
-    def rebase(self, start_ns: int) -> None:
-        """Restart the schedule: frame 0 now falls at ``start_ns``. The label that instant had
-        under the old schedule carries over, so timecode stays continuous across runs."""
-        self._offset += self.index_at(start_ns)
-        self.start_ns = start_ns
+    def rebase(self, start_ns: int, first_index: int = 0) -> None:
+        """Restart the schedule so that frame ``first_index`` falls at ``start_ns`` (a run that
+        resumes keeps counting frames). The label that instant had under the old schedule
+        carries over, so timecode stays continuous across runs."""
+        label_count = self.index_at(start_ns) + self._offset
+        self.start_ns = start_ns - first_index * NS_PER_S * self.rate.denominator // self.rate.numerator
+        self._offset = label_count - first_index
 
     def wait_for(self, tick: FrameTick) -> None:
         self.time_source.sleep_until(tick.time_ns)
