@@ -14,6 +14,7 @@ left and creates a new actor (a new generation).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import os
@@ -166,10 +167,8 @@ class RayCluster:
     def _kill(slot: _Slot) -> None:
         import ray
 
-        try:
+        with contextlib.suppress(Exception):  # already gone
             ray.kill(slot.actor, no_restart=True)
-        except Exception:  # already gone
-            pass
 
     # ------------------------------------------------------------------ frames
 
