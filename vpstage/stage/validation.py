@@ -62,7 +62,8 @@ def check_videohub(project: Project) -> list[Problem]:
     """Routes name existing canvases and use each router output once."""
     if project.videohub is None:
         return []
-    problems, outputs = [], {}
+    problems: list[Problem] = []
+    outputs: dict[int, int] = {}
     canvases = {c.name for c in project.canvases}
     for i, route in enumerate(project.videohub.routes):
         path = ("videohub", "routes", i)
