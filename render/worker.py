@@ -24,6 +24,10 @@ from vpstage.engine.worker import WorkerSpec
 from vpstage.patterns import PatternPainter, PatternSpec
 from vpstage.stage import Stage
 
+WARM_PATTERN = PatternSpec("cabinets")
+"""Drawn for every canvas while the worker starts, so a fresh or restarted node answers its
+first frame in time (the cabinet layer takes tens of ms on a 1080p canvas; the others are cheap)."""
+
 
 class SceneRenderer(Protocol):
     """What a scene engine provides to the worker (built once per worker, on its device)."""
@@ -56,6 +60,8 @@ class RenderWorker:
         self.stage = Stage.from_project(spec.project, spec.base_dir)
         self.painter = PatternPainter(self.stage.layout)
         self._sizes = {c.name: (c.width, c.height) for c in spec.project.canvases}
+        for canvas in self._sizes:  # the costly still layer, drawn before the node reports ready
+            self.painter.still_layer(canvas, WARM_PATTERN)
         self.scene: SceneRenderer | None = None
         self.scene_error = "no scene renderer on this node (test patterns only)"
         if spec.scene_renderer:

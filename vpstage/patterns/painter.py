@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from vpstage.patterns.cabinets import cabinet_canvas
@@ -67,7 +67,7 @@ class PatternPainter:
 
     def still_layer(self, canvas: str, spec: PatternSpec) -> Image:
         """The frame-independent part of a pattern (read-only, shared)."""
-        key = (canvas, spec)
+        key = (canvas, replace(spec, sync_overlay=False))  # the overlay only adds moving parts
         with self._lock:
             cached = self._cache.get(key)
             if cached is not None:
