@@ -1,6 +1,6 @@
 """The frame loop in rehearsal: the demo stage, 2 nodes, test patterns, NDI senders on loopback.
 
-    python -m bench.frameloop [--frames 600] [--scale 4] [--outputs ndi|none] [--cluster embedded|ray]
+    python -m bench.frameloop [--frames 600] [--scale 4] [--small-only] [--outputs ndi|none] [--cluster embedded|ray]
 
 Runs the loop at the stage rate (30 fps for demo.yaml) with the cabinet pattern and the moving
 sync bar on every canvas, and prints late / dropped / skipped frames, present skew and per-stage
@@ -72,10 +72,11 @@ def main() -> None:
     parser.add_argument("--scale", type=int, default=4, help="also run with canvases divided by this (0: skip)")
     parser.add_argument("--outputs", choices=["ndi", "none"], default="ndi")
     parser.add_argument("--cluster", choices=["embedded", "ray"], default="embedded")
+    parser.add_argument("--small-only", action="store_true", help="run only the scaled-down stage")
     args = parser.parse_args()
     stage = Stage.open(DEMO)
     with tempfile.TemporaryDirectory(prefix="vpstage-bench-") as tmp:
-        stages = [("1920x1080", stage)]
+        stages = [] if args.small_only and args.scale else [("1920x1080", stage)]
         if args.scale:
             small = scaled_stage(stage, args.scale, Path(tmp))
             c = small.project.canvases[0]
