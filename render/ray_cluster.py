@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
+import math
 import os
 import sys
 import time
@@ -121,7 +122,10 @@ class RayCluster:
     # ------------------------------------------------------------------ lifecycle
 
     def _init_ray(self) -> None:
-        self._owns_ray = init_ray(self.address, loopback=self.loopback, num_cpus=self.num_cpus)
+        num_cpus = self.num_cpus
+        if num_cpus is None and not self.address:  # a local Ray must hold every node's actor, spares too
+            num_cpus = max(os.cpu_count() or 1, math.ceil(len(self.specs) * self.actor_cpus))
+        self._owns_ray = init_ray(self.address, loopback=self.loopback, num_cpus=num_cpus)
 
     def start(self) -> None:
         self._init_ray()
