@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -38,6 +39,19 @@ def make_router(server: VideohubServer, retry_s: float = 0.2) -> VideohubRouter:
     return VideohubRouter(config, poll_s=0.05, timeout_s=2.0)
 
 
+@contextmanager
+def running_router(server: VideohubServer) -> Iterator[tuple[VideohubRouter, list[str]]]:
+    """A started router and the problems it reports; stopped afterwards."""
+    router = make_router(server)
+    problems: list[str] = []
+    router.problem.connect(problems.append)
+    router.start()
+    try:
+        yield router, problems
+    finally:
+        router.stop()
+
+
 def test_routes_labels_and_locks_are_applied_and_read(server: VideohubServer) -> None:
     server.lock(2, owner="front panel")
     router = make_router(server)
@@ -56,11 +70,7 @@ def test_routes_labels_and_locks_are_applied_and_read(server: VideohubServer) ->
 
 def test_a_refused_route_is_reported_and_retried(server: VideohubServer) -> None:
     server.lock(7, owner="front panel")
-    router = make_router(server)
-    problems: list[str] = []
-    router.problem.connect(problems.append)
-    router.start()
-    try:
+    with running_router(server) as (router, problems):
         wait_for(lambda: any("refused" in p for p in problems))
         wait_for(lambda: router.status().routes[1].ok)  # the other route went through
         front = router.status().routes[0]
@@ -68,33 +78,21 @@ def test_a_refused_route_is_reported_and_retried(server: VideohubServer) -> None
         server.unlock(7)
         wait_for(lambda: router.status().routes[0].ok)
         assert router.status().routes[0].problem == "" and router.status().connected
-    finally:
-        router.stop()
     assert server.routing[7] == 3
 
 
 def test_a_dropped_connection_is_reported_and_the_routes_come_back(server: VideohubServer) -> None:
-    router = make_router(server)
-    problems: list[str] = []
-    router.problem.connect(problems.append)
-    router.start()
-    try:
+    with running_router(server) as (router, problems):
         wait_for(lambda: all(r.ok for r in router.status().routes))
         server.drop_all()
         server.panel_route(7, 0)  # changed while we were away
         wait_for(lambda: any("closed" in p or "reset" in p or "Broken" in p for p in problems))
         wait_for(lambda: router.status().connected and all(r.ok for r in router.status().routes))
-    finally:
-        router.stop()
     assert server.routing[7] == 3
 
 
 def test_another_clients_change_is_reported_not_fought(server: VideohubServer) -> None:
-    router = make_router(server)
-    problems: list[str] = []
-    router.problem.connect(problems.append)
-    router.start()
-    try:
+    with running_router(server) as (router, problems):
         wait_for(lambda: all(r.ok for r in router.status().routes))
         server.panel_route(8, 11)
         wait_for(lambda: router.status().routes[1].current == 11)
@@ -103,8 +101,6 @@ def test_another_clients_change_is_reported_not_fought(server: VideohubServer) -
         assert server.routing[8] == 11  # left alone until asked
         router.request_apply()
         wait_for(lambda: server.routing[8] == 4)
-    finally:
-        router.stop()
 
 
 def test_a_silent_hub_never_blocks_the_caller() -> None:
