@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 
 from cli import EXIT_FAILED, EXIT_INVALID, EXIT_OK
 from vpstage.patterns import PATTERN_NAMES
@@ -93,7 +92,7 @@ def _run(loop: object, frames: int | None) -> None:
     loop.start(frames)
     try:
         while not loop.join(timeout=0.2):
-            time.sleep(0)
+            pass
     except KeyboardInterrupt:
         print("stopping", file=sys.stderr)
         loop.stop()
