@@ -320,6 +320,25 @@ class Cluster(_Model):
     """A worker silent for this many frames is marked down and restarted."""
 
 
+class VideohubRoute(_Model):
+    """One canvas through the router: ``input`` carries the render node's signal for ``canvas``,
+    ``output`` feeds the canvas's LED processor input. Zero-based, as the Videohub protocol counts."""
+
+    canvas: str
+    input: NonNegativeInt
+    output: NonNegativeInt
+
+
+class Videohub(_Model):
+    """A Blackmagic Videohub between the render nodes and the LED processors (TCP 9990)."""
+
+    address: str
+    """``host`` or ``host:port``."""
+    routes: list[VideohubRoute] = Field(default_factory=list)
+    retry_s: PositiveFloat = 2.0
+    """Wait before reconnecting, or retrying a refused route."""
+
+
 class Project(_Model):
     """The whole stage document."""
 
@@ -341,3 +360,5 @@ class Project(_Model):
     """Where outer-frustum pixels are rendered from (metres, stage frame)."""
     network: Network = Field(default_factory=Network)
     cluster: Cluster = Field(default_factory=Cluster)
+    videohub: Videohub | None = None
+    """Optional SDI router: canvases are routed to processor inputs as declared."""

@@ -58,6 +58,24 @@ def check_references(project: Project) -> list[Problem]:
     return problems
 
 
+def check_videohub(project: Project) -> list[Problem]:
+    """Routes name existing canvases and use each router output once."""
+    if project.videohub is None:
+        return []
+    problems: list[Problem] = []
+    outputs: dict[int, int] = {}
+    canvases = {c.name for c in project.canvases}
+    for i, route in enumerate(project.videohub.routes):
+        path = ("videohub", "routes", i)
+        if route.canvas not in canvases:
+            problems.append(Problem(path + ("canvas",), f"unknown canvas {route.canvas!r}"))
+        if route.output in outputs:
+            problems.append(Problem(path + ("output",), f"router output {route.output} is already used by "
+                                    f"videohub.routes[{outputs[route.output]}]"))
+        outputs.setdefault(route.output, i)
+    return problems
+
+
 def check_map_bounds(layout: StageLayout) -> list[Problem]:
     problems = []
     pm, project = layout.pixel_map, layout.project
@@ -163,6 +181,7 @@ def validate_layout(layout: StageLayout) -> list[Problem]:
     """Every rule; the layout's own build problems come first."""
     project = layout.project
     problems = list(layout.problems) + check_names(project) + check_references(project)
+    problems += check_videohub(project)
     problems += check_map_bounds(layout) + check_overlaps(layout) + check_unmapped(layout)
     problems += check_ports(layout)
     return deduplicate(problems)

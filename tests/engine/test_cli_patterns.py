@@ -1,0 +1,35 @@
+"""``main.py patterns``: a headless run from the command line that writes its report."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import ROOT
+from tests.engine.helpers import TINY
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, str(ROOT / "main.py"), *args], capture_output=True, text=True,
+                          cwd=ROOT, timeout=120)
+
+
+def test_patterns_command_runs_and_writes_a_report(tmp_path: Path) -> None:
+    report_path = tmp_path / "report.json"
+    result = run("patterns", str(TINY), "--pattern", "grid", "--outputs", "none", "--frames", "12",
+                 "--timecode", "01:00:00:00", "--report", str(report_path))
+    assert result.returncode == 0, result.stderr
+    report = json.loads(report_path.read_text())
+    assert report["frames"] == 12 and set(report["nodes"]) == {"n1", "n2", "n3"}
+    assert "12 frames" in result.stdout
+
+
+def test_patterns_command_refuses_bad_input(tmp_path: Path) -> None:
+    result = run("patterns", str(TINY), "--pattern", "solid", "--color", "1,2", "--outputs", "none")
+    assert result.returncode == 2 and "R,G,B" in result.stderr
+    result = run("patterns", str(TINY), "--timecode", "00:01:00;00", "--outputs", "none")
+    assert result.returncode == 2  # 30 fps has no drop-frame labels
+    bad = Path(__file__).parents[1] / "core" / "fixtures" / "invalid" / "overlap.yaml"
+    assert run("patterns", str(bad), "--outputs", "none").returncode == 2

@@ -1,0 +1,154 @@
+"""What a render node is asked to do for one frame, and what it hands back.
+
+One :class:`FrameJob` per node per frame: the frame's number, timecode and present deadline, and
+per canvas what to show. A canvas shows either a test pattern (:class:`PatternSpec`) or the scene
+(:class:`SceneContent`), which the planner fills from tracking and the frustum module:
+
+* inner views: per tracked camera that sees the canvas, its pose and intrinsics (OpenCV
+  convention, stage frame), the canvas rectangles that hold its inner pixels (launch
+  rectangles), and the DoD crop (stage frame) that bounds what can appear there;
+* the outer view: the stage viewpoint the remaining pixels are rendered from, and a cache key
+  that changes only when the scene, a placement or the viewpoint changes;
+* the rays handle: which canvas's LED pixel positions (held by the worker since start-up, from
+  ``Stage.canvas_pixels``) the rays are cast through; jobs never carry pixel arrays;
+* placements (stage -> scene, per asset) and quality settings.
+
+Everything here is plain data: picklable (Ray ships jobs to actors) and immutable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from vpstage.geometry import OrientedBox
+from vpstage.patterns import PatternSpec
+from vpstage.timing import Timecode
+from vpstage.tracking.camera import Intrinsics
+
+Rect = tuple[int, int, int, int]
+"""(x0, y0, x1, y1) in canvas pixels, inclusive-exclusive."""
+
+CanvasImage = NDArray[np.uint8]
+"""A rendered canvas: (height, width, 4) uint8, B G R X (X = 255), C-contiguous."""
+
+
+@dataclass(frozen=True)
+class RaysHandle:
+    """Names per-canvas pixel data the worker already holds: the LED pixel centres (stage metres),
+    normals and validity of ``canvas`` as built from the stage whose revision is ``stage_revision``.
+    A worker refuses a job whose revision differs from the stage it loaded."""
+
+    canvas: str
+    stage_revision: str
+
+
+@dataclass(frozen=True)
+class InnerView:
+    """One tracked camera's inner frustum on one canvas."""
+
+    camera: str
+    world_to_camera: NDArray[np.float64]
+    """(4, 4) stage -> OpenCV camera (x right, y down, z forward); the eye is the entrance pupil."""
+    intrinsics: Intrinsics
+    """Of the camera's full image (pixels); inner pixels are rendered by projecting LED pixels."""
+    launch_rects: tuple[Rect, ...]
+    """Canvas rectangles holding this camera's inner pixels (render only these)."""
+    dod_crop: OrientedBox | None
+    """Stage-frame box outside which nothing can appear in these pixels (None: no crop)."""
+    tracking_time_ns: int
+    """Monotonic time of the tracking state used (for tracking-to-present latency)."""
+    tracking_lost: bool = False
+    """True when the tracker went silent and the last pose is being held."""
+    soft_edge_px: float = 0.0
+
+
+@dataclass(frozen=True)
+class OuterView:
+    """The outer frustum: pixels lit from a fixed stage viewpoint, cacheable while nothing changes."""
+
+    viewpoint: tuple[float, float, float]
+    """Stage metres."""
+    cache_key: str
+    """Changes whenever the outer picture must be re-rendered (scene, placement, viewpoint)."""
+
+
+@dataclass(frozen=True)
+class AssetPlacement:
+    """One scene asset and where it sits: ``p_scene = stage_to_scene @ p_stage`` (4x4 similarity)."""
+
+    asset: str
+    stage_to_scene: NDArray[np.float64]
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class RenderQuality:
+    inner_scale: float = 1.0
+    """Resolution factor of inner pixels (1 = every LED pixel)."""
+    outer_scale: float = 1.0
+    """Resolution factor of outer pixels (e.g. 0.5 renders them at half resolution and upsamples)."""
+    background: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    """Linear RGB 0..1 behind the scene content."""
+
+
+@dataclass(frozen=True)
+class SceneContent:
+    """The scene on one canvas (see the module docstring)."""
+
+    rays: RaysHandle
+    inner: tuple[InnerView, ...]
+    outer: OuterView | None
+    placements: tuple[AssetPlacement, ...]
+    quality: RenderQuality = field(default_factory=RenderQuality)
+
+    @property
+    def tracking_time_ns(self) -> int | None:
+        """Oldest tracking state used on this canvas (None without inner views)."""
+        return min((v.tracking_time_ns for v in self.inner), default=None)
+
+
+Content = PatternSpec | SceneContent
+
+
+@dataclass(frozen=True)
+class CanvasJob:
+    canvas: str
+    width: int
+    height: int
+    content: Content
+
+
+@dataclass(frozen=True)
+class FrameJob:
+    """Everything one node renders for one frame."""
+
+    node: str
+    frame: int
+    """Run frame index (FrameTick.index)."""
+    timecode: Timecode
+    frame_time_ns: int
+    deadline_ns: int
+    """Present deadline on the console's monotonic clock (workers on other hosts use it only for
+    logging; lateness is judged where the replies arrive)."""
+    canvases: tuple[CanvasJob, ...]
+
+    @property
+    def tracking_time_ns(self) -> int | None:
+        times = [c.content.tracking_time_ns for c in self.canvases if isinstance(c.content, SceneContent)]
+        return min((t for t in times if t is not None), default=None)
+
+
+@dataclass
+class NodeFrame:
+    """A worker's answer to a FrameJob. Images are never modified after they are handed over."""
+
+    node: str
+    frame: int
+    images: dict[str, CanvasImage]
+    render_ms: float
+    """Wall time the worker spent on the job."""
+    errors: dict[str, str] = field(default_factory=dict)
+    """Canvas -> why it shows the error card instead of its content."""

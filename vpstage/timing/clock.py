@@ -1,0 +1,180 @@
+"""The frame clock: frame instants on the monotonic clock, timecode labels, present deadlines.
+
+Frame ``i`` of a run starts at ``start_ns + floor(i * 10**9 * D / N)`` for the rate N/D, computed
+with integers so the schedule never drifts. Its timecode label is the frame count
+``i + offset`` (modulo 24 hours); the offset is set by jam-syncing to the time of day or to an
+external timecode (e.g. the one an OpenTrackIO sample carries), so the label can follow house
+timecode while frame instants stay on the monotonic clock.
+
+The time source is injectable: :class:`MonotonicTimeSource` for real runs, and
+:class:`ManualTimeSource` for deterministic runs (tests, offline renders) where time moves only
+when something advances it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from fractions import Fraction
+from typing import Protocol
+
+from vpstage.timing.timecode import Timecode, check_rate, default_drop_frame, frames_per_day, nominal_fps
+
+NS_PER_S = 1_000_000_000
+
+
+class TimeSource(Protocol):
+    """Where the loop reads the time and how it waits. Nanoseconds, monotonic."""
+
+    def now_ns(self) -> int: ...
+
+    def sleep_until(self, t_ns: int) -> None:
+        """Return at or after ``t_ns`` (immediately when it has passed)."""
+        ...
+
+
+class MonotonicTimeSource:
+    """The process's monotonic clock (``time.monotonic_ns``)."""
+
+    def now_ns(self) -> int:
+        return time.monotonic_ns()
+
+    def sleep_until(self, t_ns: int) -> None:
+        while True:
+            remaining = t_ns - time.monotonic_ns()
+            if remaining <= 0:
+                return
+            time.sleep(remaining / NS_PER_S)
+
+
+class ManualTimeSource:
+    """Time that moves only when told to: ``advance`` / ``set``, or ``sleep_until`` (which jumps
+    forward to the wake-up time at once). Thread-safe; deterministic for tests and offline runs."""
+
+    def __init__(self, start_ns: int = 0) -> None:
+        self._now = start_ns
+        self._lock = threading.Lock()
+
+    def now_ns(self) -> int:
+        with self._lock:
+            return self._now
+
+    def advance(self, ns: int) -> int:
+        if ns < 0:
+            raise ValueError("time cannot run backwards")
+        with self._lock:
+            self._now += ns
+            return self._now
+
+    def sleep_until(self, t_ns: int) -> None:
+        with self._lock:
+            self._now = max(self._now, t_ns)
+
+
+@dataclass(frozen=True)
+class FrameTick:
+    """One frame of the run, as the clock schedules it (all times monotonic ns)."""
+
+    index: int
+    """Frames since the run started (0-based); the frame number in stats and jobs."""
+    count: int
+    """Timecode frame count (frames since 00:00:00:00, wrapping daily)."""
+    timecode: Timecode
+    time_ns: int
+    """The frame's instant: the start of its period; tracking is sampled here (minus delays)."""
+    deadline_ns: int
+    """Present deadline: canvases not rendered by then repeat their previous picture."""
+
+
+class FrameClock:
+    """Schedules frames at an exact rational rate on a time source.
+
+    ``deadline_ns`` is the render budget from a frame's instant to its present deadline
+    (default one frame period). ``set_timecode`` / ``sync_time_of_day`` may be called from any
+    thread; the new label applies from the next tick.
+    """
+
+    def __init__(self, rate: Fraction, *, time_source: TimeSource | None = None, start_ns: int | None = None,
+                 drop_frame: bool | None = None, deadline_ns: int | None = None) -> None:
+        self.rate = check_rate(Fraction(rate))
+        self.time_source: TimeSource = time_source or MonotonicTimeSource()
+        self.drop_frame = default_drop_frame(self.rate) if drop_frame is None else drop_frame
+        Timecode(0, 0, 0, 0, self.rate, self.drop_frame)  # refuses drop-frame at rates without it
+        self.start_ns = self.time_source.now_ns() if start_ns is None else start_ns
+        self.deadline_ns = self.period_ns_floor() if deadline_ns is None else int(deadline_ns)
+        if self.deadline_ns <= 0:
+            raise ValueError("the frame deadline must be positive")
+        self._offset = 0
+        self._day = frames_per_day(self.rate, self.drop_frame)
+
+    # ------------------------------------------------------------------ schedule
+
+    def period_ns_floor(self) -> int:
+        """One frame period in whole nanoseconds (rounded down; the schedule itself is exact)."""
+        return NS_PER_S * self.rate.denominator // self.rate.numerator
+
+    def time_of(self, index: int) -> int:
+        """Monotonic instant of frame ``index`` (exact, no accumulated rounding)."""
+        return self.start_ns + index * NS_PER_S * self.rate.denominator // self.rate.numerator
+
+    def index_at(self, t_ns: int) -> int:
+        """The frame whose period contains ``t_ns`` (may be negative before the start)."""
+        return ((t_ns - self.start_ns) * self.rate.numerator) // (NS_PER_S * self.rate.denominator)
+
+    def tick(self, index: int) -> FrameTick:
+        count = (index + self._offset) % self._day
+        t = self.time_of(index)
+        return FrameTick(index, count, Timecode.from_count(count, self.rate, self.drop_frame), t,
+                         t + self.deadline_ns)
+
+    def next_index(self, after: int) -> int:
+        """The frame to run after frame ``after``: the next one, or the current one when the
+        caller has fallen behind (frames in between are skipped, never run late)."""
+        return max(after + 1, self.index_at(self.time_source.now_ns()))
+
+    def rebase(self, start_ns: int, first_index: int = 0) -> None:
+        """Restart the schedule so that frame ``first_index`` falls at ``start_ns`` (a run that
+        resumes keeps counting frames). The label that instant had under the old schedule
+        carries over, so timecode stays continuous across runs."""
+        label_count = self.index_at(start_ns) + self._offset
+        self.start_ns = start_ns - first_index * NS_PER_S * self.rate.denominator // self.rate.numerator
+        self._offset = label_count - first_index
+
+    def wait_for(self, tick: FrameTick) -> None:
+        self.time_source.sleep_until(tick.time_ns)
+
+    def now_ns(self) -> int:
+        return self.time_source.now_ns()
+
+    # ------------------------------------------------------------------ timecode offset
+
+    def set_timecode(self, timecode: Timecode, at_ns: int | None = None) -> None:
+        """Jam-sync: the frame containing ``at_ns`` (default now) is labelled ``timecode``.
+
+        ``timecode`` must be at the clock's rate (an external source at another rate is converted
+        by the caller, e.g. by its real time).
+        """
+        if timecode.rate != self.rate:
+            raise ValueError(f"timecode at {timecode.rate} cannot label a {self.rate} clock")
+        t = self.time_source.now_ns() if at_ns is None else at_ns
+        relabelled = Timecode.from_count(timecode.to_count(), self.rate, self.drop_frame)
+        self._offset = relabelled.to_count() - self.index_at(t)
+
+    def sync_time_of_day(self, wall: datetime | None = None, at_ns: int | None = None) -> Timecode:
+        """Jam-sync to local time of day (``wall``, default now); returns the label applied."""
+        now = wall or datetime.now()
+        nom = nominal_fps(self.rate)
+        frames = min(nom - 1, now.microsecond * nom // 1_000_000)
+        d = nom // 15 if self.drop_frame else 0
+        if d and now.second == 0 and now.minute % 10 and frames < d:
+            frames = d  # that label does not exist under drop-frame: take the next one
+        label = Timecode(now.hour, now.minute, now.second, frames, self.rate, self.drop_frame)
+        self.set_timecode(label, at_ns)
+        return label
+
+    @property
+    def timecode_offset(self) -> int:
+        """Timecode frame count of run frame 0."""
+        return self._offset
