@@ -105,7 +105,8 @@ def polytope_vertices(normals: F64, offsets: F64) -> F64:
     """Vertices (m, 3) of ``{c : normals @ c <= offsets}`` (bounded), by enumerating plane triples."""
     tri = _triples(len(normals))
     a, d = normals[tri], offsets[tri]
-    det = np.linalg.det(a)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # singular triples are dropped
+        det = np.linalg.det(a)
     scale = np.prod(np.linalg.norm(a, axis=2), axis=1)
     ok = np.abs(det) > 1e-12 * scale
     points = np.linalg.solve(a[ok], d[ok][..., None])[..., 0]
