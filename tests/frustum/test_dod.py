@@ -34,7 +34,8 @@ def march(nf: NodeFrustum, placement: Placement, bounds: OrientedBox, rng: np.ra
         inside = bounds.contains(points)
         in_bounds += int(inside.sum())
         if nf.dod is not None:
-            in_crop += int(nf.dod.contains(points[inside]).sum())
+            kept = points[inside]  # in the boxes, and in the exact clipped cone
+            in_crop += int((nf.dod.contains(kept) & nf.dod.in_cone(kept, tol=1e-7)).sum())
     return in_bounds, in_crop
 
 

@@ -129,3 +129,14 @@ def test_soft_edge_weights_ramp_inside_the_window(flat: Stage) -> None:
     # along the middle row the weight rises from the left edge to 1
     row = weights[576, cf.inner_rect[0]:1152] if cf.inner_rect else None
     assert row is not None and row[0] < 0.05 and np.all(np.diff(row) >= -1e-6) and row[-1] == 1.0
+
+
+def test_settings_from_the_project_camera_and_bad_settings(flat: Stage) -> None:
+    settings = FrustumSettings.for_camera(flat.project.cameras[0], far_m=40.0)
+    assert settings == FrustumSettings.uniform(10.0, far_m=40.0)  # the model's default overscan
+    for bad in ({"overscan_pct": (-1.0, 0, 0, 0)}, {"fov_multiplier": 0.0}, {"soft_edge_pct": 60.0},
+                {"far_m": 0.0}, {"dod_margin_px": -1.0}):
+        with pytest.raises(ValueError):
+            FrustumSettings(**bad)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="90 degrees"):
+        CameraFrustum.from_camera(square_camera(10.0), FrustumSettings(fov_multiplier=2.0))

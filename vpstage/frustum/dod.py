@@ -77,23 +77,34 @@ class ImageBounds:
 
 
 def spans_image_points(spans: BlockSpans, frustum: CameraFrustum) -> F64:
-    """Image-plane points (N, 2) of the first and last inner pixel centre of every inner row.
+    """Image-plane points (N, 2) whose 8-sided bounds are those of every inner pixel centre.
 
-    For a wholly inner parallelogram cabinet only its first and last rows are needed: the convex
-    hull of its pixel centres is that of its four corner pixel centres, and projection keeps hulls.
+    Partly inner cabinets contribute the first and last inner pixel of each inner row. A wholly
+    inner parallelogram cabinet contributes its four corner pixel centres only: the convex hull
+    of its pixel centres is theirs, and projection keeps convex hulls.
     """
-    rows = spans.rows_with_pixels()
-    if not spans.block.twisted:
-        rows[spans.full, 1:-1] = False
-    member, row = np.nonzero(rows)
-    cam = spans.block.coef[spans.members[member]].copy()  # (N, 4, 3)
+    cam = spans.block.coef[spans.members].copy()
     cam[:, 0] -= frustum.eye
-    cam = cam @ frustum.rotation  # camera-frame coefficients
-    yl = (row + 0.5)[:, None]
-    xl = np.stack([spans.start[member, row] + 0.5, spans.stop[member, row] - 0.5], axis=1)  # (N, 2)
-    c = [cam[:, 0, j, None] + xl * cam[:, 1, j, None] + yl * (cam[:, 2, j, None] + xl * cam[:, 3, j, None])
-         for j in range(3)]
-    return np.stack([c[0] / c[2], c[1] / c[2]], axis=-1).reshape(-1, 2)
+    cam = cam @ frustum.rotation  # camera-frame coefficients (m, 4, 3)
+    w, h = spans.block.width, spans.block.height
+    corner_only = spans.full & (not spans.block.twisted)
+    rowwise = ~corner_only
+    yl = np.arange(h, dtype=np.float64)[None, :, None] + 0.5
+    xl = np.stack([spans.start[rowwise] + 0.5, spans.stop[rowwise] - 0.5], axis=-1)  # (p, rows, 2)
+    rows = np.broadcast_to(spans.rows_with_pixels()[rowwise][..., None], xl.shape)
+    points = [_project(cam[rowwise], xl, yl)[rows]]
+    if corner_only.any():
+        cx = np.array([[0.5, w - 0.5, 0.5, w - 0.5]])[:, None, :]
+        cy = np.array([[0.5, 0.5, h - 0.5, h - 0.5]])[:, None, :]
+        points.append(_project(cam[corner_only], cx, cy).reshape(-1, 2))
+    return np.concatenate(points)
+
+
+def _project(cam: F64, xl: F64, yl: F64) -> F64:
+    """Image-plane points (..., 2) of local coords (broadcast to (m, ...)) under camera coefficients (m, 4, 3)."""
+    k = cam.reshape(cam.shape[:1] + (1,) * (xl.ndim - 1) + cam.shape[1:])
+    c = [k[..., 0, j] + xl * k[..., 1, j] + yl * (k[..., 2, j] + xl * k[..., 3, j]) for j in range(3)]
+    return np.stack([c[0] / c[2], c[1] / c[2]], axis=-1)
 
 
 @lru_cache(maxsize=8)
@@ -114,8 +125,11 @@ def polytope_vertices(normals: F64, offsets: F64) -> F64:
     feasible = np.all(points @ normals.T <= offsets + tol * np.linalg.norm(normals, axis=1), axis=1)
     # several triples meet at one vertex (the eye lies on all eight cone planes): keep one of each
     found = points[feasible]
-    _, first = np.unique(np.round(found / tol), axis=0, return_index=True)
-    return np.asarray(found[np.sort(first)], dtype=np.float64)
+    keys = np.round(found / tol)
+    order = np.lexsort(keys.T)
+    distinct = np.ones(len(order), dtype=bool)
+    distinct[1:] = np.any(np.diff(keys[order], axis=0) != 0, axis=1)
+    return np.asarray(found[np.sort(order[distinct])], dtype=np.float64)
 
 
 def _box_halfspaces(box: OrientedBox) -> tuple[F64, F64]:
@@ -135,6 +149,16 @@ class DodCrop:
     """Axis-aligned bounds of the clipped cone (tighter than ``box.aabb()``)."""
     vertices: F64 = field(repr=False)
     """(m, 3) vertices of the clipped cone (a convex polytope), scene frame."""
+    plane_normals: F64 = field(repr=False)
+    plane_offsets: F64 = field(repr=False)
+    """The clipped cone itself, scene frame: ``plane_normals @ p <= plane_offsets`` (P planes: 8
+    through the eye, far, and the scene bounds' 6). Renderers may cull against it exactly."""
+
+    def in_cone(self, points: F64, tol: float = 1e-9) -> NDArray[np.bool_]:
+        """True for scene points (N, 3) inside the clipped cone (exact, tighter than the boxes)."""
+        p = np.asarray(points, dtype=np.float64)
+        slack = tol * np.linalg.norm(self.plane_normals, axis=1) * max(1.0, float(np.abs(p).max(initial=0.0)))
+        return np.asarray(np.all(p @ self.plane_normals.T <= self.plane_offsets + slack, axis=-1), dtype=bool)
 
     def contains(self, points: F64, tol: float = 1e-6) -> NDArray[np.bool_]:
         """True for scene points (N, 3) inside both the oriented box and the axis-aligned bounds."""
@@ -205,4 +229,9 @@ def dod_crop(frustum: CameraFrustum, image: ImageBounds, stage_to_scene: F64,
                                                         scene_bounds))
     pad = 1e-9 * max(1.0, float(np.abs(vertices).max()))
     box = OrientedBox(box.center, box.rotation, box.half_extents + pad)
-    return DodCrop(box, vertices.min(axis=0) - pad, vertices.max(axis=0) + pad, vertices)
+    # half-spaces n . c <= d in the camera frame become (S^-T n) . p <= d + (S^-T n) . t in the scene
+    origin = linear @ frustum.eye + stage_to_scene[:3, 3]
+    scene_normals = np.concatenate(normals) @ np.linalg.inv(to_scene)
+    scene_offsets = np.concatenate(offsets) + scene_normals @ origin
+    return DodCrop(box, vertices.min(axis=0) - pad, vertices.max(axis=0) + pad, vertices, scene_normals,
+                   scene_offsets)

@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from numpy.typing import NDArray
 
+from vpstage.stage.model import Camera
 from vpstage.tracking.camera import CameraState
 
 F64 = NDArray[np.float64]
@@ -68,6 +69,11 @@ class FrustumSettings:
         """The same overscan on all four sides."""
         o = float(overscan_pct)
         return FrustumSettings(overscan_pct=(o, o, o, o), **kwargs)
+
+    @staticmethod
+    def for_camera(camera: Camera, **kwargs: float) -> FrustumSettings:
+        """Settings from a project camera's ``overscan_pct`` (all sides) and ``soft_edge_pct``."""
+        return FrustumSettings.uniform(camera.overscan_pct, soft_edge_pct=camera.soft_edge_pct, **kwargs)
 
 
 def sensor_window(camera: CameraState) -> Window:
