@@ -100,7 +100,8 @@ def test_node_pinhole_resamples_inner_pixels_at_their_uv() -> None:
     placement = Placement(translation=(1.0, 2.0, -0.5), yaw_deg=30.0, scale=2.0)
     nf = StageFrustum(stage).node("node1", camera, FrustumSettings.uniform(10.0), placement=placement)
     pinhole = nf.pinhole()
-    assert (pinhole.width, pinhole.height) == (round(1920 * 1.2), round(1080 * 1.2))
+    k = pinhole.intrinsics
+    assert (k.width, k.height) == (round(1920 * 1.2), round(1080 * 1.2))
     assert pinhole.world_to_camera[:3, :3] @ pinhole.world_to_camera[:3, :3].T == pytest.approx(np.eye(3))
     cf = nf.canvases["wall-centre"]
     ys, xs = np.nonzero(cf.mask())
@@ -108,9 +109,8 @@ def test_node_pinhole_resamples_inner_pixels_at_their_uv() -> None:
     stage_points = np.array([cf.geometry.position(int(x), int(y)) for x, y in zip(xs[pick], ys[pick], strict=True)])
     scene = stage_points @ placement.stage_to_scene()[:3, :3].T + placement.translation
     cam = scene @ pinhole.world_to_camera[:3, :3].T + pinhole.world_to_camera[:3, 3]
-    pixels = np.stack([pinhole.fx * cam[:, 0] / cam[:, 2] + pinhole.cx,
-                       pinhole.fy * cam[:, 1] / cam[:, 2] + pinhole.cy], axis=1)
+    pixels = np.stack([k.fx * cam[:, 0] / cam[:, 2] + k.cx, k.fy * cam[:, 1] / cam[:, 2] + k.cy], axis=1)
     uv = nf.frustum.project(stage_points)
-    assert pixels == pytest.approx(uv * [pinhole.width, pinhole.height], abs=1e-6)
+    assert pixels == pytest.approx(uv * [k.width, k.height], abs=1e-6)
     x0, y0, x1, y1 = pinhole.rect
     assert np.all((pixels >= [x0, y0]) & (pixels <= [x1 - 1, y1 - 1]))

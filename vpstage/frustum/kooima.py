@@ -28,6 +28,7 @@ from vpstage.frustum.geometry import Rect
 from vpstage.frustum.rays import scene_rotation, to_scene
 from vpstage.stage import Stage
 from vpstage.stage.model import ArcSection, MeshSection
+from vpstage.tracking.camera import Intrinsics
 
 F64 = NDArray[np.float64]
 DepthRange = Literal["gl", "zero_one"]
@@ -143,16 +144,12 @@ def screen_projections(stage: Stage, eye: F64, near: float, far: float,
 
 @dataclass(frozen=True)
 class InnerPinhole:
-    """The inner window as an OpenCV pinhole (field names match render.assets.PinholeCamera)."""
+    """The inner window as an OpenCV pinhole: ``render.assets.PinholeCamera(world_to_camera,
+    **vars(intrinsics))`` is the camera to render."""
 
     world_to_camera: F64
     """(4, 4) rigid: world (stage or scene, as built) -> OpenCV camera."""
-    fx: float
-    fy: float
-    cx: float
-    cy: float
-    width: int
-    height: int
+    intrinsics: Intrinsics
     uv_window: tuple[float, float, float, float] | None = None
     """(u0, v0, u1, v1) the node's inner pixels need, when built for a node."""
 
@@ -160,10 +157,11 @@ class InnerPinhole:
         """Pixel rectangle [x0, y0, x1, y1) holding every bilinear tap of samples inside a UV
         window, grown by ``margin_px`` and clipped to the image."""
         u0, v0, u1, v1 = uv_window
-        x0 = max(0, math.floor(u0 * self.width - 0.5) - margin_px)
-        y0 = max(0, math.floor(v0 * self.height - 0.5) - margin_px)
-        x1 = min(self.width, math.floor(u1 * self.width - 0.5) + 2 + margin_px)
-        y1 = min(self.height, math.floor(v1 * self.height - 0.5) + 2 + margin_px)
+        width, height = self.intrinsics.width, self.intrinsics.height
+        x0 = max(0, math.floor(u0 * width - 0.5) - margin_px)
+        y0 = max(0, math.floor(v0 * height - 0.5) - margin_px)
+        x1 = min(width, math.floor(u1 * width - 0.5) + 2 + margin_px)
+        y1 = min(height, math.floor(v1 * height - 0.5) + 2 + margin_px)
         return x0, y0, max(x0, x1), max(y0, y1)
 
     @property
@@ -190,4 +188,4 @@ def inner_pinhole(frustum: CameraFrustum, width: int | None = None, height: int 
     view = np.eye(4)
     view[:3, :3] = rotation.T
     view[:3, 3] = -rotation.T @ eye
-    return InnerPinhole(view, fx, fy, -xl * fx, -yt * fy, w, h, uv_window)
+    return InnerPinhole(view, Intrinsics(fx, fy, -xl * fx, -yt * fy, w, h), uv_window)
