@@ -12,11 +12,13 @@ from vpstage.stage import Stage
 from vpstage.stage.model import Placement
 from vpstage.tracking.camera import CameraState
 
-DEMO = Stage.open(STAGES / "demo.yaml")
-FRUSTA = StageFrustum(DEMO)
+
+@pytest.fixture(scope="module")
+def demo() -> Stage:
+    return Stage.open(STAGES / "demo.yaml")
 
 
-def march(nf: NodeFrustum, placement: Placement, bounds: OrientedBox, rng: np.random.Generator,
+def march(frusta: StageFrustum, nf: NodeFrustum, placement: Placement, bounds: OrientedBox, rng: np.random.Generator,
           rays_per_canvas: int = 25, steps: int = 300) -> tuple[int, int]:
     """March sampled inner rays from the eye to the far depth; return (points in bounds, in crop)."""
     in_bounds = in_crop = 0
@@ -24,7 +26,7 @@ def march(nf: NodeFrustum, placement: Placement, bounds: OrientedBox, rng: np.ra
     for cf in nf.canvases.values():
         if cf.inner_rect is None:
             continue
-        rays = FRUSTA.rays(cf, placement, cf.inner_rect)
+        rays = frusta.rays(cf, placement, cf.inner_rect)
         origins, directions, _ = rays.packed("inner")
         pick = rng.choice(len(origins), min(rays_per_canvas, len(origins)), replace=False)
         o, d = origins[pick].astype(np.float64), directions[pick].astype(np.float64)
@@ -56,15 +58,16 @@ def random_case(rng: np.random.Generator) -> tuple[CameraState, Placement, Orien
     return camera, placement, bounds, settings
 
 
-def test_inner_rays_stay_inside_the_crop() -> None:
+def test_inner_rays_stay_inside_the_crop(demo: Stage) -> None:
     """Property test over seeded random cameras, placements, scene bounds and far distances."""
+    frusta = StageFrustum(demo)
     rng = np.random.default_rng(2024)
     checked = cases_with_points = 0
     for _ in range(40):
         camera, placement, bounds, settings = random_case(rng)
         for node in ("node1", "node2"):
-            nf = FRUSTA.node(node, camera, settings, bounds, placement)
-            in_bounds, in_crop = march(nf, placement, bounds, rng)
+            nf = frusta.node(node, camera, settings, bounds, placement)
+            in_bounds, in_crop = march(frusta, nf, placement, bounds, rng)
             assert in_crop == in_bounds, f"{node}: {in_bounds - in_crop} marched points outside the DoD crop"
             if nf.inner_pixels and nf.dod is None:
                 assert in_bounds == 0
@@ -73,12 +76,12 @@ def test_inner_rays_stay_inside_the_crop() -> None:
     assert cases_with_points >= 15 and checked > 20_000  # the property was exercised, not vacuous
 
 
-def test_crop_is_the_nodes_share_of_the_frustum() -> None:
+def test_crop_is_the_nodes_share_of_the_frustum(demo: Stage) -> None:
     """A camera across the seam of node1's and node2's walls: each crop is smaller than the whole
     frustum's, and a deep point on a node1-only ray is outside node2's crop."""
     camera = CameraState.from_pan_tilt_roll((0.0, 0.0, 1.6), 44.6, 5.0, 0.0, 24.0, 24.88, 13.99)
     bounds = OrientedBox.from_aabb(np.array([-40.0, -40, -5]), np.array([40.0, 40, 30]))
-    nodes = FRUSTA.nodes(camera, FrustumSettings.uniform(5.0), bounds)
+    nodes = StageFrustum(demo).nodes(camera, FrustumSettings.uniform(5.0), bounds)
     full = full_frustum_crop(nodes["node1"].frustum, bounds, None)
     assert full is not None
     for nf in nodes.values():
@@ -89,9 +92,9 @@ def test_crop_is_the_nodes_share_of_the_frustum() -> None:
     assert nodes["node1"].dod.contains(deep[None])[0] and not nodes["node2"].dod.contains(deep[None])[0]
 
 
-def test_crop_for_another_asset_and_empty_crops() -> None:
+def test_crop_for_another_asset_and_empty_crops(demo: Stage) -> None:
     camera = CameraState.from_pan_tilt_roll((0.0, 0.0, 1.6), 0.0, 0.0, 0.0, 35.0, 24.88, 13.99)
-    nf = FRUSTA.node("node1", camera, FrustumSettings(far_m=50.0))
+    nf = StageFrustum(demo).node("node1", camera, FrustumSettings(far_m=50.0))
     assert nf.dod is not None and nf.dod.aabb_max[1] == pytest.approx(50.0, abs=1e-6)  # far, looking along +Y
     # an asset behind the camera: the cone never meets its bounds
     behind = OrientedBox.from_aabb(np.array([-5.0, -20, 0]), np.array([5.0, -10, 5]))
