@@ -71,3 +71,16 @@ def test_load_counts_pixels_times_enabled_cost_factors(demo: Stage) -> None:
     assert loads["node2"].cost == pytest.approx(3.5 * nodes["node2"].inner_pixels)
     with pytest.raises(ValueError):
         estimate_load(node1, assets, outer_weight=-1)
+
+
+def test_compact_uv_coefficients_reproduce_the_dense_uv(demo: Stage) -> None:
+    cf = StageFrustum(demo).node("node1", camera(), FrustumSettings.uniform(10.0)).canvases["wall-left"]
+    footprints, coefficients = cf.uv_coefficients()
+    assert len(footprints) == sum(len(s.members) for s in cf.spans) > 0
+    uv, mask = cf.uv(), cf.mask()
+    for (x0, y0, x1, y1), c in zip(footprints, coefficients, strict=True):
+        xl = np.arange(x1 - x0)[None, :, None] + 0.5
+        yl = np.arange(y1 - y0)[:, None, None] + 0.5
+        h = c[0] + xl * c[1] + yl * c[2] + xl * yl * c[3]
+        inner = mask[y0:y1, x0:x1]
+        assert np.allclose((h[..., :2] / h[..., 2:])[inner], uv[y0:y1, x0:x1][inner], atol=1e-5)

@@ -65,6 +65,26 @@ class CanvasFrustum:
         cabinets = np.concatenate([s.block.cabinets[s.members] for s in self.spans])
         return cabinets, np.concatenate([s.member_rects() for s in self.spans])
 
+    def uv_coefficients(self) -> tuple[NDArray[np.int64], F64]:
+        """Compact per-cabinet UV maps for renderers that expand UV themselves (e.g. on the GPU).
+
+        Returns footprints (k, 4) ``[x0, y0, x1, y1)`` on the canvas of every cabinet with inner
+        pixels, and coefficients (k, 4, 3): at footprint-local pixel centre (xl, yl),
+        ``(u w, v w, w) = c0 + xl c1 + yl c2 + xl yl c3`` and UV = (u w / w, v w / w). Which pixels
+        are inner is ``spans`` (or ``mask``); UV outside them is meaningless.
+        """
+        rects, coefs = [], []
+        rows = self.frustum.uv_rows.T
+        for spans in self.spans:
+            block = spans.block
+            for member in spans.members:
+                x0, y0 = int(block.x0[member]), int(block.y0[member])
+                rects.append([x0, y0, x0 + block.width, y0 + block.height])
+                coefs.append(block.relative_coefficients(int(member), self.frustum.eye, self.frustum.rotation) @ rows)
+        if not rects:
+            return np.zeros((0, 4), dtype=np.int64), np.zeros((0, 4, 3))
+        return np.asarray(rects, dtype=np.int64), np.asarray(coefs, dtype=np.float64)
+
     def is_inner(self, x: int, y: int) -> bool:
         """True when canvas pixel (x, y) is inner (the same test as ``mask``, for one pixel)."""
         for spans in self.spans:
