@@ -36,8 +36,11 @@ def march(frusta: StageFrustum, nf: NodeFrustum, placement: Placement, bounds: O
         inside = bounds.contains(points)
         in_bounds += int(inside.sum())
         if nf.dod is not None:
-            kept = points[inside]  # in the boxes, and in the exact clipped cone
-            in_crop += int((nf.dod.contains(kept) & nf.dod.in_cone(kept, tol=1e-7)).sum())
+            kept = points[inside]  # in the boxes, and in the exact clipped cone; and in the canvas's own crop
+            canvas_crop = nf.canvas_crop(cf.name)
+            assert canvas_crop is not None or kept.size == 0
+            in_canvas = canvas_crop.contains(kept) if canvas_crop is not None else np.ones(len(kept), dtype=bool)
+            in_crop += int((nf.dod.contains(kept) & nf.dod.in_cone(kept, tol=1e-7) & in_canvas).sum())
     return in_bounds, in_crop
 
 
