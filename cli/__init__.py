@@ -16,6 +16,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "cli.stage_commands",
     "cli.takes_commands",
     "cli.frameloop_commands",
+    "cli.frustum_commands",
 )
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
