@@ -1,6 +1,5 @@
 """Per-camera buffer: interpolation (linear + slerp), delay in ms and frames, extrapolation, smoothing."""
 
-import dataclasses
 import math
 import threading
 from fractions import Fraction
@@ -119,7 +118,7 @@ def test_concurrent_push_and_query() -> None:
     def writer() -> None:
         t = 0
         while not stop.is_set():
-            buf.push(dataclasses.replace(sample(0), arrival_ns=t, x_m=math.sin(t)))
+            buf.push(sample(0)._replace(arrival_ns=t, x_m=math.sin(t)))
             t += 1
 
     thread = threading.Thread(target=writer)

@@ -17,8 +17,8 @@ valid D1 frames in a serial byte stream that may start mid-frame or carry garbag
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
 from enum import IntEnum
+from typing import NamedTuple
 
 from vpstage.protocols.errors import CodecError
 
@@ -63,8 +63,7 @@ class Command(IntEnum):
     DIAGNOSTIC_MODE = 0xDB
 
 
-@dataclass(frozen=True, slots=True)
-class FreeDPosition:
+class FreeDPosition(NamedTuple):
     """The content of one D1 message, in wire units made readable (degrees, millimetres, raw)."""
 
     camera_id: int

@@ -14,7 +14,6 @@ exposed. Optional One Euro smoothing is applied on ``push`` (off by default).
 from __future__ import annotations
 
 import bisect
-import dataclasses
 import threading
 from dataclasses import dataclass
 from fractions import Fraction
@@ -143,7 +142,7 @@ class SampleBuffer:
         x, y, z, *q = self._filter(sample.arrival_ns, (*position, *quat))
         quat = normalized((q[0], q[1], q[2], q[3]))
         pan, tilt, roll = pan_tilt_roll(quat)
-        smoothed = dataclasses.replace(sample, x_m=x, y_m=y, z_m=z, pan_deg=pan, tilt_deg=tilt, roll_deg=roll)
+        smoothed = sample._replace(x_m=x, y_m=y, z_m=z, pan_deg=pan, tilt_deg=tilt, roll_deg=roll)
         return smoothed, (x, y, z), quat
 
     def state_at(self, t_ns: int, delay_ns: int = 0, max_extrapolation_ns: int = 0) -> PoseAt | None:
@@ -176,7 +175,7 @@ class SampleBuffer:
 
     @staticmethod
     def _at(entry: _Entry, t: int, mode: Mode, newest_t: int) -> PoseAt:
-        sample = dataclasses.replace(entry.sample, arrival_ns=t)
+        sample = entry.sample._replace(arrival_ns=t)
         return PoseAt(t, entry.position, entry.quat, sample, mode, newest_t)
 
     @staticmethod
@@ -187,7 +186,7 @@ class SampleBuffer:
         quat = slerp(a.quat, b.quat, u)
         pan, tilt, roll = pan_tilt_roll(quat)
         lens = _lerp_fields(a.sample, b.sample, min(u, 1.0) if mode == "extrapolated" else u)
-        sample = dataclasses.replace(a.sample if u < 0.5 else b.sample, arrival_ns=t, x_m=position[0],
-                                     y_m=position[1], z_m=position[2], pan_deg=pan, tilt_deg=tilt,
-                                     roll_deg=roll, **lens)
+        nearest = a.sample if u < 0.5 else b.sample
+        sample = nearest._replace(arrival_ns=t, x_m=position[0], y_m=position[1], z_m=position[2], pan_deg=pan,
+                                  tilt_deg=tilt, roll_deg=roll, **lens)
         return PoseAt(t, position, quat, sample, mode, newest_t)

