@@ -7,8 +7,8 @@ the serial resynchroniser), so each receiver thread owns its own decoder.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from collections.abc import Sequence
+from typing import Any, NamedTuple, Protocol
 
 from pythonosc.dispatcher import Dispatcher
 from pythonosc.osc_bundle import OscBundle
@@ -25,13 +25,14 @@ Sender = tuple[str, int] | str
 """(host, port) for UDP, the device path for serial."""
 
 
-@dataclass
-class Decoded:
-    samples: list[CameraSample] = field(default_factory=list)
-    bad: list[str] = field(default_factory=list)
-    """One reason per dropped packet (``checksum``, ``truncated``, ``garbage``...)."""
+class Decoded(NamedTuple):
+    """What one datagram or chunk gave: samples, one drop reason per bad packet (``checksum``,
+    ``truncated``, ``garbage``...), and the number of valid packets (a valid packet may complete no
+    sample yet, e.g. a first segment)."""
+
+    samples: Sequence[CameraSample] = ()
+    bad: Sequence[str] = ()
     packets: int = 0
-    """Valid packets read (a valid packet may complete no sample yet, e.g. a first segment)."""
 
 
 class Decoder(Protocol):
@@ -75,11 +76,9 @@ class SerialFreeDDecoder:
     def decode(self, data: bytes, sender: Sender, arrival_ns: int) -> Decoded:
         runs_before = self.scanner.garbage_runs
         frames = self.scanner.feed(data)
-        out = Decoded(bad=["garbage"] * (self.scanner.garbage_runs - runs_before))
-        for frame in frames:
-            out.samples.append(sample_from_freed(freed.parse_d1(frame), _source(sender), arrival_ns))
-            out.packets += 1
-        return out
+        source = _source(sender)
+        samples = [sample_from_freed(freed.parse_d1(frame), source, arrival_ns) for frame in frames]
+        return Decoded(samples, ["garbage"] * (self.scanner.garbage_runs - runs_before), len(frames))
 
 
 class OpenTrackIODecoder:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from devices.tracking.decoders import Decoder
 from devices.tracking.stats import PacketCounters, ReceiverStats, StreamRegistry, StreamStats
@@ -94,7 +94,7 @@ class Receiver:
                 self.feed(data, sender, arrival_ns)
             self.check_lost(time.monotonic_ns())
 
-    def feed(self, data: bytes, sender: tuple[str, int] | str, arrival_ns: int) -> list[CameraSample]:
+    def feed(self, data: bytes, sender: tuple[str, int] | str, arrival_ns: int) -> Sequence[CameraSample]:
         """Decode one datagram or chunk and dispatch its samples (the thread's step; tests may call it)."""
         decoded = self.decoder.decode(data, sender, arrival_ns)
         bad = list(decoded.bad)

@@ -9,7 +9,7 @@ import pytest
 
 from vpstage.geometry.rotations import body_rotation
 from vpstage.tracking.buffer import SampleBuffer, frames_to_ns, ms_to_ns
-from vpstage.tracking.quaternions import angle_between_deg, quat_from_pan_tilt_roll, quat_matrix
+from vpstage.tracking.quaternions import angle_between_deg, pan_tilt_roll, quat_from_pan_tilt_roll, quat_matrix
 from vpstage.tracking.sample import CameraSample
 from vpstage.tracking.smoothing import OneEuroSettings
 
@@ -20,9 +20,13 @@ def sample(t_ms: float, x: float = 0.0, pan: float = 0.0, tilt: float = 0.0, **l
     return CameraSample("freed", "src", 1, round(t_ms * MS), x, 2 * x, 1.0, pan, tilt, 0.0, **lens)  # type: ignore[arg-type]
 
 
-def test_quaternion_matches_body_rotation() -> None:
-    for angles in [(0, 0, 0), (45, -10.5, 3), (170, 80, -60), (-120, 30, 179)]:
-        assert np.allclose(quat_matrix(quat_from_pan_tilt_roll(*angles)), body_rotation(*angles))
+def test_quaternion_matches_body_rotation_and_converts_back() -> None:
+    for angles in [(0, 0, 0), (45, -10.5, 3), (170, 80, -60), (-120, 30, 179), (10, 90, 0), (-35, -90, 0)]:
+        q = quat_from_pan_tilt_roll(*angles)
+        assert np.allclose(quat_matrix(q), body_rotation(*angles))
+        assert np.allclose(body_rotation(*pan_tilt_roll(q)), body_rotation(*angles))
+        if abs(angles[1]) < 90:
+            assert pan_tilt_roll(q) == pytest.approx(angles, abs=1e-9)
 
 
 def test_position_is_linear_and_rotation_is_slerped_between_samples() -> None:

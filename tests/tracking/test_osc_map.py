@@ -21,7 +21,7 @@ def test_tv_s1_and_tv_s2() -> None:
 def test_vp_preset_lens_is_held_for_the_next_pose() -> None:
     decoder = OscDecoder(osc.PRESETS["vp"])
     lens_only = decoder.decode(osc.write_message("/vp/cam/2/lens", [35.0, 2.5, 4.0]), ("127.0.0.1", 9), 1)
-    assert lens_only.samples == [] and lens_only.packets == 1
+    assert not lens_only.samples and lens_only.packets == 1
     pose = decoder.decode(osc.write_message("/vp/cam/2/pose", [1.0, 2.0, 3.0, 10.0, -5.0, 1.0]), ("127.0.0.1", 9), 2)
     (sample,) = pose.samples
     assert (sample.camera_id, sample.position_m, sample.pan_deg, sample.tilt_deg, sample.roll_deg) == (
@@ -76,13 +76,13 @@ def test_custom_routes_with_scales() -> None:
 ])
 def test_bad_messages_are_counted_by_reason(data: bytes, reason: str) -> None:
     decoded = OscDecoder(osc.PRESETS["vp"]).decode(data, ("127.0.0.1", 9), 1)
-    assert decoded.samples == [] and decoded.bad == [reason]
+    assert list(decoded.samples) == [] and list(decoded.bad) == [reason]
 
 
 def test_unmapped_addresses_are_ignored_not_bad() -> None:
     decoder = OscDecoder(osc.PRESETS["vp"])
     decoded = decoder.decode(osc.write_message("/genlock", ["01:00:00:00"]), ("127.0.0.1", 9), 1)
-    assert (decoded.samples, decoded.bad, decoded.packets, decoder.ignored) == ([], [], 1, 1)
+    assert (list(decoded.samples), list(decoded.bad), decoded.packets, decoder.ignored) == ([], [], 1, 1)
 
 
 def test_route_validation() -> None:
