@@ -24,9 +24,10 @@ from vpstage.stage.model import Alignment
 F64 = NDArray[np.float64]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class AlignmentTransform:
-    """A similarity transform from the tracker frame to the stage frame (metres)."""
+    """A similarity transform from the tracker frame to the stage frame (metres). Compared by
+    identity (it holds numpy arrays)."""
 
     rotation: F64 = field(default_factory=lambda: np.eye(3))
     translation: F64 = field(default_factory=lambda: np.zeros(3))
