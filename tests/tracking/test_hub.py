@@ -105,6 +105,21 @@ def test_project_lens_library_relative_to_the_project(tmp_path: Path) -> None:
 
 
 @pytest.mark.network
+def test_loopback_network_mode_keeps_receivers_on_127_0_0_1() -> None:
+    data = project().model_dump(mode="json")
+    data["tracking"][0]["address"] = "udp://0.0.0.0:0"
+    data["tracking"].append({"name": "otio", "protocol": "opentrackio", "address": "udp://127.0.0.1:0",
+                             "multicast_group": "239.135.1.1"})
+    hub = TrackingHub(Project.model_validate(data))
+    try:
+        assert hub.start() == {}
+        addresses = [r.address for r in hub.receiver_health()]
+    finally:
+        hub.stop()
+    assert all(a.startswith("udp://127.0.0.1:") for a in addresses)
+
+
+@pytest.mark.network
 def test_live_hub_receives_reports_loss_and_restarts_on_a_port_change() -> None:
     hub = TrackingHub(project())
     lost: list[StreamStats] = []
