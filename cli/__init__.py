@@ -17,6 +17,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "cli.takes_commands",
     "cli.frameloop_commands",
     "cli.frustum_commands",
+    "cli.track_commands",
 )
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2

@@ -24,10 +24,14 @@ from pydantic import (
     NonNegativeInt,
     PositiveFloat,
     PositiveInt,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 
 from vpstage.geometry.rotations import body_rotation
+from vpstage.protocols.endpoints import parse_endpoint
+from vpstage.protocols.osc_map import OscFieldName
 from vpstage.stage.types import Finite, FrameRate, Name, Vec2, Vec3
 
 SCHEMA_VERSION = 1  # Project.schema_version
@@ -215,17 +219,62 @@ class RenderNode(_Model):
 # ----------------------------------------------------------------------------- cameras, tracking
 
 
+class OscRouteSpec(_Model):
+    """One OSC address and the sample field each argument fills (see vpstage.protocols.osc_map)."""
+
+    address: str
+    """e.g. ``/rig/{id}/pose``; an optional ``{id}`` path segment names the camera."""
+    args: list[OscFieldName]
+    axes: Literal["stage", "arkit"] = "stage"
+    scales: list[Finite] | None = None
+    emits: bool = True
+
+    @field_validator("address")
+    @classmethod
+    def _osc_address(cls, address: str) -> str:
+        if not address.startswith("/") or address.count("{id}") > 1:
+            raise ValueError("an OSC address starts with '/' and holds at most one {id}")
+        return address
+
+    @model_validator(mode="after")
+    def _one_scale_per_arg(self) -> OscRouteSpec:
+        if self.scales is not None and len(self.scales) != len(self.args):
+            raise ValueError("scales needs one entry per argument")
+        return self
+
+
 class TrackingSource(_Model):
-    """A tracker input. ``address`` is ``udp://HOST:PORT`` (or ``serial:///dev/ttyX``)."""
+    """A tracker input. ``address`` is ``udp://HOST:PORT`` or ``serial:///dev/ttyX`` (FreeD only)."""
 
     name: Name
     protocol: Literal["freed", "opentrackio", "osc"]
     address: str
-    camera_id: int | None = None
-    """FreeD camera id / OpenTrackIO source number to accept (None: any)."""
+    camera_id: int | str | None = None
+    """FreeD camera id / OpenTrackIO source number / OSC id to accept (None: any)."""
     multicast_group: str | None = None
     """OpenTrackIO only: join this group. Leave empty for unicast (the default)."""
     lost_after_ms: PositiveFloat = 500.0
+    serial_baud: PositiveInt = 38400
+    serial_parity: Literal["odd", "even", "none"] = "odd"
+    """FreeD serial framing: 8 data bits, this parity, 1 stop bit (the free-d manual: 38400 8O1)."""
+    osc_map: Literal["vp", "loled", "zigsim"] = "vp"
+    """OSC address-map preset; ``osc_routes`` replaces it when given."""
+    osc_routes: list[OscRouteSpec] = Field(default_factory=list)
+
+    @field_validator("address")
+    @classmethod
+    def _valid_address(cls, address: str, info: ValidationInfo) -> str:
+        endpoint = parse_endpoint(address)  # ValueError -> a problem located on this field
+        if endpoint.kind == "serial" and info.data.get("protocol", "freed") != "freed":
+            raise ValueError("only FreeD runs over serial; use udp://HOST:PORT")
+        return address
+
+    @field_validator("multicast_group")
+    @classmethod
+    def _multicast_for_opentrackio(cls, group: str | None, info: ValidationInfo) -> str | None:
+        if group is not None and info.data.get("protocol") != "opentrackio":
+            raise ValueError("multicast_group is for OpenTrackIO sources")
+        return group
 
 
 class Alignment(_Model):
@@ -238,12 +287,22 @@ class Alignment(_Model):
     scale: PositiveFloat = 1.0
 
 
+class Smoothing(_Model):
+    """One Euro filter settings (off unless a camera names them)."""
+
+    min_cutoff_hz: PositiveFloat = 1.0
+    beta: Annotated[float, Field(ge=0.0)] = 0.05
+    derivative_cutoff_hz: PositiveFloat = 1.0
+
+
 class Camera(_Model):
     """A tracked film camera."""
 
     name: Name
     tracker: str
     """Name of a tracking source."""
+    camera_id: int | str | None = None
+    """Which stream of the source drives this camera (None: the source's ``camera_id``, or any)."""
     sensor_width_mm: PositiveFloat
     sensor_height_mm: PositiveFloat
     image_width: PositiveInt = 3840
@@ -252,9 +311,20 @@ class Camera(_Model):
     """Lens profile name (raw encoder -> focal length, focus, entrance pupil)."""
     delay_ms: Finite = 0.0
     """Tracking delay compensation: the pose is sampled this long before frame time."""
+    delay_frames: Finite | None = None
+    """The same delay in frames of the project rate (instead of ``delay_ms``)."""
+    extrapolate_ms: Annotated[float, Field(ge=0.0, le=200.0)] = 0.0
+    """How far past the newest sample the pose may be extrapolated (0: hold the last pose)."""
+    smoothing: Smoothing | None = None
     alignment: Alignment = Field(default_factory=Alignment)
     overscan_pct: Annotated[float, Field(ge=0.0, le=200.0)] = 10.0
     soft_edge_pct: Annotated[float, Field(ge=0.0, le=50.0)] = 0.0
+
+    @model_validator(mode="after")
+    def _one_delay(self) -> Camera:
+        if self.delay_frames is not None and self.delay_ms != 0.0:
+            raise ValueError("give the delay as delay_ms or delay_frames, not both")
+        return self
 
 
 # ----------------------------------------------------------------------------- scene
@@ -355,6 +425,8 @@ class Project(_Model):
     nodes: list[RenderNode] = Field(default_factory=list)
     tracking: list[TrackingSource] = Field(default_factory=list)
     cameras: list[Camera] = Field(default_factory=list)
+    lens_library: str | None = None
+    """Lens profile file relative to the project; default the shipped configs/lenses.yaml."""
     scene: list[SceneAsset] = Field(default_factory=list)
     outer_viewpoint: Vec3 = (0.0, 0.0, 1.7)
     """Where outer-frustum pixels are rendered from (metres, stage frame)."""

@@ -1,5 +1,10 @@
-"""Tracking maths: camera samples and states, lens profiles, alignment, delay/interpolation."""
+"""Tracking maths: camera samples and states, lens profiles, alignment, delay/interpolation.
+
+Import submodules for the rest: ``buffer`` (SampleBuffer, PoseAt), ``lens`` / ``lens_file``,
+``alignment`` (AlignmentTransform, solve_alignment), ``calibration`` (CameraCalibration).
+"""
 
 from vpstage.tracking.camera import CameraState, Intrinsics
+from vpstage.tracking.sample import CameraSample, SampleTimecode
 
-__all__ = ["CameraState", "Intrinsics"]
+__all__ = ["CameraSample", "CameraState", "Intrinsics", "SampleTimecode"]

@@ -1,0 +1,51 @@
+"""Build receivers from project ``TrackingSource`` entries (the hub and the ``track`` command use it)."""
+
+from __future__ import annotations
+
+from devices.tracking.decoders import (
+    Decoder,
+    FreeDDecoder,
+    OpenTrackIODecoder,
+    OscDecoder,
+    SerialFreeDDecoder,
+)
+from devices.tracking.receiver import Receiver, SampleCallback, StreamCallback, _ignore_sample, _ignore_stream
+from devices.tracking.transports import SerialTransport, Transport, UdpTransport
+from vpstage.protocols import osc_map
+from vpstage.protocols.endpoints import parse_endpoint
+from vpstage.stage.model import TrackingSource
+
+
+def address_map(source: TrackingSource) -> osc_map.OscAddressMap:
+    """The source's custom OSC routes, or its preset."""
+    if not source.osc_routes:
+        return osc_map.PRESETS[source.osc_map]
+    routes = tuple(osc_map.OscRoute(r.address, tuple(r.args), r.axes,
+                                    tuple(r.scales) if r.scales is not None else None, r.emits)
+                   for r in source.osc_routes)
+    return osc_map.OscAddressMap(f"{source.name}-custom", routes)
+
+
+def make_transport(source: TrackingSource) -> Transport:
+    endpoint = parse_endpoint(source.address)
+    if endpoint.kind == "serial":
+        return SerialTransport(endpoint.device, source.serial_baud, source.serial_parity)
+    return UdpTransport(endpoint.host, endpoint.port, source.multicast_group)
+
+
+def make_decoder(source: TrackingSource) -> Decoder:
+    if parse_endpoint(source.address).kind == "serial":
+        return SerialFreeDDecoder()
+    if source.protocol == "freed":
+        return FreeDDecoder()
+    if source.protocol == "opentrackio":
+        return OpenTrackIODecoder()
+    return OscDecoder(address_map(source))
+
+
+def make_receiver(source: TrackingSource, on_sample: SampleCallback = _ignore_sample,
+                  on_lost: StreamCallback = _ignore_stream,
+                  on_recovered: StreamCallback = _ignore_stream) -> Receiver:
+    """A stopped receiver for ``source``; call ``start()``."""
+    return Receiver(source.name, make_transport(source), make_decoder(source), source.lost_after_ms,
+                    on_sample, on_lost, on_recovered)
