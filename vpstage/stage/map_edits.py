@@ -110,6 +110,17 @@ def rotate_map_rects(project: Project, layout: StageLayout, ids: Iterable[str], 
     return replace_fields(project, f"rotate {what} on the pixel map", frozenset(wanted), pixel_map=entries)
 
 
+def unmap_cabinets(project: Project, layout: StageLayout, ids: Iterable[str]) -> Change:
+    """Take cabinets off their canvases (their entries go; block neighbours keep their pixels)."""
+    wanted = list(dict.fromkeys(ids))
+    _check_ids(layout, wanted)
+    entries, own = _explode(project, layout, wanted)
+    drop = {own[c] for c in wanted if c in own}
+    kept = [e for k, e in enumerate(entries) if k not in drop]
+    what = wanted[0] if len(wanted) == 1 else f"{len(wanted)} cabinets"
+    return replace_fields(project, f"unmap {what}", frozenset(wanted), pixel_map=kept)
+
+
 def auto_layout_change(project: Project, layout: StageLayout) -> Change:
     """Replace the whole pixel map by :func:`vpstage.stage.auto_layout`'s packing.
 

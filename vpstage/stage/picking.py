@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 F64 = NDArray[np.float64]
 
@@ -41,7 +40,7 @@ def _ray_triangles(origin: F64, direction: F64, a: F64, b: F64, c: F64) -> F64:
     return np.where(hit, t, np.inf)
 
 
-def pick_quad(corners: F64, origin: Sequence[float], direction: Sequence[float]) -> Hit | None:
+def pick_quad(corners: ArrayLike, origin: ArrayLike, direction: ArrayLike) -> Hit | None:
     """The nearest quad hit by the ray ``origin + t * direction`` (t > 0), or None.
 
     ``corners`` is (N, 4, 3) ``[tl, tr, br, bl]`` in the same frame as the ray (stage metres).

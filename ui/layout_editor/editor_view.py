@@ -1,0 +1,107 @@
+"""EditorView: what the wall plan and the pixel-map editor share (zoom, pan, rubber band).
+
+Wheel zooms about the cursor; the middle button drags the view; the left button on empty space
+draws a rubber band that selects.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
+from PySide6.QtGui import QMouseEvent, QPainter, QResizeEvent, QWheelEvent
+from PySide6.QtWidgets import QGraphicsScene, QGraphicsView, QWidget
+
+from ui import palette
+from ui.stage_view.painter_canvas import qcolor
+
+ZOOM_PER_WHEEL_UNIT = 1.0015
+
+
+class EditorView(QGraphicsView):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setScene(QGraphicsScene(self))
+        self.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
+        self.setRubberBandSelectionMode(Qt.ItemSelectionMode.IntersectsItemShape)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setBackgroundBrush(qcolor(palette.BACKGROUND))
+        # Middle-drag pans and the wheel zooms: scroll bars would only take room.
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.snap_enabled = True
+        self._pan_from: QPoint | None = None
+        self._auto_fit = True  # follow resizes with fit() until the operator zooms or pans
+
+    def fit(self) -> None:
+        """Show everything (subclasses say what that is)."""
+
+    def fit_rect(self, rect: QRectF, margin_px: float = 28.0) -> None:
+        """Fit ``rect`` with a margin in view pixels (labels drawn at screen size need room)."""
+        if rect.isEmpty():
+            return
+        self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
+        pad = margin_px / self.pixels_per_unit()
+        self.fitInView(rect.adjusted(-pad, -pad, pad, pad), Qt.AspectRatioMode.KeepAspectRatio)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self._auto_fit:
+            self.fit()
+
+    def pixels_per_unit(self) -> float:
+        """View pixels per scene unit at the current zoom."""
+        return float(self.transform().m11()) or 1.0
+
+    def _pan_press(self, event: QMouseEvent) -> bool:
+        if event.button() != Qt.MouseButton.MiddleButton:
+            return False
+        self._pan_from = event.position().toPoint()
+        self._auto_fit = False
+        return True
+
+    def _pan_move(self, event: QMouseEvent) -> bool:
+        if self._pan_from is None:
+            return False
+        delta = event.position().toPoint() - self._pan_from
+        self._pan_from = event.position().toPoint()
+        self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() - delta.x())
+        self.verticalScrollBar().setValue(self.verticalScrollBar().value() - delta.y())
+        return True
+
+    def _pan_release(self, event: QMouseEvent) -> bool:
+        if self._pan_from is None or event.button() != Qt.MouseButton.MiddleButton:
+            return False
+        self._pan_from = None
+        return True
+
+    # Subclasses with draggable items override these three.
+    def dragging(self) -> bool:
+        return False
+
+    def drag_to(self, scene_pos: QPointF, free: bool = False) -> object:
+        raise NotImplementedError
+
+    def finish_drag(self) -> None:
+        raise NotImplementedError
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if self._pan_move(event):
+            return
+        if self.dragging():
+            free = bool(event.modifiers() & Qt.KeyboardModifier.AltModifier)  # Alt: no snapping
+            self.drag_to(self.mapToScene(event.position().toPoint()), free)
+        else:
+            super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if self._pan_release(event):
+            return
+        if self.dragging():
+            self.finish_drag()
+        else:
+            super().mouseReleaseEvent(event)
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        self._auto_fit = False
+        factor = ZOOM_PER_WHEEL_UNIT ** (event.angleDelta().y() or event.angleDelta().x())
+        self.scale(factor, factor)
