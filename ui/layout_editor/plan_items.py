@@ -51,6 +51,12 @@ class SectionItem(QGraphicsItem):
         centre = self._outline.boundingRect().center()
         label.setPos(centre)
 
+    def set_marks(self, marks: NDArray[np.int8]) -> None:
+        """New per-cabinet marks (0 plain, 1 selected, 2 problem), same order as the polygons."""
+        if not np.array_equal(marks, self._marks):
+            self._marks = marks
+            self.update()
+
     def boundingRect(self) -> QRectF:
         return self._bounds
 

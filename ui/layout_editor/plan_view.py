@@ -59,15 +59,16 @@ class WallPlanView(EditorView):
         self._syncing = False
         self._drag: _Drag | None = None
         self.scene().selectionChanged.connect(self._on_scene_selection)
-        document.project_changed.connect(self._on_document_changed)
-        document.selection_changed.connect(self._on_document_changed)
-        document.validation_changed.connect(self._on_document_changed)
+        document.project_changed.connect(self._on_project_changed)
+        document.selection_changed.connect(self._on_marks_changed)
+        document.validation_changed.connect(self._on_marks_changed)
         self.rebuild()
         self.fit()
 
     def detach(self) -> None:
-        for signal in (self._doc.project_changed, self._doc.selection_changed, self._doc.validation_changed):
-            signal.disconnect(self._on_document_changed)
+        self._doc.project_changed.disconnect(self._on_project_changed)
+        self._doc.selection_changed.disconnect(self._on_marks_changed)
+        self._doc.validation_changed.disconnect(self._on_marks_changed)
 
     @property
     def items_by_name(self) -> dict[str, SectionItem]:
@@ -75,29 +76,43 @@ class WallPlanView(EditorView):
 
     # ------------------------------------------------------------------ model -> items
 
-    def _on_document_changed(self, _value: object) -> None:
-        if self._drag is None:
-            self.rebuild()
+    def _on_project_changed(self, _change: object) -> None:
+        self._drag = None
+        self.rebuild()
+
+    def _section_cabinets(self) -> list[NDArray[np.intp]]:
+        sections = np.asarray(self._doc.layout.cabinets.section, dtype=np.int64)
+        return [np.flatnonzero(sections == i) for i in range(len(self._doc.project.sections))]
 
     def rebuild(self) -> None:
-        """Recreate the section items from the document (selection and problem marks included)."""
-        layout, doc = self._doc.layout, self._doc
-        colors = cabinet_colors(layout)
-        selected, problems = doc.selection, set(doc.problem_cabinets())
-        cab = layout.cabinets
-        sections = np.asarray(cab.section, dtype=np.int64)
+        """Recreate the section items from the document (after the project changed)."""
+        layout = self._doc.layout
+        colors, cab = cabinet_colors(layout), layout.cabinets
         self._syncing = True
         try:
             self.scene().clear()
             self._items = {}
-            for i, section in enumerate(doc.project.sections):
-                mine = np.flatnonzero(sections == i)
-                marks = np.array([1 if cab.ids[k] in selected else (2 if cab.ids[k] in problems else 0)
-                                  for k in mine], dtype=np.int8)
-                item = SectionItem(section.name, section.kind, cab.corners[mine][:, :, :2], colors[mine], marks)
+            for section, mine in zip(self._doc.project.sections, self._section_cabinets(), strict=True):
+                item = SectionItem(section.name, section.kind, cab.corners[mine][:, :, :2], colors[mine],
+                                   np.zeros(len(mine), dtype=np.int8))
                 self.scene().addItem(item)
-                item.setSelected(bool(len(mine)) and all(cab.ids[k] in selected for k in mine))
                 self._items[section.name] = item
+        finally:
+            self._syncing = False
+        self._on_marks_changed(None)
+
+    def _on_marks_changed(self, _value: object) -> None:
+        """Selection and problem marks, updated in place (items are never replaced here: this
+        runs inside the scene's own selection handling)."""
+        ids = self._doc.layout.cabinets.ids
+        selected, problems = self._doc.selection, set(self._doc.problem_cabinets())
+        self._syncing = True
+        try:
+            for item, mine in zip(self._items.values(), self._section_cabinets(), strict=True):
+                marks = np.array([1 if ids[k] in selected else (2 if ids[k] in problems else 0) for k in mine],
+                                 dtype=np.int8)
+                item.set_marks(marks)
+                item.setSelected(bool(len(mine)) and bool(np.all(marks == 1)))
         finally:
             self._syncing = False
 

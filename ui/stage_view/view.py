@@ -53,6 +53,8 @@ def gl_available() -> tuple[bool, str]:
         return False, "VPSTAGE_STAGE_VIEW=software"
     if forced == "gl":
         return True, "VPSTAGE_STAGE_VIEW=gl"
+    if QGuiApplication.instance() is None:
+        return False, "no Qt application yet"
     platform = QGuiApplication.platformName()
     if platform in NO_GL_PLATFORMS:
         return False, f"the Qt '{platform}' platform has no OpenGL"

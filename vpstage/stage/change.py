@@ -28,7 +28,9 @@ class Change:
     before: Mapping[str, Any]
     after: Mapping[str, Any]
     cabinets: frozenset[str] = field(default_factory=frozenset)
-    """Cabinet ids the edit is about (the UI selects them after applying it); may be empty."""
+    """Cabinet ids the edit is about; may be empty."""
+    renamed_sections: tuple[tuple[str, str], ...] = ()
+    """(old, new) section names: cabinet ids ``old/...`` become ``new/...`` (selections follow)."""
 
     def apply(self, project: Project) -> None:
         """Set every field of ``after`` on ``project`` (validated by pydantic on assignment)."""
@@ -36,7 +38,15 @@ class Change:
             setattr(project, name, copy.deepcopy(value))
 
     def inverse(self) -> Change:
-        return Change(f"undo {self.description}", self.after, self.before, self.cabinets)
+        renamed = tuple((new, old) for old, new in self.renamed_sections)
+        return Change(f"undo {self.description}", self.after, self.before, self.cabinets, renamed)
+
+    def renamed_id(self, cabinet_id: str) -> str:
+        """``cabinet_id`` after this change's section renames."""
+        for old, new in self.renamed_sections:
+            if cabinet_id.startswith(f"{old}/"):
+                return new + cabinet_id[len(old):]
+        return cabinet_id
 
     @property
     def fields(self) -> frozenset[str]:

@@ -115,17 +115,21 @@ class StageDocument:
     # ------------------------------------------------------------------ editing
 
     def apply(self, change: Change) -> None:
-        """Apply ``change`` (or a change's inverse, to undo it) and emit ``project_changed``."""
+        """Apply ``change`` (or a change's inverse, to undo it) and emit ``project_changed``.
+
+        The selection follows renamed sections and drops cabinets that no longer exist before
+        ``project_changed`` fires (so observers never see a stale id); ``selection_changed``
+        follows when it changed.
+        """
         change.apply(self._project)
         self._revision += 1
         self._layout = None
+        renamed = frozenset(change.renamed_id(i) for i in self._selection)
+        alive = renamed & set(self.layout.id_to_index)
+        moved = alive != self._selection
+        self._selection = alive
         self.project_changed.emit(change)
-        self._prune_selection()
-
-    def _prune_selection(self) -> None:
-        alive = self._selection & set(self.layout.id_to_index)
-        if alive != self._selection:
-            self._selection = alive
+        if moved:
             self.selection_changed.emit(alive)
 
     # ------------------------------------------------------------------ selection

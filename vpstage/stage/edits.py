@@ -10,6 +10,7 @@ above. Distances are metres in the stage frame.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -249,7 +250,10 @@ def update_section(project: Project, catalog: Catalog, name: str, changes: Mappi
     pixel_map = _renamed_map(project.pixel_map, name, new_name) if new_name != name else project.pixel_map
     pixel_map = prune_pixel_map(pixel_map, sections, catalog)
     keys = ", ".join(sorted(changes))
-    return replace_fields(project, f"set {keys} of {name}", sections=sections, pixel_map=pixel_map)
+    change = replace_fields(project, f"set {keys} of {name}", sections=sections, pixel_map=pixel_map)
+    if new_name == name:
+        return change
+    return dataclasses.replace(change, renamed_sections=((name, new_name),))
 
 
 def add_column(project: Project, catalog: Catalog, name: str) -> Change:
