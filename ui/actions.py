@@ -14,6 +14,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QToolBar
 
 from ui import file_actions
+from ui.layout_editor.panel_drop import parse_kind
 from vpstage.stage.document import StageDocument
 from vpstage.stage.edits import (
     add_section,
@@ -173,12 +174,13 @@ class ConsoleActions(QObject):
         if self.window.editor.run(lambda: auto_layout_change(doc.project, doc.layout)):
             self.window.status.say(f"auto-layout: {len(doc.project.pixel_map)} pixel-map entries")
 
-    def add_panel_section(self, panel_id: str) -> None:
+    def add_panel_section(self, panel_id: str, kind: str = "auto") -> None:
         """A new section of ``panel_id`` in the middle of the wall plan's visible area."""
         doc = self._doc()
         at = self.window.plan.centre_on_stage()
+        build = parse_kind(kind)
         self.window.editor.run(lambda: add_section(doc.project, new_section_at(doc.project, doc.catalog,
-                                                                                panel_id, at)))
+                                                                                panel_id, at, build)))
 
     def _apply_snap(self) -> None:
         on = self.snap.isChecked()

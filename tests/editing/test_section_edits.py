@@ -146,6 +146,18 @@ def test_new_section_faces_the_stage_centre(flat_doc: StageDocument) -> None:
     assert ceiling.kind == "ceiling" and ceiling.name == "ceiling"
 
 
+def test_new_arc_is_centred_on_the_drop_point(flat_doc: StageDocument) -> None:
+    arc = new_section_at(flat_doc.project, flat_doc.catalog, "roe-bp2v2", (-3.0, 3.0), kind="arc")
+    flat_doc.apply(add_section(flat_doc.project, arc))
+    cab = flat_doc.layout.cabinets
+    mine = [i for i, s in enumerate(cab.section) if s == 1]
+    radii = np.linalg.norm(cab.corners[mine][:, :, :2], axis=2)
+    np.testing.assert_allclose(radii, math.hypot(3.0, 3.0), atol=1e-3)
+    heading = np.degrees(np.arctan2(*cab.centers()[mine][:, :2].mean(axis=0)))
+    assert heading == pytest.approx(-45.0, abs=0.5)  # centred on the drop point's heading
+    assert np.all(np.einsum("ij,ij->i", cab.normals()[mine], cab.centers()[mine]) < 0)  # LEDs face inward
+
+
 def test_add_column_keeps_existing_cabinets_in_place(demo_doc: StageDocument) -> None:
     before = demo_doc.layout
     demo_doc.apply(add_column(demo_doc.project, demo_doc.catalog, "ceiling"))

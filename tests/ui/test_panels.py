@@ -88,6 +88,9 @@ def test_catalog_lists_panels_and_builds_with_the_keyboard(qtbot: QtBot, window:
     catalog.tree.setFocus()
     qtbot.keyClick(catalog.tree, Qt.Key.Key_Return)
     assert doc.project.sections[-1].panel == first.text(0) and window.stack.count() == 1
+    catalog.build_as.setCurrentIndex(catalog.build_as.findData("arc"))
+    qtbot.keyClick(catalog.tree, Qt.Key.Key_Return)
+    assert doc.project.sections[-1].kind == "arc" and window.stack.count() == 2
 
 
 def test_problems_list_locations_and_selects_cabinets(qtbot: QtBot, window: ConsoleWindow) -> None:

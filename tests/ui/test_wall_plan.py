@@ -75,6 +75,8 @@ def test_dropping_panels_builds_sections(window: ConsoleWindow) -> None:
     assert new.kind == "flat" and new.panel == "roe-bp2v2" and new.yaw_deg == pytest.approx(180.0)
     assert window.plan.drop_panel("absen-pl3.9-pro", _view_point(window, 0.0, 4.5))  # same type: one more column
     assert doc.project.sections[1].columns == 15
+    assert window.plan.drop_panel("roe-cb5", _view_point(window, 0.0, -8.0), "ceiling")
+    assert doc.project.sections[-1].kind == "ceiling" and doc.project.sections[-1].name == "ceiling-2"
     assert not window.plan.drop_panel("roe-rb2.3", _view_point(window, 0.0, 4.5))
     assert "wall-centre is built from absen-pl3.9-pro" in said[-1]
-    assert window.stack.count() == 2
+    assert window.stack.count() == 3

@@ -1,30 +1,53 @@
 """CatalogPanel: the project's cabinet types; drag one onto the wall plan to build with it.
 
-Enter (or a double click) on a panel type emits ``panel_activated`` so the window can add a
-section of it without the mouse.
+"Build as" chooses what a drop on empty floor creates (auto: a ceiling for ceiling panels, else a
+flat wall; or a flat wall, an arc about the stage centre, a ceiling). Enter (or a double click) on
+a panel type emits ``panel_activated`` so the window can add a section of it without the mouse.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import cast
+
 from PySide6.QtCore import QMimeData, Qt, Signal
 from PySide6.QtGui import QDrag, QKeyEvent
-from PySide6.QtWidgets import QAbstractItemView, QLineEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QLineEdit,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
-from ui.layout_editor.plan_view import PANEL_MIME
+from ui.layout_editor.panel_drop import PANEL_MIME, encode_panel_drop
 from vpstage.stage.catalog import Catalog
+from vpstage.stage.edits import NewKind
 
 COLUMNS = ("Panel", "Product", "Size mm", "Pixels", "Pitch mm", "Use")
 
 
+BUILD_KINDS: tuple[tuple[NewKind, str], ...] = (
+    ("auto", "Build as: auto"), ("flat", "Build as: flat wall"), ("arc", "Build as: arc wall"),
+    ("ceiling", "Build as: ceiling"),
+)
+
+
 class _PanelTree(QTreeWidget):
     activated_panel = Signal(str)
+
+    def __init__(self, kind: Callable[[], NewKind]) -> None:
+        super().__init__()
+        self._kind = kind
 
     def startDrag(self, supported: Qt.DropAction) -> None:
         item = self.currentItem()
         if item is None:
             return
         mime = QMimeData()
-        mime.setData(PANEL_MIME, item.text(0).encode())
+        mime.setData(PANEL_MIME, encode_panel_drop(item.text(0), self._kind()))
         mime.setText(item.text(0))
         drag = QDrag(self)
         drag.setMimeData(mime)
@@ -39,8 +62,8 @@ class _PanelTree(QTreeWidget):
 
 
 class CatalogPanel(QWidget):
-    panel_activated = Signal(str)
-    """(panel id): the operator asked to add a section of this cabinet type."""
+    panel_activated = Signal(str, str)
+    """(panel id, kind): the operator asked to add a section of this cabinet type (kind: NewKind)."""
 
     def __init__(self, catalog: Catalog, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -48,7 +71,10 @@ class CatalogPanel(QWidget):
         self.filter = QLineEdit()
         self.filter.setPlaceholderText("Filter cabinet types…")
         self.filter.setClearButtonEnabled(True)
-        self.tree = _PanelTree()
+        self.build_as = QComboBox()
+        for kind, label in BUILD_KINDS:
+            self.build_as.addItem(label, kind)
+        self.tree = _PanelTree(self.kind)
         self.tree.setColumnCount(len(COLUMNS))
         self.tree.setHeaderLabels(list(COLUMNS))
         self.tree.setRootIsDecorated(False)
@@ -59,11 +85,16 @@ class CatalogPanel(QWidget):
         box = QVBoxLayout(self)
         box.setContentsMargins(4, 4, 4, 4)
         box.addWidget(self.filter)
+        box.addWidget(self.build_as)
         box.addWidget(self.tree)
         self.filter.textChanged.connect(self._apply_filter)
-        self.tree.activated_panel.connect(self.panel_activated)
-        self.tree.itemDoubleClicked.connect(lambda item, _col: self.panel_activated.emit(item.text(0)))
+        self.tree.activated_panel.connect(lambda panel_id: self.panel_activated.emit(panel_id, self.kind()))
+        self.tree.itemDoubleClicked.connect(lambda item, _col: self.panel_activated.emit(item.text(0), self.kind()))
         self.set_catalog(catalog)
+
+    def kind(self) -> NewKind:
+        """What new sections are built as: auto, flat, arc or ceiling."""
+        return cast(NewKind, self.build_as.currentData())
 
     def set_catalog(self, catalog: Catalog) -> None:
         self.tree.clear()

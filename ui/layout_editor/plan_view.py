@@ -23,14 +23,14 @@ from PySide6.QtWidgets import QWidget
 from ui import palette
 from ui.commands import DocumentEditor
 from ui.layout_editor.editor_view import EditorView
+from ui.layout_editor.panel_drop import PANEL_MIME, decode_panel_drop
 from ui.layout_editor.plan_items import CM_PER_M, SectionItem, to_stage
 from ui.stage_view.geometry import cabinet_colors
 from ui.stage_view.painter_canvas import qcolor
 from vpstage.stage.document import StageDocument
-from vpstage.stage.edits import add_column, add_section, move_sections, new_section_at
+from vpstage.stage.edits import NewKind, add_column, add_section, move_sections, new_section_at
 from vpstage.stage.snapping import plan_snap_points, snap_plan_offset
 
-PANEL_MIME = "application/x-vpstage-panel"
 SNAP_RADIUS_M = 0.15
 GRID_M = 0.1
 
@@ -206,11 +206,11 @@ class WallPlanView(EditorView):
     def dropEvent(self, event: QDropEvent) -> None:
         if not event.mimeData().hasFormat(PANEL_MIME):
             return
-        panel_id = bytes(event.mimeData().data(PANEL_MIME).data()).decode()
-        self.drop_panel(panel_id, event.position().toPoint())
+        panel_id, kind = decode_panel_drop(bytes(event.mimeData().data(PANEL_MIME).data()))
+        self.drop_panel(panel_id, event.position().toPoint(), kind)
         event.acceptProposedAction()
 
-    def drop_panel(self, panel_id: str, view_pos: QPoint) -> bool:
+    def drop_panel(self, panel_id: str, view_pos: QPoint, kind: NewKind = "auto") -> bool:
         """Build with ``panel_id`` where it was dropped (see the module docstring)."""
         target = self._section_at(view_pos)
         doc = self._doc
@@ -222,8 +222,8 @@ class WallPlanView(EditorView):
                 return False
             return self._editor.run(lambda: add_column(doc.project, doc.catalog, target.name))
         at = to_stage(self.mapToScene(view_pos))
-        return self._editor.run(lambda: add_section(doc.project, new_section_at(doc.project, doc.catalog,
-                                                                                panel_id, at)))
+        return self._editor.run(lambda: add_section(doc.project, new_section_at(
+            doc.project, doc.catalog, panel_id, at, kind)))
 
     def centre_on_stage(self) -> tuple[float, float]:
         """Plan point (metres) at the centre of the visible area."""

@@ -14,7 +14,7 @@ import dataclasses
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import ValidationError
@@ -67,24 +67,38 @@ def rotate_plan(point: Sequence[float], degrees: float, pivot: Sequence[float] =
 # ----------------------------------------------------------------------------- add / remove
 
 
-def new_section_at(project: Project, catalog: Catalog, panel_id: str, at: Sequence[float]) -> Section:
+NewKind = Literal["auto", "flat", "arc", "ceiling"]
+
+
+def new_section_at(project: Project, catalog: Catalog, panel_id: str, at: Sequence[float],
+                   kind: NewKind = "auto") -> Section:
     """A fresh section of ``panel_id`` centred on plan point ``at`` (x, y), facing the stage centre.
 
-    Ceiling panels (catalog ``use: ceiling``) make a 4 x 4 ceiling at ``DEFAULT_CEILING_Z_M``; other
-    panels a flat wall about 2 m wide and 3 m tall standing on the floor.
+    ``flat``: a wall about 2 m wide and 3 m tall standing on the floor. ``arc``: the same size on
+    the circle about the stage origin through ``at`` (radius at least 1 m). ``ceiling``: a 4 x 4
+    grid at ``DEFAULT_CEILING_Z_M``. ``auto`` picks ``ceiling`` for ceiling panels (catalog
+    ``use: ceiling``), else ``flat``.
     """
     panel = _panel(catalog, panel_id)
     taken = [s.name for s in project.sections]
-    if panel.use == "ceiling":
+    chosen = ("ceiling" if panel.use == "ceiling" else "flat") if kind == "auto" else kind
+    x, y = float(at[0]), float(at[1])
+    if chosen == "ceiling":
         return CeilingSection(kind="ceiling", name=unique_name("ceiling", taken), panel=panel_id,
-                              center=(float(at[0]), float(at[1]), DEFAULT_CEILING_Z_M), columns=4, rows=4)
+                              center=(x, y, DEFAULT_CEILING_Z_M), columns=4, rows=4)
     columns = max(1, round(DEFAULT_WALL_WIDTH_M / panel.width_m))
     rows = max(1, round(DEFAULT_WALL_HEIGHT_M / panel.height_m))
     # A viewer at the stage centre looking at the new wall looks along centre -> drop point.
-    yaw = math.degrees(math.atan2(at[0], at[1])) if math.hypot(at[0], at[1]) > 1e-6 else 0.0
+    yaw = math.degrees(math.atan2(x, y)) if math.hypot(x, y) > 1e-6 else 0.0
+    if chosen == "arc":
+        radius = max(math.hypot(x, y), 1.0, panel.width_m)
+        sweep = columns * arc_step_deg(radius, panel.width_m)
+        return ArcSection(kind="arc", name=unique_name("arc", taken), panel=panel_id, center=(0.0, 0.0),
+                          radius_m=round(radius, 3), start_deg=round(yaw - sweep / 2, 3), columns=columns,
+                          rows=rows)
     half = columns * panel.width_m / 2
     right = (math.cos(math.radians(yaw)), -math.sin(math.radians(yaw)))
-    origin = (float(at[0]) - half * right[0], float(at[1]) - half * right[1], 0.0)
+    origin = (x - half * right[0], y - half * right[1], 0.0)
     return FlatSection(kind="flat", name=unique_name("wall", taken), panel=panel_id, origin=origin,
                        yaw_deg=round(yaw, 3), columns=columns, rows=rows)
 
