@@ -56,6 +56,9 @@ def settle(app: object, seconds: float = 0.6) -> None:
 
 def take(out: Path, size: tuple[int, int]) -> list[Path]:
     os.environ["QT_QPA_PLATFORM"] = "xcb"
+    # Xvfb only offers Mesa's software GL, where the console would pick its QPainter backend;
+    # the shots show the OpenGL view a GPU workstation gets.
+    os.environ.setdefault("VPSTAGE_STAGE_VIEW", "gl")
     from PySide6.QtWidgets import QApplication
 
     from ui.app import REHEARSAL_STAGE

@@ -13,7 +13,16 @@ from typing import Literal
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QShowEvent, QUndoGroup, QUndoStack
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QMessageBox, QToolBar, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFrame,
+    QMainWindow,
+    QMessageBox,
+    QScrollArea,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ui.actions import ConsoleActions
 from ui.commands import DocumentEditor
@@ -101,7 +110,7 @@ class ConsoleWindow(QMainWindow):
         self.catalog.panel_activated.connect(self.act.add_panel_section)
         self.docks["plan"].setWidget(self._with_toolbar(self.plan, self.act.plan_tools()))
         self.docks["map"].setWidget(self._with_toolbar(self.map, self.act.map_tools()))
-        self.docks["section"].setWidget(self.section_panel)
+        self.docks["section"].setWidget(self._scrolling(self.section_panel))
         self.docks["problems"].setWidget(self.problems)
         self.docks["catalog"].setWidget(self.catalog)
         self.plan.snap_enabled = self.map.snap_enabled = self.act.snap.isChecked()
@@ -118,6 +127,15 @@ class ConsoleWindow(QMainWindow):
             panel.detach()
         self.undo_group.removeStack(self.stack)
         self.stack.deleteLater()
+
+    @staticmethod
+    def _scrolling(panel: QWidget) -> QScrollArea:
+        """``panel`` in a scroll area, so a tall form never forces the docks around it to shrink."""
+        area = QScrollArea()
+        area.setWidgetResizable(True)
+        area.setFrameShape(QFrame.Shape.NoFrame)
+        area.setWidget(panel)
+        return area
 
     @staticmethod
     def _with_toolbar(view: QWidget, tools: QToolBar) -> QWidget:

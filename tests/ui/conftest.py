@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from tests.editing.conftest import demo_doc, flat_doc  # noqa: F401  (shared fixtures)
@@ -42,6 +43,7 @@ def make_window(qtbot: QtBot, document: StageDocument, settings_file: Path, rehe
         window.resize(1400, 900)
     window.show()
     qtbot.waitExposed(window)
+    QApplication.processEvents()  # let the docks take their first sizes before the test clicks
     return window
 
 

@@ -10,7 +10,7 @@ from pytestqt.qtbot import QtBot
 from ui import palette
 from ui.stage_view.geometry import LineLayer, QuadLayer, cabinet_node_index
 from ui.stage_view.orbit import OrbitCamera
-from ui.stage_view.view import StageView, gl_available
+from ui.stage_view.view import StageView, probe_gl
 from vpstage.geometry import OrientedBox
 from vpstage.stage.document import StageDocument
 from vpstage.tracking.camera import CameraState
@@ -46,7 +46,7 @@ def test_layers_follow_the_layout(view: StageView, demo_doc: StageDocument) -> N
     assert (nodes[first], nodes[ceiling]) == (0, 1)
     np.testing.assert_allclose(outlines.colors[8 * first], palette.node_colour(0), atol=1e-6)
     np.testing.assert_allclose(outlines.colors[8 * ceiling], palette.node_colour(1), atol=1e-6)
-    assert len(layers["marks"]) == 0
+    assert len(layers["marks"]) == 0 and len(layers["mark_fills"]) == 0
     assert view.backend_name.startswith("software")
 
 
@@ -57,7 +57,7 @@ def test_click_picks_the_cabinet_under_the_cursor(qtbot: QtBot, view: StageView,
     qtbot.mouseClick(view.canvas, Qt.MouseButton.LeftButton, pos=_pixel_of(view, demo_doc, target))
     assert demo_doc.selection == {target}
     marks = view.layers["marks"]
-    assert isinstance(marks, LineLayer) and len(marks) == 4
+    assert isinstance(marks, LineLayer) and len(marks) == 4 and len(view.layers["mark_fills"]) == 1
     np.testing.assert_allclose(marks.colors[0], palette.SELECTED)
     other = "wall-centre/c05r03"
     qtbot.mouseClick(view.canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ShiftModifier,
@@ -115,8 +115,8 @@ def test_orbit_camera_ray_and_projection_agree() -> None:
 
 
 def test_orbit_camera_matches_pyqtgraph(qtbot: QtBot, demo_doc: StageDocument) -> None:
-    usable, why = gl_available()
-    if not usable:
+    renderer, why = probe_gl()
+    if renderer is None:
         pytest.skip(f"needs an OpenGL platform ({why}); run under Xvfb, see tools/screenshots.py")
     widget = StageView(demo_doc, backend="gl")
     qtbot.addWidget(widget)

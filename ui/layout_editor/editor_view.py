@@ -45,7 +45,7 @@ class EditorView(QGraphicsView):
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
-        if self._auto_fit:
+        if self._auto_fit and not self.dragging():  # never rescale under the operator's mouse
             self.fit()
 
     def pixels_per_unit(self) -> float:

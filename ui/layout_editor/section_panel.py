@@ -1,9 +1,9 @@
 """SectionPanel: parameters of the selected section (arc radius and sweep, flat size, ceiling...).
 
 Each field writes through the undo stack when editing finishes (Enter, Tab, focus out, or a spin
-box step), one command per changed value. The form shows the document's values only; it
-rebuilds its fields when another section (or another kind) is selected, and otherwise refreshes
-the values in place so the field being edited keeps its focus.
+box step), one command per changed value. The form shows the document's values only: there is one
+form per section kind, built once and refilled in place (so the field being edited keeps its
+focus and selecting another section costs no widget churn).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QSpinBox,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -70,16 +71,18 @@ class SectionPanel(QWidget):
         self.title.setObjectName("panelTitle")
         self.summary = QLabel()
         self.summary.setWordWrap(True)
-        self._form_host = QWidget()
-        self._form = QFormLayout(self._form_host)
-        self._form.setContentsMargins(0, 4, 0, 0)
+        self._pages = QStackedWidget()
+        self._pages.addWidget(QWidget())  # page 0: no section (overview text only)
+        # Every kind's form exists from the start, so the panel's size never jumps (that would
+        # resize the docks around it, e.g. the wall plan in the middle of a drag).
+        self._forms = {kind: self._build_form(kind) for kind in FIELDS}
+        for host, _editors in self._forms.values():
+            self._pages.addWidget(host)
         box = QVBoxLayout(self)
         box.setContentsMargins(6, 6, 6, 6)
-        for w in (self.title, self.summary, self._form_host):
+        for w in (self.title, self.summary, self._pages):
             box.addWidget(w)
         box.addStretch(1)
-        self._shown: tuple[str, str] | None = None
-        self.editors: dict[Field, QWidget] = {}
         document.project_changed.connect(self._refresh)
         document.selection_changed.connect(self._refresh)
         self._refresh(None)
@@ -97,20 +100,22 @@ class SectionPanel(QWidget):
 
     # ------------------------------------------------------------------ model -> form
 
+    @property
+    def editors(self) -> dict[Field, QWidget]:
+        """The field editors of the form on show (empty when no single section is selected)."""
+        page = self._pages.currentWidget()
+        return next((editors for host, editors in self._forms.values() if host is page), {})
+
     def _refresh(self, _value: object) -> None:
         section = self.section()
         if section is None:
             self._show_overview()
             return
-        key = (section.name, section.kind)
-        if key != self._shown:
-            self._build_form(section)
-            self._shown = key
+        self._pages.setCurrentWidget(self._forms[section.kind][0])
         self._fill(section)
 
     def _show_overview(self) -> None:
-        self._clear_form()
-        self._shown = None
+        self._pages.setCurrentIndex(0)
         names = self._doc.selected_sections()
         cab = self._doc.layout.cabinets
         if names:
@@ -123,17 +128,15 @@ class SectionPanel(QWidget):
                                  f"{pixels:,} LED px\nSelect a section (plan, 3D view or pixel map) "
                                  "to edit its parameters.".replace(",", " "))
 
-    def _clear_form(self) -> None:
-        while self._form.rowCount():
-            self._form.removeRow(0)
-        self.editors = {}
-
-    def _build_form(self, section: Section) -> None:
-        self._clear_form()
-        for spec in FIELDS[section.kind]:
-            widget = self._make_editor(spec)
-            self.editors[spec] = widget
-            self._form.addRow(spec.label, widget)
+    def _build_form(self, kind: str) -> tuple[QWidget, dict[Field, QWidget]]:
+        host = QWidget()
+        form = QFormLayout(host)
+        form.setContentsMargins(0, 4, 0, 0)
+        editors: dict[Field, QWidget] = {}
+        for spec in FIELDS[kind]:
+            editors[spec] = self._make_editor(spec)
+            form.addRow(spec.label, editors[spec])
+        return host, editors
 
     def _make_editor(self, spec: Field) -> QWidget:
         if spec.kind in ("text", "file"):

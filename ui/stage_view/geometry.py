@@ -93,38 +93,47 @@ def _quad_edges(corners: NDArray[np.float64], colors: NDArray[np.float64], width
     return _segments(starts, ends, np.repeat(colors, 4, axis=0), width)
 
 
-def cabinet_layers(layout: StageLayout, selection: frozenset[str], problem_ids: frozenset[str],
-                   fill_alpha: float = 0.22) -> dict[str, Layer]:
-    """``fills`` (node tint), ``outlines`` (node colour) and ``marks`` (problems red, selection white).
+def _empty_quads() -> QuadLayer:
+    return QuadLayer(np.zeros((0, 4, 3), np.float32), np.zeros((0, 4), np.float32))
 
-    Outlines are pulled a millimetre toward the viewer side of each cabinet so they are not hidden
-    by the fills in a depth-tested backend.
-    """
+
+def cabinet_layers(layout: StageLayout, fill_alpha: float = 0.22) -> dict[str, Layer]:
+    """``fills`` (node tint) and ``outlines`` (node colour) of every cabinet: what changes only
+    with the project. Outlines are pulled a millimetre toward the LED side of each cabinet so a
+    depth-tested backend does not hide them behind the fills."""
     cab = layout.cabinets
     if len(cab) == 0:
-        empty_quads = QuadLayer(np.zeros((0, 4, 3), np.float32), np.zeros((0, 4), np.float32))
-        return {"fills": empty_quads, "outlines": LineLayer.empty(), "marks": LineLayer.empty()}
+        return {"fills": _empty_quads(), "outlines": LineLayer.empty()}
     colors = cabinet_colors(layout)
     fills = colors.copy()
     fills[:, 3] = fill_alpha
     lifted = cab.corners + cab.normals()[:, None, :] * 0.001
-    marks: list[LineLayer] = []
+    return {"fills": QuadLayer(cab.corners.astype(np.float32), fills.astype(np.float32)),
+            "outlines": _quad_edges(lifted, colors, 1.0)}
+
+
+def mark_layers(layout: StageLayout, selection: frozenset[str], problem_ids: frozenset[str]) -> dict[str, Layer]:
+    """``mark_fills`` and ``marks``: cabinets with problems (red) and selected ones (white), drawn
+    over the base layers; the only layers a selection change rebuilds."""
+    cab = layout.cabinets
     ids = np.asarray(cab.ids)
+    problem = np.isin(ids, list(problem_ids)) if problem_ids and len(ids) else np.zeros(len(ids), bool)
+    selected = np.isin(ids, list(selection)) if selection and len(ids) else np.zeros(len(ids), bool)
+    if not (problem.any() or selected.any()):
+        return {"mark_fills": _empty_quads(), "marks": LineLayer.empty()}
     normals = cab.normals()[:, None, :]
-    problem_mask = np.isin(ids, list(problem_ids)) if problem_ids else np.zeros(len(ids), bool)
-    selected_mask = np.isin(ids, list(selection)) if selection else np.zeros(len(ids), bool)
+    outlines, quads, tints = [], [], []
     # Selection is lifted further than problem marks so its white outline wins the depth test.
-    for mask, colour, lift in ((problem_mask, palette.PROBLEM, 0.003), (selected_mask, palette.SELECTED, 0.006)):
+    kinds = ((problem, palette.PROBLEM, 0.003, 0.45), (selected, palette.SELECTED, 0.006, 0.3))
+    for mask, colour, lift, alpha in kinds:
         if mask.any():
-            tint = np.tile(colour, (int(mask.sum()), 1))
-            marks.append(_quad_edges(cab.corners[mask] + normals[mask] * lift, tint, 3.0))
-    fills[problem_mask] = palette.with_alpha(palette.PROBLEM, 0.45)
-    fills[selected_mask, 3] = 0.6
-    return {
-        "fills": QuadLayer(cab.corners.astype(np.float32), fills.astype(np.float32)),
-        "outlines": _quad_edges(lifted, colors, 1.0),
-        "marks": concat(marks, 3.0),
-    }
+            corners = cab.corners[mask] + normals[mask] * lift
+            outlines.append(_quad_edges(corners, np.tile(colour, (int(mask.sum()), 1)), 3.0))
+            quads.append(corners)
+            tints.append(np.tile(palette.with_alpha(colour, alpha), (int(mask.sum()), 1)))
+    return {"mark_fills": QuadLayer(np.concatenate(quads).astype(np.float32),
+                                    np.concatenate(tints).astype(np.float32)),
+            "marks": concat(outlines, 3.0)}
 
 
 # ----------------------------------------------------------------------------- helpers

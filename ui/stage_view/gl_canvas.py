@@ -26,6 +26,7 @@ class GLStageCanvas(gl.GLViewWidget):  # type: ignore[misc]  # pyqtgraph is unty
         super().__init__(parent)
         self.setBackgroundColor(tuple(round(c * 255) for c in palette.BACKGROUND))
         self._items: dict[str, Any] = {}
+        self._shown: dict[str, Layer] = {}
         self.setMinimumSize(200, 150)
 
     def set_camera(self, camera: OrbitCamera) -> None:
@@ -33,11 +34,15 @@ class GLStageCanvas(gl.GLViewWidget):  # type: ignore[misc]  # pyqtgraph is unty
                              elevation=camera.elevation_deg, azimuth=camera.azimuth_deg, fov=camera.fov_deg)
 
     def set_layers(self, layers: dict[str, Layer]) -> None:
+        """Draw these layers (by name); GL items of unchanged layers are left alone."""
         for name in list(self._items):
             if name not in layers:
                 self.removeItem(self._items.pop(name))
+                self._shown.pop(name, None)
         for name, layer in layers.items():
-            self._update_item(name, layer)
+            if self._shown.get(name) is not layer:
+                self._update_item(name, layer)
+                self._shown[name] = layer
 
     def _update_item(self, name: str, layer: Layer) -> None:
         item = self._items.get(name)

@@ -11,9 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pyqtgraph.functions as fn
 from numpy.typing import NDArray
-from PySide6.QtCore import QLineF, QPointF, Qt
-from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen, QPolygonF
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QWidget
 
 from ui import palette
@@ -49,13 +50,27 @@ class PainterStageCanvas(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._layers: dict[str, Layer] = {}
+        self._groups: dict[str, tuple[NDArray[np.float32], NDArray[np.intp]]] = {}
         self._camera = OrbitCamera()
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.setMinimumSize(200, 150)
 
     def set_layers(self, layers: dict[str, Layer]) -> None:
+        """Draw these layers (by name); layers identical to the last call are not reprocessed."""
+        self._groups = {name: self._groups[name] if self._layers.get(name) is layer else self._colour_groups(layer)
+                        for name, layer in layers.items()}
         self._layers = dict(layers)
         self.update()
+
+    @staticmethod
+    def _colour_groups(layer: Layer) -> tuple[NDArray[np.float32], NDArray[np.intp]]:
+        """Distinct colours of a layer and, per quad or segment, which one it uses (computed once
+        per layer, not per frame)."""
+        colors = layer.colors if isinstance(layer, QuadLayer) else layer.colors[0::2]
+        if len(colors) == 0:
+            return np.zeros((0, 4), np.float32), np.zeros(0, np.intp)
+        unique, groups = np.unique(colors, axis=0, return_inverse=True)
+        return unique, groups.reshape(-1)
 
     def set_camera(self, camera: OrbitCamera) -> None:
         self._camera = camera
@@ -64,13 +79,15 @@ class PainterStageCanvas(QWidget):
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.fillRect(self.rect(), qcolor(palette.BACKGROUND))
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        for layer in self._layers.values():
+        # Large antialiased translucent fills cost most of a software frame; only lines get AA.
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        for name, layer in self._layers.items():
             if isinstance(layer, QuadLayer):
-                self._draw_quads(painter, layer)
-        for layer in self._layers.values():
+                self._draw_quads(painter, layer, *self._groups[name])
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        for name, layer in self._layers.items():
             if isinstance(layer, LineLayer):
-                self._draw_lines(painter, layer)
+                self._draw_lines(painter, layer, *self._groups[name])
         painter.end()
 
     def _to_camera(self, points: NDArray[np.floating[Any]]) -> NDArray[np.float64]:
@@ -86,31 +103,43 @@ class PainterStageCanvas(QWidget):
         y = (1.0 - cam[..., 1] / depth / ty) * h / 2
         return np.stack([x, y], axis=-1)
 
-    def _draw_quads(self, painter: QPainter, layer: QuadLayer) -> None:
+    def _draw_quads(self, painter: QPainter, layer: QuadLayer, unique: NDArray[np.float32],
+                    groups: NDArray[np.intp]) -> None:
+        """Fill the quads in front of the eye, one path per colour (tints are translucent, so the
+        order between colours hardly shows; within a colour it does not matter)."""
         if len(layer) == 0:
             return
         cam = self._to_camera(layer.corners.reshape(-1, 3)).reshape(-1, 4, 3)
         visible = np.all(-cam[:, :, 2] > self._camera.near_clip(), axis=1)
-        order = np.flatnonzero(visible)
-        order = order[np.argsort(cam[order, :, 2].mean(axis=1))]  # most negative z (farthest) first
-        pixels = self._to_pixels(cam)
+        pixels = self._to_pixels(cam[visible])
+        closed = np.concatenate([pixels, pixels[:, :1]], axis=1)  # (n, 5, 2): back to the first corner
+        groups = groups[visible]
+        connect = np.tile(np.array([1, 1, 1, 1, 0], dtype=np.int32), len(closed))
         painter.setPen(Qt.PenStyle.NoPen)
-        for i in order:
-            painter.setBrush(qcolor(layer.colors[i]))
-            painter.drawPolygon(QPolygonF([QPointF(float(x), float(y)) for x, y in pixels[i]]))
+        for k, colour in enumerate(unique):
+            mine = closed[groups == k].reshape(-1, 2)
+            if not len(mine):
+                continue
+            path = fn.arrayToQPath(mine[:, 0], mine[:, 1], connect[: len(mine)], finiteCheck=False)
+            path.setFillRule(Qt.FillRule.WindingFill)  # overlapping quads stay filled
+            painter.setBrush(qcolor(colour))
+            painter.drawPath(path)
 
-    def _draw_lines(self, painter: QPainter, layer: LineLayer) -> None:
+    def _draw_lines(self, painter: QPainter, layer: LineLayer, unique: NDArray[np.float32],
+                    groups: NDArray[np.intp]) -> None:
+        """Segments clipped to the near plane, one path per colour."""
         if len(layer) == 0:
             return
         cam = self._to_camera(layer.points).reshape(-1, 2, 3)
         seg, keep = clip_segments(cam, self._camera.near_clip())
         pixels = self._to_pixels(seg[keep])
-        colors = layer.colors[0::2][keep]
-        unique, groups = np.unique(colors, axis=0, return_inverse=True)
+        groups = groups[keep]
+        painter.setBrush(Qt.BrushStyle.NoBrush)
         for k, colour in enumerate(unique):
+            if not np.any(groups == k):
+                continue
             pen = QPen(qcolor(colour), layer.width)
             pen.setCosmetic(True)
             painter.setPen(pen)
-            lines = [QLineF(float(a[0]), float(a[1]), float(b[0]), float(b[1]))
-                     for a, b in pixels[groups.reshape(-1) == k]]
-            painter.drawLines(lines)
+            mine = pixels[groups == k].reshape(-1, 2)
+            painter.drawPath(fn.arrayToQPath(mine[:, 0], mine[:, 1], connect="pairs", finiteCheck=False))

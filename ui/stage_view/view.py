@@ -43,31 +43,49 @@ ORBIT_DEG_PER_PX = 0.4
 NO_GL_PLATFORMS = ("offscreen", "minimal", "vnc", "linuxfb")
 
 
-def gl_available() -> tuple[bool, str]:
-    """Whether this process can render the GL stage view, and why not when it cannot.
+SOFTWARE_GL = ("llvmpipe", "softpipe", "swrast", "software rasterizer")
 
-    ``VPSTAGE_STAGE_VIEW=software`` (or ``gl``) forces a backend.
-    """
-    forced = os.environ.get("VPSTAGE_STAGE_VIEW", "").lower()
-    if forced == "software":
-        return False, "VPSTAGE_STAGE_VIEW=software"
-    if forced == "gl":
-        return True, "VPSTAGE_STAGE_VIEW=gl"
+
+def probe_gl() -> tuple[str | None, str]:
+    """(renderer name, or None when no GL context can be made here; why not)."""
     if QGuiApplication.instance() is None:
-        return False, "no Qt application yet"
+        return None, "no Qt application yet"
     platform = QGuiApplication.platformName()
     if platform in NO_GL_PLATFORMS:
-        return False, f"the Qt '{platform}' platform has no OpenGL"
+        return None, f"the Qt '{platform}' platform has no OpenGL"
     try:
         import pyqtgraph.opengl  # noqa: F401
+        from OpenGL import GL
     except ImportError as exc:  # PyOpenGL missing or broken
-        return False, f"pyqtgraph.opengl cannot be imported: {exc}"
+        return None, f"pyqtgraph.opengl cannot be imported: {exc}"
     context, surface = QOpenGLContext(), QOffscreenSurface()
     surface.create()
     if not context.create() or not context.makeCurrent(surface):
-        return False, "no OpenGL context could be created"
+        return None, "no OpenGL context could be created"
+    renderer = GL.glGetString(GL.GL_RENDERER)
     context.doneCurrent()
-    return True, "OpenGL context available"
+    name = renderer.decode(errors="replace") if isinstance(renderer, bytes) else str(renderer)
+    return name, f"OpenGL: {name}"
+
+
+def gl_available() -> tuple[bool, str]:
+    """Whether the 3D view should use OpenGL here, and why (not).
+
+    OpenGL needs a platform with GL contexts. A software GL rasterizer (Mesa llvmpipe on a machine
+    without a GPU) is passed over too: a window holding a GL widget is then composed on the CPU at
+    every repaint, which costs tens of milliseconds per selection change (docs/benchmarks.md),
+    while the QPainter backend draws the same layers in a few. ``VPSTAGE_STAGE_VIEW=software``
+    (or ``gl``) forces a backend.
+    """
+    forced = os.environ.get("VPSTAGE_STAGE_VIEW", "").lower()
+    if forced in ("software", "gl"):
+        return forced == "gl", f"VPSTAGE_STAGE_VIEW={forced}"
+    renderer, why = probe_gl()
+    if renderer is None:
+        return False, why
+    if any(soft in renderer.lower() for soft in SOFTWARE_GL):
+        return False, f"OpenGL renders in software here ({renderer}); the QPainter backend is faster"
+    return True, why
 
 
 class StageView(QWidget):
@@ -119,24 +137,25 @@ class StageView(QWidget):
         return dict(self._layers)
 
     def _push(self) -> None:
-        self.canvas.set_layers(self._layers)  # type: ignore[attr-defined]
+        self.canvas.set_layers(dict(self._layers))  # type: ignore[attr-defined]
 
     def _on_project_changed(self, _change: object) -> None:
         self._rebuild_stage()
 
     def _on_marks_changed(self, _value: object) -> None:
-        self._layers.update(self._cabinet_layers())
+        self._layers.update(self._mark_layers())
         self._push()
 
-    def _cabinet_layers(self) -> dict[str, geometry.Layer]:
+    def _mark_layers(self) -> dict[str, geometry.Layer]:
         problems = frozenset(self._doc.problem_cabinets())
-        return geometry.cabinet_layers(self._doc.layout, self._doc.selection, problems)
+        return geometry.mark_layers(self._doc.layout, self._doc.selection, problems)
 
     def _rebuild_stage(self) -> None:
         layout = self._doc.layout
         lo, hi = geometry.stage_extent(layout)
         self._layers["grid"] = geometry.floor_grid(max(float(np.abs([lo[:2], hi[:2]]).max()) + 1.0, 2.0))
-        self._layers.update(self._cabinet_layers())
+        self._layers.update(geometry.cabinet_layers(layout))
+        self._layers.update(self._mark_layers())
         self._layers["viewpoint"] = geometry.marker(layout.project.outer_viewpoint, 0.3, palette.TEXT)
         boxes = self._measured_bounds if self._measured_bounds is not None else geometry.scene_bounds(layout)
         self._layers["bounds"] = geometry.box_lines(boxes, [palette.BOUNDS] * len(boxes))
