@@ -59,6 +59,7 @@ def take(out: Path, size: tuple[int, int]) -> list[Path]:
     # Xvfb only offers Mesa's software GL, where the console would pick its QPainter backend;
     # the shots show the OpenGL view a GPU workstation gets.
     os.environ.setdefault("VPSTAGE_STAGE_VIEW", "gl")
+    from PySide6.QtCore import QRectF
     from PySide6.QtWidgets import QApplication
 
     from ui.app import REHEARSAL_STAGE
@@ -99,7 +100,8 @@ def take(out: Path, size: tuple[int, int]) -> list[Path]:
         window.docks["map"].raise_()
         settle(app)
         shot(window.docks["map"], "pixel_map.png")
-        window.map.fit_rect(window.map.slots["wall-left"].rect())  # zoom onto the problem
+        spot = window.map.items_by_id[cabinet].pos()
+        window.map.fit_rect(QRectF(spot.x() - 700, spot.y() - 330, 1100, 560))  # zoom onto the problem
         settle(app)
         shot(window.docks["map"], "pixel_map_problem.png")
         shot(window, "console_problem.png")

@@ -106,6 +106,13 @@ def test_keyboard_edits_and_undo(qtbot: QtBot, window: ConsoleWindow) -> None:
     assert len(doc.selection) == 274
     qtbot.keyClick(window.plan, Qt.Key.Key_Escape)
     assert doc.selection == frozenset()
+    qtbot.keyClick(window.plan, Qt.Key.Key_4, Qt.KeyboardModifier.ControlModifier)
+    assert window.docks["problems"].isHidden()
+    doc.select(doc.section_cabinets(["ceiling"]))
+    name = next(w for spec, w in window.section_panel.editors.items() if spec.name == "name")
+    name.setFocus()
+    qtbot.keyClick(name, Qt.Key.Key_R)  # typing, not rotating
+    assert doc.project.sections[3].yaw_deg == 0.0 and window.stack.count() == 3
 
 
 def test_opening_another_project_rebuilds_the_panels(qtbot: QtBot, window: ConsoleWindow, tmp_path: Path) -> None:
