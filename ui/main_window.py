@@ -125,6 +125,10 @@ class ConsoleWindow(QMainWindow):
         self.document.project_changed.disconnect(self._schedule_validation)
         for panel in (self.stage_view, self.plan, self.map, self.section_panel, self.problems):
             panel.detach()
+        for dock in self.docks.values():  # setWidget() does not delete the widget it replaces
+            old = dock.widget()
+            if old is not None:
+                old.deleteLater()
         self.undo_group.removeStack(self.stack)
         self.stack.deleteLater()
 

@@ -1,7 +1,10 @@
-"""EditorView: what the wall plan and the pixel-map editor share (zoom, pan, rubber band).
+"""EditorView: what the wall plan and the pixel-map editor share.
 
-Wheel zooms about the cursor; the middle button drags the view; the left button on empty space
-draws a rubber band that selects.
+Both observe one StageDocument (rebuilding their items when the project changes, updating marks
+in place when the selection or the problems change) and edit it through a DocumentEditor. Wheel
+zooms about the cursor; the middle button drags the view; the left button on empty space draws a
+rubber band that selects; a left drag on an item is handled by the subclass (``dragging``,
+``drag_to``, ``finish_drag``).
 """
 
 from __future__ import annotations
@@ -11,14 +14,19 @@ from PySide6.QtGui import QMouseEvent, QPainter, QResizeEvent, QWheelEvent
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsView, QWidget
 
 from ui import palette
+from ui.commands import DocumentEditor
 from ui.stage_view.painter_canvas import qcolor
+from vpstage.stage.document import StageDocument
 
 ZOOM_PER_WHEEL_UNIT = 1.0015
 
 
 class EditorView(QGraphicsView):
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, document: StageDocument, editor: DocumentEditor, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._doc, self._editor = document, editor
+        self._syncing = False  # True while items are updated from the document
+        self._drag: object | None = None  # the subclass's drag state while an item drag runs
         self.setScene(QGraphicsScene(self))
         self.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
@@ -31,6 +39,30 @@ class EditorView(QGraphicsView):
         self.snap_enabled = True
         self._pan_from: QPoint | None = None
         self._auto_fit = True  # follow resizes with fit() until the operator zooms or pans
+        self.scene().selectionChanged.connect(self._on_scene_selection)
+        document.project_changed.connect(self._on_project_changed)
+        document.selection_changed.connect(self._on_marks_changed)
+        document.validation_changed.connect(self._on_marks_changed)
+
+    def detach(self) -> None:
+        """Stop observing the document (before the widget is dropped)."""
+        self._doc.project_changed.disconnect(self._on_project_changed)
+        self._doc.selection_changed.disconnect(self._on_marks_changed)
+        self._doc.validation_changed.disconnect(self._on_marks_changed)
+
+    def _on_project_changed(self, _change: object) -> None:
+        self._drag = None  # a drag in progress refers to items about to be replaced
+        self.rebuild()
+
+    # Subclasses: recreate items, refresh marks in place, push the scene's selection to the document.
+    def rebuild(self) -> None:
+        raise NotImplementedError
+
+    def _on_marks_changed(self, _value: object) -> None:
+        raise NotImplementedError
+
+    def _on_scene_selection(self) -> None:
+        raise NotImplementedError
 
     def fit(self) -> None:
         """Show everything (subclasses say what that is)."""
@@ -74,10 +106,10 @@ class EditorView(QGraphicsView):
         self._pan_from = None
         return True
 
-    # Subclasses with draggable items override these three.
     def dragging(self) -> bool:
-        return False
+        return self._drag is not None
 
+    # Subclasses with draggable items override these two.
     def drag_to(self, scene_pos: QPointF, free: bool = False) -> object:
         raise NotImplementedError
 

@@ -74,24 +74,14 @@ class PixelMapView(EditorView):
     """(cabinet ids) after a drag was written back (or refused)."""
 
     def __init__(self, document: StageDocument, editor: DocumentEditor, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._doc, self._editor = document, editor
+        super().__init__(document, editor, parent)
         self.setObjectName("pixelMap")
         self._items: dict[str, CabinetRectItem] = {}
         self._slots: dict[str, CanvasSlot] = {}
-        self._syncing = False
         self._drag: _Drag | None = None
         self._columns = 2
-        self.scene().selectionChanged.connect(self._on_scene_selection)
-        document.project_changed.connect(self._on_project_changed)
-        document.selection_changed.connect(self._on_marks_changed)
-        document.validation_changed.connect(self._on_marks_changed)
         self.rebuild()
 
-    def detach(self) -> None:
-        self._doc.project_changed.disconnect(self._on_project_changed)
-        self._doc.selection_changed.disconnect(self._on_marks_changed)
-        self._doc.validation_changed.disconnect(self._on_marks_changed)
 
     @property
     def items_by_id(self) -> dict[str, CabinetRectItem]:
@@ -102,10 +92,6 @@ class PixelMapView(EditorView):
         return dict(self._slots)
 
     # ------------------------------------------------------------------ model -> items
-
-    def _on_project_changed(self, _change: object) -> None:
-        self._drag = None
-        self.rebuild()
 
     def rebuild(self) -> None:
         layout = self._doc.layout
@@ -245,9 +231,6 @@ class PixelMapView(EditorView):
             item.setPos(item.home + drag.delta)
         self.cabinet_drag_changed.emit([i.cabinet_id for i in drag.items], slot.name if slot else "")
         return drag.delta
-
-    def dragging(self) -> bool:
-        return self._drag is not None
 
     def finish_drag(self) -> None:
         """Write the drag back: moves onto canvases, and unmapping for cabinets left in the tray."""

@@ -51,34 +51,19 @@ class WallPlanView(EditorView):
     """(names, dx_m, dy_m) when a drag ends; the move has been pushed as one command."""
 
     def __init__(self, document: StageDocument, editor: DocumentEditor, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._doc, self._editor = document, editor
+        super().__init__(document, editor, parent)
         self.setObjectName("wallPlan")
         self.setAcceptDrops(True)
         self._items: dict[str, SectionItem] = {}
-        self._syncing = False
         self._drag: _Drag | None = None
-        self.scene().selectionChanged.connect(self._on_scene_selection)
-        document.project_changed.connect(self._on_project_changed)
-        document.selection_changed.connect(self._on_marks_changed)
-        document.validation_changed.connect(self._on_marks_changed)
         self.rebuild()
         self.fit()
-
-    def detach(self) -> None:
-        self._doc.project_changed.disconnect(self._on_project_changed)
-        self._doc.selection_changed.disconnect(self._on_marks_changed)
-        self._doc.validation_changed.disconnect(self._on_marks_changed)
 
     @property
     def items_by_name(self) -> dict[str, SectionItem]:
         return dict(self._items)
 
     # ------------------------------------------------------------------ model -> items
-
-    def _on_project_changed(self, _change: object) -> None:
-        self._drag = None
-        self.rebuild()
 
     def _section_cabinets(self) -> list[NDArray[np.intp]]:
         sections = np.asarray(self._doc.layout.cabinets.section, dtype=np.int64)
@@ -175,9 +160,6 @@ class WallPlanView(EditorView):
             self._items[name].setPos(offset[0] * CM_PER_M, -offset[1] * CM_PER_M)
         self.section_drag_changed.emit(list(drag.names), offset[0], offset[1])
         return offset
-
-    def dragging(self) -> bool:
-        return self._drag is not None
 
     def finish_drag(self) -> None:
         """Write the drag back as one undoable move (nothing when it did not move)."""
