@@ -46,8 +46,3 @@ def node_colour(index: int) -> RGBA:
 
 def with_alpha(colour: RGBA, alpha: float) -> RGBA:
     return (colour[0], colour[1], colour[2], alpha)
-
-
-def css(colour: RGBA) -> str:
-    """``#rrggbb`` for style sheets."""
-    return "#" + "".join(f"{round(c * 255):02x}" for c in colour[:3])

@@ -277,6 +277,3 @@ class PixelMapView(EditorView):
             self._editor.run(lambda: unmap_cabinets(doc.project, doc.layout, unmap))
         if moves and unmap:
             stack.endMacro()
-
-    def visible_scene_rect(self) -> QRectF:
-        return self.mapToScene(self.viewport().rect()).boundingRect()

@@ -48,10 +48,6 @@ class Change:
                 return new + cabinet_id[len(old):]
         return cabinet_id
 
-    @property
-    def fields(self) -> frozenset[str]:
-        return frozenset(self.after)
-
     def is_empty(self) -> bool:
         return all(self.before[k] == self.after[k] for k in self.after)
 
