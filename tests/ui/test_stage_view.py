@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QPoint, QPointF, Qt
 from pytestqt.qtbot import QtBot
 
 from ui import palette
+from ui.main_window import ConsoleWindow
 from ui.stage_view.geometry import LineLayer, QuadLayer, cabinet_node_index
 from ui.stage_view.orbit import OrbitCamera
 from ui.stage_view.view import StageView, probe_gl
@@ -127,3 +128,29 @@ def test_orbit_camera_matches_pyqtgraph(qtbot: QtBot, demo_doc: StageDocument) -
     widget.set_camera(camera)
     theirs = np.array(widget.canvas.viewMatrix().data()).reshape(4, 4).T  # column-major
     np.testing.assert_allclose(theirs, camera.view_matrix(), atol=1e-5)
+
+
+def test_a_pick_in_3d_selects_in_the_editors(qtbot: QtBot, window: ConsoleWindow) -> None:
+    doc = window.document
+    assert doc is not None
+    view = window.stage_view
+    view.set_camera(OrbitCamera(center=(0.0, 2.0, 1.5), distance=3.0, elevation_deg=0.0, azimuth_deg=-90.0))
+    target = "wall-centre/c07r02"
+    qtbot.mouseClick(view.canvas, Qt.MouseButton.LeftButton, pos=_pixel_of(view, doc, target))
+    assert doc.selection == {target}
+    assert window.map.items_by_id[target].isSelected()
+    assert sum(item.isSelected() for item in window.map.items_by_id.values()) == 1
+    plan_item = window.plan.items_by_name["wall-centre"]
+    assert not plan_item.isSelected()  # one cabinet, not the whole section
+    assert list(plan_item._shown).count(1) == 1  # its column's footprint is marked
+    assert window.section_panel.title.text() == "wall-centre · arc"
+    # and back: a rubber-band-free click on a rectangle in the pixel map selects it in 3D
+    other = "wall-centre/c00r00"
+    rect = window.map.items_by_id[other]
+    qtbot.mouseClick(window.map.viewport(), Qt.MouseButton.LeftButton,
+                     pos=window.map.mapFromScene(rect.pos() + QPointF(64, 64)))
+    assert doc.selection == {other}
+    marks = view.layers["marks"]
+    assert isinstance(marks, LineLayer) and len(marks) == 4
+    corners = doc.layout.cabinets.corners[doc.layout.id_to_index[other]]
+    assert np.abs(marks.points[0] - corners[0]).max() < 0.01
