@@ -1,12 +1,22 @@
-"""Console launch: ``run_console`` opens the main window (rehearsal mode: the demo stage)."""
+"""Console launch: ``run_console`` opens the main window (rehearsal mode: the demo stage).
+
+``VPSTAGE_QUIT_AFTER_S`` (seconds) closes the window after that long: the smoke test and the
+screenshot script use it. Qt's own messages go to stderr prefixed with ``qt:``.
+"""
 
 from __future__ import annotations
 
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 REHEARSAL_STAGE = Path(__file__).resolve().parents[1] / "configs" / "stages" / "demo.yaml"
+
+# Harmless notices of Qt's offscreen platform plugin (no window manager to talk to).
+_IGNORED_QT_MESSAGES = ("This plugin does not support propagateSizeHints()",
+                        "This plugin does not support raise()",
+                        "This plugin does not support grabbing the keyboard")
 
 
 def _ensure_display() -> None:
@@ -16,25 +26,40 @@ def _ensure_display() -> None:
               file=sys.stderr)
 
 
+def _qt_message(mode: Any, context: Any, message: str) -> None:
+    if message in _IGNORED_QT_MESSAGES:
+        return
+    print(f"qt: {getattr(mode, 'name', mode)}: {message}", file=sys.stderr)
+
+
 def run_console(project: str | None = None, rehearsal: bool = True, quit_after_s: float | None = None) -> int:
-    """Open the console window and run the Qt event loop until it closes."""
+    """Open the console window and run the Qt event loop until it closes. Returns the exit code
+    (2 when the project file cannot be loaded)."""
     _ensure_display()
-    from PySide6.QtCore import QTimer
+    from PySide6.QtCore import QTimer, qInstallMessageHandler
     from PySide6.QtWidgets import QApplication
 
-    from ui.summary_window import SummaryWindow
+    from ui.main_window import ConsoleWindow
+    from ui.settings import console_settings
+    from ui.theme import apply_theme
     from vpstage.config import ConfigError
-    from vpstage.stage import Stage
+    from vpstage.stage.document import StageDocument
 
+    qInstallMessageHandler(_qt_message)
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    path = Path(project) if project else REHEARSAL_STAGE
+    assert isinstance(app, QApplication)
+    app.setApplicationName("vpstage")
+    apply_theme(app)
     try:
-        stage = Stage.open(path)
+        document = (StageDocument.open(project) if project
+                    else StageDocument.open(REHEARSAL_STAGE, untitled=True))
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
-    window = SummaryWindow(stage, rehearsal=rehearsal)
+    window = ConsoleWindow(document, rehearsal=rehearsal, settings=console_settings())
     window.show()
+    if quit_after_s is None and os.environ.get("VPSTAGE_QUIT_AFTER_S"):
+        quit_after_s = float(os.environ["VPSTAGE_QUIT_AFTER_S"])
     if quit_after_s is not None:
-        QTimer.singleShot(int(quit_after_s * 1000), app.quit)
+        QTimer.singleShot(int(quit_after_s * 1000), window.close)
     return int(app.exec())

@@ -1,0 +1,234 @@
+"""ConsoleWindow: the operator console's main window.
+
+The 3D stage view is the central widget; the editors and lists are dock widgets whose
+arrangement (and the window geometry) is saved to the console settings on close and restored on
+start. One StageDocument is shown at a time; opening another file rebuilds the panels on it.
+Edits go through one QUndoStack per document.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Literal
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtGui import QCloseEvent, QShowEvent, QUndoGroup, QUndoStack
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFrame,
+    QMainWindow,
+    QMessageBox,
+    QScrollArea,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ui.actions import ConsoleActions
+from ui.commands import DocumentEditor
+from ui.layout_editor.catalog_panel import CatalogPanel
+from ui.layout_editor.map_view import PixelMapView
+from ui.layout_editor.plan_view import WallPlanView
+from ui.layout_editor.problems_panel import ProblemsPanel
+from ui.layout_editor.section_panel import SectionPanel
+from ui.stage_view.view import StageView
+from ui.status_bar import ConsoleStatusBar
+from vpstage.stage.document import StageDocument
+
+LAYOUT_VERSION = 1
+VALIDATE_AFTER_MS = 150
+Answer = Literal["save", "discard", "cancel"]
+Confirm = Callable[[str], Answer]
+
+
+def ask_unsaved(parent: QWidget, what: str) -> Answer:
+    buttons = QMessageBox.StandardButton
+    answer = QMessageBox.question(parent, "Unsaved changes", f"Save the changes to {what}?",
+                                  buttons.Save | buttons.Discard | buttons.Cancel, buttons.Save)
+    return {buttons.Save: "save", buttons.Discard: "discard"}.get(answer, "cancel")  # type: ignore[return-value]
+
+
+class ConsoleWindow(QMainWindow):
+    DOCKS = (("plan", "Wall plan", Qt.DockWidgetArea.RightDockWidgetArea),
+             ("section", "Section", Qt.DockWidgetArea.RightDockWidgetArea),
+             ("map", "Pixel map", Qt.DockWidgetArea.BottomDockWidgetArea),
+             ("problems", "Problems", Qt.DockWidgetArea.BottomDockWidgetArea),
+             ("catalog", "Cabinet catalog", Qt.DockWidgetArea.LeftDockWidgetArea))
+
+    def __init__(self, document: StageDocument, *, rehearsal: bool, settings: QSettings,
+                 confirm: Confirm | None = None, stage_backend: str = "auto") -> None:
+        super().__init__()
+        self.setObjectName("consoleWindow")
+        self.rehearsal, self.settings, self._stage_backend = rehearsal, settings, stage_backend
+        self.confirm: Confirm = confirm or (lambda what: ask_unsaved(self, what))
+        self.undo_group = QUndoGroup(self)
+        self.docks: dict[str, QDockWidget] = {}
+        for key, title, area in self.DOCKS:
+            dock = QDockWidget(title, self)
+            dock.setObjectName(f"dock_{key}")
+            self.addDockWidget(area, dock)
+            self.docks[key] = dock
+        self.splitDockWidget(self.docks["plan"], self.docks["section"], Qt.Orientation.Vertical)
+        self.tabifyDockWidget(self.docks["map"], self.docks["problems"])
+        self.docks["map"].raise_()
+        self.setDockNestingEnabled(True)
+        self.status = ConsoleStatusBar(self)
+        self.setStatusBar(self.status)
+        self._validate_timer = QTimer(self)
+        self._validate_timer.setSingleShot(True)
+        self._validate_timer.setInterval(VALIDATE_AFTER_MS)
+        self._validate_timer.timeout.connect(self._validate)
+        self.document: StageDocument | None = None
+        self.act = ConsoleActions(self)
+        self.install_document(document, rehearsal)
+        self.resize(1600, 960)
+        self._default_state = self.saveState(LAYOUT_VERSION)
+        self._layout_restored = self.restore_layout()
+        self._shown_once = False
+
+    # ------------------------------------------------------------------ document
+
+    def install_document(self, document: StageDocument, rehearsal: bool) -> None:
+        """Show ``document``: new panels, a fresh undo stack, immediate validation."""
+        if self.document is not None:
+            self._release_document()
+        self.document, self.rehearsal = document, rehearsal
+        self.stack = QUndoStack(self)
+        self.undo_group.addStack(self.stack)
+        self.undo_group.setActiveStack(self.stack)
+        self.editor = DocumentEditor(document, self.stack, self)
+        self.editor.refused.connect(self.status.say)
+        self.stack.cleanChanged.connect(self.update_title)
+        self.stack.indexChanged.connect(self._on_stack_index)
+        self.stage_view = StageView(document, backend=self._stage_backend)
+        self.setCentralWidget(self.stage_view)
+        self.plan = WallPlanView(document, self.editor)
+        self.map = PixelMapView(document, self.editor)
+        self.section_panel = SectionPanel(document, self.editor)
+        self.problems = ProblemsPanel(document)
+        self.catalog = CatalogPanel(document.catalog)
+        self.catalog.panel_activated.connect(self.act.add_panel_section)
+        self.docks["plan"].setWidget(self._with_toolbar(self.plan, self.act.plan_tools()))
+        self.docks["map"].setWidget(self._with_toolbar(self.map, self.act.map_tools()))
+        self.docks["section"].setWidget(self._scrolling(self.section_panel))
+        self.docks["problems"].setWidget(self.problems)
+        self.docks["catalog"].setWidget(self.catalog)
+        self.plan.snap_enabled = self.map.snap_enabled = self.act.snap.isChecked()
+        document.project_changed.connect(self._schedule_validation)
+        self.status.bind(document, rehearsal)
+        self._validate()
+        self.map.fit()
+        self.update_title()
+
+    def _release_document(self) -> None:
+        assert self.document is not None
+        self.document.project_changed.disconnect(self._schedule_validation)
+        for panel in (self.stage_view, self.plan, self.map, self.section_panel, self.problems):
+            panel.detach()
+        for dock in self.docks.values():  # setWidget() does not delete the widget it replaces
+            old = dock.widget()
+            if old is not None:
+                old.deleteLater()
+        self.undo_group.removeStack(self.stack)
+        self.stack.deleteLater()
+
+    @staticmethod
+    def _scrolling(panel: QWidget) -> QScrollArea:
+        """``panel`` in a scroll area, so a tall form never forces the docks around it to shrink."""
+        area = QScrollArea()
+        area.setWidgetResizable(True)
+        area.setFrameShape(QFrame.Shape.NoFrame)
+        area.setWidget(panel)
+        return area
+
+    @staticmethod
+    def _with_toolbar(view: QWidget, tools: QToolBar) -> QWidget:
+        host = QWidget()
+        box = QVBoxLayout(host)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.setSpacing(0)
+        box.addWidget(tools)
+        box.addWidget(view)
+        return host
+
+    def _schedule_validation(self, _change: object) -> None:
+        self._validate_timer.start()
+
+    def _validate(self) -> None:
+        if self.document is not None:
+            self.document.validate()
+
+    def _on_stack_index(self, _index: int) -> None:
+        self.update_title()
+
+    def update_title(self, *_args: object) -> None:
+        doc = self.document
+        assert doc is not None
+        name = doc.path.name if doc.path else "untitled"
+        dirty = "" if self.stack.isClean() else " *"
+        mode = "REHEARSAL" if self.rehearsal else "PROJECT"
+        self.setWindowTitle(f"vpstage [{mode}] {doc.project.name} — {name}{dirty}")
+
+    def is_modified(self) -> bool:
+        return not self.stack.isClean()
+
+    # ------------------------------------------------------------------ layout persistence
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._shown_once:
+            self._shown_once = True
+            if not self._layout_restored:
+                self._size_docks()
+                self._default_state = self.saveState(LAYOUT_VERSION)
+
+    def _size_docks(self) -> None:
+        """Default proportions for the window's size: the 3D view keeps the middle, editors around it."""
+        d, horizontal, vertical = self.docks, Qt.Orientation.Horizontal, Qt.Orientation.Vertical
+        w, h = self.width(), self.height()
+        self.resizeDocks([d["catalog"], d["plan"]], [int(w * 0.17), int(w * 0.27)], horizontal)
+        self.resizeDocks([d["plan"], d["section"]], [int(h * 0.5), int(h * 0.4)], vertical)
+        self.resizeDocks([d["map"]], [int(h * 0.36)], vertical)
+
+    def save_layout(self) -> None:
+        self.settings.setValue("console/geometry", self.saveGeometry())
+        self.settings.setValue("console/state", self.saveState(LAYOUT_VERSION))
+        self.settings.setValue("editor/snap", self.act.snap.isChecked())
+        self.settings.sync()
+
+    def restore_layout(self) -> bool:
+        """Restore geometry and docks from the settings; False when nothing (valid) was saved."""
+        geometry, state = self.settings.value("console/geometry"), self.settings.value("console/state")
+        snap = self.settings.value("editor/snap")
+        if snap is not None:
+            self.act.snap.setChecked(str(snap).lower() in ("true", "1"))
+        if not isinstance(geometry, QByteArray) or not isinstance(state, QByteArray):
+            return False
+        self.restoreGeometry(geometry)
+        return bool(self.restoreState(state, LAYOUT_VERSION))
+
+    def reset_layout(self) -> None:
+        for dock in self.docks.values():
+            dock.setFloating(False)
+            dock.show()
+        self.restoreState(self._default_state, LAYOUT_VERSION)
+
+    # ------------------------------------------------------------------ closing
+
+    def confirm_discard(self) -> bool:
+        """True when it is fine to drop the current document (saved, or the operator agreed)."""
+        if not self.is_modified():
+            return True
+        assert self.document is not None
+        what = self.document.path.name if self.document.path else "the untitled project"
+        answer = self.confirm(what)
+        if answer == "save":
+            return self.act.save()
+        return answer == "discard"
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.confirm_discard():
+            event.ignore()
+            return
+        self.save_layout()
+        event.accept()

@@ -1,0 +1,81 @@
+"""ConsoleStatusBar: mode, file, validation state and selection of the current document.
+
+Permanent fields on the right; transient messages (refused edits, saves) on the left. The live
+engine's fields (timecode, rate, frame lock, tracking, recording) join here when it is wired in.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
+
+from vpstage.config import Problem
+from vpstage.stage.document import StageDocument
+
+MESSAGE_MS = 6000
+
+
+def _restyle(label: QLabel, name: str, value: str) -> None:
+    label.setProperty(name, value)
+    label.style().unpolish(label)
+    label.style().polish(label)
+
+
+class ConsoleStatusBar(QStatusBar):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.mode = QLabel()
+        self.mode.setObjectName("modeBadge")
+        self.file = QLabel()
+        self.cabinets = QLabel()
+        self.selection = QLabel()
+        self.validation = QLabel()
+        self.validation.setObjectName("validationBadge")
+        for label in (self.file, self.cabinets, self.selection, self.validation, self.mode):
+            self.addPermanentWidget(label)
+        self._doc: StageDocument | None = None
+
+    def bind(self, document: StageDocument, rehearsal: bool) -> None:
+        """Show ``document`` (replacing the previous one)."""
+        if self._doc is not None:
+            self._doc.selection_changed.disconnect(self._on_selection)
+            self._doc.validation_changed.disconnect(self._on_validation)
+            self._doc.project_changed.disconnect(self._on_project)
+            self._doc.file_changed.disconnect(self._on_file)
+        self._doc = document
+        self.mode.setText("REHEARSAL" if rehearsal else "PROJECT")
+        _restyle(self.mode, "mode", "rehearsal" if rehearsal else "project")
+        document.selection_changed.connect(self._on_selection)
+        document.validation_changed.connect(self._on_validation)
+        document.project_changed.connect(self._on_project)
+        document.file_changed.connect(self._on_file)
+        self._on_file(document.path)
+        self._on_project(None)
+        self._on_selection(document.selection)
+        self._on_validation(document.problems)
+
+    def _on_file(self, path: Path | None) -> None:
+        self.file.setText(str(path) if path else "untitled (save as to keep it)")
+
+    def _on_project(self, _change: object) -> None:
+        assert self._doc is not None
+        self.cabinets.setText(f"{len(self._doc.layout.cabinets)} cabinets")
+
+    def _on_selection(self, ids: frozenset[str]) -> None:
+        self.selection.setText(f"{len(ids)} selected" if ids else "")
+
+    def _on_validation(self, problems: list[Problem]) -> None:
+        errors = sum(1 for p in problems if p.severity == "error")
+        if errors:
+            self.validation.setText(f"{errors} ERROR{'S' if errors > 1 else ''}")
+            _restyle(self.validation, "state", "error")
+        elif problems:
+            self.validation.setText(f"{len(problems)} warning(s)")
+            _restyle(self.validation, "state", "warning")
+        else:
+            self.validation.setText("VALID")
+            _restyle(self.validation, "state", "ok")
+
+    def say(self, message: str) -> None:
+        self.showMessage(message, MESSAGE_MS)
