@@ -94,7 +94,10 @@ class SplatModel:
         quats = np.where(norms > 1e-12, quats / np.maximum(norms, 1e-12), identity)
 
         def t(a: np.ndarray) -> torch.Tensor:
-            return torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32)).to(device)
+            array = np.ascontiguousarray(a, dtype=np.float32)
+            if not array.flags.writeable:  # e.g. a view of file bytes; torch needs its own copy
+                array = array.copy()
+            return torch.from_numpy(array).to(device)
 
         return SplatModel(t(positions), t(scales), t(quats), t(opacities), t(sh), frame or AssetFrame(),
                           source, source_format)
