@@ -16,6 +16,7 @@ All tensors live on one device. :class:`AssetFrame` records what the coordinates
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
@@ -36,7 +37,7 @@ def sh_coeff_count(degree: int) -> int:
 
 def sh_degree_for_count(count: int) -> int:
     """Inverse of :func:`sh_coeff_count`; raises ValueError for counts that are not a square."""
-    degree = round(count**0.5) - 1
+    degree = math.isqrt(max(count, 0)) - 1
     if degree < 0 or degree > MAX_SH_DEGREE or sh_coeff_count(degree) != count:
         raise ValueError(f"{count} SH coefficients per channel is not a degree 0..{MAX_SH_DEGREE} layout")
     return degree

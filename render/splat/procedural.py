@@ -33,14 +33,14 @@ def terrain_height(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     ramp = t * t * (3.0 - 2.0 * t)
     hills = (1.3 * np.sin(0.11 * x + 0.7) * np.cos(0.09 * y - 0.3) + 0.6 * np.sin(0.23 * x - 0.17 * y)
              + 0.35 * np.cos(0.41 * y + 0.29 * x) + 1.5)
-    return ramp * hills * (1.0 + 0.06 * np.clip(r - 30.0, 0.0, None))
+    return np.asarray(ramp * hills * (1.0 + 0.06 * np.clip(r - 30.0, 0.0, None)), dtype=np.float64)
 
 
 def _terrain_normals(x: np.ndarray, y: np.ndarray, step: float = 0.05) -> np.ndarray:
     dx = (terrain_height(x + step, y) - terrain_height(x - step, y)) / (2 * step)
     dy = (terrain_height(x, y + step) - terrain_height(x, y - step)) / (2 * step)
     n = np.stack([-dx, -dy, np.ones_like(x)], axis=1)
-    return n / np.linalg.norm(n, axis=1, keepdims=True)
+    return np.asarray(n / np.linalg.norm(n, axis=1, keepdims=True), dtype=np.float64)
 
 
 def quats_aligning_z(normals: np.ndarray) -> np.ndarray:
@@ -49,7 +49,7 @@ def quats_aligning_z(normals: np.ndarray) -> np.ndarray:
     q = np.stack([w, -normals[:, 1], normals[:, 0], np.zeros_like(w)], axis=1)  # cross(z, n) = (-ny, nx, 0)
     flipped = w < 1e-6  # n = -z: any half turn about a horizontal axis
     q[flipped] = [0.0, 1.0, 0.0, 0.0]
-    return q / np.linalg.norm(q, axis=1, keepdims=True)
+    return np.asarray(q / np.linalg.norm(q, axis=1, keepdims=True), dtype=np.float64)
 
 
 def _discs(positions: np.ndarray, normals: np.ndarray, radius: np.ndarray, thickness: float,

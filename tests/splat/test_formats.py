@@ -40,7 +40,7 @@ def test_ply_round_trip_keeps_every_value(tmp_path, arrays_deg3) -> None:
 def test_ply_layout_is_inria(tmp_path, arrays_deg3) -> None:
     path = tmp_path / "scene.ply"
     save_splat(model_from(arrays_deg3), path)
-    header, tables = read_ply(path.read_bytes(), str(path))
+    _, tables = read_ply(path.read_bytes(), str(path))
     vertex = tables["vertex"]
     assert len(vertex.dtype.names) == 62 and vertex.dtype.itemsize == 248
     assert vertex.dtype.names[:9] == ("x", "y", "z", "nx", "ny", "nz", "f_dc_0", "f_dc_1", "f_dc_2")

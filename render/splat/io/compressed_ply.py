@@ -39,7 +39,8 @@ def is_compressed_ply(header: PlyHeader) -> bool:
 
 
 def _unorm(words: np.ndarray, shift: int, bits: int) -> np.ndarray:
-    return ((words >> np.uint32(shift)) & np.uint32((1 << bits) - 1)).astype(np.float32) / np.float32((1 << bits) - 1)
+    field = (words >> np.uint32(shift)) & np.uint32((1 << bits) - 1)
+    return np.asarray(field, dtype=np.float32) / np.float32((1 << bits) - 1)
 
 
 def _unpack_111011(words: np.ndarray) -> np.ndarray:
