@@ -45,16 +45,16 @@ def rasterize_splats(model: SplatModel, camera: PinholeCamera, *, rect: Rect | N
     """Render ``model`` through ``camera``; outputs have the window's shape, on the model's device."""
     device = model.device
     name = resolve_backend(backend, device)
-    if crop is not None:
-        model = model.subset(crop_mask(model.positions, crop))
     tile = CPU_TILE_SIZE if (device.type == "cpu" and name == "torch") else TILE_SIZE
     raster_camera = RasterCamera.from_pinhole(camera, rect, device, tile_size=tile)
     bg = torch.tensor(background, dtype=torch.float32, device=device)
-    if name == "triton":
+    if name == "triton":  # the crop test is fused into the projection kernel
         from render.splat.backends.triton_rasterizer import rasterize_triton
 
         return rasterize_triton(model.positions, model.quats, model.scales, model.opacities, model.sh,
-                                raster_camera, bg)
+                                raster_camera, bg, crop)
+    if crop is not None:
+        model = model.subset(crop_mask(model.positions, crop))
     if name == "gsplat":
         from render.splat.backends.gsplat_backend import rasterize_gsplat
 

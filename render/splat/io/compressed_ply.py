@@ -40,7 +40,7 @@ def is_compressed_ply(header: PlyHeader) -> bool:
 
 def _unorm(words: np.ndarray, shift: int, bits: int) -> np.ndarray:
     field = (words >> np.uint32(shift)) & np.uint32((1 << bits) - 1)
-    return np.asarray(field, dtype=np.float32) / np.float32((1 << bits) - 1)
+    return np.asarray(np.asarray(field, dtype=np.float32) / np.float32((1 << bits) - 1), dtype=np.float32)
 
 
 def _unpack_111011(words: np.ndarray) -> np.ndarray:
@@ -51,7 +51,7 @@ def _lerp_chunks(t: np.ndarray, chunks: np.ndarray, lo: tuple[str, ...], hi: tup
                  chunk_of: np.ndarray) -> np.ndarray:
     lo_v = np.stack([np.asarray(chunks[n], dtype=np.float32) for n in lo], axis=1)[chunk_of]
     hi_v = np.stack([np.asarray(chunks[n], dtype=np.float32) for n in hi], axis=1)[chunk_of]
-    return lo_v * (1.0 - t) + hi_v * t
+    return np.asarray(lo_v * (1.0 - t) + hi_v * t, dtype=np.float32)
 
 
 def _unpack_rotation(words: np.ndarray) -> np.ndarray:
