@@ -51,8 +51,7 @@ def project(means: torch.Tensor, quats: torch.Tensor, scales: torch.Tensor, opac
     feats = torch.empty(n, FEATURES, dtype=torch.float32, device=device)
     rects = torch.empty(n, 4, dtype=torch.int32, device=device)
     counts = torch.empty(n, dtype=torch.int32, device=device)
-    view = camera.viewmat.detach().to("cpu", torch.float64).numpy()
-    campos = camera.camera_position().detach().to("cpu", torch.float64).numpy()
+    view, campos = camera.world_to_camera, camera.camera_position()
     x0, y0, x1, y1 = camera.rect
     project_kernel[(ceil_div(n, PROJECT_BLOCK),)](
         means, quats, scales, opacities, sh, n,
@@ -90,7 +89,7 @@ def bin_pairs(feats: torch.Tensor, rects: torch.Tensor, counts: torch.Tensor, ca
 
 
 def rasterize_triton(means: torch.Tensor, quats: torch.Tensor, scales: torch.Tensor, opacities: torch.Tensor,
-                     sh: torch.Tensor, camera: RasterCamera, background: torch.Tensor,
+                     sh: torch.Tensor, camera: RasterCamera, background: tuple[float, float, float],
                      crop: OrientedBox | None = None) -> RasterResult:
     """Render the camera's window (see the module docstring); inputs contiguous float32 on one device."""
     device = means.device
@@ -107,7 +106,7 @@ def rasterize_triton(means: torch.Tensor, quats: torch.Tensor, scales: torch.Ten
     ids, tile_offsets, total = bin_pairs(feats, rects, counts, camera)
     if total == 0:  # keep a valid pointer for the kernel's masked loads
         ids = torch.zeros(1, dtype=torch.int32, device=device)
-    bg = background.detach().to("cpu", torch.float64).tolist()
+    bg = [float(v) for v in background]
     tiles_x, tiles_y = camera.tile_grid
     raster_kernel[(tiles_x * tiles_y,)](
         feats, ids, tile_offsets, rgb, alpha, depth, tiles_x, camera.rect[0], camera.rect[1], w, h,
