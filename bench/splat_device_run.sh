@@ -33,7 +33,8 @@ BUILD=$!
 
 log "tests"
 VPSTAGE_GPU_TESTS=1 timeout 110 python3 -m pytest -o addopts="" --import-mode=importlib -p no:cacheprovider -q -rs \
-    tests/gpu tests/splat tests/video tests/preview >"$OUT/tests.log" 2>&1
+    tests/gpu tests/splat tests/video tests/preview --ignore=tests/splat/test_formats.py \
+    --ignore=tests/splat/test_malformed.py >"$OUT/tests.log" 2>&1  # those two need zstandard (not carried)
 log "tests exit $? : $(tail -1 "$OUT/tests.log")"
 wait $BUILD
 cat "$OUT/gsplat_build.log" >>"$OUT/run.log"

@@ -33,6 +33,7 @@ from render.assets import PinholeCamera
 from render.splat.backends import has_gsplat, has_triton
 from render.splat.model import SplatModel
 from render.splat.procedural import demo_model
+from render.splat.raster_inputs import crop_mask
 from render.splat.rasterize import rasterize_splats
 
 RESULTS: dict[str, Any] = {"rows": [], "errors": []}
@@ -71,6 +72,17 @@ def _gsplat_direct(model: SplatModel, camera: PinholeCamera) -> Callable[[], obj
                                  render_mode="RGB+ED", rasterize_mode="classic")
 
 
+def _triton_eager(model: SplatModel, camera: PinholeCamera, rect: Any = None, crop: Any = None) -> Any:
+    """The Triton path without CUDA-graph replay (every launch from Python)."""
+    from render.splat.backends import triton_rasterizer as tr
+
+    previous, tr.USE_CUDA_GRAPHS = tr.USE_CUDA_GRAPHS, False
+    try:
+        return rasterize_splats(model, camera, backend="triton", rect=rect, crop=crop)
+    finally:
+        tr.USE_CUDA_GRAPHS = previous
+
+
 def _mean_abs(a: torch.Tensor, b: torch.Tensor) -> float:
     return float((a - b).abs().mean())
 
@@ -90,6 +102,7 @@ def scene_rows(name: str, model: SplatModel, camera_for: Callable[[int, int], Pi
             row["pairs"], images["triton"] = out.stats["pairs"], out.rgb
             if not reference:
                 row["triton_ms"] = cuda_ms(lambda c=camera: rasterize_splats(model, c, backend="triton"), repeat)
+                row["triton_eager_ms"] = cuda_ms(lambda c=camera: _triton_eager(model, c), repeat)
         if has_gsplat(DEVICE) and not reference:
             images["gsplat"] = rasterize_splats(model, camera, backend="gsplat").rgb
             row["gsplat_ms"] = cuda_ms(_gsplat_direct(model, camera), repeat)
@@ -110,56 +123,67 @@ def sweep(model: SplatModel, repeat: int) -> None:
     results = []
     for res in ("1080p", "4K"):
         camera = frontal_camera(*RESOLUTIONS[res])
-        for batch, warps in ((8, 4), (16, 4), (32, 4), (16, 8), (32, 8), (16, 2)):
+        for batch, warps in ((8, 2), (16, 2), (8, 4), (16, 4), (32, 2), (16, 1)):
             tr.RASTER_BATCH, tr.RASTER_WARPS = batch, warps
+            tr._RUNNERS.clear()  # captured graphs bake the launch configuration in
             ms = cuda_ms(lambda c=camera: rasterize_splats(model, c, backend="triton"), repeat)
             results.append({"res": res, "batch": batch, "warps": warps, "ms": ms})
             print(json.dumps(results[-1]), flush=True)
     best = min((r for r in results if r["res"] == "4K"), key=lambda r: r["ms"])
     tr.RASTER_BATCH, tr.RASTER_WARPS = best["batch"], best["warps"]
+    tr._RUNNERS.clear()
     RESULTS["sweep"] = {"results": results, "chosen": best}
 
 
 def stage_breakdown(model: SplatModel, repeat: int) -> None:
-    """Projection, binning (sorts) and blending of the Triton path, timed separately."""
+    """Projection, binning (sorts) and blending of the Triton path, each timed on its own (eager)."""
     from render.splat.backends import triton_rasterizer as tr
     from render.splat.raster_inputs import RasterCamera
 
+    inputs = (model.positions, model.quats, model.scales, model.opacities, model.sh)
     for res in ("1080p", "4K"):
         camera = RasterCamera.from_pinhole(frontal_camera(*RESOLUTIONS[res]), None, DEVICE)
-        args = (model.positions, model.quats, model.scales, model.opacities, model.sh, camera, None)
-        feats, rects, counts = tr.project(*args)
-        row = {"res": res,
-               "project_ms": cuda_ms(lambda a=args: tr.project(*a), repeat),
-               "bin_ms": cuda_ms(lambda c=camera, f=feats, r=rects, n=counts: tr.bin_pairs(f, r, n, c), repeat),
-               "full_ms": cuda_ms(lambda a=args: tr.rasterize_triton(*a[:6], (0.0, 0.0, 0.0)), repeat)}
-        row["raster_ms"] = row["full_ms"] - row["project_ms"] - row["bin_ms"]
+        tr.rasterize_triton(*inputs, camera, (0.0, 0.0, 0.0), graph=False)  # sizes the pair buffers
+        runner = tr._runner_for(inputs, camera, False, False)
+        params = torch.from_numpy(tr.parameter_block(camera, None, (0.0, 0.0, 0.0)))
+        runner.params.copy_(params)
+        ids, offsets = runner.bin()
+        row = {"res": res, "pairs_capacity": runner.capacity,
+               "project_ms": cuda_ms(runner.project, repeat),
+               "bin_ms": cuda_ms(runner.bin, repeat),
+               "blend_ms": cuda_ms(lambda r=runner, i=ids, o=offsets: r.blend(i, o), repeat)}
         RESULTS.setdefault("stages", []).append(row)
         print(json.dumps(row), flush=True)
 
 
-def dod_tile(repeat: int) -> None:
-    """A node's inner rectangle on the demo stage: DoD-cropped and launched on the window only."""
-    model = demo_model(device=DEVICE)
+def dod_tile(name: str, model: SplatModel, repeat: int, reference: bool) -> None:
+    """A node's inner rectangle on the demo stage, DoD-cropped and launched on that window only,
+    against the same 1080p film-camera view rendered whole and uncropped."""
     width, height = RESOLUTIONS["1080p"]
     camera = stage_camera(width, height)
     # the node's inner pixels: the central ninth (640x360 at 1080p) of the view
     rect = (width // 3, height * 5 // 18, width * 2 // 3, height * 11 // 18)
     crop = window_crop_box(camera, rect, near=0.3, far=95.0)
-    row: dict[str, Any] = {"scene": "procedural:demo", "splats": model.num_splats, "rect": rect}
-    for backend in ("triton", "gsplat", "torch"):
-        available = {"triton": has_triton(DEVICE), "gsplat": has_gsplat(DEVICE), "torch": True}[backend]
-        if not available:
-            continue
+    row: dict[str, Any] = {"scene": name, "splats": model.num_splats, "rect": rect}
+    renders: dict[str, Callable[..., Any]] = {}
+    if has_triton(DEVICE):
+        renders["triton"] = lambda **kw: rasterize_splats(model, camera, backend="triton", **kw)
+        renders["triton_eager"] = lambda **kw: _triton_eager(model, camera, **kw)
+    if has_gsplat(DEVICE):
+        renders["gsplat"] = lambda **kw: rasterize_splats(model, camera, backend="gsplat", **kw)
+    if reference:
+        renders["torch"] = lambda **kw: rasterize_splats(model, camera, backend="torch", **kw)
+    for backend, render in renders.items():
         n = repeat if backend != "torch" else 3
-        full = cuda_ms(lambda b=backend: rasterize_splats(model, camera, backend=b), n)
-        tile = cuda_ms(lambda b=backend: rasterize_splats(model, camera, backend=b, rect=rect, crop=crop), n)
+        full = cuda_ms(lambda r=render: r(), n)
+        tile = cuda_ms(lambda r=render: r(rect=rect, crop=crop), n)
         row[f"{backend}_full_ms"], row[f"{backend}_tile_ms"], row[f"{backend}_speedup"] = full, tile, full / tile
-    inside = rasterize_splats(model, camera, backend="torch", rect=rect, crop=crop)
-    whole = rasterize_splats(model, camera, backend="torch")
+    first = next(iter(renders))
+    inside, whole = renders[first](rect=rect, crop=crop), renders[first]()
     region = whole.rgb[rect[1]:rect[3], rect[0]:rect[2]]
-    row["tile_equals_full_region_max_abs"] = float((inside.rgb - region).abs().max())
-    RESULTS["dod_tile"] = row
+    row["tile_vs_full_region_max_abs"] = float((inside.rgb - region).abs().max())
+    row["kept_by_crop"] = int(crop_mask(model.positions, crop).sum())
+    RESULTS.setdefault("dod_tile", []).append(row)
     print(json.dumps(row), flush=True)
 
 
@@ -174,16 +198,15 @@ def _section(name: str, fn: Callable[[], None]) -> None:
 
 
 def _print_tables() -> None:
-    keys = ["triton_ms", "gsplat_ms", "gsplat_adapter_ms", "torch_ms", "triton_vs_torch_mean_abs"]
+    keys = ["triton_ms", "triton_eager_ms", "gsplat_ms", "gsplat_adapter_ms", "torch_ms", "triton_vs_torch_mean_abs"]
     rows = [[r["scene"], r["res"], f"{r['splats']:,}", f"{r.get('pairs', 0):,}",
              *[r.get(k, "-") for k in keys]] for r in RESULTS["rows"]]
     print_table(f"Splat rasterizers, {RESULTS['device']}", ["scene", "res", "splats", "pairs", *keys], rows)
-    if "dod_tile" in RESULTS:
-        d = RESULTS["dod_tile"]
-        print_table("DoD tile on the demo stage (640x360 inner rect of a 1080p view)",
+    for d in RESULTS.get("dod_tile", []):
+        print_table(f"DoD tile on the demo stage, {d['scene']} (640x360 inner rect of a 1080p view)",
                     ["backend", "full ms", "tile ms", "speedup"],
                     [[b, d[f"{b}_full_ms"], d[f"{b}_tile_ms"], d[f"{b}_speedup"]]
-                     for b in ("triton", "gsplat", "torch") if f"{b}_full_ms" in d])
+                     for b in ("triton", "triton_eager", "gsplat", "torch") if f"{b}_full_ms" in d])
 
 
 def main() -> None:
@@ -217,7 +240,9 @@ def main() -> None:
     _section("synthetic 3M", lambda: scene_rows("random 3M", synth3, frontal_camera, args.repeat, False))
     if has_triton(DEVICE):
         _section("stages", lambda: stage_breakdown(synth3, args.repeat))
-    _section("dod tile", lambda: dod_tile(args.repeat))
+    _section("dod tile demo", lambda: dod_tile("procedural:demo", demo_model(device=DEVICE), args.repeat, True))
+    heavy = synthetic_scene(SIZES["3M"], stage_camera(*RESOLUTIONS["1080p"]), seed=2, device=DEVICE)
+    _section("dod tile 3M", lambda: dod_tile("random 3M in the volume", heavy, args.repeat, False))
     if not args.skip_reference:  # slowest last, so a time limit costs the least
         _section("reference biker", lambda: scene_rows("biker", biker, biker_camera, args.repeat, True))
         _section("reference 3M", lambda: scene_rows("random 3M", synth3, frontal_camera, args.repeat, True))

@@ -41,7 +41,7 @@ def frontal_camera(width: int, height: int, vertical_fov_deg: float = 50.0) -> P
 
 def synthetic_scene(n: int, camera: PinholeCamera, *, degree: int = 3, seed: int = 0,
                     device: str = "cpu") -> SplatModel:
-    """``n`` random splats filling ``camera``'s frame between 2 and 10 units deep.
+    """``n`` random splats filling ``camera``'s frame between 2 and 10 units in front of it.
 
     Centres are uniform over the image and in depth; sizes log-uniform so that splats cover about
     0.3 to 4 pixels (sigma) at 1080p; random rotations and opacities; SH of ``degree``.
@@ -55,7 +55,8 @@ def synthetic_scene(n: int, camera: PinholeCamera, *, degree: int = 3, seed: int
     u, v = rand(n) * camera.width, rand(n) * camera.height
     x = (u - camera.cx) / camera.fx * depth
     y = (v - camera.cy) / camera.fy * depth
-    positions = torch.stack([x, y, depth], dim=1)
+    pose = torch.as_tensor(np.linalg.inv(camera.world_to_camera), dtype=torch.float32)
+    positions = torch.stack([x, y, depth], dim=1) @ pose[:3, :3].T + pose[:3, 3]
     scale_base = torch.exp(math.log(0.0015) + rand(n, 1) * math.log(12.0))
     scales = scale_base * (0.5 + rand(n, 3))
     quats = torch.nn.functional.normalize(torch.randn(n, 4, generator=g), dim=1)
