@@ -25,6 +25,7 @@ The result matches the torch reference (``rasterize_torch``) up to float roundin
 from __future__ import annotations
 
 import math
+import os
 import threading
 import warnings
 import weakref
@@ -53,7 +54,8 @@ RASTER_WARPS = 2
 """Blend kernel shape: chosen by ``bench.splat_gpu --sweep`` on an H200 (3M splats at 4K)."""
 BUCKET_TILES = 8
 MAX_RUNNERS = 8
-USE_CUDA_GRAPHS = True
+USE_CUDA_GRAPHS = os.environ.get("VPSTAGE_SPLAT_CUDA_GRAPHS", "1") != "0"
+"""Replay captured CUDA graphs on CUDA (set VPSTAGE_SPLAT_CUDA_GRAPHS=0 to launch eagerly)."""
 
 
 def _next_pow2(value: int) -> int:
