@@ -104,7 +104,7 @@ def test_graph_replay_follows_camera_window_and_crop_changes() -> None:
               (look_at_camera(np.array([-3.0, -2.0, 2.5]), np.array([0.0, -1.5, 0.0]), np.array([0.0, -1.0, 0.0]),
                               width=1280, height=720, vertical_fov_deg=40), None, None),
               (_biker_camera(1280, 720), (200, 100, 700, 500), box),
-              (_biker_camera(1280, 720), (210, 90, 690, 470), box)]  # same bucket as the one before
+              (_biker_camera(1280, 720), (210, 90, 690, 490), box)]  # same 32x32-tile bucket as before
     for cam, rect, crop in frames * 2:  # the second pass replays captured graphs
         ref = rasterize_splats(model, cam, backend="torch", rect=rect, crop=crop)
         graphed = rasterize_splats(model, cam, backend="triton", rect=rect, crop=crop)
