@@ -50,7 +50,7 @@ class TrackedCamera:
     tracking_lost: bool
     """Silent for longer than its source's ``lost_after_ms`` (or never seen, or failing)."""
     age_ms: float | None
-    """Frame instant minus the arrival of the newest sample (None: no sample yet)."""
+    """Frame instant minus the arrival of the newest sample, at least 0 (None: no sample yet)."""
     held: bool = False
     """True when this frame's sampling gave nothing and an earlier frame's state is reused."""
 
@@ -94,8 +94,8 @@ class CameraSampler:
             last = self._last.get(name)
             if last is None:
                 return TrackedCamera(name, None, None, True, None)
-            age = (t_ns - last.pose.newest_arrival_ns) / 1e6
+            age = max(0, t_ns - last.pose.newest_arrival_ns) / 1e6
             return TrackedCamera(name, last.state, last.pose, True, age, held=True)
         self._last[name] = got
-        age_ns = t_ns - got.pose.newest_arrival_ns
+        age_ns = max(0, t_ns - got.pose.newest_arrival_ns)
         return TrackedCamera(name, got.state, got.pose, age_ns > self._lost_after_ns[name], age_ns / 1e6)

@@ -45,6 +45,8 @@ class _NodeThread(threading.Thread):
         self.inbox: queue.SimpleQueue[FrameJob | None] = queue.SimpleQueue()
         self.ready = threading.Event()
         self.status: tuple[WorkerStatus, str] = ("starting", "")
+        self.info: dict[str, object] = {}
+        """The worker's own ``info()`` (when it has one), taken once it is built."""
 
     def run(self) -> None:
         try:
@@ -53,6 +55,12 @@ class _NodeThread(threading.Thread):
             self.status = ("failed", failure_text(exc))
             self.ready.set()
             return
+        describe = getattr(worker, "info", None)
+        if callable(describe):
+            try:
+                self.info = dict(describe())
+            except Exception as exc:  # informative only: the worker still renders
+                self.info = {"info_error": failure_text(exc)}
         self.status = ("ready", "")
         self.ready.set()
         try:
@@ -128,8 +136,10 @@ class EmbeddedCluster:
 
     def node_info(self, node: str) -> dict[str, object]:
         thread = self._threads.get(node)
-        return {"backend": "embedded", "device": self.specs[node].device, "pid": os.getpid(),
-                "thread": thread.name if thread else None}
+        info: dict[str, object] = dict(thread.info) if thread is not None else {}
+        info.update({"backend": "embedded", "device": self.specs[node].device, "pid": os.getpid(),
+                     "thread": thread.name if thread else None})
+        return info
 
     def stop(self) -> None:
         threads = list(self._threads.values())

@@ -52,14 +52,17 @@ DEFAULT_FAR_M = 100.0
 class PlannedFrame:
     """What the planner used for one frame (read by the take recorder on the loop's thread)."""
 
-    frame: int
-    time_ns: int
+    tick: FrameTick
     cameras: tuple[TrackedCamera, ...]
     visible: Mapping[str, Mapping[str, Rect]]
     """Camera -> canvas -> conservative launch rectangle, for canvases it may see."""
     scene: SceneState
     plan_ns: int
     """Time this frame's planning took (perf counter)."""
+
+    @property
+    def frame(self) -> int:
+        return self.tick.index
 
 
 class Planner:
@@ -165,7 +168,7 @@ class Planner:
             visible[camera.name] = rects
         jobs = {node: build_job(node, tick, [(c, *self._sizes[c], self._content(c, views, scene)) for c in canvases])
                 for node, canvases in assignment.items()}
-        self.last = PlannedFrame(tick.index, tick.time_ns, cameras, visible, scene, time.perf_counter_ns() - start)
+        self.last = PlannedFrame(tick, cameras, visible, scene, time.perf_counter_ns() - start)
         for name, lost in changes:
             (self.tracking_lost if lost else self.tracking_recovered).emit(name)
         return jobs

@@ -40,6 +40,8 @@ class SceneState:
 
     assets: tuple[SceneAsset, ...]
     placements: tuple[AssetPlacement, ...]
+    placement_models: tuple[Placement, ...]
+    """The same placements as the project's ``Placement`` models (for take records)."""
     outer: OuterView
     quality: RenderQuality
 
@@ -48,13 +50,14 @@ class SceneState:
               placements: Mapping[str, Placement] | None = None,
               enabled: Mapping[str, bool] | None = None) -> SceneState:
         """From the project's assets, with optional per-asset placement / enabled overrides."""
-        placed = []
+        placed, models = [], []
         for asset in assets:
             placement = (placements or {}).get(asset.name, asset.placement)
+            models.append(placement)
             on = (enabled or {}).get(asset.name, asset.enabled)
             matrix = np.asarray(placement.stage_to_scene(), dtype=np.float64)
             matrix.flags.writeable = False
             placed.append(AssetPlacement(asset.name, matrix, on))
         key = outer_cache_key(assets, placed, viewpoint, quality)
         point = (float(viewpoint[0]), float(viewpoint[1]), float(viewpoint[2]))
-        return SceneState(tuple(assets), tuple(placed), OuterView(point, key), quality)
+        return SceneState(tuple(assets), tuple(placed), tuple(models), OuterView(point, key), quality)
