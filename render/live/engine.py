@@ -6,6 +6,7 @@ The console and ``main.py run`` drive the live wall through this one object.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from typing import Any
 
@@ -17,12 +18,14 @@ from devices.tracking.hub import TrackingHub
 from devices.tracking.simulator import TrackerSimulator
 from devices.videohub import VideohubRouter
 from render.clusters import make_cluster
-from render.live.options import LiveOptions
+from render.live.options import CPU_STALL_S, LiveOptions
 from render.live.setup import hub_project, replay_path, run_project, start_tracker_simulator
 from vpstage.engine import FrameLoop, FrameStats, Planner, Presenter
+from vpstage.engine.node_latency import NodeLatencyHistory
 from vpstage.engine.take_records import frame_record
 from vpstage.patterns import PatternSpec
 from vpstage.stage import Stage
+from vpstage.stage.model import Project
 from vpstage.takes import TakeInfo, TakeRecorder
 from vpstage.takes.recorder import RecorderError
 
@@ -46,6 +49,15 @@ class LiveEvents:
     tracking_recovered = Signal(str)
     record_refused = Signal(int)
     """(frame) the recorder refused a frame (queue full or out of order): lost from the take."""
+
+
+def stall_frames(project: Project, options: LiveOptions) -> int | None:
+    """The loop's stall threshold (see ``LiveOptions.stall_frames``)."""
+    if options.stall_frames is not None:
+        return options.stall_frames
+    if options.scene_renderer and project.nodes and all(n.gpu is None for n in project.nodes):
+        return max(project.cluster.stall_frames, math.ceil(CPU_STALL_S * project.frame_rate))
+    return None
 
 
 class LiveEngine:
@@ -75,6 +87,8 @@ class LiveEngine:
     * ``gpu`` (``devices.telemetry.GpuMonitor``): NVML sampling (no-GPU state on CPU machines).
     * ``videohub`` (``devices.videohub.VideohubRouter | None``): when the project declares one.
     * ``recorder`` (``vpstage.takes.TakeRecorder | None``): when ``options.takes_db`` is set.
+    * ``latency`` (``vpstage.engine.node_latency.NodeLatencyHistory``): per-node present skew and
+      tracking-to-present latency (the report's per-node figures).
     * ``events`` (:class:`LiveEvents`).
 
     Threads: ``start``/``stop``/``close``, ``start_take``/``stop_take`` belong to the control side
@@ -98,12 +112,16 @@ class LiveEngine:
         self.planner = Planner(self.stage, self.tracking, quality=options.quality, far_m=options.far_m)
         self.planner.tracking_lost.connect(self._on_tracking_lost)
         self.planner.tracking_recovered.connect(self._on_tracking_recovered)
-        self.cluster = make_cluster(self.stage, options.cluster, scene_renderer=options.scene_renderer)
+        stall = stall_frames(project, options)
+        self.cluster = make_cluster(self.stage, options.cluster, scene_renderer=options.scene_renderer,
+                                    stop_timeout_s=2.0 if stall is None else stall / float(project.frame_rate))
         self.ndi = NdiPresenter(self.stage, prefix=options.ndi_prefix, fourcc=options.fourcc) \
             if options.outputs == "ndi" else None
         self.presenters: list[Presenter] = [self.ndi] if self.ndi is not None else []
-        self.loop = FrameLoop(self.stage, self.planner, self.cluster, self.presenters)
+        self.loop = FrameLoop(self.stage, self.planner, self.cluster, self.presenters,
+                              stall_frames=stall)
         self.loop.events.frame_presented.connect(self._on_frame_presented)
+        self.latency = NodeLatencyHistory([n.name for n in project.nodes])
         self.gpu = GpuMonitor()
         self.videohub = (VideohubRouter(project.videohub, network_mode=project.network.mode)
                          if options.videohub and project.videohub is not None else None)
@@ -165,8 +183,11 @@ class LiveEngine:
                 self.videohub.stop()
 
     def report(self) -> dict[str, Any]:
-        """The run report (``FrameLoop.report``) plus ``tracking`` per receiver and ``take``."""
+        """The run report (``FrameLoop.report``) with per-node ``present_skew_ms`` and
+        ``tracking_to_present_ms``, plus ``tracking`` per receiver. Any thread."""
         report = self.loop.report()
+        for node, series in self.latency.report().items():
+            report["nodes"].setdefault(node, {}).update(series)
         report["tracking"] = [{"source": r.name, "protocol": r.protocol, "address": r.address,
                                "packets": r.packets, "bad_packets": r.bad_packets, "samples": r.samples,
                                "error": r.error} for r in self.tracking.receiver_health()]
@@ -208,7 +229,8 @@ class LiveEngine:
         return None if self.recorder is None else self.recorder.current_take
 
     def _loaded_asset_hashes(self) -> dict[str, str]:
-        """Asset -> content hash as the first ready worker loaded it ('' when unknown)."""
+        """Asset -> content hash as the first ready worker loaded it ('' when unknown). Reads what
+        the cluster cached when each worker became ready (no call into the workers)."""
         for node in self.stage.project.nodes:
             if self.cluster.status(node.name)[0] != "ready":
                 continue
@@ -221,9 +243,13 @@ class LiveEngine:
     # ------------------------------------------------------------------ frame loop thread
 
     def _on_frame_presented(self, stats: FrameStats) -> None:
-        recorder, plan = self.recorder, self.planner.last
+        plan = self.planner.last
+        self.latency.record(stats, plan)
+        recorder = self.recorder
         if recorder is None or recorder.current_take is None or plan is None or plan.frame != stats.frame:
             return
+        if not self._asset_hashes:  # workers report them once ready (a dictionary read, no remote call)
+            self._asset_hashes = self._loaded_asset_hashes()
         record = frame_record(plan, stats, self.stage.project.frame_rate, self._trackers, self._asset_hashes)
         if not recorder.record(record):
             self.events.record_refused.emit(stats.frame)

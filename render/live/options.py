@@ -13,6 +13,7 @@ from vpstage.takes.records import FrameRecord
 SCENE_RENDERER = "render.scene:build_scene_renderer"
 DEMO_SCENE = "procedural:demo"
 SIMULATED_PATHS = ("orbit", "dolly", "crane", "handheld", "static")
+CPU_STALL_S = 20.0
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,10 @@ class LiveOptions:
     """Start the project's Videohub router when it declares one."""
     frames: int | None = None
     """Stop after this many frames (None: run until ``stop``)."""
+    stall_frames: int | None = None
+    """Frames without an answer before a worker is restarted. None: the project's
+    ``cluster.stall_frames``, except on stages whose nodes all render on the CPU, where scene
+    renders take seconds (torch reference rasterizer): there ``CPU_STALL_S`` worth of frames."""
 
     @property
     def simulated_path(self) -> str | None:
@@ -77,6 +82,8 @@ class LiveOptions:
             raise ValueError("a simulated or replayed tracker replaces the tracker addresses; give one or the other")
         if self.frames is not None and self.frames < 1:
             raise ValueError("frames must be at least 1")
+        if self.stall_frames is not None and self.stall_frames < 1:
+            raise ValueError("stall_frames must be at least 1")
 
 
 def default_takes_db(stage_file: Path) -> Path:

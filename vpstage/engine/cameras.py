@@ -54,6 +54,14 @@ class TrackedCamera:
     held: bool = False
     """True when this frame's sampling gave nothing and an earlier frame's state is reused."""
 
+    @property
+    def data_time_ns(self) -> int | None:
+        """When the tracking data used was current: the sampling instant (frame time minus the
+        delay), or the newest sample's arrival when the pose is held beyond it."""
+        if self.pose is not None:
+            return min(self.pose.time_ns, self.pose.newest_arrival_ns)
+        return None if self.state is None else self.state.time_ns
+
 
 class CameraSampler:
     """Samples every camera of a project once per frame (the planner's thread)."""

@@ -79,11 +79,15 @@ class EmbeddedCluster:
     """One thread per node. ``poll`` waits on real time (use with a MonotonicTimeSource)."""
 
     def __init__(self, specs: Mapping[str, WorkerSpec], factory: WorkerFactory,
-                 time_source: TimeSource | None = None, start_timeout_s: float = 120.0) -> None:
+                 time_source: TimeSource | None = None, start_timeout_s: float = 120.0,
+                 stop_timeout_s: float = 2.0) -> None:
         self.specs = dict(specs)
         self.factory = factory
         self.time_source = time_source or MonotonicTimeSource()
         self.start_timeout_s = start_timeout_s
+        self.stop_timeout_s = stop_timeout_s
+        """How long ``stop`` waits for each worker to finish the job it is on (CPU scene renders
+        take seconds; a thread abandoned inside torch at interpreter exit can abort the process)."""
         self._outbox: queue.SimpleQueue[_Posted] = queue.SimpleQueue()
         self._threads: dict[str, _NodeThread] = {}
         self._generation = 0
@@ -146,5 +150,5 @@ class EmbeddedCluster:
         for thread in threads:
             thread.inbox.put(_STOP)
         for thread in threads:
-            thread.join(timeout=2.0)
+            thread.join(timeout=self.stop_timeout_s)
         self._threads.clear()

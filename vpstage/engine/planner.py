@@ -187,9 +187,7 @@ class Planner:
         world_to_camera = state.world_to_camera()
         xl, xr = frustum.window[:2]
         soft_px = frustum.soft_edge * (xr - xl) * intrinsics.fx
-        pose = camera.pose
-        # the tracking data used: the sampling instant, or the newest sample when holding beyond it
-        used_ns = state.time_ns if pose is None else min(pose.time_ns, pose.newest_arrival_ns)
+        used_ns = camera.data_time_ns if camera.data_time_ns is not None else state.time_ns
         for canvas, rect in rects.items():
             views.setdefault(canvas, []).append(InnerView(
                 camera.name, world_to_camera, intrinsics, (rect,), None, used_ns, camera.tracking_lost,
