@@ -19,6 +19,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "cli.frustum_commands",
     "cli.track_commands",
     "cli.render_commands",
+    "cli.run_commands",
 )
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
