@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 COMMAND_MODULES: tuple[str, ...] = (
     "cli.stage_commands",
+    "cli.train_commands",
 )
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
