@@ -35,7 +35,8 @@ def asset_to_field_matrix(scale: float, offset: np.ndarray | tuple[float, float,
 
 
 def similarity_scale(matrix: np.ndarray) -> float:
-    return float(np.cbrt(abs(np.linalg.det(matrix[:3, :3]))))
+    """Uniform scale of a similarity (the length of its first column: exact for scaled permutations)."""
+    return float(np.linalg.norm(np.asarray(matrix, dtype=np.float64)[:3, 0]))
 
 
 def nerf_matrix_to_ngp(c2w_opengl: np.ndarray, asset_to_field: np.ndarray) -> np.ndarray:

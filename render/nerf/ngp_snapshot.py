@@ -35,6 +35,7 @@ from vpstage.config import atomic_write_bytes
 from vpstage.geometry import OrientedBox
 
 SNAPSHOT_VERSION = 1
+NGP_MIN_STEP = math.sqrt(3) / 1024
 GZIP_MAGIC = b"\x1f\x8b"
 
 
@@ -186,6 +187,9 @@ def snapshot_document(model: NerfModel) -> dict[str, Any]:
     if model.grid.resolution != NGP_GRID_RESOLUTION:
         raise AssetError(f"instant-ngp needs a {NGP_GRID_RESOLUTION}^3 occupancy grid, this model has "
                          f"{model.grid.resolution}^3")
+    if not math.isclose(model.grid.min_step, NGP_MIN_STEP, rel_tol=1e-6):
+        raise AssetError(f"instant-ngp marches with steps of sqrt(3)/1024; this model uses {model.grid.min_step:.6g} "
+                         "and would render differently there")
     scale, offset = _scale_offset(model)
     aabb_scale = round(model.aabb_scale)
     box = model.box_to_field(model.render_box) if model.render_box is not None else \
