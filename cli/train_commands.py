@@ -22,6 +22,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--holdout", type=int, default=0, metavar="N",
                    help="hold out every N-th frame and report its PSNR after training")
     p.add_argument("--time-limit", type=float, default=None, metavar="S", help="stop after S seconds of training")
+    p.add_argument("--grid-resolution", type=int, default=128, metavar="N",
+                   help="occupancy-grid cells per axis and cascade (default 128, what instant-ngp snapshots need; "
+                        "smaller trains faster on CPU)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--progress-every", type=int, default=100, metavar="STEPS")
     p.set_defaults(handler=cmd_train)
@@ -59,8 +62,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     except DatasetError as exc:
         print(f"train: {exc}", file=sys.stderr)
         return EXIT_INVALID
+    if args.grid_resolution < 2 or args.grid_resolution & (args.grid_resolution - 1):
+        print(f"train: --grid-resolution must be a power of two >= 2, got {args.grid_resolution}", file=sys.stderr)
+        return EXIT_INVALID
     config = TrainConfig(steps=args.steps, image_downscale=args.downscale, holdout_every=args.holdout,
-                         time_limit_s=args.time_limit, seed=args.seed)
+                         time_limit_s=args.time_limit, grid_resolution=args.grid_resolution, seed=args.seed)
     print(f"{len(dataset.frames)} frames, aabb_scale {dataset.aabb_scale}, device {args.device}")
     trainer = NerfTrainer(dataset, config, args.device)
 

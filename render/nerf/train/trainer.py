@@ -43,8 +43,8 @@ class TrainConfig:
     """Adam steps."""
     field: FieldConfig = field(default_factory=FieldConfig)
     """Network; ``per_level_scale`` is replaced by instant-ngp's default for the dataset's aabb_scale."""
-    batch_samples: int = 1 << 18
-    """Target field evaluations per step."""
+    batch_samples: int | None = None
+    """Target field evaluations per step (None: instant-ngp's 2^18 on CUDA, 2^14 on CPU)."""
     initial_rays: int = 4096
     min_rays: int = 256
     """Lower bound of the adaptive rays per step."""
@@ -120,7 +120,8 @@ class NerfTrainer:
         self.backend, self.use_triton = self._pick_backend()
         self.model.field.use_triton_encoding(self.use_triton)
         self.optimizer = self._make_optimizer()
-        self.n_rays = config.initial_rays
+        self.batch_samples = config.batch_samples or (1 << 18 if self.device.type == "cuda" else 1 << 14)
+        self.n_rays = min(config.initial_rays, self.batch_samples)
         self.step = 0
 
     # ------------------------------------------------------------------ setup
@@ -202,6 +203,13 @@ class NerfTrainer:
         with torch.no_grad():
             sample_t, sample_dt, count, _ = self.backend.march(o, d, t0, t1, model.grid, params,
                                                                cfg.max_samples_per_ray)
+            # Rays are in random order, so dropping the tail beyond twice the budget is unbiased; it
+            # bounds the first steps, before the ray count has adapted to the scene.
+            keep = torch.cumsum(count, 0) <= 2 * self.batch_samples
+            keep[0] = True
+            if not bool(keep.all()):
+                o, d, target, count = o[keep], d[keep], target[keep], count[keep]
+                sample_t, sample_dt = sample_t[keep], sample_dt[keep]
         k = sample_t.shape[1]
         valid = torch.arange(k, device=self.device)[None, :] < count[:, None]
         ray, slot = torch.nonzero(valid, as_tuple=True)
@@ -223,12 +231,12 @@ class NerfTrainer:
         loss.backward()
         self.optimizer.step()
         n_samples = int(ray.numel())
-        self._adapt_rays(n_samples)
+        self._adapt_rays(n_samples, int(o.shape[0]))
         return float(loss.detach()), float((diff.detach() ** 2).mean()), n_samples
 
-    def _adapt_rays(self, n_samples: int) -> None:
-        per_ray = max(n_samples, 1) / self.n_rays
-        wanted = int(self.config.batch_samples / max(per_ray, 1e-3))
+    def _adapt_rays(self, n_samples: int, n_rays_used: int) -> None:
+        per_ray = max(n_samples, 1) / max(n_rays_used, 1)
+        wanted = int(self.batch_samples / max(per_ray, 1e-3))
         self.n_rays = int(min(max(wanted, self.config.min_rays), 1 << 20, 4 * self.n_rays))
 
     def _density_fn(self, points: torch.Tensor) -> torch.Tensor:
