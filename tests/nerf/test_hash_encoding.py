@@ -72,7 +72,7 @@ def test_hash_of_known_corner() -> None:
     assert int(index) == (1 ^ 1013904226 ^ 2416379583) % (1 << 19)
 
 
-def direct_encoding(x: np.ndarray, table: np.ndarray, layout) -> np.ndarray:  # noqa: ANN001
+def direct_encoding(x: np.ndarray, table: np.ndarray, layout) -> np.ndarray:
     """Trilinear interpolation written out per level and corner with Python integers."""
     out = []
     for level in range(layout.n_levels):

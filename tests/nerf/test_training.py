@@ -45,7 +45,7 @@ def tiny_config(steps: int) -> TrainConfig:
                        holdout_every=6, grid_warmup_steps=32, seed=0)
 
 
-def empty_psnr(frames: list) -> float:  # noqa: ANN001
+def empty_psnr(frames: list) -> float:
     """PSNR of rendering nothing (black) against the held-out images over black."""
     values = []
     for frame in frames:

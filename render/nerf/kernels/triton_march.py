@@ -130,7 +130,7 @@ def march(origins: torch.Tensor, dirs: torch.Tensor, t: torch.Tensor, t_end: tor
 
 @triton.jit
 def _composite_kernel(rays_ptr, sigma_ptr, rgb_ptr, t_ptr, dt_ptr, count_ptr, trans_ptr, acc_ptr, depth_ptr,
-                      n, K, min_transmittance, B: tl.constexpr):
+                      n, min_transmittance, B: tl.constexpr, K: tl.constexpr):
     pid = tl.program_id(0)
     i = pid * B + tl.arange(0, B)
     mask = i < n
@@ -142,7 +142,7 @@ def _composite_kernel(rays_ptr, sigma_ptr, rgb_ptr, t_ptr, dt_ptr, count_ptr, tr
     b = tl.load(acc_ptr + ray * 3 + 2, mask=mask, other=0.0)
     depth = tl.load(depth_ptr + ray, mask=mask, other=0.0)
     base = i.to(tl.int64) * K
-    for k in range(0, K):
+    for k in tl.static_range(K):
         valid = mask & (k < count)
         sig = tl.load(sigma_ptr + base + k, mask=valid, other=0.0)
         dt = tl.load(dt_ptr + base + k, mask=valid, other=0.0)
@@ -173,4 +173,4 @@ def composite(rays: torch.Tensor, sigma: torch.Tensor, rgb: torch.Tensor, sample
         return
     _composite_kernel[(triton.cdiv(n, BLOCK_COMPOSITE),)](
         rays.contiguous(), sigma.contiguous(), rgb.contiguous(), sample_t, sample_dt, count.contiguous(),
-        transmittance, acc_rgb, acc_depth, n, k, min_transmittance, B=BLOCK_COMPOSITE)
+        transmittance, acc_rgb, acc_depth, n, min_transmittance, B=BLOCK_COMPOSITE, K=k)

@@ -30,7 +30,11 @@ FIELD_CHUNK = 1 << 18
 
 
 def samples_per_round(n_alive: int, target: int = SAMPLES_PER_ROUND_TARGET) -> int:
-    return max(MIN_SAMPLES_PER_RAY_PER_ROUND, min(MAX_SAMPLES_PER_RAY_PER_ROUND, target // max(n_alive, 1)))
+    """Samples per ray for the next round: a power of two (kernels specialise on it) near target / n_alive."""
+    k = MIN_SAMPLES_PER_RAY_PER_ROUND
+    while k * 2 <= min(MAX_SAMPLES_PER_RAY_PER_ROUND, target // max(n_alive, 1)):
+        k *= 2
+    return k
 
 
 @dataclass
