@@ -46,9 +46,10 @@ def test_encoding_forward_and_backward(kernels: dict[str, ModuleType], features:
     assert table.grad is not None and torch.allclose(got, table.grad, atol=1e-5)
 
 
-def test_fused_field_matches_reference(kernels: dict[str, ModuleType]) -> None:
+@pytest.mark.parametrize(("levels", "features"), [(16, 1), (8, 2), (8, 4)])
+def test_fused_field_matches_reference(kernels: dict[str, ModuleType], levels: int, features: int) -> None:
     fk = kernels["triton_field"]
-    field = random_field(small_config(log2_size=10), grid_range=0.5)
+    field = random_field(small_config(n_levels=levels, features=features, log2_size=10), grid_range=0.5)
     g = torch.Generator().manual_seed(1)
     origins = torch.rand(8, 3, generator=g)
     dirs = torch.nn.functional.normalize(torch.randn(8, 3, generator=g), dim=-1)

@@ -10,7 +10,7 @@ import torch
 
 from render.nerf.fields.ngp_field import NgpField
 from render.nerf.kernels import triton_march
-from render.nerf.kernels.triton_field import PackedField, evaluate_field, pack_field
+from render.nerf.kernels.triton_field import BLOCK_FIELD, PackedField, evaluate_field, pack_field
 from render.nerf.model_components.marching import MarchParams
 from render.nerf.model_components.occupancy import OccupancyGrid
 from render.nerf.model_components.renderers import FieldInputs, RayState
@@ -21,8 +21,10 @@ class TritonBackend:
 
     name = "triton"
 
-    def __init__(self, field: NgpField) -> None:
+    def __init__(self, field: NgpField, block: int = BLOCK_FIELD, num_warps: int = 4) -> None:
         self.field = field
+        self.block = block
+        self.num_warps = num_warps
         self._packed: PackedField | None = None
         self._packed_key: tuple[int, ...] | None = None
 
@@ -46,7 +48,7 @@ class TritonBackend:
         lo = inputs.aabb_min.tolist()
         inv = (1.0 / inputs.aabb_size).tolist()
         sigma, rgb = evaluate_field(self.packed(), origins.contiguous(), dirs.contiguous(), sample_t, index,
-                                    (lo[0], lo[1], lo[2]), (inv[0], inv[1], inv[2]))
+                                    (lo[0], lo[1], lo[2]), (inv[0], inv[1], inv[2]), self.block, self.num_warps)
         return sigma.reshape(n, k), rgb.reshape(n, k, 3)
 
     def composite(self, state: RayState, rays: torch.Tensor, sigma: torch.Tensor, rgb: torch.Tensor,

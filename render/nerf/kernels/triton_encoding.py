@@ -67,8 +67,19 @@ def load_features(table_ptr, row, mask, F: tl.constexpr, f: tl.constexpr):
 
 
 @triton.jit
-def encode_block(table_ptr, x, y, z, mask, scale, res, size, offset, hashed, F: tl.constexpr):
-    """Interpolated features of a block of samples: F tensors (B, L) float32 (unused ones are 0)."""
+def _half(bits, k: tl.constexpr):
+    """fp16 number ``k`` packed in an integer (k = 0: lowest 16 bits), as float32."""
+    return (bits >> (16 * k)).to(tl.int16).to(tl.float16, bitcast=True).to(tl.float32)
+
+
+@triton.jit
+def encode_block(table_ptr, x, y, z, mask, scale, res, size, offset, hashed, F: tl.constexpr,
+                 PACKED: tl.constexpr = False):
+    """Interpolated features of a block of samples: F tensors (B, L) float32 (unused ones are 0).
+
+    ``PACKED``: the table is fp16 with each row's F (2 or 4) features read as one int32 / int64
+    (one load per corner instead of F).
+    """
     gx, gy, gz, fx, fy, fz = level_positions(x, y, z, scale)
     m = mask[:, None]
     a0 = tl.zeros(fx.shape, tl.float32)
@@ -77,12 +88,20 @@ def encode_block(table_ptr, x, y, z, mask, scale, res, size, offset, hashed, F: 
     a3 = tl.zeros(fx.shape, tl.float32)
     for c in tl.static_range(8):
         row, w = corner_row(gx, gy, gz, fx, fy, fz, res, size, offset, hashed, c)
-        a0 += w * load_features(table_ptr, row, m, F, 0)
-        if F > 1:
-            a1 += w * load_features(table_ptr, row, m, F, 1)
-        if F > 2:
-            a2 += w * load_features(table_ptr, row, m, F, 2)
-            a3 += w * load_features(table_ptr, row, m, F, 3)
+        if PACKED and F > 1:
+            bits = tl.load(table_ptr + row.to(tl.int64), mask=m, other=0)
+            a0 += w * _half(bits, 0)
+            a1 += w * _half(bits, 1)
+            if F > 2:
+                a2 += w * _half(bits, 2)
+                a3 += w * _half(bits, 3)
+        else:
+            a0 += w * load_features(table_ptr, row, m, F, 0)
+            if F > 1:
+                a1 += w * load_features(table_ptr, row, m, F, 1)
+            if F > 2:
+                a2 += w * load_features(table_ptr, row, m, F, 2)
+                a3 += w * load_features(table_ptr, row, m, F, 3)
     return a0, a1, a2, a3
 
 

@@ -66,7 +66,8 @@ def _field_kernel(
 
     lv = tl.arange(0, L)
     a0, a1, a2, a3 = encode_block(table_ptr, x, y, z, mask, tl.load(scale_ptr + lv), tl.load(res_ptr + lv),
-                                  tl.load(size_ptr + lv), tl.load(offset_ptr + lv), tl.load(hashed_ptr + lv), F)
+                                  tl.load(size_ptr + lv), tl.load(offset_ptr + lv), tl.load(hashed_ptr + lv), F,
+                                  PACKED=True)
     enc = interleave_features(a0, a1, a2, a3, B, L, F).to(tl.float16)
 
     cw = tl.arange(0, W)
@@ -142,8 +143,12 @@ def pack_field(field: NgpField) -> PackedField:
     r_bias = r_first[:, dens_w + n_sh:].sum(dim=1)
     exps = torch.zeros(MONOMIAL_WIDTH, 3, dtype=torch.int32)
     exps[: len(MONOMIALS)] = torch.tensor(MONOMIALS, dtype=torch.int32)
+    table = field.grid_table.detach().to(torch.float16).contiguous()
+    packed_rows = {2: torch.int32, 4: torch.int64}
+    if cfg.grid.n_features_per_level in packed_rows:  # one integer load per grid corner
+        table = table.view(packed_rows[cfg.grid.n_features_per_level]).reshape(-1)
     return PackedField(
-        table=field.grid_table.detach().to(torch.float16).contiguous(),
+        table=table,
         levels=LevelBuffers(field.layout, device),
         d_in=d_first[:, :enc_width].t().contiguous().to(torch.float16),
         d_bias=d_first[:, enc_width:].sum(dim=1).contiguous(),
@@ -163,11 +168,12 @@ def pack_field(field: NgpField) -> PackedField:
 
 
 def evaluate_field(packed: PackedField, origins: torch.Tensor, dirs: torch.Tensor, sample_t: torch.Tensor,
-                   index: torch.Tensor, aabb_min: tuple[float, float, float],
-                   inv_size: tuple[float, float, float]) -> tuple[torch.Tensor, torch.Tensor]:
+                   index: torch.Tensor, aabb_min: tuple[float, float, float], inv_size: tuple[float, float, float],
+                   block: int = BLOCK_FIELD, num_warps: int = 4) -> tuple[torch.Tensor, torch.Tensor]:
     """Density and colour at samples ``index`` (int32 flat slots of ``sample_t`` (n, K)).
 
     Returns (n*K,) density and (n*K, 3) rgb, float32; only the listed slots are written (others 0).
+    ``block`` samples per program and ``num_warps`` are launch settings (bench/nerf_render.py sweeps them).
     """
     n, k = sample_t.shape
     sigma = torch.zeros(n * k, dtype=torch.float32, device=sample_t.device)
@@ -176,15 +182,15 @@ def evaluate_field(packed: PackedField, origins: torch.Tensor, dirs: torch.Tenso
     if n_samples == 0:
         return sigma, rgb
     lv = packed.levels
-    grid = (triton.cdiv(n_samples, BLOCK_FIELD),)
+    grid = (triton.cdiv(n_samples, block),)
     _field_kernel[grid](
         origins, dirs, sample_t, index, n_samples, k, *aabb_min, *inv_size,
         packed.table, *lv.args(),
         packed.d_in, packed.d_bias, packed.d_hidden, packed.d_out,
         packed.r_dens, packed.r_mono, packed.r_bias, packed.r_hidden, packed.r_out, packed.mono_exp,
         sigma, rgb,
-        B=BLOCK_FIELD, L=lv.n_levels, F=lv.n_features, W=packed.width,
+        B=block, L=lv.n_levels, F=lv.n_features, W=packed.width,
         N_DH=packed.n_density_hidden, N_RH=packed.n_rgb_hidden,
-        DO=packed.density_width, MW=MONOMIAL_WIDTH,
+        DO=packed.density_width, MW=MONOMIAL_WIDTH, num_warps=num_warps,
     )
     return sigma, rgb

@@ -155,8 +155,8 @@ class RenderStats:
 
 def render_normalised(inputs: FieldInputs, grid: OccupancyGrid, params: MarchParams, origins: torch.Tensor,
                       dirs: torch.Tensor, t_start: torch.Tensor, t_end: torch.Tensor, backend: RenderBackend,
-                      min_transmittance: float = 0.01,
-                      stats: RenderStats | None = None) -> RayState:
+                      min_transmittance: float = 0.01, stats: RenderStats | None = None,
+                      round_target: int = SAMPLES_PER_ROUND_TARGET) -> RayState:
     """Render (N, 3) rays in the normalised frame between ``t_start`` and ``t_end`` (wavefront loop)."""
     n, device = origins.shape[0], origins.device
     state = RayState.empty(n, device)
@@ -165,7 +165,7 @@ def render_normalised(inputs: FieldInputs, grid: OccupancyGrid, params: MarchPar
     if stats is not None:
         stats.live_rays += int(alive.numel())
     while alive.numel() > 0:
-        k = samples_per_round(int(alive.numel()))
+        k = samples_per_round(int(alive.numel()), round_target)
         o, d = origins[alive], dirs[alive]
         sample_t, sample_dt, count, t_next = backend.march(o, d, t[alive], t_end[alive], grid, params, k)
         t[alive] = t_next

@@ -164,7 +164,8 @@ class NerfTrainer:
         groups = [{"params": [f.grid_table], "weight_decay": 0.0},
                   {"params": list(f.density_mlp.parameters()) + list(f.rgb_mlp.parameters()),
                    "weight_decay": self.config.mlp_weight_decay}]
-        return torch.optim.Adam(groups, lr=self.config.learning_rate, betas=(0.9, 0.99), eps=1e-15)
+        return torch.optim.Adam(groups, lr=self.config.learning_rate, betas=(0.9, 0.99), eps=1e-15,
+                                fused=self.device.type == "cuda")
 
     def learning_rate(self, step: int) -> float:
         """instant-ngp's exponential decay (x0.33 per interval), started at 60% of a short run."""
