@@ -35,7 +35,7 @@ def device_name(device: torch.device) -> str:
     return "cpu"
 
 
-def save_figure(model, frame, path: Path) -> None:  # noqa: ANN001
+def save_figure(model, frame, path: Path) -> None:
     """Held-out photo (left) and render (right), side by side, as PNG."""
     import cv2
 
@@ -82,7 +82,7 @@ def main() -> None:
              int(statistics.median(samples)) if samples else 0, round(statistics.mean(psnrs), 2),
              round(min(psnrs), 2), round(max(psnrs), 2), f"{w}x{h}",
              round(statistics.median(s.render_ms for s in scores), 1), backend.name]]
-    print_table("Fox training (held-out frames every %d)" % args.holdout,
+    print_table(f"Fox training (held-out frames every {args.holdout})",
                 ["device", "train frames", "test frames", "steps", "train s", "steps/s", "samples/step",
                  "PSNR mean dB", "min", "max", "eval res", "render ms", "backend"], rows)
     for s in scores:
