@@ -28,7 +28,7 @@ from bench.common import print_table
 from render.assets import PinholeCamera, load_asset
 from render.nerf.asset import NerfAsset, crop_window, make_backend
 from render.nerf.conventions import OPENGL_TO_OPENCV
-from render.nerf.model_components.renderers import RayState, RenderBackend
+from render.nerf.model_components.renderers import RayState, RenderBackend, RoundSchedule
 from vpstage.geometry import OrientedBox
 
 SIZES = {"1080p": (1920, 1080), "4k": (3840, 2160), "tiny": (64, 36)}
@@ -174,23 +174,30 @@ def stage_breakdown(asset: NerfAsset, device: torch.device) -> list[list[Any]]:
 
 
 def sweep(asset: NerfAsset, device: torch.device) -> list[list[Any]]:
+    """1080p full frame under other round schedules, field launch settings and termination thresholds."""
     from render.nerf.kernels.triton_backend import TritonBackend
 
     camera = bench_camera(asset, SIZES["1080p"])
+    model = asset.model
+    defaults = (model.rounds, model.min_transmittance)
+    cases = [(RoundSchedule(t, k), 64, 4, 0.01) for t, k in ((1 << 21, 32), (1 << 22, 32), (1 << 22, 128),
+                                                             (1 << 23, 128), (1 << 23, 512))]
+    cases += [(RoundSchedule(), 128, 8, 0.01), (RoundSchedule(), 32, 2, 0.01), (RoundSchedule(), 64, 4, 0.2)]
     rows = []
-    default_target = asset.model.samples_per_round_target
-    for block, warps in ((64, 4), (128, 8), (32, 2)):
-        for target in (1 << 20, 1 << 21, 1 << 22):
-            a = NerfAsset(asset.model, asset.name)
-            a._backend = TritonBackend(asset.model.field, block, warps)
-            asset.model.samples_per_round_target = target
-            try:
-                ms = statistics.median(time_frame(a, camera, None, 3))
-            except Exception as exc:  # a launch setting the compiler rejects is reported, not fatal
-                rows.append([block, warps, target, f"failed: {type(exc).__name__}", ""])
-                continue
-            rows.append([block, warps, target, round(ms, 2), round(camera.width * camera.height / ms / 1e3, 1)])
-    asset.model.samples_per_round_target = default_target
+    for schedule, block, warps, min_t in cases:
+        a = NerfAsset(model, asset.name)
+        a._backend = TritonBackend(model.field, block, warps)
+        model.rounds, model.min_transmittance = schedule, min_t
+        label = [schedule.target, schedule.max_per_ray, block, warps, min_t]
+        try:
+            ms = statistics.median(time_frame(a, camera, None, 3))
+        except Exception as exc:  # a launch setting the compiler rejects is reported, not fatal
+            rows.append([*label, f"failed: {type(exc).__name__}", "", ""])
+            continue
+        stats = a.last_stats
+        rows.append([*label, round(ms, 2), round(camera.width * camera.height / ms / 1e3, 1),
+                     stats.rounds if stats else 0])
+    model.rounds, model.min_transmittance = defaults
     return rows
 
 
@@ -264,7 +271,8 @@ def main() -> None:
         print_table(f"Field alone, random occupied points, {gpu}", ["impl", "samples", "ms", "Gsamples/s"],
                     field_throughput(asset, device, args.field_samples))
         if args.sweep:
-            print_table(f"Sweep, 1080p full frame, {gpu}", ["block", "warps", "round target", "ms", "Mrays/s"],
+            print_table(f"Sweep, 1080p full frame, {gpu}",
+                        ["round target", "max K", "block", "warps", "min T", "ms", "Mrays/s", "rounds"],
                         sweep(asset, device))
     if args.figures:
         save_figures(asset, Path(args.figures))

@@ -47,6 +47,23 @@ def save_figure(model, frame, path: Path) -> None:
     cv2.imwrite(str(path), (np.clip(both, 0, 1)[..., ::-1] * 255).astype(np.uint8))
 
 
+def check_snapshot(model, frame, path: Path, psnr: float) -> None:
+    """Export an instant-ngp snapshot, load it back and score one held-out frame again."""
+    import time
+
+    from render.nerf.snapshot import load_model
+
+    start = time.perf_counter()
+    save_model(model, path)
+    saved = time.perf_counter() - start
+    start = time.perf_counter()
+    loaded = load_model(path).to(model.device)
+    loaded_s = time.perf_counter() - start
+    again = evaluate_frames(loaded, [frame], make_backend("auto", loaded))[0].psnr
+    print(f"snapshot {path.name}: {path.stat().st_size / 2**20:.1f} MiB, write {saved:.1f} s, read {loaded_s:.1f} s, "
+          f"held-out {frame.file_path}: {again:.2f} dB after the round trip (fp16 weights) vs {psnr:.2f} dB")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=str(DEFAULT_DATA))
@@ -56,6 +73,7 @@ def main() -> None:
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--downscale", type=int, default=1)
     parser.add_argument("--save", help="write the trained model here (.nerf)")
+    parser.add_argument("--export", help="also write an instant-ngp snapshot here, reload it and re-score")
     parser.add_argument("--figures", help="folder for a held-out comparison image")
     args = parser.parse_args()
     device = torch.device(args.device)
@@ -89,6 +107,8 @@ def main() -> None:
         print(f"  {s.file_path}: {s.psnr:.2f} dB, {s.samples_per_ray:.1f} samples/ray, {s.render_ms:.1f} ms")
     if args.save:
         save_model(result.model, args.save)
+    if args.export:
+        check_snapshot(result.model, result.test_frames[0], Path(args.export), scores[0].psnr)
     if args.figures:
         Path(args.figures).mkdir(parents=True, exist_ok=True)
         save_figure(result.model, result.test_frames[0], Path(args.figures) / "fox_heldout.png")

@@ -22,10 +22,10 @@ from render.nerf.fields.ngp_field import NgpField
 from render.nerf.model_components.marching import Box, MarchParams, clip_rays
 from render.nerf.model_components.occupancy import OccupancyGrid
 from render.nerf.model_components.renderers import (
-    SAMPLES_PER_ROUND_TARGET,
     FieldInputs,
     RenderBackend,
     RenderStats,
+    RoundSchedule,
     render_normalised,
 )
 from vpstage.geometry import OrientedBox
@@ -63,8 +63,8 @@ class NerfModel:
     cone_angle: float = 1.0 / 256.0
     min_transmittance: float = DEFAULT_MIN_TRANSMITTANCE
     metadata: dict[str, Any] = field(default_factory=dict)
-    samples_per_round_target: int = SAMPLES_PER_ROUND_TARGET
-    """Rendering rounds aim for about this many marched samples (a speed setting, not saved)."""
+    rounds: RoundSchedule = field(default_factory=RoundSchedule)
+    """Samples marched per ray and round while rendering (a speed setting, not saved)."""
 
     @property
     def device(self) -> torch.device:
@@ -128,7 +128,7 @@ class NerfModel:
         t_start, t_end = clip_rays(o, d, self.clip_boxes(crop))
         stats = RenderStats()
         state = render_normalised(self.field_inputs(), self.grid, self.march_params(), o, d, t_start, t_end,
-                                  backend, self.min_transmittance, stats, self.samples_per_round_target)
+                                  backend, self.min_transmittance, stats, self.rounds)
         alpha = 1.0 - state.transmittance
         bg = torch.tensor(background, dtype=torch.float32, device=o.device)
         rgb = state.rgb + state.transmittance[:, None] * bg

@@ -12,7 +12,7 @@ from render.assets import PinholeCamera
 from render.nerf.asset import NerfAsset, crop_window
 from render.nerf.model_components.marching import MarchParams, cascade_at, clip_rays, march
 from render.nerf.model_components.occupancy import OccupancyGrid, morton3d
-from render.nerf.model_components.renderers import TorchBackend
+from render.nerf.model_components.renderers import RoundSchedule, TorchBackend
 from tests.nerf.helpers import model_with_grid, random_field, small_config
 from vpstage.geometry import OrientedBox, look_at_rotation
 
@@ -215,3 +215,10 @@ def test_torch_backend_counts_samples() -> None:
     asset.render_rays(o, d)
     step = 3**0.5 / 128
     assert asset.last_stats is not None and 0 < asset.last_stats.samples <= 4 * math.ceil(0.25 / step + 1)
+
+
+def test_round_schedule_ramps_up_and_caps() -> None:
+    schedule = RoundSchedule(target=1 << 22, max_per_ray=128, min_per_ray=2)
+    assert schedule.samples(2_000_000, 0) == 2
+    assert [schedule.samples(1000, r) for r in range(8)] == [2, 4, 8, 16, 32, 64, 128, 128]
+    assert schedule.samples(300_000, 9) == 8  # about target / alive rays, a power of two

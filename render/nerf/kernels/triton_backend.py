@@ -27,6 +27,8 @@ class TritonBackend:
         self.num_warps = num_warps
         self._packed: PackedField | None = None
         self._packed_key: tuple[int, ...] | None = None
+        self._bounds_of: FieldInputs | None = None
+        self._bounds_value = ((0.0, 0.0, 0.0), (1.0, 1.0, 1.0))
 
     def packed(self) -> PackedField:
         key = tuple(p._version for p in self.field.parameters()) + (self.field.grid_table.data_ptr(),)
@@ -34,6 +36,15 @@ class TritonBackend:
             self._packed = pack_field(self.field)
             self._packed_key = key
         return self._packed
+
+    def _bounds(self, inputs: FieldInputs) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
+        """The aabb as kernel scalars, read from the device once per ``FieldInputs`` (not once per round)."""
+        if self._bounds_of is not inputs:
+            lo = inputs.aabb_min.tolist()
+            inv = (1.0 / inputs.aabb_size).tolist()
+            self._bounds_value = ((lo[0], lo[1], lo[2]), (inv[0], inv[1], inv[2]))
+            self._bounds_of = inputs
+        return self._bounds_value
 
     def march(self, origins: torch.Tensor, dirs: torch.Tensor, t: torch.Tensor, t_end: torch.Tensor,
               grid: OccupancyGrid, params: MarchParams,
@@ -45,10 +56,9 @@ class TritonBackend:
         n, k = sample_t.shape
         valid = torch.arange(k, device=count.device, dtype=torch.int32)[None, :] < count[:, None]
         index = torch.nonzero(valid.reshape(-1)).squeeze(1).to(torch.int32)
-        lo = inputs.aabb_min.tolist()
-        inv = (1.0 / inputs.aabb_size).tolist()
+        lo, inv = self._bounds(inputs)
         sigma, rgb = evaluate_field(self.packed(), origins.contiguous(), dirs.contiguous(), sample_t, index,
-                                    (lo[0], lo[1], lo[2]), (inv[0], inv[1], inv[2]), self.block, self.num_warps)
+                                    lo, inv, self.block, self.num_warps)
         return sigma.reshape(n, k), rgb.reshape(n, k, 3)
 
     def composite(self, state: RayState, rays: torch.Tensor, sigma: torch.Tensor, rgb: torch.Tensor,

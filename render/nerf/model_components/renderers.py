@@ -4,7 +4,7 @@ Rendering runs in rounds over the rays still alive: march up to K occupied sampl
 evaluate the field on them, composite them in order. A ray dies when its transmittance drops
 below ``min_transmittance`` (early termination; like instant-ngp, its colour and opacity are then
 renormalised to opacity 1) or when it leaves the clipped interval. K grows as rays die
-(``samples_per_round``), so late rounds stay large enough to fill the device.
+(``RoundSchedule``), so late rounds stay large enough to fill the device.
 
 Backends implement the three stages (``march``, ``evaluate``, ``composite``) with identical
 semantics: ``TorchBackend`` here is the reference; the Triton backend replaces each stage with a
@@ -22,19 +22,30 @@ from render.nerf.fields.ngp_field import NgpField
 from render.nerf.model_components.marching import MarchParams, march
 from render.nerf.model_components.occupancy import OccupancyGrid
 
-SAMPLES_PER_ROUND_TARGET = 1 << 21
-"""Aim for about this many marched samples per round."""
-MAX_SAMPLES_PER_RAY_PER_ROUND = 32
-MIN_SAMPLES_PER_RAY_PER_ROUND = 2
 FIELD_CHUNK = 1 << 18
 
 
-def samples_per_round(n_alive: int, target: int = SAMPLES_PER_ROUND_TARGET) -> int:
-    """Samples per ray for the next round: a power of two (kernels specialise on it) near target / n_alive."""
-    k = MIN_SAMPLES_PER_RAY_PER_ROUND
-    while k * 2 <= min(MAX_SAMPLES_PER_RAY_PER_ROUND, target // max(n_alive, 1)):
-        k *= 2
-    return k
+@dataclass(frozen=True)
+class RoundSchedule:
+    """How many samples each ray marches per round: a power of two near ``target / alive rays``.
+
+    K starts small (few samples wasted behind early termination: most rays end within a few
+    samples on opaque content) and may double each round, so the long tail of rays through thin
+    content gets large K (fewer rounds, less launch and sync overhead). Powers of two because the
+    compositing kernel specialises on K.
+    """
+
+    target: int = 1 << 22
+    """Aim for about this many marched samples per round."""
+    max_per_ray: int = 128
+    min_per_ray: int = 2
+
+    def samples(self, n_alive: int, round_index: int = 0) -> int:
+        ceiling = min(self.max_per_ray, self.target // max(n_alive, 1), self.min_per_ray << min(round_index, 30))
+        k = self.min_per_ray
+        while k * 2 <= ceiling:
+            k *= 2
+        return k
 
 
 @dataclass
@@ -156,24 +167,29 @@ class RenderStats:
 def render_normalised(inputs: FieldInputs, grid: OccupancyGrid, params: MarchParams, origins: torch.Tensor,
                       dirs: torch.Tensor, t_start: torch.Tensor, t_end: torch.Tensor, backend: RenderBackend,
                       min_transmittance: float = 0.01, stats: RenderStats | None = None,
-                      round_target: int = SAMPLES_PER_ROUND_TARGET) -> RayState:
+                      schedule: RoundSchedule | None = None) -> RayState:
     """Render (N, 3) rays in the normalised frame between ``t_start`` and ``t_end`` (wavefront loop)."""
+    schedule = schedule or RoundSchedule()
     n, device = origins.shape[0], origins.device
     state = RayState.empty(n, device)
     t = t_start.clone()
     alive = torch.nonzero(t_start < t_end).squeeze(1)
-    if stats is not None:
-        stats.live_rays += int(alive.numel())
+    samples = torch.zeros((), dtype=torch.int64, device=device)
+    rounds = 0
+    n_live = int(alive.numel())
     while alive.numel() > 0:
-        k = samples_per_round(int(alive.numel()), round_target)
+        k = schedule.samples(int(alive.numel()), rounds)
         o, d = origins[alive], dirs[alive]
         sample_t, sample_dt, count, t_next = backend.march(o, d, t[alive], t_end[alive], grid, params, k)
         t[alive] = t_next
         sigma, rgb = backend.evaluate(inputs, o, d, sample_t, count)
         backend.composite(state, alive, sigma, rgb, sample_t, sample_dt, count, min_transmittance)
-        if stats is not None:
-            stats.rounds += 1
-            stats.samples += int(count.sum())
+        samples += count.sum()
+        rounds += 1
         still = (state.transmittance[alive] >= min_transmittance) & (t_next < t_end[alive])
         alive = alive[still]
+    if stats is not None:
+        stats.rounds += rounds
+        stats.samples += int(samples)
+        stats.live_rays += n_live
     return state
