@@ -180,8 +180,7 @@ def sweep(asset: NerfAsset, device: torch.device) -> list[list[Any]]:
     camera = bench_camera(asset, SIZES["1080p"])
     model = asset.model
     defaults = (model.rounds, model.min_transmittance)
-    cases = [(RoundSchedule(t, k), 64, 4, 0.01) for t, k in ((1 << 21, 32), (1 << 22, 32), (1 << 22, 128),
-                                                             (1 << 23, 128), (1 << 23, 512))]
+    cases = [(RoundSchedule(t, 32), 64, 4, 0.01) for t in (1 << 20, 1 << 21, 1 << 22, 1 << 23)]
     cases += [(RoundSchedule(), 128, 8, 0.01), (RoundSchedule(), 32, 2, 0.01), (RoundSchedule(), 64, 4, 0.2)]
     rows = []
     for schedule, block, warps, min_t in cases:

@@ -218,7 +218,8 @@ def test_torch_backend_counts_samples() -> None:
 
 
 def test_round_schedule_ramps_up_and_caps() -> None:
-    schedule = RoundSchedule(target=1 << 22, max_per_ray=128, min_per_ray=2)
+    schedule = RoundSchedule(target=1 << 22, max_per_ray=32, min_per_ray=2)
     assert schedule.samples(2_000_000, 0) == 2
-    assert [schedule.samples(1000, r) for r in range(8)] == [2, 4, 8, 16, 32, 64, 128, 128]
+    assert [schedule.samples(1000, r) for r in range(7)] == [2, 4, 8, 16, 32, 32, 32]
     assert schedule.samples(300_000, 9) == 8  # about target / alive rays, a power of two
+    assert RoundSchedule().max_per_ray == 32

@@ -36,8 +36,10 @@ class RoundSchedule:
     """
 
     target: int = 1 << 22
-    """Aim for about this many marched samples per round."""
-    max_per_ray: int = 128
+    """Aim for about this many marched samples per round (2^22 was the fastest of 2^20..2^22 on an H200)."""
+    max_per_ray: int = 32
+    """The compositing kernel unrolls its loop over K; K <= 32 is what has been compiled and measured on
+    the device (a run allowing K = 128 did not finish within its time limit, most likely compiling)."""
     min_per_ray: int = 2
 
     def samples(self, n_alive: int, round_index: int = 0) -> int:
