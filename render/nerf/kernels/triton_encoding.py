@@ -20,6 +20,15 @@ BLOCK_ENCODE = 64
 
 
 @triton.jit
+def load_xyz(ptr, rows, mask):
+    """Components of rows of an (N, 3) float32 array: three (B,) tensors (0 where masked)."""
+    x = tl.load(ptr + rows * 3 + 0, mask=mask, other=0.0)
+    y = tl.load(ptr + rows * 3 + 1, mask=mask, other=0.0)
+    z = tl.load(ptr + rows * 3 + 2, mask=mask, other=0.0)
+    return x, y, z
+
+
+@triton.jit
 def level_positions(x, y, z, scale):
     """Grid positions of (B,) coordinates at every level: integer corners and fractions, (B, L) each."""
     px = tl.minimum(tl.maximum(x, 0.0), 1.0)[:, None] * scale[None, :] + 0.5
@@ -122,9 +131,7 @@ def _encode_forward_kernel(x_ptr, table_ptr, out_ptr, n, scale_ptr, res_ptr, siz
     pid = tl.program_id(0)
     rows = pid * B + tl.arange(0, B)
     mask = rows < n
-    x = tl.load(x_ptr + rows * 3 + 0, mask=mask, other=0.0)
-    y = tl.load(x_ptr + rows * 3 + 1, mask=mask, other=0.0)
-    z = tl.load(x_ptr + rows * 3 + 2, mask=mask, other=0.0)
+    x, y, z = load_xyz(x_ptr, rows, mask)
     lv = tl.arange(0, L)
     a0, a1, a2, a3 = encode_block(table_ptr, x, y, z, mask, tl.load(scale_ptr + lv), tl.load(res_ptr + lv),
                                   tl.load(size_ptr + lv), tl.load(offset_ptr + lv), tl.load(hashed_ptr + lv), F)
@@ -139,9 +146,7 @@ def _encode_backward_kernel(x_ptr, grad_out_ptr, grad_table_ptr, n, scale_ptr, r
     pid = tl.program_id(0)
     rows = pid * B + tl.arange(0, B)
     mask = rows < n
-    x = tl.load(x_ptr + rows * 3 + 0, mask=mask, other=0.0)
-    y = tl.load(x_ptr + rows * 3 + 1, mask=mask, other=0.0)
-    z = tl.load(x_ptr + rows * 3 + 2, mask=mask, other=0.0)
+    x, y, z = load_xyz(x_ptr, rows, mask)
     lv = tl.arange(0, L)
     gx, gy, gz, fx, fy, fz = level_positions(x, y, z, tl.load(scale_ptr + lv))
     res, size = tl.load(res_ptr + lv), tl.load(size_ptr + lv)

@@ -21,7 +21,7 @@ import triton.language as tl
 
 from render.nerf.field_components.spherical_harmonics import MONOMIALS, monomial_matrix
 from render.nerf.fields.ngp_field import NgpField
-from render.nerf.kernels.triton_encoding import LevelBuffers, encode_block, interleave_features
+from render.nerf.kernels.triton_encoding import LevelBuffers, encode_block, interleave_features, load_xyz
 
 BLOCK_FIELD = 64
 MONOMIAL_WIDTH = 32
@@ -57,12 +57,11 @@ def _field_kernel(
     flat = tl.load(index_ptr + s, mask=mask, other=0)
     ray = flat // K
     t = tl.load(sample_t_ptr + flat, mask=mask, other=0.0)
-    dx = tl.load(dirs_ptr + ray * 3 + 0, mask=mask, other=0.0)
-    dy = tl.load(dirs_ptr + ray * 3 + 1, mask=mask, other=0.0)
-    dz = tl.load(dirs_ptr + ray * 3 + 2, mask=mask, other=0.0)
-    x = (tl.load(origins_ptr + ray * 3 + 0, mask=mask, other=0.0) + t * dx - ax) * sx
-    y = (tl.load(origins_ptr + ray * 3 + 1, mask=mask, other=0.0) + t * dy - ay) * sy
-    z = (tl.load(origins_ptr + ray * 3 + 2, mask=mask, other=0.0) + t * dz - az) * sz
+    dx, dy, dz = load_xyz(dirs_ptr, ray, mask)
+    ox, oy, oz = load_xyz(origins_ptr, ray, mask)
+    x = (ox + t * dx - ax) * sx
+    y = (oy + t * dy - ay) * sy
+    z = (oz + t * dz - az) * sz
 
     lv = tl.arange(0, L)
     a0, a1, a2, a3 = encode_block(table_ptr, x, y, z, mask, tl.load(scale_ptr + lv), tl.load(res_ptr + lv),

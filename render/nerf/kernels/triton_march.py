@@ -13,6 +13,7 @@ import torch
 import triton
 import triton.language as tl
 
+from render.nerf.kernels.triton_encoding import load_xyz
 from render.nerf.model_components.marching import MarchParams
 from render.nerf.model_components.occupancy import OccupancyGrid
 
@@ -70,12 +71,8 @@ def _march_kernel(origins_ptr, dirs_ptr, t_ptr, t_end_ptr, bits_ptr, out_t_ptr, 
     pid = tl.program_id(0)
     rays = pid * B + tl.arange(0, B)
     in_range = rays < n
-    ox = tl.load(origins_ptr + rays * 3 + 0, mask=in_range, other=0.0)
-    oy = tl.load(origins_ptr + rays * 3 + 1, mask=in_range, other=0.0)
-    oz = tl.load(origins_ptr + rays * 3 + 2, mask=in_range, other=0.0)
-    dx = tl.load(dirs_ptr + rays * 3 + 0, mask=in_range, other=0.0)
-    dy = tl.load(dirs_ptr + rays * 3 + 1, mask=in_range, other=0.0)
-    dz = tl.load(dirs_ptr + rays * 3 + 2, mask=in_range, other=0.0)
+    ox, oy, oz = load_xyz(origins_ptr, rays, in_range)
+    dx, dy, dz = load_xyz(dirs_ptr, rays, in_range)
     t = tl.load(t_ptr + rays, mask=in_range, other=0.0)
     t_end = tl.load(t_end_ptr + rays, mask=in_range, other=0.0)
     count = tl.zeros([B], tl.int32)
