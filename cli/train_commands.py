@@ -1,0 +1,96 @@
+"""NeRF training command: ``main.py train DATASET -o ASSET``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from pathlib import Path
+
+from cli import EXIT_FAILED, EXIT_INVALID, EXIT_OK
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("train", help="train a hash-grid NeRF from a transforms.json image set")
+    p.add_argument("dataset", help="transforms.json, or the folder holding it")
+    p.add_argument("-o", "--output", required=True,
+                   help="asset to write: NAME.nerf (our format) or NAME.ingp / NAME.msgpack (instant-ngp snapshot)")
+    p.add_argument("--steps", type=int, default=2000, help="training steps (default 2000)")
+    p.add_argument("--device", default="cuda", help="cpu or cuda (default cuda)")
+    p.add_argument("--export", metavar="SNAPSHOT", help="also write an instant-ngp snapshot (.ingp / .msgpack)")
+    p.add_argument("--downscale", type=int, default=1, help="train on images reduced by this factor")
+    p.add_argument("--holdout", type=int, default=0, metavar="N",
+                   help="hold out every N-th frame and report its PSNR after training")
+    p.add_argument("--time-limit", type=float, default=None, metavar="S", help="stop after S seconds of training")
+    p.add_argument("--grid-resolution", type=int, default=128, metavar="N",
+                   help="occupancy-grid cells per axis and cascade (default 128, what instant-ngp snapshots need; "
+                        "smaller trains faster on CPU)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--progress-every", type=int, default=100, metavar="STEPS")
+    p.set_defaults(handler=cmd_train)
+
+
+def _check_device(name: str) -> str | None:
+    import torch
+
+    if name == "cpu":
+        return None
+    if name.startswith("cuda"):
+        return None if torch.cuda.is_available() else "CUDA is not available on this machine (use --device cpu)"
+    return f"unknown device {name!r} (use cpu or cuda)"
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from render.assets import AssetError
+    from render.nerf.snapshot import save_model
+    from render.nerf.train.dataset import DatasetError, DatasetWarning, load_transforms
+    from render.nerf.train.trainer import NerfTrainer, TrainConfig, TrainProgress
+
+    problem = _check_device(args.device)
+    if problem is not None:
+        print(f"train: {problem}", file=sys.stderr)
+        return EXIT_INVALID
+    if Path(args.output).suffix.lower() not in (".nerf", ".ingp", ".msgpack"):
+        print(f"train: {args.output}: output must end in .nerf, .ingp or .msgpack", file=sys.stderr)
+        return EXIT_INVALID
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", DatasetWarning)
+            dataset = load_transforms(args.dataset)
+        for w in caught:
+            print(f"warning: {w.message}", file=sys.stderr)
+    except DatasetError as exc:
+        print(f"train: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    if args.grid_resolution < 2 or args.grid_resolution & (args.grid_resolution - 1):
+        print(f"train: --grid-resolution must be a power of two >= 2, got {args.grid_resolution}", file=sys.stderr)
+        return EXIT_INVALID
+    config = TrainConfig(steps=args.steps, image_downscale=args.downscale, holdout_every=args.holdout,
+                         time_limit_s=args.time_limit, grid_resolution=args.grid_resolution, seed=args.seed)
+    print(f"{len(dataset.frames)} frames, aabb_scale {dataset.aabb_scale}, device {args.device}")
+    trainer = NerfTrainer(dataset, config, args.device)
+
+    def report(p: TrainProgress) -> None:
+        print(f"step {p.step:6d}/{p.steps}  loss {p.loss:.5f}  batch {p.batch_psnr:5.2f} dB  rays {p.rays:7d}  "
+              f"samples {p.samples:8d}  occupied {100 * p.occupancy:5.1f}%  {p.elapsed_s:7.1f} s", flush=True)
+
+    result = trainer.train(report, progress_every=args.progress_every)
+    print(f"trained {result.steps} steps in {result.elapsed_s:.1f} s")
+    if result.test_frames:
+        from render.nerf.asset import make_backend
+        from render.nerf.train.evaluation import evaluate_frames
+
+        scores = evaluate_frames(result.model, result.test_frames, make_backend("auto", result.model))
+        for s in scores:
+            print(f"held out {s.file_path}: {s.psnr:.2f} dB")
+        print(f"mean held-out PSNR {sum(s.psnr for s in scores) / len(scores):.2f} dB over {len(scores)} frames")
+    try:
+        save_model(result.model, args.output)
+        print(f"wrote {args.output}")
+        if args.export:
+            save_model(result.model, args.export)
+            print(f"wrote {args.export}")
+    except AssetError as exc:
+        print(f"train: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
