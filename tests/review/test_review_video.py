@@ -115,6 +115,14 @@ def test_composites_assets_by_depth_with_relative_paths(tmp_path: Path) -> None:
     ys, xs = np.nonzero(red)
     assert SIZE[1] * 0.1 < ys.mean() < SIZE[1] * 0.9 and SIZE[0] * 0.2 < xs.mean() < SIZE[0] * 0.8
 
+    with TakeLibrary(db) as library:  # draft: rendered at half size, scaled up to the same picture
+        draft = render_take_review(library, "S001_T01", tmp_path / "d.mp4", ReviewOptions(size=SIZE, quality="draft"),
+                                   project_dir=tmp_path)
+    frames, _, _ = decode(draft.path)
+    assert (draft.width, draft.height, draft.rendered) == (*SIZE, 1)
+    red_draft = (frames[0][..., 0] > 150) & (frames[0][..., 1] < 80) & (frames[0][..., 2] < 80)
+    assert (red_draft != red).mean() < 0.03
+
     (tmp_path / "assets" / "slab.ply").unlink()
     with TakeLibrary(db) as library, pytest.raises(ReviewError, match=r"slab.*assets/slab\.ply"):
         render_take_review(library, "S001_T01", tmp_path / "gone.mp4", ReviewOptions(size=SIZE), project_dir=tmp_path)
