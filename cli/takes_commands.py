@@ -59,7 +59,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     p = actions.add_parser("render", parents=[where],
                            help="review video: the camera's view along the recorded path, with burn-in")
-    p.add_argument("take")
+    p.add_argument("take", help="SLATE_TNN (e.g. A001_T03) or take id")
     p.add_argument("-o", "--output", required=True, metavar="OUT.mp4")
     p.add_argument("--size", type=_size, metavar="WxH",
                    help="output size, even numbers (default: the camera's image aspect, at most 1920 wide)")
