@@ -1,4 +1,4 @@
-"""Take commands: ``takes list|show|export|rename|edit|delete|restore``.
+"""Take commands: ``takes list|show|export|render|rename|edit|delete|restore``.
 
 Every command names its database with ``--db PATH`` or ``--project FILE`` (the project's
 ``takes/takes.sqlite``). Takes are named ``SLATE_TNN`` (``A001_T03``) or by id.
@@ -56,6 +56,20 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="; ".join(f"{f.name}: {f.description}" for f in FORMATS.values()))
     p.add_argument("-o", "--output", required=True, metavar="PATH")
     p.set_defaults(handler=cmd_export)
+
+    p = actions.add_parser("render", parents=[where],
+                           help="review video: the camera's view along the recorded path, with burn-in")
+    p.add_argument("take", help="SLATE_TNN (e.g. A001_T03) or take id")
+    p.add_argument("-o", "--output", required=True, metavar="OUT.mp4")
+    p.add_argument("--size", type=_size, metavar="WxH",
+                   help="output size, even numbers (default: the camera's image aspect, at most 1920 wide)")
+    p.add_argument("--quality", choices=("draft", "standard", "high"), default="standard",
+                   help="draft: half-size render scaled up; standard: one sample per pixel; "
+                        "high: 2x2 supersampling (default standard)")
+    p.add_argument("--camera", metavar="NAME", help="which recorded camera (default: the first)")
+    p.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="render device (default cpu)")
+    p.add_argument("--crf", type=int, default=20, help="H.264 constant quality, 0..51 (default 20)")
+    p.set_defaults(handler=cmd_render)
 
     p = actions.add_parser("rename", parents=[where], help="move a take to another slate / take number")
     p.add_argument("take")
@@ -159,6 +173,51 @@ def cmd_export(args: argparse.Namespace) -> int:
     def run(library: TakeLibrary) -> int:
         path = export_take(library, args.take, args.format, args.output)
         print(f"wrote {args.format} export of {library.get(args.take).name} to {path}")
+        return EXIT_OK
+
+    return _with_library(args, run)
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected WxH (e.g. 1280x720), got {text!r}") from None
+    return width, height
+
+
+def _project_dir(args: argparse.Namespace) -> Path:
+    """Where the take's relative asset paths resolve: the project's folder (``--project``), or the
+    folder holding ``takes/takes.sqlite`` (``--db``), else the database's own folder."""
+    if args.project:
+        return Path(args.project).resolve().parent
+    db = Path(args.db).resolve()
+    return db.parent.parent if db.parent.name == "takes" else db.parent
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from render.review import ReviewError, ReviewOptions, render_take_review
+
+    try:
+        options = ReviewOptions(args.size, args.quality, args.camera, args.device, args.crf)
+        options.check()
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+
+    def run(library: TakeLibrary) -> int:
+        try:
+            result = render_take_review(library, args.take, args.output, options, project_dir=_project_dir(args))
+        except ReviewError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_FAILED
+        for warning in result.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+        held = f", held {result.tracking_gaps} (tracking gap) + {result.not_recorded} (not recorded)"
+        print(f"wrote {result.path}: {result.frames} frames ({result.rendered} rendered{held}), "
+              f"{result.duration_s:.3f} s at {result.rate.numerator}/{result.rate.denominator} fps, "
+              f"{result.width}x{result.height} {result.codec}, quality {result.quality}, camera {result.camera}, "
+              f"take {result.take}; render {result.render_s:.1f} s")
         return EXIT_OK
 
     return _with_library(args, run)

@@ -7,6 +7,11 @@
   ``h264_nvenc`` when it opens on this machine, else ``libx264``.
 * The MP4 index (``moov``) is placed before the media data (``movflags=+faststart``, web
   friendly) and checked after closing.
+* ``track_timescale`` (ticks per second of the MP4 track and of the movie header) is left to the
+  muxer unless given: the rate's numerator (24000 for 24000/1001) makes every frame an exact
+  whole number of ticks and the track's time base ``1/N``. The movie header gets the same scale
+  because the edit list that B-frames need is counted in it: at the default 1/1000 a 24000/1001
+  video reads back a few ticks short.
 * Atomic: the file is written under a temporary name in the target folder and renamed on
   success; on any failure or ``abort()`` the temporary file is removed and no partial video exists.
 
@@ -76,11 +81,15 @@ class VideoEncoder:
     """Encode RGB frames to ``path`` (see the module docstring). Use as a context manager."""
 
     def __init__(self, path: str | os.PathLike[str], width: int, height: int, fps: float | Fraction = 30,
-                 *, crf: int = 23, codec: str = "auto", threaded: bool = True) -> None:
+                 *, crf: int = 23, codec: str = "auto", threaded: bool = True,
+                 track_timescale: int | None = None) -> None:
         if width <= 0 or height <= 0 or width % 2 or height % 2:
             raise ValueError(f"yuv420p needs a positive even frame size, got {width}x{height}")
         if not 0 <= crf <= 51:
             raise ValueError(f"crf must be 0..51, got {crf}")
+        if track_timescale is not None and track_timescale <= 0:
+            raise ValueError(f"track timescale must be positive, got {track_timescale}")
+        self.track_timescale = track_timescale
         self.path = Path(path)
         self.width, self.height, self.crf = width, height, crf
         self.fps = Fraction(fps).limit_denominator(1001)
@@ -113,7 +122,11 @@ class VideoEncoder:
     def _open(self) -> tuple[Any, Any]:
         import av
 
-        container = av.open(str(self._tmp), mode="w", format="mp4", options={"movflags": "+faststart"})
+        options = {"movflags": "+faststart"}
+        if self.track_timescale is not None:
+            options["video_track_timescale"] = str(self.track_timescale)
+            options["movie_timescale"] = str(self.track_timescale)
+        container = av.open(str(self._tmp), mode="w", format="mp4", options=options)
         try:
             stream: Any = container.add_stream(self.codec, rate=self.fps, options=_codec_options(self.codec, self.crf))
             stream.width, stream.height, stream.pix_fmt = self.width, self.height, "yuv420p"

@@ -60,3 +60,17 @@ def test_bad_input_is_rejected(tmp_path) -> None:
     with pytest.raises(VideoEncoderError, match="no frames"):
         encoder.close()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_track_timescale_makes_the_rate_exact(tmp_path) -> None:
+    from fractions import Fraction
+
+    path = tmp_path / "clip.mp4"
+    with VideoEncoder(path, 96, 64, Fraction(24000, 1001), codec="libx264", track_timescale=24000) as encoder:
+        for frame in _frames(30):
+            encoder.write(frame)
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        assert (stream.time_base, stream.duration, stream.average_rate) == (Fraction(1, 24000), 30 * 1001,
+                                                                            Fraction(24000, 1001))
+        assert [f.pts for f in container.decode(stream)] == [1001 * i for i in range(30)]
