@@ -167,9 +167,10 @@ class StageView(QWidget):
         """Draw the tracked camera's frustum out to ``far_m`` metres (None hides it)."""
         self._set_overlay("camera", None if camera is None else geometry.frustum_lines(camera, far_m))
 
-    def set_footprints(self, paths: Sequence[NDArray[np.float64]]) -> None:
-        """Draw the inner-frustum footprint: closed (K, 3) polylines on the wall (stage metres)."""
-        self._set_overlay("footprint", geometry.polylines(paths, palette.FOOTPRINT) if paths else None)
+    def set_footprints(self, paths: Sequence[NDArray[np.float64]], closed: bool = True) -> None:
+        """Draw the inner-frustum footprint: (K, 3) polylines on the wall (stage metres), closed
+        loops unless ``closed`` is False (pieces that leave the wall)."""
+        self._set_overlay("footprint", geometry.polylines(paths, palette.FOOTPRINT, closed) if paths else None)
 
     def set_dod_crops(self, boxes: Sequence[OrientedBox], nodes: Sequence[str]) -> None:
         """Draw each node's DoD crop (stage frame), coloured like the node's cabinets."""

@@ -1,0 +1,193 @@
+"""LiveViewsWorker: the tracked camera's overlays for the 3D view and the camera view, computed on
+a thread of its own ('vpstage-live-views') and handed to the GUI thread through queued signals.
+
+Each tick (``rate_hz``, at most 30): sample the tracked camera from the hub at now (delay, lens
+and alignment applied, as the planner sees it), trace the inner frustum's footprint on the wall,
+compute each node's DoD crop (shown in the stage frame, cut at ``display_far_m`` so the boxes stay
+on screen; the renderer's own crops reach the scene bounds), and every ``view_every`` ticks draw
+the camera view from the canvases' latest pictures. The GUI thread only hands the results to the
+widgets. Timings of both steps are kept (``timings()``) for the benchmark and the health panel.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QImage
+
+from ui.live.bridge import emit_safely
+from ui.live.camera_view import CameraViewRenderer
+from vpstage.engine.stats import RingBuffer
+from vpstage.frustum import FrustumSettings, StageFrustum, wall_footprint
+from vpstage.frustum.footprint import Footprint
+from vpstage.frustum.frustum import CameraFrustum
+from vpstage.frustum.scene import asset_scene_bounds
+from vpstage.geometry import OrientedBox
+from vpstage.stage import Stage
+from vpstage.stage.model import Project
+from vpstage.tracking.camera import CameraState
+
+MAX_RATE_HZ = 30.0
+DISPLAY_FAR_M = 12.0
+
+
+@dataclass(frozen=True)
+class StageOverlays:
+    """One tick's overlays for the 3D view (stage frame, metres)."""
+
+    camera_name: str
+    camera: CameraState | None
+    footprint: Footprint | None
+    crops: tuple[OrientedBox, ...] = ()
+    crop_nodes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CameraView:
+    camera_name: str
+    image: QImage
+    render_ms: float
+
+
+@dataclass
+class _Config:
+    stage: Stage
+    hub: Any
+    loop: Any
+    camera_name: str | None
+    settings: FrustumSettings
+    renderer: CameraViewRenderer
+    frusta: StageFrustum
+    bounds: OrientedBox
+    stage_to_scene: Any
+    view_width: int = 480
+    generation: int = 0
+    timings: dict[str, RingBuffer] = field(default_factory=dict)
+
+
+def _stage_box(box: OrientedBox, stage_to_scene: np.ndarray) -> OrientedBox:
+    return box.transformed(np.linalg.inv(stage_to_scene))
+
+
+class LiveViewsWorker(QObject):
+    overlays_ready = Signal(object)
+    """StageOverlays (GUI thread)."""
+    camera_view_ready = Signal(object)
+    """CameraView (GUI thread)."""
+
+    def __init__(self, rate_hz: float = 20.0, view_every: int = 2, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.period_s = 1.0 / min(MAX_RATE_HZ, rate_hz)
+        self.view_every = max(1, view_every)
+        self._config: _Config | None = None
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._timings = {"overlays_ms": RingBuffer(600), "camera_view_ms": RingBuffer(600)}
+
+    # ------------------------------------------------------------------ GUI thread
+
+    def configure(self, project: Project, base_dir: Path, hub: Any, loop: Any, camera_name: str | None,
+                  view_width: int = 480) -> None:
+        """What to draw from: a snapshot of the project (its wall geometry), the running hub and
+        loop (either may be None) and the camera to follow. Builds the static geometry here."""
+        snapshot = copy.deepcopy(project)
+        stage = Stage.from_project(snapshot, base_dir, strict=False)
+        camera = next((c for c in snapshot.cameras if c.name == camera_name), None)
+        settings = (FrustumSettings.for_camera(camera, far_m=DISPLAY_FAR_M) if camera is not None
+                    else FrustumSettings(far_m=DISPLAY_FAR_M))
+        asset = next((a for a in snapshot.scene if a.enabled), None) if snapshot.scene else None
+        placement = asset.placement.stage_to_scene() if asset is not None else np.eye(4)
+        config = _Config(stage, hub, loop, camera_name if camera is not None else None, settings,
+                         CameraViewRenderer(stage.layout, settings), StageFrustum(stage),
+                         asset_scene_bounds(stage, asset), np.asarray(placement, dtype=np.float64), view_width)
+        with self._lock:
+            config.generation = (self._config.generation + 1) if self._config else 1
+            self._config = config
+
+    def start(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="vpstage-live-views", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(5.0)
+            self._thread = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def timings(self) -> dict[str, np.ndarray]:
+        """Recent durations (ms) of the overlay and camera-view steps."""
+        with self._lock:
+            return {name: ring.values() for name, ring in self._timings.items()}
+
+    # ------------------------------------------------------------------ worker thread
+
+    def _run(self) -> None:
+        tick = 0
+        next_at = time.monotonic()
+        while not self._stop.is_set():
+            with self._lock:
+                config = self._config
+            if config is not None:
+                self.run_once(config, with_view=tick % self.view_every == 0)
+            tick += 1
+            next_at += self.period_s
+            delay = next_at - time.monotonic()
+            if delay < 0:  # fell behind: do not try to catch up
+                next_at, delay = time.monotonic(), 0.0
+            self._stop.wait(delay)
+
+    def run_once(self, config: _Config | None = None, with_view: bool = True) -> StageOverlays | None:
+        """One tick (the worker thread calls this; tests may call it directly)."""
+        if config is None:
+            with self._lock:
+                config = self._config
+        if config is None or config.hub is None or config.camera_name is None:
+            return None
+        start = time.perf_counter()
+        camera = config.hub.state_at(config.camera_name, time.monotonic_ns())
+        overlays = self._overlays(config, camera)
+        self._note("overlays_ms", start)
+        emit_safely(self.overlays_ready, overlays)
+        if with_view and camera is not None and config.loop is not None:
+            start = time.perf_counter()
+            pictures = {name: config.loop.latest_image(name) for name in config.renderer.patches.canvases}
+            image = config.renderer.render(camera, pictures, config.view_width,
+                                           f"{config.camera_name}  {camera.focal_length_mm:.1f} mm")
+            ms = self._note("camera_view_ms", start)
+            emit_safely(self.camera_view_ready, CameraView(config.camera_name, image, ms))
+        return overlays
+
+    def _overlays(self, config: _Config, camera: CameraState | None) -> StageOverlays:
+        assert config.camera_name is not None
+        if camera is None:
+            return StageOverlays(config.camera_name, None, None)
+        frustum = CameraFrustum.from_camera(camera, config.settings)
+        footprint = wall_footprint(frustum, config.stage.layout.cabinets.corners)
+        crops, nodes = [], []
+        for name, nf in config.frusta.nodes(camera, config.settings, config.bounds, config.stage_to_scene).items():
+            if nf.dod is not None:
+                crops.append(_stage_box(nf.dod.box, config.stage_to_scene))
+                nodes.append(name)
+        return StageOverlays(config.camera_name, camera, footprint, tuple(crops), tuple(nodes))
+
+    def _note(self, name: str, start: float) -> float:
+        ms = (time.perf_counter() - start) * 1000.0
+        with self._lock:
+            self._timings[name].append(ms)
+        return ms
+
