@@ -165,7 +165,7 @@ class ConsoleWindow(QMainWindow):
     def _add_engine_bar(self) -> None:
         """Engine start/stop, record and the engine state in the menu bar's corner (no extra row);
         the alarm banner in a strip across the top, shown only while something is wrong."""
-        corner = QToolBar("engine")
+        corner = QToolBar("engine", self.menuBar())  # parented: setCornerWidget does not keep it alive
         corner.setObjectName("engineBar")
         for action in (self.act.start_engine, self.act.stop_engine, self.act.record):
             corner.addAction(action)

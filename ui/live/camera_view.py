@@ -108,11 +108,13 @@ class CameraViewRenderer:
     """Draws the camera view of one stage layout (see the module docstring)."""
 
     def __init__(self, layout: StageLayout, settings: FrustumSettings | None = None, margin: float = 1.35,
-                 canvas_step: int = 4) -> None:
+                 canvas_width: int = 512) -> None:
+        """``canvas_width``: canvases are read decimated to about this width (a 1920-pixel canvas
+        every 3rd pixel), which is all a view a few hundred pixels wide can show."""
         self.patches = CabinetPatches.of(layout)
         self.settings = settings or FrustumSettings()
         self.margin = margin
-        self.canvas_step = canvas_step
+        self.canvas_width = canvas_width
 
     def visible(self, camera: CameraState, view: ViewProjection) -> tuple[NDArray[np.intp], F64]:
         """Indices of the patches in front of the camera, facing it and overlapping the view, and
@@ -135,21 +137,23 @@ class CameraViewRenderer:
         view = ViewProjection.of(camera, width, self.margin)
         image = QImage(view.width, view.height, QImage.Format.Format_RGB32)
         image.fill(OFF_WALL)
-        step = self.canvas_step
-        sources = {name: decimated(pic, step) for name, pic in pictures.items() if pic is not None}
+        sources = {name: (max(1, pic.shape[1] // self.canvas_width), pic) for name, pic in pictures.items()
+                   if pic is not None}
+        decimated_sources = {name: (step, *decimated(pic, step)) for name, (step, pic) in sources.items()}
         keep, projected = self.visible(camera, view)
         painter = QPainter(image)
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
         for i, quad in zip(keep, projected, strict=True):
-            self._draw_patch(painter, int(i), quad, sources)
+            self._draw_patch(painter, int(i), quad, decimated_sources)
         painter.resetTransform()
         self._draw_frames(painter, camera, view, label)
         painter.end()
         return image
 
     def _draw_patch(self, painter: QPainter, i: int, quad: F64,
-                    sources: Mapping[str, tuple[QImage, NDArray[np.uint8]]]) -> None:
-        x0, y0, x1, y1 = self.patches.rects[i] / self.canvas_step
+                    sources: Mapping[str, tuple[int, QImage, NDArray[np.uint8]]]) -> None:
+        found = sources.get(self.patches.canvases[self.patches.canvas_index[i]])
+        x0, y0, x1, y1 = self.patches.rects[i] / (found[0] if found is not None else 1)
         source = QRectF(QPointF(x0, y0), QPointF(x1, y1))
         target = QPolygonF([QPointF(float(u), float(v)) for u, v in quad])
         corners = QPolygonF([source.topLeft(), source.topRight(), source.bottomRight(), source.bottomLeft()])
@@ -157,11 +161,10 @@ class CameraViewRenderer:
         if not QTransform.quadToQuad(corners, target, transform):
             return
         painter.setTransform(transform)
-        found = sources.get(self.patches.canvases[self.patches.canvas_index[i]])
         if found is None:
             painter.fillRect(source, NO_PICTURE)
         else:
-            painter.drawImage(source, found[0], source)
+            painter.drawImage(source, found[1], source)
 
     def _draw_frames(self, painter: QPainter, camera: CameraState, view: ViewProjection, label: str) -> None:
         sensor = view.window_rect(sensor_window(camera))

@@ -19,8 +19,6 @@ from ui.live.bridge import emit_safely
 
 log = logging.getLogger(__name__)
 
-_STOP = object()
-
 
 class EngineControl(QObject):
     finished = Signal(str, object)
@@ -31,7 +29,7 @@ class EngineControl(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._queue: queue.Queue[object] = queue.Queue()
+        self._queue: queue.Queue[tuple[str, Callable[[], object]] | None] = queue.Queue()
         self._pending = 0
         self._lock = threading.Lock()
         self._idle = threading.Event()
@@ -59,15 +57,15 @@ class EngineControl(QObject):
 
     def shutdown(self, timeout: float = 10.0) -> None:
         """Finish the queued commands, then end the thread."""
-        self._queue.put(_STOP)
+        self._queue.put(None)
         self._thread.join(timeout)
 
     def _run(self) -> None:
         while True:
             item = self._queue.get()
-            if item is _STOP:
+            if item is None:
                 return
-            label, command = item  # type: ignore[misc]
+            label, command = item
             try:
                 result = command()
             except Exception as exc:  # reported to the operator; the control thread carries on

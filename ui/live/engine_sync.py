@@ -11,6 +11,7 @@ engine start, and ``notice`` says so.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -53,15 +54,16 @@ class EngineSync:
         for name, source in wanted.items():
             if self._applied.get(name) != source:
                 self._applied[name] = source
-                self._control.submit(f"tracking source {name}", lambda s=source: self._restart(hub, s))
+                self._control.submit(f"tracking source {name}", functools.partial(self._restart, hub, source))
         dropped = sorted(set(self._applied) - set(wanted))
         if dropped:
             self._notice(f"tracking source {', '.join(dropped)} keeps running until the engine restarts")
 
     @staticmethod
     def _restart(hub: Any, source: Any) -> str | None:
+        running = hub.running
         error: str | None = hub.update_source(source)
-        started = hub.start()  # a source the hub did not run yet
+        started = hub.start() if running else {}  # a new source starts with the others
         return error or started.get(source.name)
 
     def apply_camera(self, camera: Camera) -> None:

@@ -201,6 +201,6 @@ class HealthPanel(QWidget):
             self._set_row(row, {5: f"{index}: {s.name}", 6: fmt(s.utilization_pct, 0),
                                 7: f"{s.memory_used_mib / 1024:.1f}/{s.memory_total_mib / 1024:.0f} GiB",
                                 8: fmt(s.temperature_c, 0), 9: f"{s.power_w:.0f}/{s.power_limit_w:.0f}"})
-            if self.isVisible():
+            if self.isVisible() and index is not None:
                 t = np.array([(x.time_ns - now) / 1e9 for x in samples])
                 self.plots.set_gpu_series(index, t, np.array([x.utilization_pct for x in samples]))

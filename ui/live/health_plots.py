@@ -39,7 +39,7 @@ def _plot(layout: pg.GraphicsLayoutWidget, title: str, y_label: str) -> pg.PlotI
     return plot
 
 
-class HealthPlots(pg.GraphicsLayoutWidget):
+class HealthPlots(pg.GraphicsLayoutWidget):  # type: ignore[misc]  # pyqtgraph is untyped
     """Four stacked plots; ``curves`` maps a series key to its PlotDataItem."""
 
     def __init__(self) -> None:

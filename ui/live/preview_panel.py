@@ -159,6 +159,8 @@ class PreviewPanel(QWidget):
             tile.pattern.allow_scene(bool(patterns and patterns.supports_scene))
             if patterns is not None:
                 tile.pattern.setCurrentText(choice_of(patterns.pattern_for(tile.canvas)))
+        choices = {tile.pattern.currentText() for tile in self.tiles.values()}
+        self.all_patterns.setCurrentText(choices.pop() if len(choices) == 1 else "")
         self.all_patterns.setEnabled(patterns is not None)
         self.all_patterns.allow_scene(bool(patterns and patterns.supports_scene))
         self.colour_button.setEnabled(patterns is not None)
@@ -182,7 +184,7 @@ class PreviewPanel(QWidget):
 
     def _rebuild_tiles(self) -> None:
         for tile in self.tiles.values():
-            tile.setParent(None)  # type: ignore[call-overload]
+            tile.setParent(None)
             tile.deleteLater()
         self.tiles = {}
         names = self._canvas_names()

@@ -61,11 +61,12 @@ class StreamTable(QTableWidget):
                 if item.text() != text:
                     item.setText(text)
                 item.setToolTip(tooltip)
-            self.item(row, len(COLUMNS) - 1).setForeground(QColor(STATE_COLOURS[state]))
+                if col == len(COLUMNS) - 1:
+                    item.setForeground(QColor(STATE_COLOURS[state]))
 
     def state_of(self, source: str) -> str | None:
         for row in range(self.rowCount()):
-            item = self.item(row, 0)
-            if item is not None and item.text() == source:
-                return self.item(row, len(COLUMNS) - 1).text()
+            name, state = self.item(row, 0), self.item(row, len(COLUMNS) - 1)
+            if name is not None and state is not None and name.text() == source:
+                return state.text()
         return None

@@ -219,7 +219,8 @@ class TakesPanel(QWidget):
         self._show_next()
 
     def take_names(self) -> list[str]:
-        return [self.table.item(row, 0).text() for row in range(self.table.rowCount())]
+        items = (self.table.item(row, 0) for row in range(self.table.rowCount()))
+        return [item.text() for item in items if item is not None]
 
     def _on_item_changed(self, item: QTableWidgetItem) -> None:
         library = self.library()
