@@ -15,36 +15,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from bench.common import machine, print_table
-from vpstage.stage import Stage, save_project
-from vpstage.stage.catalog import load_catalog
-from vpstage.stage.project_io import catalog_path
+from vpstage.stage import Stage
+from vpstage.stage.scaling import scaled_stage
 
 DEMO = Path(__file__).resolve().parents[1] / "configs" / "stages" / "demo.yaml"
-
-
-def scaled_stage(stage: Stage, factor: int, folder: Path) -> Stage:
-    """The stage with cabinets of 1/factor the pixels (same size in metres, factor x the pitch)."""
-    catalog = load_catalog(catalog_path(stage.project, stage.layout.base_dir))
-    panels = {}
-    for name, panel in catalog.panels.items():
-        if panel.pixels_w % factor or panel.pixels_h % factor:
-            continue
-        panels[name] = panel.model_dump(exclude_none=True) | {
-            "pixels_w": panel.pixels_w // factor, "pixels_h": panel.pixels_h // factor,
-            "pitch_mm": panel.pitch_mm * factor}
-    (folder / "panels.yaml").write_text(yaml.safe_dump({"schema_version": 1, "panels": panels}))
-    project = stage.project.model_copy(deep=True)
-    project.catalog = "panels.yaml"
-    for canvas in project.canvases:
-        canvas.width, canvas.height = canvas.width // factor, canvas.height // factor
-    for entry in project.pixel_map:
-        entry.x, entry.y = entry.x // factor, entry.y // factor
-    path = folder / f"{DEMO.stem}_div{factor}.yaml"
-    save_project(project, path)
-    return Stage.open(path)
 
 
 def with_spare(stage: Stage) -> Stage:

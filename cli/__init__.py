@@ -18,6 +18,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "cli.frameloop_commands",
     "cli.frustum_commands",
     "cli.track_commands",
+    "cli.render_commands",
+    "cli.run_commands",
 )
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2

@@ -100,8 +100,12 @@ class RenderWorker:
         return out
 
     def info(self) -> dict[str, object]:
+        """Node, device, process and host; ``scene``: the scene renderer's ``describe()`` (e.g. the
+        loaded assets and their content hashes) when it has one, else ``{"error": why none}``."""
+        describe = getattr(self.scene, "describe", None)
+        scene = describe() if callable(describe) else {"error": self.scene_error}
         return {"node": self.spec.node, "device": self.spec.device, "pid": os.getpid(),
-                "host": socket.gethostname()}
+                "host": socket.gethostname(), "scene": scene}
 
     def close(self) -> None:
         if self.scene is not None:

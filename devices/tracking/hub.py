@@ -33,7 +33,7 @@ from vpstage.stage.model import Alignment, Camera, Project, TrackingSource
 from vpstage.stage.project_io import load_project, locate
 from vpstage.tracking.alignment import AlignmentTransform
 from vpstage.tracking.buffer import PoseAt, SampleBuffer, frames_to_ns, ms_to_ns
-from vpstage.tracking.calibration import CameraCalibration
+from vpstage.tracking.calibration import CalibratedPose, CameraCalibration
 from vpstage.tracking.camera import CameraState
 from vpstage.tracking.lens import LensProfile
 from vpstage.tracking.lens_file import load_lens_library
@@ -213,6 +213,13 @@ class TrackingHub:
         slot = self._slot_of(camera_name)
         pose = slot.buffer.state_at(t_ns, slot.delay_ns, slot.extrapolate_ns)
         return None if pose is None else slot.calibration.camera_state(pose)
+
+    def calibrated_at(self, camera_name: str, t_ns: int) -> CalibratedPose | None:
+        """``pose_at`` and the ``state_at`` made from that very pose, from one buffer lookup (the
+        planner uses it so a take records the raw pose its calibrated camera came from)."""
+        slot = self._slot_of(camera_name)
+        pose = slot.buffer.state_at(t_ns, slot.delay_ns, slot.extrapolate_ns)
+        return None if pose is None else CalibratedPose(pose, slot.calibration.camera_state(pose))
 
     def latest_sample(self, camera_name: str) -> CameraSample | None:
         return self._slot_of(camera_name).buffer.latest()

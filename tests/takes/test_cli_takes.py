@@ -82,5 +82,5 @@ def test_errors_and_exit_codes(db: Path, tmp_path: Path) -> None:
     assert neither.returncode == 2 and "--db" in neither.stderr
     taken = run("rename", "A001_T02", "A001_T01", "--db", str(db))
     assert taken.returncode == 2 and "A001_T01 already exists" in taken.stderr
-    wrong = run("export", "A001_T01", "--format", "opentrackio", "-o", str(tmp_path / "x"), "--db", str(db))
+    wrong = run("export", "A001_T01", "--format", "fbx", "-o", str(tmp_path / "x"), "--db", str(db))
     assert wrong.returncode == 2 and "invalid choice" in wrong.stderr

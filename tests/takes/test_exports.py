@@ -34,7 +34,7 @@ def recorded(tmp_path: Path) -> Iterator[tuple[TakeLibrary, list[FrameRecord]]]:
 
 
 def test_registered_formats() -> None:
-    assert sorted(FORMATS) == ["csv", "json", "usd"]
+    assert sorted(FORMATS) == ["csv", "json", "opentrackio", "usd"]
 
 
 def test_csv_parses_back(recorded: tuple[TakeLibrary, list[FrameRecord]], tmp_path: Path) -> None:

@@ -45,6 +45,8 @@ class _NodeThread(threading.Thread):
         self.inbox: queue.SimpleQueue[FrameJob | None] = queue.SimpleQueue()
         self.ready = threading.Event()
         self.status: tuple[WorkerStatus, str] = ("starting", "")
+        self.info: dict[str, object] = {}
+        """The worker's own ``info()`` (when it has one), taken once it is built."""
 
     def run(self) -> None:
         try:
@@ -53,6 +55,12 @@ class _NodeThread(threading.Thread):
             self.status = ("failed", failure_text(exc))
             self.ready.set()
             return
+        describe = getattr(worker, "info", None)
+        if callable(describe):
+            try:
+                self.info = dict(describe())
+            except Exception as exc:  # informative only: the worker still renders
+                self.info = {"info_error": failure_text(exc)}
         self.status = ("ready", "")
         self.ready.set()
         try:
@@ -71,11 +79,15 @@ class EmbeddedCluster:
     """One thread per node. ``poll`` waits on real time (use with a MonotonicTimeSource)."""
 
     def __init__(self, specs: Mapping[str, WorkerSpec], factory: WorkerFactory,
-                 time_source: TimeSource | None = None, start_timeout_s: float = 120.0) -> None:
+                 time_source: TimeSource | None = None, start_timeout_s: float = 120.0,
+                 stop_timeout_s: float = 2.0) -> None:
         self.specs = dict(specs)
         self.factory = factory
         self.time_source = time_source or MonotonicTimeSource()
         self.start_timeout_s = start_timeout_s
+        self.stop_timeout_s = stop_timeout_s
+        """How long ``stop`` waits for each worker to finish the job it is on (CPU scene renders
+        take seconds; a thread abandoned inside torch at interpreter exit can abort the process)."""
         self._outbox: queue.SimpleQueue[_Posted] = queue.SimpleQueue()
         self._threads: dict[str, _NodeThread] = {}
         self._generation = 0
@@ -128,13 +140,15 @@ class EmbeddedCluster:
 
     def node_info(self, node: str) -> dict[str, object]:
         thread = self._threads.get(node)
-        return {"backend": "embedded", "device": self.specs[node].device, "pid": os.getpid(),
-                "thread": thread.name if thread else None}
+        info: dict[str, object] = dict(thread.info) if thread is not None else {}
+        info.update({"backend": "embedded", "device": self.specs[node].device, "pid": os.getpid(),
+                     "thread": thread.name if thread else None})
+        return info
 
     def stop(self) -> None:
         threads = list(self._threads.values())
         for thread in threads:
             thread.inbox.put(_STOP)
         for thread in threads:
-            thread.join(timeout=2.0)
+            thread.join(timeout=self.stop_timeout_s)
         self._threads.clear()

@@ -4,9 +4,11 @@ One :class:`FrameJob` per node per frame: the frame's number, timecode and prese
 per canvas what to show. A canvas shows either a test pattern (:class:`PatternSpec`) or the scene
 (:class:`SceneContent`), which the planner fills from tracking and the frustum module:
 
-* inner views: per tracked camera that sees the canvas, its pose and intrinsics (OpenCV
-  convention, stage frame), the canvas rectangles that hold its inner pixels (launch
-  rectangles), and the DoD crop (stage frame) that bounds what can appear there;
+* inner views: per tracked camera that may see the canvas, its pose and intrinsics (OpenCV
+  convention, stage frame), the calibrated camera state with its frustum settings (from which
+  the worker rebuilds the exact inner pixels, UV and per-asset DoD crops of its canvases), the
+  canvas rectangles that may hold its inner pixels (launch rectangles), and optionally a DoD
+  crop (stage frame) that bounds what can appear there;
 * the outer view: the stage viewpoint the remaining pixels are rendered from, and a cache key
   that changes only when the scene, a placement or the viewpoint changes;
 * the rays handle: which canvas's LED pixel positions (held by the worker since start-up, from
@@ -23,10 +25,11 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from vpstage.frustum.frustum import CameraFrustum, FrustumSettings, Window
 from vpstage.geometry import OrientedBox
 from vpstage.patterns import PatternSpec
 from vpstage.timing import Timecode
-from vpstage.tracking.camera import Intrinsics
+from vpstage.tracking.camera import CameraState, Intrinsics
 
 Rect = tuple[int, int, int, int]
 """(x0, y0, x1, y1) in canvas pixels, inclusive-exclusive."""
@@ -55,14 +58,31 @@ class InnerView:
     intrinsics: Intrinsics
     """Of the camera's full image (pixels); inner pixels are rendered by projecting LED pixels."""
     launch_rects: tuple[Rect, ...]
-    """Canvas rectangles holding this camera's inner pixels (render only these)."""
+    """Canvas rectangles holding every inner pixel of this camera (render only these). The
+    planner sends conservative ones (footprints of the cabinets its cull could not rule out);
+    the exact inner pixels follow from ``state`` and ``settings``."""
     dod_crop: OrientedBox | None
-    """Stage-frame box outside which nothing can appear in these pixels (None: no crop)."""
+    """Stage-frame box outside which nothing can appear in these pixels (None: not computed by
+    the planner; a renderer derives exact per-asset crops from ``frustum()``)."""
     tracking_time_ns: int
     """Monotonic time of the tracking state used (for tracking-to-present latency)."""
     tracking_lost: bool = False
     """True when the tracker went silent and the last pose is being held."""
     soft_edge_px: float = 0.0
+    """Width of the soft-edge band in camera-image pixels (informative; ``settings`` rules)."""
+    state: CameraState | None = None
+    """The calibrated camera (stage frame, eye = entrance pupil) this view was planned from."""
+    settings: FrustumSettings | None = None
+    """Overscan, FOV multiplier, soft edge, far distance and DoD margin of the inner frustum."""
+    window: Window | None = None
+    """The overscanned inner window (x_left, x_right, y_top, y_bottom) in image-plane tangent
+    units (x = c_x / c_z, y = c_y / c_z): inner-window UV is measured in it."""
+
+    def frustum(self) -> CameraFrustum:
+        """The exact inner frustum (``vpstage.frustum``) of this view; needs ``state``."""
+        if self.state is None:
+            raise ValueError(f"inner view of camera {self.camera} carries no camera state")
+        return CameraFrustum.from_camera(self.state, self.settings)
 
 
 @dataclass(frozen=True)

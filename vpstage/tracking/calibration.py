@@ -14,6 +14,7 @@ sender).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -24,6 +25,14 @@ from vpstage.tracking.buffer import PoseAt
 from vpstage.tracking.camera import CameraState
 from vpstage.tracking.lens import PRESETS, LensProfile
 from vpstage.tracking.quaternions import quat_matrix
+
+
+class CalibratedPose(NamedTuple):
+    """One camera sampled at one instant: the tracker-frame pose (what the tracker sent,
+    interpolated at the sampling time) and the calibrated stage-frame camera made from it."""
+
+    pose: PoseAt
+    state: CameraState
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,11 @@
-"""Take exports for post: CSV, JSON, USD camera track (see ``registry.py`` to add a format)."""
+"""Take exports for post: CSV, JSON, OpenTrackIO samples, USD camera track (see ``registry.py`` to add a
+format)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from vpstage.takes.exports import csv_export, json_export, usd_export
+from vpstage.takes.exports import csv_export, json_export, opentrackio_export, usd_export
 from vpstage.takes.exports.registry import FORMATS, ExportError, ExportFormat, TakeExport, export_format
 from vpstage.takes.library import TakeLibrary
 
@@ -21,4 +22,4 @@ def export_take(library: TakeLibrary, ref: str | int, fmt: str, path: str | Path
 
 
 __all__ = ["FORMATS", "ExportError", "ExportFormat", "TakeExport", "csv_export", "export_format", "export_take",
-           "json_export", "usd_export"]
+           "json_export", "opentrackio_export", "usd_export"]

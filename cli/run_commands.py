@@ -1,0 +1,160 @@
+"""``run``: the live frame loop headless (tracked camera -> scene on every canvas), with a report.
+
+    python main.py run --stage STAGE.yaml [--scene ASSET] [--tracker udp://HOST:PORT | --simulate orbit
+        | --replay TAKE] [--frames N] [--outputs ndi|none] [--cluster embedded|ray] --report report.json
+        [--record SLATE [--take-scene S] [--notes N]] [--scale N] [--inner-scale F] [--outer-scale F]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from cli import EXIT_FAILED, EXIT_INVALID, EXIT_OK
+
+SIMULATED_MOVES = ("orbit", "dolly", "crane", "handheld", "static")
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("run", help="run the live frame loop headless (tracking, scene, outputs) and write a report")
+    p.add_argument("--stage", required=True, help="stage / project YAML file")
+    p.add_argument("--scene", metavar="ASSET", help="show this asset instead of the project's scene "
+                   "(a .ply/.splat/.spz/.ingp/.nerf file, or procedural:demo)")
+    source = p.add_mutually_exclusive_group()
+    source.add_argument("--tracker", action="append", metavar="udp://HOST:PORT", default=[],
+                        help="listen here instead of the project's tracking source address (repeat: sources in order)")
+    source.add_argument("--simulate", choices=SIMULATED_MOVES,
+                        help="rehearsal: a simulated tracker sends this move as real packets on loopback")
+    source.add_argument("--replay", metavar="TAKE", help="replay a recorded take (SLATE_TNN or id) as the tracker")
+    p.add_argument("--replay-camera", metavar="NAME", help="camera of the take to replay (default: its first)")
+    p.add_argument("--frames", type=int, help="stop after N frames (default: until Ctrl+C)")
+    p.add_argument("--outputs", choices=["ndi", "none"], default="ndi")
+    p.add_argument("--cluster", choices=["embedded", "ray"], help="override the project's cluster backend")
+    p.add_argument("--report", required=True, metavar="FILE", help="write the run report (JSON) here")
+    p.add_argument("--record", metavar="SLATE", help="record a take on this slate into the project's takes database")
+    p.add_argument("--take-scene", default="", metavar="S", help="scene label of the recorded take")
+    p.add_argument("--notes", default="", help="notes of the recorded take")
+    p.add_argument("--db", metavar="PATH", help="takes database (default: <project dir>/takes/takes.sqlite)")
+    p.add_argument("--scale", type=int, default=1, metavar="N",
+                   help="divide every cabinet's pixels, canvas and pixel-map offset by N (CPU rehearsal)")
+    p.add_argument("--inner-scale", type=float, default=1.0, help="inner render resolution factor")
+    p.add_argument("--outer-scale", type=float, default=1.0, help="outer (cube map) resolution factor")
+    p.add_argument("--timecode", help="start timecode HH:MM:SS:FF (default: time of day)")
+    p.set_defaults(handler=cmd_run)
+
+
+def _options(args: argparse.Namespace, stage: Any, db: Path) -> Any:
+    from render.live import LiveOptions, ReplaySpec
+    from vpstage.engine import RenderQuality
+
+    replay = None
+    if args.replay:
+        from vpstage.takes import TakeLibrary
+
+        with TakeLibrary(db) as library:
+            frames = library.frames(args.replay)
+        cameras = [c.camera for f in frames[:1] for c in f.cameras]
+        camera = args.replay_camera or (cameras[0] if cameras else "")
+        replay = ReplaySpec(frames, camera)
+    if not 0 < args.inner_scale <= 4 or not 0 < args.outer_scale <= 4:
+        raise ValueError("--inner-scale and --outer-scale must be within (0, 4]")
+    return LiveOptions(rehearsal=args.simulate is not None, simulate=args.simulate, replay=replay,
+                       trackers=tuple(args.tracker), scene=args.scene, cluster=args.cluster, outputs=args.outputs,
+                       quality=RenderQuality(args.inner_scale, args.outer_scale),
+                       takes_db=db if args.record else None, frames=args.frames)
+
+
+def _open_stage(args: argparse.Namespace, workdir: Path) -> Any:
+    from vpstage.stage import Stage
+    from vpstage.stage.scaling import scaled_stage
+
+    stage = Stage.open(args.stage)
+    if args.scale < 1:
+        raise ValueError("--scale must be at least 1")
+    return scaled_stage(stage, args.scale, workdir) if args.scale > 1 else stage
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from cli.stage_commands import _print_problems
+    from vpstage.config import ConfigError
+    from vpstage.takes.database import default_db_path
+
+    db = Path(args.db) if args.db else default_db_path(args.stage)
+    with tempfile.TemporaryDirectory(prefix="vpstage-run-") as workdir:
+        try:
+            stage = _open_stage(args, Path(workdir))
+            options = _options(args, stage, db)
+            from render.live import LiveEngine
+
+            engine = LiveEngine(stage, options)
+        except ConfigError as exc:
+            return _print_problems(exc)
+        except (ValueError, KeyError, OSError) as exc:
+            print(f"{args.stage}: {exc}", file=sys.stderr)
+            return EXIT_INVALID
+        return _run_engine(engine, args)
+
+
+def _run_engine(engine: Any, args: argparse.Namespace) -> int:
+    from vpstage.config import atomic_write_text
+    from vpstage.engine import WorkerStartError
+    from vpstage.timing import Timecode
+
+    clock = engine.loop.clock
+    if args.timecode:
+        clock.set_timecode(Timecode.parse(args.timecode, engine.stage.project.frame_rate))
+    else:
+        clock.sync_time_of_day()
+    engine.events.tracking_lost.connect(lambda cam: print(f"camera {cam}: tracking lost (holding)", file=sys.stderr))
+    engine.loop.events.node_down.connect(lambda node, why: print(f"node {node} down: {why}", file=sys.stderr))
+    take = None
+    try:
+        engine.cluster.start()  # start-up errors surface here, before any frame
+        if args.record:
+            take = engine.start_take(args.record, scene=args.take_scene, notes=args.notes)
+            print(f"recording take {take.name} into {engine.recorder.path}")
+        errors = engine.start()
+        for source, error in errors.items():
+            print(f"tracking source {source}: {error}", file=sys.stderr)
+        _wait(engine)
+    except WorkerStartError as exc:
+        print(f"cannot start the render nodes: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    finally:
+        if take is not None:
+            take = engine.stop_take()
+        report = engine.report()
+        engine.close()
+    if take is not None:
+        report["take"] = take.to_dict()
+    _print_summary(report)
+    atomic_write_text(args.report, json.dumps(report, indent=2, allow_nan=False) + "\n", backup=False)
+    print(f"report written to {args.report}")
+    return EXIT_OK if engine.loop.error is None else EXIT_FAILED
+
+
+def _wait(engine: Any) -> None:
+    """Until the loop ends (``--frames``) or Ctrl+C, which stops it after the current frame."""
+    try:
+        while not engine.wait(timeout=0.2):
+            pass
+    except KeyboardInterrupt:
+        print("stopping", file=sys.stderr)
+        engine.stop()
+
+
+def _print_summary(report: dict[str, Any]) -> None:
+    for output in report["outputs"]:
+        print(f"{output['kind']} {output['canvas']}: {output['name']} at {output['address'] or 'unknown address'}")
+    print(f"{report['frames']} frames, {report['late']} late, {report['dropped']} dropped, {report['skipped']} "
+          f"skipped; render p50 {report['render_ms']['p50']} ms, plan p50 {report['plan_ms']['p50']} ms, "
+          f"present skew p99 {report['present_skew_ms']['p99']} ms, tracking to present p50 "
+          f"{report['tracking_to_present_ms']['p50']} ms")
+    if "take" in report:
+        take = report["take"]
+        print(f"take {take['name']}: {take['frame_count']} frames, {take['frames_lost']} lost")

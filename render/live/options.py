@@ -1,0 +1,93 @@
+"""How a live engine is put together: rehearsal or a real tracker, cluster, outputs, quality."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from vpstage.engine import RenderQuality
+from vpstage.takes.records import FrameRecord
+
+SCENE_RENDERER = "render.scene:build_scene_renderer"
+DEMO_SCENE = "procedural:demo"
+SIMULATED_PATHS = ("orbit", "dolly", "crane", "handheld", "static")
+CPU_STALL_S = 20.0
+
+
+@dataclass(frozen=True)
+class ReplaySpec:
+    """Replay one camera of a recorded take as its tracker (see ``devices.tracking.take_replay``)."""
+
+    frames: Sequence[FrameRecord]
+    camera: str
+
+
+@dataclass(frozen=True)
+class LiveOptions:
+    """Everything about a live engine that is not in the project file.
+
+    ``simulate`` names a scripted camera move (``orbit``, ``dolly``, ``crane``, ``handheld``,
+    ``static``): the first camera's tracker then listens on a free loopback port and a
+    ``TrackerSimulator`` sends it real packets (its source's protocol) at ``simulate_rate_hz``.
+    ``replay`` does the same with a recorded take. ``trackers`` replace the addresses of the
+    project's tracking sources, in project order (``udp://HOST:PORT``). ``scene`` replaces the
+    project's scene assets with one asset (a file path, or ``procedural:demo``); a rehearsal of a
+    stage without scene assets shows the demo scene. ``takes_db`` opens a take recorder on that
+    database (None: no recorder; see ``default_takes_db``).
+    """
+
+    rehearsal: bool = False
+    """Simulated tracker (``simulate``, default ``orbit``) and the demo scene when there is none."""
+    simulate: str | None = None
+    simulate_rate_hz: float = 60.0
+    replay: ReplaySpec | None = None
+    trackers: tuple[str, ...] = ()
+    scene: str | None = None
+    cluster: Literal["embedded", "ray"] | None = None
+    """None: the project's ``cluster.backend``."""
+    outputs: Literal["ndi", "none"] = "ndi"
+    fourcc: Literal["BGRX", "UYVY"] = "BGRX"
+    ndi_prefix: str = "vpstage"
+    quality: RenderQuality = field(default_factory=RenderQuality)
+    far_m: float = 100.0
+    scene_renderer: str | None = SCENE_RENDERER
+    """``module:factory`` of the workers' scene engine (None: test patterns only)."""
+    takes_db: Path | None = None
+    gpu_telemetry: bool = True
+    videohub: bool = True
+    """Start the project's Videohub router when it declares one."""
+    frames: int | None = None
+    """Stop after this many frames (None: run until ``stop``)."""
+    stall_frames: int | None = None
+    """Frames without an answer before a worker is restarted. None: the project's
+    ``cluster.stall_frames``, except on stages whose nodes all render on the CPU, where scene
+    renders take seconds (torch reference rasterizer): there ``CPU_STALL_S`` worth of frames."""
+
+    @property
+    def simulated_path(self) -> str | None:
+        """The scripted move to send, or None when a real tracker (or a replay) drives the camera."""
+        if self.replay is not None:
+            return None
+        return self.simulate or ("orbit" if self.rehearsal else None)
+
+    def check(self) -> None:
+        """Raise ValueError for contradictory options."""
+        if self.simulate is not None and self.simulate not in SIMULATED_PATHS:
+            raise ValueError(f"unknown simulated move {self.simulate!r}; use one of {', '.join(SIMULATED_PATHS)}")
+        if self.replay is not None and self.simulate is not None:
+            raise ValueError("replay a take or simulate a move, not both")
+        if (self.simulate is not None or self.replay is not None) and self.trackers:
+            raise ValueError("a simulated or replayed tracker replaces the tracker addresses; give one or the other")
+        if self.frames is not None and self.frames < 1:
+            raise ValueError("frames must be at least 1")
+        if self.stall_frames is not None and self.stall_frames < 1:
+            raise ValueError("stall_frames must be at least 1")
+
+
+def default_takes_db(stage_file: Path) -> Path:
+    """The project's takes database: ``<project dir>/takes/takes.sqlite``."""
+    from vpstage.takes.database import default_db_path
+
+    return default_db_path(stage_file)

@@ -1,0 +1,186 @@
+"""Asset preview videos: a smooth orbit around the asset, streamed into an H.264 MP4.
+
+The camera circles the asset's robust centroid (the centre of its trimmed bounds) at a fixed
+elevation above the horizontal plane (default 35 degrees; 30..45 allowed) and always looks at the
+centroid; the orbit radius makes the trimmed bounding sphere fit the narrower field of view. The
+arc (default 360 degrees, at least 270) is covered at constant angular speed over ``seconds`` at
+``fps``. "Up" is the asset's recorded up axis (``asset.up_axis``) unless given.
+
+Outputs beside each other (``preview.mp4`` -> ``preview.path.json``, ``preview.thumbnail.png``):
+
+* the video (H.264, yuv420p, CRF 23, index before media data; see ``devices.video``), written
+  atomically: frames stream from the renderer into the encoder, nothing else touches the disk;
+* the camera path: ``centroid`` [x, y, z], ``up``, ``radius`` and per frame ``camera_to_world``
+  (4x4 row-major, OpenCV camera: +x right, +y down, +z forward, in the asset frame) with the
+  vertical field of view in degrees and the pinhole intrinsics;
+* a thumbnail PNG of the first frame.
+
+Works for any :class:`render.assets.SceneAsset` (splat or NeRF) through ``render_pinhole``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from render.assets import PinholeCamera, SceneAsset
+from render.cameras import axis_vector, focal_for_fov, world_to_camera_from_pose
+from vpstage.geometry import look_at_rotation
+
+
+@dataclass(frozen=True)
+class PreviewOptions:
+    seconds: float = 8.0
+    fps: float = 30.0
+    elevation_deg: float = 35.0
+    arc_deg: float = 360.0
+    width: int = 1280
+    height: int = 720
+    crf: int = 23
+    up: str | None = None
+    """Up axis ('x', '-y', ...); None uses the asset's own (``asset.up_axis``), else 'z'."""
+    vertical_fov_deg: float = 45.0
+    background: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    codec: str = "auto"
+
+    def validate(self) -> None:
+        checks = [
+            (5.0 <= self.seconds <= 10.0, f"seconds must be 5..10, got {self.seconds}"),
+            (1.0 <= self.fps <= 120.0, f"fps must be 1..120, got {self.fps}"),
+            (30.0 <= self.elevation_deg <= 45.0, f"elevation must be 30..45 degrees, got {self.elevation_deg}"),
+            (270.0 <= self.arc_deg <= 360.0, f"arc must be 270..360 degrees, got {self.arc_deg}"),
+            (self.width > 0 and self.height > 0 and self.width % 2 == 0 and self.height % 2 == 0,
+             f"size must be positive and even (yuv420p), got {self.width}x{self.height}"),
+            (0 <= self.crf <= 51, f"crf must be 0..51, got {self.crf}"),
+            (10.0 <= self.vertical_fov_deg <= 120.0, f"vertical fov must be 10..120, got {self.vertical_fov_deg}"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ValueError(message)
+
+    @property
+    def frame_count(self) -> int:
+        return round(self.seconds * self.fps)
+
+
+@dataclass
+class PreviewResult:
+    video: Path
+    path_json: Path
+    thumbnail: Path
+    frames: int
+    codec: str
+    timings_s: dict[str, float] = field(default_factory=dict)
+
+
+def horizontal_basis(up: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Two unit vectors spanning the plane perpendicular to ``up`` (right-handed with it)."""
+    helper = np.roll(np.abs(up), 1)  # an axis other than up, chosen deterministically
+    first = helper - np.dot(helper, up) * up
+    first /= np.linalg.norm(first)
+    return first, np.cross(up, first)
+
+
+def orbit_radius(lo: np.ndarray, hi: np.ndarray, vertical_fov_deg: float, aspect: float, margin: float = 1.08) -> float:
+    """Distance at which the sphere around the box [lo, hi] fits the narrower field of view."""
+    sphere = 0.5 * float(np.linalg.norm(np.asarray(hi) - np.asarray(lo)))
+    half_v = math.radians(vertical_fov_deg) / 2.0
+    half_h = math.atan(math.tan(half_v) * aspect)
+    return max(sphere, 1e-3) * margin / math.sin(min(half_v, half_h))
+
+
+def orbit_poses(centroid: np.ndarray, up: np.ndarray, radius: float, elevation_deg: float, arc_deg: float,
+                frames: int) -> list[np.ndarray]:
+    """Camera-to-world 4x4 poses (OpenCV axes) on the orbit, looking at ``centroid``, image-up ~ ``up``."""
+    e1, e2 = horizontal_basis(up)
+    elevation = math.radians(elevation_deg)
+    closed = abs(arc_deg - 360.0) < 1e-9  # a full circle must not repeat its first frame
+    steps = frames if closed else max(frames - 1, 1)
+    poses = []
+    for i in range(frames):
+        theta = math.radians(arc_deg) * i / steps
+        direction = math.cos(elevation) * (math.cos(theta) * e1 + math.sin(theta) * e2) + math.sin(elevation) * up
+        eye = centroid + radius * direction
+        pose = np.eye(4)
+        pose[:3, :3] = look_at_rotation(eye, centroid, up)
+        pose[:3, 3] = eye
+        poses.append(pose)
+    return poses
+
+
+def _camera_for(pose: np.ndarray, options: PreviewOptions) -> PinholeCamera:
+    f = focal_for_fov(options.vertical_fov_deg, options.height)
+    view = world_to_camera_from_pose(pose[:3, :3], pose[:3, 3])
+    return PinholeCamera(view, f, f, options.width / 2.0, options.height / 2.0, options.width, options.height)
+
+
+def _to_uint8(rgb: torch.Tensor) -> np.ndarray:
+    return (rgb.clamp(0.0, 1.0) * 255.0 + 0.5).to(torch.uint8).cpu().numpy()
+
+
+def preview_outputs(video: Path) -> tuple[Path, Path]:
+    """(path JSON, thumbnail PNG) written beside ``video``."""
+    stem = video.name[: -len(video.suffix)] if video.suffix else video.name
+    return video.with_name(stem + ".path.json"), video.with_name(stem + ".thumbnail.png")
+
+
+def path_document(centroid: np.ndarray, up: np.ndarray, radius: float, poses: list[np.ndarray],
+                  options: PreviewOptions, asset_name: str) -> dict[str, object]:
+    f = focal_for_fov(options.vertical_fov_deg, options.height)
+    intrinsics = {"fx": f, "fy": f, "cx": options.width / 2.0, "cy": options.height / 2.0,
+                  "width": options.width, "height": options.height}
+    return {
+        "asset": asset_name, "convention": "OpenCV camera (+x right, +y down, +z forward), asset frame",
+        "centroid": [float(v) for v in centroid], "up": [float(v) for v in up], "radius": radius,
+        "elevation_deg": options.elevation_deg, "arc_deg": options.arc_deg, "fps": options.fps,
+        "seconds": options.seconds, "options": asdict(options),
+        "frames": [{"index": i, "time_s": i / options.fps, "camera_to_world": pose.tolist(),
+                    "vertical_fov_deg": options.vertical_fov_deg, **intrinsics} for i, pose in enumerate(poses)],
+    }
+
+
+def render_preview(asset: SceneAsset, video: str | Path, options: PreviewOptions = PreviewOptions()) -> PreviewResult:
+    """Render the orbit of ``asset`` into ``video`` (+ path JSON and thumbnail); see the module docstring."""
+    from devices.video import VideoEncoder
+    from vpstage.config import atomic_write_bytes, atomic_write_text
+
+    options.validate()
+    started = time.perf_counter()
+    video = Path(video)
+    lo, hi = asset.bounds()
+    centroid = (np.asarray(lo, dtype=np.float64) + np.asarray(hi, dtype=np.float64)) / 2.0
+    up = axis_vector(options.up or getattr(asset, "up_axis", None) or "z")
+    radius = orbit_radius(lo, hi, options.vertical_fov_deg, options.width / options.height)
+    poses = orbit_poses(centroid, up, radius, options.elevation_deg, options.arc_deg, options.frame_count)
+    render_s, thumbnail = 0.0, None
+    with VideoEncoder(video, options.width, options.height, options.fps, crf=options.crf, codec=options.codec) as enc:
+        for pose in poses:
+            t0 = time.perf_counter()
+            frame = _to_uint8(asset.render_pinhole(_camera_for(pose, options), background=options.background).rgb)
+            render_s += time.perf_counter() - t0
+            thumbnail = frame if thumbnail is None else thumbnail
+            enc.write(frame)
+        encoded = enc.close()
+    path_json, thumb_png = preview_outputs(video)
+    document = path_document(centroid, up, radius, poses, options, getattr(asset, "name", ""))
+    atomic_write_text(path_json, json.dumps(document, indent=1), backup=False)
+    atomic_write_bytes(thumb_png, _png_bytes(thumbnail), backup=False)
+    timings = {"total": time.perf_counter() - started, "render": render_s}
+    return PreviewResult(video, path_json, thumb_png, encoded.frames, encoded.codec, timings)
+
+
+def _png_bytes(rgb: np.ndarray | None) -> bytes:
+    import cv2
+
+    if rgb is None:
+        raise ValueError("no frame rendered")
+    ok, buffer = cv2.imencode(".png", np.ascontiguousarray(rgb[..., ::-1]))
+    if not ok:
+        raise RuntimeError("PNG encoding failed")
+    return bytes(buffer.tobytes())

@@ -1,0 +1,129 @@
+"""Inner pixels of one canvas, one camera, one asset: a depth-carrying layer of colour.
+
+Two ways, chosen per asset:
+
+* **camera view** (every asset; pinhole-only assets always): render the camera's inner window as
+  a pinhole (:func:`vpstage.frustum.kooima.inner_pinhole`, posed in the asset's frame by its
+  placement) at the LED density of the canvas's inner cabinets times ``quality.inner_scale``,
+  only over the pixel rectangle holding the UV window of this canvas's inner pixels, cropped to
+  the canvas's DoD crop in the asset's frame; then sample it bilinearly at each inner pixel's UV.
+* **rays** (assets with ``supports_rays`` at ``inner_scale >= 1``): one ray per inner LED pixel
+  from the eye through the LED, in the asset frame, cropped the same way.
+
+Depth is returned as camera z in stage metres (the asset's depth divided by its placement scale;
+ray distances times the cosine to the optical axis), so all assets of the canvas compare.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from render.assets import PinholeCamera, SceneAsset
+from render.scene.inner_pixels import InnerPixels
+from render.scene.layers import Layer
+from vpstage.frustum.canvas import CanvasFrustum
+from vpstage.frustum.kooima import InnerPinhole, inner_pinhole
+from vpstage.frustum.rays import scene_rotation, to_scene
+from vpstage.geometry import OrientedBox
+
+MAX_INNER_SIDE = 16384
+"""Largest camera-view image side (pixels) the inner render may ask for."""
+MIN_INNER_SIDE = 8
+
+F64 = np.ndarray
+
+
+def placement_scale(stage_to_scene: F64) -> float:
+    """Scene units per stage metre of a similarity matrix."""
+    return float(np.cbrt(abs(np.linalg.det(stage_to_scene[:3, :3]))))
+
+
+def led_image_size(canvas: CanvasFrustum, inner_scale: float) -> tuple[int, int]:
+    """Camera-view image size (square pixels over the whole inner window) whose pixels are as
+    fine as the finest LED pixel step, in the image plane, among the canvas's inner cabinets,
+    times ``inner_scale``."""
+    frustum = canvas.frustum
+    xl, xr, yt, yb = frustum.window
+    finest = math.inf
+    for spans in canvas.spans:
+        block = spans.block
+        coef = block.coef[spans.members].copy()
+        coef[:, 0] -= frustum.eye
+        k = coef @ frustum.rotation                                   # (m, 4, 3) camera frame
+        x, y = block.width / 2.0, block.height / 2.0
+        c = k[:, 0] + x * k[:, 1] + y * k[:, 2] + x * y * k[:, 3]
+        for d in (k[:, 1] + y * k[:, 3], k[:, 2] + x * k[:, 3]):        # d c / d column, d c / d row
+            step = np.hypot((d[:, 0] * c[:, 2] - c[:, 0] * d[:, 2]), (d[:, 1] * c[:, 2] - c[:, 1] * d[:, 2]))
+            step = step / np.maximum(c[:, 2] ** 2, 1e-12)
+            finest = min(finest, float(step.min()))
+    if not math.isfinite(finest) or finest <= 0:
+        finest = (xr - xl) / max(frustum.camera.image_width, 1)
+    pixel = finest / max(inner_scale, 1e-6)
+    width, height = (xr - xl) / pixel, (yb - yt) / pixel
+    shrink = max(1.0, width / MAX_INNER_SIDE, height / MAX_INNER_SIDE)
+    return (max(MIN_INNER_SIDE, math.ceil(width / shrink)), max(MIN_INNER_SIDE, math.ceil(height / shrink)))
+
+
+def camera_view(pinhole: InnerPinhole) -> PinholeCamera:
+    k = pinhole.intrinsics
+    return PinholeCamera(pinhole.world_to_camera, k.fx, k.fy, k.cx, k.cy, k.width, k.height)
+
+
+def sample_window(rgb: torch.Tensor, alpha: torch.Tensor, depth: torch.Tensor, rect: tuple[int, int, int, int],
+                  size: tuple[int, int], uv: torch.Tensor) -> Layer:
+    """Bilinear samples of a rendered window (h, w, ·) of an image of ``size`` (W, H) at UV (N, 2);
+    depth is coverage-weighted so silhouettes keep the depth of what covers them."""
+    x0, y0, x1, y1 = rect
+    width, height = size
+    stack = torch.cat([rgb, alpha[..., None], (depth * alpha)[..., None]], dim=-1).permute(2, 0, 1)[None]
+    gx = (uv[:, 0] * width - x0) / (x1 - x0) * 2 - 1
+    gy = (uv[:, 1] * height - y0) / (y1 - y0) * 2 - 1
+    grid = torch.stack([gx, gy], dim=1)[None, None].to(stack.dtype)
+    taps = F.grid_sample(stack, grid, mode="bilinear", padding_mode="border", align_corners=False)[0, :, 0]
+    a = taps[3]
+    return Layer(taps[:3].T.contiguous(), a, torch.where(a > 0, taps[4] / a.clamp_min(1e-12), torch.zeros_like(a)))
+
+
+def camera_view_layer(asset: SceneAsset, canvas: CanvasFrustum, pixels: InnerPixels, stage_to_scene: F64,
+                      crop: OrientedBox | None, inner_scale: float) -> Layer:
+    """The camera-view way (module docstring)."""
+    size = led_image_size(canvas, inner_scale)
+    window = pixels.uv_window()
+    pinhole = inner_pinhole(canvas.frustum, size[0], size[1], stage_to_scene, window)
+    rect = pinhole.rect_for(window, margin_px=1)
+    out = asset.render_pinhole(camera_view(pinhole), rect=rect, crop=crop, background=(0.0, 0.0, 0.0))
+    device = pixels.uv.device
+    layer = sample_window(out.rgb.to(device), out.alpha.to(device), out.depth.to(device), rect, size, pixels.uv)
+    layer.depth = layer.depth / placement_scale(stage_to_scene)
+    return layer
+
+
+def rays_layer(asset: SceneAsset, canvas: CanvasFrustum, pixels: InnerPixels, stage_to_scene: F64,
+               crop: OrientedBox | None) -> Layer:
+    """The rays way (module docstring)."""
+    device = asset.device
+    frustum = canvas.frustum
+    rotation = torch.as_tensor(scene_rotation(stage_to_scene) @ frustum.rotation, dtype=torch.float32, device=device)
+    camera = pixels.camera.to(device)
+    length = camera.norm(dim=1)
+    directions = (camera / length[:, None]) @ rotation.T
+    origin = torch.as_tensor(to_scene(stage_to_scene, frustum.eye), dtype=torch.float32, device=device)
+    out = asset.render_rays(origin.expand_as(directions).contiguous(), directions.contiguous(), crop=crop,
+                            background=(0.0, 0.0, 0.0))
+    cosine = camera[:, 2] / length
+    depth = out.depth / placement_scale(stage_to_scene) * cosine
+    target = pixels.uv.device
+    return Layer(out.rgb.to(target), out.alpha.to(target), depth.to(target))
+
+
+def inner_layer(asset: SceneAsset, canvas: CanvasFrustum, pixels: InnerPixels, stage_to_scene: F64,
+                crop: OrientedBox | None, inner_scale: float) -> Layer:
+    """The asset's colour over the inner pixels, by rays when it can and the scale asks for every
+    LED pixel, else through the camera view."""
+    if asset.supports_rays and inner_scale >= 1.0:
+        return rays_layer(asset, canvas, pixels, stage_to_scene, crop)
+    return camera_view_layer(asset, canvas, pixels, stage_to_scene, crop, inner_scale)

@@ -1,0 +1,255 @@
+# mypy: disable-error-code="no-untyped-def,untyped-decorator"
+"""Triton kernels of the fast splat rasterizer (imported only by ``triton_rasterizer``).
+
+Three kernels, each the fused counterpart of a stage of the torch reference:
+
+* ``project_kernel`` — one program per BLOCK splats: crop-box and frustum culling, EWA
+  projection with the 0.3 px^2 low-pass, conic, SH colour (degree from ``SH_COEFFS``), the exact
+  opacity-aware pixel extent and its tile rectangle. Writes a packed row of 12 float32 per splat
+  (mean x, mean y, conic a, b, c, opacity, r, g, b, depth, -, -), the tile rectangle (int32 x4) and
+  the tile count (0 when culled).
+* ``emit_pairs_kernel`` — one program per BLOCK splats in depth order: writes each splat's
+  (tile key, splat id) pairs at its prefix-sum offset, so pairs come out in depth order.
+* ``raster_kernel`` — one program per tile of the window, one lane per pixel: walks the tile's
+  depth-sorted list front to back with the standard rule (alpha < 1/255 skipped, clamped to 0.99,
+  stop before T < 1e-4), BATCH splats per step, and stops early once every pixel is saturated.
+  Writes rgb over the background, alpha and normalised depth straight into the window images.
+
+The constants must match ``render.splat.raster_inputs`` (checked by the parity tests).
+"""
+
+from __future__ import annotations
+
+import triton
+import triton.language as tl
+
+FEATURES = 12  # floats per projected splat row
+
+
+@triton.jit
+def project_kernel(
+    means_ptr, quats_ptr, scales_ptr, opac_ptr, sh_ptr, n,
+    w00, w01, w02, w10, w11, w12, w20, w21, w22, t0, t1, t2,
+    fx, fy, cx, cy, lim_xp, lim_xn, lim_yp, lim_yn,
+    cam_x, cam_y, cam_z, win_x0, win_y0, win_w, win_h,
+    crop_cx, crop_cy, crop_cz, r00, r01, r02, r10, r11, r12, r20, r21, r22, half_x, half_y, half_z,
+    feats_ptr, rect_ptr, count_ptr,
+    SH_COEFFS: tl.constexpr, HAS_CROP: tl.constexpr, TILE: tl.constexpr, BLOCK: tl.constexpr,
+):
+    idx = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    live = idx < n
+    px = tl.load(means_ptr + idx * 3 + 0, mask=live, other=0.0)
+    py = tl.load(means_ptr + idx * 3 + 1, mask=live, other=0.0)
+    pz = tl.load(means_ptr + idx * 3 + 2, mask=live, other=0.0)
+    opacity = tl.load(opac_ptr + idx, mask=live, other=0.0)
+    keep = live & (opacity >= 1.0 / 255.0)
+    if HAS_CROP:  # centre inside the oriented DoD box: |R^T (p - c)| <= half extents
+        dx0, dy0, dz0 = px - crop_cx, py - crop_cy, pz - crop_cz
+        lx = dx0 * r00 + dy0 * r10 + dz0 * r20
+        ly = dx0 * r01 + dy0 * r11 + dz0 * r21
+        lz = dx0 * r02 + dy0 * r12 + dz0 * r22
+        keep = keep & (tl.abs(lx) <= half_x) & (tl.abs(ly) <= half_y) & (tl.abs(lz) <= half_z)
+    # camera-space centre
+    x = w00 * px + w01 * py + w02 * pz + t0
+    y = w10 * px + w11 * py + w12 * pz + t1
+    z = w20 * px + w21 * py + w22 * pz + t2
+    keep = keep & (z > 0.01) & (z < 1e10)
+    z = tl.where(keep, z, 1.0)
+    # T = W R_q S (world covariance = M M^T with M = R_q S)
+    qw = tl.load(quats_ptr + idx * 4 + 0, mask=live, other=1.0)
+    qx = tl.load(quats_ptr + idx * 4 + 1, mask=live, other=0.0)
+    qy = tl.load(quats_ptr + idx * 4 + 2, mask=live, other=0.0)
+    qz = tl.load(quats_ptr + idx * 4 + 3, mask=live, other=0.0)
+    sx = tl.load(scales_ptr + idx * 3 + 0, mask=live, other=0.0)
+    sy = tl.load(scales_ptr + idx * 3 + 1, mask=live, other=0.0)
+    sz = tl.load(scales_ptr + idx * 3 + 2, mask=live, other=0.0)
+    m00 = (1.0 - 2.0 * (qy * qy + qz * qz)) * sx
+    m01 = (2.0 * (qx * qy - qw * qz)) * sy
+    m02 = (2.0 * (qx * qz + qw * qy)) * sz
+    m10 = (2.0 * (qx * qy + qw * qz)) * sx
+    m11 = (1.0 - 2.0 * (qx * qx + qz * qz)) * sy
+    m12 = (2.0 * (qy * qz - qw * qx)) * sz
+    m20 = (2.0 * (qx * qz - qw * qy)) * sx
+    m21 = (2.0 * (qy * qz + qw * qx)) * sy
+    m22 = (1.0 - 2.0 * (qx * qx + qy * qy)) * sz
+    a00 = w00 * m00 + w01 * m10 + w02 * m20
+    a01 = w00 * m01 + w01 * m11 + w02 * m21
+    a02 = w00 * m02 + w01 * m12 + w02 * m22
+    a10 = w10 * m00 + w11 * m10 + w12 * m20
+    a11 = w10 * m01 + w11 * m11 + w12 * m21
+    a12 = w10 * m02 + w11 * m12 + w12 * m22
+    a20 = w20 * m00 + w21 * m10 + w22 * m20
+    a21 = w20 * m01 + w21 * m11 + w22 * m21
+    a22 = w20 * m02 + w21 * m12 + w22 * m22
+    # EWA Jacobian at the clamped centre; U = J T; screen covariance = U U^T + 0.3 I
+    tx = z * tl.minimum(tl.maximum(x / z, -lim_xn), lim_xp)
+    ty = z * tl.minimum(tl.maximum(y / z, -lim_yn), lim_yp)
+    jx, jy, jxz, jyz = fx / z, fy / z, -fx * tx / (z * z), -fy * ty / (z * z)
+    u00, u01, u02 = jx * a00 + jxz * a20, jx * a01 + jxz * a21, jx * a02 + jxz * a22
+    u10, u11, u12 = jy * a10 + jyz * a20, jy * a11 + jyz * a21, jy * a12 + jyz * a22
+    ca = u00 * u00 + u01 * u01 + u02 * u02 + 0.3
+    cb = u00 * u10 + u01 * u11 + u02 * u12
+    cc = u10 * u10 + u11 * u11 + u12 * u12 + 0.3
+    det = ca * cc - cb * cb
+    keep = keep & (det > 0.0)
+    inv_det = 1.0 / tl.where(keep, det, 1.0)
+    mx = fx * x / z + cx
+    my = fy * y / z + cy
+    # exact extent at which alpha falls to 1/255, as pixel spans of the window
+    level = 2.0 * tl.log(tl.maximum(opacity * 255.0, 1.0))
+    rx = tl.sqrt(level * ca) * (1.0 + 1e-4) + 1e-3
+    ry = tl.sqrt(level * cc) * (1.0 + 1e-4) + 1e-3
+    first_x = tl.ceil(mx - rx - win_x0 - 0.5)
+    last_x = tl.floor(mx + rx - win_x0 - 0.5)
+    first_y = tl.ceil(my - ry - win_y0 - 0.5)
+    last_y = tl.floor(my + ry - win_y0 - 0.5)
+    keep = keep & (last_x >= 0.0) & (first_x <= win_w - 1.0) & (first_x <= last_x)
+    keep = keep & (last_y >= 0.0) & (first_y <= win_h - 1.0) & (first_y <= last_y)
+    tile_x0 = (tl.minimum(tl.maximum(first_x, 0.0), win_w - 1.0)).to(tl.int32) // TILE
+    tile_x1 = (tl.minimum(tl.maximum(last_x, 0.0), win_w - 1.0)).to(tl.int32) // TILE
+    tile_y0 = (tl.minimum(tl.maximum(first_y, 0.0), win_h - 1.0)).to(tl.int32) // TILE
+    tile_y1 = (tl.minimum(tl.maximum(last_y, 0.0), win_h - 1.0)).to(tl.int32) // TILE
+    count = tl.where(keep, (tile_x1 - tile_x0 + 1) * (tile_y1 - tile_y0 + 1), 0)
+    # SH colour along the ray from the camera centre
+    vx, vy, vz = px - cam_x, py - cam_y, pz - cam_z
+    inv_len = 1.0 / tl.maximum(tl.sqrt(vx * vx + vy * vy + vz * vz), 1e-12)
+    r, g, b = _sh_colour(sh_ptr, idx, live, vx * inv_len, vy * inv_len, vz * inv_len, SH_COEFFS)
+    row = feats_ptr + idx * 12
+    tl.store(row + 0, mx, mask=live)
+    tl.store(row + 1, my, mask=live)
+    tl.store(row + 2, cc * inv_det, mask=live)
+    tl.store(row + 3, -cb * inv_det, mask=live)
+    tl.store(row + 4, ca * inv_det, mask=live)
+    tl.store(row + 5, opacity, mask=live)
+    tl.store(row + 6, r, mask=live)
+    tl.store(row + 7, g, mask=live)
+    tl.store(row + 8, b, mask=live)
+    tl.store(row + 9, z, mask=live)
+    tl.store(rect_ptr + idx * 4 + 0, tile_x0, mask=live)
+    tl.store(rect_ptr + idx * 4 + 1, tile_y0, mask=live)
+    tl.store(rect_ptr + idx * 4 + 2, tile_x1, mask=live)
+    tl.store(rect_ptr + idx * 4 + 3, tile_y1, mask=live)
+    tl.store(count_ptr + idx, count, mask=live)
+
+
+@triton.jit
+def _sh_term(sh_ptr, base, live, k: tl.constexpr, basis, r, g, b):
+    r += basis * tl.load(sh_ptr + base + k * 3 + 0, mask=live, other=0.0)
+    g += basis * tl.load(sh_ptr + base + k * 3 + 1, mask=live, other=0.0)
+    b += basis * tl.load(sh_ptr + base + k * 3 + 2, mask=live, other=0.0)
+    return r, g, b
+
+
+@triton.jit
+def _sh_colour(sh_ptr, idx, live, x, y, z, SH_COEFFS: tl.constexpr):
+    """3DGS real SH (degree 0..3) dotted with the coefficients, + 0.5, clamped below at 0."""
+    base = idx * (SH_COEFFS * 3)
+    zero = x * 0.0
+    r, g, b = _sh_term(sh_ptr, base, live, 0, zero + 0.28209479177387814, zero, zero, zero)
+    if SH_COEFFS > 1:
+        r, g, b = _sh_term(sh_ptr, base, live, 1, -0.4886025119029199 * y, r, g, b)
+        r, g, b = _sh_term(sh_ptr, base, live, 2, 0.4886025119029199 * z, r, g, b)
+        r, g, b = _sh_term(sh_ptr, base, live, 3, -0.4886025119029199 * x, r, g, b)
+    if SH_COEFFS > 4:
+        xx, yy, zz = x * x, y * y, z * z
+        r, g, b = _sh_term(sh_ptr, base, live, 4, 1.0925484305920792 * x * y, r, g, b)
+        r, g, b = _sh_term(sh_ptr, base, live, 5, -1.0925484305920792 * y * z, r, g, b)
+        r, g, b = _sh_term(sh_ptr, base, live, 6, 0.31539156525252005 * (2.0 * zz - xx - yy), r, g, b)
+        r, g, b = _sh_term(sh_ptr, base, live, 7, -1.0925484305920792 * x * z, r, g, b)
+        r, g, b = _sh_term(sh_ptr, base, live, 8, 0.5462742152960396 * (xx - yy), r, g, b)
+    if SH_COEFFS > 9:
+        xx, yy, zz = x * x, y * y, z * z
+        r, g, b = _sh_term(sh_ptr, base, live, 9, -0.5900435899266435 * y * (3.0 * xx - yy), r, g, b)
+        r, g, b = _sh_term(sh_ptr, base, live, 10, 2.890611442640554 * x * y * z, r, g, b)
+        r, g, b = _sh_term(sh_ptr, base, live, 11, -0.4570457994644658 * y * (4.0 * zz - xx - yy), r, g, b)
+        r, g, b = _sh_term(sh_ptr, base, live, 12, 0.3731763325901154 * z * (2.0 * zz - 3.0 * xx - 3.0 * yy),
+                           r, g, b)
+        r, g, b = _sh_term(sh_ptr, base, live, 13, -0.4570457994644658 * x * (4.0 * zz - xx - yy), r, g, b)
+        r, g, b = _sh_term(sh_ptr, base, live, 14, 1.445305721320277 * z * (xx - yy), r, g, b)
+        r, g, b = _sh_term(sh_ptr, base, live, 15, -0.5900435899266435 * x * (xx - 3.0 * yy), r, g, b)
+    return tl.maximum(r + 0.5, 0.0), tl.maximum(g + 0.5, 0.0), tl.maximum(b + 0.5, 0.0)
+
+
+@triton.jit
+def emit_pairs_kernel(order_ptr, counts_ptr, offsets_ptr, rect_ptr, n, tiles_x, keys_ptr, ids_ptr,
+                      BLOCK: tl.constexpr):
+    """For the splats in depth order, write (tile key, splat id) pairs at their prefix offsets."""
+    rank = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    live = rank < n
+    count = tl.load(counts_ptr + rank, mask=live, other=0)
+    offset = tl.load(offsets_ptr + rank, mask=live, other=0)
+    splat = tl.load(order_ptr + rank, mask=live, other=0)
+    tile_x0 = tl.load(rect_ptr + splat * 4 + 0, mask=live, other=0)
+    tile_y0 = tl.load(rect_ptr + splat * 4 + 1, mask=live, other=0)
+    tile_x1 = tl.load(rect_ptr + splat * 4 + 2, mask=live, other=0)
+    span = tile_x1 - tile_x0 + 1
+    most = tl.max(count, axis=0)
+    for j in range(0, most):
+        write = live & (j < count)
+        key = (tile_y0 + j // span) * tiles_x + tile_x0 + j % span
+        tl.store(keys_ptr + offset + j, key, mask=write)
+        tl.store(ids_ptr + offset + j, splat, mask=write)
+
+
+@triton.jit
+def raster_kernel(feats_ptr, ids_ptr, tile_offsets_ptr, rgb_ptr, alpha_ptr, depth_ptr,
+                  tiles_x, win_x0, win_y0, win_w, win_h, bg_r, bg_g, bg_b,
+                  TILE: tl.constexpr, BATCH: tl.constexpr):
+    tile = tl.program_id(0)
+    lane = tl.arange(0, TILE * TILE)
+    col = (tile % tiles_x) * TILE + lane % TILE
+    row = (tile // tiles_x) * TILE + lane // TILE
+    inside = (col < win_w) & (row < win_h)
+    pix_x = (col + win_x0).to(tl.float32) + 0.5
+    pix_y = (row + win_y0).to(tl.float32) + 0.5
+    start = tl.load(tile_offsets_ptr + tile)
+    end = tl.load(tile_offsets_ptr + tile + 1)
+    trans = tl.full([TILE * TILE], 1.0, tl.float32)
+    acc_r = tl.zeros([TILE * TILE], tl.float32)
+    acc_g = tl.zeros([TILE * TILE], tl.float32)
+    acc_b = tl.zeros([TILE * TILE], tl.float32)
+    acc_d = tl.zeros([TILE * TILE], tl.float32)
+    done = inside == 0
+    for base in range(start, end, BATCH):
+        if tl.sum((done == 0).to(tl.int32), axis=0) > 0:  # some pixel still takes light
+            for k in tl.static_range(BATCH):
+                j = base + k
+                present = j < end
+                splat = tl.load(ids_ptr + j, mask=present, other=0)
+                row_ptr = feats_ptr + splat * 12
+                mx = tl.load(row_ptr + 0)
+                my = tl.load(row_ptr + 1)
+                ca = tl.load(row_ptr + 2)
+                cb = tl.load(row_ptr + 3)
+                cc = tl.load(row_ptr + 4)
+                opacity = tl.load(row_ptr + 5) * present.to(tl.float32)
+                dx = pix_x - mx
+                dy = pix_y - my
+                sigma = 0.5 * (ca * dx * dx + cc * dy * dy) + cb * dx * dy
+                alpha = tl.minimum(opacity * tl.exp(-sigma), 0.99)
+                valid = (sigma >= 0.0) & (alpha >= 1.0 / 255.0) & (done == 0)
+                next_trans = trans * (1.0 - alpha)
+                stop = valid & (next_trans < 1e-4)
+                done = done | stop
+                use = valid & (stop == 0)
+                weight = tl.where(use, alpha * trans, 0.0)
+                acc_r += weight * tl.load(row_ptr + 6)
+                acc_g += weight * tl.load(row_ptr + 7)
+                acc_b += weight * tl.load(row_ptr + 8)
+                acc_d += weight * tl.load(row_ptr + 9)
+                trans = tl.where(use, next_trans, trans)
+    alpha_out = 1.0 - trans
+    out = row * win_w + col
+    tl.store(rgb_ptr + out * 3 + 0, tl.minimum(tl.maximum(acc_r + trans * bg_r, 0.0), 1.0), mask=inside)
+    tl.store(rgb_ptr + out * 3 + 1, tl.minimum(tl.maximum(acc_g + trans * bg_g, 0.0), 1.0), mask=inside)
+    tl.store(rgb_ptr + out * 3 + 2, tl.minimum(tl.maximum(acc_b + trans * bg_b, 0.0), 1.0), mask=inside)
+    tl.store(alpha_ptr + out, alpha_out, mask=inside)
+    depth = tl.where(alpha_out > 0.0, acc_d / tl.maximum(alpha_out, 1e-12), 0.0)
+    tl.store(depth_ptr + out, depth, mask=inside)
+
+
+def ceil_div(a: int, b: int) -> int:
+    return -(-a // b)
+
+
+__all__ = ["FEATURES", "ceil_div", "emit_pairs_kernel", "project_kernel", "raster_kernel", "triton"]

@@ -1,0 +1,107 @@
+"""Inputs shared by every rasterizer backend: the camera window and the crop-box test.
+
+A render is described by a full pinhole image (``width`` x ``height``, OpenCV intrinsics) and a
+window ``rect = (x0, y0, x1, y1)`` of it (inclusive-exclusive pixels). Pixel (row i, column j) of
+the window has its centre at image coordinates (x0 + j + 0.5, y0 + i + 0.5). Projection uses the
+full image's intrinsics (also for the EWA clamp), so a window render equals the same window of a
+full render up to float rounding. Tiles are ``tile_size`` square (16 by default, as in 3DGS and
+gsplat) and anchored at the window's top-left corner.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from render.assets import PinholeCamera, Rect
+from vpstage.geometry import OrientedBox
+
+TILE_SIZE = 16
+NEAR_PLANE = 0.01
+FAR_PLANE = 1e10
+LOW_PASS = 0.3
+"""Pixels^2 added to the projected covariance's diagonal (the 3DGS anti-aliasing dilation)."""
+ALPHA_MIN = 1.0 / 255.0
+ALPHA_MAX = 0.99
+TRANSMITTANCE_MIN = 1e-4
+
+
+@dataclass(frozen=True)
+class RasterCamera:
+    """A pinhole camera on a device, plus the window of its image to render."""
+
+    viewmat: torch.Tensor
+    """(4, 4) float32 world (asset frame) -> OpenCV camera."""
+    fx: float
+    fy: float
+    cx: float
+    cy: float
+    width: int
+    height: int
+    rect: Rect
+    tile_size: int = TILE_SIZE
+    """Square tile edge in pixels (any size gives the same image; it only changes the work split)."""
+
+    @staticmethod
+    def from_pinhole(camera: PinholeCamera, rect: Rect | None, device: torch.device | str,
+                     tile_size: int = TILE_SIZE) -> RasterCamera:
+        window = full_rect(camera.width, camera.height) if rect is None else clip_rect(rect, camera)
+        viewmat = torch.as_tensor(np.asarray(camera.world_to_camera, dtype=np.float64), dtype=torch.float32)
+        return RasterCamera(viewmat.to(device), float(camera.fx), float(camera.fy), float(camera.cx),
+                            float(camera.cy), int(camera.width), int(camera.height), window, tile_size)
+
+    @property
+    def window_size(self) -> tuple[int, int]:
+        """(width, height) of the window in pixels."""
+        return self.rect[2] - self.rect[0], self.rect[3] - self.rect[1]
+
+    @property
+    def tile_grid(self) -> tuple[int, int]:
+        """(tiles_x, tiles_y) covering the window."""
+        w, h = self.window_size
+        return math.ceil(w / self.tile_size), math.ceil(h / self.tile_size)
+
+    def camera_position(self) -> torch.Tensor:
+        """Camera centre (3,) in the asset frame."""
+        rot, trans = self.viewmat[:3, :3], self.viewmat[:3, 3]
+        return -(rot.T @ trans)
+
+    def clamp_limits(self) -> tuple[float, float, float, float]:
+        """(x_pos, x_neg, y_pos, y_neg) limits of x/z and y/z for the EWA Jacobian (full image)."""
+        tan_x, tan_y = 0.5 * self.width / self.fx, 0.5 * self.height / self.fy
+        return ((self.width - self.cx) / self.fx + 0.3 * tan_x, self.cx / self.fx + 0.3 * tan_x,
+                (self.height - self.cy) / self.fy + 0.3 * tan_y, self.cy / self.fy + 0.3 * tan_y)
+
+
+def full_rect(width: int, height: int) -> Rect:
+    return 0, 0, int(width), int(height)
+
+
+def clip_rect(rect: Rect, camera: PinholeCamera) -> Rect:
+    """``rect`` as ints, checked to be a non-empty window inside the image."""
+    x0, y0, x1, y1 = (int(v) for v in rect)
+    if not (0 <= x0 < x1 <= camera.width and 0 <= y0 < y1 <= camera.height):
+        raise ValueError(f"rect {rect} is not a non-empty window of a {camera.width}x{camera.height} image")
+    return x0, y0, x1, y1
+
+
+def crop_mask(means: torch.Tensor, crop: OrientedBox) -> torch.Tensor:
+    """Bool (N,): splat centres (N, 3) inside the oriented box (same frame, closed box)."""
+    center = torch.as_tensor(np.asarray(crop.center), dtype=means.dtype, device=means.device)
+    rotation = torch.as_tensor(np.asarray(crop.rotation), dtype=means.dtype, device=means.device)
+    half = torch.as_tensor(np.asarray(crop.half_extents), dtype=means.dtype, device=means.device)
+    local = (means - center) @ rotation
+    return (local.abs() <= half).all(dim=1)
+
+
+def quat_to_rotmat(quats: torch.Tensor) -> torch.Tensor:
+    """Rotation matrices (N, 3, 3) for unit quaternions (N, 4) in (w, x, y, z) order."""
+    w, x, y, z = quats.unbind(-1)
+    return torch.stack([
+        1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y),
+        2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x),
+        2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y),
+    ], dim=-1).reshape(-1, 3, 3)

@@ -1,0 +1,217 @@
+"""The planner: jobs per node from tracked cameras, tracking loss, pattern overrides, cache keys."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from devices.tracking.hub import TrackingHub
+from vpstage.engine import FrameJob, Planner, RenderQuality, SceneContent
+from vpstage.frustum import FrustumSettings, StageFrustum
+from vpstage.patterns import PatternSpec
+from vpstage.stage import Stage
+from vpstage.stage.model import Placement
+from vpstage.timing import FrameClock, ManualTimeSource
+from vpstage.tracking.calibration import CalibratedPose
+from vpstage.tracking.sample import CameraSample
+
+DEMO = Path(__file__).resolve().parents[2] / "configs" / "stages" / "demo.yaml"
+MS = 1_000_000
+
+
+@pytest.fixture(scope="module")
+def stage() -> Stage:
+    return Stage.open(DEMO)
+
+
+def freed_sample(t_ns: int, eye: tuple[float, float, float] = (0.0, -2.0, 1.6), pan: float = 0.0,
+                 tilt: float = 0.0, focal_mm: float = 35.0) -> CameraSample:
+    return CameraSample("freed", "127.0.0.1", 1, t_ns, *eye, pan, tilt, 0.0,
+                        zoom_raw=round(focal_mm * 100), focus_raw=30_000, user_bits=280)
+
+
+def ticks(stage: Stage, time: ManualTimeSource) -> FrameClock:
+    return FrameClock(stage.project.frame_rate, time_source=time, start_ns=time.now_ns())
+
+
+def assignment(stage: Stage) -> dict[str, tuple[str, ...]]:
+    return {n.name: tuple(stage.canvases_of_node(n.name)) for n in stage.project.nodes}
+
+
+def scene_canvases(job: FrameJob) -> dict[str, SceneContent]:
+    return {c.canvas: c.content for c in job.canvases if isinstance(c.content, SceneContent)}
+
+
+def test_one_job_per_node_with_inner_views_where_the_camera_looks(stage: Stage) -> None:
+    hub = TrackingHub(stage.project)
+    time = ManualTimeSource(10**12)
+    hub.push("sim", freed_sample(time.now_ns()))
+    planner = Planner(stage, hub)
+    tick = ticks(stage, time).tick(0)
+    jobs = planner.jobs(tick, assignment(stage))
+    assert set(jobs) == {"node1", "node2"}
+    assert [c.canvas for c in jobs["node1"].canvases] == ["wall-left", "wall-centre"]
+    contents = {**scene_canvases(jobs["node1"]), **scene_canvases(jobs["node2"])}
+    assert set(contents) == {"wall-left", "wall-centre", "wall-right", "ceiling"}
+    # looking straight at the centre wall from 2 m: only the centre wall holds inner pixels
+    exact = StageFrustum(stage).node("node1", hub.state_at("A", tick.time_ns),
+                                     FrustumSettings.for_camera(stage.project.cameras[0]))
+    for canvas, content in contents.items():
+        seen = canvas in exact.canvases and exact.canvases[canvas].inner_rect is not None
+        assert bool(content.inner) == seen, canvas
+        assert content.outer is not None and content.outer.viewpoint == stage.project.outer_viewpoint
+        assert [p.asset for p in content.placements] == ["demo"]
+    view = contents["wall-centre"].inner[0]
+    assert view.camera == "A" and not view.tracking_lost and view.state is not None
+    np.testing.assert_allclose(view.world_to_camera, view.state.world_to_camera())
+    assert view.window == view.frustum().window
+    assert view.settings is not None and view.settings.overscan_pct == (10.0,) * 4
+    assert planner.last is not None and planner.last.cameras[0].state is view.state
+
+
+@pytest.mark.parametrize("pose", [((0.0, -2.0, 1.6), 0.0, 0.0, 35.0), ((1.0, -1.0, 1.5), 40.0, 10.0, 18.0),
+                                  ((-1.5, 0.5, 1.2), -80.0, 35.0, 24.0), ((0.0, 0.0, 1.6), 170.0, 5.0, 50.0),
+                                  ((0.5, -2.5, 1.0), -30.0, 60.0, 14.0)])
+def test_launch_rects_hold_every_exact_inner_pixel(stage: Stage, pose: tuple) -> None:
+    eye, pan, tilt, focal = pose
+    hub = TrackingHub(stage.project)
+    hub.push("sim", freed_sample(10**12, eye, pan, tilt, focal))
+    planner = Planner(stage, hub)
+    tick = ticks(stage, ManualTimeSource(10**12)).tick(0)
+    jobs = planner.jobs(tick, assignment(stage))
+    state = hub.state_at("A", tick.time_ns)
+    settings = FrustumSettings.for_camera(stage.project.cameras[0])
+    frusta = StageFrustum(stage)
+    for node, job in jobs.items():
+        exact = frusta.node(node, state, settings)
+        for canvas, content in scene_canvases(job).items():
+            inner = exact.canvases[canvas].inner_rect
+            if inner is None:
+                continue
+            assert content.inner, f"{canvas} has inner pixels but no inner view"
+            (x0, y0, x1, y1), = content.inner[0].launch_rects
+            assert x0 <= inner[0] and y0 <= inner[1] and inner[2] <= x1 and inner[3] <= y1
+
+
+def test_tracking_loss_holds_the_last_pose_and_flags_it(stage: Stage) -> None:
+    hub = TrackingHub(stage.project)
+    time = ManualTimeSource(10**12)
+    clock = ticks(stage, time)
+    planner = Planner(stage, hub)
+    events: list[tuple[str, str]] = []
+    planner.tracking_lost.connect(lambda cam: events.append(("lost", cam)))
+    planner.tracking_recovered.connect(lambda cam: events.append(("back", cam)))
+
+    jobs = planner.jobs(clock.tick(0), assignment(stage))  # nothing received yet
+    assert planner.last is not None and planner.last.cameras[0].tracking_lost
+    assert all(not c.inner for job in jobs.values() for c in scene_canvases(job).values())
+
+    for i in range(1, 40):  # 30 fps frames; samples for the first 10 frames only
+        tick = clock.tick(i)
+        if i <= 10:
+            hub.push("sim", freed_sample(tick.time_ns, (0.01 * i, -2.0, 1.6)))
+        time.advance(tick.time_ns - time.now_ns())
+        jobs = planner.jobs(tick, assignment(stage))
+        camera = planner.last.cameras[0]
+        view = scene_canvases(jobs["node1"])["wall-centre"].inner[0]
+        if i <= 10:
+            assert not camera.tracking_lost and not view.tracking_lost
+        silent_ms = (i - 10) * 1000 / 30
+        assert camera.tracking_lost == (silent_ms > 500.0), i  # the source's lost_after_ms
+        assert view.tracking_lost == camera.tracking_lost
+        np.testing.assert_allclose(camera.state.eye[0], 0.01 * min(i, 10), atol=1e-9)  # held, never stalled
+    assert events == [("back", "A"), ("lost", "A")]
+    tick = clock.tick(40)
+    hub.push("sim", freed_sample(tick.time_ns, (0.5, -2.0, 1.6)))
+    planner.jobs(tick, assignment(stage))
+    assert not planner.last.cameras[0].tracking_lost and events[-1] == ("back", "A")
+
+
+class FailingSource:
+    def __init__(self, hub: TrackingHub) -> None:
+        self.hub, self.fail = hub, False
+
+    def calibrated_at(self, camera_name: str, t_ns: int) -> CalibratedPose | None:
+        if self.fail:
+            raise RuntimeError("lens table corrupt")
+        return self.hub.calibrated_at(camera_name, t_ns)
+
+
+def test_a_failing_source_holds_the_previous_state(stage: Stage) -> None:
+    hub = TrackingHub(stage.project)
+    hub.push("sim", freed_sample(10**12))
+    source = FailingSource(hub)
+    planner = Planner(stage, source)
+    clock = ticks(stage, ManualTimeSource(10**12))
+    planner.jobs(clock.tick(0), assignment(stage))
+    good = planner.last.cameras[0].state
+    source.fail = True
+    jobs = planner.jobs(clock.tick(1), assignment(stage))
+    camera = planner.last.cameras[0]
+    assert camera.held and camera.tracking_lost and camera.state is good
+    assert "lens table corrupt" in planner.sampler.errors["A"]
+    assert scene_canvases(jobs["node1"])["wall-centre"].inner
+
+
+def test_pattern_overrides_from_another_thread(stage: Stage) -> None:
+    hub = TrackingHub(stage.project)
+    planner = Planner(stage, hub)
+    clock = ticks(stage, ManualTimeSource(10**12))
+    bars, grid = PatternSpec("bars"), PatternSpec("grid")
+
+    def contents(i: int) -> dict[str, object]:
+        jobs = planner.jobs(clock.tick(i), assignment(stage))
+        return {c.canvas: c.content for job in jobs.values() for c in job.canvases}
+
+    setter = threading.Thread(target=planner.set_pattern, args=("ceiling", bars))
+    setter.start()
+    setter.join()
+    shown = contents(0)
+    assert shown["ceiling"] == bars and isinstance(shown["wall-left"], SceneContent)
+    planner.set_pattern(None, grid)
+    assert all(content == grid for content in contents(1).values())
+    planner.set_pattern("wall-right", bars)
+    planner.set_pattern("wall-right", None)
+    assert contents(2)["wall-right"] == grid
+    planner.set_pattern(None, None)
+    assert all(isinstance(content, SceneContent) for content in contents(3).values())
+    with pytest.raises(KeyError):
+        planner.set_pattern("nowhere", bars)
+
+
+def test_outer_cache_key_changes_only_with_scene_placement_viewpoint(stage: Stage) -> None:
+    hub = TrackingHub(stage.project)
+    time = ManualTimeSource(10**12)
+    clock = ticks(stage, time)
+    planner = Planner(stage, hub)
+
+    def key(i: int) -> str:
+        tick = clock.tick(i)
+        hub.push("sim", freed_sample(tick.time_ns, (0.05 * i, -2.0, 1.6), pan=3.0 * i))  # a moving camera
+        content = scene_canvases(planner.jobs(tick, assignment(stage))["node1"])["wall-left"]
+        assert content.outer is not None
+        return content.outer.cache_key
+
+    first = key(0)
+    assert {key(i) for i in range(1, 5)} == {first}
+    planner.set_placement("demo", Placement(translation=(0.0, 1.0, 0.0)))
+    moved = key(5)
+    assert moved != first
+    planner.set_placement("demo", Placement())
+    assert key(6) == first
+    planner.set_asset_enabled("demo", False)
+    assert key(7) not in (first, moved)
+    planner.set_asset_enabled("demo", True)
+    planner.set_outer_viewpoint((0.0, 0.5, 1.7))
+    assert key(8) not in (first, moved)
+    planner.set_outer_viewpoint(stage.project.outer_viewpoint)
+    planner.set_quality(RenderQuality(outer_scale=0.5))
+    assert key(9) != first
+    planner.set_quality(RenderQuality())
+    assert key(10) == first
+    with pytest.raises(KeyError):
+        planner.set_placement("nothing", Placement())
+

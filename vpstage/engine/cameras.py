@@ -1,0 +1,109 @@
+"""Per frame, every tracked camera: its calibrated state, the pose it came from, and whether its
+tracking is lost.
+
+The planner samples each camera of the project at the frame's instant through a
+:class:`CameraSource` (``devices.tracking.TrackingHub`` is one: ``calibrated_at`` is its
+``state_at`` together with the tracker-frame pose the state was made from, the camera's tracking
+delay, lens profile and alignment applied). A camera whose tracker has been silent for longer
+than its source's ``lost_after_ms`` is flagged ``tracking_lost``; its last pose is held (the hub
+holds it, or extrapolates it for at most the camera's ``extrapolate_ms``); a camera whose source
+raises or has never sent anything keeps the last state it had (none at all before the first
+sample). Sampling never blocks and never raises: the frame loop must not stall on tracking.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from vpstage.stage.model import Project
+from vpstage.tracking.buffer import PoseAt
+from vpstage.tracking.calibration import CalibratedPose
+from vpstage.tracking.camera import CameraState
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LOST_AFTER_MS = 500.0
+
+
+class CameraSource(Protocol):
+    """Where the planner gets cameras from (``TrackingHub`` implements it)."""
+
+    def calibrated_at(self, camera_name: str, t_ns: int) -> CalibratedPose | None:
+        """The camera at ``t_ns`` (monotonic ns) minus its tracking delay: the tracker-frame pose
+        and the calibrated stage-frame state; None before its first sample. Any thread."""
+        ...
+
+
+@dataclass(frozen=True)
+class TrackedCamera:
+    """One camera at one frame (what the planner used, and what a take records)."""
+
+    name: str
+    state: CameraState | None
+    """The calibrated camera used for this frame (held from an earlier frame when ``held``);
+    None while the camera has never been seen."""
+    pose: PoseAt | None
+    """The tracker-frame pose ``state`` was made from (same hold rules)."""
+    tracking_lost: bool
+    """Silent for longer than its source's ``lost_after_ms`` (or never seen, or failing)."""
+    age_ms: float | None
+    """Frame instant minus the arrival of the newest sample, at least 0 (None: no sample yet)."""
+    held: bool = False
+    """True when this frame's sampling gave nothing and an earlier frame's state is reused."""
+
+    @property
+    def data_time_ns(self) -> int | None:
+        """When the tracking data used was current: the sampling instant (frame time minus the
+        delay), or the newest sample's arrival when the pose is held beyond it."""
+        if self.pose is not None:
+            return min(self.pose.time_ns, self.pose.newest_arrival_ns)
+        return None if self.state is None else self.state.time_ns
+
+
+class CameraSampler:
+    """Samples every camera of a project once per frame (the planner's thread)."""
+
+    def __init__(self, project: Project, source: CameraSource, cameras: Sequence[str] | None = None) -> None:
+        lost_after = {s.name: s.lost_after_ms for s in project.tracking}
+        chosen = [c for c in project.cameras if cameras is None or c.name in cameras]
+        self.names = tuple(c.name for c in chosen)
+        self.source = source
+        self._lost_after_ns = {c.name: round(lost_after.get(c.tracker, DEFAULT_LOST_AFTER_MS) * 1e6)
+                               for c in chosen}
+        self._last: dict[str, CalibratedPose] = {}
+        self._lost: dict[str, bool] = dict.fromkeys(self.names, True)
+        self.errors: dict[str, str] = {}
+        """Camera -> the last error its source raised (cleared when it samples again)."""
+
+    def sample(self, t_ns: int) -> tuple[tuple[TrackedCamera, ...], list[tuple[str, bool]]]:
+        """Every camera at ``t_ns``, and the (camera, lost) changes since the previous call."""
+        out, changes = [], []
+        for name in self.names:
+            camera = self._sample_one(name, t_ns)
+            out.append(camera)
+            if camera.tracking_lost != self._lost[name]:
+                self._lost[name] = camera.tracking_lost
+                changes.append((name, camera.tracking_lost))
+        return tuple(out), changes
+
+    def _sample_one(self, name: str, t_ns: int) -> TrackedCamera:
+        try:
+            got = self.source.calibrated_at(name, t_ns)
+            self.errors.pop(name, None)
+        except Exception as exc:  # a broken source must not stop the wall: hold the last pose
+            if name not in self.errors:
+                log.warning("camera %s: tracking source failed: %s", name, exc)
+            self.errors[name] = f"{type(exc).__name__}: {exc}"
+            got = None
+        if got is None:
+            last = self._last.get(name)
+            if last is None:
+                return TrackedCamera(name, None, None, True, None)
+            age = max(0, t_ns - last.pose.newest_arrival_ns) / 1e6
+            return TrackedCamera(name, last.state, last.pose, True, age, held=True)
+        self._last[name] = got
+        age_ns = max(0, t_ns - got.pose.newest_arrival_ns)
+        return TrackedCamera(name, got.state, got.pose, age_ns > self._lost_after_ns[name], age_ns / 1e6)

@@ -1,0 +1,57 @@
+"""Per render node: its share of the present skew, and its tracking-to-present latency.
+
+The loop's statistics give present skew across nodes and tracking-to-present latency per frame;
+the run report also wants them per node. Per frame (on the loop's thread):
+
+* ``present_skew_ms`` of a node: its present time minus the earliest node's present time;
+* ``tracking_to_present_ms`` of a node: its present time minus the time of the oldest tracking
+  data any of its canvases used (from the planner's frame), NaN when none of them showed a camera.
+
+Kept in bounded rings like ``StatsHistory``; thread-safe.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from vpstage.engine.planner import PlannedFrame
+from vpstage.engine.stats import FrameStats, RingBuffer, percentiles
+
+SERIES = ("present_skew_ms", "tracking_to_present_ms")
+
+
+class NodeLatencyHistory:
+    def __init__(self, nodes: Sequence[str], capacity: int = 4096) -> None:
+        self._rings = {node: {name: RingBuffer(capacity) for name in SERIES} for node in nodes}
+        self._lock = threading.Lock()
+
+    def record(self, stats: FrameStats, plan: PlannedFrame | None) -> None:
+        presented = [n.present_ns for n in stats.nodes if n.present_ns]
+        first = min(presented) if presented else 0
+        seen: dict[str, int] = {}
+        if plan is not None and plan.frame == stats.frame:
+            for camera in plan.cameras:
+                data_ns = camera.data_time_ns
+                if data_ns is None:
+                    continue
+                for canvas in plan.visible.get(camera.name, {}):
+                    seen[canvas] = min(seen.get(canvas, data_ns), data_ns)
+        with self._lock:
+            for node in stats.nodes:
+                rings = self._rings.get(node.node)
+                if rings is None:
+                    continue
+                times = [seen[c] for c in node.canvases if c in seen]
+                skew = (node.present_ns - first) / 1e6 if node.present_ns else math.nan
+                latency = (node.present_ns - min(times)) / 1e6 if node.present_ns and times else math.nan
+                rings["present_skew_ms"].append(skew)
+                rings["tracking_to_present_ms"].append(latency)
+
+    def report(self) -> dict[str, dict[str, Any]]:
+        """node -> {series: {p50, p99, max}} over the frames still in the rings."""
+        with self._lock:
+            return {node: {name: percentiles(ring.values()) for name, ring in rings.items()}
+                    for node, rings in self._rings.items()}

@@ -1,0 +1,219 @@
+"""The planner: per frame, tracked cameras -> one FrameJob per render node (a JobSource).
+
+Per frame, on the loop's thread:
+
+1. sample every tracked camera at the frame's instant (:mod:`vpstage.engine.cameras`: tracking
+   delay, lens and alignment applied; a silent tracker holds its last pose and is flagged);
+2. per camera, build its inner frustum (overscan and soft edge from the project's camera, the
+   planner's far distance and DoD margin) and cull every cabinet of the stage against it at once
+   (:mod:`vpstage.frustum.cull`): the canvases that may hold inner pixels, with conservative
+   launch rectangles;
+3. per node, one ``FrameJob``: per canvas either its test-pattern override or a
+   ``SceneContent`` with an ``InnerView`` per camera that may see it (pose, intrinsics, the
+   camera state and frustum settings, the overscanned window, launch rectangles, tracking time
+   and lost flag), the outer view (viewpoint and cache key), placements and quality.
+
+The exact per-pixel work (inner spans, UV, soft-edge weights, per-asset DoD crops) is left to
+the render workers, in parallel on their own nodes: it costs ~1-2 ms per canvas in view, far
+more than a planning budget of 1 ms for 16 nodes allows (``docs/frameloop.md``, ``bench.planner``).
+
+Control (any thread; takes effect at the next frame): ``set_pattern``, ``set_placement``,
+``set_asset_enabled``, ``set_quality``, ``set_outer_viewpoint``. Events (psygnal, fired on the
+frame loop's thread): ``tracking_lost(camera)``, ``tracking_recovered(camera)``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from psygnal import Signal
+
+from vpstage.engine.cameras import CameraSampler, CameraSource, TrackedCamera
+from vpstage.engine.jobs import Content, FrameJob, InnerView, RaysHandle, RenderQuality, SceneContent
+from vpstage.engine.scene_state import SceneState, Vec3
+from vpstage.engine.sources import build_job
+from vpstage.engine.worker import stage_revision
+from vpstage.frustum.cull import CabinetCull
+from vpstage.frustum.frustum import CameraFrustum, FrustumSettings
+from vpstage.frustum.geometry import Rect
+from vpstage.frustum.node import StageFrustum
+from vpstage.patterns import PatternSpec
+from vpstage.stage import Stage
+from vpstage.stage.model import Placement
+from vpstage.timing import FrameTick
+
+DEFAULT_FAR_M = 100.0
+
+
+@dataclass(frozen=True)
+class PlannedFrame:
+    """What the planner used for one frame (read by the take recorder on the loop's thread)."""
+
+    tick: FrameTick
+    cameras: tuple[TrackedCamera, ...]
+    visible: Mapping[str, Mapping[str, Rect]]
+    """Camera -> canvas -> conservative launch rectangle, for canvases it may see."""
+    scene: SceneState
+    plan_ns: int
+    """Time this frame's planning took (perf counter)."""
+
+    @property
+    def frame(self) -> int:
+        return self.tick.index
+
+
+class Planner:
+    """A ``JobSource`` planning scene frames from tracked cameras (see the module docstring).
+
+    ``cameras`` names the project cameras to plan (default: all of them). ``far_m`` is the DoD
+    depth limit workers use; ``dod_margin_px`` grows each crop's cone by that many camera pixels.
+    """
+
+    tracking_lost = Signal(str)
+    """(camera) its tracker went silent (held pose from now on); fires on the frame loop's thread."""
+    tracking_recovered = Signal(str)
+    """(camera) its tracker speaks again; fires on the frame loop's thread."""
+
+    def __init__(self, stage: Stage, source: CameraSource, *, quality: RenderQuality | None = None,
+                 cameras: Sequence[str] | None = None, far_m: float = DEFAULT_FAR_M,
+                 dod_margin_px: float = 1.0) -> None:
+        project = stage.project
+        self.stage = stage
+        self.sampler = CameraSampler(project, source, cameras)
+        self.settings = {c.name: FrustumSettings.for_camera(c, far_m=far_m, dod_margin_px=dod_margin_px)
+                         for c in project.cameras if c.name in self.sampler.names}
+        self.frusta = StageFrustum(stage)
+        self.cull = CabinetCull([self.frusta.geometry(c.name) for c in project.canvases])
+        self._sizes = {c.name: (c.width, c.height) for c in project.canvases}
+        revision = stage_revision(project)
+        self._rays = {c.name: RaysHandle(c.name, revision) for c in project.canvases}
+        self._lock = threading.Lock()
+        self._placements: dict[str, Placement] = {}
+        self._enabled: dict[str, bool] = {}
+        self._viewpoint: Vec3 = project.outer_viewpoint
+        self._quality = quality or RenderQuality()
+        self.scene = self._build_scene()
+        self._all_pattern: PatternSpec | None = None
+        self._patterns: dict[str, PatternSpec] = {}
+        self._outer_only: dict[str, SceneContent] = {}
+        self._cull_cache: dict[str, tuple[bytes, dict[str, Rect]]] = {}
+        self.last: PlannedFrame | None = None
+        """The most recent frame planned (replaced each frame; read it on the loop's thread)."""
+
+    # ------------------------------------------------------------------ control (any thread)
+
+    def set_pattern(self, canvas: str | None, spec: PatternSpec | None) -> None:
+        """Show test pattern ``spec`` on ``canvas`` instead of the scene. ``canvas`` None: on every
+        canvas (replacing per-canvas overrides); ``spec`` None: that canvas goes back to the
+        all-canvas pattern if one is set, else to the scene; both None: the scene everywhere."""
+        if canvas is not None and canvas not in self._sizes:
+            raise KeyError(f"no canvas named {canvas!r}")
+        with self._lock:
+            if canvas is None:
+                self._all_pattern, self._patterns = spec, {}
+            elif spec is None:
+                self._patterns = {c: s for c, s in self._patterns.items() if c != canvas}
+            else:
+                self._patterns = {**self._patterns, canvas: spec}
+
+    def pattern_for(self, canvas: str) -> PatternSpec | None:
+        """The pattern ``canvas`` shows instead of the scene, or None."""
+        return self._patterns.get(canvas, self._all_pattern)
+
+    def set_placement(self, asset: str, placement: Placement) -> None:
+        """Move a scene asset (stage -> scene); the outer cache key changes with it."""
+        self._check_asset(asset)
+        with self._lock:
+            self._placements[asset] = placement
+            self.scene = self._build_scene()
+
+    def set_asset_enabled(self, asset: str, enabled: bool) -> None:
+        self._check_asset(asset)
+        with self._lock:
+            self._enabled[asset] = enabled
+            self.scene = self._build_scene()
+
+    def set_quality(self, quality: RenderQuality) -> None:
+        with self._lock:
+            self._quality = quality
+            self.scene = self._build_scene()
+
+    def set_outer_viewpoint(self, viewpoint: Vec3) -> None:
+        """Stage metres; the outer pixels are re-rendered from there."""
+        with self._lock:
+            self._viewpoint = (float(viewpoint[0]), float(viewpoint[1]), float(viewpoint[2]))
+            self.scene = self._build_scene()
+
+    def _check_asset(self, asset: str) -> None:
+        if asset not in {a.name for a in self.stage.project.scene}:
+            raise KeyError(f"no scene asset named {asset!r}")
+
+    def _build_scene(self) -> SceneState:
+        return SceneState.build(self.stage.project.scene, self._viewpoint, self._quality, self._placements,
+                                self._enabled)
+
+    # ------------------------------------------------------------------ per frame (loop thread)
+
+    def jobs(self, tick: FrameTick, assignment: Mapping[str, Sequence[str]]) -> dict[str, FrameJob]:
+        start = time.perf_counter_ns()
+        cameras, changes = self.sampler.sample(tick.time_ns)
+        scene = self.scene
+        views: dict[str, list[InnerView]] = {}
+        visible: dict[str, Mapping[str, Rect]] = {}
+        for camera in cameras:
+            rects = self._camera_views(camera, views)
+            visible[camera.name] = rects
+        jobs = {node: build_job(node, tick, [(c, *self._sizes[c], self._content(c, views, scene)) for c in canvases])
+                for node, canvases in assignment.items()}
+        self.last = PlannedFrame(tick, cameras, visible, scene, time.perf_counter_ns() - start)
+        for name, lost in changes:
+            (self.tracking_lost if lost else self.tracking_recovered).emit(name)
+        return jobs
+
+    def _camera_views(self, camera: TrackedCamera, views: dict[str, list[InnerView]]) -> Mapping[str, Rect]:
+        """Cull the stage for one camera and add an InnerView to every canvas it may see."""
+        state = camera.state
+        if state is None:
+            return {}
+        settings = self.settings[camera.name]
+        frustum = CameraFrustum.from_camera(state, settings)
+        rects = self._launch_rects(camera.name, frustum)
+        if not rects:
+            return rects
+        intrinsics = state.intrinsics()
+        world_to_camera = state.world_to_camera()
+        xl, xr = frustum.window[:2]
+        soft_px = frustum.soft_edge * (xr - xl) * intrinsics.fx
+        used_ns = camera.data_time_ns if camera.data_time_ns is not None else state.time_ns
+        for canvas, rect in rects.items():
+            views.setdefault(canvas, []).append(InnerView(
+                camera.name, world_to_camera, intrinsics, (rect,), None, used_ns, camera.tracking_lost,
+                soft_px, state, settings, frustum.window))
+        return rects
+
+    def _launch_rects(self, camera: str, frustum: CameraFrustum) -> dict[str, Rect]:
+        """The cull's result, reused while the camera has not moved (a held or static camera)."""
+        key = (frustum.eye.tobytes() + frustum.rotation.tobytes()
+               + repr(frustum.window).encode())
+        cached = self._cull_cache.get(camera)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        rects = self.cull.launch_rects(frustum)
+        self._cull_cache[camera] = (key, rects)
+        return rects
+
+    def _content(self, canvas: str, views: dict[str, list[InnerView]], scene: SceneState) -> Content:
+        pattern = self.pattern_for(canvas)
+        if pattern is not None:
+            return pattern
+        inner = views.get(canvas)
+        if inner is None:  # outer pixels only: the same object every frame until the scene changes
+            cached = self._outer_only.get(canvas)
+            if cached is None or cached.outer is not scene.outer or cached.quality is not scene.quality:
+                cached = SceneContent(self._rays[canvas], (), scene.outer, scene.placements, scene.quality)
+                self._outer_only[canvas] = cached
+            return cached
+        return SceneContent(self._rays[canvas], tuple(inner), scene.outer, scene.placements, scene.quality)

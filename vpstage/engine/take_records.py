@@ -1,0 +1,74 @@
+"""One take record per presented frame, from what the planner used and what the loop measured.
+
+Built on the frame loop's thread right after a frame is presented (``LoopEvents.frame_presented``)
+from the planner's :class:`~vpstage.engine.planner.PlannedFrame` of the same frame and the loop's
+:class:`~vpstage.engine.stats.FrameStats`; plain floats only, so the recorder can queue it at once.
+
+* cameras: ``raw`` is the tracker-frame pose the calibrated state was made from (the tracker's
+  samples interpolated at the frame's sampling instant, as :class:`vpstage.tracking.PoseAt`
+  gives it) with the source's protocol and name; focus/iris/zoom are the raw encoder counts when
+  the tracker sent them, else its normalised encoders. ``calibrated`` is the planner's camera.
+  ``tracking_age_ms`` is the age of the newest sample at the frame instant.
+* scene: each asset's placement and its content hash as the render workers loaded it.
+* nodes: the frame's plan time, and per node render / present time, late and dropped flags.
+  ``render_ms`` is 0 for a node that delivered nothing on time (``late`` or ``dropped`` says why):
+  the record has no spelling for "unknown", and a late answer arrives after the frame is recorded.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from fractions import Fraction
+
+from vpstage.engine.cameras import TrackedCamera
+from vpstage.engine.planner import PlannedFrame
+from vpstage.engine.stats import FrameStats
+from vpstage.takes.records import (
+    CalibratedCameraState,
+    CameraRecord,
+    FrameRecord,
+    NodeTiming,
+    RawCameraState,
+    SceneAssetState,
+)
+
+
+def camera_record(camera: TrackedCamera, source_name: str) -> CameraRecord:
+    """The take record of one camera (``source_name``: its tracking source in the project)."""
+    if camera.state is None or camera.pose is None:
+        return CameraRecord(camera.name, None, None, None)
+    s = camera.pose.sample
+    raw = RawCameraState(s.protocol, source_name, s.x_m, s.y_m, s.z_m, s.pan_deg, s.tilt_deg, s.roll_deg,
+                         _encoder(s.focus_raw, s.focus_norm), _encoder(s.iris_raw, s.iris_norm),
+                         _encoder(s.zoom_raw, s.zoom_norm))
+    pupil = float(camera.state.extra.get("entrance_pupil_m", 0.0))
+    calibrated = CalibratedCameraState.from_camera_state(camera.state, pupil)
+    return CameraRecord(camera.name, raw, calibrated, camera.age_ms)
+
+
+def _encoder(raw: int | None, norm: float | None) -> float | None:
+    if raw is not None:
+        return float(raw)
+    return None if norm is None else float(norm)
+
+
+def _finite(value: float) -> float:
+    return value if math.isfinite(value) else 0.0
+
+
+def frame_record(plan: PlannedFrame, stats: FrameStats, rate: Fraction, trackers: Mapping[str, str],
+                 asset_hashes: Mapping[str, str]) -> FrameRecord:
+    """The record of one frame (``trackers``: camera -> tracking source name; ``asset_hashes``:
+    asset -> content hash, empty string when unknown)."""
+    if plan.frame != stats.frame:
+        raise ValueError(f"the plan of frame {plan.frame} does not match the stats of frame {stats.frame}")
+    tick = plan.tick
+    scene = plan.scene
+    assets = tuple(SceneAssetState.from_placement(placed.asset, model, asset_hashes.get(placed.asset, ""),
+                                                  placed.enabled)
+                   for placed, model in zip(scene.placements, scene.placement_models, strict=True))
+    nodes = tuple(NodeTiming(n.node, _finite(stats.plan_ms), _finite(n.render_ms), _finite(n.present_ms), n.late,
+                             n.dropped) for n in stats.nodes)
+    cameras = tuple(camera_record(c, trackers.get(c.name, "")) for c in plan.cameras)
+    return FrameRecord(tick.index, str(tick.timecode), tick.count, rate, tick.time_ns, cameras, assets, nodes)

@@ -1,0 +1,53 @@
+"""A stage with fewer pixels per cabinet: the same wall in metres at a coarser pitch.
+
+CPU rehearsals and tests cannot render 1920 x 1080 canvases at frame rate; dividing every
+cabinet's pixel count, every canvas and every pixel-map offset by the same factor keeps the
+geometry (cabinets, sections, cameras, scene) and the layout's shape while rendering ``factor²``
+fewer pixels.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from vpstage.config import atomic_write_text
+from vpstage.stage.catalog import load_catalog
+from vpstage.stage.project_io import catalog_path, save_project
+from vpstage.stage.stage import Stage
+
+
+def scaled_stage(stage: Stage, factor: int, folder: Path) -> Stage:
+    """The stage with cabinets of 1/``factor`` the pixels (same size in metres, ``factor`` x the
+    pitch), written into ``folder`` (project and panel catalog) and opened from there. Panels whose
+    pixel counts do not divide by ``factor`` are left out of the catalog (a stage using one fails
+    to open, naming it). Relative paths of scene assets and the lens library are made absolute."""
+    if factor < 1:
+        raise ValueError(f"scale factor must be >= 1, got {factor}")
+    base = stage.layout.base_dir
+    catalog = load_catalog(catalog_path(stage.project, base))
+    panels = {}
+    for name, panel in catalog.panels.items():
+        if panel.pixels_w % factor or panel.pixels_h % factor:
+            continue
+        panels[name] = panel.model_dump(exclude_none=True) | {
+            "pixels_w": panel.pixels_w // factor, "pixels_h": panel.pixels_h // factor,
+            "pitch_mm": panel.pitch_mm * factor}
+    folder.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(folder / "panels.yaml", yaml.safe_dump({"schema_version": 1, "panels": panels}), backup=False)
+    project = stage.project.model_copy(deep=True)
+    project.catalog = "panels.yaml"
+    if project.lens_library is not None:
+        project.lens_library = str((base / project.lens_library).resolve())
+    for asset in project.scene:
+        if not asset.path.startswith("procedural:"):
+            asset.path = str((base / asset.path).resolve())
+    for canvas in project.canvases:
+        canvas.width, canvas.height = canvas.width // factor, canvas.height // factor
+    for entry in project.pixel_map:
+        entry.x, entry.y = entry.x // factor, entry.y // factor
+    name = stage.path.stem if stage.path is not None else "stage"
+    path = folder / f"{name}_div{factor}.yaml"
+    save_project(project, path)
+    return Stage.open(path)
