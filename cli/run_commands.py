@@ -105,16 +105,15 @@ def _run_engine(engine: Any, args: argparse.Namespace) -> int:
     from vpstage.engine import WorkerStartError
     from vpstage.timing import Timecode
 
-    clock = engine.loop.clock
-    if args.timecode:
-        clock.set_timecode(Timecode.parse(args.timecode, engine.stage.project.frame_rate))
-    else:
-        clock.sync_time_of_day()
     engine.events.tracking_lost.connect(lambda cam: print(f"camera {cam}: tracking lost (holding)", file=sys.stderr))
     engine.loop.events.node_down.connect(lambda node, why: print(f"node {node} down: {why}", file=sys.stderr))
     take = None
     try:
         engine.cluster.start()  # start-up errors surface here, before any frame
+        if args.timecode:  # labels the frame that starts now: the loop's first
+            engine.loop.clock.set_timecode(Timecode.parse(args.timecode, engine.stage.project.frame_rate))
+        else:
+            engine.loop.clock.sync_time_of_day()
         if args.record:
             take = engine.start_take(args.record, scene=args.take_scene, notes=args.notes)
             print(f"recording take {take.name} into {engine.recorder.path}")

@@ -10,6 +10,7 @@ import math
 import threading
 from typing import Any
 
+import numpy as np
 from psygnal import Signal
 
 from devices.outputs import NdiPresenter
@@ -22,6 +23,7 @@ from render.live.options import CPU_STALL_S, LiveOptions
 from render.live.setup import hub_project, replay_path, run_project, start_tracker_simulator
 from vpstage.engine import FrameLoop, FrameStats, Planner, Presenter
 from vpstage.engine.node_latency import NodeLatencyHistory
+from vpstage.engine.stats import percentiles
 from vpstage.engine.take_records import frame_record
 from vpstage.patterns import PatternSpec
 from vpstage.stage import Stage
@@ -49,6 +51,22 @@ class LiveEvents:
     tracking_recovered = Signal(str)
     record_refused = Signal(int)
     """(frame) the recorder refused a frame (queue full or out of order): lost from the take."""
+
+
+def gpu_report(monitor: GpuMonitor) -> dict[str, Any]:
+    """Per GPU the utilization and memory seen during the run (NVML samples), or why there are none."""
+    if not monitor.telemetry.available:
+        return {"available": False, "reason": monitor.telemetry.reason, "devices": []}
+    devices = []
+    index = 0
+    while history := monitor.history(index):
+        devices.append({"index": index, "name": history[-1].name, "samples": len(history),
+                        "utilization_pct": percentiles(np.array([s.utilization_pct for s in history])),
+                        "memory_used_mib_max": round(max(s.memory_used_mib for s in history), 1),
+                        "memory_total_mib": round(history[-1].memory_total_mib, 1),
+                        "power_w_max": round(max(s.power_w for s in history), 1)})
+        index += 1
+    return {"available": True, "reason": monitor.telemetry.reason, "devices": devices}
 
 
 def stall_frames(project: Project, options: LiveOptions) -> int | None:
@@ -122,6 +140,7 @@ class LiveEngine:
                               stall_frames=stall)
         self.loop.events.frame_presented.connect(self._on_frame_presented)
         self.latency = NodeLatencyHistory([n.name for n in project.nodes])
+        self.loop.events.rendered.connect(self.latency.record_render)
         self.gpu = GpuMonitor()
         self.videohub = (VideohubRouter(project.videohub, network_mode=project.network.mode)
                          if options.videohub and project.videohub is not None else None)
@@ -183,14 +202,17 @@ class LiveEngine:
                 self.videohub.stop()
 
     def report(self) -> dict[str, Any]:
-        """The run report (``FrameLoop.report``) with per-node ``present_skew_ms`` and
-        ``tracking_to_present_ms``, plus ``tracking`` per receiver. Any thread."""
+        """The run report (``FrameLoop.report``) with per-node ``present_skew_ms``,
+        ``tracking_to_present_ms`` and ``render_all_ms`` (every answer, late ones included; also
+        overall), plus ``tracking`` per receiver and ``gpus``. Any thread."""
         report = self.loop.report()
         for node, series in self.latency.report().items():
             report["nodes"].setdefault(node, {}).update(series)
+        report["render_all_ms"] = percentiles(self.latency.all_renders())
         report["tracking"] = [{"source": r.name, "protocol": r.protocol, "address": r.address,
                                "packets": r.packets, "bad_packets": r.bad_packets, "samples": r.samples,
                                "error": r.error} for r in self.tracking.receiver_health()]
+        report["gpus"] = gpu_report(self.gpu)
         return report
 
     def set_pattern(self, canvas: str | None, spec: PatternSpec | None) -> None:
@@ -209,7 +231,7 @@ class LiveEngine:
         if self.recorder is None:
             raise RecorderError("no takes database: give LiveOptions.takes_db")
         with self._take_lock:
-            self._asset_hashes = self._loaded_asset_hashes()
+            self._asset_hashes = {}  # the loop's thread asks the cluster (the cluster is the loop's)
             take = self.recorder.start_take(slate, project=self.stage.project, scene=scene, notes=notes,
                                             camera_roll=camera_roll, take_number=take_number)
         self.events.take_started.emit(take)

@@ -51,6 +51,9 @@ class LoopEvents:
     """(node): its restarted worker is ready; its canvases are home again."""
     recovered = Signal(object)
     """Outage whose canvases are all on the wall fresh again (recovery_ms measured)."""
+    rendered = Signal(str, int, float, bool)
+    """(node, frame, render_ms, on_time) for every answer a worker delivered, late ones included
+    (frame statistics only keep on-time render times)."""
     output_error = Signal(str, str)
     """(canvas, message): an output refused a frame (the loop carries on)."""
     stopped = Signal(str)
@@ -206,7 +209,9 @@ class FrameLoop:
         inflight = self._inflight.get(reply.node)
         if inflight is not None and inflight[0] == reply.frame:
             del self._inflight[reply.node]
-        barrier.offer(reply)
+        verdict = barrier.offer(reply)
+        if reply.result is not None:
+            self.events.rendered.emit(reply.node, reply.frame, reply.result.render_ms, verdict == "on_time")
         if reply.failure is not None:
             failed_ns = min(reply.arrived_ns, inflight[1]) if inflight else reply.arrived_ns
             self._node_failed(reply.node, f"worker failed: {reply.failure}", failed_ns)

@@ -1,11 +1,15 @@
-"""Per render node: its share of the present skew, and its tracking-to-present latency.
+"""Per render node: its share of the present skew, its tracking-to-present latency, and the render
+time of every answer (late ones included).
 
 The loop's statistics give present skew across nodes and tracking-to-present latency per frame;
 the run report also wants them per node. Per frame (on the loop's thread):
 
 * ``present_skew_ms`` of a node: its present time minus the earliest node's present time;
 * ``tracking_to_present_ms`` of a node: its present time minus the time of the oldest tracking
-  data any of its canvases used (from the planner's frame), NaN when none of them showed a camera.
+  data any of its canvases used (from the planner's frame), NaN when none of them showed a camera;
+* ``render_all_ms``: the worker-measured render time of every answer, on time or late
+  (``LoopEvents.rendered``); the loop's own ``render_ms`` keeps on-time answers only, so on a
+  machine whose renders miss every deadline it would show only the quick ones.
 
 Kept in bounded rings like ``StatsHistory``; thread-safe.
 """
@@ -17,10 +21,12 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from vpstage.engine.planner import PlannedFrame
-from vpstage.engine.stats import FrameStats, RingBuffer, percentiles
+import numpy as np
 
-SERIES = ("present_skew_ms", "tracking_to_present_ms")
+from vpstage.engine.planner import PlannedFrame
+from vpstage.engine.stats import F64, FrameStats, RingBuffer, percentiles
+
+SERIES = ("present_skew_ms", "tracking_to_present_ms", "render_all_ms")
 
 
 class NodeLatencyHistory:
@@ -49,6 +55,19 @@ class NodeLatencyHistory:
                 latency = (node.present_ns - min(times)) / 1e6 if node.present_ns and times else math.nan
                 rings["present_skew_ms"].append(skew)
                 rings["tracking_to_present_ms"].append(latency)
+
+    def record_render(self, node: str, frame: int, render_ms: float, on_time: bool) -> None:
+        """Connect to ``LoopEvents.rendered`` (loop thread)."""
+        with self._lock:
+            rings = self._rings.get(node)
+            if rings is not None:
+                rings["render_all_ms"].append(render_ms)
+
+    def all_renders(self) -> F64:
+        """Every node's render times still in the rings (for the run's overall figure)."""
+        with self._lock:
+            values = [rings["render_all_ms"].values() for rings in self._rings.values()]
+        return np.concatenate(values) if values else np.zeros(0)
 
     def report(self) -> dict[str, dict[str, Any]]:
         """node -> {series: {p50, p99, max}} over the frames still in the rings."""
