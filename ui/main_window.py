@@ -41,6 +41,7 @@ from ui.status_bar import ConsoleStatusBar
 from vpstage.stage.document import StageDocument
 
 LAYOUT_VERSION = 2
+ENGINE_STOP_WAIT_S = 10.0
 VALIDATE_AFTER_MS = 150
 Answer = Literal["save", "discard", "cancel"]
 Confirm = Callable[[str], Answer]
@@ -108,6 +109,7 @@ class ConsoleWindow(QMainWindow):
         self._default_state = self.saveState(LAYOUT_VERSION)
         self._layout_restored = self.restore_layout()
         self._shown_once = False
+        self.engine_stopped_cleanly = True
 
     # ------------------------------------------------------------------ document
 
@@ -303,5 +305,5 @@ class ConsoleWindow(QMainWindow):
             event.ignore()
             return
         self.save_layout()
-        self.live.shutdown()
+        self.engine_stopped_cleanly = self.live.shutdown(ENGINE_STOP_WAIT_S)
         event.accept()

@@ -1,7 +1,8 @@
 """A live engine assembled from the real parts, for the console's panel tests.
 
-``LiveRig`` has the attributes and methods the console reads from an engine (see
-``ui.live.engine_adapter``): a real TrackingHub listening on an ephemeral 127.0.0.1 port, fed by
+``LiveRig`` has the surface the console uses of ``render.live.LiveEngine`` (see
+``ui.live.engine_adapter``) but renders test patterns only, so the tests stay fast on a CPU: a
+real TrackingHub listening on an ephemeral 127.0.0.1 port, fed by
 a real TrackerSimulator sending FreeD over UDP; a real FrameLoop showing test patterns through a
 PatternJobSource on an EmbeddedCluster (one render thread per node); a real TakeRecorder in a
 temporary folder; a GpuMonitor (in its no-GPU state on a machine without NVIDIA's driver).
@@ -60,8 +61,12 @@ class LiveRig:
         self.started = True
 
     def stop(self) -> None:
+        self.loop.stop()
         if self.simulator is not None:
             self.simulator.stop()
+
+    def close(self) -> None:
+        self.stop()
         self.loop.close()
         self.tracking.stop()
         self.gpu.stop()
@@ -70,7 +75,7 @@ class LiveRig:
 
     # What the console asks of an engine besides its parts.
 
-    def set_pattern(self, spec: PatternSpec | None, canvas: str | None = None) -> None:
+    def set_pattern(self, canvas: str | None, spec: PatternSpec | None) -> None:
         if spec is None:
             raise ValueError("test patterns only")
         self.patterns.set_pattern(spec, canvas)
@@ -89,7 +94,7 @@ def rig_factory(takes_db: Path, **options: Any) -> Any:
     """An engine factory for ConsoleWindow that builds (and remembers) LiveRigs."""
     built: list[LiveRig] = []
 
-    def factory(project: Project, base_dir: Path) -> LiveRig:
+    def factory(project: Project, base_dir: Path, _file: Path | None) -> LiveRig:
         rig = LiveRig(project, base_dir, takes_db, **options)
         built.append(rig)
         return rig

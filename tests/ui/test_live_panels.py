@@ -192,7 +192,7 @@ def test_health_panel_shows_nodes_the_no_gpu_state_and_plots(qtbot: QtBot, tmp_p
         assert "fps of 30" in panel.summary.text()
     finally:
         bridge.detach()
-        rig.stop()
+        rig.close()
 
 
 def test_camera_view_and_overlays_are_computed_off_the_gui_thread(qtbot: QtBot, tmp_path: Path) -> None:
@@ -200,7 +200,7 @@ def test_camera_view_and_overlays_are_computed_off_the_gui_thread(qtbot: QtBot, 
     rig = LiveRig(doc.project, doc.base_dir, tmp_path / "takes.sqlite",
                   path=paths.static(eye=(0.0, 0.9, 1.48), target=(0.0, 2.0, 1.48)))
     worker = LiveViewsWorker(rate_hz=30, view_every=1)
-    worker.configure(doc.project, doc.base_dir, rig.tracking, rig.loop, "A", view_width=320)
+    worker.configure(rig.stage, rig.tracking, rig.loop, "A", view_width=320)
     threads: list[str] = []
     worker.camera_view_ready.connect(lambda _view: threads.append("delivered"))
     rig.start()
@@ -218,5 +218,5 @@ def test_camera_view_and_overlays_are_computed_off_the_gui_thread(qtbot: QtBot, 
         assert len(timings["overlays_ms"]) >= 2 and len(timings["camera_view_ms"]) >= 2
     finally:
         worker.stop()
-        rig.stop()
+        rig.close()
     assert not worker.running

@@ -20,7 +20,7 @@ Severity = Literal["critical", "warning", "info"]
 SEVERITY_RANK: dict[str, int] = {"critical": 0, "warning": 1, "info": 2}
 LATE_WINDOW_S = 2.0
 """Late and dropped frames count as an alarm while any happened within this many seconds."""
-OUTPUT_ERROR_HOLD_S = 5.0
+EVENT_ALARM_HOLD_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -77,6 +77,8 @@ class AlarmMonitor:
         self._down_reason: dict[str, str] = {}
         self._output_errors: dict[str, tuple[str, int]] = {}
         self._stopped_error: str | None = None
+        self._refused: tuple[int, int] | None = None
+        """(frames refused by the take recorder, time of the last)."""
 
     def note_node_down(self, node: str, reason: str) -> None:
         self._down_reason[node] = reason
@@ -87,6 +89,10 @@ class AlarmMonitor:
     def note_output_error(self, canvas: str, message: str, now_ns: int) -> None:
         self._output_errors[canvas] = (message, now_ns)
 
+    def note_record_refused(self, frame: int, now_ns: int) -> None:
+        count = self._refused[0] + 1 if self._refused is not None else 1
+        self._refused = (count, now_ns)
+
     def note_loop_stopped(self, reason: str) -> None:
         self._stopped_error = reason if reason.startswith("error") else None
 
@@ -94,6 +100,7 @@ class AlarmMonitor:
         self._down_reason.clear()
         self._output_errors.clear()
         self._stopped_error = None
+        self._refused = None
 
     def evaluate(self, now_ns: int, hub: Any = None, loop: Any = None, latest: Any = None) -> list[Alarm]:
         """Active alarms, most serious first. ``latest`` is the last FrameStats (or None)."""
@@ -104,8 +111,11 @@ class AlarmMonitor:
             alarms += tracking_alarms(hub, now_ns)
         if loop is not None:
             alarms += self._loop_alarms(loop, latest)
+        if self._refused is not None and (now_ns - self._refused[1]) / 1e9 <= EVENT_ALARM_HOLD_S:
+            alarms.append(Alarm("take", "warning", "TAKE FRAMES LOST",
+                                f"the recorder refused {self._refused[0]} frame(s) (disk too slow?)"))
         for canvas, (message, at_ns) in list(self._output_errors.items()):
-            if (now_ns - at_ns) / 1e9 > OUTPUT_ERROR_HOLD_S:
+            if (now_ns - at_ns) / 1e9 > EVENT_ALARM_HOLD_S:
                 del self._output_errors[canvas]
             else:
                 alarms.append(Alarm(f"output:{canvas}", "warning", "OUTPUT ERROR", f"{canvas}: {message}"))

@@ -38,6 +38,8 @@ class EngineBridge(QObject):
     """'done', 'stopped' or 'error: ...' (GUI thread)."""
     gpu_sampled = Signal(object)
     """list[GpuSample] (GUI thread)."""
+    record_refused = Signal(int)
+    """(frame) the take recorder could not take a frame: lost from the take (GUI thread)."""
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -45,22 +47,24 @@ class EngineBridge(QObject):
         """The last frame's statistics (set on the loop thread; read from any thread)."""
         self._connections: list[tuple[Any, Any]] = []
 
-    def attach(self, *, hub: Any = None, loop: Any = None, gpu: Any = None) -> None:
-        """Relay the events of whichever of a TrackingHub, FrameLoop and GpuMonitor are given
-        (replacing what was attached before)."""
+    def attach(self, *, hub: Any = None, loop: Any = None, gpu: Any = None, events: Any = None) -> None:
+        """Relay the events of whichever of a TrackingHub, FrameLoop, GpuMonitor and LiveEngine
+        events (``LiveEvents``) are given (replacing what was attached before)."""
         self.detach()
         if hub is not None:
             self._link(hub.stream_lost, self._on_stream_lost)
             self._link(hub.stream_recovered, self._on_stream_recovered)
         if loop is not None:
-            events = loop.events
-            self._link(events.frame_presented, self._on_frame)
-            self._link(events.node_down, self._on_node_down)
-            self._link(events.node_up, self._on_node_up)
-            self._link(events.output_error, self._on_output_error)
-            self._link(events.stopped, self._on_stopped)
+            loop_events = loop.events
+            self._link(loop_events.frame_presented, self._on_frame)
+            self._link(loop_events.node_down, self._on_node_down)
+            self._link(loop_events.node_up, self._on_node_up)
+            self._link(loop_events.output_error, self._on_output_error)
+            self._link(loop_events.stopped, self._on_stopped)
         if gpu is not None:
             self._link(gpu.sampled, self._on_gpu)
+        if events is not None:
+            self._link(events.record_refused, self._on_record_refused)
 
     def detach(self) -> None:
         """Stop relaying (before the engine or the bridge goes away)."""
@@ -98,3 +102,6 @@ class EngineBridge(QObject):
 
     def _on_gpu(self, samples: object) -> None:
         emit_safely(self.gpu_sampled, samples)
+
+    def _on_record_refused(self, frame: int) -> None:
+        emit_safely(self.record_refused, frame)

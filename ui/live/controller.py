@@ -7,14 +7,18 @@ timer (``TICK_HZ``) evaluates alarms and the status bar's live fields; engine ev
 extra evaluation at once, so an alarm does not wait for the next tick.
 
 Engine lifecycle (GUI thread): ``start_engine`` snapshots the project and builds and starts the
-engine on the control thread (``factory(project, base_dir)`` then ``engine.start()``); when that
-returns, the panels are bound to its parts. ``stop_engine`` unbinds the panels first, then stops
-the engine on the control thread. ``shutdown`` does the same and waits (closing the window).
+engine on the control thread (``factory(project, base_dir, file)`` then ``engine.start()``); when
+that returns, the panels are bound to its parts. ``stop_engine`` unbinds the panels first, then
+closes the engine on the control thread (``engine.close()``: loop, cluster, outputs, tracking,
+recorder). ``shutdown`` does the same and waits (closing the window).
 """
 
 from __future__ import annotations
 
 import copy
+import functools
+import json
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -31,14 +35,15 @@ from ui.live.live_status import live_status
 from ui.live.live_views import LiveViewsWorker
 from ui.live.models import LiveModels
 from ui.live.readouts import RateMeter
+from vpstage.config import atomic_write_text
 from vpstage.stage.document import StageDocument
 from vpstage.stage.model import Project
 
-EngineFactory = Callable[[Project, Path], Any]
-"""Builds a (stopped) engine for a project snapshot and the folder its paths start from."""
+EngineFactory = Callable[[Project, Path, Path | None], Any]
+"""Builds a (stopped) engine from a project snapshot, the folder its paths start from and the
+project's file (None while untitled)."""
 TICK_HZ = 5
 START, STOP = "start engine", "stop engine"
-RECONFIGURE_MS = 300
 
 
 class LiveController(QObject):
@@ -64,21 +69,19 @@ class LiveController(QObject):
         self.engine: Any = None
         self.models: LiveModels | None = None
         self.state = "stopped"
+        self._closing = threading.Event()
         self.alarms: list[Alarm] = []
         self.camera_name: str | None = None
+        self.report_path: Path | None = None
+        """Where to write the engine's run report (JSON) each time it stops; None: nowhere."""
         self._rate = RateMeter()
         self._timer = QTimer(self)
         self._timer.setInterval(1000 // TICK_HZ)
         self._timer.timeout.connect(self.tick)
         self._timer.start()
-        self._reconfigure = QTimer(self)
-        self._reconfigure.setSingleShot(True)
-        self._reconfigure.setInterval(RECONFIGURE_MS)
-        self._reconfigure.timeout.connect(self._configure_views)
         self.control.finished.connect(self._on_finished)
         self.control.failed.connect(self._on_failed)
         self._wire_bridge()
-        document.project_changed.connect(self._on_project_changed)
 
     def _wire_bridge(self) -> None:
         # Bound methods of this QObject (not lambdas): Qt then queues the call onto its thread.
@@ -88,6 +91,7 @@ class LiveController(QObject):
         self.bridge.loop_stopped.connect(self._on_loop_stopped)
         self.bridge.stream_lost.connect(self._on_stream_event)
         self.bridge.stream_recovered.connect(self._on_stream_event)
+        self.bridge.record_refused.connect(self._on_record_refused)
 
     def _on_node_down(self, node: str, reason: str) -> None:
         self.monitor.note_node_down(node, reason)
@@ -108,15 +112,16 @@ class LiveController(QObject):
     def _on_stream_event(self, _stats: object) -> None:
         self.tick()
 
+    def _on_record_refused(self, frame: int) -> None:
+        self.monitor.note_record_refused(frame, time.monotonic_ns())
+        self.tick()
+
     def set_document(self, document: StageDocument) -> None:
         """Follow another document (the window opened a file); the engine keeps its own snapshot."""
-        self.document.project_changed.disconnect(self._on_project_changed)
         self.sync.detach()
         self.document = document
         self.sync = EngineSync(document, self.control, notice=self.message.emit)
         self.sync.bind(self.models.hub if self.models else None)
-        document.project_changed.connect(self._on_project_changed)
-        self._configure_views()
 
     # ------------------------------------------------------------------ engine lifecycle
 
@@ -130,16 +135,19 @@ class LiveController(QObject):
             return False
         factory, doc = self.factory, self.document
         assert factory is not None
-        project, base_dir = copy.deepcopy(doc.project), doc.base_dir
+        project, base_dir, path = copy.deepcopy(doc.project), doc.base_dir, doc.path
 
-        def build_and_start() -> Any:
-            engine = factory(project, base_dir)
+        def build_and_start() -> tuple[Any, dict[str, str]]:
+            engine = factory(project, base_dir, path)
             try:
-                engine.start()
+                errors = engine.start() or {}
             except BaseException:
-                engine.stop()
+                engine.close()
                 raise
-            return engine
+            if self._closing.is_set():  # the console closed while the engine was starting
+                engine.close()
+                raise RuntimeError("the console closed while the engine was starting")
+            return engine, errors
 
         self._set_state("starting")
         self.control.submit(START, build_and_start)
@@ -150,21 +158,36 @@ class LiveController(QObject):
             return False
         engine = self._release()
         self._set_state("stopping")
-        self.control.submit(STOP, engine.stop)
+        self.control.submit(STOP, functools.partial(self._close_engine, engine))
         return True
 
-    def shutdown(self, timeout: float = 15.0) -> None:
-        """Stop everything and wait (the window is closing)."""
+    def shutdown(self, timeout: float = 15.0) -> bool:
+        """Stop everything and wait up to ``timeout`` seconds (the window is closing). An engine
+        still being started is closed as soon as it is up. False when the engine had not
+        finished closing in time (its threads are still ending)."""
+        if self._closing.is_set():
+            return self.control.wait_idle(0)
+        self._closing.set()
         self._timer.stop()
-        self._reconfigure.stop()
         engine = self._release()
         if engine is not None:
-            self.control.submit(STOP, engine.stop)
+            self.control.submit(STOP, functools.partial(self._close_engine, engine))
         self.views.stop()
-        self.control.wait_idle(timeout)
-        self.control.shutdown(timeout)
+        done = self.control.wait_idle(timeout)
+        if done:
+            self.control.shutdown(timeout)
         self.sync.detach()
-        self.document.project_changed.disconnect(self._on_project_changed)
+        return done
+
+    def _close_engine(self, engine: Any) -> None:
+        """Control thread: write the run report when asked to (``report_path``), then close."""
+        try:
+            if self.report_path is not None and hasattr(engine, "report"):
+                engine.stop()  # the loop first, so the report covers a finished run
+                text = json.dumps(engine.report(), indent=2, default=str)
+                atomic_write_text(self.report_path, text, backup=False)
+        finally:
+            engine.close()
 
     def _release(self) -> Any:
         """Unbind the panels from the engine and forget it; returns it."""
@@ -182,7 +205,10 @@ class LiveController(QObject):
 
     def _on_finished(self, label: str, result: Any) -> None:
         if label == START:
-            self._attach(result)
+            engine, errors = result
+            for source, error in errors.items():
+                self.message.emit(f"tracking source {source}: {error}")
+            self._attach(engine)
         elif label == STOP and self.engine is None:
             self._set_state("stopped")
 
@@ -199,7 +225,8 @@ class LiveController(QObject):
     def _attach(self, engine: Any) -> None:
         self.engine = engine
         self.models = live_models(engine)
-        self.bridge.attach(hub=self.models.hub, loop=self.models.loop, gpu=self.models.gpu)
+        self.bridge.attach(hub=self.models.hub, loop=self.models.loop, gpu=self.models.gpu,
+                           events=getattr(engine, "events", None))
         self.sync.bind(self.models.hub)
         self._configure_views()
         self.views.start()
@@ -215,19 +242,15 @@ class LiveController(QObject):
 
     # ------------------------------------------------------------------ live views
 
-    def _on_project_changed(self, _change: object) -> None:
-        if self.models is not None:
-            self._reconfigure.start()  # after the edits settle, not on every drag step
-
     def _configure_views(self) -> None:
         models = self.models
-        if models is None:
+        if models is None or models.stage is None:
             return
         hub = models.hub
         cameras = hub.camera_names if hub is not None else []
         if self.camera_name not in cameras:
             self.camera_name = cameras[0] if cameras else None
-        self.views.configure(self.document.project, self.document.base_dir, hub, models.loop, self.camera_name)
+        self.views.configure(models.stage, hub, models.loop, self.camera_name)
 
     def follow_camera(self, name: str) -> None:
         self.camera_name = name

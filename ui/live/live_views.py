@@ -11,11 +11,9 @@ widgets. Timings of both steps are kept (``timings()``) for the benchmark and th
 
 from __future__ import annotations
 
-import copy
 import threading
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -31,7 +29,6 @@ from vpstage.frustum.frustum import CameraFrustum
 from vpstage.frustum.scene import asset_scene_bounds
 from vpstage.geometry import OrientedBox
 from vpstage.stage import Stage
-from vpstage.stage.model import Project
 from vpstage.tracking.camera import CameraState
 
 MAX_RATE_HZ = 30.0
@@ -94,16 +91,15 @@ class LiveViewsWorker(QObject):
 
     # ------------------------------------------------------------------ GUI thread
 
-    def configure(self, project: Project, base_dir: Path, hub: Any, loop: Any, camera_name: str | None,
-                  view_width: int = 480) -> None:
-        """What to draw from: a snapshot of the project (its wall geometry), the running hub and
-        loop (either may be None) and the camera to follow. Builds the static geometry here."""
-        snapshot = copy.deepcopy(project)
-        stage = Stage.from_project(snapshot, base_dir, strict=False)
-        camera = next((c for c in snapshot.cameras if c.name == camera_name), None)
+    def configure(self, stage: Stage, hub: Any, loop: Any, camera_name: str | None, view_width: int = 480) -> None:
+        """What to draw from: the stage as the engine runs it (its wall geometry and canvases),
+        the running hub and loop (either may be None) and the camera to follow. Builds the
+        static geometry here (a few milliseconds; on a configuration change, not per tick)."""
+        project = stage.project
+        camera = next((c for c in project.cameras if c.name == camera_name), None)
         settings = (FrustumSettings.for_camera(camera, far_m=DISPLAY_FAR_M) if camera is not None
                     else FrustumSettings(far_m=DISPLAY_FAR_M))
-        asset = next((a for a in snapshot.scene if a.enabled), None) if snapshot.scene else None
+        asset = next((a for a in project.scene if a.enabled), None)
         placement = asset.placement.stage_to_scene() if asset is not None else np.eye(4)
         config = _Config(stage, hub, loop, camera_name if camera is not None else None, settings,
                          CameraViewRenderer(stage.layout, settings), StageFrustum(stage),

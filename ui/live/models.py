@@ -89,6 +89,9 @@ class RecorderTakes:
 class LiveModels:
     """The running engine's parts, for the live panels. None where the engine has no such part."""
 
+    stage: Any = None
+    """vpstage.stage.Stage as the engine runs it (may differ from the document: a rehearsal on
+    CPU nodes runs a scaled-down copy; edits made while it runs wait for the next start)."""
     hub: Any = None
     """devices.tracking.hub.TrackingHub"""
     loop: Any = None
