@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from ui.actions import ConsoleActions
 from ui.commands import DocumentEditor
+from ui.dock_tabs import hide_stray_tab_bars
 from ui.layout_editor.catalog_panel import CatalogPanel
 from ui.layout_editor.map_view import PixelMapView
 from ui.layout_editor.plan_view import WallPlanView
@@ -78,6 +79,8 @@ class ConsoleWindow(QMainWindow):
             dock = QDockWidget(title, self)
             dock.setObjectName(f"dock_{key}")
             self.addDockWidget(area, dock)
+            dock.dockLocationChanged.connect(self._tidy_tab_bars)
+            dock.topLevelChanged.connect(self._tidy_tab_bars)
             self.docks[key] = dock
         self.splitDockWidget(self.docks["plan"], self.docks["section"], Qt.Orientation.Vertical)
         self.tabifyDockWidget(self.docks["preview"], self.docks["map"])
@@ -255,6 +258,10 @@ class ConsoleWindow(QMainWindow):
             if not self._layout_restored:
                 self._size_docks()
                 self._default_state = self.saveState(LAYOUT_VERSION)
+        self._tidy_tab_bars()
+
+    def _tidy_tab_bars(self, *_args: object) -> None:
+        QTimer.singleShot(0, lambda: hide_stray_tab_bars(self))  # once the dock layout has settled
 
     def _size_docks(self) -> None:
         """Default proportions for the window's size: the 3D view keeps the middle, editors around it."""
@@ -286,6 +293,7 @@ class ConsoleWindow(QMainWindow):
             dock.setFloating(False)
             dock.show()
         self.restoreState(self._default_state, LAYOUT_VERSION)
+        self._tidy_tab_bars()
 
     # ------------------------------------------------------------------ closing
 

@@ -50,6 +50,12 @@ def test_looking_away_from_the_wall_has_no_footprint() -> None:
     assert footprint.paths == () and footprint.cabinets == frozenset()
 
 
+def test_cabinets_seen_from_behind_do_not_count() -> None:
+    stage = Stage.open(STAGES / "flat_wall.yaml")  # LEDs face -Y; the camera stands behind, at +Y
+    frustum = CameraFrustum.from_camera(camera((0.0, 2.0, 1.5), pan=180.0), FrustumSettings())
+    assert wall_footprint(frustum, stage.layout.cabinets.corners).paths == ()
+
+
 def test_on_the_demo_arc_every_footprint_point_is_on_the_arc() -> None:
     stage = Stage.open(STAGES / "demo.yaml")
     frustum = CameraFrustum.from_camera(camera((0.5, -1.0, 1.6), pan=20.0, tilt=5.0), FrustumSettings.uniform(10.0))

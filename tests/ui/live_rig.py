@@ -64,6 +64,8 @@ class LiveRig:
         self.loop.stop()
         if self.simulator is not None:
             self.simulator.stop()
+            self.simulator.link.close()
+            self.simulator = None
 
     def close(self) -> None:
         self.stop()

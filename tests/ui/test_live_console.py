@@ -83,7 +83,7 @@ def test_an_alarm_appears_when_the_tracker_goes_silent(qtbot: QtBot, live_window
                     and rig.tracking.latest_sample("A") is not None, timeout=WAIT_MS)
     assert rig.simulator is not None
     rig.simulator.stop()
-    qtbot.waitUntil(lambda: window.banner.isVisible(), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.banner.isVisible() and bool(window.banner.alarms), timeout=WAIT_MS)
     top = window.banner.alarms[0]
     assert (top.key, top.severity, top.title) == ("tracking:A", "critical", "TRACKING LOST")
     assert window.banner.title.text().endswith("TRACKING LOST") and window.alarm_bar.isVisible()

@@ -1,6 +1,6 @@
 """AlarmBanner: a strip across the top of the window showing the most serious alarm in large type
 (red for critical, amber for warnings), how many more there are, and all of them in its tooltip.
-Hidden while nothing is wrong."""
+The window hides the toolbar holding it while nothing is wrong."""
 
 from __future__ import annotations
 
@@ -33,7 +33,10 @@ class AlarmBanner(QWidget):
         """Alarms sorted most serious first (GUI thread)."""
         self.alarms = list(alarms)
         if not alarms:
-            self.setVisible(False)
+            self.title.setText("")
+            self.detail.setText("no alarms")
+            self.more.setText("")
+            self.setToolTip("")
             return
         top = alarms[0]
         self.title.setText(f"⚠  {top.title}")
@@ -44,4 +47,3 @@ class AlarmBanner(QWidget):
             self.setProperty("severity", top.severity)
             self.style().unpolish(self)
             self.style().polish(self)
-        self.setVisible(True)

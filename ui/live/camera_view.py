@@ -33,7 +33,7 @@ NEAR_M = 0.05
 OFF_WALL = QColor("#07080b")
 NO_PICTURE = QColor("#262a31")
 SENSOR_FRAME = QColor("#ffffff")
-INNER_FRAME = QColor("#ffe14d")
+INNER_FRAME = QColor("#ff4fe0")  # the stage view's footprint colour (ui.palette.FOOTPRINT)
 
 
 @dataclass(frozen=True)

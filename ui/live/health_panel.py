@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QSizePolicy,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -50,7 +51,7 @@ class HealthPanel(QWidget):
         self._models: LiveModels | None = None
         self.alarms = QListWidget()
         self.alarms.setObjectName("alarmList")
-        self.alarms.setMaximumHeight(90)
+        self.alarms.setMaximumHeight(72)
         self.summary = QLabel()
         self.summary.setObjectName("healthSummary")
         self.nodes = QTableWidget(0, len(NODE_COLUMNS))
@@ -58,7 +59,10 @@ class HealthPanel(QWidget):
         self.nodes.verticalHeader().setVisible(False)
         self.nodes.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.nodes.horizontalHeader().setStretchLastSection(True)
+        self.nodes.setSizeAdjustPolicy(QTableWidget.SizeAdjustPolicy.AdjustToContents)
+        self.nodes.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Maximum)
         self.plots = HealthPlots()
+        self.plots.setMinimumHeight(340)  # in a short dock the panel scrolls rather than squash the plots
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.nodes)
         split.addWidget(self.plots)
@@ -184,7 +188,7 @@ class HealthPanel(QWidget):
         telemetry = getattr(gpu, "telemetry", None)
         if telemetry is None or not telemetry.available:
             reason = telemetry.reason if telemetry is not None else "no GPU monitor"
-            self.plots.show_no_gpu(f"no GPU: {reason}")
+            self.plots.show_no_gpu(reason if reason.startswith("no GPU") else f"no GPU: {reason}")
             for row in range(self.nodes.rowCount()):
                 self._set_row(row, {5: "no GPU", 6: "–", 7: "–", 8: "–", 9: "–"})
             return

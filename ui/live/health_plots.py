@@ -26,13 +26,14 @@ def hex_colour(rgba: palette.RGBA) -> str:
 
 
 def _plot(layout: pg.GraphicsLayoutWidget, title: str, y_label: str) -> pg.PlotItem:
-    plot: pg.PlotItem = layout.addPlot(title=f"<span style='color:{AXIS}'>{title}</span>")
+    plot: pg.PlotItem = layout.addPlot()
+    plot.setTitle(title, color=AXIS, size="9pt")
     plot.setDownsampling(auto=True, mode="peak")
     plot.setClipToView(True)
     plot.showGrid(x=True, y=True, alpha=0.15)
     plot.setLabel("left", y_label)
     plot.setMenuEnabled(False)
-    plot.addLegend(offset=(6, 4), labelTextSize="8pt")
+    plot.addLegend(offset=(6, 2), labelTextSize="8pt", colCount=6, verSpacing=-6)
     for axis in ("left", "bottom"):
         plot.getAxis(axis).setTextPen(AXIS)
     layout.nextRow()
@@ -92,7 +93,7 @@ class HealthPlots(pg.GraphicsLayoutWidget):  # type: ignore[misc]  # pyqtgraph i
 
     def show_no_gpu(self, reason: str | None) -> None:
         """A clear 'no GPU' notice over the GPU plot (None hides it)."""
-        self.no_gpu.setText(reason or "")
+        self.no_gpu.setText(reason or "")  # e.g. "no GPU telemetry: NVML is unavailable (...)"
         self.no_gpu.setVisible(bool(reason))
         if reason:
             self.gpu_plot.setXRange(0, 1)

@@ -58,7 +58,7 @@ def show_overlays(view: StageView, overlays: StageOverlays | None) -> None:
         view.set_footprints([])
         view.set_dod_crops([], [])
         return
-    view.set_tracked_camera(overlays.camera)
+    view.set_tracked_camera(overlays.camera, overlays.far_m)
     footprint = overlays.footprint
     view.set_footprints(list(footprint.paths) if footprint else [], closed=footprint.closed if footprint else True)
     view.set_dod_crops(overlays.crops, overlays.crop_nodes)

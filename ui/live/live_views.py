@@ -11,6 +11,7 @@ widgets. Timings of both steps are kept (``timings()``) for the benchmark and th
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from dataclasses import dataclass, field
@@ -33,6 +34,10 @@ from vpstage.tracking.camera import CameraState
 
 MAX_RATE_HZ = 30.0
 DISPLAY_FAR_M = 12.0
+"""Crops are cut this deep at most (camera depth, metres); nearer: the wall's depth + CROP_BEYOND_M."""
+CROP_BEYOND_M = 2.0
+FRUSTUM_FAR_M = 6.0
+"""Length of the drawn pyramid when the view does not land on the wall."""
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,8 @@ class StageOverlays:
     footprint: Footprint | None
     crops: tuple[OrientedBox, ...] = ()
     crop_nodes: tuple[str, ...] = ()
+    far_m: float = FRUSTUM_FAR_M
+    """How deep to draw the camera's pyramid: to the farthest footprint point (the wall)."""
 
 
 @dataclass(frozen=True)
@@ -174,12 +181,18 @@ class LiveViewsWorker(QObject):
             return StageOverlays(config.camera_name, None, None)
         frustum = CameraFrustum.from_camera(camera, config.settings)
         footprint = wall_footprint(frustum, config.stage.layout.cabinets.corners)
+        points = [p for path in footprint.paths for p in path]
+        wall_depth = float(max((p - camera.eye) @ camera.forward for p in points)) if points else None
+        settings = config.settings
+        if wall_depth is not None:
+            settings = dataclasses.replace(settings, far_m=min(DISPLAY_FAR_M, wall_depth + CROP_BEYOND_M))
         crops, nodes = [], []
-        for name, nf in config.frusta.nodes(camera, config.settings, config.bounds, config.stage_to_scene).items():
+        for name, nf in config.frusta.nodes(camera, settings, config.bounds, config.stage_to_scene).items():
             if nf.dod is not None:
                 crops.append(_stage_box(nf.dod.box, config.stage_to_scene))
                 nodes.append(name)
-        return StageOverlays(config.camera_name, camera, footprint, tuple(crops), tuple(nodes))
+        return StageOverlays(config.camera_name, camera, footprint, tuple(crops), tuple(nodes),
+                             wall_depth if wall_depth is not None else FRUSTUM_FAR_M)
 
     def _note(self, name: str, start: float) -> float:
         ms = (time.perf_counter() - start) * 1000.0

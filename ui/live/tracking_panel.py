@@ -79,6 +79,7 @@ class TrackingPanel(QWidget):
         self.readout.setObjectName("trackingReadout")
         self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.streams = StreamTable()
+        self.streams.setMinimumHeight(90)
         self.alignment = AlignmentTool(self._tracker_reading)
         self.alignment.alignment_applied.connect(self._apply_alignment)
         self.tabs = QTabWidget()
@@ -294,7 +295,7 @@ class TrackingPanel(QWidget):
 
 
 def camera_readout(hub: Any, camera: str) -> str:
-    """Two lines: the raw sample (tracker frame, as sent) and the calibrated camera (stage frame)."""
+    """The raw sample (tracker frame, as sent) and the calibrated camera (stage frame), two lines each."""
     sample = hub.latest_sample(camera)
     if sample is None:
         return f"camera {camera}: no sample yet"
@@ -302,12 +303,12 @@ def camera_readout(hub: Any, camera: str) -> str:
     state = hub.state_at(camera, now)
     fiz = " ".join(f"{k} {v}" for k, v in (("zoom", sample.zoom_raw), ("focus", sample.focus_raw),
                                            ("iris", sample.iris_raw)) if v is not None)
-    raw = (f"raw  X {sample.x_m:+.3f}  Y {sample.y_m:+.3f}  Z {sample.z_m:+.3f} m   pan {sample.pan_deg:+.2f}  "
-           f"tilt {sample.tilt_deg:+.2f}  roll {sample.roll_deg:+.2f}°   {fiz}")
+    raw = (f"tracker  X {sample.x_m:+.3f}  Y {sample.y_m:+.3f}  Z {sample.z_m:+.3f} m\n"
+           f"         pan {sample.pan_deg:+.2f}  tilt {sample.tilt_deg:+.2f}  roll {sample.roll_deg:+.2f}°  {fiz}")
     if state is None:
         return raw
     eye = state.eye
-    cal = (f"stage  eye {eye[0]:+.3f} {eye[1]:+.3f} {eye[2]:+.3f} m   focal {fmt(state.focal_length_mm, 1)} mm   "
-           f"focus {fmt(state.focus_distance_m, 2)} m   f/{fmt(state.f_stop, 1)}   "
-           f"delay {hub.delay_ms(camera):.1f} ms   age {fmt(hub.tracking_age_ms(camera, now), 0)} ms")
+    cal = (f"stage    eye {eye[0]:+.3f} {eye[1]:+.3f} {eye[2]:+.3f} m  focal {fmt(state.focal_length_mm, 1)} mm\n"
+           f"         focus {fmt(state.focus_distance_m, 2)} m  f/{fmt(state.f_stop, 1)}  "
+           f"delay {hub.delay_ms(camera):.1f} ms  age {fmt(hub.tracking_age_ms(camera, now), 0)} ms")
     return f"{raw}\n{cal}"

@@ -170,13 +170,14 @@ class StageView(QWidget):
     def set_footprints(self, paths: Sequence[NDArray[np.float64]], closed: bool = True) -> None:
         """Draw the inner-frustum footprint: (K, 3) polylines on the wall (stage metres), closed
         loops unless ``closed`` is False (pieces that leave the wall)."""
-        self._set_overlay("footprint", geometry.polylines(paths, palette.FOOTPRINT, closed) if paths else None)
+        layer = geometry.polylines(paths, palette.FOOTPRINT, closed, width=3.0) if paths else None
+        self._set_overlay("footprint", layer)
 
     def set_dod_crops(self, boxes: Sequence[OrientedBox], nodes: Sequence[str]) -> None:
-        """Draw each node's DoD crop (stage frame), coloured like the node's cabinets."""
+        """Draw each node's DoD crop (stage frame), thin, in the node's colour (dimmed)."""
         index = {n.name: i for i, n in enumerate(self._doc.project.nodes)}
-        colours = [palette.node_colour(index.get(name, -1)) for name in nodes]
-        self._set_overlay("crops", geometry.box_lines(list(boxes), colours) if boxes else None)
+        colours = [palette.with_alpha(palette.node_colour(index.get(name, -1)), 0.6) for name in nodes]
+        self._set_overlay("crops", geometry.box_lines(list(boxes), colours, width=1.0) if boxes else None)
 
     def set_scene_bounds(self, boxes: Sequence[OrientedBox] | None) -> None:
         """Measured scene bounds in the stage frame; None goes back to the bounds the project declares."""

@@ -7,8 +7,9 @@ whole border lands on LEDs, else open pieces that end where the border leaves th
 top of a wall without a ceiling, onto the floor, past the end of an arc). Between two samples the
 outline is a straight chord, so ``samples_per_edge`` sets how closely it follows a curved wall.
 
-Occlusion between sections is not modelled (as elsewhere in this package): each ray takes the
-nearest cabinet it meets, front or back.
+Only cabinets facing the eye count (as for inner pixels: the eye in front of the cabinet's plane);
+occlusion between sections is not modelled (as elsewhere in this package): each ray takes the
+nearest facing cabinet it meets.
 """
 
 from __future__ import annotations
@@ -67,11 +68,24 @@ def _runs(hit: NDArray[np.bool_]) -> list[NDArray[np.intp]]:
     return runs
 
 
+def facing_eye(corners: F64, eye: F64) -> NDArray[np.bool_]:
+    """Which cabinets (N, 4, 3) ``[tl, tr, br, bl]`` show their LEDs to ``eye``."""
+    right = corners[:, 1] - corners[:, 0] + corners[:, 2] - corners[:, 3]
+    up = corners[:, 0] - corners[:, 3] + corners[:, 1] - corners[:, 2]
+    normals = np.cross(right, up)  # out of the LEDs (vpstage.stage.cabinets.Cabinets.normals)
+    return np.asarray(np.einsum("ij,ij->i", normals, eye - corners.mean(axis=1)) > 0, dtype=bool)
+
+
 def wall_footprint(frustum: CameraFrustum, corners: F64, samples_per_edge: int = 24) -> Footprint:
-    """The border of ``frustum``'s inner window traced on the cabinets ``corners`` (N, 4, 3)."""
+    """The border of ``frustum``'s inner window traced on the cabinets ``corners`` (N, 4, 3)
+    that face the eye."""
     border = window_border(frustum.window, samples_per_edge)
     directions = frustum.image_plane_to_stage(border)
-    t, index = nearest_hits(corners, frustum.eye, directions)
+    facing = np.flatnonzero(facing_eye(corners, frustum.eye))
+    if len(facing) == 0:
+        return Footprint((), False, frozenset())
+    t, local = nearest_hits(corners[facing], frustum.eye, directions)
+    index = np.where(local >= 0, facing[np.maximum(local, 0)], -1)
     hit = index >= 0
     points = frustum.eye + np.where(hit, t, 0.0)[:, None] * directions
     cabinets = frozenset(int(i) for i in index[hit])
