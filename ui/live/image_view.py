@@ -7,7 +7,7 @@ Clicking it emits ``clicked`` (the preview grid uses that to pick the large view
 from __future__ import annotations
 
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QPen, QResizeEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 BACKGROUND = QColor("#0b0d10")
@@ -17,6 +17,7 @@ HIGHLIGHT = QColor("#4f8fe8")
 
 class ImageView(QWidget):
     clicked = Signal()
+    resized = Signal()
 
     def __init__(self, caption: str = "", parent: QWidget | None = None, min_size: QSize | None = None) -> None:
         super().__init__(parent)
@@ -73,6 +74,10 @@ class ImageView(QWidget):
             painter.setPen(QPen(HIGHLIGHT, 2))
             painter.drawRect(self.rect().adjusted(1, 1, -1, -1))
         painter.end()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.resized.emit()
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton:

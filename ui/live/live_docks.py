@@ -28,13 +28,15 @@ class LivePanels:
         live.models_changed.connect(self.bind)
         live.alarms_changed.connect(self.health.show_alarms)
         live.views.camera_view_ready.connect(self.preview.show_camera_view)
+        live.views.previews_ready.connect(self.preview.show_previews)
+        self.preview.requests_changed.connect(live.views.set_preview_requests)
         self.tracking.camera.currentTextChanged.connect(self._follow_camera)
         self.bind(live.models)
         self.health.show_alarms(live.alarms)
 
     def bind(self, models: LiveModels | None) -> None:
         for panel in (self.preview, self.health, self.tracking, self.takes):
-            panel.bind(models)
+            panel.bind(models)  # the preview announces what it shows to the live-views worker
         if models is None:
             self.preview.clear_camera_view("engine stopped")
 
@@ -47,6 +49,8 @@ class LivePanels:
         live.models_changed.disconnect(self.bind)
         live.alarms_changed.disconnect(self.health.show_alarms)
         live.views.camera_view_ready.disconnect(self.preview.show_camera_view)
+        live.views.previews_ready.disconnect(self.preview.show_previews)
+        self.preview.requests_changed.disconnect(live.views.set_preview_requests)
         for panel in (self.preview, self.health, self.tracking, self.takes):
             panel.detach()
 

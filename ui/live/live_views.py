@@ -1,12 +1,15 @@
-"""LiveViewsWorker: the tracked camera's overlays for the 3D view and the camera view, computed on
-a thread of its own ('vpstage-live-views') and handed to the GUI thread through queued signals.
+"""LiveViewsWorker: the tracked camera's overlays for the 3D view, the camera view and the preview
+pictures, computed on a thread of its own ('vpstage-live-views') and handed to the GUI thread
+through queued signals.
 
 Each tick (``rate_hz``, at most 30): sample the tracked camera from the hub at now (delay, lens
 and alignment applied, as the planner sees it), trace the inner frustum's footprint on the wall,
-compute each node's DoD crop (shown in the stage frame, cut at ``display_far_m`` so the boxes stay
-on screen; the renderer's own crops reach the scene bounds), and every ``view_every`` ticks draw
-the camera view from the canvases' latest pictures. The GUI thread only hands the results to the
-widgets. Timings of both steps are kept (``timings()``) for the benchmark and the health panel.
+compute each node's DoD crop (shown in the stage frame, cut a little beyond the wall so the boxes
+stay on screen; the renderer's own crops reach the scene bounds). Every ``view_every`` ticks: draw
+the camera view from the canvases' latest pictures, and decimate the pictures the live preview
+asked for (``set_preview_requests``) to the width it shows them at, skipping any that did not
+change. The GUI thread only hands the results to the widgets. Step timings are kept
+(``timings()``) for the benchmark.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -22,7 +25,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
 from ui.live.bridge import emit_safely
-from ui.live.camera_view import CameraViewRenderer
+from ui.live.camera_view import CameraViewRenderer, decimated
 from vpstage.engine.stats import RingBuffer
 from vpstage.frustum import FrustumSettings, StageFrustum, wall_footprint
 from vpstage.frustum.footprint import Footprint
@@ -60,6 +63,19 @@ class CameraView:
     render_ms: float
 
 
+@dataclass(frozen=True)
+class PreviewFrame:
+    """One decimated canvas picture for the live preview."""
+
+    key: str
+    """Which view asked for it (see ``LiveViewsWorker.set_preview_requests``)."""
+    image: QImage
+    pixels: np.ndarray
+    """The array ``image`` reads from (keep it with the image)."""
+    source: object
+    """The frame loop's picture it was made from."""
+
+
 @dataclass
 class _Config:
     stage: Stage
@@ -72,8 +88,6 @@ class _Config:
     bounds: OrientedBox
     stage_to_scene: Any
     view_width: int = 480
-    generation: int = 0
-    timings: dict[str, RingBuffer] = field(default_factory=dict)
 
 
 def _stage_box(box: OrientedBox, stage_to_scene: np.ndarray) -> OrientedBox:
@@ -85,6 +99,8 @@ class LiveViewsWorker(QObject):
     """StageOverlays (GUI thread)."""
     camera_view_ready = Signal(object)
     """CameraView (GUI thread)."""
+    previews_ready = Signal(object)
+    """list[PreviewFrame] of the pictures that changed since the last ones sent (GUI thread)."""
 
     def __init__(self, rate_hz: float = 20.0, view_every: int = 2, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -94,7 +110,9 @@ class LiveViewsWorker(QObject):
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._timings = {"overlays_ms": RingBuffer(600), "camera_view_ms": RingBuffer(600)}
+        self._timings = {name: RingBuffer(600) for name in ("overlays_ms", "camera_view_ms", "previews_ms")}
+        self._requests: dict[str, tuple[str, int]] = {}
+        self._sent: dict[str, object] = {}
 
     # ------------------------------------------------------------------ GUI thread
 
@@ -112,8 +130,14 @@ class LiveViewsWorker(QObject):
                          CameraViewRenderer(stage.layout, settings), StageFrustum(stage),
                          asset_scene_bounds(stage, asset), np.asarray(placement, dtype=np.float64), view_width)
         with self._lock:
-            config.generation = (self._config.generation + 1) if self._config else 1
             self._config = config
+            self._sent = {}
+
+    def set_preview_requests(self, requests: dict[str, tuple[str, int]]) -> None:
+        """The preview's views: key -> (canvas, width in pixels); empty while it is hidden."""
+        with self._lock:
+            self._requests = dict(requests)
+            self._sent = {}
 
     def start(self) -> None:
         if self._thread is not None and self._thread.is_alive():
@@ -159,6 +183,8 @@ class LiveViewsWorker(QObject):
         if config is None:
             with self._lock:
                 config = self._config
+        if config is not None and with_view and config.loop is not None:
+            self._previews(config.loop)
         if config is None or config.hub is None or config.camera_name is None:
             return None
         start = time.perf_counter()
@@ -174,6 +200,25 @@ class LiveViewsWorker(QObject):
             ms = self._note("camera_view_ms", start)
             emit_safely(self.camera_view_ready, CameraView(config.camera_name, image, ms))
         return overlays
+
+    def _previews(self, loop: Any) -> None:
+        start = time.perf_counter()
+        with self._lock:
+            requests, sent = dict(self._requests), dict(self._sent)
+        frames = []
+        for key, (canvas, width) in requests.items():
+            picture = loop.latest_image(canvas)
+            if picture is None or picture is sent.get(key):
+                continue
+            image, pixels = decimated(picture, max(1, picture.shape[1] // max(1, width)))
+            frames.append(PreviewFrame(key, image, pixels, picture))
+            sent[key] = picture
+        with self._lock:
+            if self._requests == requests:  # not asked for other sizes meanwhile
+                self._sent = sent
+        if frames:
+            self._note("previews_ms", start)
+            emit_safely(self.previews_ready, frames)
 
     def _overlays(self, config: _Config, camera: CameraState | None) -> StageOverlays:
         assert config.camera_name is not None

@@ -1,20 +1,19 @@
 """Live preview: every canvas as the frame loop last presented it (a thumbnail grid and one large
 view), the camera view (what the film camera sees of the wall), and test-pattern controls.
 
-Pictures come from ``FrameLoop.latest_image`` on a GUI timer (``REFRESH_HZ``), decimated to the
-size they are shown at (a strided copy of a few hundred kilobytes; a canvas that did not change
-since the last tick is skipped). The camera view is drawn on the live-views worker thread and
-arrives through :meth:`show_camera_view`. Pattern changes go to the engine's ``PatternTarget``,
-which applies them from the next frame.
+The panel says which pictures it shows and how wide (``requests_changed``: nothing while it is
+hidden); the live-views worker decimates ``FrameLoop.latest_image`` to those widths off the GUI
+thread (about 10 times a second, skipping canvases that did not change) and the pictures arrive
+through :meth:`show_previews`; the camera view through :meth:`show_camera_view`. Pattern changes
+go to the engine's ``PatternTarget``, which applies them from the next frame.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-import numpy as np
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
     QColorDialog,
     QComboBox,
@@ -27,14 +26,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ui.live.camera_view import decimated
 from ui.live.image_view import ImageView
-from ui.live.live_views import CameraView
+from ui.live.live_views import CameraView, PreviewFrame
 from ui.live.models import LiveModels
 from vpstage.patterns import PatternSpec
 from vpstage.stage.document import StageDocument
 
-REFRESH_HZ = 10
+LARGE = "large"
+"""Request key of the large view (thumbnails use their canvas name)."""
 SCENE = "Scene"
 PATTERN_CHOICES: tuple[str, ...] = (SCENE, "Cabinets", "Grid", "Bars", "Sync", "Solid colour", "Blackout")
 _BY_NAME = {"cabinets": "Cabinets", "grid": "Grid", "bars": "Bars", "sync": "Sync", "solid": "Solid colour",
@@ -52,11 +51,6 @@ def pattern_spec(choice: str, colour: tuple[int, int, int]) -> PatternSpec | Non
 
 def choice_of(spec: PatternSpec | None) -> str:
     return SCENE if spec is None else _BY_NAME.get(spec.name, spec.name)
-
-
-def step_for(width: int, target: int) -> int:
-    """Decimation step that shows a ``width``-pixel canvas at about ``target`` pixels wide."""
-    return max(1, width // max(1, target))
 
 
 class PatternCombo(QComboBox):
@@ -89,6 +83,8 @@ class CanvasTile(QWidget):
 
 class PreviewPanel(QWidget):
     canvas_selected = Signal(str)
+    requests_changed = Signal(object)
+    """dict: view key -> (canvas, width in pixels) the panel wants pictures for (GUI thread)."""
 
     def __init__(self, document: StageDocument, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -111,9 +107,11 @@ class PreviewPanel(QWidget):
         self._grid.setSpacing(4)
         self._build_layout()
         self.all_patterns.activated.connect(lambda _i: self._apply_choice(None, self.all_patterns.currentText()))
-        self._timer = QTimer(self)
-        self._timer.setInterval(1000 // REFRESH_HZ)
-        self._timer.timeout.connect(self.refresh)
+        self._announce = QTimer(self)  # a resize drag announces its last size only
+        self._announce.setSingleShot(True)
+        self._announce.setInterval(120)
+        self._announce.timeout.connect(self._send_requests)
+        self.large.resized.connect(self._announce.start)
         document.project_changed.connect(self._on_project_changed)
         self._rebuild_tiles()
         self.bind(None)
@@ -141,7 +139,7 @@ class PreviewPanel(QWidget):
         box.addWidget(split, 1)
 
     def detach(self) -> None:
-        self._timer.stop()
+        self._announce.stop()
         self._doc.project_changed.disconnect(self._on_project_changed)
 
     # ------------------------------------------------------------------ binding
@@ -169,10 +167,7 @@ class PreviewPanel(QWidget):
         self.large.set_placeholder("engine running…" if running else "engine stopped")
         self.camera_view.set_image(None)
         self.status.setText("" if running else "engine stopped")
-        if running:
-            self._timer.start()
-        else:
-            self._timer.stop()
+        self._send_requests()
 
     def _canvas_names(self) -> list[str]:
         return [c.name for c in self._doc.project.canvases]
@@ -192,6 +187,7 @@ class PreviewPanel(QWidget):
         for i, name in enumerate(names):
             tile = CanvasTile(name)
             tile.view.clicked.connect(self._selector(name))
+            tile.view.resized.connect(self._announce.start)
             tile.pattern.activated.connect(self._pattern_setter(name, tile.pattern))
             self._grid.addWidget(tile, i // columns, i % columns)
             self.tiles[name] = tile
@@ -212,6 +208,7 @@ class PreviewPanel(QWidget):
         self.large.caption = canvas or ""
         self.large.set_image(None)
         self.large.source = None
+        self._send_requests()
         if canvas is not None:
             self.canvas_selected.emit(canvas)
 
@@ -246,21 +243,34 @@ class PreviewPanel(QWidget):
 
     # ------------------------------------------------------------------ pictures
 
-    def refresh(self) -> None:
-        """Timer tick: show the canvases' newest pictures (GUI thread)."""
-        loop = self._models.loop if self._models is not None else None
-        if loop is None or not self.isVisible():
-            return
-        views = [(name, tile.view) for name, tile in self.tiles.items()]
+    def requests(self) -> dict[str, tuple[str, int]]:
+        """What the panel shows now: view key -> (canvas, width); empty while hidden or stopped."""
+        if self._models is None or self._models.loop is None or not self.isVisible():
+            return {}
+        wanted = {name: (name, max(1, tile.view.width())) for name, tile in self.tiles.items()}
         if self.selected is not None:
-            views.append((self.selected, self.large))
-        for name, view in views:
-            picture = loop.latest_image(name)
-            if picture is None or picture is view.source:
-                continue
-            image, keep = decimated(picture, step_for(picture.shape[1], view.width()))
-            view.set_image(image, keep)
-            view.source = picture
+            wanted[LARGE] = (self.selected, max(1, self.large.width()))
+        return wanted
+
+    def _send_requests(self) -> None:
+        self.requests_changed.emit(self.requests())
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self._send_requests()
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        super().hideEvent(event)
+        self._send_requests()
+
+    def show_previews(self, frames: list[PreviewFrame]) -> None:
+        """Decimated pictures from the live-views worker (GUI thread)."""
+        for frame in frames:
+            view = self.large if frame.key == LARGE else self.tiles[frame.key].view if frame.key in self.tiles \
+                else None
+            if view is not None:
+                view.set_image(frame.image, frame.pixels)
+                view.source = frame.source
 
     def show_camera_view(self, view: CameraView) -> None:
         """A camera view from the live-views worker (GUI thread)."""
@@ -271,8 +281,3 @@ class PreviewPanel(QWidget):
         self.camera_view.set_image(None)
         self.camera_view.set_placeholder(reason)
 
-
-def mean_colour(picture: np.ndarray) -> tuple[float, float, float]:
-    """Mean (R, G, B) of a BGRX picture (tests and the status line)."""
-    means = picture[..., :3].reshape(-1, 3).mean(axis=0)
-    return float(means[2]), float(means[1]), float(means[0])

@@ -39,6 +39,8 @@ from vpstage.stage.picking import pick_quad
 from vpstage.tracking.camera import CameraState
 
 CLICK_SLOP_PX = 4
+LIVE_LAYERS = frozenset({"camera", "footprint", "crops"})
+"""Overlays the live engine updates many times a second (the software backend redraws only these)."""
 ORBIT_DEG_PER_PX = 0.4
 NO_GL_PLATFORMS = ("offscreen", "minimal", "vnc", "linuxfb")
 
@@ -100,7 +102,7 @@ class StageView(QWidget):
 
             self.canvas: QWidget = GLStageCanvas(self)
         else:
-            self.canvas = PainterStageCanvas(self)
+            self.canvas = PainterStageCanvas(self, live_layers=LIVE_LAYERS)
         self.setObjectName("stageView")
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         box = QVBoxLayout(self)
