@@ -142,3 +142,45 @@ def test_record_and_stop_a_take_and_it_appears_in_the_list(qtbot: QtBot, live_wi
     assert library is not None and library.get("B012_T01").circled
     takes.search.setText("nothing like this")
     assert takes.take_names() == []
+
+
+def test_the_real_live_engine_through_the_console(qtbot: QtBot, tmp_path: Path) -> None:
+    """render.live.LiveEngine itself (test patterns only, no outputs): the adapter's view of its
+    API (set_pattern(canvas, spec), the planner's patterns, takes through its recorder)."""
+    from render.live import LiveEngine, LiveOptions
+    from vpstage.stage import Stage
+
+    def factory(project: object, base_dir: Path, _path: Path | None) -> LiveEngine:
+        return LiveEngine(Stage.from_project(project, base_dir),  # type: ignore[arg-type]
+                          LiveOptions(rehearsal=True, simulate="static", scene_renderer=None, outputs="none",
+                                      takes_db=tmp_path / "takes.sqlite", gpu_telemetry=False))
+
+    window = make_window(qtbot, StageDocument.open(LIVE_STAGE), tmp_path / "console.ini", engine_factory=factory)
+    try:
+        window.act.start_engine.trigger()
+        qtbot.waitUntil(lambda: window.live.state == "running", timeout=WAIT_MS)
+        engine = window.live.engine
+        preview = window.live_panels.preview
+        assert not preview.all_patterns.model().item(0).isEnabled()  # no scene renderer: no "Scene"
+        preview.all_patterns.setCurrentText("Grid")
+        preview.all_patterns.activated.emit(preview.all_patterns.currentIndex())
+        assert engine.planner.pattern_for("side").name == "grid"
+        tile = preview.tiles["side"]
+        tile.pattern.setCurrentText("Bars")
+        tile.pattern.activated.emit(tile.pattern.currentIndex())
+        assert engine.planner.pattern_for("side").name == "bars"
+        assert engine.planner.pattern_for("front-a").name == "grid"
+        qtbot.waitUntil(lambda: all(t.view.image is not None for t in preview.tiles.values()), timeout=WAIT_MS)
+        takes = window.live_panels.takes
+        takes.toggle_recording()
+        qtbot.waitUntil(lambda: takes.recording is not None, timeout=WAIT_MS)
+        qtbot.waitUntil(lambda: engine.recorder.stats().frames_accepted > 5, timeout=WAIT_MS)
+        takes.toggle_recording()
+        qtbot.waitUntil(lambda: takes.take_names() == ["A001_T01"], timeout=WAIT_MS)
+        assert int(takes.table.item(0, 5).text()) > 5  # frames recorded by the engine
+        window.live_panels.tracking.set_delay(25.0)
+        assert engine.tracking.delay_ms("A") == pytest.approx(25.0)
+        window.act.stop_engine.trigger()
+        qtbot.waitUntil(lambda: window.live.state == "stopped", timeout=WAIT_MS)
+    finally:
+        window.live.shutdown()

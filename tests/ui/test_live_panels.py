@@ -220,3 +220,36 @@ def test_camera_view_and_overlays_are_computed_off_the_gui_thread(qtbot: QtBot, 
         worker.stop()
         rig.close()
     assert not worker.running
+
+
+def test_back_to_the_scene_on_one_canvas_keeps_the_others_patterns() -> None:
+    """EnginePatterns over a real Planner (what LiveEngine.set_pattern forwards to)."""
+    from render.live import LiveOptions
+    from ui.live.engine_adapter import EnginePatterns
+    from vpstage.engine import Planner
+    from vpstage.patterns import PatternSpec
+    from vpstage.stage import Stage
+
+    stage = Stage.open(LIVE_STAGE)
+
+    class PlannerEngine:
+        options = LiveOptions()
+
+        def __init__(self) -> None:
+            self.stage = stage
+            self.planner = Planner(stage, TrackingHub(stage.project, stage.layout.base_dir))
+
+        def set_pattern(self, canvas: str | None, spec: PatternSpec | None) -> None:
+            self.planner.set_pattern(canvas, spec)
+
+    engine = PlannerEngine()
+    patterns = EnginePatterns(engine)
+    assert patterns.supports_scene  # LiveOptions' default scene renderer
+    patterns.set_pattern(PatternSpec("grid"))  # every canvas
+    patterns.set_pattern(PatternSpec("bars"), "side")
+    patterns.set_pattern(None, "front-a")  # the scene there; the others keep what they showed
+    assert patterns.pattern_for("front-a") is None
+    assert patterns.pattern_for("front-b") == PatternSpec("grid")
+    assert patterns.pattern_for("side") == PatternSpec("bars")
+    patterns.set_pattern(None)
+    assert {patterns.pattern_for(c) for c in ("front-a", "front-b", "side")} == {None}
