@@ -41,8 +41,8 @@ def write_stage(gpus: int, rate: Fraction, path: Path) -> None:
 
 def fresh_per_second(report: dict[str, Any]) -> float:
     rate = float(Fraction(report["rate"]))
-    fresh = sum(n["frames"] - n["dropped"] for n in report["nodes"].values())
-    return fresh * rate / max(report["frames"], 1)
+    fresh = sum(int(n["frames"]) - int(n["dropped"]) for n in report["nodes"].values())
+    return fresh * rate / max(int(report["frames"]), 1)
 
 
 def summary(paths: list[Path]) -> None:

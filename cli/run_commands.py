@@ -81,6 +81,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     import tempfile
 
     from cli.stage_commands import _print_problems
+    from devices.outputs.ndi_runtime import NdiUnavailable
     from vpstage.config import ConfigError
     from vpstage.takes.database import default_db_path
 
@@ -94,6 +95,9 @@ def cmd_run(args: argparse.Namespace) -> int:
             engine = LiveEngine(stage, options)
         except ConfigError as exc:
             return _print_problems(exc)
+        except NdiUnavailable as exc:
+            print(f"NDI outputs: {exc}", file=sys.stderr)
+            return EXIT_FAILED
         except (ValueError, KeyError, OSError) as exc:
             print(f"{args.stage}: {exc}", file=sys.stderr)
             return EXIT_INVALID
@@ -107,6 +111,8 @@ def _run_engine(engine: Any, args: argparse.Namespace) -> int:
 
     engine.events.tracking_lost.connect(lambda cam: print(f"camera {cam}: tracking lost (holding)", file=sys.stderr))
     engine.loop.events.node_down.connect(lambda node, why: print(f"node {node} down: {why}", file=sys.stderr))
+    engine.loop.events.canvas_error.connect(
+        lambda canvas, why: print(f"canvas {canvas}: {why or 'renders again'}", file=sys.stderr))
     take = None
     try:
         engine.cluster.start()  # start-up errors surface here, before any frame

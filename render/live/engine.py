@@ -124,8 +124,8 @@ class LiveEngine:
         self.stage = Stage.from_project(project, stage.layout.base_dir) if project != stage.project else stage
         self.stage.path = stage.path
         self._replay = replay_path(options)
-        self.tracking = TrackingHub(hub_project(project, options, self._replay and self._replay.protocol),
-                                    base_dir=self.stage.layout.base_dir)
+        protocol = None if self._replay is None else self._replay.protocol
+        self.tracking = TrackingHub(hub_project(project, options, protocol), base_dir=self.stage.layout.base_dir)
         self.simulator: TrackerSimulator | None = None
         self.planner = Planner(self.stage, self.tracking, quality=options.quality, far_m=options.far_m)
         self.planner.tracking_lost.connect(self._on_tracking_lost)

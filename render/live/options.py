@@ -51,6 +51,10 @@ class LiveOptions:
     fourcc: Literal["BGRX", "UYVY"] = "BGRX"
     ndi_prefix: str = "vpstage"
     quality: RenderQuality = field(default_factory=RenderQuality)
+    """Inner / outer render resolution factors. On CPU-only machines keep them small (and the
+    canvases: ``vpstage.stage.scaling.scaled_stage``): the torch reference rasterizer needs
+    ~0.1-0.2 s per 240 x 135 canvas in view at ``inner_scale=0.25``; a full-size outer cube map
+    (``outer_scale=1``, ~2300 px faces for the demo stage) takes minutes there."""
     far_m: float = 100.0
     scene_renderer: str | None = SCENE_RENDERER
     """``module:factory`` of the workers' scene engine (None: test patterns only)."""

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 
 from vpstage.frustum.canvas import CanvasFrustum
@@ -92,5 +91,5 @@ def edge_weight(uv: torch.Tensor, soft_edge: float) -> torch.Tensor:
     inside = ((uv >= 0) & (uv <= 1)).all(dim=1)
     if soft_edge <= 0:
         return inside.to(torch.float32)
-    ramp = (torch.minimum(uv, 1 - uv) / np.float32(soft_edge)).clamp(0, 1)
+    ramp = (torch.minimum(uv, 1 - uv) / float(soft_edge)).clamp(0, 1)
     return torch.where(inside, ramp[:, 0] * ramp[:, 1], torch.zeros_like(ramp[:, 0]))

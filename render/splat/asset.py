@@ -15,8 +15,9 @@ class SplatAsset:
     """A Gaussian splat model behind the engine-agnostic asset interface.
 
     Renders through pinhole cameras only (``supports_rays`` is False). ``backend`` picks the
-    rasterizer (see :mod:`render.splat.rasterize`); ``up_axis`` is the model's recorded up direction
-    ('x', '-y', ...) or None, which the preview uses to orient its orbit.
+    rasterizer (see :mod:`render.splat.rasterize`). ``up_axis`` ('x', '-y', ...) orients previews:
+    the model's recorded up direction, else '-y' for files in the RDF convention (3DGS scenes come
+    out of COLMAP with the camera's y pointing down, so -y is up unless the file says otherwise).
     """
 
     kind = "splat"
@@ -35,7 +36,10 @@ class SplatAsset:
 
     @property
     def up_axis(self) -> str | None:
-        return self.model.frame.up
+        frame = self.model.frame
+        if frame.up is not None:
+            return frame.up
+        return "-y" if frame.convention == "RDF" else None
 
     def to(self, device: str | torch.device) -> SplatAsset:
         moved = SplatAsset(self.model.to(device), self.name, self.backend)

@@ -103,7 +103,7 @@ def project_splats(means: torch.Tensor, quats: torch.Tensor, scales: torch.Tenso
     inv_det = 1.0 / det[sel]
     conics = torch.stack([c[sel] * inv_det, -b[sel] * inv_det, a[sel] * inv_det], dim=-1)
     kept = ids[sel]
-    dirs = means[kept] - camera.camera_position()
+    dirs = means[kept] - torch.as_tensor(camera.camera_position(), dtype=means.dtype).to(means.device)
     dirs = dirs / dirs.norm(dim=1, keepdim=True).clamp_min(1e-12)
     return ProjectedSplats(
         ids=kept, means2d=means2d[sel], conics=conics, depths=z[sel], opacities=o[sel],

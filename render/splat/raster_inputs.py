@@ -10,6 +10,7 @@ gsplat) and anchored at the window's top-left corner.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -31,10 +32,11 @@ TRANSMITTANCE_MIN = 1e-4
 
 @dataclass(frozen=True)
 class RasterCamera:
-    """A pinhole camera on a device, plus the window of its image to render."""
+    """A pinhole camera for a device, plus the window of its image to render."""
 
-    viewmat: torch.Tensor
-    """(4, 4) float32 world (asset frame) -> OpenCV camera."""
+    world_to_camera: np.ndarray
+    """(4, 4) float64 world (asset frame) -> OpenCV camera, on the host."""
+    device: torch.device
     fx: float
     fy: float
     cx: float
@@ -49,9 +51,14 @@ class RasterCamera:
     def from_pinhole(camera: PinholeCamera, rect: Rect | None, device: torch.device | str,
                      tile_size: int = TILE_SIZE) -> RasterCamera:
         window = full_rect(camera.width, camera.height) if rect is None else clip_rect(rect, camera)
-        viewmat = torch.as_tensor(np.asarray(camera.world_to_camera, dtype=np.float64), dtype=torch.float32)
-        return RasterCamera(viewmat.to(device), float(camera.fx), float(camera.fy), float(camera.cx),
+        view = np.asarray(camera.world_to_camera, dtype=np.float64).reshape(4, 4)
+        return RasterCamera(view, torch.device(device), float(camera.fx), float(camera.fy), float(camera.cx),
                             float(camera.cy), int(camera.width), int(camera.height), window, tile_size)
+
+    @functools.cached_property
+    def viewmat(self) -> torch.Tensor:
+        """(4, 4) float32 world -> camera on the device (made on first use)."""
+        return torch.as_tensor(self.world_to_camera, dtype=torch.float32).to(self.device)
 
     @property
     def window_size(self) -> tuple[int, int]:
@@ -64,10 +71,10 @@ class RasterCamera:
         w, h = self.window_size
         return math.ceil(w / self.tile_size), math.ceil(h / self.tile_size)
 
-    def camera_position(self) -> torch.Tensor:
-        """Camera centre (3,) in the asset frame."""
-        rot, trans = self.viewmat[:3, :3], self.viewmat[:3, 3]
-        return -(rot.T @ trans)
+    def camera_position(self) -> np.ndarray:
+        """Camera centre (3,) float64 in the asset frame."""
+        rot, trans = self.world_to_camera[:3, :3], self.world_to_camera[:3, 3]
+        return np.asarray(-(rot.T @ trans), dtype=np.float64)
 
     def clamp_limits(self) -> tuple[float, float, float, float]:
         """(x_pos, x_neg, y_pos, y_neg) limits of x/z and y/z for the EWA Jacobian (full image)."""

@@ -47,7 +47,7 @@ def rasterize_splats(model: SplatModel, camera: PinholeCamera, *, rect: Rect | N
     name = resolve_backend(backend, device)
     tile = CPU_TILE_SIZE if (device.type == "cpu" and name == "torch") else TILE_SIZE
     raster_camera = RasterCamera.from_pinhole(camera, rect, device, tile_size=tile)
-    bg = torch.tensor(background, dtype=torch.float32, device=device)
+    bg = (float(background[0]), float(background[1]), float(background[2]))
     if name == "triton":  # the crop test is fused into the projection kernel
         from render.splat.backends.triton_rasterizer import rasterize_triton
 

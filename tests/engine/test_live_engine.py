@@ -139,3 +139,20 @@ def test_the_planner_plans_scene_content_for_a_rehearsal(small: Stage) -> None:
         engine.close()
     assert all(isinstance(c.content, SceneContent) for job in jobs.values() for c in job.canvases)
     assert engine.stage.project.scene[0].path == "procedural:demo"
+
+
+def test_a_missing_asset_shows_the_error_card_and_says_why(small: Stage, tmp_path: Path) -> None:
+    missing = tmp_path / "garden.ply"
+    engine = LiveEngine(small, LiveOptions(outputs="none", gpu_telemetry=False, rehearsal=True, scene=str(missing)))
+    said: list[tuple[str, str]] = []
+    engine.loop.events.canvas_error.connect(lambda canvas, why: said.append((canvas, why)))
+    try:
+        engine.run(8)
+        report = engine.report()
+    finally:
+        engine.close()
+    canvases = {c.name for c in small.project.canvases}
+    assert {canvas for canvas, _ in said} == canvases == set(report["canvas_errors"])
+    assert all("garden.ply" in why for _, why in said)
+    image = engine.loop.latest_image("wall-centre")
+    assert image is not None and image[..., 2].mean() > 60  # the red error card

@@ -110,7 +110,7 @@ def test_window_render_equals_the_same_region_of_the_full_render() -> None:
 def test_tile_size_does_not_change_the_image() -> None:
     model = random_scene(200, seed=4, degree=1)
     base = RasterCamera.from_pinhole(camera(70, 50), None, "cpu")
-    bg = torch.zeros(3)
+    bg = (0.0, 0.0, 0.0)
     images = [rasterize_torch(model.positions, model.quats, model.scales, model.opacities, model.sh,
                               dataclasses.replace(base, tile_size=size), bg).rgb for size in (3, 4, 16)]
     torch.testing.assert_close(images[0], images[2], atol=1e-5, rtol=0)

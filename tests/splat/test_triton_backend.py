@@ -13,8 +13,10 @@ import numpy as np
 import pytest
 import torch
 
-if "render.splat.backends.triton_kernels" not in sys.modules:
-    os.environ["TRITON_INTERPRET"] = "1"  # before the kernels are defined: run them on CPU tensors
+# Before the kernels are defined: run them on CPU tensors. Never on a CUDA machine, where the
+# compiled kernels are tested (tests/gpu) and the interpreter must not replace them.
+if not torch.cuda.is_available() and "render.splat.backends.triton_kernels" not in sys.modules:
+    os.environ["TRITON_INTERPRET"] = "1"
 pytest.importorskip("triton", reason="the optional triton package is not installed (pip install triton)")
 
 from render.splat.backends import has_triton
@@ -22,7 +24,10 @@ from render.splat.rasterize import rasterize_splats
 from tests.splat.test_rasterize import camera, random_scene
 from vpstage.geometry import OrientedBox, quat_to_matrix
 
-pytestmark = pytest.mark.skipif(not has_triton("cpu"), reason="Triton's CPU interpreter is not enabled")
+pytestmark = [
+    pytest.mark.skipif(torch.cuda.is_available(), reason="CUDA present: the compiled kernels run in tests/gpu"),
+    pytest.mark.skipif(not has_triton("cpu"), reason="Triton's CPU interpreter is not enabled"),
+]
 
 
 def _compare(model, cam, **kwargs) -> None:  # type: ignore[no-untyped-def]

@@ -54,6 +54,9 @@ class LoopEvents:
     rendered = Signal(str, int, float, bool)
     """(node, frame, render_ms, on_time) for every answer a worker delivered, late ones included
     (frame statistics only keep on-time render times)."""
+    canvas_error = Signal(str, str)
+    """(canvas, reason) when a canvas starts showing the error card (a missing or corrupt asset, a
+    scene engine that failed), or its reason changes; reason '' when it renders properly again."""
     output_error = Signal(str, str)
     """(canvas, message): an output refused a frame (the loop carries on)."""
     stopped = Signal(str)
@@ -86,6 +89,8 @@ class FrameLoop:
         """node -> (frame, that frame's deadline) of the job it is working on."""
         self._last: dict[str, CanvasImage] = {}
         self._retry_at: dict[str, int] = {}
+        self.canvas_errors: dict[str, str] = {}
+        """Canvas -> why it shows the error card now (replaced, never mutated: read from any thread)."""
         self._next_index = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -151,7 +156,9 @@ class FrameLoop:
     def report(self) -> dict[str, Any]:
         """The run report (see vpstage.engine.report); callable from any thread."""
         outputs = [info for presenter in self.presenters for info in presenter.outputs()]
-        return build_report(self.history, self.clock.rate, outputs, self.failover.outages)
+        report = build_report(self.history, self.clock.rate, outputs, self.failover.outages)
+        report["canvas_errors"] = dict(self.canvas_errors)
+        return report
 
     def latest_image(self, canvas: str) -> CanvasImage | None:
         """The picture ``canvas`` showed last (any thread; the array is never modified)."""
@@ -173,6 +180,7 @@ class FrameLoop:
         self._check_restarts()
         fresh = {canvas: image for node, result in barrier.on_time.items()
                  for canvas, image in result.images.items() if canvas in assignment.get(node, ())}
+        self._note_canvas_errors(barrier, fresh)
         groups = self._present_groups(assignment)
         present_ns, present_ms = self._present(groups, fresh, tick)
         t3 = self.clock.now_ns()
@@ -183,6 +191,22 @@ class FrameLoop:
         self.history.record(stats)
         self.events.frame_presented.emit(stats)
         return stats
+
+    def _note_canvas_errors(self, barrier: FrameBarrier, fresh: dict[str, CanvasImage]) -> None:
+        errors = dict(self.canvas_errors)
+        for result in barrier.on_time.values():
+            for canvas in result.images:
+                if canvas not in fresh:
+                    continue
+                reason = result.errors.get(canvas, "")
+                if reason != errors.get(canvas, ""):
+                    if reason:
+                        errors[canvas] = reason
+                    else:
+                        errors.pop(canvas, None)
+                    self.events.canvas_error.emit(canvas, reason)
+        if errors != self.canvas_errors:
+            self.canvas_errors = errors
 
     def _submit(self, jobs: dict[str, FrameJob], tick: FrameTick) -> list[str]:
         submitted = []

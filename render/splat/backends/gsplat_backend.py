@@ -15,7 +15,7 @@ from render.splat.rasterize_torch import RasterResult
 
 
 def rasterize_gsplat(means: torch.Tensor, quats: torch.Tensor, scales: torch.Tensor, opacities: torch.Tensor,
-                     sh: torch.Tensor, camera: RasterCamera, background: torch.Tensor) -> RasterResult:
+                     sh: torch.Tensor, camera: RasterCamera, background: tuple[float, float, float]) -> RasterResult:
     from gsplat import rasterization
 
     x0, y0, x1, y1 = camera.rect
@@ -28,6 +28,7 @@ def rasterize_gsplat(means: torch.Tensor, quats: torch.Tensor, scales: torch.Ten
         near_plane=NEAR_PLANE, far_plane=FAR_PLANE, eps2d=LOW_PASS, sh_degree=degree, packed=False,
         tile_size=camera.tile_size, render_mode="RGB+ED", rasterize_mode="classic")
     alpha = alphas[0, ..., 0]
-    rgb = (colors[0, ..., :3] + (1.0 - alpha)[..., None] * background).clamp(0.0, 1.0)
+    bg = torch.tensor(background, dtype=torch.float32).to(means.device)
+    rgb = (colors[0, ..., :3] + (1.0 - alpha)[..., None] * bg).clamp(0.0, 1.0)
     depth = torch.where(alpha > 0, colors[0, ..., 3], 0.0)
     return RasterResult(rgb, alpha, depth, {"input": int(means.shape[0])})

@@ -1,15 +1,18 @@
 # mypy: disable-error-code="no-untyped-def,untyped-decorator"
 """Triton kernels of the fast splat rasterizer (imported only by ``triton_rasterizer``).
 
-Three kernels, each the fused counterpart of a stage of the torch reference:
+Three kernels, each the fused counterpart of a stage of the torch reference. Camera, window,
+crop box and background come from a float32 parameter block in device memory (layout: ``P_*``
+below), so a frame needs no host values baked into its launches (CUDA-graph friendly):
 
 * ``project_kernel`` — one program per BLOCK splats: crop-box and frustum culling, EWA
   projection with the 0.3 px^2 low-pass, conic, SH colour (degree from ``SH_COEFFS``), the exact
   opacity-aware pixel extent and its tile rectangle. Writes a packed row of 12 float32 per splat
-  (mean x, mean y, conic a, b, c, opacity, r, g, b, depth, -, -), the tile rectangle (int32 x4) and
-  the tile count (0 when culled).
+  (mean x, mean y, conic a, b, c, opacity, r, g, b, depth, -, -), the tile rectangle (int32 x4),
+  the tile count (0 when culled) and the depth sort key (+inf when culled).
 * ``emit_pairs_kernel`` — one program per BLOCK splats in depth order: writes each splat's
-  (tile key, splat id) pairs at its prefix-sum offset, so pairs come out in depth order.
+  (tile key, splat id) pairs at its prefix-sum offset, so pairs come out in depth order; pairs at
+  or beyond ``capacity`` are dropped (the caller checks the total and retries with more room).
 * ``raster_kernel`` — one program per tile of the window, one lane per pixel: walks the tile's
   depth-sorted list front to back with the standard rule (alpha < 1/255 skipped, clamped to 0.99,
   stop before T < 1e-4), BATCH splats per step, and stops early once every pixel is saturated.
@@ -24,18 +27,27 @@ import triton
 import triton.language as tl
 
 FEATURES = 12  # floats per projected splat row
+# Parameter block (float32): world->camera rotation (row-major) and translation, intrinsics, EWA
+# clamp limits, camera centre, window (x0, y0, width, height), crop centre, crop rotation
+# (row-major, columns = box axes), crop half extents, background RGB.
+P_VIEW, P_TRANS, P_INTR, P_LIMITS, P_CAMPOS, P_WINDOW = 0, 9, 12, 16, 20, 23
+P_CROP_C, P_CROP_R, P_CROP_H, P_BG, PARAM_COUNT = 27, 30, 39, 42, 48
 
 
 @triton.jit
 def project_kernel(
-    means_ptr, quats_ptr, scales_ptr, opac_ptr, sh_ptr, n,
-    w00, w01, w02, w10, w11, w12, w20, w21, w22, t0, t1, t2,
-    fx, fy, cx, cy, lim_xp, lim_xn, lim_yp, lim_yn,
-    cam_x, cam_y, cam_z, win_x0, win_y0, win_w, win_h,
-    crop_cx, crop_cy, crop_cz, r00, r01, r02, r10, r11, r12, r20, r21, r22, half_x, half_y, half_z,
-    feats_ptr, rect_ptr, count_ptr,
+    means_ptr, quats_ptr, scales_ptr, opac_ptr, sh_ptr, n, prm,
+    feats_ptr, rect_ptr, count_ptr, key_ptr,
     SH_COEFFS: tl.constexpr, HAS_CROP: tl.constexpr, TILE: tl.constexpr, BLOCK: tl.constexpr,
 ):
+    w00, w01, w02 = tl.load(prm + 0), tl.load(prm + 1), tl.load(prm + 2)
+    w10, w11, w12 = tl.load(prm + 3), tl.load(prm + 4), tl.load(prm + 5)
+    w20, w21, w22 = tl.load(prm + 6), tl.load(prm + 7), tl.load(prm + 8)
+    t0, t1, t2 = tl.load(prm + 9), tl.load(prm + 10), tl.load(prm + 11)
+    fx, fy, cx, cy = tl.load(prm + 12), tl.load(prm + 13), tl.load(prm + 14), tl.load(prm + 15)
+    lim_xp, lim_xn, lim_yp, lim_yn = tl.load(prm + 16), tl.load(prm + 17), tl.load(prm + 18), tl.load(prm + 19)
+    cam_x, cam_y, cam_z = tl.load(prm + 20), tl.load(prm + 21), tl.load(prm + 22)
+    win_x0, win_y0, win_w, win_h = tl.load(prm + 23), tl.load(prm + 24), tl.load(prm + 25), tl.load(prm + 26)
     idx = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
     live = idx < n
     px = tl.load(means_ptr + idx * 3 + 0, mask=live, other=0.0)
@@ -44,7 +56,11 @@ def project_kernel(
     opacity = tl.load(opac_ptr + idx, mask=live, other=0.0)
     keep = live & (opacity >= 1.0 / 255.0)
     if HAS_CROP:  # centre inside the oriented DoD box: |R^T (p - c)| <= half extents
-        dx0, dy0, dz0 = px - crop_cx, py - crop_cy, pz - crop_cz
+        r00, r01, r02 = tl.load(prm + 30), tl.load(prm + 31), tl.load(prm + 32)
+        r10, r11, r12 = tl.load(prm + 33), tl.load(prm + 34), tl.load(prm + 35)
+        r20, r21, r22 = tl.load(prm + 36), tl.load(prm + 37), tl.load(prm + 38)
+        half_x, half_y, half_z = tl.load(prm + 39), tl.load(prm + 40), tl.load(prm + 41)
+        dx0, dy0, dz0 = px - tl.load(prm + 27), py - tl.load(prm + 28), pz - tl.load(prm + 29)
         lx = dx0 * r00 + dy0 * r10 + dz0 * r20
         ly = dx0 * r01 + dy0 * r11 + dz0 * r21
         lz = dx0 * r02 + dy0 * r12 + dz0 * r22
@@ -130,6 +146,7 @@ def project_kernel(
     tl.store(rect_ptr + idx * 4 + 2, tile_x1, mask=live)
     tl.store(rect_ptr + idx * 4 + 3, tile_y1, mask=live)
     tl.store(count_ptr + idx, count, mask=live)
+    tl.store(key_ptr + idx, tl.where(count > 0, z, float("inf")), mask=live)
 
 
 @triton.jit
@@ -171,30 +188,37 @@ def _sh_colour(sh_ptr, idx, live, x, y, z, SH_COEFFS: tl.constexpr):
 
 
 @triton.jit
-def emit_pairs_kernel(order_ptr, counts_ptr, offsets_ptr, rect_ptr, n, tiles_x, keys_ptr, ids_ptr,
+def emit_pairs_kernel(order_ptr, counts_ptr, ends_ptr, rect_ptr, n, tiles_x, capacity, keys_ptr, ids_ptr,
                       BLOCK: tl.constexpr):
-    """For the splats in depth order, write (tile key, splat id) pairs at their prefix offsets."""
+    """For the splats in depth order, write (tile key, splat id) pairs at their prefix offsets.
+
+    ``counts_ptr`` and ``ends_ptr`` (inclusive prefix sums) are in depth order, ``order_ptr`` maps
+    rank -> splat. Pairs at or past ``capacity`` are not written.
+    """
     rank = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
     live = rank < n
     count = tl.load(counts_ptr + rank, mask=live, other=0)
-    offset = tl.load(offsets_ptr + rank, mask=live, other=0)
-    splat = tl.load(order_ptr + rank, mask=live, other=0)
+    offset = tl.load(ends_ptr + rank, mask=live, other=0) - count
+    splat = tl.load(order_ptr + rank, mask=live, other=0).to(tl.int32)
     tile_x0 = tl.load(rect_ptr + splat * 4 + 0, mask=live, other=0)
     tile_y0 = tl.load(rect_ptr + splat * 4 + 1, mask=live, other=0)
     tile_x1 = tl.load(rect_ptr + splat * 4 + 2, mask=live, other=0)
     span = tile_x1 - tile_x0 + 1
     most = tl.max(count, axis=0)
     for j in range(0, most):
-        write = live & (j < count)
+        write = live & (j < count) & (offset + j < capacity)
         key = (tile_y0 + j // span) * tiles_x + tile_x0 + j % span
         tl.store(keys_ptr + offset + j, key, mask=write)
         tl.store(ids_ptr + offset + j, splat, mask=write)
 
 
 @triton.jit
-def raster_kernel(feats_ptr, ids_ptr, tile_offsets_ptr, rgb_ptr, alpha_ptr, depth_ptr,
-                  tiles_x, win_x0, win_y0, win_w, win_h, bg_r, bg_g, bg_b,
+def raster_kernel(feats_ptr, ids_ptr, tile_offsets_ptr, prm, out_ptr, tiles_x, out_stride,
                   TILE: tl.constexpr, BATCH: tl.constexpr):
+    """Blend one tile into ``out`` (rows, out_stride, 5): r, g, b, alpha, depth; top-left = window's."""
+    win_x0, win_y0 = tl.load(prm + 23).to(tl.int32), tl.load(prm + 24).to(tl.int32)
+    win_w, win_h = tl.load(prm + 25).to(tl.int32), tl.load(prm + 26).to(tl.int32)
+    bg_r, bg_g, bg_b = tl.load(prm + 42), tl.load(prm + 43), tl.load(prm + 44)
     tile = tl.program_id(0)
     lane = tl.arange(0, TILE * TILE)
     col = (tile % tiles_x) * TILE + lane % TILE
@@ -239,17 +263,17 @@ def raster_kernel(feats_ptr, ids_ptr, tile_offsets_ptr, rgb_ptr, alpha_ptr, dept
                 acc_d += weight * tl.load(row_ptr + 9)
                 trans = tl.where(use, next_trans, trans)
     alpha_out = 1.0 - trans
-    out = row * win_w + col
-    tl.store(rgb_ptr + out * 3 + 0, tl.minimum(tl.maximum(acc_r + trans * bg_r, 0.0), 1.0), mask=inside)
-    tl.store(rgb_ptr + out * 3 + 1, tl.minimum(tl.maximum(acc_g + trans * bg_g, 0.0), 1.0), mask=inside)
-    tl.store(rgb_ptr + out * 3 + 2, tl.minimum(tl.maximum(acc_b + trans * bg_b, 0.0), 1.0), mask=inside)
-    tl.store(alpha_ptr + out, alpha_out, mask=inside)
+    out = (row * out_stride + col) * 5
+    tl.store(out_ptr + out + 0, tl.minimum(tl.maximum(acc_r + trans * bg_r, 0.0), 1.0), mask=inside)
+    tl.store(out_ptr + out + 1, tl.minimum(tl.maximum(acc_g + trans * bg_g, 0.0), 1.0), mask=inside)
+    tl.store(out_ptr + out + 2, tl.minimum(tl.maximum(acc_b + trans * bg_b, 0.0), 1.0), mask=inside)
+    tl.store(out_ptr + out + 3, alpha_out, mask=inside)
     depth = tl.where(alpha_out > 0.0, acc_d / tl.maximum(alpha_out, 1e-12), 0.0)
-    tl.store(depth_ptr + out, depth, mask=inside)
+    tl.store(out_ptr + out + 4, depth, mask=inside)
 
 
 def ceil_div(a: int, b: int) -> int:
     return -(-a // b)
 
 
-__all__ = ["FEATURES", "ceil_div", "emit_pairs_kernel", "project_kernel", "raster_kernel", "triton"]
+__all__ = ["FEATURES", "PARAM_COUNT", "ceil_div", "emit_pairs_kernel", "project_kernel", "raster_kernel"]

@@ -1,25 +1,43 @@
 """The fast rasterizer: Triton kernels for projection, pair emission and blending; torch for sorting.
 
-Pipeline per frame (all on the splats' device, one host sync to size the pair buffers):
+Pipeline per frame, all on the splats' device with no host round trip until the frame is done:
 
-1. ``project_kernel``: cull (crop box, frustum, opacity) and project every splat.
-2. ``torch.sort`` of the visible splats by depth; exclusive prefix sum of their tile counts.
-3. ``emit_pairs_kernel``: (tile, splat) pairs in depth order; a stable ``torch.sort`` by tile key
-   (16-bit keys when the window has fewer than 32768 tiles: two radix passes) groups them by tile
-   with depth order kept inside each tile; ``searchsorted`` gives each tile's range.
-4. ``raster_kernel``: front-to-back blending per tile into the window images.
+1. the camera / window / crop / background go to a small device parameter block;
+2. ``project_kernel``: cull (crop box, frustum, opacity) and project every splat;
+3. ``torch.argsort`` of the depth keys; inclusive prefix sum of the tile counts in depth order;
+4. ``emit_pairs_kernel``: (tile, splat) pairs in depth order into buffers of fixed ``capacity``;
+   a stable ``torch.sort`` by tile key (16-bit keys below 32767 tiles: two radix passes; unused
+   slots hold a sentinel key that sorts last) groups them per tile, depth order kept;
+   ``searchsorted`` gives each tile's range;
+5. ``raster_kernel``: front-to-back blending per tile into the window images;
+6. one host sync reads the pair total: if it exceeded the capacity the buffers grow and the frame
+   is rendered again (rare: capacities keep 25 % headroom over the largest frame seen).
+
+A :class:`FrameRunner` owns the buffers for one (model, window size, options) combination. On CUDA
+it records steps 2-5 as a CUDA graph once and replays it for every later frame, so a frame costs a
+parameter upload, one graph launch and one sync instead of a dozen Python-level launches. Windows
+are rounded up to whole multiples of 8 tiles (128 px) so a moving DoD rectangle reuses its graph.
 
 The result matches the torch reference (``rasterize_torch``) up to float rounding; see
-``tests/gpu/test_splat_parity.py``. Runs on CUDA, or on CPU under ``TRITON_INTERPRET=1``.
+``tests/gpu/test_splat_parity.py``. Runs on CUDA, or on CPU under ``TRITON_INTERPRET=1`` (eager).
 """
 
 from __future__ import annotations
+
+import math
+import os
+import threading
+import warnings
+import weakref
+from collections import OrderedDict
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from render.splat.backends.triton_kernels import (
     FEATURES,
+    PARAM_COUNT,
     ceil_div,
     emit_pairs_kernel,
     project_kernel,
@@ -32,85 +50,215 @@ from vpstage.geometry import OrientedBox
 PROJECT_BLOCK = 256
 EMIT_BLOCK = 128
 RASTER_BATCH = 16
-RASTER_WARPS = 4
+RASTER_WARPS = 2
+"""Blend kernel shape: chosen by ``bench.splat_gpu --sweep`` on an H200 (3M splats at 4K)."""
+BUCKET_TILES = 8
+MAX_RUNNERS = 8
+USE_CUDA_GRAPHS = os.environ.get("VPSTAGE_SPLAT_CUDA_GRAPHS", "1") != "0"
+"""Replay captured CUDA graphs on CUDA (set VPSTAGE_SPLAT_CUDA_GRAPHS=0 to launch eagerly)."""
 
 
-def _crop_args(crop: OrientedBox | None) -> list[float]:
-    if crop is None:
-        return [0.0] * 15
-    rot = np.asarray(crop.rotation, dtype=np.float64)
-    return [*map(float, crop.center), *map(float, rot.reshape(-1)), *map(float, crop.half_extents)]
+def _next_pow2(value: int) -> int:
+    return 1 << max(0, math.ceil(math.log2(max(value, 1))))
 
 
-def project(means: torch.Tensor, quats: torch.Tensor, scales: torch.Tensor, opacities: torch.Tensor,
-            sh: torch.Tensor, camera: RasterCamera, crop: OrientedBox | None
-            ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """(feats (N, 12) float32, tile rects (N, 4) int32, tile counts (N,) int32; 0 = culled)."""
-    n = means.shape[0]
-    device = means.device
-    feats = torch.empty(n, FEATURES, dtype=torch.float32, device=device)
-    rects = torch.empty(n, 4, dtype=torch.int32, device=device)
-    counts = torch.empty(n, dtype=torch.int32, device=device)
-    view = camera.viewmat.detach().to("cpu", torch.float64).numpy()
-    campos = camera.camera_position().detach().to("cpu", torch.float64).numpy()
+def parameter_block(camera: RasterCamera, crop: OrientedBox | None, background: tuple[float, float, float]
+                    ) -> np.ndarray:
+    """The float32 parameter block the kernels read (layout: ``triton_kernels.P_*``)."""
+    block = np.zeros(PARAM_COUNT, dtype=np.float64)
+    view = camera.world_to_camera
+    block[0:9], block[9:12] = view[:3, :3].reshape(-1), view[:3, 3]
+    block[12:16] = camera.fx, camera.fy, camera.cx, camera.cy
+    block[16:20] = camera.clamp_limits()
+    block[20:23] = camera.camera_position()
     x0, y0, x1, y1 = camera.rect
-    project_kernel[(ceil_div(n, PROJECT_BLOCK),)](
-        means, quats, scales, opacities, sh, n,
-        *map(float, view[:3, :3].reshape(-1)), *map(float, view[:3, 3]),
-        camera.fx, camera.fy, camera.cx, camera.cy, *camera.clamp_limits(),
-        *map(float, campos), float(x0), float(y0), float(x1 - x0), float(y1 - y0),
-        *_crop_args(crop), feats, rects, counts,
-        SH_COEFFS=int(sh.shape[1]), HAS_CROP=crop is not None, TILE=camera.tile_size, BLOCK=PROJECT_BLOCK,
-    )
-    return feats, rects, counts
+    block[23:27] = x0, y0, x1 - x0, y1 - y0
+    if crop is not None:
+        block[27:30] = crop.center
+        block[30:39] = np.asarray(crop.rotation, dtype=np.float64).reshape(-1)
+        block[39:42] = crop.half_extents
+    block[42:45] = background
+    return block.astype(np.float32)
 
 
-def bin_pairs(feats: torch.Tensor, rects: torch.Tensor, counts: torch.Tensor, camera: RasterCamera
-              ) -> tuple[torch.Tensor, torch.Tensor, int]:
-    """(splat ids per pair grouped by tile in depth order, tile offsets (T + 1,), number of pairs)."""
-    device = feats.device
+@dataclass(frozen=True)
+class RunnerKey:
+    device: str
+    inputs: tuple[int, ...]
+    """data_ptr of means, quats, scales, opacities, sh (the graph reads these addresses)."""
+    count: int
+    sh_coeffs: int
+    tiles: tuple[int, int]
+    tile_size: int
+    has_crop: bool
+    graph: bool
+
+
+class FrameRunner:
+    """Static buffers (and, on CUDA, a captured graph) rendering windows of one tile-grid size."""
+
+    def __init__(self, key: RunnerKey, inputs: tuple[torch.Tensor, ...], capacity: int) -> None:
+        self.key, self.capacity = key, capacity
+        # weak: a cached runner must not keep an unloaded model's tensors alive on the GPU
+        self.input_refs = tuple(weakref.ref(t) for t in inputs)
+        device = inputs[0].device
+        n = key.count
+        tiles_x, tiles_y = key.tiles
+        self.n_tiles = tiles_x * tiles_y
+        self.key_dtype = torch.int16 if self.n_tiles < 32767 else torch.int32
+        self.sentinel = 32767 if self.key_dtype == torch.int16 else 2**31 - 1
+        pinned = device.type == "cuda"
+        self.params_host = torch.zeros(PARAM_COUNT, dtype=torch.float32, pin_memory=pinned)
+        self.params = torch.zeros(PARAM_COUNT, dtype=torch.float32, device=device)
+        self.feats = torch.empty(max(n, 1), FEATURES, dtype=torch.float32, device=device)
+        self.rects = torch.empty(max(n, 1), 4, dtype=torch.int32, device=device)
+        self.counts = torch.empty(max(n, 1), dtype=torch.int32, device=device)
+        self.depth_keys = torch.empty(max(n, 1), dtype=torch.float32, device=device)
+        self.keys = torch.empty(capacity, dtype=self.key_dtype, device=device)
+        self.ids = torch.empty(capacity, dtype=torch.int32, device=device)
+        self.boundaries = torch.arange(self.n_tiles + 1, dtype=self.key_dtype, device=device)
+        height, width = tiles_y * key.tile_size, tiles_x * key.tile_size
+        self.image = torch.zeros(height, width, 5, dtype=torch.float32, device=device)
+        self.total = torch.zeros(1, dtype=torch.int64, device=device)
+        self.graph: torch.cuda.CUDAGraph | None = None
+        self.sized = False
+        """True once a frame has run at this capacity without overflowing (then a graph may be captured)."""
+        self.graph_failed = False
+        self.lock = threading.Lock()
+
+    def launch(self) -> None:
+        """Enqueue steps 2-5 (no host sync; capturable)."""
+        self.project()
+        ids_sorted, tile_offsets = self.bin()
+        self.blend(ids_sorted, tile_offsets)
+
+    def inputs(self) -> tuple[torch.Tensor, ...]:
+        tensors = tuple(ref() for ref in self.input_refs)
+        if any(t is None for t in tensors):
+            raise RuntimeError("the splat tensors this runner was built for have been freed")
+        return tensors  # type: ignore[return-value]
+
+    def alive(self) -> bool:
+        return all(ref() is not None for ref in self.input_refs)
+
+    def project(self) -> None:
+        means, quats, scales, opacities, sh = self.inputs()
+        key, n = self.key, self.key.count
+        project_kernel[(ceil_div(max(n, 1), PROJECT_BLOCK),)](
+            means, quats, scales, opacities, sh, n, self.params, self.feats, self.rects, self.counts,
+            self.depth_keys, SH_COEFFS=key.sh_coeffs, HAS_CROP=key.has_crop, TILE=key.tile_size,
+            BLOCK=PROJECT_BLOCK)
+
+    def bin(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """(splat ids grouped by tile in depth order, tile offsets (T + 1,) int64)."""
+        key, n = self.key, self.key.count
+        order = torch.argsort(self.depth_keys[:n])
+        counts_sorted = self.counts[:n][order]
+        ends = torch.cumsum(counts_sorted, 0, dtype=torch.int64)
+        self.total.copy_(ends[-1:] if n else torch.zeros(1, dtype=torch.int64, device=self.total.device))
+        self.keys.fill_(self.sentinel)
+        emit_pairs_kernel[(ceil_div(max(n, 1), EMIT_BLOCK),)](
+            order, counts_sorted, ends, self.rects, n, key.tiles[0], self.capacity, self.keys, self.ids,
+            BLOCK=EMIT_BLOCK)
+        sorted_keys, perm = torch.sort(self.keys, stable=True)
+        return self.ids[perm], torch.searchsorted(sorted_keys, self.boundaries)
+
+    def blend(self, ids_sorted: torch.Tensor, tile_offsets: torch.Tensor) -> None:
+        key = self.key
+        raster_kernel[(self.n_tiles,)](
+            self.feats, ids_sorted, tile_offsets, self.params, self.image, key.tiles[0], self.image.shape[1],
+            TILE=key.tile_size, BATCH=RASTER_BATCH, num_warps=RASTER_WARPS)
+
+    def capture(self) -> None:
+        """Record ``launch`` as a CUDA graph (after an eager warm-up that compiles the kernels).
+
+        If capture fails (an op that cannot be captured on this torch build, say) the runner stays
+        eager and a RuntimeWarning says so once.
+        """
+        device = self.params.device
+        stream = torch.cuda.Stream(device=device)  # type: ignore[no-untyped-call]
+        stream.wait_stream(torch.cuda.current_stream(device))
+        with torch.cuda.stream(stream):
+            self.launch()
+        torch.cuda.current_stream(device).wait_stream(stream)
+        graph = torch.cuda.CUDAGraph()
+        try:
+            with torch.cuda.graph(graph):
+                self.launch()
+        except Exception as exc:  # degrade to eager launches rather than failing the render
+            self.graph_failed = True
+            warnings.warn(f"CUDA graph capture of the splat rasterizer failed, rendering eagerly: {exc}",
+                          RuntimeWarning, stacklevel=3)
+            return
+        self.graph = graph
+
+    def render(self, params: np.ndarray) -> int:
+        """Upload ``params``, run the frame, and return the pair total (host sync)."""
+        self.params_host.copy_(torch.from_numpy(params))
+        self.params.copy_(self.params_host, non_blocking=True)
+        if self.graph is not None:
+            self.graph.replay()
+        else:
+            self.launch()
+        return int(self.total.item())
+
+
+_RUNNERS: OrderedDict[RunnerKey, FrameRunner] = OrderedDict()
+_RUNNERS_LOCK = threading.Lock()
+
+
+def _runner_for(inputs: tuple[torch.Tensor, ...], camera: RasterCamera, has_crop: bool, graph: bool) -> FrameRunner:
     tiles_x, tiles_y = camera.tile_grid
-    n_tiles = tiles_x * tiles_y
-    depth = torch.where(counts > 0, feats[:, 9], torch.inf)
-    order = torch.argsort(depth).to(torch.int32)
-    counts_sorted = counts[order.long()]
-    ends = torch.cumsum(counts_sorted, 0, dtype=torch.int64)
-    total = int(ends[-1]) if ends.numel() else 0
-    key_dtype = torch.int16 if n_tiles < 32768 else torch.int32
-    keys = torch.empty(total, dtype=key_dtype, device=device)
-    ids = torch.empty(total, dtype=torch.int32, device=device)
-    if total:
-        emit_pairs_kernel[(ceil_div(order.numel(), EMIT_BLOCK),)](
-            order, counts_sorted, ends - counts_sorted, rects, order.numel(), tiles_x, keys, ids, BLOCK=EMIT_BLOCK)
-    sorted_keys, perm = torch.sort(keys, stable=True)
-    boundaries = torch.arange(n_tiles + 1, dtype=key_dtype if n_tiles < 32767 else torch.int32, device=device)
-    tile_offsets = torch.searchsorted(sorted_keys, boundaries).to(torch.int32) if total else \
-        torch.zeros(n_tiles + 1, dtype=torch.int32, device=device)
-    return ids[perm], tile_offsets, total
+    if graph:  # round the grid up so windows of nearby sizes share one graph
+        tiles_x, tiles_y = (ceil_div(t, BUCKET_TILES) * BUCKET_TILES for t in (tiles_x, tiles_y))
+    n = int(inputs[0].shape[0])
+    key = RunnerKey(str(inputs[0].device), tuple(t.data_ptr() for t in inputs), n, int(inputs[4].shape[1]),
+                    (tiles_x, tiles_y), camera.tile_size, has_crop, graph)
+    with _RUNNERS_LOCK:
+        for stale in [k for k, r in _RUNNERS.items() if not r.alive()]:
+            del _RUNNERS[stale]
+        runner = _RUNNERS.pop(key, None)
+        if runner is None:
+            runner = FrameRunner(key, inputs, capacity=max(1 << 16, _next_pow2(2 * n)))
+        _RUNNERS[key] = runner
+        while len(_RUNNERS) > MAX_RUNNERS:
+            _RUNNERS.popitem(last=False)
+    return runner
+
+
+def _grown(runner: FrameRunner, total: int) -> FrameRunner:
+    bigger = FrameRunner(runner.key, runner.inputs(), _next_pow2(int(total * 1.25) + 1))
+    bigger.sized = True
+    with _RUNNERS_LOCK:
+        _RUNNERS[runner.key] = bigger
+    return bigger
+
+
+def _render_frame(runner: FrameRunner, params: np.ndarray, use_graph: bool, size: tuple[int, int]
+                  ) -> tuple[torch.Tensor, int]:
+    """Render and copy out the (h, w, 5) window; grows the pair buffers on overflow."""
+    for _ in range(3):  # a frame that overflowed the pair buffers is rendered again with room
+        with runner.lock:
+            if use_graph and runner.graph is None and runner.sized and not runner.graph_failed:
+                runner.capture()
+            total = runner.render(params)
+            if total <= runner.capacity:
+                runner.sized = True
+                return runner.image[: size[1], : size[0]].clone(), total
+        runner = _grown(runner, total)
+    raise RuntimeError(f"splat pair buffers kept overflowing ({total} pairs)")
 
 
 def rasterize_triton(means: torch.Tensor, quats: torch.Tensor, scales: torch.Tensor, opacities: torch.Tensor,
-                     sh: torch.Tensor, camera: RasterCamera, background: torch.Tensor,
-                     crop: OrientedBox | None = None) -> RasterResult:
-    """Render the camera's window (see the module docstring); inputs contiguous float32 on one device."""
-    device = means.device
-    w, h = camera.window_size
-    rgb = torch.empty(h, w, 3, dtype=torch.float32, device=device)
-    alpha = torch.empty(h, w, dtype=torch.float32, device=device)
-    depth = torch.empty(h, w, dtype=torch.float32, device=device)
-    n = means.shape[0]
-    if n == 0:
-        means, quats, scales = (torch.zeros(1, k, device=device) for k in (3, 4, 3))
-        opacities, sh = torch.zeros(1, device=device), torch.zeros(1, 1, 3, device=device)
-    feats, rects, counts = project(means.contiguous(), quats.contiguous(), scales.contiguous(),
-                                   opacities.contiguous(), sh.contiguous(), camera, crop)
-    ids, tile_offsets, total = bin_pairs(feats, rects, counts, camera)
-    if total == 0:  # keep a valid pointer for the kernel's masked loads
-        ids = torch.zeros(1, dtype=torch.int32, device=device)
-    bg = background.detach().to("cpu", torch.float64).tolist()
-    tiles_x, tiles_y = camera.tile_grid
-    raster_kernel[(tiles_x * tiles_y,)](
-        feats, ids, tile_offsets, rgb, alpha, depth, tiles_x, camera.rect[0], camera.rect[1], w, h,
-        float(bg[0]), float(bg[1]), float(bg[2]), TILE=camera.tile_size, BATCH=RASTER_BATCH, num_warps=RASTER_WARPS)
-    stats = {"input": n, "pairs": total}
-    return RasterResult(rgb, alpha, depth, stats)
+                     sh: torch.Tensor, camera: RasterCamera, background: tuple[float, float, float],
+                     crop: OrientedBox | None = None, *, graph: bool | None = None) -> RasterResult:
+    """Render the camera's window (see the module docstring). Inputs: contiguous float32 on one device.
+
+    ``graph``: replay a captured CUDA graph (default on CUDA when ``USE_CUDA_GRAPHS``). The returned
+    images are copies, independent of later frames.
+    """
+    inputs = tuple(t.contiguous() for t in (means, quats, scales, opacities, sh))
+    use_graph = (means.device.type == "cuda" and USE_CUDA_GRAPHS) if graph is None else graph
+    runner = _runner_for(inputs, camera, crop is not None, use_graph)
+    image, total = _render_frame(runner, parameter_block(camera, crop, background), use_graph, camera.window_size)
+    return RasterResult(image[..., :3], image[..., 3], image[..., 4], {"input": int(means.shape[0]), "pairs": total})

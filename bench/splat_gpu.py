@@ -1,0 +1,256 @@
+"""Splat rasterizers on a CUDA GPU: Triton fast path, torch reference and gsplat side by side.
+
+    python -m bench.splat_gpu [--repeat N] [--json OUT.json] [--sweep] [--skip-reference]
+
+Scenes: biker (VPSTAGE_SPLAT_DATA or ../shared/data/splats), synthetic random scenes of 1M and 3M
+splats filling the frame (SH degree 3), at 1080p and 4K; the DoD tile case on the demo stage.
+Times are CUDA-event medians of whole frames (projection to finished image) after warm-up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+import torch
+
+from bench.common import print_table, time_call
+from bench.splat_scenes import (
+    RESOLUTIONS,
+    biker_camera,
+    frontal_camera,
+    load_biker,
+    stage_camera,
+    synthetic_scene,
+    window_crop_box,
+)
+from render.assets import PinholeCamera
+from render.splat.backends import has_gsplat, has_triton
+from render.splat.model import SplatModel
+from render.splat.procedural import demo_model
+from render.splat.raster_inputs import crop_mask
+from render.splat.rasterize import rasterize_splats
+
+RESULTS: dict[str, Any] = {"rows": [], "errors": []}
+DEVICE = "cuda"
+SIZES = {"1M": 1_000_000, "3M": 3_000_000}
+
+
+def cuda_ms(fn: Callable[[], object], repeat: int, warmup: int = 2) -> float:
+    """Median wall time of ``fn`` in ms, measured with CUDA events around each call."""
+    for _ in range(warmup):
+        fn()
+    if DEVICE == "cpu":  # smoke runs of this script without a GPU
+        return statistics.median(time_call(fn, repeat, warmup=0))
+    torch.cuda.synchronize()
+    times = []
+    for _ in range(repeat):
+        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        start.record()
+        fn()
+        end.record()
+        end.synchronize()
+        times.append(start.elapsed_time(end))
+    return statistics.median(times)
+
+
+def _gsplat_direct(model: SplatModel, camera: PinholeCamera) -> Callable[[], object]:
+    """gsplat.rasterization with prebuilt camera tensors (gsplat's own time, no adapter work)."""
+    from gsplat import rasterization
+
+    view = torch.as_tensor(camera.world_to_camera, dtype=torch.float32, device=DEVICE)[None]
+    ks = torch.tensor([[[camera.fx, 0, camera.cx], [0, camera.fy, camera.cy], [0, 0, 1]]], dtype=torch.float32,
+                      device=DEVICE)
+    degree = model.sh_degree
+    return lambda: rasterization(model.positions, model.quats, model.scales, model.opacities, model.sh, view, ks,
+                                 camera.width, camera.height, sh_degree=degree, packed=False, eps2d=0.3,
+                                 render_mode="RGB+ED", rasterize_mode="classic")
+
+
+def _triton_eager(model: SplatModel, camera: PinholeCamera, rect: Any = None, crop: Any = None) -> Any:
+    """The Triton path without CUDA-graph replay (every launch from Python)."""
+    from render.splat.backends import triton_rasterizer as tr
+
+    previous, tr.USE_CUDA_GRAPHS = tr.USE_CUDA_GRAPHS, False
+    try:
+        return rasterize_splats(model, camera, backend="triton", rect=rect, crop=crop)
+    finally:
+        tr.USE_CUDA_GRAPHS = previous
+
+
+def _mean_abs(a: torch.Tensor, b: torch.Tensor) -> float:
+    return float((a - b).abs().mean())
+
+
+def scene_rows(name: str, model: SplatModel, camera_for: Callable[[int, int], PinholeCamera], repeat: int,
+               reference: bool) -> None:
+    """Triton and gsplat (and, with ``reference``, the torch reference) at 1080p and 4K."""
+    for res in ("1080p", "4K"):
+        camera = camera_for(*RESOLUTIONS[res])
+        row = next((r for r in RESULTS["rows"] if r["scene"] == name and r["res"] == res), None)
+        if row is None:
+            row = {"scene": name, "res": res, "splats": model.num_splats}
+            RESULTS["rows"].append(row)
+        images = {}
+        if has_triton(DEVICE):
+            out = rasterize_splats(model, camera, backend="triton")
+            row["pairs"], images["triton"] = out.stats["pairs"], out.rgb
+            if not reference:
+                row["triton_ms"] = cuda_ms(lambda c=camera: rasterize_splats(model, c, backend="triton"), repeat)
+                row["triton_eager_ms"] = cuda_ms(lambda c=camera: _triton_eager(model, c), repeat)
+        if has_gsplat(DEVICE) and not reference:
+            images["gsplat"] = rasterize_splats(model, camera, backend="gsplat").rgb
+            row["gsplat_ms"] = cuda_ms(_gsplat_direct(model, camera), repeat)
+            row["gsplat_adapter_ms"] = cuda_ms(lambda c=camera: rasterize_splats(model, c, backend="gsplat"), repeat)
+        if reference:
+            images["torch"] = rasterize_splats(model, camera, backend="torch").rgb
+            row["torch_ms"] = cuda_ms(lambda c=camera: rasterize_splats(model, c, backend="torch"), 2, warmup=0)
+        for other in ("torch", "gsplat"):
+            if "triton" in images and other in images:
+                row[f"triton_vs_{other}_mean_abs"] = _mean_abs(images["triton"], images[other])
+        print(json.dumps(row), flush=True)
+
+
+def sweep(model: SplatModel, repeat: int) -> None:
+    """Blend-kernel batch and warp counts on the 3M scene; the best becomes the default for the run."""
+    from render.splat.backends import triton_rasterizer as tr
+
+    results = []
+    for res in ("1080p", "4K"):
+        camera = frontal_camera(*RESOLUTIONS[res])
+        for batch, warps in ((8, 2), (16, 2), (8, 4), (16, 4), (32, 2), (16, 1)):
+            tr.RASTER_BATCH, tr.RASTER_WARPS = batch, warps
+            tr._RUNNERS.clear()  # captured graphs bake the launch configuration in
+            ms = cuda_ms(lambda c=camera: rasterize_splats(model, c, backend="triton"), repeat)
+            results.append({"res": res, "batch": batch, "warps": warps, "ms": ms})
+            print(json.dumps(results[-1]), flush=True)
+    best = min((r for r in results if r["res"] == "4K"), key=lambda r: r["ms"])
+    tr.RASTER_BATCH, tr.RASTER_WARPS = best["batch"], best["warps"]
+    tr._RUNNERS.clear()
+    RESULTS["sweep"] = {"results": results, "chosen": best}
+
+
+def stage_breakdown(model: SplatModel, repeat: int) -> None:
+    """Projection, binning (sorts) and blending of the Triton path, each timed on its own (eager)."""
+    from render.splat.backends import triton_rasterizer as tr
+    from render.splat.raster_inputs import RasterCamera
+
+    inputs = (model.positions, model.quats, model.scales, model.opacities, model.sh)
+    for res in ("1080p", "4K"):
+        camera = RasterCamera.from_pinhole(frontal_camera(*RESOLUTIONS[res]), None, DEVICE)
+        tr.rasterize_triton(*inputs, camera, (0.0, 0.0, 0.0), graph=False)  # sizes the pair buffers
+        runner = tr._runner_for(inputs, camera, False, False)
+        params = torch.from_numpy(tr.parameter_block(camera, None, (0.0, 0.0, 0.0)))
+        runner.params.copy_(params)
+        ids, offsets = runner.bin()
+        row = {"res": res, "pairs_capacity": runner.capacity,
+               "project_ms": cuda_ms(runner.project, repeat),
+               "bin_ms": cuda_ms(runner.bin, repeat),
+               "blend_ms": cuda_ms(lambda r=runner, i=ids, o=offsets: r.blend(i, o), repeat)}
+        RESULTS.setdefault("stages", []).append(row)
+        print(json.dumps(row), flush=True)
+
+
+def dod_tile(name: str, model: SplatModel, repeat: int, reference: bool) -> None:
+    """A node's inner rectangle on the demo stage, DoD-cropped and launched on that window only,
+    against the same 1080p film-camera view rendered whole and uncropped."""
+    width, height = RESOLUTIONS["1080p"]
+    camera = stage_camera(width, height)
+    # the node's inner pixels: the central ninth (640x360 at 1080p) of the view
+    rect = (width // 3, height * 5 // 18, width * 2 // 3, height * 11 // 18)
+    crop = window_crop_box(camera, rect, near=0.3, far=95.0)
+    row: dict[str, Any] = {"scene": name, "splats": model.num_splats, "rect": rect}
+    renders: dict[str, Callable[..., Any]] = {}
+    if has_triton(DEVICE):
+        renders["triton"] = lambda **kw: rasterize_splats(model, camera, backend="triton", **kw)
+        renders["triton_eager"] = lambda **kw: _triton_eager(model, camera, **kw)
+    if has_gsplat(DEVICE):
+        renders["gsplat"] = lambda **kw: rasterize_splats(model, camera, backend="gsplat", **kw)
+    if reference:
+        renders["torch"] = lambda **kw: rasterize_splats(model, camera, backend="torch", **kw)
+    for backend, render in renders.items():
+        n = repeat if backend != "torch" else 3
+        full = cuda_ms(lambda r=render: r(), n)
+        tile = cuda_ms(lambda r=render: r(rect=rect, crop=crop), n)
+        row[f"{backend}_full_ms"], row[f"{backend}_tile_ms"], row[f"{backend}_speedup"] = full, tile, full / tile
+    first = next(iter(renders))
+    inside, whole = renders[first](rect=rect, crop=crop), renders[first]()
+    region = whole.rgb[rect[1]:rect[3], rect[0]:rect[2]]
+    row["tile_vs_full_region_max_abs"] = float((inside.rgb - region).abs().max())
+    row["kept_by_crop"] = int(crop_mask(model.positions, crop).sum())
+    RESULTS.setdefault("dod_tile", []).append(row)
+    print(json.dumps(row), flush=True)
+
+
+def _section(name: str, fn: Callable[[], None]) -> None:
+    started = time.perf_counter()
+    try:
+        fn()
+    except Exception as exc:  # keep going: one broken section must not lose the others' numbers
+        RESULTS["errors"].append({"section": name, "error": repr(exc), "trace": traceback.format_exc()})
+        print(f"section {name} failed: {exc!r}", flush=True)
+    print(f"-- {name}: {time.perf_counter() - started:.1f} s", flush=True)
+
+
+def _print_tables() -> None:
+    keys = ["triton_ms", "triton_eager_ms", "gsplat_ms", "gsplat_adapter_ms", "torch_ms", "triton_vs_torch_mean_abs"]
+    rows = [[r["scene"], r["res"], f"{r['splats']:,}", f"{r.get('pairs', 0):,}",
+             *[r.get(k, "-") for k in keys]] for r in RESULTS["rows"]]
+    print_table(f"Splat rasterizers, {RESULTS['device']}", ["scene", "res", "splats", "pairs", *keys], rows)
+    for d in RESULTS.get("dod_tile", []):
+        print_table(f"DoD tile on the demo stage, {d['scene']} (640x360 inner rect of a 1080p view)",
+                    ["backend", "full ms", "tile ms", "speedup"],
+                    [[b, d[f"{b}_full_ms"], d[f"{b}_tile_ms"], d[f"{b}_speedup"]]
+                     for b in ("triton", "triton_eager", "gsplat", "torch") if f"{b}_full_ms" in d])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--json", help="write all results here")
+    parser.add_argument("--sweep", action="store_true", help="try blend-kernel configurations first")
+    parser.add_argument("--skip-reference", action="store_true", help="do not time the torch reference")
+    parser.add_argument("--smoke", action="store_true", help="tiny scenes on the CPU: check this script runs")
+    args = parser.parse_args()
+    global DEVICE
+    if args.smoke:
+        DEVICE = "cpu"
+        SIZES.update({"1M": 2_000, "3M": 6_000})
+        RESOLUTIONS.update({"1080p": (192, 108), "4K": (384, 216)})
+    RESULTS["device"] = torch.cuda.get_device_name() if DEVICE == "cuda" else "cpu (smoke run)"
+    RESULTS["versions"] = {"torch": torch.__version__}
+    for module in ("triton", "gsplat"):
+        try:
+            RESULTS["versions"][module] = __import__(module).__version__
+        except ImportError:
+            RESULTS["versions"][module] = None
+    print(json.dumps({"device": RESULTS["device"], **RESULTS["versions"]}), flush=True)
+    synth3 = synthetic_scene(SIZES["3M"], frontal_camera(*RESOLUTIONS["1080p"]), device=DEVICE)
+    if args.sweep and has_triton(DEVICE):
+        _section("sweep", lambda: sweep(synth3, args.repeat))
+    biker = load_biker(DEVICE)
+    _section("biker", lambda: scene_rows("biker", biker, biker_camera, args.repeat, False))
+    synth1 = synthetic_scene(SIZES["1M"], frontal_camera(*RESOLUTIONS["1080p"]), seed=1, device=DEVICE)
+    _section("synthetic 1M", lambda: scene_rows("random 1M", synth1, frontal_camera, args.repeat, False))
+    _section("synthetic 3M", lambda: scene_rows("random 3M", synth3, frontal_camera, args.repeat, False))
+    if has_triton(DEVICE):
+        _section("stages", lambda: stage_breakdown(synth3, args.repeat))
+    _section("dod tile demo", lambda: dod_tile("procedural:demo", demo_model(device=DEVICE), args.repeat, True))
+    heavy = synthetic_scene(SIZES["3M"], stage_camera(*RESOLUTIONS["1080p"]), seed=2, device=DEVICE)
+    _section("dod tile 3M", lambda: dod_tile("random 3M in the volume", heavy, args.repeat, False))
+    if not args.skip_reference:  # slowest last, so a time limit costs the least
+        _section("reference biker", lambda: scene_rows("biker", biker, biker_camera, args.repeat, True))
+        _section("reference 3M", lambda: scene_rows("random 3M", synth3, frontal_camera, args.repeat, True))
+    _print_tables()
+    if args.json:
+        with open(args.json, "w") as handle:
+            json.dump(RESULTS, handle, indent=1)
+
+
+if __name__ == "__main__":
+    main()
