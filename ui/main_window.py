@@ -137,6 +137,7 @@ class ConsoleWindow(QMainWindow):
         self.catalog = CatalogPanel(document.catalog)
         self.catalog.panel_activated.connect(self.act.add_panel_section)
         if self.live.document is not document:
+            self.live.stop_engine()  # it runs the previous project's snapshot
             self.live.set_document(document)
         self.live_panels = LivePanels(document, self.editor, self.live)
         self.docks["preview"].setWidget(self._scrolling(self.live_panels.preview))

@@ -16,8 +16,10 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from devices.tracking import paths
+from tests.conftest import STAGES
 from tests.ui.conftest import make_window
 from tests.ui.live_rig import LIVE_STAGE, LiveRig, rig_factory
+from ui import file_actions
 from ui.main_window import ConsoleWindow
 from vpstage.stage.document import StageDocument
 
@@ -74,6 +76,15 @@ def test_engine_start_shows_the_wall_the_camera_and_its_frustum_then_stop(qtbot:
     assert window.status.live["engine"].text() == "ENGINE STOPPED"
     assert all(t.view.image is None for t in preview.tiles.values())
     assert window.act.start_engine.isEnabled() and not window.act.record.isEnabled()
+
+
+def test_opening_another_project_stops_the_engine(qtbot: QtBot, live_window: ConsoleWindow) -> None:
+    window = live_window
+    rig = _start(qtbot, window)
+    assert file_actions.open_project(window, STAGES / "flat_wall.yaml")
+    qtbot.waitUntil(lambda: window.live.state == "stopped" and rig.stopped, timeout=WAIT_MS)
+    assert window.live.document is window.document and window.live_panels.preview.tiles.keys() == {"main"}
+    assert window.status.live["engine"].text() == "ENGINE STOPPED"
 
 
 def test_an_alarm_appears_when_the_tracker_goes_silent(qtbot: QtBot, live_window: ConsoleWindow) -> None:

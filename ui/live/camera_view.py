@@ -26,7 +26,7 @@ from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen, QPolygonF, QTra
 from vpstage.frustum.frustum import FrustumSettings, inner_window, sensor_window
 from vpstage.frustum.geometry import canvas_geometry
 from vpstage.stage.layout import StageLayout
-from vpstage.tracking.camera import CameraState
+from vpstage.tracking.camera import CameraState, Intrinsics
 
 F64 = NDArray[np.float64]
 NEAR_M = 0.05
@@ -71,29 +71,19 @@ class CabinetPatches:
                               np.asarray(normals, dtype=np.float64).reshape(-1, 3))
 
 
-@dataclass(frozen=True)
-class ViewProjection:
-    """The widened camera: pixel = (fx * x / z + cx, fy * y / z + cy) on a width x height image."""
+def view_intrinsics(camera: CameraState, width: int, margin: float) -> Intrinsics:
+    """The camera widened ``margin`` times about its image centre, ``width`` pixels wide (height
+    from its aspect ratio): a pixel is (fx * x / z + cx, fy * y / z + cy)."""
+    height = max(1, round(width * camera.image_height / camera.image_width))
+    k = camera.intrinsics(width, height)
+    return Intrinsics(k.fx / margin, k.fy / margin, width / 2 + (k.cx - width / 2) / margin,
+                      height / 2 + (k.cy - height / 2) / margin, width, height)
 
-    fx: float
-    fy: float
-    cx: float
-    cy: float
-    width: int
-    height: int
 
-    @staticmethod
-    def of(camera: CameraState, width: int, margin: float) -> ViewProjection:
-        height = max(1, round(width * camera.image_height / camera.image_width))
-        k = camera.intrinsics(width, height)
-        return ViewProjection(k.fx / margin, k.fy / margin, width / 2 + (k.cx - width / 2) / margin,
-                              height / 2 + (k.cy - height / 2) / margin, width, height)
-
-    def window_rect(self, window: tuple[float, float, float, float]) -> QRectF:
-        """An image-plane window (x_left, x_right, y_top, y_bottom) in view pixels."""
-        xl, xr, yt, yb = window
-        return QRectF(QPointF(self.fx * xl + self.cx, self.fy * yt + self.cy),
-                      QPointF(self.fx * xr + self.cx, self.fy * yb + self.cy))
+def window_rect(k: Intrinsics, window: tuple[float, float, float, float]) -> QRectF:
+    """An image-plane window (x_left, x_right, y_top, y_bottom) in pixels of ``k``."""
+    xl, xr, yt, yb = window
+    return QRectF(QPointF(k.fx * xl + k.cx, k.fy * yt + k.cy), QPointF(k.fx * xr + k.cx, k.fy * yb + k.cy))
 
 
 def decimated(image: NDArray[np.uint8], step: int) -> tuple[QImage, NDArray[np.uint8]]:
@@ -116,7 +106,7 @@ class CameraViewRenderer:
         self.margin = margin
         self.canvas_width = canvas_width
 
-    def visible(self, camera: CameraState, view: ViewProjection) -> tuple[NDArray[np.intp], F64]:
+    def visible(self, camera: CameraState, view: Intrinsics) -> tuple[NDArray[np.intp], F64]:
         """Indices of the patches in front of the camera, facing it and overlapping the view, and
         their projected corners (n, 4, 2) in view pixels."""
         p = self.patches
@@ -134,7 +124,7 @@ class CameraViewRenderer:
     def render(self, camera: CameraState, pictures: Mapping[str, NDArray[np.uint8] | None], width: int = 480,
                label: str = "") -> QImage:
         """The camera view, ``width`` pixels wide (height from the camera's aspect ratio)."""
-        view = ViewProjection.of(camera, width, self.margin)
+        view = view_intrinsics(camera, width, self.margin)
         image = QImage(view.width, view.height, QImage.Format.Format_RGB32)
         image.fill(OFF_WALL)
         sources = {name: (max(1, pic.shape[1] // self.canvas_width), pic) for name, pic in pictures.items()
@@ -166,9 +156,9 @@ class CameraViewRenderer:
         else:
             painter.drawImage(source, found[1], source)
 
-    def _draw_frames(self, painter: QPainter, camera: CameraState, view: ViewProjection, label: str) -> None:
-        sensor = view.window_rect(sensor_window(camera))
-        inner = view.window_rect(inner_window(camera, self.settings))
+    def _draw_frames(self, painter: QPainter, camera: CameraState, view: Intrinsics, label: str) -> None:
+        sensor = window_rect(view, sensor_window(camera))
+        inner = window_rect(view, inner_window(camera, self.settings))
         dashed = QPen(INNER_FRAME, 1.0, Qt.PenStyle.DashLine)
         painter.setPen(dashed)
         painter.drawRect(inner)

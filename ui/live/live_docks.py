@@ -3,10 +3,7 @@ together to the LiveController, plus what the live views draw into the 3D stage 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from ui.commands import DocumentEditor
-from ui.live.alarms import Alarm
 from ui.live.controller import LiveController
 from ui.live.health_panel import HealthPanel
 from ui.live.live_views import StageOverlays
@@ -67,6 +64,3 @@ def show_overlays(view: StageView, overlays: StageOverlays | None) -> None:
     view.set_footprints(list(footprint.paths) if footprint else [], closed=footprint.closed if footprint else True)
     view.set_dod_crops(overlays.crops, overlays.crop_nodes)
 
-
-def alarm_text(alarms: Sequence[Alarm]) -> str:
-    return "; ".join(f"{a.title}: {a.detail}" for a in alarms)

@@ -4,7 +4,8 @@ The live engine (``render.live.LiveEngine``) composes a TrackingHub, a FrameLoop
 and a TakeRecorder; the panels read those objects directly (each is thread-safe for the reads
 the panels make) and change them only through the setters their owners document. Tests build
 the same objects by hand. ``PatternTarget`` and ``TakeControl`` are the two commands the panels
-send that are not plain setters of one part.
+send that are not plain setters of one part (``ui.live.engine_adapter`` implements them over the
+engine).
 """
 
 from __future__ import annotations
@@ -43,46 +44,6 @@ class TakeControl(Protocol):
     def stop_take(self) -> TakeInfo:
         """Blocks until the take is durable (the console calls it off the GUI thread)."""
         ...
-
-
-class PatternSource:
-    """A ``PatternTarget`` over a ``vpstage.engine.PatternJobSource`` (test patterns only)."""
-
-    supports_scene = False
-
-    def __init__(self, source: Any) -> None:
-        self.source = source
-
-    def set_pattern(self, spec: PatternSpec | None, canvas: str | None = None) -> None:
-        if spec is None:
-            raise ValueError("this engine shows test patterns only (no scene renderer)")
-        self.source.set_pattern(spec, canvas)
-
-    def pattern_for(self, canvas: str) -> PatternSpec | None:
-        spec: PatternSpec = self.source.pattern_for(canvas)
-        return spec
-
-
-class RecorderTakes:
-    """A ``TakeControl`` over a plain ``TakeRecorder`` (takes carry the project's configuration)."""
-
-    def __init__(self, recorder: Any, project: Any) -> None:
-        self.recorder, self.project = recorder, project
-        self.library_path = Path(recorder.path)
-
-    @property
-    def current_take(self) -> TakeInfo | None:
-        take: TakeInfo | None = self.recorder.current_take
-        return take
-
-    def start_take(self, slate: str, *, scene: str = "", camera_roll: str = "", notes: str = "") -> TakeInfo:
-        take: TakeInfo = self.recorder.start_take(slate, project=self.project, scene=scene,
-                                                  camera_roll=camera_roll, notes=notes)
-        return take
-
-    def stop_take(self) -> TakeInfo:
-        take: TakeInfo = self.recorder.stop_take()
-        return take
 
 
 @dataclass
