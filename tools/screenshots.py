@@ -170,9 +170,14 @@ def take_live(out: Path, size: tuple[int, int]) -> list[Path]:
     shot(window.docks["preview"], "preview_live.png")
 
     def panel_shot(key: str, name: str, panel_size: tuple[int, int]) -> None:
-        # Grown in place (a floating dock would make the forced-GL view drop its overlays under Xvfb).
+        # Grown in place, the other docks closed for the shot (a floating dock would make the
+        # forced-GL view drop its overlays under Xvfb).
         dock = window.docks[key]
         state = window.saveState()
+        siblings = window.tabifiedDockWidgets(dock)
+        for other in window.docks.values():
+            if other is not dock and other not in siblings:
+                other.hide()
         window.resizeDocks([dock], [panel_size[0]], Qt.Orientation.Horizontal)
         window.resizeDocks([dock], [panel_size[1]], Qt.Orientation.Vertical)
         settle(app, 1.5)

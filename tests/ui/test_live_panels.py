@@ -190,6 +190,7 @@ def test_health_panel_shows_nodes_the_no_gpu_state_and_plots(qtbot: QtBot, tmp_p
         x, y = panel.plots.curves["render:n1"].getData()
         assert x is not None and len(x) > 5 and np.nanmax(y) > 0
         assert "fps of 30" in panel.summary.text()
+        assert panel.tracking.text().startswith("tracking  ·  camera A: ") and " Hz, jitter " in panel.tracking.text()
     finally:
         bridge.detach()
         rig.close()

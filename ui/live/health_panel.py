@@ -51,9 +51,12 @@ class HealthPanel(QWidget):
         self._models: LiveModels | None = None
         self.alarms = QListWidget()
         self.alarms.setObjectName("alarmList")
+        self.alarms.setMinimumHeight(40)
         self.alarms.setMaximumHeight(72)
         self.summary = QLabel()
         self.summary.setObjectName("healthSummary")
+        self.tracking = QLabel()
+        self.tracking.setObjectName("healthSummary")
         self.nodes = QTableWidget(0, len(NODE_COLUMNS))
         self.nodes.setHorizontalHeaderLabels(NODE_COLUMNS)
         self.nodes.verticalHeader().setVisible(False)
@@ -71,6 +74,7 @@ class HealthPanel(QWidget):
         box.setContentsMargins(4, 4, 4, 4)
         box.addWidget(self.alarms)
         box.addWidget(self.summary)
+        box.addWidget(self.tracking)
         box.addWidget(split, 1)
         self.fps = math.nan
         self._rate = RateMeter()
@@ -95,6 +99,7 @@ class HealthPanel(QWidget):
         if models is None:
             self._timer.stop()
             self.summary.setText("engine stopped")
+            self.tracking.setText("")
         else:
             self._timer.start()
             self.refresh()
@@ -106,6 +111,8 @@ class HealthPanel(QWidget):
     def _fill_node_rows(self) -> None:
         names = self._node_names()
         self.nodes.setRowCount(len(names))
+        rows = self.nodes.verticalHeader().defaultSectionSize() * max(1, len(names))
+        self.nodes.setMinimumHeight(self.nodes.horizontalHeader().sizeHint().height() + rows + 4)
         for row, name in enumerate(names):
             for col in range(len(NODE_COLUMNS)):
                 self.nodes.setItem(row, col, QTableWidgetItem(name if col == 0 else "–"))
@@ -173,6 +180,7 @@ class HealthPanel(QWidget):
         now = time.monotonic_ns()
         streams = hub.stream_health()
         seconds = time.monotonic() - self._t0
+        parts = []
         for camera in hub.camera_names:
             rings = self._tracking.setdefault(camera, {k: RingBuffer(TRACKING_HISTORY) for k in ("t", "age", "jitter")})
             age = hub.tracking_age_ms(camera, now)
@@ -180,9 +188,12 @@ class HealthPanel(QWidget):
             rings["t"].append(seconds)
             rings["age"].append(math.nan if age is None else min(age, 1000.0))
             rings["jitter"].append(stream.jitter_ms if stream is not None else math.nan)
+            parts.append(f"camera {camera}: {fmt(stream.rate_hz if stream else None, 1)} Hz, jitter "
+                         f"{fmt(stream.jitter_ms if stream else None, 2)} ms, age {fmt(age, 0)} ms")
             if self.isVisible():
                 self.plots.set_tracking_series(camera, rings["t"].values() - seconds, rings["age"].values(),
                                                rings["jitter"].values())
+        self.tracking.setText("tracking  ·  " + "  ·  ".join(parts) if parts else "tracking: no camera")
 
     def _refresh_gpu(self, gpu: Any) -> None:
         telemetry = getattr(gpu, "telemetry", None)
