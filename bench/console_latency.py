@@ -12,7 +12,13 @@ busy. Scenarios, each on a freshly opened window:
 * ``orbit 60 Hz``: the 3D view's camera turns 60 times a second (a full 3D redraw each time).
 
 The 3D view uses OpenGL when the platform offers it (run under Xvfb or a desktop), else the
-software backend (offscreen). Extend with the engine running once the frame loop is wired in.
+software backend (offscreen).
+
+With the live engine running (``--live patterns rehearsal``, see ``bench/console_live.py``): the
+same probe while the engine runs in the console's process (240 Hz tracking and four canvases
+previewing; then the CPU rehearsal ``python main.py`` runs), plus the live-views worker's step
+times and the GUI-thread cost of the preview and health refreshes. ``--stage`` with no names
+skips the editor scenarios.
 """
 
 from __future__ import annotations
@@ -122,7 +128,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=4.0, help="per scenario")
     parser.add_argument("--interval-ms", type=int, default=5, help="probe timer interval")
-    parser.add_argument("--stage", nargs="+", default=["demo", "large_volume"])
+    parser.add_argument("--stage", nargs="*", default=["demo", "large_volume"])
+    parser.add_argument("--live", nargs="*", default=["patterns", "rehearsal"], choices=["patterns", "rehearsal"],
+                        help="live-engine scenarios on the demo stage (none: skip)")
     args = parser.parse_args()
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -130,9 +138,23 @@ def main() -> None:
     for name in args.stage:
         rows += run_stage(name, args.seconds, args.interval_ms)
     platform = os.environ.get("QT_QPA_PLATFORM", "default")
-    print_table(f"Console event-loop latency, {args.interval_ms} ms probe, Qt platform {platform}, {machine()}",
-                ["stage", "cabinets", "3D view", "scenario", "ticks", "late p50 ms", "late p99 ms", "late max ms",
-                 "load p50 ms"], rows)
+    if rows:
+        print_table(f"Console event-loop latency, {args.interval_ms} ms probe, Qt platform {platform}, {machine()}",
+                    ["stage", "cabinets", "3D view", "scenario", "ticks", "late p50 ms", "late p99 ms", "late max ms",
+                     "load p50 ms"], rows)
+    if args.live:
+        from PySide6.QtWidgets import QApplication
+
+        from bench.console_live import HEADERS, run_live
+        from ui.theme import apply_theme
+
+        app = QApplication.instance() or QApplication(sys.argv[:1])
+        apply_theme(app)  # type: ignore[arg-type]
+        names = {"patterns": "patterns 240 Hz", "rehearsal": "rehearsal"}
+        live = [run_live(app, STAGES / "demo.yaml", names[n], args.seconds, args.interval_ms, measure)
+                for n in args.live]
+        print_table(f"Console event-loop latency with the live engine running (demo stage, preview shown), "
+                    f"{args.interval_ms} ms probe, Qt platform {platform}, {machine()}", HEADERS, live)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,11 @@ script starts its own Xvfb server and stops it at the end. The window uses a tem
 file, so the shots never depend on (or change) your saved panel layout.
 
 Shots: the whole console on the demo stage (a section selected), the 3D stage view, the wall
-plan, and the pixel map with a live validation marker (one cabinet dragged onto a neighbour).
+plan, and the pixel map with a live validation marker (one cabinet dragged onto a neighbour);
+then rehearsal with the live engine running (simulated tracker on loopback, demo scene, NDI
+senders on this machine): the whole window, the stage view with the tracked camera's frustum,
+its footprint on the wall and the nodes' DoD crops, the live preview with the camera view, the
+health, tracking and takes panels, and the alarm banner once the simulated tracker is stopped.
 """
 
 from __future__ import annotations
@@ -110,22 +114,122 @@ def take(out: Path, size: tuple[int, int]) -> list[Path]:
     return saved
 
 
+def wait_for(app: object, condition: object, timeout_s: float) -> bool:
+    end = time.monotonic() + timeout_s
+    while time.monotonic() < end:
+        if condition():  # type: ignore[operator]
+            return True
+        settle(app, 0.1)
+    return False
+
+
+def take_live(out: Path, size: tuple[int, int]) -> list[Path]:
+    """Rehearsal with the engine running (see the module docstring). Its own process: pyqtgraph's
+    GL items keep shader programs that a second GL window in the same process cannot use."""
+    os.environ["QT_QPA_PLATFORM"] = "xcb"
+    os.environ.setdefault("VPSTAGE_STAGE_VIEW", "gl")
+    tmp = Path(tempfile.mkdtemp(prefix="vpstage-shots-"))
+    os.environ["VPSTAGE_CONFIG_DIR"] = str(tmp / "config")  # rehearsal takes and CPU stage go here
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
+
+    from ui.app import REHEARSAL_STAGE
+    from ui.live.engine_factory import live_engine_factory
+    from ui.main_window import ConsoleWindow
+    from ui.settings import console_settings
+    from ui.theme import apply_theme
+    from vpstage.stage.document import StageDocument
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    apply_theme(app)  # type: ignore[arg-type]
+    doc = StageDocument.open(REHEARSAL_STAGE, untitled=True)
+    window = ConsoleWindow(doc, rehearsal=True, settings=console_settings(tmp / "live.ini"),
+                           confirm=lambda _what: "discard", engine_factory=live_engine_factory(True))
+    window.resize(*size)
+    window.show()
+    settle(app)
+    window.live.start_engine()
+    if not wait_for(app, lambda: window.live.state == "running", 120):
+        sys.exit(f"the engine did not start: {window.live.state}")
+    preview = window.live_panels.preview
+    wait_for(app, lambda: preview.camera_view.image is not None and "footprint" in window.stage_view.layers, 60)
+    settle(app, 8.0)  # a few scene frames on the CPU
+    saved = []
+
+    def shot(widget: object, name: str) -> None:
+        path = out / name
+        widget.grab().save(str(path))  # type: ignore[attr-defined]
+        saved.append(path)
+
+    window.docks["preview"].raise_()
+    window.docks["health"].raise_()
+    window.docks["tracking"].raise_()
+    settle(app)
+    shot(window, "console_live.png")
+    shot(window.stage_view, "stage_live.png")
+    shot(window.docks["preview"], "preview_live.png")
+
+    def panel_shot(key: str, name: str, panel_size: tuple[int, int]) -> None:
+        # Grown in place, the other docks closed for the shot (a floating dock would make the
+        # forced-GL view drop its overlays under Xvfb).
+        dock = window.docks[key]
+        state = window.saveState()
+        siblings = window.tabifiedDockWidgets(dock)
+        for other in window.docks.values():
+            if other is not dock and other not in siblings:
+                other.hide()
+        window.resizeDocks([dock], [panel_size[0]], Qt.Orientation.Horizontal)
+        window.resizeDocks([dock], [panel_size[1]], Qt.Orientation.Vertical)
+        settle(app, 1.5)
+        shot(dock, name)
+        window.restoreState(state)
+        settle(app)
+
+    panel_shot("health", "health_live.png", (900, 760))
+    panel_shot("tracking", "tracking_live.png", (820, 520))
+    window.docks["takes"].raise_()
+    takes = window.live_panels.takes
+    takes.slate.setText("A001")
+    takes.scene.setText("12A")
+    takes.toggle_recording()
+    wait_for(app, lambda: takes.recording is not None, 10)
+    settle(app, 2.0)
+    takes.toggle_recording()
+    wait_for(app, lambda: takes.recording is None and takes.table.rowCount() > 0, 10)
+    takes.toggle_recording()  # a second take, still recording in the shot
+    wait_for(app, lambda: takes.recording is not None, 10)
+    settle(app, 1.5)
+    shot(window.docks["takes"], "takes_live.png")
+    simulator = getattr(window.live.engine, "simulator", None)
+    if simulator is not None:  # the tracker goes silent: the alarm banner
+        simulator.stop()
+        wait_for(app, lambda: window.banner.isVisible() and bool(window.banner.alarms), 10)
+        settle(app, 1.0)
+        shot(window, "console_alarm.png")
+    window.close()
+    shutil.rmtree(tmp, ignore_errors=True)
+    return saved
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
     parser.add_argument("--size", default="1920x1080")
-    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=["editors", "live"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     w, h = (int(v) for v in args.size.lower().split("x"))
     args.out.mkdir(parents=True, exist_ok=True)
     if args.child:  # the Qt side, on the display the parent prepared
-        for path in take(args.out, (w, h)):
+        for path in (take if args.child == "editors" else take_live)(args.out, (w, h)):
             print(f"saved {path}")
         return
     server = start_xvfb((w, h))
-    try:  # Qt runs in a child so it is gone before the X server stops
-        cmd = [sys.executable, __file__, "--child", "--out", str(args.out), "--size", args.size]
-        sys.exit(subprocess.call(cmd))
+    try:  # Qt runs in children so it is gone before the X server stops
+        for child in ("editors", "live"):
+            cmd = [sys.executable, __file__, "--child", child, "--out", str(args.out), "--size", args.size]
+            code = subprocess.call(cmd)
+            if code:
+                sys.exit(code)
     finally:
         if server is not None:
             server.terminate()

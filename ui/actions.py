@@ -61,6 +61,10 @@ class ConsoleActions(QObject):
         self.snap.setChecked(True)
         self.frame = self._action("&Frame everything", "Home", self.frame_all)
         self.reset_layout = self._action("&Reset panel layout", "Ctrl+Shift+0", w.reset_layout)
+        self.start_engine = self._action("▶ &Start engine", "Ctrl+Shift+E", w.live.start_engine)
+        self.stop_engine = self._action("■ S&top engine", "Ctrl+Shift+X", w.live.stop_engine)
+        self.record = self._action("● &Record / stop take", "F9", self.toggle_recording, extra=["Ctrl+R"])
+        self.record.setEnabled(False)
         self._build_menus()
 
     def _doc(self) -> StageDocument:
@@ -88,6 +92,9 @@ class ConsoleActions(QObject):
             menu = bar.addMenu(title)
             for item in items:
                 menu.addSeparator() if item is None else menu.addAction(item)
+        engine = bar.addMenu("E&ngine")
+        for action in (self.start_engine, self.stop_engine, None, self.record):
+            engine.addSeparator() if action is None else engine.addAction(action)
         view = bar.addMenu("&View")
         view.addAction(self.frame)
         view.addSeparator()
@@ -186,6 +193,9 @@ class ConsoleActions(QObject):
         on = self.snap.isChecked()
         self.window.plan.snap_enabled = self.window.map.snap_enabled = on
         self.window.status.say("snapping on" if on else "snapping off (free placement)")
+
+    def toggle_recording(self) -> None:
+        self.window.live_panels.takes.toggle_recording()
 
     def frame_all(self) -> None:
         self.window.stage_view.frame_stage()

@@ -1,7 +1,15 @@
-"""Console launch: ``run_console`` opens the main window (rehearsal mode: the demo stage).
+"""Console launch: ``run_console`` opens the main window.
+
+Rehearsal mode (``python main.py``) opens the demo stage and starts the live engine at once: a
+simulated tracker on loopback, the procedural demo scene, NDI senders on this machine, takes in
+a rehearsal database under the console's config folder. ``python main.py --project FILE`` opens
+the project with the engine stopped (Engine → Start engine); its takes go to
+``<project dir>/takes/takes.sqlite``.
 
 ``VPSTAGE_QUIT_AFTER_S`` (seconds) closes the window after that long: the smoke test and the
-screenshot script use it. Qt's own messages go to stderr prefixed with ``qt:``.
+screenshot script use it. ``VPSTAGE_ENGINE_REPORT`` (a file) receives the engine's run report
+(JSON, ``LiveEngine.report()``) each time the engine stops. Qt's own messages go to stderr
+prefixed with ``qt:``.
 """
 
 from __future__ import annotations
@@ -39,6 +47,7 @@ def run_console(project: str | None = None, rehearsal: bool = True, quit_after_s
     from PySide6.QtCore import QTimer, qInstallMessageHandler
     from PySide6.QtWidgets import QApplication
 
+    from ui.live.engine_factory import live_engine_factory
     from ui.main_window import ConsoleWindow
     from ui.settings import console_settings
     from ui.theme import apply_theme
@@ -56,10 +65,25 @@ def run_console(project: str | None = None, rehearsal: bool = True, quit_after_s
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
-    window = ConsoleWindow(document, rehearsal=rehearsal, settings=console_settings())
+    window = ConsoleWindow(document, rehearsal=rehearsal, settings=console_settings(),
+                           engine_factory=live_engine_factory(rehearsal))
+    if os.environ.get("VPSTAGE_ENGINE_REPORT"):
+        window.live.report_path = Path(os.environ["VPSTAGE_ENGINE_REPORT"])
     window.show()
+    if rehearsal:
+        QTimer.singleShot(0, window.live.start_engine)
     if quit_after_s is None and os.environ.get("VPSTAGE_QUIT_AFTER_S"):
         quit_after_s = float(os.environ["VPSTAGE_QUIT_AFTER_S"])
     if quit_after_s is not None:
         QTimer.singleShot(int(quit_after_s * 1000), window.close)
-    return int(app.exec())
+    code = int(app.exec())
+    if not window.engine_stopped_cleanly:
+        # A render worker is still inside a long frame (CPU rendering): letting the interpreter
+        # finalise under it aborts the process. Everything the console owns is saved; takes are
+        # durable frame by frame and an interrupted one is recovered on the next start.
+        print("vpstage: the engine had not finished stopping (a render was still running); "
+              "leaving without waiting for it", file=sys.stderr)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code

@@ -1,9 +1,10 @@
 """ConsoleWindow: the operator console's main window.
 
-The 3D stage view is the central widget; the editors and lists are dock widgets whose
-arrangement (and the window geometry) is saved to the console settings on close and restored on
-start. One StageDocument is shown at a time; opening another file rebuilds the panels on it.
-Edits go through one QUndoStack per document.
+The 3D stage view is the central widget; the editors, lists and live panels are dock widgets
+whose arrangement (and the window geometry) is saved to the console settings on close and
+restored on start. One StageDocument is shown at a time; opening another file rebuilds the
+panels on it. Edits go through one QUndoStack per document. The live engine is started and
+stopped through the LiveController (``self.live``); its alarms show in a banner across the top.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from PySide6.QtGui import QCloseEvent, QShowEvent, QUndoGroup, QUndoStack
 from PySide6.QtWidgets import (
     QDockWidget,
     QFrame,
+    QLabel,
     QMainWindow,
     QMessageBox,
     QScrollArea,
@@ -26,16 +28,21 @@ from PySide6.QtWidgets import (
 
 from ui.actions import ConsoleActions
 from ui.commands import DocumentEditor
+from ui.dock_tabs import hide_stray_tab_bars
 from ui.layout_editor.catalog_panel import CatalogPanel
 from ui.layout_editor.map_view import PixelMapView
 from ui.layout_editor.plan_view import WallPlanView
 from ui.layout_editor.problems_panel import ProblemsPanel
 from ui.layout_editor.section_panel import SectionPanel
+from ui.live.alarm_banner import AlarmBanner
+from ui.live.controller import EngineFactory, LiveController
+from ui.live.live_docks import LivePanels, show_overlays
 from ui.stage_view.view import StageView
 from ui.status_bar import ConsoleStatusBar
 from vpstage.stage.document import StageDocument
 
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2
+ENGINE_STOP_WAIT_S = 10.0
 VALIDATE_AFTER_MS = 150
 Answer = Literal["save", "discard", "cancel"]
 Confirm = Callable[[str], Answer]
@@ -53,10 +60,15 @@ class ConsoleWindow(QMainWindow):
              ("section", "Section", Qt.DockWidgetArea.RightDockWidgetArea),
              ("map", "Pixel map", Qt.DockWidgetArea.BottomDockWidgetArea),
              ("problems", "Problems", Qt.DockWidgetArea.BottomDockWidgetArea),
-             ("catalog", "Cabinet catalog", Qt.DockWidgetArea.LeftDockWidgetArea))
+             ("catalog", "Cabinet catalog", Qt.DockWidgetArea.LeftDockWidgetArea),
+             ("preview", "Live preview", Qt.DockWidgetArea.BottomDockWidgetArea),
+             ("health", "Health", Qt.DockWidgetArea.RightDockWidgetArea),
+             ("tracking", "Tracking", Qt.DockWidgetArea.RightDockWidgetArea),
+             ("takes", "Takes", Qt.DockWidgetArea.LeftDockWidgetArea))
 
     def __init__(self, document: StageDocument, *, rehearsal: bool, settings: QSettings,
-                 confirm: Confirm | None = None, stage_backend: str = "auto") -> None:
+                 confirm: Confirm | None = None, stage_backend: str = "auto",
+                 engine_factory: EngineFactory | None = None) -> None:
         super().__init__()
         self.setObjectName("consoleWindow")
         self.rehearsal, self.settings, self._stage_backend = rehearsal, settings, stage_backend
@@ -67,24 +79,40 @@ class ConsoleWindow(QMainWindow):
             dock = QDockWidget(title, self)
             dock.setObjectName(f"dock_{key}")
             self.addDockWidget(area, dock)
+            dock.dockLocationChanged.connect(self._tidy_tab_bars)
+            dock.topLevelChanged.connect(self._tidy_tab_bars)
             self.docks[key] = dock
         self.splitDockWidget(self.docks["plan"], self.docks["section"], Qt.Orientation.Vertical)
+        self.tabifyDockWidget(self.docks["preview"], self.docks["map"])
         self.tabifyDockWidget(self.docks["map"], self.docks["problems"])
-        self.docks["map"].raise_()
+        self.tabifyDockWidget(self.docks["plan"], self.docks["health"])
+        self.tabifyDockWidget(self.docks["section"], self.docks["tracking"])
+        self.tabifyDockWidget(self.docks["catalog"], self.docks["takes"])
+        for key in ("map", "plan", "section", "catalog"):
+            self.docks[key].raise_()
         self.setDockNestingEnabled(True)
         self.status = ConsoleStatusBar(self)
         self.setStatusBar(self.status)
+        self.live = LiveController(document, engine_factory, self)
+        self.live.status_changed.connect(self.status.show_live)
+        self.live.message.connect(self.status.say)
+        self.live.views.overlays_ready.connect(self._show_overlays)
+        self.live.models_changed.connect(self._on_models_changed)
+        self.banner = AlarmBanner()
+        self.live.alarms_changed.connect(self.banner.show_alarms)
         self._validate_timer = QTimer(self)
         self._validate_timer.setSingleShot(True)
         self._validate_timer.setInterval(VALIDATE_AFTER_MS)
         self._validate_timer.timeout.connect(self._validate)
         self.document: StageDocument | None = None
         self.act = ConsoleActions(self)
+        self._add_engine_bar()
         self.install_document(document, rehearsal)
         self.resize(1600, 960)
         self._default_state = self.saveState(LAYOUT_VERSION)
         self._layout_restored = self.restore_layout()
         self._shown_once = False
+        self.engine_stopped_cleanly = True
 
     # ------------------------------------------------------------------ document
 
@@ -108,6 +136,14 @@ class ConsoleWindow(QMainWindow):
         self.problems = ProblemsPanel(document)
         self.catalog = CatalogPanel(document.catalog)
         self.catalog.panel_activated.connect(self.act.add_panel_section)
+        if self.live.document is not document:
+            self.live.stop_engine()  # it runs the previous project's snapshot
+            self.live.set_document(document)
+        self.live_panels = LivePanels(document, self.editor, self.live)
+        self.docks["preview"].setWidget(self._scrolling(self.live_panels.preview))
+        self.docks["health"].setWidget(self._scrolling(self.live_panels.health))
+        self.docks["tracking"].setWidget(self._scrolling(self.live_panels.tracking))
+        self.docks["takes"].setWidget(self._scrolling(self.live_panels.takes))
         self.docks["plan"].setWidget(self._with_toolbar(self.plan, self.act.plan_tools()))
         self.docks["map"].setWidget(self._with_toolbar(self.map, self.act.map_tools()))
         self.docks["section"].setWidget(self._scrolling(self.section_panel))
@@ -123,7 +159,7 @@ class ConsoleWindow(QMainWindow):
     def _release_document(self) -> None:
         assert self.document is not None
         self.document.project_changed.disconnect(self._schedule_validation)
-        for panel in (self.stage_view, self.plan, self.map, self.section_panel, self.problems):
+        for panel in (self.stage_view, self.plan, self.map, self.section_panel, self.problems, self.live_panels):
             panel.detach()
         for dock in self.docks.values():  # setWidget() does not delete the widget it replaces
             old = dock.widget()
@@ -131,6 +167,48 @@ class ConsoleWindow(QMainWindow):
                 old.deleteLater()
         self.undo_group.removeStack(self.stack)
         self.stack.deleteLater()
+
+    def _add_engine_bar(self) -> None:
+        """Engine start/stop, record and the engine state in the menu bar's corner (no extra row);
+        the alarm banner in a strip across the top, shown only while something is wrong."""
+        corner = QToolBar("engine", self.menuBar())  # parented: setCornerWidget does not keep it alive
+        corner.setObjectName("engineBar")
+        for action in (self.act.start_engine, self.act.stop_engine, self.act.record):
+            corner.addAction(action)
+        self.engine_state = QLabel()
+        self.engine_state.setObjectName("engineState")
+        corner.addWidget(self.engine_state)
+        self.menuBar().setCornerWidget(corner, Qt.Corner.TopRightCorner)
+        alarms = QToolBar("alarms")
+        alarms.setObjectName("alarmBar")
+        alarms.setMovable(False)
+        alarms.addWidget(self.banner)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, alarms)
+        self.alarm_bar = alarms
+        self.live.alarms_changed.connect(self._on_alarms)
+        alarms.setVisible(False)
+        self.live.state_changed.connect(self._on_engine_state)
+        self._on_engine_state(self.live.state)
+
+    def _on_engine_state(self, state: str) -> None:
+        self.act.start_engine.setEnabled(self.live.can_start)
+        self.act.stop_engine.setEnabled(state == "running")
+        self.engine_state.setText(f"  engine: {state}")
+
+    def _on_alarms(self, alarms: list[object]) -> None:
+        self.alarm_bar.setVisible(bool(alarms))  # no empty strip while nothing is wrong
+
+    def _show_overlays(self, overlays: object) -> None:
+        """The live-views worker's latest overlays (queued onto the GUI thread)."""
+        if self.live.models is not None:  # late deliveries after a stop are dropped
+            show_overlays(self.stage_view, overlays)  # type: ignore[arg-type]
+
+    def _on_models_changed(self, models: object) -> None:
+        self.act.record.setEnabled(models is not None)
+        if models is None:
+            show_overlays(self.stage_view, None)
+        elif not self.docks["preview"].isHidden():
+            self.docks["preview"].raise_()  # the engine just started: show what the wall shows
 
     @staticmethod
     def _scrolling(panel: QWidget) -> QScrollArea:
@@ -181,14 +259,18 @@ class ConsoleWindow(QMainWindow):
             if not self._layout_restored:
                 self._size_docks()
                 self._default_state = self.saveState(LAYOUT_VERSION)
+        self._tidy_tab_bars()
+
+    def _tidy_tab_bars(self, *_args: object) -> None:
+        QTimer.singleShot(0, lambda: hide_stray_tab_bars(self))  # once the dock layout has settled
 
     def _size_docks(self) -> None:
         """Default proportions for the window's size: the 3D view keeps the middle, editors around it."""
         d, horizontal, vertical = self.docks, Qt.Orientation.Horizontal, Qt.Orientation.Vertical
         w, h = self.width(), self.height()
-        self.resizeDocks([d["catalog"], d["plan"]], [int(w * 0.17), int(w * 0.27)], horizontal)
+        self.resizeDocks([d["catalog"], d["plan"]], [int(w * 0.17), int(w * 0.3)], horizontal)
         self.resizeDocks([d["plan"], d["section"]], [int(h * 0.5), int(h * 0.4)], vertical)
-        self.resizeDocks([d["map"]], [int(h * 0.36)], vertical)
+        self.resizeDocks([d["map"]], [int(h * 0.38)], vertical)
 
     def save_layout(self) -> None:
         self.settings.setValue("console/geometry", self.saveGeometry())
@@ -212,6 +294,7 @@ class ConsoleWindow(QMainWindow):
             dock.setFloating(False)
             dock.show()
         self.restoreState(self._default_state, LAYOUT_VERSION)
+        self._tidy_tab_bars()
 
     # ------------------------------------------------------------------ closing
 
@@ -231,4 +314,5 @@ class ConsoleWindow(QMainWindow):
             event.ignore()
             return
         self.save_layout()
+        self.engine_stopped_cleanly = self.live.shutdown(ENGINE_STOP_WAIT_S)
         event.accept()

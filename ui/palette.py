@@ -33,8 +33,9 @@ GRID: RGBA = _hex("#2a2f38")
 GRID_MAJOR: RGBA = _hex("#3b424e")
 AXIS_X: RGBA = _hex("#c0504d")
 AXIS_Y: RGBA = _hex("#4fa35a")
-CAMERA: RGBA = _hex("#38e0ff")
-FOOTPRINT: RGBA = _hex("#ffe14d")
+CAMERA: RGBA = _hex("#ff4fe0")
+"""The tracked camera, its frustum and its footprint: magenta, apart from every node colour."""
+FOOTPRINT: RGBA = _hex("#ff4fe0")
 BOUNDS: RGBA = _hex("#b0b8c4")
 TEXT: RGBA = _hex("#d6dae0")
 

@@ -1,19 +1,47 @@
-"""ConsoleStatusBar: mode, file, validation state and selection of the current document.
+"""ConsoleStatusBar: the live engine's state, and mode, file, validation state and selection of
+the current document.
 
-Permanent fields on the right; transient messages (refused edits, saves) on the left. The live
-engine's fields (timecode, rate, frame lock, tracking, recording) join here when it is wired in.
+Permanent fields on the right; transient messages (refused edits, saves) on the left. Live
+fields (engine, timecode, rate, frame lock, tracking, recording) are set from the console's
+live timer through :meth:`show_live`; each carries a state (ok, warning, error, off) that the
+theme colours.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
+from PySide6.QtWidgets import QLabel, QSizePolicy, QStatusBar, QWidget
 
 from vpstage.config import Problem
 from vpstage.stage.document import StageDocument
 
 MESSAGE_MS = 6000
+LIVE_FIELDS = ("engine", "timecode", "rate", "lock", "tracking", "recording")
+
+
+@dataclass(frozen=True)
+class LiveField:
+    text: str
+    state: str = "off"
+    """ok, warning, error or off (engine stopped / not applicable)."""
+
+
+@dataclass(frozen=True)
+class LiveStatus:
+    engine: LiveField
+    timecode: LiveField
+    rate: LiveField
+    lock: LiveField
+    tracking: LiveField
+    recording: LiveField
+
+    @staticmethod
+    def stopped(engine: str = "ENGINE STOPPED") -> LiveStatus:
+        off = LiveField("—")
+        return LiveStatus(LiveField(engine), LiveField("--:--:--:--"), off, LiveField("LOCK —"),
+                          LiveField("TRK —"), LiveField("STANDBY"))
 
 
 def _restyle(label: QLabel, name: str, value: str) -> None:
@@ -28,13 +56,24 @@ class ConsoleStatusBar(QStatusBar):
         self.mode = QLabel()
         self.mode.setObjectName("modeBadge")
         self.file = QLabel()
+        # The path is the first thing to give way when the window is narrow (the live fields stay).
+        self.file.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.file.setMinimumWidth(40)
         self.cabinets = QLabel()
         self.selection = QLabel()
         self.validation = QLabel()
         self.validation.setObjectName("validationBadge")
+        self.live: dict[str, QLabel] = {}
+        for name in LIVE_FIELDS:
+            label = QLabel()
+            label.setObjectName("liveField")
+            label.setProperty("field", name)
+            self.live[name] = label
+            self.addPermanentWidget(label)
         for label in (self.file, self.cabinets, self.selection, self.validation, self.mode):
             self.addPermanentWidget(label)
         self._doc: StageDocument | None = None
+        self.show_live(LiveStatus.stopped())
 
     def bind(self, document: StageDocument, rehearsal: bool) -> None:
         """Show ``document`` (replacing the previous one)."""
@@ -76,6 +115,16 @@ class ConsoleStatusBar(QStatusBar):
         else:
             self.validation.setText("VALID")
             _restyle(self.validation, "state", "ok")
+
+    def show_live(self, status: LiveStatus) -> None:
+        """The live engine's fields (GUI thread)."""
+        for name in LIVE_FIELDS:
+            value: LiveField = getattr(status, name)
+            label = self.live[name]
+            if label.text() != value.text:
+                label.setText(value.text)
+            if label.property("state") != value.state:
+                _restyle(label, "state", value.state)
 
     def say(self, message: str) -> None:
         self.showMessage(message, MESSAGE_MS)

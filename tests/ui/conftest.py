@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from tests.editing.conftest import demo_doc, flat_doc  # noqa: F401  (shared fixtures)
+from ui.live.controller import EngineFactory
 from ui.main_window import ConsoleWindow
 from ui.settings import console_settings
 from vpstage.stage.document import StageDocument
@@ -32,12 +33,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.qt_log_ignore(*OFFSCREEN_NOTICES))
 
 
-def make_window(qtbot: QtBot, document: StageDocument, settings_file: Path, rehearsal: bool = False) -> ConsoleWindow:
+def make_window(qtbot: QtBot, document: StageDocument, settings_file: Path, rehearsal: bool = False,
+                engine_factory: EngineFactory | None = None) -> ConsoleWindow:
     """A shown console window on ``document`` with its own settings file and no modal prompts
     (1400 x 900 unless the settings file restores another size)."""
     fresh = not settings_file.exists()
     window = ConsoleWindow(document, rehearsal=rehearsal, settings=console_settings(settings_file),
-                           confirm=lambda _what: "discard", stage_backend="software")
+                           confirm=lambda _what: "discard", stage_backend="software", engine_factory=engine_factory)
     qtbot.addWidget(window)
     if fresh:
         window.resize(1400, 900)

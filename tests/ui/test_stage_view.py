@@ -94,8 +94,8 @@ def test_live_overlays_from_plain_data(view: StageView, demo_doc: StageDocument)
     view.set_dod_crops([box, box], ["node1", "node2"])
     crops = view.layers["crops"]
     assert isinstance(crops, LineLayer) and len(crops) == 24
-    np.testing.assert_allclose(crops.colors[0], palette.node_colour(0))
-    np.testing.assert_allclose(crops.colors[-1], palette.node_colour(1))
+    np.testing.assert_allclose(crops.colors[0], palette.with_alpha(palette.node_colour(0), 0.6), rtol=1e-6)
+    np.testing.assert_allclose(crops.colors[-1], palette.with_alpha(palette.node_colour(1), 0.6), rtol=1e-6)
     view.set_scene_bounds([box])
     assert len(view.layers["bounds"]) == 12
     view.set_tracked_camera(None)

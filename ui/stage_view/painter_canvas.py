@@ -3,7 +3,10 @@ with QPainter. Used where OpenGL is unavailable (offscreen, remote desktops with
 tests; it draws the same layers as the GL backend from the same camera.
 
 Quads are painted far to near (painter's algorithm); lines go on top in layer order, clipped
-against the near plane.
+against the near plane. Everything but the live layers (``live_layers``: the tracked camera, its
+footprint, the DoD crops, which change up to 30 times a second) is drawn once into an image kept
+until the camera, the size or one of those layers changes; a live update only repaints that
+image and the live lines over it.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import numpy as np
 import pyqtgraph.functions as fn
 from numpy.typing import NDArray
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen
+from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QWidget
 
 from ui import palette
@@ -47,8 +50,12 @@ class PainterStageCanvas(QWidget):
 
     backend_name = "software (QPainter)"
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, live_layers: frozenset[str] = frozenset()) -> None:
         super().__init__(parent)
+        self.live_layers = live_layers
+        self._static: QImage | None = None
+        self._static_key: tuple[tuple[object, ...], tuple[Layer, ...]] = ((), ())
+        """(camera, size, pixel ratio and layer names; the layer objects, compared by identity)."""
         self._layers: dict[str, Layer] = {}
         self._groups: dict[str, tuple[NDArray[np.float32], NDArray[np.intp]]] = {}
         self._camera = OrbitCamera()
@@ -77,18 +84,38 @@ class PainterStageCanvas(QWidget):
         self.update()
 
     def paintEvent(self, event: QPaintEvent) -> None:
+        static = {n: layer for n, layer in self._layers.items() if n not in self.live_layers}
+        view = (self._camera, self.width(), self.height(), self.devicePixelRatioF(), tuple(static))
+        layers = tuple(static.values())
+        if (self._static is None or self._static_key[0] != view or len(layers) != len(self._static_key[1])
+                or any(a is not b for a, b in zip(layers, self._static_key[1], strict=True))):
+            self._static, self._static_key = self._draw_static(static), (view, layers)
         painter = QPainter(self)
-        painter.fillRect(self.rect(), qcolor(palette.BACKGROUND))
+        painter.drawImage(0, 0, self._static)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        for name, layer in self._layers.items():
+            if name in self.live_layers and isinstance(layer, LineLayer):
+                self._draw_lines(painter, layer, *self._groups[name])
+        painter.end()
+
+    def _draw_static(self, layers: dict[str, Layer]) -> QImage:
+        ratio = self.devicePixelRatioF()
+        image = QImage(max(1, round(self.width() * ratio)), max(1, round(self.height() * ratio)),
+                       QImage.Format.Format_ARGB32_Premultiplied)
+        image.setDevicePixelRatio(ratio)
+        image.fill(qcolor(palette.BACKGROUND))
+        painter = QPainter(image)
         # Large antialiased translucent fills cost most of a software frame; only lines get AA.
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
-        for name, layer in self._layers.items():
+        for name, layer in layers.items():
             if isinstance(layer, QuadLayer):
                 self._draw_quads(painter, layer, *self._groups[name])
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        for name, layer in self._layers.items():
+        for name, layer in layers.items():
             if isinstance(layer, LineLayer):
                 self._draw_lines(painter, layer, *self._groups[name])
         painter.end()
+        return image
 
     def _to_camera(self, points: NDArray[np.floating[Any]]) -> NDArray[np.float64]:
         view = self._camera.view_matrix()

@@ -39,6 +39,8 @@ from vpstage.stage.picking import pick_quad
 from vpstage.tracking.camera import CameraState
 
 CLICK_SLOP_PX = 4
+LIVE_LAYERS = frozenset({"camera", "footprint", "crops"})
+"""Overlays the live engine updates many times a second (the software backend redraws only these)."""
 ORBIT_DEG_PER_PX = 0.4
 NO_GL_PLATFORMS = ("offscreen", "minimal", "vnc", "linuxfb")
 
@@ -100,7 +102,7 @@ class StageView(QWidget):
 
             self.canvas: QWidget = GLStageCanvas(self)
         else:
-            self.canvas = PainterStageCanvas(self)
+            self.canvas = PainterStageCanvas(self, live_layers=LIVE_LAYERS)
         self.setObjectName("stageView")
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         box = QVBoxLayout(self)
@@ -167,15 +169,17 @@ class StageView(QWidget):
         """Draw the tracked camera's frustum out to ``far_m`` metres (None hides it)."""
         self._set_overlay("camera", None if camera is None else geometry.frustum_lines(camera, far_m))
 
-    def set_footprints(self, paths: Sequence[NDArray[np.float64]]) -> None:
-        """Draw the inner-frustum footprint: closed (K, 3) polylines on the wall (stage metres)."""
-        self._set_overlay("footprint", geometry.polylines(paths, palette.FOOTPRINT) if paths else None)
+    def set_footprints(self, paths: Sequence[NDArray[np.float64]], closed: bool = True) -> None:
+        """Draw the inner-frustum footprint: (K, 3) polylines on the wall (stage metres), closed
+        loops unless ``closed`` is False (pieces that leave the wall)."""
+        layer = geometry.polylines(paths, palette.FOOTPRINT, closed, width=3.0) if paths else None
+        self._set_overlay("footprint", layer)
 
     def set_dod_crops(self, boxes: Sequence[OrientedBox], nodes: Sequence[str]) -> None:
-        """Draw each node's DoD crop (stage frame), coloured like the node's cabinets."""
+        """Draw each node's DoD crop (stage frame), thin, in the node's colour (dimmed)."""
         index = {n.name: i for i, n in enumerate(self._doc.project.nodes)}
-        colours = [palette.node_colour(index.get(name, -1)) for name in nodes]
-        self._set_overlay("crops", geometry.box_lines(list(boxes), colours) if boxes else None)
+        colours = [palette.with_alpha(palette.node_colour(index.get(name, -1)), 0.6) for name in nodes]
+        self._set_overlay("crops", geometry.box_lines(list(boxes), colours, width=1.0) if boxes else None)
 
     def set_scene_bounds(self, boxes: Sequence[OrientedBox] | None) -> None:
         """Measured scene bounds in the stage frame; None goes back to the bounds the project declares."""

@@ -6,6 +6,7 @@ see ``docs/frustum.md`` for the concepts, conventions and costs.
 
 from vpstage.frustum.canvas import CanvasFrustum
 from vpstage.frustum.dod import DodCrop, ImageBounds
+from vpstage.frustum.footprint import Footprint, wall_footprint
 from vpstage.frustum.frustum import CameraFrustum, FrustumSettings
 from vpstage.frustum.geometry import CanvasGeometry, Rect
 from vpstage.frustum.kooima import (
@@ -36,6 +37,7 @@ __all__ = [
     "CanvasGeometry",
     "CanvasRays",
     "DodCrop",
+    "Footprint",
     "FrustumSettings",
     "ImageBounds",
     "InnerPinhole",
@@ -55,4 +57,5 @@ __all__ = [
     "placement_matrix",
     "scene_bounds_of",
     "screen_projections",
+    "wall_footprint",
 ]

@@ -1,0 +1,143 @@
+"""Alarms: what is wrong with the running engine right now, most serious first (Qt-free).
+
+``AlarmMonitor.evaluate`` looks at the tracking hub and the frame loop (cheap reads: stream
+counters, the last frames of the statistics rings) and at the events it was told about (a node
+marked down and why, output errors, the loop stopping on an error), and returns the active
+alarms sorted by severity. The console calls it from a GUI timer a few times a second and on
+every engine event, so an alarm shows within ~200 ms of its cause being visible.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+Severity = Literal["critical", "warning", "info"]
+SEVERITY_RANK: dict[str, int] = {"critical": 0, "warning": 1, "info": 2}
+LATE_WINDOW_S = 2.0
+"""Late and dropped frames count as an alarm while any happened within this many seconds."""
+EVENT_ALARM_HOLD_S = 5.0
+
+
+@dataclass(frozen=True)
+class Alarm:
+    key: str
+    """Stable identity (e.g. ``tracking:A``), so the console can tell a new alarm from an old one."""
+    severity: Severity
+    title: str
+    """Short, upper case: what an operator reads across the room (``TRACKING LOST``)."""
+    detail: str
+
+
+def sort_alarms(alarms: Sequence[Alarm]) -> list[Alarm]:
+    return sorted(alarms, key=lambda a: (SEVERITY_RANK[a.severity], a.key))
+
+
+def _age_text(ms: float) -> str:
+    return f"{ms / 1000:.1f} s" if ms >= 1000 else f"{ms:.0f} ms"
+
+
+def tracking_alarms(hub: Any, now_ns: int) -> list[Alarm]:
+    """Per camera: no data yet, or silent for longer than its source's ``lost_after_ms``; per
+    receiver: failed to open."""
+    alarms = []
+    sources = {s.name: s for s in hub.project.tracking}
+    cameras = {c.name: c for c in hub.project.cameras}
+    for receiver in hub.receiver_health():
+        if receiver.error:
+            alarms.append(Alarm(f"receiver:{receiver.name}", "critical", "TRACKER INPUT FAILED",
+                                f"{receiver.name} ({receiver.address}): {receiver.error}"))
+    for name in hub.camera_names:
+        tracker = cameras[name].tracker if name in cameras else "?"
+        age = hub.tracking_age_ms(name, now_ns)
+        limit = sources[tracker].lost_after_ms if tracker in sources else 500.0
+        if age is None:
+            alarms.append(Alarm(f"tracking:{name}", "critical", "NO TRACKING",
+                                f"camera {name}: nothing received from {tracker}"))
+        elif age > limit:
+            alarms.append(Alarm(f"tracking:{name}", "critical", "TRACKING LOST",
+                                f"camera {name} ({tracker}): no data for {_age_text(age)}"))
+    return alarms
+
+
+def _recent_count(values: np.ndarray, frames: int) -> int:
+    tail = values[-frames:] if frames > 0 else values[:0]
+    return int(np.nansum(tail))
+
+
+class AlarmMonitor:
+    """Turns engine state and events into alarms. Events are noted from the GUI thread (through
+    the bridge); ``evaluate`` runs there too."""
+
+    def __init__(self) -> None:
+        self._down_reason: dict[str, str] = {}
+        self._output_errors: dict[str, tuple[str, int]] = {}
+        self._stopped_error: str | None = None
+        self._refused: tuple[int, int] | None = None
+        """(frames refused by the take recorder, time of the last)."""
+
+    def note_node_down(self, node: str, reason: str) -> None:
+        self._down_reason[node] = reason
+
+    def note_node_up(self, node: str) -> None:
+        self._down_reason.pop(node, None)
+
+    def note_output_error(self, canvas: str, message: str, now_ns: int) -> None:
+        self._output_errors[canvas] = (message, now_ns)
+
+    def note_record_refused(self, frame: int, now_ns: int) -> None:
+        count = self._refused[0] + 1 if self._refused is not None else 1
+        self._refused = (count, now_ns)
+
+    def note_loop_stopped(self, reason: str) -> None:
+        self._stopped_error = reason if reason.startswith("error") else None
+
+    def reset(self) -> None:
+        self._down_reason.clear()
+        self._output_errors.clear()
+        self._stopped_error = None
+        self._refused = None
+
+    def evaluate(self, now_ns: int, hub: Any = None, loop: Any = None, latest: Any = None) -> list[Alarm]:
+        """Active alarms, most serious first. ``latest`` is the last FrameStats (or None)."""
+        alarms: list[Alarm] = []
+        if self._stopped_error:
+            alarms.append(Alarm("loop", "critical", "FRAME LOOP STOPPED", self._stopped_error))
+        if hub is not None:
+            alarms += tracking_alarms(hub, now_ns)
+        if loop is not None:
+            alarms += self._loop_alarms(loop, latest)
+        if self._refused is not None and (now_ns - self._refused[1]) / 1e9 <= EVENT_ALARM_HOLD_S:
+            alarms.append(Alarm("take", "warning", "TAKE FRAMES LOST",
+                                f"the recorder refused {self._refused[0]} frame(s) (disk too slow?)"))
+        for canvas, (message, at_ns) in list(self._output_errors.items()):
+            if (now_ns - at_ns) / 1e9 > EVENT_ALARM_HOLD_S:
+                del self._output_errors[canvas]
+            else:
+                alarms.append(Alarm(f"output:{canvas}", "warning", "OUTPUT ERROR", f"{canvas}: {message}"))
+        return sort_alarms(alarms)
+
+    def _loop_alarms(self, loop: Any, latest: Any) -> list[Alarm]:
+        alarms = []
+        if latest is not None:
+            for node in latest.nodes:
+                if node.state != "up":
+                    reason = self._down_reason.get(node.node, node.state)
+                    alarms.append(Alarm(f"node:{node.node}", "critical", "NODE DOWN", f"{node.node}: {reason}"))
+        rate = float(loop.clock.rate)
+        window = max(1, math.ceil(rate * LATE_WINDOW_S))
+        history = loop.history
+        for node in history.nodes:
+            late = _recent_count(history.node_series(node, "late"), window)
+            dropped = _recent_count(history.node_series(node, "dropped"), window)
+            if late:
+                alarms.append(Alarm(f"late:{node}", "warning", "LATE FRAMES",
+                                    f"{node}: {late} late in the last {LATE_WINDOW_S:g} s"))
+            elif dropped:
+                alarms.append(Alarm(f"dropped:{node}", "warning", "DROPPED FRAMES",
+                                    f"{node}: {dropped} repeated in the last {LATE_WINDOW_S:g} s"))
+        return alarms

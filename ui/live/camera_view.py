@@ -1,0 +1,171 @@
+"""What the film camera sees of the wall: the canvases' latest pictures, projected into the
+tracked camera's image at a low resolution.
+
+Every cabinet is a flat quad on the wall whose LEDs show one rectangle of a canvas. Under a
+pinhole camera a flat quad maps to the image by a homography, so each cabinet is drawn as its
+canvas rectangle through ``QTransform.quadToQuad`` (canvas rectangle -> projected corners) with
+QPainter: exact for the flat cabinets of flat, arc and ceiling sections, a close approximation
+for mesh quads. The view is widened by ``margin`` around the sensor so the overscan band of the
+inner frustum shows; the sensor frame and the inner window are outlined.
+
+Threading: a ``CameraViewRenderer`` is used from one thread at a time (the console's live-views
+worker); QImage and QPainter are safe off the GUI thread. Canvas pictures are the frame loop's
+BGRX arrays (never modified after they are published), read and decimated, not copied whole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen, QPolygonF, QTransform
+
+from vpstage.frustum.frustum import FrustumSettings, inner_window, sensor_window
+from vpstage.frustum.geometry import canvas_geometry
+from vpstage.stage.layout import StageLayout
+from vpstage.tracking.camera import CameraState, Intrinsics
+
+F64 = NDArray[np.float64]
+NEAR_M = 0.05
+OFF_WALL = QColor("#07080b")
+NO_PICTURE = QColor("#262a31")
+SENSOR_FRAME = QColor("#ffffff")
+INNER_FRAME = QColor("#ff4fe0")  # the stage view's footprint colour (ui.palette.FOOTPRINT)
+
+
+@dataclass(frozen=True)
+class CabinetPatches:
+    """Every mapped cabinet as a canvas rectangle and the stage quad its LEDs cover."""
+
+    canvases: tuple[str, ...]
+    canvas_index: NDArray[np.intp]
+    """(M,) index into ``canvases``."""
+    rects: F64
+    """(M, 4) x0, y0, x1, y1 of the footprint on its canvas (pixels, edges)."""
+    corners: F64
+    """(M, 4, 3) stage positions of the footprint's corners (x0,y0), (x1,y0), (x1,y1), (x0,y1)."""
+    normals: F64
+    """(M, 3) out of the LEDs."""
+
+    @staticmethod
+    def of(layout: StageLayout) -> CabinetPatches:
+        index, rects, corners, normals = [], [], [], []
+        names = tuple(c.name for c in layout.project.canvases)
+        for i in range(len(names)):
+            geometry = canvas_geometry(layout, i)
+            for block in geometry.blocks:
+                xl = np.array([0.0, block.width, block.width, 0.0])
+                yl = np.array([0.0, 0.0, block.height, block.height])
+                for k in range(len(block)):
+                    x0, y0 = float(block.x0[k]), float(block.y0[k])
+                    index.append(i)
+                    rects.append((x0, y0, x0 + block.width, y0 + block.height))
+                    corners.append(block.positions(k, xl, yl))
+                    normals.append(block.normals[k])
+        return CabinetPatches(names, np.asarray(index, dtype=np.intp),
+                              np.asarray(rects, dtype=np.float64).reshape(-1, 4),
+                              np.asarray(corners, dtype=np.float64).reshape(-1, 4, 3),
+                              np.asarray(normals, dtype=np.float64).reshape(-1, 3))
+
+
+def view_intrinsics(camera: CameraState, width: int, margin: float) -> Intrinsics:
+    """The camera widened ``margin`` times about its image centre, ``width`` pixels wide (height
+    from its aspect ratio): a pixel is (fx * x / z + cx, fy * y / z + cy)."""
+    height = max(1, round(width * camera.image_height / camera.image_width))
+    k = camera.intrinsics(width, height)
+    return Intrinsics(k.fx / margin, k.fy / margin, width / 2 + (k.cx - width / 2) / margin,
+                      height / 2 + (k.cy - height / 2) / margin, width, height)
+
+
+def window_rect(k: Intrinsics, window: tuple[float, float, float, float]) -> QRectF:
+    """An image-plane window (x_left, x_right, y_top, y_bottom) in pixels of ``k``."""
+    xl, xr, yt, yb = window
+    return QRectF(QPointF(k.fx * xl + k.cx, k.fy * yt + k.cy), QPointF(k.fx * xr + k.cx, k.fy * yb + k.cy))
+
+
+def decimated(image: NDArray[np.uint8], step: int) -> tuple[QImage, NDArray[np.uint8]]:
+    """A QImage of every ``step``-th pixel of a BGRX canvas, and the array it reads from (keep it
+    alive while the QImage is used)."""
+    small = np.ascontiguousarray(image[::step, ::step])
+    h, w = small.shape[:2]
+    return QImage(small.data, w, h, w * 4, QImage.Format.Format_RGB32), small
+
+
+class CameraViewRenderer:
+    """Draws the camera view of one stage layout (see the module docstring)."""
+
+    def __init__(self, layout: StageLayout, settings: FrustumSettings | None = None, margin: float = 1.35,
+                 canvas_width: int = 512) -> None:
+        """``canvas_width``: canvases are read decimated to about this width (a 1920-pixel canvas
+        every 3rd pixel), which is all a view a few hundred pixels wide can show."""
+        self.patches = CabinetPatches.of(layout)
+        self.settings = settings or FrustumSettings()
+        self.margin = margin
+        self.canvas_width = canvas_width
+
+    def visible(self, camera: CameraState, view: Intrinsics) -> tuple[NDArray[np.intp], F64]:
+        """Indices of the patches in front of the camera, facing it and overlapping the view, and
+        their projected corners (n, 4, 2) in view pixels."""
+        p = self.patches
+        cam = (p.corners - camera.eye) @ camera.rotation
+        depth = cam[..., 2]
+        facing = np.einsum("ij,ij->i", p.normals, camera.eye - p.corners.mean(axis=1)) > 0
+        front = np.all(depth > NEAR_M, axis=1) & facing
+        safe = np.where(depth > NEAR_M, depth, 1.0)
+        uv = np.stack([view.fx * cam[..., 0] / safe + view.cx, view.fy * cam[..., 1] / safe + view.cy], axis=-1)
+        lo, hi = uv.min(axis=1), uv.max(axis=1)
+        overlap = (hi[:, 0] >= 0) & (lo[:, 0] <= view.width) & (hi[:, 1] >= 0) & (lo[:, 1] <= view.height)
+        keep = np.flatnonzero(front & overlap)
+        return keep, uv[keep]
+
+    def render(self, camera: CameraState, pictures: Mapping[str, NDArray[np.uint8] | None], width: int = 480,
+               label: str = "") -> QImage:
+        """The camera view, ``width`` pixels wide (height from the camera's aspect ratio)."""
+        view = view_intrinsics(camera, width, self.margin)
+        image = QImage(view.width, view.height, QImage.Format.Format_RGB32)
+        image.fill(OFF_WALL)
+        sources = {name: (max(1, pic.shape[1] // self.canvas_width), pic) for name, pic in pictures.items()
+                   if pic is not None}
+        decimated_sources = {name: (step, *decimated(pic, step)) for name, (step, pic) in sources.items()}
+        keep, projected = self.visible(camera, view)
+        painter = QPainter(image)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
+        for i, quad in zip(keep, projected, strict=True):
+            self._draw_patch(painter, int(i), quad, decimated_sources)
+        painter.resetTransform()
+        self._draw_frames(painter, camera, view, label)
+        painter.end()
+        return image
+
+    def _draw_patch(self, painter: QPainter, i: int, quad: F64,
+                    sources: Mapping[str, tuple[int, QImage, NDArray[np.uint8]]]) -> None:
+        found = sources.get(self.patches.canvases[self.patches.canvas_index[i]])
+        x0, y0, x1, y1 = self.patches.rects[i] / (found[0] if found is not None else 1)
+        source = QRectF(QPointF(x0, y0), QPointF(x1, y1))
+        target = QPolygonF([QPointF(float(u), float(v)) for u, v in quad])
+        corners = QPolygonF([source.topLeft(), source.topRight(), source.bottomRight(), source.bottomLeft()])
+        transform = QTransform()
+        if not QTransform.quadToQuad(corners, target, transform):
+            return
+        painter.setTransform(transform)
+        if found is None:
+            painter.fillRect(source, NO_PICTURE)
+        else:
+            painter.drawImage(source, found[1], source)
+
+    def _draw_frames(self, painter: QPainter, camera: CameraState, view: Intrinsics, label: str) -> None:
+        sensor = window_rect(view, sensor_window(camera))
+        inner = window_rect(view, inner_window(camera, self.settings))
+        dashed = QPen(INNER_FRAME, 1.0, Qt.PenStyle.DashLine)
+        painter.setPen(dashed)
+        painter.drawRect(inner)
+        painter.setPen(QPen(SENSOR_FRAME, 1.0))
+        painter.drawRect(sensor)
+        if label:
+            font = QFont()
+            font.setPixelSize(max(9, view.height // 22))
+            painter.setFont(font)
+            painter.drawText(QPointF(sensor.left() + 4, sensor.top() - 4), label)

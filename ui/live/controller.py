@@ -1,0 +1,271 @@
+"""LiveController: starts and stops the live engine for the console and feeds the live panels.
+
+It owns the pieces between the engine's threads and the widgets: the EngineBridge (events onto
+the GUI thread), the EngineControl thread (blocking commands), the live-views worker (camera
+state, footprint, DoD crops, camera view), the alarm monitor and the document -> hub sync. A GUI
+timer (``TICK_HZ``) evaluates alarms and the status bar's live fields; engine events trigger an
+extra evaluation at once, so an alarm does not wait for the next tick.
+
+Engine lifecycle (GUI thread): ``start_engine`` snapshots the project and builds and starts the
+engine on the control thread (``factory(project, base_dir, file)`` then ``engine.start()``); when
+that returns, the panels are bound to its parts. ``stop_engine`` unbinds the panels first, then
+closes the engine on the control thread (``engine.close()``: loop, cluster, outputs, tracking,
+recorder). ``shutdown`` does the same and waits (closing the window).
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import json
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from ui.live.alarms import Alarm, AlarmMonitor
+from ui.live.bridge import EngineBridge
+from ui.live.control import EngineControl
+from ui.live.engine_adapter import live_models
+from ui.live.engine_sync import EngineSync
+from ui.live.live_status import live_status
+from ui.live.live_views import LiveViewsWorker
+from ui.live.models import LiveModels
+from ui.live.readouts import RateMeter
+from vpstage.config import atomic_write_text
+from vpstage.stage.document import StageDocument
+from vpstage.stage.model import Project
+
+EngineFactory = Callable[[Project, Path, Path | None], Any]
+"""Builds a (stopped) engine from a project snapshot, the folder its paths start from and the
+project's file (None while untitled)."""
+TICK_HZ = 5
+START, STOP = "start engine", "stop engine"
+
+
+class LiveController(QObject):
+    models_changed = Signal(object)
+    """LiveModels of the engine now running, or None (GUI thread)."""
+    state_changed = Signal(str)
+    """stopped, starting, running, stopping, or 'failed: reason' (GUI thread)."""
+    alarms_changed = Signal(list)
+    """list[Alarm], most serious first, when it changes (GUI thread)."""
+    status_changed = Signal(object)
+    """LiveStatus for the status bar, every tick (GUI thread)."""
+    message = Signal(str)
+
+    def __init__(self, document: StageDocument, factory: EngineFactory | None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.factory = factory
+        self.document = document
+        self.bridge = EngineBridge(self)
+        self.control = EngineControl(self)
+        self.views = LiveViewsWorker(parent=self)
+        self.monitor = AlarmMonitor()
+        self.sync = EngineSync(document, self.control, notice=self.message.emit)
+        self.engine: Any = None
+        self.models: LiveModels | None = None
+        self.state = "stopped"
+        self._closing = threading.Event()
+        self.alarms: list[Alarm] = []
+        self.camera_name: str | None = None
+        self.report_path: Path | None = None
+        """Where to write the engine's run report (JSON) each time it stops; None: nowhere."""
+        self._rate = RateMeter()
+        self._timer = QTimer(self)
+        self._timer.setInterval(1000 // TICK_HZ)
+        self._timer.timeout.connect(self.tick)
+        self._timer.start()
+        self.control.finished.connect(self._on_finished)
+        self.control.failed.connect(self._on_failed)
+        self._wire_bridge()
+
+    def _wire_bridge(self) -> None:
+        # Bound methods of this QObject (not lambdas): Qt then queues the call onto its thread.
+        self.bridge.node_down.connect(self._on_node_down)
+        self.bridge.node_up.connect(self._on_node_up)
+        self.bridge.output_error.connect(self._on_output_error)
+        self.bridge.loop_stopped.connect(self._on_loop_stopped)
+        self.bridge.stream_lost.connect(self._on_stream_event)
+        self.bridge.stream_recovered.connect(self._on_stream_event)
+        self.bridge.record_refused.connect(self._on_record_refused)
+
+    def _on_node_down(self, node: str, reason: str) -> None:
+        self.monitor.note_node_down(node, reason)
+        self.tick()
+
+    def _on_node_up(self, node: str) -> None:
+        self.monitor.note_node_up(node)
+        self.tick()
+
+    def _on_output_error(self, canvas: str, message: str) -> None:
+        self.monitor.note_output_error(canvas, message, time.monotonic_ns())
+        self.tick()
+
+    def _on_loop_stopped(self, reason: str) -> None:
+        self.monitor.note_loop_stopped(reason)
+        self.tick()
+
+    def _on_stream_event(self, _stats: object) -> None:
+        self.tick()
+
+    def _on_record_refused(self, frame: int) -> None:
+        self.monitor.note_record_refused(frame, time.monotonic_ns())
+        self.tick()
+
+    def set_document(self, document: StageDocument) -> None:
+        """Follow another document (the window opened a file); the engine keeps its own snapshot."""
+        self.sync.detach()
+        self.document = document
+        self.sync = EngineSync(document, self.control, notice=self.message.emit)
+        self.sync.bind(self.models.hub if self.models else None)
+
+    # ------------------------------------------------------------------ engine lifecycle
+
+    @property
+    def can_start(self) -> bool:
+        return self.factory is not None and (self.state == "stopped" or self.state.startswith("failed"))
+
+    def start_engine(self) -> bool:
+        """Build and start the engine on the control thread; False when it cannot start now."""
+        if not self.can_start:
+            return False
+        factory, doc = self.factory, self.document
+        assert factory is not None
+        project, base_dir, path = copy.deepcopy(doc.project), doc.base_dir, doc.path
+
+        def build_and_start() -> tuple[Any, dict[str, str]]:
+            engine = factory(project, base_dir, path)
+            try:
+                errors = engine.start() or {}
+            except BaseException:
+                engine.close()
+                raise
+            if self._closing.is_set():  # the console closed while the engine was starting
+                engine.close()
+                raise RuntimeError("the console closed while the engine was starting")
+            return engine, errors
+
+        self._set_state("starting")
+        self.control.submit(START, build_and_start)
+        return True
+
+    def stop_engine(self) -> bool:
+        if self.engine is None or self.state != "running":
+            return False
+        engine = self._release()
+        self._set_state("stopping")
+        self.control.submit(STOP, functools.partial(self._close_engine, engine))
+        return True
+
+    def shutdown(self, timeout: float = 15.0) -> bool:
+        """Stop everything and wait up to ``timeout`` seconds (the window is closing). An engine
+        still being started is closed as soon as it is up. False when the engine had not
+        finished closing in time (its threads are still ending)."""
+        if self._closing.is_set():
+            return self.control.wait_idle(0)
+        self._closing.set()
+        self._timer.stop()
+        engine = self._release()
+        if engine is not None:
+            self.control.submit(STOP, functools.partial(self._close_engine, engine))
+        self.views.stop()
+        done = self.control.wait_idle(timeout)
+        if done:
+            self.control.shutdown(timeout)
+        self.sync.detach()
+        return done
+
+    def _close_engine(self, engine: Any) -> None:
+        """Control thread: write the run report when asked to (``report_path``), then close."""
+        try:
+            if self.report_path is not None and hasattr(engine, "report"):
+                engine.stop()  # the loop first, so the report covers a finished run
+                text = json.dumps(engine.report(), indent=2, default=str)
+                atomic_write_text(self.report_path, text, backup=False)
+        finally:
+            engine.close()
+
+    def _release(self) -> Any:
+        """Unbind the panels from the engine and forget it; returns it."""
+        engine, self.engine = self.engine, None
+        if engine is None:
+            return None
+        self.views.stop()
+        self.bridge.detach()
+        self.sync.bind(None)
+        self.models = None
+        self.monitor.reset()
+        self._rate.reset()
+        self.models_changed.emit(None)
+        return engine
+
+    def _on_finished(self, label: str, result: Any) -> None:
+        if label == START:
+            engine, errors = result
+            for source, error in errors.items():
+                self.message.emit(f"tracking source {source}: {error}")
+            self._attach(engine)
+        elif label == STOP and self.engine is None:
+            self._set_state("stopped")
+
+    def _on_failed(self, label: str, message: str) -> None:
+        if label == START:
+            self._set_state(f"failed: {message}")
+            self.message.emit(f"the engine did not start: {message}")
+        elif label == STOP:
+            self._set_state("stopped")
+            self.message.emit(f"the engine did not stop cleanly: {message}")
+        else:
+            self.message.emit(f"{label}: {message}")
+
+    def _attach(self, engine: Any) -> None:
+        self.engine = engine
+        self.models = live_models(engine)
+        self.bridge.attach(hub=self.models.hub, loop=self.models.loop, gpu=self.models.gpu,
+                           events=getattr(engine, "events", None))
+        self.sync.bind(self.models.hub)
+        self._configure_views()
+        self.views.start()
+        self._set_state("running")
+        self.models_changed.emit(self.models)
+        self.tick()
+
+    def _set_state(self, state: str) -> None:
+        if state != self.state:
+            self.state = state
+            self.state_changed.emit(state)
+            self.tick()
+
+    # ------------------------------------------------------------------ live views
+
+    def _configure_views(self) -> None:
+        models = self.models
+        if models is None or models.stage is None:
+            return
+        hub = models.hub
+        cameras = hub.camera_names if hub is not None else []
+        if self.camera_name not in cameras:
+            self.camera_name = cameras[0] if cameras else None
+        self.views.configure(models.stage, hub, models.loop, self.camera_name)
+
+    def follow_camera(self, name: str) -> None:
+        self.camera_name = name
+        self._configure_views()
+
+    # ------------------------------------------------------------------ alarms and status
+
+    def tick(self) -> None:
+        models = self.models
+        latest = self.bridge.latest_stats
+        now = time.monotonic_ns()
+        alarms = self.monitor.evaluate(now, models.hub, models.loop, latest) if models is not None else []
+        if [(a.key, a.detail) for a in alarms] != [(a.key, a.detail) for a in self.alarms]:
+            self.alarms = alarms
+            self.alarms_changed.emit(alarms)
+        loop = models.loop if models is not None else None
+        fps = self._rate.update(loop.history.frames, now) if loop is not None else float("nan")
+        self.status_changed.emit(live_status(self.state, models, alarms, latest, fps))

@@ -1,0 +1,64 @@
+"""The status bar's live fields from the engine's state and the active alarms (Qt-free)."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from ui.live.alarms import Alarm
+from ui.live.models import LiveModels
+from ui.live.readouts import camera_stream
+from ui.status_bar import LiveField, LiveStatus
+
+ENGINE_TEXT = {"starting": ("ENGINE STARTING…", "warning"), "running": ("ENGINE RUNNING", "ok"),
+               "stopping": ("ENGINE STOPPING…", "warning"), "stopped": ("ENGINE STOPPED", "off")}
+
+
+def _lock(alarms: Sequence[Alarm], loop: Any) -> LiveField:
+    keys = {a.key.split(":")[0] for a in alarms}
+    if "loop" in keys:
+        return LiveField("LOOP STOPPED", "error")
+    if "node" in keys:
+        return LiveField("NODE DOWN", "error")
+    if "late" in keys:
+        return LiveField("LATE FRAMES", "warning")
+    if "dropped" in keys:
+        return LiveField("DROPPED", "warning")
+    return LiveField("LOCKED", "ok") if loop is not None else LiveField("LOCK —")
+
+
+def _tracking(alarms: Sequence[Alarm], hub: Any) -> LiveField:
+    if hub is None:
+        return LiveField("TRK —")
+    lost = [a for a in alarms if a.key.startswith(("tracking:", "receiver:"))]
+    if lost:
+        return LiveField(f"TRK {lost[0].title.replace('TRACKING ', '')}", "error")
+    streams = hub.stream_health()
+    rates = [s.rate_hz for name in hub.camera_names if (s := camera_stream(hub, name, streams)) is not None]
+    return LiveField(f"TRK {max(rates):.0f} Hz" if rates else "TRK OK", "ok")
+
+
+def live_status(state: str, models: LiveModels | None, alarms: Sequence[Alarm], latest: Any, fps: float) -> LiveStatus:
+    """``state``: the engine's (stopped, starting, running, stopping, or 'failed: ...');
+    ``latest``: the last FrameStats; ``fps``: measured frames per second (NaN when unknown)."""
+    if state.startswith("failed"):
+        return dataclasses.replace(LiveStatus.stopped(), engine=LiveField("ENGINE FAILED", "error"))
+    text, tone = ENGINE_TEXT.get(state, (state.upper(), "off"))
+    if models is None:
+        return dataclasses.replace(LiveStatus.stopped(), engine=LiveField(text, tone))
+    loop = models.loop
+    timecode = LiveField(latest.timecode if latest is not None else "--:--:--:--", "ok" if latest else "off")
+    if loop is not None:
+        nominal = float(loop.clock.rate)
+        measured = "" if math.isnan(fps) else f" ({fps:.1f})"
+        slow = not math.isnan(fps) and fps < nominal * 0.97
+        rate = LiveField(f"{nominal:g} fps{measured}", "warning" if slow else "ok")
+    else:
+        rate = LiveField("—")
+    take = models.takes.current_take if models.takes is not None else None
+    recording = LiveField(f"● REC {take.name}", "rec") if take is not None else LiveField("STANDBY")
+    return LiveStatus(LiveField(text, tone), timecode, rate, _lock(alarms, loop), _tracking(alarms, models.hub),
+                      recording)
+

@@ -1,0 +1,231 @@
+"""Takes: record and stop (a big button; F9 from anywhere in the window), slate, scene, camera
+roll and notes, and the take list of the project's takes database (search, circle).
+
+Starting and stopping a take go through the engine's ``TakeControl`` on the control thread
+(stopping waits until every frame is durable, tens of milliseconds); the button shows the
+request at once and the take's state when the recorder answers. The list reads a ``TakeLibrary``
+opened beside the recorder (SQLite WAL readers never block the writer) and refreshes when a take
+stops, when the search changes, and on demand.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ui.live.control import EngineControl
+from ui.live.models import LiveModels, TakeControl
+from vpstage.stage.document import StageDocument
+from vpstage.takes import TakeInfo, TakeLibrary, default_db_path
+from vpstage.takes.database import TakeDatabaseError
+
+TAKE_COLUMNS = ("take", "scene", "roll", "TC in", "TC out", "frames", "status", "circled")
+START, STOP = "start take", "stop take"
+
+
+def _restyle(widget: QWidget, name: str, value: str) -> None:
+    widget.setProperty(name, value)
+    widget.style().unpolish(widget)
+    widget.style().polish(widget)
+
+
+class TakesPanel(QWidget):
+    def __init__(self, document: StageDocument, control: EngineControl, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._doc, self._control = document, control
+        self._takes: TakeControl | None = None
+        self._library: TakeLibrary | None = None
+        self._library_path: Path | None = None
+        self.recording: TakeInfo | None = None
+        self._started_at = 0.0
+        self._pending = False
+        self.record_button = QPushButton()
+        self.record_button.setObjectName("recordButton")
+        self.record_button.setMinimumHeight(52)
+        self.record_button.clicked.connect(self.toggle_recording)
+        self.state = QLabel()
+        self.state.setObjectName("takeState")
+        self.slate, self.scene, self.roll, self.notes = QLineEdit("A001"), QLineEdit(), QLineEdit(), QLineEdit()
+        self.next_take = QLabel()
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("search slate, scene, roll, notes")
+        self.circled_only = QCheckBox("circled only")
+        self.table = QTableWidget(0, len(TAKE_COLUMNS))
+        self.table.setHorizontalHeaderLabels(TAKE_COLUMNS)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self._build()
+        control.finished.connect(self._on_finished)
+        control.failed.connect(self._on_failed)
+        self._clock = QTimer(self)
+        self._clock.setInterval(500)
+        self._clock.timeout.connect(self._show_state)
+        self.bind(None)
+
+    def _build(self) -> None:
+        form = QFormLayout()
+        form.addRow("Slate", self.slate)
+        form.addRow("Scene", self.scene)
+        form.addRow("Camera roll", self.roll)
+        form.addRow("Notes", self.notes)
+        form.addRow("Next", self.next_take)
+        search = QHBoxLayout()
+        search.addWidget(self.search, 1)
+        search.addWidget(self.circled_only)
+        refresh = QPushButton("Refresh")
+        refresh.clicked.connect(self.refresh_list)
+        search.addWidget(refresh)
+        box = QVBoxLayout(self)
+        box.setContentsMargins(4, 4, 4, 4)
+        box.addWidget(self.record_button)
+        box.addWidget(self.state)
+        box.addLayout(form)
+        box.addLayout(search)
+        box.addWidget(self.table, 1)
+        self.search.textChanged.connect(lambda _t: self.refresh_list())
+        self.circled_only.toggled.connect(lambda _c: self.refresh_list())
+        self.slate.textChanged.connect(lambda _t: self._show_next())
+        self.table.itemChanged.connect(self._on_item_changed)
+
+    def detach(self) -> None:
+        self._clock.stop()
+        self._control.finished.disconnect(self._on_finished)
+        self._control.failed.disconnect(self._on_failed)
+        self._close_library()
+
+    # ------------------------------------------------------------------ binding
+
+    def bind(self, models: LiveModels | None) -> None:
+        """Record through ``models.takes`` (None: recording unavailable; the list still shows the
+        project's takes when it has a database)."""
+        self._takes = models.takes if models is not None else None
+        self.recording = self._takes.current_take if self._takes is not None else None
+        path = self._takes.library_path if self._takes is not None else (
+            default_db_path(self._doc.path) if self._doc.path is not None else None)
+        if path != self._library_path:
+            self._close_library()
+            self._library_path = path
+        self._show_state()
+        self.refresh_list()
+
+    def _close_library(self) -> None:
+        if self._library is not None:
+            self._library.close()
+            self._library = None
+
+    def library(self) -> TakeLibrary | None:
+        """The take library (opened on first use, once its database exists)."""
+        if self._library is None and self._library_path is not None and self._library_path.is_file():
+            try:
+                self._library = TakeLibrary(self._library_path)
+            except TakeDatabaseError as exc:
+                self.state.setText(f"takes database: {exc}")
+        return self._library
+
+    # ------------------------------------------------------------------ record / stop
+
+    def toggle_recording(self) -> None:
+        """Start a take, or stop the one recording (the button and F9)."""
+        takes = self._takes
+        if takes is None or self._pending:
+            return
+        self._pending = True
+        if self.recording is None:
+            slate, scene, roll, notes = (w.text().strip() for w in (self.slate, self.scene, self.roll, self.notes))
+            self._control.submit(START, lambda: takes.start_take(slate, scene=scene, camera_roll=roll, notes=notes))
+            self.state.setText(f"starting {slate}…")
+        else:
+            self._control.submit(STOP, takes.stop_take)
+            self.state.setText(f"stopping {self.recording.name}…")
+        self.record_button.setEnabled(False)
+
+    def _on_finished(self, label: str, result: Any) -> None:
+        if label not in (START, STOP):
+            return
+        self._pending = False
+        if label == START:
+            self.recording, self._started_at = result, time.monotonic()
+        else:
+            self.recording = None
+            self.refresh_list()
+        self._show_state()
+
+    def _on_failed(self, label: str, message: str) -> None:
+        if label in (START, STOP):
+            self._pending = False
+            self._show_state()
+            self.state.setText(f"{label} failed: {message}")
+
+    def _show_state(self) -> None:
+        available = self._takes is not None
+        recording = self.recording is not None
+        self.record_button.setEnabled(available and not self._pending)
+        self.record_button.setText("■  STOP  (F9)" if recording else "●  RECORD  (F9)")
+        _restyle(self.record_button, "recording", "true" if recording else "false")
+        for field in (self.slate, self.scene, self.roll, self.notes):
+            field.setEnabled(not recording)
+        if recording:
+            assert self.recording is not None
+            elapsed = int(time.monotonic() - self._started_at) if self._started_at else 0
+            self.state.setText(f"● REC  {self.recording.name}   {elapsed // 60:02d}:{elapsed % 60:02d}")
+            self._clock.start()
+        else:
+            self._clock.stop()
+            self.state.setText("standby" if available else "engine stopped: recording unavailable")
+        self._show_next()
+
+    def _show_next(self) -> None:
+        slate = self.slate.text().strip()
+        library = self.library()
+        taken = [t.take_number for t in library.search(slate=slate, include_deleted=True) if t.slate == slate] \
+            if library is not None and slate else []
+        self.next_take.setText(f"{slate}_T{max(taken, default=0) + 1:02d}" if slate else "give a slate")
+
+    # ------------------------------------------------------------------ list
+
+    def refresh_list(self) -> None:
+        library = self.library()
+        takes = [] if library is None else library.search(self.search.text().strip() or None,
+                                                          circled=True if self.circled_only.isChecked() else None)
+        self.table.blockSignals(True)
+        self.table.setRowCount(len(takes))
+        for row, take in enumerate(reversed(takes)):  # newest first
+            cells = (take.name, take.scene, take.camera_roll, take.start_timecode or "–", take.end_timecode or "–",
+                     str(take.frame_count), take.status)
+            for col, text in enumerate(cells):
+                self.table.setItem(row, col, QTableWidgetItem(text))
+            circle = QTableWidgetItem("circled" if take.circled else "")
+            circle.setFlags(circle.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            circle.setCheckState(Qt.CheckState.Checked if take.circled else Qt.CheckState.Unchecked)
+            circle.setData(Qt.ItemDataRole.UserRole, take.id)
+            self.table.setItem(row, len(TAKE_COLUMNS) - 1, circle)
+        self.table.blockSignals(False)
+        self._show_next()
+
+    def take_names(self) -> list[str]:
+        items = (self.table.item(row, 0) for row in range(self.table.rowCount()))
+        return [item.text() for item in items if item is not None]
+
+    def _on_item_changed(self, item: QTableWidgetItem) -> None:
+        library = self.library()
+        if library is None or item.column() != len(TAKE_COLUMNS) - 1:
+            return
+        circled = item.checkState() == Qt.CheckState.Checked
+        library.update(int(item.data(Qt.ItemDataRole.UserRole)), circled=circled)
+        QTimer.singleShot(0, self.refresh_list)  # not while Qt is still delivering this item's change
