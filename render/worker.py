@@ -30,7 +30,11 @@ first frame in time (the cabinet layer takes tens of ms on a 1080p canvas; the o
 
 
 class SceneRenderer(Protocol):
-    """What a scene engine provides to the worker (built once per worker, on its device)."""
+    """What a scene engine provides to the worker (built once per worker, on its device).
+
+    It may also define ``warm_up()``: the worker calls it once before reporting ready, so kernel
+    compilation and first allocations do not land in live frames (where they would look like a stall).
+    """
 
     def render_canvas(self, job: CanvasJob, content: SceneContent, out: CanvasImage) -> None:
         """Draw the scene into ``out`` ((H, W, 4) uint8 BGRX, pre-filled black, X = 255)."""
@@ -67,6 +71,9 @@ class RenderWorker:
         if spec.scene_renderer:
             try:
                 self.scene = load_scene_renderer(spec.scene_renderer, self.stage, spec.device)
+                warm_up = getattr(self.scene, "warm_up", None)
+                if callable(warm_up):  # compile kernels now, not in the first frames (stall detection)
+                    warm_up()
             except Exception as exc:  # the node still runs: scene canvases show why they are empty
                 self.scene_error = f"scene failed to load: {failure_text(exc)}"
 

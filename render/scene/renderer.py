@@ -18,9 +18,12 @@ enabled asset that failed to load makes its canvases show the error card with th
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import torch
 
+from render.assets import PinholeCamera, SceneAsset
 from render.scene.inner import inner_layer, placement_scale
 from render.scene.inner_pixels import InnerPixels, inner_pixels
 from render.scene.layers import Layer, composite
@@ -51,6 +54,22 @@ class SceneCanvasRenderer:
         self.frusta = StageFrustum(stage)
         self.bounds = SceneBounds(stage)
         self.outer = OuterCache(self.frusta.geometry, [c.name for c in stage.project.canvases], self.device)
+        # Each worker renders on its own stream: workers sharing a process (embedded cluster) then
+        # never wait on each other's work, nor on the legacy default stream.
+        self.stream = torch.cuda.Stream(self.device) if self.device.type == "cuda" else None
+
+    def warm_up(self) -> None:
+        """Render a small view of every loaded asset once, so kernel compilation (Triton JIT) and
+        buffer allocation happen before the worker reports ready rather than in the first frames."""
+        with self._on_stream():
+            for loaded in self.assets.values():
+                if loaded.asset is not None:
+                    warm_up_asset(loaded.asset)
+            if self.stream is not None:
+                self.stream.synchronize()
+
+    def _on_stream(self) -> contextlib.AbstractContextManager[object]:
+        return torch.cuda.stream(self.stream) if self.stream is not None else contextlib.nullcontext()
 
     def describe(self) -> dict[str, object]:
         """What this renderer loaded (for ``RenderWorker.info``): asset -> path, kind, hash, error."""
@@ -62,6 +81,10 @@ class SceneCanvasRenderer:
     # ------------------------------------------------------------------ one canvas
 
     def render_canvas(self, job: CanvasJob, content: SceneContent, out: CanvasImage) -> None:
+        with self._on_stream():
+            self._render_canvas(job, content, out)
+
+    def _render_canvas(self, job: CanvasJob, content: SceneContent, out: CanvasImage) -> None:
         placed = self._placed(content.placements)
         background = torch.tensor(content.quality.background, dtype=torch.float32, device=self.device)
         count = job.width * job.height
@@ -118,11 +141,30 @@ class SceneCanvasRenderer:
 
 
 def write_bgrx(rgb: torch.Tensor, out: CanvasImage) -> None:
-    """(H, W, 3) float RGB 0..1 -> ``out`` (H, W, 4) uint8 B G R (X untouched)."""
-    pixels = (rgb.clamp(0.0, 1.0) * 255.0 + 0.5).to(torch.uint8).cpu().numpy()
-    out[..., 0] = pixels[..., 2]
-    out[..., 1] = pixels[..., 1]
-    out[..., 2] = pixels[..., 0]
+    """(H, W, 3) float RGB 0..1 -> ``out`` (H, W, 4) uint8 B G R X (X = 255).
+
+    The BGRX picture is assembled on the render device and copied out once: on a GPU node that is
+    one device-to-host copy (torch releases the GIL for it) instead of three strided numpy copies.
+    """
+    pixels = (rgb.clamp(0.0, 1.0) * 255.0 + 0.5).to(torch.uint8)
+    opaque = torch.full((*pixels.shape[:-1], 1), 255, dtype=torch.uint8, device=pixels.device)
+    torch.from_numpy(out).copy_(torch.cat([pixels.flip(-1), opaque], dim=-1))
+
+
+def warm_up_asset(asset: SceneAsset) -> None:
+    """One small render of ``asset`` looking at the middle of its bounds (compiles its kernels)."""
+    lo, hi = (np.asarray(v, dtype=np.float64) for v in asset.bounds())
+    centre, reach = (lo + hi) / 2, float(np.linalg.norm(hi - lo)) / 2 + 1e-3
+    eye = centre - np.array([0.0, 2.0 * reach, 0.0])
+    world_to_camera = np.eye(4)
+    world_to_camera[:3, :3] = np.array([[1.0, 0, 0], [0, 0, -1.0], [0, 1.0, 0]])  # look along +y
+    world_to_camera[:3, 3] = -world_to_camera[:3, :3] @ eye
+    asset.render_pinhole(PinholeCamera(world_to_camera, 48.0, 48.0, 32.0, 32.0, 64, 64))
+    if asset.supports_rays:
+        origins = torch.as_tensor(np.tile(eye, (64, 1)), dtype=torch.float32, device=asset.device)
+        directions = torch.zeros_like(origins)
+        directions[:, 1] = 1.0
+        asset.render_rays(origins, directions)
 
 
 def build_scene_renderer(stage: Stage, device: str) -> SceneCanvasRenderer:

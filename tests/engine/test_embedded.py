@@ -103,3 +103,26 @@ def test_a_worker_that_cannot_start_is_reported_with_its_node() -> None:
     with pytest.raises(WorkerStartError, match="node n2: RuntimeError: n2 generation 1 refuses to start"):
         cluster.start()
     cluster.stop()
+
+
+def test_a_slow_first_answer_is_not_a_stall_but_a_silent_first_job_is() -> None:
+    """A (re)started worker gets ``first_answer_grace_s`` for its first answer (first scene frames
+    build caches); after it has answered once, ``stall_frames`` applies."""
+    release, never = threading.Event(), threading.Event()
+    script = Script(hang_at={("n2", 0): release, ("n1", 0): never})
+    stage = tiny_stage()
+    loop = FrameLoop(stage, PatternJobSource(stage, PatternSpec("sync")),
+                     EmbeddedCluster(worker_specs(stage), script.factory()), stall_frames=3,
+                     first_answer_grace_s=1.0, restart_retry_s=0.2)
+    downs: list[tuple[str, str]] = []
+    loop.events.node_down.connect(lambda node, reason: downs.append((node, reason)))
+    loop.events.frame_presented.connect(lambda stats: release.set() if stats.frame == 10 else None)
+    try:
+        loop.run(60)  # 2 s at the tiny stage's 30 fps
+    finally:
+        never.set()
+        loop.close()
+    assert [node for node, _ in downs] == ["n1"], downs  # n2 took 10 frames (> 3) but within the grace
+    assert downs[0][1].startswith("stalled: no answer for 30 frames")  # 1 s at 30 fps, not 3 frames
+    n2_frames = [frame for kind, node, frame in script.log if kind == "render" and node == "n2"]
+    assert n2_frames[0] == 0 and n2_frames[1] >= 10

@@ -10,7 +10,9 @@ Per frame N (on the loop's own thread, never the GUI's):
    deadline passed; nodes that had not answered are late;
 5. present every canvas: its fresh picture, or its previous one repeated (a drop);
 6. handle failures: a worker that raised or died, or has not answered for ``stall_frames``
-   frames, is marked down and restarted; its canvases move to a spare when one is free;
+   frames, is marked down and restarted; its canvases move to a spare when one is free. A
+   worker's first answer after it (re)started may take up to ``FIRST_ANSWER_GRACE_S`` (its first
+   scene frame builds caches such as the outer cube map), after which ``stall_frames`` applies;
 7. record statistics and emit ``frame_presented``.
 
 If the loop falls behind by whole frames it skips them (counted) rather than running late.
@@ -37,6 +39,9 @@ from vpstage.engine.sources import JobSource
 from vpstage.engine.stats import FrameStats, NodeStats, StatsHistory
 from vpstage.stage import Stage
 from vpstage.timing import FrameClock, FrameTick
+
+FIRST_ANSWER_GRACE_S = 10.0
+"""How long a (re)started worker may take over its first answer before it counts as stalled."""
 
 
 class LoopEvents:
@@ -72,7 +77,8 @@ class FrameLoop:
 
     def __init__(self, stage: Stage, source: JobSource, cluster: Cluster, presenters: Sequence[Presenter] = (),
                  *, clock: FrameClock | None = None, history_capacity: int = 4096,
-                 stall_frames: int | None = None, restart_retry_s: float = 2.0) -> None:
+                 stall_frames: int | None = None, restart_retry_s: float = 2.0,
+                 first_answer_grace_s: float = FIRST_ANSWER_GRACE_S) -> None:
         project = stage.project
         deadline_ms = project.cluster.deadline_ms
         self.stage, self.source, self.cluster = stage, source, cluster
@@ -80,6 +86,9 @@ class FrameLoop:
         self.clock = clock or FrameClock(project.frame_rate,
                                          deadline_ns=None if deadline_ms is None else int(deadline_ms * 1e6))
         self.stall_frames = stall_frames or project.cluster.stall_frames
+        self.first_answer_frames = max(self.stall_frames, math.ceil(first_answer_grace_s * project.frame_rate))
+        self._answered: set[str] = set()
+        """Nodes that have answered at least once since they last (re)started."""
         self.restart_retry_ns = int(restart_retry_s * 1e9)
         self.failover = Failover(project)
         self.history = StatsHistory([n.name for n in project.nodes], history_capacity)
@@ -235,6 +244,7 @@ class FrameLoop:
             del self._inflight[reply.node]
         verdict = barrier.offer(reply)
         if reply.result is not None:
+            self._answered.add(reply.node)
             self.events.rendered.emit(reply.node, reply.frame, reply.result.render_ms, verdict == "on_time")
         if reply.failure is not None:
             failed_ns = min(reply.arrived_ns, inflight[1]) if inflight else reply.arrived_ns
@@ -243,13 +253,15 @@ class FrameLoop:
     def _node_failed(self, node: str, reason: str, failed_ns: int) -> None:
         self.failover.mark_down(node, reason, failed_ns, self.clock.now_ns())
         self._inflight.pop(node, None)
+        self._answered.discard(node)
         self.cluster.restart(node)
         self.failover.mark_starting(node)
         self.events.node_down.emit(node, reason)
 
     def _check_stalls(self, tick: FrameTick) -> None:
         for node, (frame, deadline_ns) in list(self._inflight.items()):
-            if tick.index - frame >= self.stall_frames:
+            limit = self.stall_frames if node in self._answered else self.first_answer_frames
+            if tick.index - frame >= limit:
                 self._node_failed(node, f"stalled: no answer for {tick.index - frame} frames", deadline_ns)
 
     def _check_restarts(self) -> None:

@@ -386,7 +386,7 @@ class Cluster(_Model):
     """Ray cluster address (``ray://host:10001``); empty starts a local Ray."""
     deadline_ms: PositiveFloat | None = None
     """Per-frame deadline; default one frame period."""
-    stall_frames: PositiveInt = 10
+    stall_frames: PositiveInt = 30
     """A worker silent for this many frames is marked down and restarted."""
 
 

@@ -183,7 +183,9 @@ class FrameRunner:
         torch.cuda.current_stream(device).wait_stream(stream)
         graph = torch.cuda.CUDAGraph()
         try:
-            with torch.cuda.graph(graph):
+            # thread_local: other render workers of this process keep launching on their own
+            # streams while this one captures (global mode would invalidate the capture)
+            with torch.cuda.graph(graph, capture_error_mode="thread_local"):
                 self.launch()
         except Exception as exc:  # degrade to eager launches rather than failing the render
             self.graph_failed = True
