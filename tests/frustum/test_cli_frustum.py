@@ -42,8 +42,8 @@ def test_flat_wall_json() -> None:
     node = report["nodes"]["node1"]
     crop = node["dod_crop"]
     assert len(crop["corners"]) == 8 and crop["min"][1] == pytest.approx(-4.0, abs=1e-6)
-    assert crop["max"][1] == pytest.approx(50.0, abs=1e-6)  # the default scene bounds end 50 m past the wall
-    assert report["scene"]["asset"] == "demo" and report["scene"]["bounds"]["max"][1] == 50.0
+    assert crop["max"][1] == pytest.approx(96.0, abs=1e-6)  # the 100 m far plane from the camera at y = -4
+    assert report["scene"]["asset"] == "demo" and report["scene"]["bounds"]["max"][1] == 100.0  # 100 m past the wall
     assert node["inner_pixels"] == main["inner_pixels"] and node["load"] == 2304 * 1152
 
 

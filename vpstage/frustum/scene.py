@@ -9,9 +9,12 @@ from vpstage.geometry import OrientedBox
 from vpstage.stage import Stage
 from vpstage.stage.model import SceneAsset
 
-DEFAULT_SCENE_MARGIN_M = 50.0
+DEFAULT_SCENE_MARGIN_M = 100.0
 """The default scene bounds reach this far (stage metres) beyond the LED cabinets and the outer
-viewpoint on every side: the virtual set usually extends well past the wall."""
+viewpoint on every side: the virtual set usually extends well past the wall (the demo scene's sky
+dome has a 90 m radius). It matches the frustum's default far distance (100 m), so the default box
+never cuts content that the far plane keeps; declare ``bounds_min``/``bounds_max`` on an asset for
+tighter DoD crops."""
 
 
 def scene_bounds_of(asset: SceneAsset) -> OrientedBox | None:
