@@ -18,6 +18,8 @@ from typing import Any
 
 Vec3 = tuple[float, float, float]
 WALL_TARGET: Vec3 = (0.0, 2.0, 1.5)
+SUBJECT: Vec3 = (0.0, 0.5, 1.5)
+"""Where an actor stands in a volume centred on the stage origin (the orbit's default subject)."""
 """Where the scripted moves look: the middle of a main wall 2 m ahead of the origin."""
 
 
@@ -57,9 +59,13 @@ def _breathe(t: float, low: float, high: float, period_s: float) -> float:
     return low + (high - low) * (0.5 - 0.5 * math.cos(2 * math.pi * t / period_s))
 
 
-def orbit(radius_m: float = 3.0, height_m: float = 1.7, period_s: float = 12.0,
-          target: Vec3 = WALL_TARGET) -> PathFn:
-    """Circle the target at ``radius_m``, always looking at it, zooming 24-50 mm."""
+def orbit(radius_m: float = 2.0, height_m: float = 1.7, period_s: float = 12.0,
+          target: Vec3 = SUBJECT) -> PathFn:
+    """Circle the subject at ``radius_m``, always looking at it, zooming 24-50 mm.
+
+    The defaults keep the camera within 2.5 m of the stage origin, inside a volume such as the
+    demo's 4.5 m arc, with the wall behind the subject in shot for most of the circle.
+    """
     def at(t: float) -> PathPoint:
         a = 2 * math.pi * t / period_s
         eye = (target[0] + radius_m * math.sin(a), target[1] - radius_m * math.cos(a), height_m)

@@ -36,11 +36,20 @@ class MemoryLink:
 
 
 def test_orbit_keeps_the_target_framed() -> None:
-    path = paths.orbit(radius_m=3.0, height_m=1.7, period_s=12.0)
+    path = paths.orbit(radius_m=3.0, height_m=1.7, period_s=12.0, target=paths.WALL_TARGET)
     for t in (0.0, 1.3, 6.0, 9.9):
         point = path(t)
         assert math.dist((point.x_m, point.y_m), (0.0, 2.0)) == pytest.approx(3.0)
         pan, tilt = paths.look_at((point.x_m, point.y_m, point.z_m), paths.WALL_TARGET)
+        assert (point.pan_deg, point.tilt_deg) == pytest.approx((pan, tilt))
+
+
+def test_default_orbit_stays_inside_the_demo_volume() -> None:
+    path = paths.orbit()
+    for t in (i * 0.25 for i in range(48)):  # one 12 s period
+        point = path(t)
+        assert math.hypot(point.x_m, point.y_m) <= 2.5 + 1e-9  # the demo wall stands at 4.5 m
+        pan, tilt = paths.look_at((point.x_m, point.y_m, point.z_m), paths.SUBJECT)
         assert (point.pan_deg, point.tilt_deg) == pytest.approx((pan, tilt))
 
 
