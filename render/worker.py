@@ -13,11 +13,13 @@ from __future__ import annotations
 import importlib
 import os
 import socket
+import threading
 import time
 from typing import Protocol
 
 import numpy as np
 
+from render.cancel import RenderCancelled, cancellable
 from vpstage.engine.cluster import failure_text
 from vpstage.engine.jobs import CanvasImage, CanvasJob, FrameJob, NodeFrame, SceneContent
 from vpstage.engine.worker import WorkerSpec
@@ -61,6 +63,7 @@ class RenderWorker:
 
     def __init__(self, spec: WorkerSpec) -> None:
         self.spec = spec
+        self._cancel = threading.Event()
         self.stage = Stage.from_project(spec.project, spec.base_dir)
         self.painter = PatternPainter(self.stage.layout)
         self._sizes = {c.name: (c.width, c.height) for c in spec.project.canvases}
@@ -77,13 +80,24 @@ class RenderWorker:
             except Exception as exc:  # the node still runs: scene canvases show why they are empty
                 self.scene_error = f"scene failed to load: {failure_text(exc)}"
 
+    def cancel(self) -> None:
+        """Abandon the job in progress at its next cancellation point (any thread). The worker
+        is being stopped or replaced: every later ``render`` raises RenderCancelled at once."""
+        self._cancel.set()
+
     def render(self, job: FrameJob) -> NodeFrame:
+        with cancellable(self._cancel):
+            return self._render_job(job)
+
+    def _render_job(self, job: FrameJob) -> NodeFrame:
         start = time.perf_counter()
         images: dict[str, CanvasImage] = {}
         errors: dict[str, str] = {}
         for canvas_job in job.canvases:
             try:
                 image = self._render_canvas(canvas_job, job.frame)
+            except RenderCancelled:
+                raise
             except Exception as exc:
                 reason = str(exc) if isinstance(exc, CanvasError) else failure_text(exc)
                 errors[canvas_job.canvas] = reason

@@ -24,6 +24,7 @@ import torch
 import torch.nn.functional as F
 
 from render.assets import PinholeCamera, SceneAsset
+from render.cancel import check_cancelled
 from render.scene.layers import Layer, composite
 from vpstage.frustum.geometry import CanvasGeometry
 from vpstage.frustum.rays import scene_rotation, to_scene
@@ -145,6 +146,7 @@ def render_face(assets: Sequence[tuple[SceneAsset, np.ndarray, float]], face: in
     count = (x1 - x0) * (y1 - y0)
     layers = []
     for asset, matrix, scale in assets:
+        check_cancelled()
         out = asset.render_pinhole(face_camera(face, size, viewpoint, matrix), rect=rect,
                                    background=(0.0, 0.0, 0.0))
         device = background.device

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import torch
 
+from render.cancel import check_cancelled
 from render.splat.project_torch import ProjectedSplats, project_splats
 from render.splat.raster_inputs import (
     ALPHA_MAX,
@@ -116,6 +117,7 @@ def composite_tiles(proj: ProjectedSplats, bins: TileBins, camera: RasterCamera,
     done = torch.zeros(n_tiles, tile_pixels, dtype=torch.bool, device=device)
     position = 0
     while active.numel():
+        check_cancelled()
         remaining = int((counts[active] - position).max())
         chunk = max(8, min(1024, remaining, element_budget // (active.numel() * tile_pixels)))
         slot = position + torch.arange(chunk, device=device)

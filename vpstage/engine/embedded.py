@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from vpstage.engine.cluster import Reply, WorkerStartError, WorkerStatus, failure_text
 from vpstage.engine.jobs import FrameJob, NodeFrame
-from vpstage.engine.worker import Worker, WorkerFactory, WorkerSpec
+from vpstage.engine.worker import Worker, WorkerFactory, WorkerSpec, cancel_worker
 from vpstage.timing import MonotonicTimeSource, TimeSource
 
 _STOP = None
@@ -47,10 +47,18 @@ class _NodeThread(threading.Thread):
         self.status: tuple[WorkerStatus, str] = ("starting", "")
         self.info: dict[str, object] = {}
         """The worker's own ``info()`` (when it has one), taken once it is built."""
+        self.worker: Worker | None = None
+
+    def abandon(self) -> None:
+        """Stop serving: no further jobs, and the job in progress is cancelled if it can be."""
+        self.inbox.put(_STOP)
+        if self.worker is not None:
+            cancel_worker(self.worker)
 
     def run(self) -> None:
         try:
             worker: Worker = self.factory(self.spec)
+            self.worker = worker
         except Exception as exc:
             self.status = ("failed", failure_text(exc))
             self.ready.set()
@@ -131,7 +139,7 @@ class EmbeddedCluster:
     def restart(self, node: str) -> None:
         old = self._threads.get(node)
         if old is not None:
-            old.inbox.put(_STOP)  # a hung thread never reads it; it is simply abandoned
+            old.abandon()  # a thread hung outside a cancellation point is simply left behind
         self._spawn(node)
 
     def status(self, node: str) -> tuple[WorkerStatus, str]:
@@ -148,7 +156,7 @@ class EmbeddedCluster:
     def stop(self) -> None:
         threads = list(self._threads.values())
         for thread in threads:
-            thread.inbox.put(_STOP)
+            thread.abandon()
         for thread in threads:
             thread.join(timeout=self.stop_timeout_s)
         self._threads.clear()

@@ -54,6 +54,15 @@ class Worker(Protocol):
     def close(self) -> None: ...
 
 
+def cancel_worker(worker: object) -> None:
+    """Ask a worker to abandon its current job, if it supports that (an optional ``cancel()``
+    method, callable from any thread): long CPU renders then stop within a fraction of a second
+    instead of holding up a stop or a restart."""
+    cancel = getattr(worker, "cancel", None)
+    if callable(cancel):
+        cancel()
+
+
 WorkerFactory = Callable[[WorkerSpec], Worker]
 
 

@@ -18,6 +18,7 @@ from typing import Protocol
 
 import torch
 
+from render.cancel import check_cancelled
 from render.nerf.fields.ngp_field import NgpField
 from render.nerf.model_components.marching import MarchParams, march
 from render.nerf.model_components.occupancy import OccupancyGrid
@@ -180,6 +181,7 @@ def render_normalised(inputs: FieldInputs, grid: OccupancyGrid, params: MarchPar
     rounds = 0
     n_live = int(alive.numel())
     while alive.numel() > 0:
+        check_cancelled()
         k = schedule.samples(int(alive.numel()), rounds)
         o, d = origins[alive], dirs[alive]
         sample_t, sample_dt, count, t_next = backend.march(o, d, t[alive], t_end[alive], grid, params, k)
