@@ -91,6 +91,11 @@ class AssetError(Exception):
     """An asset could not be loaded; the message names the file and what is wrong."""
 
 
+class RenderUnsupported(Exception):
+    """The asset cannot render that way (e.g. ``render_rays`` on an asset whose ``supports_rays``
+    is False); callers check the capability flag first."""
+
+
 # Loader registry: suffix (or 'procedural:' scheme) -> "module:function(path, device) -> SceneAsset".
 LOADERS: dict[str, str] = {
     ".ply": "render.splat.io:load_splat_asset",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from render.assets import Color, PinholeCamera, Rect, RenderOutput, SceneAsset
+from render.assets import Color, PinholeCamera, Rect, RenderOutput, RenderUnsupported, SceneAsset
 from render.splat.model import SplatModel
 from render.splat.rasterize import Backend, rasterize_splats
 from vpstage.geometry import OrientedBox
@@ -65,7 +65,7 @@ class SplatAsset:
 
     def render_rays(self, origins: torch.Tensor, directions: torch.Tensor, *, crop: OrientedBox | None = None,
                     background: Color = (0.0, 0.0, 0.0)) -> RenderOutput:
-        raise NotImplementedError("splat assets render through pinhole cameras only (supports_rays is False)")
+        raise RenderUnsupported("splat assets render through pinhole cameras only (supports_rays is False)")
 
 
 def _protocol_check(asset: SplatAsset) -> SceneAsset:

@@ -9,6 +9,8 @@ rubber band that selects; a left drag on an item is handled by the subclass (``d
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
 from PySide6.QtGui import QMouseEvent, QPainter, QResizeEvent, QWheelEvent
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsView, QWidget
@@ -54,15 +56,11 @@ class EditorView(QGraphicsView):
         self._drag = None  # a drag in progress refers to items about to be replaced
         self.rebuild()
 
-    # Subclasses: recreate items, refresh marks in place, push the scene's selection to the document.
-    def rebuild(self) -> None:
-        raise NotImplementedError
-
-    def _on_marks_changed(self, _value: object) -> None:
-        raise NotImplementedError
-
-    def _on_scene_selection(self) -> None:
-        raise NotImplementedError
+    # Each editor (plan, pixel map) defines these: recreate its items, refresh marks in place, push
+    # the scene's selection to the document.
+    rebuild: Callable[[], None]
+    _on_marks_changed: Callable[[object], None]
+    _on_scene_selection: Callable[[], None]
 
     def fit(self) -> None:
         """Show everything (subclasses say what that is)."""
@@ -109,12 +107,9 @@ class EditorView(QGraphicsView):
     def dragging(self) -> bool:
         return self._drag is not None
 
-    # Subclasses with draggable items override these two.
-    def drag_to(self, scene_pos: QPointF, free: bool = False) -> object:
-        raise NotImplementedError
-
-    def finish_drag(self) -> None:
-        raise NotImplementedError
+    # Editors with draggable items define these two.
+    drag_to: Callable[[QPointF, bool], object]
+    finish_drag: Callable[[], None]
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         if self._pan_move(event):
