@@ -14,7 +14,6 @@ contacted; anything else is refused before a socket is opened.
 
 from __future__ import annotations
 
-import ipaddress
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -23,6 +22,7 @@ from typing import Literal
 from psygnal import Signal
 from videohubwire import Videohub, VideohubError
 
+from vpstage.protocols.endpoints import is_loopback
 from vpstage.stage.model import Videohub as VideohubConfig
 
 DEFAULT_PORT = 9990
@@ -38,15 +38,6 @@ def split_address(address: str) -> tuple[str, int]:
         host, port = text.split(":")
         return host, int(port)
     return text, DEFAULT_PORT
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 @dataclass(frozen=True)

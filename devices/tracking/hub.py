@@ -15,7 +15,6 @@ any thread and take effect on the next ``state_at``.
 from __future__ import annotations
 
 import dataclasses
-import ipaddress
 import logging
 import threading
 import time
@@ -28,7 +27,7 @@ from devices.tracking.factory import make_receiver
 from devices.tracking.receiver import Receiver
 from devices.tracking.stats import ReceiverStats, StreamStats
 from vpstage.config import ConfigError, Problem
-from vpstage.protocols.endpoints import parse_endpoint
+from vpstage.protocols.endpoints import is_loopback, parse_endpoint
 from vpstage.stage.model import Alignment, Camera, Project, TrackingSource
 from vpstage.stage.project_io import load_project, locate
 from vpstage.tracking.alignment import AlignmentTransform
@@ -57,13 +56,6 @@ class _CameraSlot:
 
 def _same_id(wanted: CameraId | None, got: CameraId) -> bool:
     return wanted is None or wanted == got or str(wanted) == str(got)
-
-
-def _is_loopback(host: str) -> bool:
-    try:
-        return host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:  # a host name other than localhost
-        return False
 
 
 def load_project_lenses(project: Project, base_dir: Path | None) -> dict[str, LensProfile]:
@@ -141,7 +133,7 @@ class TrackingHub:
         endpoint = parse_endpoint(source.address)
         if self.project.network.mode != "loopback" or endpoint.kind != "udp":
             return source
-        if _is_loopback(endpoint.host) and source.multicast_group is None:
+        if is_loopback(endpoint.host) and source.multicast_group is None:
             return source
         log.warning("tracking source %s: network mode is loopback, listening on 127.0.0.1:%d instead of %s",
                     source.name, endpoint.port, source.address)

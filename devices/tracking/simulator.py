@@ -16,7 +16,6 @@ Safety: UDP targets must be loopback unless ``allow_network=True`` (rehearsal st
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import socket
 import threading
@@ -31,6 +30,7 @@ import serial
 from devices.tracking.paths import PathFn, PathPoint
 from vpstage.protocols import freed, opentrackio
 from vpstage.protocols import osc_map as osc
+from vpstage.protocols.endpoints import is_loopback
 from vpstage.tracking.sample import CameraSample, SampleTimecode
 from vpstage.tracking.sample import Protocol as WireProtocol
 
@@ -44,18 +44,9 @@ class Link(Protocol):
     def close(self) -> None: ...
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 class UdpLink:
     def __init__(self, host: str, port: int, allow_network: bool = False) -> None:
-        if not allow_network and not _is_loopback(host):
+        if not allow_network and not is_loopback(host):
             raise ValueError(f"{host} is not a loopback address; pass allow_network=True "
                              "(--allow-network) to send tracking data onto the network")
         self.target = (host, port)

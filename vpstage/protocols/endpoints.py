@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
@@ -42,3 +43,13 @@ def parse_endpoint(text: str) -> Endpoint:
     if not parts.hostname or port is None or parts.path not in ("", "/"):
         raise ValueError(f"{text!r}: use udp://HOST:PORT, e.g. udp://0.0.0.0:40000")
     return Endpoint("udp", host=parts.hostname, port=port)
+
+
+def is_loopback(host: str) -> bool:
+    """True for ``localhost`` and loopback addresses (127.0.0.0/8, ::1); False for other names."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name other than localhost
+        return False
