@@ -111,7 +111,7 @@ def tightness_rows(samples: int) -> list[list[object]]:
     stage = Stage.open(STAGES / "demo.yaml")
     frusta = StageFrustum(stage)
     rng = np.random.default_rng(0)
-    boxes = {"default (+50 m)": default_scene_bounds(stage),
+    boxes = {"default (+100 m)": default_scene_bounds(stage),
              "set 30x30x10 m": OrientedBox.from_aabb(np.array([-15.0, -15, -1]), np.array([15.0, 15, 9]))}
     rows: list[list[object]] = []
     for label, bounds in boxes.items():
