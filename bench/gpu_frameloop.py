@@ -1,14 +1,16 @@
 """Helpers of ``bench/gpu_frameloop.sh``: the demo stage on GPUs, and a summary of the run reports.
 
-    python -m bench.gpu_frameloop stage --gpus 1|2 [--rate 60] -o STAGE.yaml
+    python -m bench.gpu_frameloop stage --gpus 1|2|4 [--rate 60] -o STAGE.yaml
     python -m bench.gpu_frameloop summary REPORT.json [REPORT.json ...]
 
 ``stage`` writes the demo stage at full canvas size (four 1920 x 1080 canvases on two nodes)
 with the frame rate set to ``--rate`` and the nodes on GPUs: with 1 GPU both nodes render on
 ``cuda:0`` (two worker threads sharing it), with 2 GPUs node1 on ``cuda:0`` and node2 on
-``cuda:1``. ``summary`` prints one table row per report (``main.py run`` JSON): late, dropped,
-fresh node-frames per second, render (on time / every answer), plan, skew, tracking-to-present,
-per GPU utilization, and the scaling of fresh frames against the first report.
+``cuda:1``, with 4 GPUs one node per canvas, each on its own GPU. ``summary`` prints one table
+row per report (``main.py run`` JSON): late, dropped, fresh canvas-frames per second (counted
+per node, times the node's canvases, from the stage file beside the report), render (on time /
+every answer), plan, skew, tracking-to-present, per GPU utilization, and the scaling of fresh
+frames against the first report.
 """
 
 from __future__ import annotations
@@ -31,6 +33,11 @@ def write_stage(gpus: int, rate: Fraction, path: Path) -> None:
     demo = Stage.open(DEMO)
     project = demo.project.model_copy(deep=True)
     project.frame_rate = rate
+    if gpus > len(project.nodes):  # one node per canvas, each on its own GPU while there are enough
+        template = project.nodes[0]
+        project.nodes = [template.model_copy(update={"name": f"node{k + 1}"}) for k in range(len(project.canvases))]
+        for k, canvas in enumerate(project.canvases):
+            canvas.node = f"node{k + 1}"
     for k, node in enumerate(project.nodes):
         node.gpu = k % gpus
     project.name = f"Demo volume, {gpus} GPU(s), {rate} fps"
@@ -39,17 +46,34 @@ def write_stage(gpus: int, rate: Fraction, path: Path) -> None:
     save_project(project, path)
 
 
-def fresh_per_second(report: dict[str, Any]) -> float:
+def fresh_per_second(report: dict[str, Any], canvases: dict[str, int] | None = None) -> float:
+    """Fresh node-frames per second, or canvas-frames per second given each node's canvas count."""
     rate = float(Fraction(report["rate"]))
-    fresh = sum(int(n["frames"]) - int(n["dropped"]) for n in report["nodes"].values())
+    fresh = sum((int(n["frames"]) - int(n["dropped"])) * (canvases or {}).get(name, 1)
+                for name, n in report["nodes"].items())
     return fresh * rate / max(int(report["frames"]), 1)
+
+
+def stage_path(report: Path) -> Path:
+    """Where ``gpu_frameloop.sh`` writes the stage a report was run with."""
+    return report.with_suffix(".stage.yaml")
+
+
+def canvases_per_node(report: Path) -> dict[str, int] | None:
+    path = stage_path(report)
+    if not path.is_file():
+        return None
+    counts: dict[str, int] = {}
+    for canvas in Stage.open(path).project.canvases:
+        counts[canvas.node] = counts.get(canvas.node, 0) + 1
+    return counts
 
 
 def summary(paths: list[Path]) -> None:
     rows, base = [], None
     for path in paths:
         r = json.loads(path.read_text())
-        fresh = fresh_per_second(r)
+        fresh = fresh_per_second(r, canvases_per_node(path))
         base = base or fresh
         gpus = r.get("gpus", {}).get("devices", [])
         util = ", ".join(f"{g['index']}: {g['utilization_pct']['p50']}%" for g in gpus) or "n/a"
@@ -58,7 +82,7 @@ def summary(paths: list[Path]) -> None:
                      r["render_all_ms"]["p99"], r["plan_ms"]["p50"], r["present_skew_ms"]["p50"],
                      r["present_skew_ms"]["p99"], r["tracking_to_present_ms"]["p50"], util])
     print_table("Frame loop on GPUs (demo stage, full canvas size)",
-                ["run", "frames", "skipped", "late", "dropped", "fresh node-frames/s", "scaling",
+                ["run", "frames", "skipped", "late", "dropped", "fresh canvas-frames/s", "scaling",
                  "render on time p50", "render all p50", "render all p99", "plan p50", "skew p50", "skew p99",
                  "tracking->present p50", "GPU util p50"], rows)
 
@@ -67,7 +91,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     stage = sub.add_parser("stage")
-    stage.add_argument("--gpus", type=int, choices=[1, 2], required=True)
+    stage.add_argument("--gpus", type=int, choices=[1, 2, 4], required=True,
+                       help="4: one node per canvas, each on its own GPU")
     stage.add_argument("--rate", default="60")
     stage.add_argument("-o", "--output", required=True)
     report = sub.add_parser("summary")

@@ -23,9 +23,9 @@ mkdir -p "$OUT_DIR"
 nvidia-smi --query-gpu=index,name,driver_version,memory.total --format=csv | tee "$OUT_DIR/gpus.csv"
 reports=()
 for gpus in $GPUS; do
-  stage="$OUT_DIR/demo_${gpus}gpu.yaml"
-  "$PY" -m bench.gpu_frameloop stage --gpus "$gpus" --rate "$RATE" -o "$stage"
   report="$OUT_DIR/frameloop_${gpus}gpu.json"
+  stage="$OUT_DIR/frameloop_${gpus}gpu.stage.yaml"   # the summary reads it beside the report
+  "$PY" -m bench.gpu_frameloop stage --gpus "$gpus" --rate "$RATE" -o "$stage"
   echo "== $gpus GPU(s): $FRAMES frames at $RATE Hz, outputs $OUTPUTS, cluster $CLUSTER"
   "$PY" main.py run --stage "$stage" --simulate "$MOVE" --frames "$FRAMES" --outputs "$OUTPUTS" \
     --cluster "$CLUSTER" --inner-scale "$INNER_SCALE" --outer-scale "$OUTER_SCALE" \

@@ -3,7 +3,7 @@
     python -m bench.splat_gpu [--repeat N] [--json OUT.json] [--sweep] [--skip-reference]
 
 Scenes: biker (VPSTAGE_SPLAT_DATA or ../shared/data/splats), synthetic random scenes of 1M and 3M
-splats filling the frame (SH degree 3), at 1080p and 4K; the DoD tile case on the demo stage.
+splats filling the frame (SH degree 3), at 1080p and 4K; the DoD tiles of the demo stage's nodes.
 Times are CUDA-event medians of whole frames (projection to finished image) after warm-up.
 """
 
@@ -21,19 +21,20 @@ import torch
 
 from bench.common import print_table, time_call
 from bench.splat_scenes import (
+    DEMO_STAGE,
     RESOLUTIONS,
+    NodeTile,
     biker_camera,
+    demo_node_tiles,
     frontal_camera,
     load_biker,
-    stage_camera,
     synthetic_scene,
-    window_crop_box,
 )
 from render.assets import PinholeCamera
 from render.splat.backends import has_gsplat, has_triton
 from render.splat.model import SplatModel
 from render.splat.procedural import demo_model
-from render.splat.raster_inputs import crop_mask
+from render.splat.raster_inputs import crop_mask, support_radius
 from render.splat.rasterize import rasterize_splats
 
 RESULTS: dict[str, Any] = {"rows": [], "errors": []}
@@ -83,6 +84,18 @@ def _triton_eager(model: SplatModel, camera: PinholeCamera, rect: Any = None, cr
         tr.USE_CUDA_GRAPHS = previous
 
 
+def graph_replay_ms(model: SplatModel, camera: PinholeCamera, repeat: int) -> float | None:
+    """GPU time of the captured frame graph alone (no host work around it), or None without one."""
+    from render.splat.backends import triton_rasterizer as tr
+    from render.splat.raster_inputs import RasterCamera
+
+    inputs = (model.positions, model.quats, model.scales, model.opacities, model.sh)
+    runner = tr._runner_for(inputs, RasterCamera.from_pinhole(camera, None, DEVICE), False, True)
+    if runner.graph is None:
+        return None
+    return cuda_ms(runner.graph.replay, repeat)
+
+
 def _mean_abs(a: torch.Tensor, b: torch.Tensor) -> float:
     return float((a - b).abs().mean())
 
@@ -102,6 +115,7 @@ def scene_rows(name: str, model: SplatModel, camera_for: Callable[[int, int], Pi
             row["pairs"], images["triton"] = out.stats["pairs"], out.rgb
             if not reference:
                 row["triton_ms"] = cuda_ms(lambda c=camera: rasterize_splats(model, c, backend="triton"), repeat)
+                row["triton_graph_ms"] = graph_replay_ms(model, camera, repeat)
                 row["triton_eager_ms"] = cuda_ms(lambda c=camera: _triton_eager(model, c), repeat)
         if has_gsplat(DEVICE) and not reference:
             images["gsplat"] = rasterize_splats(model, camera, backend="gsplat").rgb
@@ -116,21 +130,33 @@ def scene_rows(name: str, model: SplatModel, camera_for: Callable[[int, int], Pi
         print(json.dumps(row), flush=True)
 
 
-def sweep(model: SplatModel, repeat: int) -> None:
-    """Blend-kernel batch and warp counts on the 3M scene; the best becomes the default for the run."""
+SWEEP_SHAPES = [
+    {"batched": batched, "batch": batch, "warps": warps, "longest_first": longest}
+    for batched, batch in ((False, 16), (True, 16), (True, 32))
+    for warps in (2, 4, 8)
+    for longest in (False, True)
+]
+
+
+def sweep(cases: list[tuple[str, SplatModel, PinholeCamera]], repeat: int) -> None:
+    """Blend-kernel shapes (render.splat.backends.triton_rasterizer.BlendShape) on each case, with
+    the per-runner warp tuning off; the one with the smallest geometric-mean frame time becomes
+    the default shape for the rest of the run (where runners still tune their warp count)."""
     from render.splat.backends import triton_rasterizer as tr
 
     results = []
-    for res in ("1080p", "4K"):
-        camera = frontal_camera(*RESOLUTIONS[res])
-        for batch, warps in ((8, 2), (16, 2), (8, 4), (16, 4), (32, 2), (16, 1)):
-            tr.RASTER_BATCH, tr.RASTER_WARPS = batch, warps
-            tr._RUNNERS.clear()  # captured graphs bake the launch configuration in
-            ms = cuda_ms(lambda c=camera: rasterize_splats(model, c, backend="triton"), repeat)
-            results.append({"res": res, "batch": batch, "warps": warps, "ms": ms})
-            print(json.dumps(results[-1]), flush=True)
-    best = min((r for r in results if r["res"] == "4K"), key=lambda r: r["ms"])
-    tr.RASTER_BATCH, tr.RASTER_WARPS = best["batch"], best["warps"]
+    tuning, tr.TUNE_WARPS = tr.TUNE_WARPS, ()  # time each shape as given
+    for shape in SWEEP_SHAPES:
+        tr.BLEND = tr.BlendShape(**shape)
+        tr._RUNNERS.clear()  # captured graphs bake the launch configuration in
+        times = {}
+        for label, model, camera in cases:
+            times[label] = cuda_ms(lambda m=model, c=camera: rasterize_splats(m, c, backend="triton"), repeat)
+        results.append({**shape, "ms": times, "geomean": statistics.geometric_mean(times.values())})
+        print(json.dumps(results[-1]), flush=True)
+    best = min(results, key=lambda r: r["geomean"])
+    tr.BLEND = tr.BlendShape(**{k: best[k] for k in SWEEP_SHAPES[0]})
+    tr.TUNE_WARPS = tuning
     tr._RUNNERS.clear()
     RESULTS["sweep"] = {"results": results, "chosen": best}
 
@@ -156,35 +182,38 @@ def stage_breakdown(model: SplatModel, repeat: int) -> None:
         print(json.dumps(row), flush=True)
 
 
-def dod_tile(name: str, model: SplatModel, repeat: int, reference: bool) -> None:
-    """A node's inner rectangle on the demo stage, DoD-cropped and launched on that window only,
-    against the same 1080p film-camera view rendered whole and uncropped."""
-    width, height = RESOLUTIONS["1080p"]
-    camera = stage_camera(width, height)
-    # the node's inner pixels: the central ninth (640x360 at 1080p) of the view
-    rect = (width // 3, height * 5 // 18, width * 2 // 3, height * 11 // 18)
-    crop = window_crop_box(camera, rect, near=0.3, far=95.0)
-    row: dict[str, Any] = {"scene": name, "splats": model.num_splats, "rect": rect}
-    renders: dict[str, Callable[..., Any]] = {}
-    if has_triton(DEVICE):
-        renders["triton"] = lambda **kw: rasterize_splats(model, camera, backend="triton", **kw)
-        renders["triton_eager"] = lambda **kw: _triton_eager(model, camera, **kw)
-    if has_gsplat(DEVICE):
-        renders["gsplat"] = lambda **kw: rasterize_splats(model, camera, backend="gsplat", **kw)
-    if reference:
-        renders["torch"] = lambda **kw: rasterize_splats(model, camera, backend="torch", **kw)
-    for backend, render in renders.items():
-        n = repeat if backend != "torch" else 3
-        full = cuda_ms(lambda r=render: r(), n)
-        tile = cuda_ms(lambda r=render: r(rect=rect, crop=crop), n)
-        row[f"{backend}_full_ms"], row[f"{backend}_tile_ms"], row[f"{backend}_speedup"] = full, tile, full / tile
-    first = next(iter(renders))
-    inside, whole = renders[first](rect=rect, crop=crop), renders[first]()
-    region = whole.rgb[rect[1]:rect[3], rect[0]:rect[2]]
-    row["tile_vs_full_region_max_abs"] = float((inside.rgb - region).abs().max())
-    row["kept_by_crop"] = int(crop_mask(model.positions, crop).sum())
-    RESULTS.setdefault("dod_tile", []).append(row)
-    print(json.dumps(row), flush=True)
+def dod_tiles(name: str, model: SplatModel, repeat: int, reference: bool) -> None:
+    """Each node's (and, for two-canvas nodes, each canvas's) inner rectangle of the film camera's
+    view on the demo stage, DoD-cropped and launched over that rectangle only, against the same
+    inner-window pinhole rendered whole and uncropped (``bench.splat_scenes.demo_node_tiles``)."""
+    from vpstage.frustum.scene import default_scene_bounds
+    from vpstage.stage import Stage
+
+    bounds = default_scene_bounds(Stage.open(DEMO_STAGE))
+    radii = support_radius(model.scales, model.opacities)
+    backends = (["triton"] if has_triton(DEVICE) else []) + (["gsplat"] if has_gsplat(DEVICE) else [])
+    backends += ["torch"] if reference else []
+    for tile in demo_node_tiles(bounds, *RESOLUTIONS["1080p"]):
+        row: dict[str, Any] = {"scene": name, "tile": tile.label, "rect": tile.rect,
+                               "view": (tile.camera.width, tile.camera.height), "fraction": tile.fraction,
+                               "kept_by_crop": int(crop_mask(model.positions, tile.crop, radii).sum()),
+                               "splats": model.num_splats}
+        for backend in backends:
+            n = repeat if backend != "torch" else 2
+
+            def render(b: str = backend, t: NodeTile = tile, **kw: Any) -> Any:
+                return rasterize_splats(model, t.camera, backend=b, **kw)  # type: ignore[arg-type]
+
+            full = cuda_ms(render, n)
+            part = cuda_ms(lambda r=render, t=tile: r(rect=t.rect, crop=t.crop), n)
+            row[f"{backend}_full_ms"], row[f"{backend}_tile_ms"], row[f"{backend}_speedup"] = full, part, full / part
+        if backends:
+            inside, whole = rasterize_splats(model, tile.camera, rect=tile.rect, crop=tile.crop), \
+                rasterize_splats(model, tile.camera)
+            x0, y0, x1, y1 = tile.rect
+            row["tile_vs_full_region_max_abs"] = float((inside.rgb - whole.rgb[y0:y1, x0:x1]).abs().max())
+        RESULTS.setdefault("dod_tile", []).append(row)
+        print(json.dumps(row), flush=True)
 
 
 def _section(name: str, fn: Callable[[], None]) -> None:
@@ -198,15 +227,19 @@ def _section(name: str, fn: Callable[[], None]) -> None:
 
 
 def _print_tables() -> None:
-    keys = ["triton_ms", "triton_eager_ms", "gsplat_ms", "gsplat_adapter_ms", "torch_ms", "triton_vs_torch_mean_abs"]
+    keys = ["triton_ms", "triton_graph_ms", "triton_eager_ms", "gsplat_ms", "gsplat_adapter_ms", "torch_ms",
+            "triton_vs_torch_mean_abs"]
     rows = [[r["scene"], r["res"], f"{r['splats']:,}", f"{r.get('pairs', 0):,}",
              *[r.get(k, "-") for k in keys]] for r in RESULTS["rows"]]
     print_table(f"Splat rasterizers, {RESULTS['device']}", ["scene", "res", "splats", "pairs", *keys], rows)
-    for d in RESULTS.get("dod_tile", []):
-        print_table(f"DoD tile on the demo stage, {d['scene']} (640x360 inner rect of a 1080p view)",
-                    ["backend", "full ms", "tile ms", "speedup"],
-                    [[b, d[f"{b}_full_ms"], d[f"{b}_tile_ms"], d[f"{b}_speedup"]]
-                     for b in ("triton", "triton_eager", "gsplat", "torch") if f"{b}_full_ms" in d])
+    tiles = RESULTS.get("dod_tile", [])
+    backends = [b for b in ("triton", "gsplat", "torch") if any(f"{b}_full_ms" in d for d in tiles)]
+    print_table("DoD tiles on the demo stage (node / canvas inner rectangle, cropped, vs the whole view)",
+                ["scene", "tile", "share of view", "kept by crop",
+                 *[f"{b} {k}" for b in backends for k in ("full ms", "tile ms", "speedup")]],
+                [[d["scene"], d["tile"], f"{d['fraction']:.1%}", f"{d['kept_by_crop']:,}",
+                  *[d.get(f"{b}_{k}", "-") for b in backends for k in ("full_ms", "tile_ms", "speedup")]]
+                 for d in tiles])
 
 
 def main() -> None:
@@ -231,18 +264,19 @@ def main() -> None:
             RESULTS["versions"][module] = None
     print(json.dumps({"device": RESULTS["device"], **RESULTS["versions"]}), flush=True)
     synth3 = synthetic_scene(SIZES["3M"], frontal_camera(*RESOLUTIONS["1080p"]), device=DEVICE)
-    if args.sweep and has_triton(DEVICE):
-        _section("sweep", lambda: sweep(synth3, args.repeat))
     biker = load_biker(DEVICE)
+    if args.sweep and has_triton(DEVICE):
+        cases = [(f"{scene} {res}", model, cam(*RESOLUTIONS[res])) for scene, model, cam in
+                 (("biker", biker, biker_camera), ("3M", synth3, frontal_camera)) for res in ("1080p", "4K")]
+        _section("sweep", lambda: sweep(cases, args.repeat))
     _section("biker", lambda: scene_rows("biker", biker, biker_camera, args.repeat, False))
     synth1 = synthetic_scene(SIZES["1M"], frontal_camera(*RESOLUTIONS["1080p"]), seed=1, device=DEVICE)
     _section("synthetic 1M", lambda: scene_rows("random 1M", synth1, frontal_camera, args.repeat, False))
     _section("synthetic 3M", lambda: scene_rows("random 3M", synth3, frontal_camera, args.repeat, False))
     if has_triton(DEVICE):
         _section("stages", lambda: stage_breakdown(synth3, args.repeat))
-    _section("dod tile demo", lambda: dod_tile("procedural:demo", demo_model(device=DEVICE), args.repeat, True))
-    heavy = synthetic_scene(SIZES["3M"], stage_camera(*RESOLUTIONS["1080p"]), seed=2, device=DEVICE)
-    _section("dod tile 3M", lambda: dod_tile("random 3M in the volume", heavy, args.repeat, False))
+    _section("dod tiles", lambda: dod_tiles("procedural:demo", demo_model(device=DEVICE), args.repeat,
+                                            not args.skip_reference))
     if not args.skip_reference:  # slowest last, so a time limit costs the least
         _section("reference biker", lambda: scene_rows("biker", biker, biker_camera, args.repeat, True))
         _section("reference 3M", lambda: scene_rows("random 3M", synth3, frontal_camera, args.repeat, True))

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 import os
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -74,23 +76,69 @@ def stage_camera(width: int = 1920, height: int = 1080, vertical_fov_deg: float 
                           vertical_fov_deg=vertical_fov_deg)
 
 
-def window_crop_box(camera: PinholeCamera, rect: tuple[int, int, int, int], near: float, far: float,
-                    margin: float = 4.0) -> OrientedBox:
-    """The camera-aligned box around the part of ``camera``'s frustum seen through ``rect``, grown by
-    ``margin`` (scene units) so splats centred just outside but reaching in are kept.
+@dataclass(frozen=True)
+class NodeTile:
+    """One render node's part of a film camera's inner view on a stage (from ``vpstage.frustum``)."""
 
-    Stands in for a node's DoD crop (its inner pixels' frustum, cut to the scene), which the frustum
-    module provides in the product.
-    """
-    x0, y0, x1, y1 = rect
-    corners = []
-    for depth in (near, far):
-        for px, py in ((x0, y0), (x1, y0), (x0, y1), (x1, y1)):
-            corners.append([(px - camera.cx) / camera.fx * depth, (py - camera.cy) / camera.fy * depth, depth])
-    local = np.array(corners)
-    lo, hi = local.min(axis=0), local.max(axis=0)
-    pose = np.linalg.inv(camera.world_to_camera)
-    rotation = pose[:3, :3]
-    centre_local = (lo + hi) / 2
-    return OrientedBox(rotation @ centre_local + pose[:3, 3], rotation, (hi - lo) / 2 + margin)
+    label: str
+    camera: PinholeCamera
+    """The inner window as a pinhole (camera image size grown by the overscan)."""
+    rect: tuple[int, int, int, int]
+    """The node's launch rectangle: every bilinear tap of its inner pixels' UV window."""
+    crop: OrientedBox
+    """The node's DoD crop in the scene frame."""
+    inner_pixels: int
 
+    @property
+    def fraction(self) -> float:
+        """Share of the pinhole image the rectangle covers."""
+        x0, y0, x1, y1 = self.rect
+        return (x1 - x0) * (y1 - y0) / (self.camera.width * self.camera.height)
+
+
+DEMO_STAGE = Path(__file__).resolve().parents[1] / "configs" / "stages" / "demo.yaml"
+SENSOR_MM = (24.88, 13.99)
+# (label, eye, pan, tilt, roll, focal mm) in the demo volume's stage frame (z up, main wall +y)
+DEMO_SHOTS = [
+    ("wide 14mm", (0.0, -1.0, 1.6), 0.0, 15.0, 0.0, 14.0),
+    ("seam 24mm", (0.5, -1.0, 1.6), -30.0, 10.0, 0.0, 24.0),
+    ("normal 35mm", (0.0, -1.5, 1.7), 0.0, 5.0, 0.0, 35.0),
+]
+
+
+def demo_node_tiles(scene_bounds: OrientedBox | None, width: int = 1920, height: int = 1080) -> list[NodeTile]:
+    """Every node with inner pixels, for each of ``DEMO_SHOTS`` on the demo stage, 10 % overscan."""
+    from vpstage.frustum import FrustumSettings, StageFrustum
+    from vpstage.stage import Stage
+    from vpstage.tracking.camera import CameraState
+
+    stage = Stage.open(DEMO_STAGE)
+    frusta = StageFrustum(stage)
+    settings = FrustumSettings.uniform(10.0, soft_edge_pct=5.0)
+    tiles = []
+    for label, eye, pan, tilt, roll, focal in DEMO_SHOTS:
+        state = CameraState.from_pan_tilt_roll(eye, pan, tilt, roll, focal, *SENSOR_MM, image_width=width,
+                                               image_height=height)
+        for node, nf in frusta.nodes(state, settings, scene_bounds).items():
+            pinhole = nf.pinhole()
+            if nf.dod is None or pinhole.rect is None:
+                continue
+            k = pinhole.intrinsics
+            camera = PinholeCamera(pinhole.world_to_camera, k.fx, k.fy, k.cx, k.cy, k.width, k.height)
+            tiles.append(NodeTile(f"{label} {node}", camera, pinhole.rect, nf.dod.box, nf.inner_pixels))
+            if len(nf.canvases) > 1:  # the engine renders canvas by canvas, each with its own crop
+                tiles.extend(t for t in _canvas_tiles(f"{label} {node}", nf, pinhole, camera) if t.rect != pinhole.rect)
+    return tiles
+
+
+def _canvas_tiles(label: str, nf: Any, pinhole: Any, camera: PinholeCamera) -> list[NodeTile]:
+    xl, xr, yt, yb = nf.frustum.window
+    tiles = []
+    for name, canvas in nf.canvases.items():
+        crop = nf.canvas_crop(name)
+        if crop is None or canvas.image_bounds is None:
+            continue
+        x0, x1, y0, y1 = canvas.image_bounds.window
+        uv = ((x0 - xl) / (xr - xl), (y0 - yt) / (yb - yt), (x1 - xl) / (xr - xl), (y1 - yt) / (yb - yt))
+        tiles.append(NodeTile(f"{label}/{name}", camera, pinhole.rect_for(uv), crop.box, canvas.inner_pixels))
+    return tiles

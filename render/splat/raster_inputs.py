@@ -95,13 +95,26 @@ def clip_rect(rect: Rect, camera: PinholeCamera) -> Rect:
     return x0, y0, x1, y1
 
 
-def crop_mask(means: torch.Tensor, crop: OrientedBox) -> torch.Tensor:
-    """Bool (N,): splat centres (N, 3) inside the oriented box (same frame, closed box)."""
+def support_radius(scales: torch.Tensor, opacities: torch.Tensor) -> torch.Tensor:
+    """(N,) radius of each splat's support: beyond it (along any axis, so anywhere) its alpha is
+    below 1/255, the level at which the rasterizers drop a splat: ``max scale * sqrt(2 ln(255 o))``."""
+    level = 2.0 * torch.log((opacities * 255.0).clamp_min(1.0))
+    return scales.amax(dim=1) * torch.sqrt(level)
+
+
+def crop_mask(means: torch.Tensor, crop: OrientedBox, radii: torch.Tensor | None = None) -> torch.Tensor:
+    """Bool (N,): splats that reach into the oriented box (same frame, closed box).
+
+    Without ``radii`` a splat is in when its centre is; with them (``support_radius``) when its
+    support reaches the box (the box grown by the radius per axis, a slight over-estimate at the
+    edges and corners), so a splat centred outside that still covers a ray through the box is kept.
+    """
     center = torch.as_tensor(np.asarray(crop.center), dtype=means.dtype, device=means.device)
     rotation = torch.as_tensor(np.asarray(crop.rotation), dtype=means.dtype, device=means.device)
     half = torch.as_tensor(np.asarray(crop.half_extents), dtype=means.dtype, device=means.device)
     local = (means - center) @ rotation
-    return (local.abs() <= half).all(dim=1)
+    reach = half if radii is None else half + radii[:, None]
+    return (local.abs() <= reach).all(dim=1)
 
 
 def quat_to_rotmat(quats: torch.Tensor) -> torch.Tensor:

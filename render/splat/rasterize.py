@@ -1,7 +1,9 @@
 """Functional rasterization API: one call for every backend, with DoD crop and window rendering.
 
 ``rasterize_splats(model, camera, rect=..., crop=..., background=..., backend=...)`` culls splats
-whose centre lies outside the oriented crop box (asset frame) before anything else, then renders
+whose support (``raster_inputs.support_radius``) lies wholly outside the oriented crop box (asset
+frame) before anything else, so a splat centred outside the box that still reaches a ray through it
+is kept (no seams where two crops meet); then renders
 the window ``rect`` of the pinhole image with the chosen backend:
 
 * ``"torch"``: the pure-torch reference (``rasterize_torch``), CPU or CUDA;
@@ -19,7 +21,7 @@ import torch
 from render.assets import Color, PinholeCamera, Rect
 from render.splat.backends import available_backends
 from render.splat.model import SplatModel
-from render.splat.raster_inputs import TILE_SIZE, RasterCamera, crop_mask
+from render.splat.raster_inputs import TILE_SIZE, RasterCamera, crop_mask, support_radius
 from render.splat.rasterize_torch import RasterResult, rasterize_torch
 from vpstage.geometry import OrientedBox
 
@@ -54,7 +56,7 @@ def rasterize_splats(model: SplatModel, camera: PinholeCamera, *, rect: Rect | N
         return rasterize_triton(model.positions, model.quats, model.scales, model.opacities, model.sh,
                                 raster_camera, bg, crop)
     if crop is not None:
-        model = model.subset(crop_mask(model.positions, crop))
+        model = model.subset(crop_mask(model.positions, crop, support_radius(model.scales, model.opacities)))
     if name == "gsplat":
         from render.splat.backends.gsplat_backend import rasterize_gsplat
 

@@ -119,3 +119,22 @@ def _raster_camera(cam, rect):  # type: ignore[no-untyped-def]
     from render.splat.raster_inputs import RasterCamera
 
     return RasterCamera.from_pinhole(cam, rect, "cuda")
+
+
+@pytest.mark.skipif(not has_triton("cuda"), reason="triton is not installed")
+@pytest.mark.parametrize("shape", [dict(batched=True, batch=16, warps=4), dict(batched=True, batch=32, warps=8),
+                                   dict(longest_first=True, warps=8)])
+def test_blend_shapes_match_reference_on_biker(shape: dict[str, object]) -> None:
+    """Every blend-kernel variant the benchmark sweep may choose renders the reference image."""
+    from render.splat.backends import triton_rasterizer as tr
+
+    model = _biker()
+    cam = _biker_camera(1280, 720)
+    previous = tr.BLEND
+    tr.BLEND = tr.BlendShape(**shape)  # type: ignore[arg-type]
+    tr._RUNNERS.clear()
+    try:
+        _compare(rasterize_splats(model, cam, backend="triton"), rasterize_splats(model, cam, backend="torch"))
+    finally:
+        tr.BLEND = previous
+        tr._RUNNERS.clear()

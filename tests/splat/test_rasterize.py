@@ -12,7 +12,7 @@ import torch
 from render.assets import PinholeCamera
 from render.splat.model import SH_C0, SplatModel
 from render.splat.project_torch import project_splats
-from render.splat.raster_inputs import RasterCamera, crop_mask
+from render.splat.raster_inputs import RasterCamera, crop_mask, support_radius
 from render.splat.rasterize import rasterize_splats
 from render.splat.rasterize_torch import rasterize_torch
 from render.splat.sh import sh_basis
@@ -78,20 +78,35 @@ def test_near_splat_occludes_far_one_in_any_input_order() -> None:
     assert float(images[0][24, 32, 2]) == 0.0
 
 
-def test_crop_box_removes_exactly_the_splats_outside() -> None:
+def test_crop_box_removes_exactly_the_splats_whose_support_is_outside() -> None:
     model = random_scene(300, seed=2)
     rotation = quat_to_matrix(np.array([0.9, 0.1, 0.3, -0.2]))
     box = OrientedBox(np.array([0.3, -0.2, 5.5]), rotation, np.array([1.2, 0.8, 1.5]))
-    inside = crop_mask(model.positions, box)
-    expected = box.contains(model.positions.double().numpy())
-    np.testing.assert_array_equal(inside.numpy(), expected)
-    assert 0 < int(inside.sum()) < model.num_splats
+    radii = support_radius(model.scales, model.opacities)
+    inside = crop_mask(model.positions, box, radii)
+    # independently: alpha = o exp(-d^2 / 2) reaches 1/255 out to d = sqrt(2 ln(255 o)) scales
+    scales, opacities = model.scales.double().numpy(), model.opacities.double().numpy()
+    reach = scales.max(axis=1) * np.sqrt(2.0 * np.log(np.maximum(255.0 * opacities, 1.0)))
+    local = np.abs((model.positions.double().numpy() - box.center) @ box.rotation)
+    np.testing.assert_array_equal(inside.numpy(), (local <= box.half_extents + reach[:, None]).all(axis=1))
+    centres_in = crop_mask(model.positions, box)
+    np.testing.assert_array_equal(centres_in.numpy(), box.contains(model.positions.double().numpy()))
+    assert 0 < int(centres_in.sum()) < int(inside.sum()) < model.num_splats
     cropped = rasterize_splats(model, camera(), crop=box)
     manual = rasterize_splats(model.subset(inside), camera())
     torch.testing.assert_close(cropped.rgb, manual.rgb)
     torch.testing.assert_close(cropped.depth, manual.depth)
     full = rasterize_splats(model, camera())
     assert float((full.alpha - cropped.alpha).abs().max()) > 0.1
+
+
+def test_splat_centred_outside_the_crop_but_reaching_into_it_is_kept() -> None:
+    """No seam where two DoD crops meet: a wide splat whose centre is just outside still draws."""
+    box = OrientedBox(np.array([0.0, 0.0, 5.0]), np.eye(3), np.array([0.5, 0.5, 0.5]))
+    wide = splats([(0.6, 0.0, 5.0)], 0.2, [0.9], [np.array([1.0, 1.0, 1.0])])
+    narrow = splats([(0.6, 0.0, 5.0)], 0.01, [0.9], [np.array([1.0, 1.0, 1.0])])
+    assert float(rasterize_splats(wide, camera(), crop=box).alpha.max()) > 0.5
+    assert float(rasterize_splats(narrow, camera(), crop=box).alpha.max()) == 0.0
 
 
 def test_window_render_equals_the_same_region_of_the_full_render() -> None:

@@ -48,6 +48,27 @@ def test_crop_and_window_match_reference() -> None:
     _compare(random_scene(150, seed=21, degree=1), camera(64, 48, f=60.0), crop=box, rect=(5, 9, 42, 40))
 
 
+@pytest.mark.parametrize("shape", [dict(batched=True, batch=16, warps=4), dict(longest_first=True),
+                                   dict(batched=True, batch=8, longest_first=True)])
+def test_blend_shapes_match_reference(shape: dict[str, object]) -> None:
+    """Every blend-kernel variant the benchmark sweep may choose gives the reference image."""
+    from render.splat.backends import triton_rasterizer as tr
+
+    previous = tr.BLEND
+    tr.BLEND = tr.BlendShape(**shape)  # type: ignore[arg-type]
+    tr._RUNNERS.clear()
+    try:
+        # dense enough that pixels saturate (T < 1e-4) inside a batch
+        model = random_scene(300, seed=5, degree=1)
+        model.opacities[:] = 0.97
+        model.scales *= 2.0  # about a third of the pixels end with T near 1e-4
+        _compare(model, camera(48, 32, f=40.0), background=(0.0, 0.3, 0.6))
+        _compare(random_scene(150, seed=21, degree=0), camera(64, 48, f=60.0), rect=(5, 9, 42, 40))
+    finally:
+        tr.BLEND = previous
+        tr._RUNNERS.clear()
+
+
 def test_empty_view() -> None:
     model = random_scene(10, seed=1)
     model.positions[:, 2] = -5.0  # everything behind the camera

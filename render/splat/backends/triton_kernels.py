@@ -5,11 +5,12 @@ Three kernels, each the fused counterpart of a stage of the torch reference. Cam
 crop box and background come from a float32 parameter block in device memory (layout: ``P_*``
 below), so a frame needs no host values baked into its launches (CUDA-graph friendly):
 
-* ``project_kernel`` — one program per BLOCK splats: crop-box and frustum culling, EWA
-  projection with the 0.3 px^2 low-pass, conic, SH colour (degree from ``SH_COEFFS``), the exact
-  opacity-aware pixel extent and its tile rectangle. Writes a packed row of 12 float32 per splat
-  (mean x, mean y, conic a, b, c, opacity, r, g, b, depth, -, -), the tile rectangle (int32 x4),
-  the tile count (0 when culled) and the depth sort key (+inf when culled).
+* ``project_kernel`` — one program per BLOCK splats: crop-box (the splat's support reaching the
+  box) and frustum culling, EWA projection with the 0.3 px^2 low-pass, conic, SH colour (degree
+  from ``SH_COEFFS``), the exact opacity-aware pixel extent and its tile rectangle. Writes a
+  packed row of 12 float32 per splat (mean x, mean y, conic a, b, c, opacity, r, g, b, depth,
+  -, -), the tile rectangle (int32 x4), the tile count (0 when culled) and the depth sort key
+  (+inf when culled).
 * ``emit_pairs_kernel`` — one program per BLOCK splats in depth order: writes each splat's
   (tile key, splat id) pairs at its prefix-sum offset, so pairs come out in depth order; pairs at
   or beyond ``capacity`` are dropped (the caller checks the total and retries with more room).
@@ -55,7 +56,12 @@ def project_kernel(
     pz = tl.load(means_ptr + idx * 3 + 2, mask=live, other=0.0)
     opacity = tl.load(opac_ptr + idx, mask=live, other=0.0)
     keep = live & (opacity >= 1.0 / 255.0)
-    if HAS_CROP:  # centre inside the oriented DoD box: |R^T (p - c)| <= half extents
+    sx = tl.load(scales_ptr + idx * 3 + 0, mask=live, other=0.0)
+    sy = tl.load(scales_ptr + idx * 3 + 1, mask=live, other=0.0)
+    sz = tl.load(scales_ptr + idx * 3 + 2, mask=live, other=0.0)
+    # squared Mahalanobis level at which alpha falls to 1/255
+    level = 2.0 * tl.log(tl.maximum(opacity * 255.0, 1.0))
+    if HAS_CROP:  # support reaches the oriented DoD box: |R^T (p - c)| <= half extents + radius
         r00, r01, r02 = tl.load(prm + 30), tl.load(prm + 31), tl.load(prm + 32)
         r10, r11, r12 = tl.load(prm + 33), tl.load(prm + 34), tl.load(prm + 35)
         r20, r21, r22 = tl.load(prm + 36), tl.load(prm + 37), tl.load(prm + 38)
@@ -64,7 +70,9 @@ def project_kernel(
         lx = dx0 * r00 + dy0 * r10 + dz0 * r20
         ly = dx0 * r01 + dy0 * r11 + dz0 * r21
         lz = dx0 * r02 + dy0 * r12 + dz0 * r22
-        keep = keep & (tl.abs(lx) <= half_x) & (tl.abs(ly) <= half_y) & (tl.abs(lz) <= half_z)
+        radius = tl.maximum(tl.maximum(sx, sy), sz) * tl.sqrt(level)
+        keep = keep & (tl.abs(lx) <= half_x + radius) & (tl.abs(ly) <= half_y + radius)
+        keep = keep & (tl.abs(lz) <= half_z + radius)
     # camera-space centre
     x = w00 * px + w01 * py + w02 * pz + t0
     y = w10 * px + w11 * py + w12 * pz + t1
@@ -76,9 +84,6 @@ def project_kernel(
     qx = tl.load(quats_ptr + idx * 4 + 1, mask=live, other=0.0)
     qy = tl.load(quats_ptr + idx * 4 + 2, mask=live, other=0.0)
     qz = tl.load(quats_ptr + idx * 4 + 3, mask=live, other=0.0)
-    sx = tl.load(scales_ptr + idx * 3 + 0, mask=live, other=0.0)
-    sy = tl.load(scales_ptr + idx * 3 + 1, mask=live, other=0.0)
-    sz = tl.load(scales_ptr + idx * 3 + 2, mask=live, other=0.0)
     m00 = (1.0 - 2.0 * (qy * qy + qz * qz)) * sx
     m01 = (2.0 * (qx * qy - qw * qz)) * sy
     m02 = (2.0 * (qx * qz + qw * qy)) * sz
@@ -112,7 +117,6 @@ def project_kernel(
     mx = fx * x / z + cx
     my = fy * y / z + cy
     # exact extent at which alpha falls to 1/255, as pixel spans of the window
-    level = 2.0 * tl.log(tl.maximum(opacity * 255.0, 1.0))
     rx = tl.sqrt(level * ca) * (1.0 + 1e-4) + 1e-3
     ry = tl.sqrt(level * cc) * (1.0 + 1e-4) + 1e-3
     first_x = tl.ceil(mx - rx - win_x0 - 0.5)
@@ -213,13 +217,21 @@ def emit_pairs_kernel(order_ptr, counts_ptr, ends_ptr, rect_ptr, n, tiles_x, cap
 
 
 @triton.jit
-def raster_kernel(feats_ptr, ids_ptr, tile_offsets_ptr, prm, out_ptr, tiles_x, out_stride,
-                  TILE: tl.constexpr, BATCH: tl.constexpr):
+def _tile_index(order_ptr, ORDERED: tl.constexpr):
+    """The tile this program blends: the program id, or its entry in a longest-list-first order."""
+    if ORDERED:
+        return tl.load(order_ptr + tl.program_id(0))
+    return tl.program_id(0)
+
+
+@triton.jit
+def raster_kernel(feats_ptr, ids_ptr, tile_offsets_ptr, order_ptr, prm, out_ptr, tiles_x, out_stride,
+                  TILE: tl.constexpr, BATCH: tl.constexpr, ORDERED: tl.constexpr):
     """Blend one tile into ``out`` (rows, out_stride, 5): r, g, b, alpha, depth; top-left = window's."""
     win_x0, win_y0 = tl.load(prm + 23).to(tl.int32), tl.load(prm + 24).to(tl.int32)
     win_w, win_h = tl.load(prm + 25).to(tl.int32), tl.load(prm + 26).to(tl.int32)
     bg_r, bg_g, bg_b = tl.load(prm + 42), tl.load(prm + 43), tl.load(prm + 44)
-    tile = tl.program_id(0)
+    tile = _tile_index(order_ptr, ORDERED)
     lane = tl.arange(0, TILE * TILE)
     col = (tile % tiles_x) * TILE + lane % TILE
     row = (tile // tiles_x) * TILE + lane // TILE
@@ -262,6 +274,71 @@ def raster_kernel(feats_ptr, ids_ptr, tile_offsets_ptr, prm, out_ptr, tiles_x, o
                 acc_b += weight * tl.load(row_ptr + 8)
                 acc_d += weight * tl.load(row_ptr + 9)
                 trans = tl.where(use, next_trans, trans)
+    _store_pixels(out_ptr, row, col, out_stride, inside, trans, acc_r, acc_g, acc_b, acc_d, bg_r, bg_g, bg_b)
+
+
+@triton.jit
+def raster_kernel_batched(feats_ptr, ids_ptr, tile_offsets_ptr, order_ptr, prm, out_ptr, tiles_x, out_stride,
+                          TILE: tl.constexpr, BATCH: tl.constexpr, ORDERED: tl.constexpr):
+    """``raster_kernel`` with each batch of BATCH splats evaluated as one (BATCH, pixels) block.
+
+    The batch's transmittance comes from a product scan along the batch axis: T after splat k is
+    T0 * prod_{j <= k} (1 - alpha_j) (alpha_j = 0 where the standard rule skips splat j), splat k
+    contributes alpha_k * T before it while T after it stays >= 1e-4, and a pixel is done at the
+    first splat that would take T below that. The same rule as the sequential kernel; only the
+    order of float products differs.
+    """
+    win_x0, win_y0 = tl.load(prm + 23).to(tl.int32), tl.load(prm + 24).to(tl.int32)
+    win_w, win_h = tl.load(prm + 25).to(tl.int32), tl.load(prm + 26).to(tl.int32)
+    bg_r, bg_g, bg_b = tl.load(prm + 42), tl.load(prm + 43), tl.load(prm + 44)
+    tile = _tile_index(order_ptr, ORDERED)
+    lane = tl.arange(0, TILE * TILE)
+    col = (tile % tiles_x) * TILE + lane % TILE
+    row = (tile // tiles_x) * TILE + lane // TILE
+    inside = (col < win_w) & (row < win_h)
+    pix_x = ((col + win_x0).to(tl.float32) + 0.5)[None, :]
+    pix_y = ((row + win_y0).to(tl.float32) + 0.5)[None, :]
+    start = tl.load(tile_offsets_ptr + tile)
+    end = tl.load(tile_offsets_ptr + tile + 1)
+    trans = tl.full([TILE * TILE], 1.0, tl.float32)
+    acc_r = tl.zeros([TILE * TILE], tl.float32)
+    acc_g = tl.zeros([TILE * TILE], tl.float32)
+    acc_b = tl.zeros([TILE * TILE], tl.float32)
+    acc_d = tl.zeros([TILE * TILE], tl.float32)
+    done = inside == 0
+    step = tl.arange(0, BATCH)
+    for base in range(start, end, BATCH):
+        if tl.sum((done == 0).to(tl.int32), axis=0) > 0:  # some pixel still takes light
+            present = base + step < end
+            splat = tl.load(ids_ptr + base + step, mask=present, other=0)
+            row_ptr = feats_ptr + splat * 12
+            mx = tl.load(row_ptr + 0, mask=present, other=0.0)[:, None]
+            my = tl.load(row_ptr + 1, mask=present, other=0.0)[:, None]
+            ca = tl.load(row_ptr + 2, mask=present, other=0.0)[:, None]
+            cb = tl.load(row_ptr + 3, mask=present, other=0.0)[:, None]
+            cc = tl.load(row_ptr + 4, mask=present, other=0.0)[:, None]
+            opacity = tl.load(row_ptr + 5, mask=present, other=0.0)[:, None]
+            dx = pix_x - mx
+            dy = pix_y - my
+            sigma = 0.5 * (ca * dx * dx + cc * dy * dy) + cb * dx * dy
+            alpha = tl.minimum(opacity * tl.exp(-sigma), 0.99)
+            valid = (sigma >= 0.0) & (alpha >= 1.0 / 255.0) & (done == 0)[None, :]
+            alpha = tl.where(valid, alpha, 0.0)
+            after = trans[None, :] * tl.cumprod(1.0 - alpha, axis=0)
+            use = valid & (after >= 1e-4)
+            weight = tl.where(use, alpha * (after / (1.0 - alpha)), 0.0)
+            acc_r += tl.sum(weight * tl.load(row_ptr + 6, mask=present, other=0.0)[:, None], axis=0)
+            acc_g += tl.sum(weight * tl.load(row_ptr + 7, mask=present, other=0.0)[:, None], axis=0)
+            acc_b += tl.sum(weight * tl.load(row_ptr + 8, mask=present, other=0.0)[:, None], axis=0)
+            acc_d += tl.sum(weight * tl.load(row_ptr + 9, mask=present, other=0.0)[:, None], axis=0)
+            done = done | (tl.max((valid & (after < 1e-4)).to(tl.int32), axis=0) > 0)
+            trans = tl.min(tl.where(use, after, trans[None, :]), axis=0)
+    _store_pixels(out_ptr, row, col, out_stride, inside, trans, acc_r, acc_g, acc_b, acc_d, bg_r, bg_g, bg_b)
+
+
+@triton.jit
+def _store_pixels(out_ptr, row, col, out_stride, inside, trans, acc_r, acc_g, acc_b, acc_d, bg_r, bg_g, bg_b):
+    """Finish a tile: rgb over the background, alpha and normalised depth (5 floats per pixel)."""
     alpha_out = 1.0 - trans
     out = (row * out_stride + col) * 5
     tl.store(out_ptr + out + 0, tl.minimum(tl.maximum(acc_r + trans * bg_r, 0.0), 1.0), mask=inside)
@@ -276,4 +353,5 @@ def ceil_div(a: int, b: int) -> int:
     return -(-a // b)
 
 
-__all__ = ["FEATURES", "PARAM_COUNT", "ceil_div", "emit_pairs_kernel", "project_kernel", "raster_kernel"]
+__all__ = ["FEATURES", "PARAM_COUNT", "ceil_div", "emit_pairs_kernel", "project_kernel", "raster_kernel",
+           "raster_kernel_batched"]

@@ -11,11 +11,14 @@ Pipeline per frame, all on the splats' device with no host round trip until the 
    ``searchsorted`` gives each tile's range;
 5. ``raster_kernel``: front-to-back blending per tile into the window images;
 6. one host sync reads the pair total: if it exceeded the capacity the buffers grow and the frame
-   is rendered again (rare: capacities keep 25 % headroom over the largest frame seen).
+   is rendered again (rare: capacities keep 25 % headroom over the largest frame seen). The first
+   frame of a runner sizes its buffers (``capacity_for``), since the sort costs what it sorts.
 
 A :class:`FrameRunner` owns the buffers for one (model, window size, options) combination. On CUDA
 it records steps 2-5 as a CUDA graph once and replays it for every later frame, so a frame costs a
-parameter upload, one graph launch and one sync instead of a dozen Python-level launches. Windows
+parameter upload, one graph launch and one sync instead of a dozen Python-level launches. When it
+captures, it tries the blend kernel with 2, 4 and 8 warps per tile on its frame and keeps the
+fastest (``TUNE_WARPS``). Windows
 are rounded up to whole multiples of 8 tiles (128 px) so a moving DoD rectangle reuses its graph.
 
 The result matches the torch reference (``rasterize_torch``) up to float rounding; see
@@ -30,7 +33,7 @@ import threading
 import warnings
 import weakref
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -42,6 +45,7 @@ from render.splat.backends.triton_kernels import (
     emit_pairs_kernel,
     project_kernel,
     raster_kernel,
+    raster_kernel_batched,
 )
 from render.splat.raster_inputs import RasterCamera
 from render.splat.rasterize_torch import RasterResult
@@ -49,9 +53,23 @@ from vpstage.geometry import OrientedBox
 
 PROJECT_BLOCK = 256
 EMIT_BLOCK = 128
-RASTER_BATCH = 16
-RASTER_WARPS = 2
-"""Blend kernel shape: chosen by ``bench.splat_gpu --sweep`` on an H200 (3M splats at 4K)."""
+
+@dataclass(frozen=True)
+class BlendShape:
+    """How the blend kernel runs: which kernel, splats per step, warps per tile, tile order."""
+
+    batched: bool = False
+    """``raster_kernel_batched`` (a batch as one block with a product scan) instead of one splat at a time."""
+    batch: int = 16
+    warps: int = 2
+    longest_first: bool = False
+    """Launch tiles in order of decreasing list length, so the densest tiles do not start last."""
+
+
+BLEND = BlendShape(warps=4)
+"""Blend kernel shape: chosen by ``bench.splat_gpu --sweep`` on an H100 (see docs/benchmarks.md)."""
+TUNE_WARPS: tuple[int, ...] = (2, 4, 8)
+"""Warp counts a runner tries when it captures its graph, keeping the fastest (empty: ``BLEND``'s)."""
 BUCKET_TILES = 8
 MAX_RUNNERS = 8
 USE_CUDA_GRAPHS = os.environ.get("VPSTAGE_SPLAT_CUDA_GRAPHS", "1") != "0"
@@ -125,6 +143,7 @@ class FrameRunner:
         """True once a frame has run at this capacity without overflowing (then a graph may be captured)."""
         self.graph_failed = False
         self.lock = threading.Lock()
+        self.blend_shape = BLEND
 
     def launch(self) -> None:
         """Enqueue steps 2-5 (no host sync; capturable)."""
@@ -164,17 +183,37 @@ class FrameRunner:
         return self.ids[perm], torch.searchsorted(sorted_keys, self.boundaries)
 
     def blend(self, ids_sorted: torch.Tensor, tile_offsets: torch.Tensor) -> None:
-        key = self.key
-        raster_kernel[(self.n_tiles,)](
-            self.feats, ids_sorted, tile_offsets, self.params, self.image, key.tiles[0], self.image.shape[1],
-            TILE=key.tile_size, BATCH=RASTER_BATCH, num_warps=RASTER_WARPS)
+        key, shape = self.key, self.blend_shape
+        order = tile_offsets  # unread unless ordered
+        if shape.longest_first:
+            order = torch.argsort(tile_offsets[:-1] - tile_offsets[1:]).to(torch.int32)
+        kernel = raster_kernel_batched if shape.batched else raster_kernel
+        kernel[(self.n_tiles,)](
+            self.feats, ids_sorted, tile_offsets, order, self.params, self.image, key.tiles[0], self.image.shape[1],
+            TILE=key.tile_size, BATCH=shape.batch, ORDERED=shape.longest_first, num_warps=shape.warps)
 
     def capture(self) -> None:
         """Record ``launch`` as a CUDA graph (after an eager warm-up that compiles the kernels).
 
-        If capture fails (an op that cannot be captured on this torch build, say) the runner stays
-        eager and a RuntimeWarning says so once.
+        With ``TUNE_WARPS``, one graph per warp count is captured and timed on this runner's last
+        frame, and the fastest is kept: few long tile lists (a dense subject) want many warps per
+        tile, many even lists (a large scene) fewer. If capture fails (an op that cannot be
+        captured on this torch build, say) the runner stays eager and a RuntimeWarning says so once.
         """
+        shapes = [replace(self.blend_shape, warps=w) for w in TUNE_WARPS] or [self.blend_shape]
+        best: tuple[float, BlendShape, torch.cuda.CUDAGraph] | None = None
+        for shape in shapes:
+            self.blend_shape = shape
+            graph = self._capture_graph()
+            if graph is None:
+                return
+            ms = _replay_ms(graph) if len(shapes) > 1 else 0.0
+            if best is None or ms < best[0]:
+                best = (ms, shape, graph)
+        assert best is not None
+        _, self.blend_shape, self.graph = best
+
+    def _capture_graph(self) -> torch.cuda.CUDAGraph | None:
         device = self.params.device
         stream = torch.cuda.Stream(device=device)  # type: ignore[no-untyped-call]
         stream.wait_stream(torch.cuda.current_stream(device))
@@ -190,9 +229,9 @@ class FrameRunner:
         except Exception as exc:  # degrade to eager launches rather than failing the render
             self.graph_failed = True
             warnings.warn(f"CUDA graph capture of the splat rasterizer failed, rendering eagerly: {exc}",
-                          RuntimeWarning, stacklevel=3)
-            return
-        self.graph = graph
+                          RuntimeWarning, stacklevel=4)
+            return None
+        return graph
 
     def render(self, params: np.ndarray) -> int:
         """Upload ``params``, run the frame, and return the pair total (host sync)."""
@@ -203,6 +242,20 @@ class FrameRunner:
         else:
             self.launch()
         return int(self.total.item())
+
+
+def _replay_ms(graph: torch.cuda.CUDAGraph, repeat: int = 3) -> float:
+    """Median GPU time of ``repeat`` replays of ``graph`` (after one untimed replay)."""
+    graph.replay()
+    times = []
+    for _ in range(repeat):
+        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        start.record()
+        graph.replay()
+        end.record()
+        end.synchronize()
+        times.append(start.elapsed_time(end))
+    return sorted(times)[len(times) // 2]
 
 
 _RUNNERS: OrderedDict[RunnerKey, FrameRunner] = OrderedDict()
@@ -228,12 +281,21 @@ def _runner_for(inputs: tuple[torch.Tensor, ...], camera: RasterCamera, has_crop
     return runner
 
 
-def _grown(runner: FrameRunner, total: int) -> FrameRunner:
-    bigger = FrameRunner(runner.key, runner.inputs(), _next_pow2(int(total * 1.25) + 1))
-    bigger.sized = True
+def capacity_for(total: int) -> int:
+    """Pair-buffer size for frames of about ``total`` pairs: 25 % headroom, rounded up to an eighth
+    of a power of two (so nearby totals share a size), at least 65,536."""
+    need = int(total * 1.25) + 1
+    step = max(1 << 13, _next_pow2(need) // 8)
+    return max(1 << 16, ceil_div(need, step) * step)
+
+
+def _resized(runner: FrameRunner, total: int) -> FrameRunner:
+    """A runner like ``runner`` with pair buffers for ``total`` pairs, replacing it in the cache."""
+    fitted = FrameRunner(runner.key, runner.inputs(), capacity_for(total))
+    fitted.sized, fitted.blend_shape = True, runner.blend_shape
     with _RUNNERS_LOCK:
-        _RUNNERS[runner.key] = bigger
-    return bigger
+        _RUNNERS[runner.key] = fitted
+    return fitted
 
 
 def _render_frame(runner: FrameRunner, params: np.ndarray, use_graph: bool, size: tuple[int, int]
@@ -245,9 +307,12 @@ def _render_frame(runner: FrameRunner, params: np.ndarray, use_graph: bool, size
                 runner.capture()
             total = runner.render(params)
             if total <= runner.capacity:
+                image = runner.image[: size[1], : size[0]].clone()
+                if not runner.sized and capacity_for(total) < runner.capacity // 2:
+                    runner = _resized(runner, total)  # first frame: sort no more than it needs
                 runner.sized = True
-                return runner.image[: size[1], : size[0]].clone(), total
-        runner = _grown(runner, total)
+                return image, total
+        runner = _resized(runner, total)
     raise RuntimeError(f"splat pair buffers kept overflowing ({total} pairs)")
 
 
