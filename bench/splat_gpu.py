@@ -93,6 +93,9 @@ def graph_replay_ms(model: SplatModel, camera: PinholeCamera, repeat: int) -> fl
     runner = tr._runner_for(inputs, RasterCamera.from_pinhole(camera, None, DEVICE), False, True)
     if runner.graph is None:
         return None
+    RESULTS.setdefault("tuning", []).append({"camera": [camera.width, camera.height], "splats": model.num_splats,
+                                             "chosen_warps": runner.blend_shape.warps, "ms_by_warps": runner.tuning})
+    print(json.dumps(RESULTS["tuning"][-1]), flush=True)
     return cuda_ms(runner.graph.replay, repeat)
 
 
@@ -130,12 +133,7 @@ def scene_rows(name: str, model: SplatModel, camera_for: Callable[[int, int], Pi
         print(json.dumps(row), flush=True)
 
 
-SWEEP_SHAPES = [
-    {"batched": batched, "batch": batch, "warps": warps, "longest_first": longest}
-    for batched, batch in ((False, 16), (True, 16), (True, 32))
-    for warps in (2, 4, 8)
-    for longest in (False, True)
-]
+SWEEP_SHAPES = [{"batch": batch, "warps": warps} for batch in (8, 16, 32) for warps in (2, 4, 8)]
 
 
 def sweep(cases: list[tuple[str, SplatModel, PinholeCamera]], repeat: int) -> None:

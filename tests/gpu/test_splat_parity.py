@@ -111,7 +111,10 @@ def test_graph_replay_follows_camera_window_and_crop_changes() -> None:
         eager = tr.rasterize_triton(model.positions, model.quats, model.scales, model.opacities, model.sh,
                                     _raster_camera(cam, rect), (0.0, 0.0, 0.0), crop, graph=False)
         _compare(graphed, ref)
-        torch.testing.assert_close(graphed.rgb, eager.rgb, atol=1e-6, rtol=0)
+        # the graph's blend may run with another warp count (tuned), whose code can round
+        # differently: a few pixels may tip over the 1/255 or T = 1e-4 thresholds, no more
+        _compare(graphed, eager)
+        assert float(((graphed.rgb - eager.rgb).abs() > 1e-6).float().mean()) <= 1e-5
     assert any(r.graph is not None for r in tr._RUNNERS.values())
 
 
@@ -122,8 +125,7 @@ def _raster_camera(cam, rect):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.skipif(not has_triton("cuda"), reason="triton is not installed")
-@pytest.mark.parametrize("shape", [dict(batched=True, batch=16, warps=4), dict(batched=True, batch=32, warps=8),
-                                   dict(longest_first=True, warps=8)])
+@pytest.mark.parametrize("shape", [dict(batch=16, warps=2), dict(batch=16, warps=4), dict(batch=16, warps=8)])
 def test_blend_shapes_match_reference_on_biker(shape: dict[str, object]) -> None:
     """Every blend-kernel variant the benchmark sweep may choose renders the reference image."""
     from render.splat.backends import triton_rasterizer as tr
@@ -138,3 +140,52 @@ def test_blend_shapes_match_reference_on_biker(shape: dict[str, object]) -> None
     finally:
         tr.BLEND = previous
         tr._RUNNERS.clear()
+
+
+def _render_in_threads(jobs: list[tuple[str, int]]) -> None:
+    """Each (device, width) job renders biker frames in its own thread, as render workers do."""
+    import threading
+
+    errors: list[BaseException] = []
+
+    def work(device: str, width: int) -> None:
+        try:
+            model = load_splat(_biker_path(), device)
+            stream = torch.cuda.Stream(device=device)
+            with torch.cuda.device(device), torch.cuda.stream(stream):
+                for _ in range(6):
+                    out = rasterize_splats(model, _biker_camera(width, width * 9 // 16), backend="triton")
+                    assert float(out.alpha.max()) > 0.5
+        except BaseException as exc:  # reported by the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=job) for job in jobs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+
+
+def _biker_path() -> Path:
+    for name in ("biker.spz", "biker.compressed.ply"):
+        if (_data_dir() / name).is_file():
+            return _data_dir() / name
+    pytest.skip(f"biker splat not found in {_data_dir()}")
+
+
+@pytest.mark.skipif(not has_triton("cuda"), reason="triton is not installed")
+def test_workers_capture_their_graphs_concurrently() -> None:
+    """Render workers sharing a process capture their graphs at the same time without breaking
+    each other's capture (each runner captures on its own stream), on one GPU and, when the
+    machine has several, on two."""
+    from render.splat.backends import triton_rasterizer as tr
+
+    tr._RUNNERS.clear()
+    jobs = [("cuda:0", 640), ("cuda:0", 1024)]
+    if torch.cuda.device_count() > 1:
+        jobs += [("cuda:1", 640), ("cuda:1", 1280)]
+    _render_in_threads(jobs)
+    runners = list(tr._RUNNERS.values())
+    assert len(runners) == len(jobs)
+    assert all(r.graph is not None and not r.graph_failed for r in runners)

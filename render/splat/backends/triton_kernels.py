@@ -217,21 +217,13 @@ def emit_pairs_kernel(order_ptr, counts_ptr, ends_ptr, rect_ptr, n, tiles_x, cap
 
 
 @triton.jit
-def _tile_index(order_ptr, ORDERED: tl.constexpr):
-    """The tile this program blends: the program id, or its entry in a longest-list-first order."""
-    if ORDERED:
-        return tl.load(order_ptr + tl.program_id(0))
-    return tl.program_id(0)
-
-
-@triton.jit
-def raster_kernel(feats_ptr, ids_ptr, tile_offsets_ptr, order_ptr, prm, out_ptr, tiles_x, out_stride,
-                  TILE: tl.constexpr, BATCH: tl.constexpr, ORDERED: tl.constexpr):
+def raster_kernel(feats_ptr, ids_ptr, tile_offsets_ptr, prm, out_ptr, tiles_x, out_stride,
+                  TILE: tl.constexpr, BATCH: tl.constexpr):
     """Blend one tile into ``out`` (rows, out_stride, 5): r, g, b, alpha, depth; top-left = window's."""
     win_x0, win_y0 = tl.load(prm + 23).to(tl.int32), tl.load(prm + 24).to(tl.int32)
     win_w, win_h = tl.load(prm + 25).to(tl.int32), tl.load(prm + 26).to(tl.int32)
     bg_r, bg_g, bg_b = tl.load(prm + 42), tl.load(prm + 43), tl.load(prm + 44)
-    tile = _tile_index(order_ptr, ORDERED)
+    tile = tl.program_id(0)
     lane = tl.arange(0, TILE * TILE)
     col = (tile % tiles_x) * TILE + lane % TILE
     row = (tile // tiles_x) * TILE + lane // TILE
@@ -278,65 +270,6 @@ def raster_kernel(feats_ptr, ids_ptr, tile_offsets_ptr, order_ptr, prm, out_ptr,
 
 
 @triton.jit
-def raster_kernel_batched(feats_ptr, ids_ptr, tile_offsets_ptr, order_ptr, prm, out_ptr, tiles_x, out_stride,
-                          TILE: tl.constexpr, BATCH: tl.constexpr, ORDERED: tl.constexpr):
-    """``raster_kernel`` with each batch of BATCH splats evaluated as one (BATCH, pixels) block.
-
-    The batch's transmittance comes from a product scan along the batch axis: T after splat k is
-    T0 * prod_{j <= k} (1 - alpha_j) (alpha_j = 0 where the standard rule skips splat j), splat k
-    contributes alpha_k * T before it while T after it stays >= 1e-4, and a pixel is done at the
-    first splat that would take T below that. The same rule as the sequential kernel; only the
-    order of float products differs.
-    """
-    win_x0, win_y0 = tl.load(prm + 23).to(tl.int32), tl.load(prm + 24).to(tl.int32)
-    win_w, win_h = tl.load(prm + 25).to(tl.int32), tl.load(prm + 26).to(tl.int32)
-    bg_r, bg_g, bg_b = tl.load(prm + 42), tl.load(prm + 43), tl.load(prm + 44)
-    tile = _tile_index(order_ptr, ORDERED)
-    lane = tl.arange(0, TILE * TILE)
-    col = (tile % tiles_x) * TILE + lane % TILE
-    row = (tile // tiles_x) * TILE + lane // TILE
-    inside = (col < win_w) & (row < win_h)
-    pix_x = ((col + win_x0).to(tl.float32) + 0.5)[None, :]
-    pix_y = ((row + win_y0).to(tl.float32) + 0.5)[None, :]
-    start = tl.load(tile_offsets_ptr + tile)
-    end = tl.load(tile_offsets_ptr + tile + 1)
-    trans = tl.full([TILE * TILE], 1.0, tl.float32)
-    acc_r = tl.zeros([TILE * TILE], tl.float32)
-    acc_g = tl.zeros([TILE * TILE], tl.float32)
-    acc_b = tl.zeros([TILE * TILE], tl.float32)
-    acc_d = tl.zeros([TILE * TILE], tl.float32)
-    done = inside == 0
-    step = tl.arange(0, BATCH)
-    for base in range(start, end, BATCH):
-        if tl.sum((done == 0).to(tl.int32), axis=0) > 0:  # some pixel still takes light
-            present = base + step < end
-            splat = tl.load(ids_ptr + base + step, mask=present, other=0)
-            row_ptr = feats_ptr + splat * 12
-            mx = tl.load(row_ptr + 0, mask=present, other=0.0)[:, None]
-            my = tl.load(row_ptr + 1, mask=present, other=0.0)[:, None]
-            ca = tl.load(row_ptr + 2, mask=present, other=0.0)[:, None]
-            cb = tl.load(row_ptr + 3, mask=present, other=0.0)[:, None]
-            cc = tl.load(row_ptr + 4, mask=present, other=0.0)[:, None]
-            opacity = tl.load(row_ptr + 5, mask=present, other=0.0)[:, None]
-            dx = pix_x - mx
-            dy = pix_y - my
-            sigma = 0.5 * (ca * dx * dx + cc * dy * dy) + cb * dx * dy
-            alpha = tl.minimum(opacity * tl.exp(-sigma), 0.99)
-            valid = (sigma >= 0.0) & (alpha >= 1.0 / 255.0) & (done == 0)[None, :]
-            alpha = tl.where(valid, alpha, 0.0)
-            after = trans[None, :] * tl.cumprod(1.0 - alpha, axis=0)
-            use = valid & (after >= 1e-4)
-            weight = tl.where(use, alpha * (after / (1.0 - alpha)), 0.0)
-            acc_r += tl.sum(weight * tl.load(row_ptr + 6, mask=present, other=0.0)[:, None], axis=0)
-            acc_g += tl.sum(weight * tl.load(row_ptr + 7, mask=present, other=0.0)[:, None], axis=0)
-            acc_b += tl.sum(weight * tl.load(row_ptr + 8, mask=present, other=0.0)[:, None], axis=0)
-            acc_d += tl.sum(weight * tl.load(row_ptr + 9, mask=present, other=0.0)[:, None], axis=0)
-            done = done | (tl.max((valid & (after < 1e-4)).to(tl.int32), axis=0) > 0)
-            trans = tl.min(tl.where(use, after, trans[None, :]), axis=0)
-    _store_pixels(out_ptr, row, col, out_stride, inside, trans, acc_r, acc_g, acc_b, acc_d, bg_r, bg_g, bg_b)
-
-
-@triton.jit
 def _store_pixels(out_ptr, row, col, out_stride, inside, trans, acc_r, acc_g, acc_b, acc_d, bg_r, bg_g, bg_b):
     """Finish a tile: rgb over the background, alpha and normalised depth (5 floats per pixel)."""
     alpha_out = 1.0 - trans
@@ -353,5 +286,4 @@ def ceil_div(a: int, b: int) -> int:
     return -(-a // b)
 
 
-__all__ = ["FEATURES", "PARAM_COUNT", "ceil_div", "emit_pairs_kernel", "project_kernel", "raster_kernel",
-           "raster_kernel_batched"]
+__all__ = ["FEATURES", "PARAM_COUNT", "ceil_div", "emit_pairs_kernel", "project_kernel", "raster_kernel"]

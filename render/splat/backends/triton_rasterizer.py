@@ -45,7 +45,6 @@ from render.splat.backends.triton_kernels import (
     emit_pairs_kernel,
     project_kernel,
     raster_kernel,
-    raster_kernel_batched,
 )
 from render.splat.raster_inputs import RasterCamera
 from render.splat.rasterize_torch import RasterResult
@@ -56,14 +55,10 @@ EMIT_BLOCK = 128
 
 @dataclass(frozen=True)
 class BlendShape:
-    """How the blend kernel runs: which kernel, splats per step, warps per tile, tile order."""
+    """How the blend kernel runs: splats per step and warps per tile."""
 
-    batched: bool = False
-    """``raster_kernel_batched`` (a batch as one block with a product scan) instead of one splat at a time."""
     batch: int = 16
     warps: int = 2
-    longest_first: bool = False
-    """Launch tiles in order of decreasing list length, so the densest tiles do not start last."""
 
 
 BLEND = BlendShape(warps=4)
@@ -144,6 +139,8 @@ class FrameRunner:
         self.graph_failed = False
         self.lock = threading.Lock()
         self.blend_shape = BLEND
+        self.tuning: dict[int, float] = {}
+        """GPU ms of this runner's frame per warp count tried at capture (empty before)."""
 
     def launch(self) -> None:
         """Enqueue steps 2-5 (no host sync; capturable)."""
@@ -184,13 +181,9 @@ class FrameRunner:
 
     def blend(self, ids_sorted: torch.Tensor, tile_offsets: torch.Tensor) -> None:
         key, shape = self.key, self.blend_shape
-        order = tile_offsets  # unread unless ordered
-        if shape.longest_first:
-            order = torch.argsort(tile_offsets[:-1] - tile_offsets[1:]).to(torch.int32)
-        kernel = raster_kernel_batched if shape.batched else raster_kernel
-        kernel[(self.n_tiles,)](
-            self.feats, ids_sorted, tile_offsets, order, self.params, self.image, key.tiles[0], self.image.shape[1],
-            TILE=key.tile_size, BATCH=shape.batch, ORDERED=shape.longest_first, num_warps=shape.warps)
+        raster_kernel[(self.n_tiles,)](
+            self.feats, ids_sorted, tile_offsets, self.params, self.image, key.tiles[0], self.image.shape[1],
+            TILE=key.tile_size, BATCH=shape.batch, num_warps=shape.warps)
 
     def capture(self) -> None:
         """Record ``launch`` as a CUDA graph (after an eager warm-up that compiles the kernels).
@@ -208,6 +201,7 @@ class FrameRunner:
             if graph is None:
                 return
             ms = _replay_ms(graph) if len(shapes) > 1 else 0.0
+            self.tuning[shape.warps] = ms
             if best is None or ms < best[0]:
                 best = (ms, shape, graph)
         assert best is not None
@@ -215,16 +209,19 @@ class FrameRunner:
 
     def _capture_graph(self) -> torch.cuda.CUDAGraph | None:
         device = self.params.device
+        # this runner's own side stream on its own device: torch.cuda.graph's default capture
+        # stream is one per process (made on whichever device asked first), so two workers
+        # capturing at once, or one on another GPU, would capture into the wrong stream
         stream = torch.cuda.Stream(device=device)  # type: ignore[no-untyped-call]
         stream.wait_stream(torch.cuda.current_stream(device))
         with torch.cuda.stream(stream):
-            self.launch()
+            self.launch()  # warm-up: compiles the kernels outside the capture
         torch.cuda.current_stream(device).wait_stream(stream)
         graph = torch.cuda.CUDAGraph()
         try:
             # thread_local: other render workers of this process keep launching on their own
             # streams while this one captures (global mode would invalidate the capture)
-            with torch.cuda.graph(graph, capture_error_mode="thread_local"):
+            with torch.cuda.graph(graph, stream=stream, capture_error_mode="thread_local"):
                 self.launch()
         except Exception as exc:  # degrade to eager launches rather than failing the render
             self.graph_failed = True
@@ -233,10 +230,13 @@ class FrameRunner:
             return None
         return graph
 
-    def render(self, params: np.ndarray) -> int:
-        """Upload ``params``, run the frame, and return the pair total (host sync)."""
+    def upload(self, params: np.ndarray) -> None:
+        """Set the frame's parameter block (camera, window, crop, background) on the device."""
         self.params_host.copy_(torch.from_numpy(params))
         self.params.copy_(self.params_host, non_blocking=True)
+
+    def render(self) -> int:
+        """Run the frame for the uploaded parameters and return the pair total (host sync)."""
         if self.graph is not None:
             self.graph.replay()
         else:
@@ -303,9 +303,10 @@ def _render_frame(runner: FrameRunner, params: np.ndarray, use_graph: bool, size
     """Render and copy out the (h, w, 5) window; grows the pair buffers on overflow."""
     for _ in range(3):  # a frame that overflowed the pair buffers is rendered again with room
         with runner.lock:
+            runner.upload(params)
             if use_graph and runner.graph is None and runner.sized and not runner.graph_failed:
-                runner.capture()
-            total = runner.render(params)
+                runner.capture()  # tunes on this frame's parameters
+            total = runner.render()
             if total <= runner.capacity:
                 image = runner.image[: size[1], : size[0]].clone()
                 if not runner.sized and capacity_for(total) < runner.capacity // 2:
