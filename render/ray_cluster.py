@@ -39,6 +39,13 @@ LOCAL_ONLY_ENV = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
 logger = logging.getLogger(__name__)
 
 
+def worker_pythonpath() -> str:
+    """PYTHONPATH for local Ray workers: this repository, then whatever this process was given
+    (packages installed outside site-packages stay importable in the actors)."""
+    inherited = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    return os.pathsep.join([str(REPO_ROOT), *(p for p in inherited if p != str(REPO_ROOT))])
+
+
 def init_ray(address: str | None = None, *, loopback: bool = True, num_cpus: int | None = None) -> bool:
     """Connect to ``address``, or start a local Ray (loopback-only when ``loopback``).
 
@@ -61,7 +68,7 @@ def init_ray(address: str | None = None, *, loopback: bool = True, num_cpus: int
     if address:
         kwargs["address"] = address
     else:
-        kwargs["runtime_env"] = {"env_vars": {"PYTHONPATH": str(REPO_ROOT)}}
+        kwargs["runtime_env"] = {"env_vars": {"PYTHONPATH": worker_pythonpath()}}
         if num_cpus is not None:
             kwargs["num_cpus"] = num_cpus
     ray.init(**kwargs)

@@ -97,3 +97,13 @@ def test_sigkilled_actor_fails_over_to_the_spare_and_comes_back(local_ray: None)
     assert spare and set(spare) & set(fresh_frames(presenter, painter, "front", frames[-1].frame + 1))
     last = frames[-1].frame
     assert fresh_frames(presenter, painter, "front", last + 1)[-1] >= last - 2
+
+
+def test_local_ray_workers_keep_the_inherited_pythonpath(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Packages installed outside site-packages (PYTHONPATH) stay importable in the actors."""
+    from render.ray_cluster import REPO_ROOT, worker_pythonpath
+
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(["/opt/extra/site", str(REPO_ROOT), ""]))
+    assert worker_pythonpath().split(os.pathsep) == [str(REPO_ROOT), "/opt/extra/site"]
+    monkeypatch.delenv("PYTHONPATH")
+    assert worker_pythonpath() == str(REPO_ROOT)

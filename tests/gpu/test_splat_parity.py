@@ -142,15 +142,17 @@ def test_blend_shapes_match_reference_on_biker(shape: dict[str, object]) -> None
         tr._RUNNERS.clear()
 
 
-def _render_in_threads(jobs: list[tuple[str, int]]) -> None:
+def _render_in_threads(jobs: list[tuple[str, int]]) -> list[object]:
     """Each (device, width) job renders biker frames in its own thread, as render workers do."""
     import threading
 
     errors: list[BaseException] = []
+    models = []  # alive until the caller has looked at the runners (a freed model's runner is dropped)
 
     def work(device: str, width: int) -> None:
         try:
             model = load_splat(_biker_path(), device)
+            models.append(model)
             stream = torch.cuda.Stream(device=device)
             with torch.cuda.device(device), torch.cuda.stream(stream):
                 for _ in range(6):
@@ -165,6 +167,7 @@ def _render_in_threads(jobs: list[tuple[str, int]]) -> None:
     for t in threads:
         t.join()
     assert not errors, errors
+    return models
 
 
 def _biker_path() -> Path:
@@ -185,7 +188,8 @@ def test_workers_capture_their_graphs_concurrently() -> None:
     jobs = [("cuda:0", 640), ("cuda:0", 1024)]
     if torch.cuda.device_count() > 1:
         jobs += [("cuda:1", 640), ("cuda:1", 1280)]
-    _render_in_threads(jobs)
-    runners = list(tr._RUNNERS.values())
+    models = _render_in_threads(jobs)
+    runners = [r for r in tr._RUNNERS.values() if r.alive()]
+    assert len(models) == len(jobs)
     assert len(runners) == len(jobs)
     assert all(r.graph is not None and not r.graph_failed for r in runners)

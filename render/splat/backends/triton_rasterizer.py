@@ -219,10 +219,15 @@ class FrameRunner:
         torch.cuda.current_stream(device).wait_stream(stream)
         graph = torch.cuda.CUDAGraph()
         try:
-            # thread_local: other render workers of this process keep launching on their own
-            # streams while this one captures (global mode would invalidate the capture)
-            with torch.cuda.graph(graph, stream=stream, capture_error_mode="thread_local"):
-                self.launch()
+            # Not torch.cuda.graph(): its entry synchronizes the whole device and empties the
+            # allocator cache, which breaks a capture another worker thread has under way.
+            # thread_local: other workers keep launching on their own streams meanwhile.
+            with _CAPTURE_LOCK, torch.cuda.stream(stream):
+                graph.capture_begin(capture_error_mode="thread_local")
+                try:
+                    self.launch()
+                finally:
+                    graph.capture_end()
         except Exception as exc:  # degrade to eager launches rather than failing the render
             self.graph_failed = True
             warnings.warn(f"CUDA graph capture of the splat rasterizer failed, rendering eagerly: {exc}",
@@ -259,6 +264,8 @@ def _replay_ms(graph: torch.cuda.CUDAGraph, repeat: int = 3) -> float:
 
 
 _RUNNERS: OrderedDict[RunnerKey, FrameRunner] = OrderedDict()
+_CAPTURE_LOCK = threading.Lock()
+"""One capture at a time per process (captures are rare: once per runner)."""
 _RUNNERS_LOCK = threading.Lock()
 
 
