@@ -63,8 +63,10 @@ class BlendShape:
 
 BLEND = BlendShape(warps=4)
 """Blend kernel shape: chosen by ``bench.splat_gpu --sweep`` on an H100 (see docs/benchmarks.md)."""
-TUNE_WARPS: tuple[int, ...] = (2, 4, 8)
-"""Warp counts a runner tries when it captures its graph, keeping the fastest (empty: ``BLEND``'s)."""
+TUNE_WARPS: tuple[int, ...] = tuple(
+    int(w) for w in os.environ.get("VPSTAGE_SPLAT_TUNE_WARPS", "2,4,8").split(",") if w.strip() not in ("", "0"))
+"""Warp counts a runner tries when it captures its graph, keeping the fastest (empty: ``BLEND``'s).
+Set VPSTAGE_SPLAT_TUNE_WARPS (e.g. ``4``, or ``0`` for none) to change them."""
 BUCKET_TILES = 8
 MAX_RUNNERS = 8
 USE_CUDA_GRAPHS = os.environ.get("VPSTAGE_SPLAT_CUDA_GRAPHS", "1") != "0"
