@@ -18,8 +18,8 @@ A :class:`FrameRunner` owns the buffers for one (model, window size, options) co
 it records steps 2-5 as a CUDA graph once and replays it for every later frame, so a frame costs a
 parameter upload, one graph launch and one sync instead of a dozen Python-level launches. When it
 captures, it tries the blend kernel with 2, 4 and 8 warps per tile on its frame and keeps the
-fastest (``TUNE_WARPS``). Windows
-are rounded up to whole multiples of 8 tiles (128 px) so a moving DoD rectangle reuses its graph.
+fastest (``TUNE_WARPS``). Windows are rounded up to whole multiples of 8 tiles (128 px) so a
+moving DoD rectangle reuses its graph.
 
 The result matches the torch reference (``rasterize_torch``) up to float rounding; see
 ``tests/gpu/test_splat_parity.py``. Runs on CUDA, or on CPU under ``TRITON_INTERPRET=1`` (eager).
