@@ -17,9 +17,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--color", default="255,255,255", help="R,G,B 0..255 for --pattern solid")
     p.add_argument("--sync-overlay", action="store_true", help="draw the moving sync bar and frame counter on top")
     p.add_argument("--outputs", choices=["ndi", "none"], default="ndi")
-    p.add_argument("--fourcc", choices=["BGRX", "UYVY"], default="BGRX", help="NDI pixel format")
+    p.add_argument("--fourcc", choices=["BGRX", "UYVY"], default="UYVY", help="NDI pixel format")
     p.add_argument("--frames", type=int, help="stop after N frames (default: run until Ctrl+C)")
-    p.add_argument("--cluster", choices=["embedded", "ray"], help="override the project's cluster backend")
+    p.add_argument("--cluster", choices=["local", "ray", "threads"],
+                   help="override the project's cluster backend (local: one process per render node)")
     p.add_argument("--timecode", help="start timecode HH:MM:SS:FF (default: time of day)")
     p.add_argument("--report", metavar="FILE", help="write the run report (JSON) here")
     p.set_defaults(handler=cmd_patterns)
@@ -36,9 +37,9 @@ def _pattern(args: argparse.Namespace) -> object:
 
 def cmd_patterns(args: argparse.Namespace) -> int:
     from cli.stage_commands import _print_problems
-    from render.clusters import make_cluster
+    from render.node.cluster import default_outputs, make_node_cluster
     from vpstage.config import ConfigError, atomic_write_text
-    from vpstage.engine import FrameLoop, PatternJobSource, WorkerStartError
+    from vpstage.engine import FrameLoop, PatternSource, WorkerStartError
     from vpstage.stage import Stage
     from vpstage.timing import Timecode
 
@@ -51,13 +52,9 @@ def cmd_patterns(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"{args.stage}: {exc}", file=sys.stderr)
         return EXIT_INVALID
-    presenters = []
-    if args.outputs == "ndi":
-        from devices.outputs import NdiPresenter
-
-        presenters.append(NdiPresenter(stage, fourcc=args.fourcc))
-    loop = FrameLoop(stage, PatternJobSource(stage, spec), make_cluster(stage, args.cluster),  # type: ignore[arg-type]
-                     presenters)
+    outputs = default_outputs(stage, kind=args.outputs, fourcc=args.fourcc)
+    loop = FrameLoop(stage, PatternSource(stage, spec),  # type: ignore[arg-type]
+                     make_node_cluster(stage, args.cluster, outputs=outputs))
     if start_tc is None:
         loop.clock.sync_time_of_day()
     else:

@@ -1,7 +1,7 @@
 """``run``: the live frame loop headless (tracked camera -> scene on every canvas), with a report.
 
     python main.py run --stage STAGE.yaml [--scene ASSET] [--tracker udp://HOST:PORT | --simulate orbit
-        | --replay TAKE] [--frames N] [--outputs ndi|none] [--cluster embedded|ray] --report report.json
+        | --replay TAKE] [--frames N] [--outputs ndi|none] [--cluster local|ray|threads] --report report.json
         [--record SLATE [--take-scene S] [--notes N]] [--scale N] [--inner-scale F] [--outer-scale F]
 """
 
@@ -32,7 +32,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--replay-camera", metavar="NAME", help="camera of the take to replay (default: its first)")
     p.add_argument("--frames", type=int, help="stop after N frames (default: until Ctrl+C)")
     p.add_argument("--outputs", choices=["ndi", "none"], default="ndi")
-    p.add_argument("--cluster", choices=["embedded", "ray"], help="override the project's cluster backend")
+    p.add_argument("--fourcc", choices=["BGRX", "UYVY"], default="UYVY", help="NDI pixel format")
+    p.add_argument("--cluster", choices=["local", "ray", "threads"],
+                   help="override the project's cluster backend (local: one process per render node)")
     p.add_argument("--report", required=True, metavar="FILE", help="write the run report (JSON) here")
     p.add_argument("--record", metavar="SLATE", help="record a take on this slate into the project's takes database")
     p.add_argument("--take-scene", default="", metavar="S", help="scene label of the recorded take")
@@ -63,6 +65,7 @@ def _options(args: argparse.Namespace, stage: Any, db: Path) -> Any:
         raise ValueError("--inner-scale and --outer-scale must be within (0, 4]")
     return LiveOptions(rehearsal=args.simulate is not None, simulate=args.simulate, replay=replay,
                        trackers=tuple(args.tracker), scene=args.scene, cluster=args.cluster, outputs=args.outputs,
+                       fourcc=args.fourcc,
                        quality=RenderQuality(args.inner_scale, args.outer_scale),
                        takes_db=db if args.record else None, frames=args.frames)
 

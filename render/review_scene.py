@@ -26,10 +26,10 @@ from render.scene.inner import placement_scale
 from render.scene.layers import Layer, composite
 from render.scene.loaded import SceneBounds, asset_path
 from vpstage.config import ConfigError, parse_yaml, validate_model
-from vpstage.engine.cluster import failure_text
 from vpstage.frustum.rays import scene_rotation, to_scene
 from vpstage.frustum.scene import scene_bounds_of
 from vpstage.geometry import OrientedBox
+from vpstage.nodes.failures import failure_text
 from vpstage.stage import Project, Stage
 from vpstage.stage.model import SceneAsset as SceneAssetModel
 from vpstage.takes.records import SceneAssetState

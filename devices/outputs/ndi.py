@@ -1,13 +1,17 @@
-"""NDI outputs: one sender per canvas, paced by the frame loop (never by NDI).
+"""NDI outputs: one sender per canvas, paced by the render node's frame lock (never by NDI).
 
 Each frame goes out with ``send_send_video_async_v2``, which returns at once; NDI may read the
-pixels until the next send on that sender, so every sender keeps the two most recent buffers
-alive (double buffering). Canvases arrive as immutable BGRX arrays and are sent as they are
-(zero copy); for UYVY they are converted into one of two buffers the sender owns.
+pixels until the next send on that sender, so the caller keeps a buffer untouched until then (the
+render node's host ring does). Pixels arrive already in the sender's format: (H, W, 2) UYVY,
+NDI's native 4:2:2 (the node packs it on its GPU), or (H, W, 4) BGRX.
 
 Frame rate goes out as the exact N/D of the stage; timecode on every frame is the frame's SMPTE
 label as real time since midnight in 100 ns units (``count * D * 10**7 // N``). ``clock_video``
-is off: the frame loop's clock paces the frames. Receivers may come and go; the sender carries on.
+is off: the frame lock paces the frames. Receivers may come and go; the sender carries on.
+
+Each sender learns the TCP port it listens on (``devices.outputs.listening``), so a node can
+report ``ip:port`` for receivers that connect directly (NDI's per-host listing answers for one
+process only, and a stage host runs one node process per GPU).
 """
 
 from __future__ import annotations
@@ -20,45 +24,57 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from devices.outputs.listening import new_listening_port
 from devices.outputs.ndi_runtime import NdiUnavailable, NetworkMode, ndi
 from devices.outputs.pixels import bgrx_to_uyvy
-from vpstage.engine import OutputInfo
-from vpstage.stage import Stage
-from vpstage.timing import FrameTick, count_to_ndi_100ns
+from vpstage.nodes.outputs import OutputInfo
 
 FourCC = Literal["BGRX", "UYVY"]
+NDI_MESSAGING_PORT = 5960
+"""NDI's per-host listing port (every NDI process opens it; it is not a sender's)."""
+_create_lock = threading.Lock()
 
 
 class NdiSender:
-    """One NDI source. ``send`` is called from one thread (the frame loop's)."""
+    """One NDI source. ``send`` is called from one thread (the node's present thread)."""
 
-    def __init__(self, name: str, rate: Fraction, *, fourcc: FourCC = "BGRX", groups: str | None = None,
-                 mode: NetworkMode = "loopback") -> None:
+    def __init__(self, name: str, rate: Fraction, *, fourcc: FourCC = "UYVY", groups: str | None = None,
+                 mode: NetworkMode = "loopback", canvas: str = "") -> None:
         self.lib = ndi(mode)
-        self.name, self.rate, self.fourcc = name, rate, fourcc
+        self.name, self.rate, self.fourcc, self.mode = name, rate, fourcc, mode
+        self.canvas = canvas or name
         settings = self.lib.SendCreate()
         settings.ndi_name = name
         settings.clock_video = False
         settings.clock_audio = False
         if groups:
             settings.groups = groups
-        self._instance = self.lib.send_create(settings)
+        with _create_lock:  # one at a time, so the new listening port is this sender's
+            instance, port = new_listening_port(lambda: self.lib.send_create(settings), {NDI_MESSAGING_PORT})
+        self._instance = instance
         if self._instance is None:
             raise NdiUnavailable(f"NDI could not create the sender {name!r}")
+        self.port = port
         self._frame = self.lib.VideoFrameV2()
         self._frame.frame_rate_N, self._frame.frame_rate_D = rate.numerator, rate.denominator
-        self._fourcc_code = getattr(self.lib, f"FOURCC_VIDEO_TYPE_{fourcc}")
         self._held: list[NDArray[np.uint8]] = []
         self._uyvy: list[NDArray[np.uint8]] = []
         self.frames_sent = 0
 
-    def send(self, image: NDArray[np.uint8], timecode_100ns: int) -> None:
-        """Queue ``image`` ((H, W, 4) uint8 BGRX, not modified afterwards) with its timecode."""
-        if image.ndim != 3 or image.shape[2] != 4 or image.dtype != np.uint8:
-            raise ValueError(f"an NDI canvas is (H, W, 4) uint8 BGRX, not {image.shape} {image.dtype}")
-        data = self._to_uyvy(image) if self.fourcc == "UYVY" else np.ascontiguousarray(image)
-        self._frame.data = data  # sets xres, yres, stride and the (square-pixel) aspect ratio
-        self._frame.FourCC = self._fourcc_code
+    def send(self, pixels: NDArray[np.uint8], timecode_100ns: int) -> None:
+        """Queue ``pixels`` ((H, W, 2) UYVY or (H, W, 4) BGRX uint8, untouched until the next
+        ``send``) with its timecode. A BGRX picture on a UYVY sender is converted here (CPU)."""
+        if pixels.ndim != 3 or pixels.shape[2] not in (2, 4) or pixels.dtype != np.uint8:
+            raise ValueError(f"an NDI frame is (H, W, 2) UYVY or (H, W, 4) BGRX uint8, not {pixels.shape} "
+                             f"{pixels.dtype}")
+        if pixels.shape[2] == 4 and self.fourcc == "UYVY":
+            pixels = self._to_uyvy(pixels)
+        fourcc = "UYVY" if pixels.shape[2] == 2 else "BGRX"
+        data = np.ascontiguousarray(pixels)
+        self._frame.data = data  # sets yres and the stride from the array's shape
+        self._frame.xres = data.shape[1]
+        self._frame.line_stride_in_bytes = data.shape[1] * data.shape[2]
+        self._frame.FourCC = getattr(self.lib, f"FOURCC_VIDEO_TYPE_{fourcc}")
         self._frame.timecode = timecode_100ns
         self.lib.send_send_video_async_v2(self._instance, self._frame)
         self._held = [*self._held[-1:], data]  # the previous buffer is released only now
@@ -79,6 +95,16 @@ class NdiSender:
         """The name receivers see: ``"MACHINE (name)"``."""
         return str(self.lib.send_get_source_name(self._instance).ndi_name)
 
+    def address(self, host: str = "127.0.0.1") -> str | None:
+        """``host:port`` a receiver can connect to directly (None if the port was not seen)."""
+        return None if self.port is None else f"{host}:{self.port}"
+
+    def info(self) -> OutputInfo:
+        host = "127.0.0.1" if self.mode == "loopback" else _host_address()
+        return OutputInfo(self.canvas, "ndi", self.source_name(), self.address(host),
+                          f"{self.fourcc} {self.rate.numerator}/{self.rate.denominator}, {self.frames_sent} frames "
+                          f"sent, {self.connections()} receiver(s)")
+
     def close(self) -> None:
         if self._instance is not None:
             self.lib.send_destroy(self._instance)  # waits for an async frame in flight
@@ -86,9 +112,20 @@ class NdiSender:
             self._held = []
 
 
+def _host_address() -> str:
+    import socket
+
+    try:
+        return socket.gethostbyname(socket.gethostname())
+    except OSError:
+        return "127.0.0.1"
+
+
 def find_source_addresses(names: Iterable[str], mode: NetworkMode = "loopback",
                           timeout_ms: int = 1000) -> dict[str, str]:
-    """``{full NDI name: "ip:port"}`` of the named sources visible from here (local ones included)."""
+    """``{full NDI name: "ip:port"}`` of the named sources an NDI finder sees from here. On one
+    host with several NDI processes it sees only one process's sources (prefer
+    ``NdiSender.address`` as the nodes report it)."""
     lib = ndi(mode)
     wanted = set(names)
     settings = lib.FindCreate()
@@ -110,49 +147,3 @@ def find_source_addresses(names: Iterable[str], mode: NetworkMode = "loopback",
         return found
     finally:
         lib.find_destroy(finder)
-
-
-class NdiPresenter:
-    """A ``vpstage.engine.Presenter``: an NDI sender for each NDI canvas of the stage.
-
-    Sender names are ``"{prefix} {canvas}"``. ``mode`` defaults to the project's ``network.mode``.
-    """
-
-    def __init__(self, stage: Stage, *, prefix: str = "vpstage", fourcc: FourCC = "BGRX",
-                 canvases: Iterable[str] | None = None, mode: NetworkMode | None = None) -> None:
-        project = stage.project
-        self.mode: NetworkMode = mode or project.network.mode
-        self.rate = project.frame_rate
-        chosen = set(canvases) if canvases is not None else {c.name for c in project.canvases
-                                                              if c.transport == "ndi"}
-        self.senders = {c.name: NdiSender(f"{prefix} {c.name}", self.rate, fourcc=fourcc,
-                                          groups=project.network.ndi_groups, mode=self.mode)
-                        for c in project.canvases if c.name in chosen}
-        self._addresses: dict[str, str] = {}
-        self._lock = threading.Lock()
-
-    def present(self, canvas: str, image: NDArray[np.uint8], tick: FrameTick) -> None:
-        sender = self.senders.get(canvas)
-        if sender is not None:
-            sender.send(image, count_to_ndi_100ns(tick.count, self.rate))
-
-    def addresses(self) -> dict[str, str]:
-        """``{canvas: "ip:port"}``, looked up once through an NDI finder (any thread)."""
-        with self._lock:
-            missing = {s.source_name(): canvas for canvas, s in self.senders.items() if canvas not in self._addresses}
-            if missing:
-                for name, address in find_source_addresses(missing, self.mode).items():
-                    self._addresses[missing[name]] = address
-            return dict(self._addresses)
-
-    def outputs(self) -> list[OutputInfo]:
-        addresses = self.addresses()
-        return [OutputInfo(canvas, "ndi", s.source_name(), addresses.get(canvas),
-                           f"{s.fourcc} {s.rate.numerator}/{s.rate.denominator}, {s.frames_sent} frames sent, "
-                           f"{s.connections()} receiver(s)")
-                for canvas, s in self.senders.items()]
-
-    def close(self) -> None:
-        for sender in self.senders.values():
-            sender.close()
-

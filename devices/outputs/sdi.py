@@ -1,7 +1,7 @@
 """SDI outputs through a Blackmagic DeckLink card, with the ``blackmagic-io`` package.
 
 ``blackmagic-io`` (module ``blackmagic_io``) needs the Desktop Video driver and a DeckLink card.
-When it is missing, :func:`decklink_status` says so and :class:`DeckLinkPresenter` refuses to
+When it is missing, :func:`decklink_status` says so and :class:`DeckLinkOutput` refuses to
 start with that message, so the console can grey SDI out and tell the operator why.
 
 This module was written against the package's documented interface (``BlackmagicOutput``:
@@ -12,17 +12,13 @@ without a card to test on; DeckLink output is unverified until someone runs it o
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping
 from fractions import Fraction
 from types import ModuleType
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from vpstage.engine import OutputInfo
-from vpstage.stage import Stage
-from vpstage.timing import FrameTick
+from vpstage.nodes.outputs import OutputInfo
 
 MODULE = "blackmagic_io"
 
@@ -59,41 +55,38 @@ def decklink_status() -> tuple[bool, str]:
     return True, "DeckLink devices: " + ", ".join(map(str, devices))
 
 
-class DeckLinkPresenter:
-    """A Presenter that plays SDI canvases out of DeckLink devices (canvas -> device index)."""
+class DeckLinkOutput:
+    """One canvas played out of one DeckLink device (a ``vpstage.nodes.CanvasOutput``)."""
 
-    def __init__(self, stage: Stage, devices: Mapping[str, int]) -> None:
+    def __init__(self, canvas: str, device_index: int, rate: Fraction) -> None:
         module, reason = _load()
         if module is None:
             raise OutputUnavailable(reason)
-        rate = stage.project.frame_rate
         name = f"HD1080p{_MODE_SUFFIX.get(rate, '')}"
         self.mode = getattr(module.DisplayMode, name, None)
         if self.mode is None:
             raise OutputUnavailable(f"no DeckLink display mode {name} for {rate} fps")
-        self._outputs: dict[str, Any] = {}
-        self._started: set[str] = set()
-        for canvas, index in devices.items():
-            output = module.BlackmagicOutput()
-            if not output.initialize(device_index=index):
-                raise OutputUnavailable(f"DeckLink device {index} (canvas {canvas}) did not initialise")
-            self._outputs[canvas] = output
-        self._devices = dict(devices)
+        self.canvas, self.device_index = canvas, device_index
+        self._output = module.BlackmagicOutput()
+        if not self._output.initialize(device_index=device_index):
+            raise OutputUnavailable(f"DeckLink device {device_index} (canvas {canvas}) did not initialise")
+        self._started = False
+        self.frames_sent = 0
 
-    def present(self, canvas: str, image: NDArray[np.uint8], tick: FrameTick) -> None:
-        output = self._outputs.get(canvas)
-        if output is None:
-            return
-        rgb = np.ascontiguousarray(image[..., 2::-1])
-        ok = output.update_frame(rgb) if canvas in self._started else output.display_static_frame(rgb, self.mode)
+    def send(self, pixels: NDArray[np.uint8], timecode_100ns: int) -> None:
+        """Play one frame: ``pixels`` (H, W, 4) BGRX (the node packs SDI canvases as BGRX)."""
+        if pixels.ndim != 3 or pixels.shape[2] != 4:
+            raise OutputUnavailable(f"canvas {self.canvas}: DeckLink output takes BGRX, not shape {pixels.shape}")
+        rgb = np.ascontiguousarray(pixels[..., 2::-1])
+        ok = self._output.update_frame(rgb) if self._started else self._output.display_static_frame(rgb, self.mode)
         if not ok:
-            raise OutputUnavailable(f"DeckLink refused frame {tick.index} of canvas {canvas}")
-        self._started.add(canvas)
+            raise OutputUnavailable(f"DeckLink device {self.device_index} refused a frame of canvas {self.canvas}")
+        self._started = True
+        self.frames_sent += 1
 
-    def outputs(self) -> list[OutputInfo]:
-        return [OutputInfo(canvas, "sdi", f"DeckLink {index}", None) for canvas, index in self._devices.items()]
+    def info(self) -> OutputInfo:
+        return OutputInfo(self.canvas, "sdi", f"DeckLink {self.device_index}", None,
+                          f"{self.frames_sent} frames sent")
 
     def close(self) -> None:
-        for output in self._outputs.values():
-            output.__exit__(None, None, None)
-        self._outputs.clear()
+        self._output.__exit__(None, None, None)

@@ -13,15 +13,14 @@ from typing import Any
 import numpy as np
 from psygnal import Signal
 
-from devices.outputs import NdiPresenter
 from devices.telemetry import GpuMonitor
 from devices.tracking.hub import TrackingHub
 from devices.tracking.simulator import TrackerSimulator
 from devices.videohub import VideohubRouter
-from render.clusters import make_cluster
 from render.live.options import CPU_STALL_S, LiveOptions
 from render.live.setup import hub_project, replay_path, run_project, start_tracker_simulator
-from vpstage.engine import FrameLoop, FrameStats, Planner, Presenter
+from render.node.cluster import default_outputs, make_node_cluster
+from vpstage.engine import FrameLoop, FramePlan, FrameStats, Planner
 from vpstage.engine.node_latency import NodeLatencyHistory
 from vpstage.engine.stats import percentiles
 from vpstage.engine.take_records import frame_record
@@ -99,9 +98,11 @@ class LiveEngine:
     * ``simulator`` (``TrackerSimulator | None``): the rehearsal's simulated tracker or a take
       replay, sending real packets to the hub on loopback (None with a real tracker).
     * ``planner`` (``vpstage.engine.Planner``): the job source (pattern overrides, placements).
-    * ``cluster`` (``vpstage.engine.Cluster``): render workers, embedded threads or Ray actors.
-    * ``ndi`` (``NdiPresenter | None``) and ``presenters`` (all outputs).
-    * ``loop`` (``vpstage.engine.FrameLoop``): the frame loop; ``loop.events``, ``loop.history``.
+    * ``cluster`` (``vpstage.engine.NodeCluster``): the render nodes (one local process per node, or
+      Ray actors, or threads for tests); each node renders its canvases and drives their NDI / SDI
+      outputs itself.
+    * ``loop`` (``vpstage.engine.FrameLoop``): the frame master; ``loop.events``, ``loop.history``,
+      ``loop.previews`` (thumbnails from the nodes, on request).
     * ``gpu`` (``devices.telemetry.GpuMonitor``): NVML sampling (no-GPU state on CPU machines).
     * ``videohub`` (``devices.videohub.VideohubRouter | None``): when the project declares one.
     * ``recorder`` (``vpstage.takes.TakeRecorder | None``): when ``options.takes_db`` is set.
@@ -112,9 +113,11 @@ class LiveEngine:
     Threads: ``start``/``stop``/``close``, ``start_take``/``stop_take`` belong to the control side
     (the console's GUI thread or the CLI's main thread) and return quickly (``stop_take`` waits
     for the take's frames to be durable, well under a second). Per-frame work runs on the frame
-    loop's thread ('vpstage-frame-loop'): planning, presenting, and building each take record,
-    which is handed to the recorder without waiting. ``set_pattern``, ``set_delay`` and the
-    planner's setters may be called from any thread and take effect at the next frame.
+    loop's thread ('vpstage-frame-loop'): planning, sending orders, and, when the nodes have
+    reported a frame (about two frames later), building its take record, which is handed to the
+    recorder without waiting. Rendering and presenting happen in the node processes.
+    ``set_pattern``, ``set_delay`` and the planner's setters may be called from any thread and
+    take effect at the next frame.
     """
 
     def __init__(self, stage: Stage, options: LiveOptions | None = None) -> None:
@@ -131,14 +134,12 @@ class LiveEngine:
         self.planner.tracking_lost.connect(self._on_tracking_lost)
         self.planner.tracking_recovered.connect(self._on_tracking_recovered)
         stall = stall_frames(project, options)
-        self.cluster = make_cluster(self.stage, options.cluster, scene_renderer=options.scene_renderer,
-                                    stop_timeout_s=2.0 if stall is None else stall / float(project.frame_rate))
-        self.ndi = NdiPresenter(self.stage, prefix=options.ndi_prefix, fourcc=options.fourcc) \
-            if options.outputs == "ndi" else None
-        self.presenters: list[Presenter] = [self.ndi] if self.ndi is not None else []
-        self.loop = FrameLoop(self.stage, self.planner, self.cluster, self.presenters,
-                              stall_frames=stall)
-        self.loop.events.frame_presented.connect(self._on_frame_presented)
+        outputs = default_outputs(self.stage, kind=options.outputs, fourcc=options.fourcc,
+                                  prefix=options.ndi_prefix)
+        self.cluster = make_node_cluster(self.stage, options.cluster, scene_renderer=options.scene_renderer,
+                                         outputs=outputs, far_m=options.far_m)
+        self.loop = FrameLoop(self.stage, self.planner, self.cluster, stall_frames=stall)
+        self.loop.events.frame_closed.connect(self._on_frame_closed)
         self.latency = NodeLatencyHistory([n.name for n in project.nodes])
         self.loop.events.rendered.connect(self.latency.record_render)
         self.gpu = GpuMonitor()
@@ -264,8 +265,8 @@ class LiveEngine:
 
     # ------------------------------------------------------------------ frame loop thread
 
-    def _on_frame_presented(self, stats: FrameStats) -> None:
-        plan = self.planner.last
+    def _on_frame_closed(self, stats: FrameStats, frame_plan: FramePlan) -> None:
+        plan = frame_plan.planned
         self.latency.record(stats, plan)
         recorder = self.recorder
         if recorder is None or recorder.current_take is None or plan is None or plan.frame != stats.frame:

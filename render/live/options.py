@@ -45,10 +45,11 @@ class LiveOptions:
     replay: ReplaySpec | None = None
     trackers: tuple[str, ...] = ()
     scene: str | None = None
-    cluster: Literal["embedded", "ray"] | None = None
+    cluster: Literal["local", "ray", "threads"] | None = None
     """None: the project's ``cluster.backend``."""
     outputs: Literal["ndi", "none"] = "ndi"
-    fourcc: Literal["BGRX", "UYVY"] = "BGRX"
+    fourcc: Literal["BGRX", "UYVY"] = "UYVY"
+    """Pixel format of the NDI senders (UYVY is NDI's native format; the nodes pack it on their GPU)."""
     ndi_prefix: str = "vpstage"
     quality: RenderQuality = field(default_factory=RenderQuality)
     """Inner / outer render resolution factors. On CPU-only machines keep them small (and the

@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 
 from render.assets import AssetError, SceneAsset, load_asset
-from vpstage.engine.cluster import failure_text
 from vpstage.frustum.scene import default_scene_bounds, scene_bounds_of
 from vpstage.geometry import OrientedBox
+from vpstage.nodes.failures import failure_text
 from vpstage.stage import Stage
 from vpstage.stage.model import SceneAsset as SceneAssetModel
 

@@ -1,6 +1,6 @@
-"""The scene renderer workers plug in (``WorkerSpec.scene_renderer = "render.scene:build_scene_renderer"``).
+"""The scene renderer render nodes plug in (``NodeSpec.scene_renderer = "render.scene:build_scene_renderer"``).
 
-Per canvas of a job (on the worker's thread, on its device):
+Per canvas of a job (on the node's render thread, on its device and its current CUDA stream):
 
 1. **outer**: every LED pixel's outer colour from the node's cube-map cache (``outer.py``),
    re-rendered only when the job's outer cache key changes;
@@ -9,8 +9,9 @@ Per canvas of a job (on the worker's thread, on its device):
    enabled asset's layer over them cropped to this canvas's DoD crop in its own frame
    (``inner.py``), composited by depth (``layers.py``) over the background, and blended over the
    outer colour with the soft-edge weights;
-3. written into the BGRX canvas (R, G, B in 0..1 -> 8 bits, no transfer function: assets hold
-   display-referred colour).
+3. left in the canvas's colour buffer on the device ((H, W, 3) float RGB 0..1, no transfer
+   function: assets hold display-referred colour); the node packs it into its outputs' format
+   (``render.node.pixel_formats``) and copies it to host memory once.
 
 Any SceneAsset works: splats through pinhole cameras, ray-capable assets (NeRF) by rays. An
 enabled asset that failed to load makes its canvases show the error card with the reason.
@@ -18,22 +19,20 @@ enabled asset that failed to load makes its canvases show the error card with th
 
 from __future__ import annotations
 
-import contextlib
-
 import numpy as np
 import torch
 
 from render.assets import PinholeCamera, SceneAsset
+from render.node.canvas_errors import CanvasError
 from render.scene.inner import inner_layer, placement_scale
 from render.scene.inner_pixels import InnerPixels, inner_pixels
 from render.scene.layers import Layer, composite
 from render.scene.loaded import LoadedAsset, SceneBounds, load_scene
 from render.scene.outer import OuterCache, PlacedAssets
-from render.worker import CanvasError
-from vpstage.engine.jobs import AssetPlacement, CanvasImage, CanvasJob, InnerView, SceneContent
 from vpstage.frustum.canvas import CanvasFrustum
 from vpstage.frustum.dod import dod_crop
 from vpstage.frustum.node import StageFrustum, dod_image_bounds
+from vpstage.nodes.jobs import AssetPlacement, CanvasJob, InnerView, SceneContent
 from vpstage.stage import Stage
 
 Placed = tuple[LoadedAsset, np.ndarray, float]
@@ -41,10 +40,10 @@ Placed = tuple[LoadedAsset, np.ndarray, float]
 
 
 class SceneCanvasRenderer:
-    """Implements ``render.worker.SceneRenderer`` for any mix of scene assets.
+    """Implements ``render.node.frame_renderer.SceneRenderer`` for any mix of scene assets.
 
     ``assets`` (name -> LoadedAsset) defaults to loading the project's scene on ``device``.
-    Built and used on one worker thread.
+    Built and used on one render thread; renders on the caller's current CUDA stream.
     """
 
     def __init__(self, stage: Stage, device: str, assets: dict[str, LoadedAsset] | None = None) -> None:
@@ -54,22 +53,13 @@ class SceneCanvasRenderer:
         self.frusta = StageFrustum(stage)
         self.bounds = SceneBounds(stage)
         self.outer = OuterCache(self.frusta.geometry, [c.name for c in stage.project.canvases], self.device)
-        # Each worker renders on its own stream: workers sharing a process (embedded cluster) then
-        # never wait on each other's work, nor on the legacy default stream.
-        self.stream = torch.cuda.Stream(self.device) if self.device.type == "cuda" else None
 
     def warm_up(self) -> None:
         """Render a small view of every loaded asset once, so kernel compilation (Triton JIT) and
-        buffer allocation happen before the worker reports ready rather than in the first frames."""
-        with self._on_stream():
-            for loaded in self.assets.values():
-                if loaded.asset is not None:
-                    warm_up_asset(loaded.asset)
-            if self.stream is not None:
-                self.stream.synchronize()
-
-    def _on_stream(self) -> contextlib.AbstractContextManager[object]:
-        return torch.cuda.stream(self.stream) if self.stream is not None else contextlib.nullcontext()
+        buffer allocation happen before the node reports ready rather than in the first frames."""
+        for loaded in self.assets.values():
+            if loaded.asset is not None:
+                warm_up_asset(loaded.asset)
 
     def describe(self) -> dict[str, object]:
         """What this renderer loaded (for ``RenderWorker.info``): asset -> path, kind, hash, error."""
@@ -80,24 +70,22 @@ class SceneCanvasRenderer:
 
     # ------------------------------------------------------------------ one canvas
 
-    def render_canvas(self, job: CanvasJob, content: SceneContent, out: CanvasImage) -> None:
-        with self._on_stream():
-            self._render_canvas(job, content, out)
-
-    def _render_canvas(self, job: CanvasJob, content: SceneContent, out: CanvasImage) -> None:
+    def render_canvas(self, job: CanvasJob, content: SceneContent, colour: torch.Tensor) -> None:
+        """Fill ``colour`` ((H, W, 3) float32 on this device) with the canvas's scene colour."""
         placed = self._placed(content.placements)
         background = torch.tensor(content.quality.background, dtype=torch.float32, device=self.device)
         count = job.width * job.height
+        flat = colour.view(count, 3)
         if content.outer is not None:
             assets: PlacedAssets = [(loaded.asset, matrix, scale) for loaded, matrix, scale in placed
                                     if loaded.asset is not None]
-            colour = self.outer.image(job.canvas, content.outer.cache_key, content.outer.viewpoint, assets,
-                                      content.quality.outer_scale, background).clone()
+            outer = self.outer.image(job.canvas, content.outer.cache_key, content.outer.viewpoint, assets,
+                                     content.quality.outer_scale, background)
+            flat.copy_(outer)
         else:
-            colour = background.expand(count, 3).clone()
+            flat.copy_(background.expand(count, 3))
         for view in content.inner:
-            self._blend_inner(job.canvas, view, content, placed, background, colour)
-        write_bgrx(colour.reshape(job.height, job.width, 3), out)
+            self._blend_inner(job.canvas, view, content, placed, background, flat)
 
     def _placed(self, placements: tuple[AssetPlacement, ...]) -> list[Placed]:
         """Enabled assets with their placement; CanvasError if one of them failed to load."""
@@ -140,17 +128,6 @@ class SceneCanvasRenderer:
         return inner_layer(loaded.asset, frustum, pixels, matrix, crop.box, inner_scale)
 
 
-def write_bgrx(rgb: torch.Tensor, out: CanvasImage) -> None:
-    """(H, W, 3) float RGB 0..1 -> ``out`` (H, W, 4) uint8 B G R X (X = 255).
-
-    The BGRX picture is assembled on the render device and copied out once: on a GPU node that is
-    one device-to-host copy (torch releases the GIL for it) instead of three strided numpy copies.
-    """
-    pixels = (rgb.clamp(0.0, 1.0) * 255.0 + 0.5).to(torch.uint8)
-    opaque = torch.full((*pixels.shape[:-1], 1), 255, dtype=torch.uint8, device=pixels.device)
-    torch.from_numpy(out).copy_(torch.cat([pixels.flip(-1), opaque], dim=-1))
-
-
 def warm_up_asset(asset: SceneAsset) -> None:
     """Small renders of ``asset`` looking at the middle of its bounds (compile its kernels)."""
     lo, hi = (np.asarray(v, dtype=np.float64) for v in asset.bounds())
@@ -173,3 +150,13 @@ def build_scene_renderer(stage: Stage, device: str) -> SceneCanvasRenderer:
     """The worker's factory (``"render.scene:build_scene_renderer"``): loads the project's scene
     assets once on ``device``."""
     return SceneCanvasRenderer(stage, device)
+
+
+def render_bgrx(renderer: SceneCanvasRenderer, job: CanvasJob, content: SceneContent) -> np.ndarray:
+    """One canvas as a host (H, W, 4) uint8 BGRX picture (tests, offline tools)."""
+    from render.node.pixel_formats import rgb_to_bgrx
+
+    colour = torch.zeros((job.height, job.width, 3), dtype=torch.float32, device=renderer.device)
+    renderer.render_canvas(job, content, colour)
+    out = torch.empty((job.height, job.width, 4), dtype=torch.uint8, device=renderer.device)
+    return rgb_to_bgrx(colour, out).cpu().numpy()

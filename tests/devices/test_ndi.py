@@ -1,26 +1,27 @@
-"""NDI over loopback: the frame loop's senders, received by a real NDI receiver on 127.0.0.1.
+"""NDI over loopback: the render nodes' senders, received by a real NDI receiver on 127.0.0.1.
 
-Receivers connect straight to the sender's address (mDNS does not work on this machine; the
-loopback configuration makes the senders findable through 127.0.0.1).
+Receivers connect straight to the sender's address as the node reports it (mDNS does not work on
+this machine, and NDI's per-host listing answers for one process only).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
 import pytest
 
-from devices.outputs import NdiPresenter, NdiSender, bgrx_to_uyvy, find_source_addresses, write_loopback_config
+from devices.outputs import NdiSender, bgrx_to_uyvy, write_loopback_config
 from devices.outputs.ndi_runtime import ndi
-from render.worker import RenderWorker
-from tests.engine.helpers import tiny_stage
-from vpstage.engine import EmbeddedCluster, FrameLoop, PatternJobSource, worker_specs
+from render.node.cluster import default_outputs, make_node_cluster
+from tests.engine.helpers import tiny_stage, without_spare
+from vpstage.engine import FrameLoop, PatternSource
 from vpstage.patterns import PatternPainter, PatternSpec, read_frame_counter
 from vpstage.timing import Timecode, count_to_ndi_100ns
 
@@ -65,34 +66,13 @@ class Receiver:
         self.lib.recv_destroy(self.instance)
 
 
-@pytest.fixture
-def running_loop() -> Iterator[tuple[FrameLoop, NdiPresenter]]:
-    stage = tiny_stage()
-    presenter = NdiPresenter(stage, prefix=f"vpstage-test-{uuid.uuid4().hex[:6]}")
-    loop = FrameLoop(stage, PatternJobSource(stage, PatternSpec("sync")),
-                     EmbeddedCluster(worker_specs(stage), RenderWorker), [presenter])
-    loop.clock.set_timecode(Timecode.parse("01:00:00:00", 30))
-    errors: list[tuple[str, str]] = []
-    loop.events.output_error.connect(lambda canvas, message: errors.append((canvas, message)))
-    loop.start()
-    yield loop, presenter
-    loop.close()
-    assert errors == []
-
-
-def check_frames(frames: list[Received], loop: FrameLoop, painter: PatternPainter) -> list[int]:
-    numbers = []
-    for got in frames:
-        assert (got.xres, got.yres, got.rate) == (192, 64, Fraction(30))
-        frame = read_frame_counter(got.image)
-        assert frame is not None, "the frame counter strip did not survive"
-        numbers.append(frame)
-        assert got.timecode == count_to_ndi_100ns(loop.clock.tick(frame).count, Fraction(30))
-        assert got.timecode >= 36_000_000_000  # labelled from 01:00:00:00 on
-        expected = painter.paint("front", PatternSpec("sync"), frame)[..., :3].astype(np.int16)
-        assert np.abs(got.image[..., :3].astype(np.int16) - expected).mean() < 6  # SpeedHQ is lossy
-    assert numbers == sorted(numbers)
-    return numbers
+def wait_for(condition: Callable[[], bool], timeout_s: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return False
 
 
 def test_loopback_config_file(tmp_path: object) -> None:
@@ -102,43 +82,79 @@ def test_loopback_config_file(tmp_path: object) -> None:
     assert json.loads(path.read_text()) == {"ndi": {"networks": {"ips": "127.0.0.1", "discovery": "127.0.0.1"}}}
 
 
-def test_frames_arrive_with_their_pixels_and_timecode_and_survive_a_reconnect(
-        running_loop: tuple[FrameLoop, NdiPresenter]) -> None:
-    loop, presenter = running_loop
-    painter = PatternPainter(loop.stage.layout)
-    outputs = {o.canvas: o for o in presenter.outputs()}
-    assert set(outputs) == {"front", "side"}
-    front = outputs["front"]
-    assert front.address is not None and front.address.startswith("127.0.0.1:")
-    assert front.name.endswith(f"({presenter.senders['front'].name})")
-    receiver = Receiver(front.address)
-    first = check_frames(receiver.frames(10), loop, painter)
-    assert len(first) == 10
-    receiver.close()  # the receiver goes away; the sender carries on
-    frames_before = loop.history.frames
-    time.sleep(0.5)
-    assert loop.history.frames > frames_before + 5 and loop.error is None
-    receiver = Receiver(front.address)
-    again = check_frames(receiver.frames(5), loop, painter)
-    receiver.close()
-    assert len(again) == 5 and again[0] > first[-1] + 5
-    report = loop.report()
-    assert {(o["canvas"], o["kind"]) for o in report["outputs"]} == {("front", "ndi"), ("side", "ndi")}
-    assert all(o["address"] for o in report["outputs"])
+@pytest.mark.slow
+def test_two_node_processes_send_their_own_canvases() -> None:
+    """Each render node is its own process with its own NDI sender; a receiver on loopback gets
+    every canvas's frames with consecutive timecodes and the expected pixels, while the frame
+    master receives no canvas pixels at all (nothing asked for a preview)."""
+    stage = without_spare(tiny_stage())
+    prefix = f"vpstage-test-{uuid.uuid4().hex[:6]}"
+    cluster = make_node_cluster(stage, "local", outputs=default_outputs(stage, prefix=prefix, fourcc="UYVY"))
+    loop = FrameLoop(stage, PatternSource(stage, PatternSpec("sync")), cluster)
+    loop.clock.set_timecode(Timecode.parse("01:00:00:00", 30))
+    painter = PatternPainter(stage.layout)
+    try:
+        loop.cluster.start()
+        loop.start()
+        assert loop.clock.tick(0).count >= 30 * 3600  # labelled from 01:00:00:00 on
+        assert wait_for(lambda: {o["canvas"] for o in loop.report()["outputs"] if o["address"]} == {"front", "side"})
+        outputs = {o["canvas"]: o for o in loop.report()["outputs"]}
+        assert outputs["front"]["node"] == "n1" and outputs["side"]["node"] == "n2"
+        pids = {loop.cluster.node_info(n)["pid"] for n in ("n1", "n2")}
+        assert len(pids) == 2 and os.getpid() not in pids
+        for canvas in ("front", "side"):
+            assert outputs[canvas]["name"].endswith(f"({prefix} {canvas})")
+            receiver = Receiver(outputs[canvas]["address"])
+            got = receiver.frames(8)
+            receiver.close()
+            assert len(got) == 8, f"{canvas}: {len(got)} frames"
+            check_frames(got, loop, painter, canvas)
+    finally:
+        loop.stop()
+        report = loop.report()
+        loop.close()
+    previews = report["previews"]
+    assert previews["bytes_received"] == 0 and previews["budget_bytes"] == 0
+    frame_bytes = 192 * 64 * 2
+    assert previews["link_bytes_received"] < frame_bytes  # every report of the run, less than one canvas
 
 
-def test_uyvy_sender_round_trip() -> None:
+def check_frames(frames: list[Received], loop: FrameLoop, painter: PatternPainter, canvas: str) -> None:
+    """Each frame is the picture of the frame its timecode names (the counter strip agrees where the
+    canvas is large enough to carry one), and timecodes run on consecutively."""
+    first = loop.clock.tick(0).count
+    counts = []
+    for got in frames:
+        size = painter.still_layer(canvas, PatternSpec("sync")).shape
+        assert (got.yres, got.xres, got.rate) == (size[0], size[1], Fraction(30))
+        count = next(c for c in range(first, first + 100_000) if count_to_ndi_100ns(c, Fraction(30)) == got.timecode)
+        frame = count - first
+        counter = read_frame_counter(got.image)
+        assert counter in (None, frame)
+        counts.append(count)
+        expected = painter.paint(canvas, PatternSpec("sync"), frame)[..., :3].astype(np.int16)
+        assert np.abs(got.image[..., :3].astype(np.int16) - expected).mean() < 6  # SpeedHQ is lossy
+    assert counts == sorted(counts)
+    steps = np.diff(counts)
+    assert (steps == 1).sum() >= len(steps) // 2, f"timecodes not consecutive: {counts}"
+
+
+@pytest.mark.parametrize("packed", [False, True])
+def test_uyvy_sender_round_trip(packed: bool) -> None:
+    """A UYVY sender takes BGRX (converted here) or UYVY packed on a render node's GPU as it is."""
     sender = NdiSender(f"vpstage-test-uyvy-{uuid.uuid4().hex[:6]}", Fraction(25), fourcc="UYVY")
     try:
-        address = find_source_addresses([sender.source_name()])[sender.source_name()]
+        address = sender.address()
+        assert address is not None and address.startswith("127.0.0.1:")
         image = np.zeros((64, 128, 4), np.uint8)
         image[..., 3] = 255
         for i, level in enumerate((0, 64, 128, 192, 255, 255, 0, 128)):
             image[:, i * 16:(i + 1) * 16, :3] = level
+        pixels = bgrx_to_uyvy(image) if packed else image
         receiver = Receiver(address)
         got: list[Received] = []
         for _ in range(50):
-            sender.send(image, 1234)
+            sender.send(pixels, 1234)
             got += receiver.frames(1, timeout_s=0.1)
             if got:
                 break

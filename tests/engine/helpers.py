@@ -1,22 +1,16 @@
-"""Shared test instruments for the frame-loop tests.
-
-``ScriptedWorker`` wraps the real RenderWorker and can be told, per (node, frame), to take a
-given time on a ManualTimeSource, to block until released, or to raise: that is how the tests
-produce late, hung and failing nodes on demand. ``RecordingPresenter`` keeps what was presented.
-"""
+"""Shared test instruments for the frame-loop tests."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from pathlib import Path
 
-from render.worker import RenderWorker
-from vpstage.engine import FrameJob, NodeFrame, OutputInfo, WorkerSpec
-from vpstage.engine.jobs import CanvasImage
+from render.node.cluster import default_outputs, make_node_cluster
+from vpstage.engine import FrameLoop, FramePlan, FrameSource, NodeCluster
+from vpstage.nodes.jobs import FrameJob
+from vpstage.nodes.orders import OrderReader
+from vpstage.nodes.spec import stage_revision
 from vpstage.stage import Stage
-from vpstage.timing import FrameTick, ManualTimeSource
 
 TINY = Path(__file__).parent / "fixtures" / "tiny_stage.yaml"
 MS = 1_000_000
@@ -26,70 +20,29 @@ def tiny_stage() -> Stage:
     return Stage.open(TINY)
 
 
-@dataclass
-class Script:
-    """What workers do, keyed by (node, frame); shared by every worker generation."""
-
-    time: ManualTimeSource | None = None
-    cost_ns: dict[tuple[str, int], int] = field(default_factory=dict)
-    default_cost_ns: int = 5 * MS
-    raise_at: set[tuple[str, int]] = field(default_factory=set)
-    hang_at: dict[tuple[str, int], threading.Event] = field(default_factory=dict)
-    fail_build: set[tuple[str, int]] = field(default_factory=set)
-    """(node, generation) whose worker construction raises."""
-    log: list[tuple[str, str, int]] = field(default_factory=list)
-    builds: dict[str, int] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def event(self, kind: str, who: str, frame: int) -> None:
-        with self.lock:
-            self.log.append((kind, who, frame))
-
-    def factory(self) -> Callable[[WorkerSpec], ScriptedWorker]:
-        def build(spec: WorkerSpec) -> ScriptedWorker:
-            with self.lock:
-                generation = self.builds[spec.node] = self.builds.get(spec.node, 0) + 1
-            if (spec.node, generation) in self.fail_build:
-                raise RuntimeError(f"{spec.node} generation {generation} refuses to start")
-            return ScriptedWorker(spec, self)
-        return build
+def without_spare(stage: Stage) -> Stage:
+    project = stage.project.model_copy(update={"nodes": [n for n in stage.project.nodes if not n.spare]})
+    return Stage.from_project(project, stage.layout.base_dir)
 
 
-class ScriptedWorker(RenderWorker):
-    def __init__(self, spec: WorkerSpec, script: Script) -> None:
-        super().__init__(spec)
-        self.script = script
-
-    def render(self, job: FrameJob) -> NodeFrame:
-        key = (job.node, job.frame)
-        self.script.event("render", job.node, job.frame)
-        if key in self.script.hang_at:
-            self.script.hang_at[key].wait()
-        if key in self.script.raise_at:
-            raise RuntimeError(f"scripted failure of {job.node} at frame {job.frame}")
-        result = super().render(job)
-        if self.script.time is not None:
-            self.script.time.advance(self.script.cost_ns.get(key, self.script.default_cost_ns))
-        return result
+def jobs_from_plan(stage: Stage, plan: FramePlan, assignment: Mapping[str, tuple[str, ...]],
+                   far_m: float = 100.0, dod_margin_px: float = 1.0) -> dict[str, FrameJob]:
+    """What each node renders for ``plan``: its order, read the way a render node reads it."""
+    revision = stage_revision(stage.project)
+    return {node: OrderReader(node, stage.project, revision, far_m, dod_margin_px).job(plan.order(canvases, 0))
+            for node, canvases in assignment.items()}
 
 
-class RecordingPresenter:
-    """Keeps every presented (frame, canvas) -> image, and logs the order of presents."""
+def node_assignment(stage: Stage) -> dict[str, tuple[str, ...]]:
+    """Every node's own canvases (no failover)."""
+    return {n.name: tuple(stage.canvases_of_node(n.name)) for n in stage.project.nodes}
 
-    def __init__(self, script: Script | None = None) -> None:
-        self.frames: dict[tuple[int, str], CanvasImage] = {}
-        self.timecodes: dict[int, str] = {}
-        self.script = script
-        self.closed = False
 
-    def present(self, canvas: str, image: CanvasImage, tick: FrameTick) -> None:
-        self.frames[(tick.index, canvas)] = image
-        self.timecodes[tick.index] = str(tick.timecode)
-        if self.script is not None:
-            self.script.event("present", canvas, tick.index)
+def thread_cluster(stage: Stage, scene_renderer: str | None = None) -> NodeCluster:
+    """Render nodes on threads of the test process, outputs off."""
+    return make_node_cluster(stage, "threads", scene_renderer=scene_renderer,
+                             outputs=default_outputs(stage, kind="none"))
 
-    def outputs(self) -> list[OutputInfo]:
-        return [OutputInfo("front", "recording", "test recorder", None)]
 
-    def close(self) -> None:
-        self.closed = True
+def thread_loop(stage: Stage, source: FrameSource, **kwargs: object) -> FrameLoop:
+    return FrameLoop(stage, source, thread_cluster(stage), **kwargs)  # type: ignore[arg-type]

@@ -1,129 +1,185 @@
-"""Swap barrier ordering, late / dropped accounting and failover under a deterministic clock.
-
-The inline cluster renders in the loop's thread and the scripted workers advance a
-ManualTimeSource by their render cost, so every deadline verdict below is exact.
-"""
+"""Frame lock under a fake clock: a node's deadlines, misses and repeats (``FrameLock``), the
+master's accounts of late / dropped frames and skew (``frame_stats``), and nodes on hosts whose
+clocks differ from the master's (``ClockSync``)."""
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 
-import numpy as np
+import pytest
 
-from tests.engine.helpers import MS, RecordingPresenter, Script, tiny_stage
-from vpstage.engine import FrameLoop, InlineCluster, PatternJobSource, worker_specs
-from vpstage.engine.barrier import FrameBarrier
-from vpstage.engine.cluster import Reply
-from vpstage.engine.jobs import NodeFrame
-from vpstage.patterns import PatternSpec, read_frame_counter
-from vpstage.stage import Stage
+from tests.engine.helpers import MS
+from vpstage.engine.accounts import FrameAccounts, OpenFrame, frame_stats
+from vpstage.engine.plan import FramePlan
+from vpstage.nodes.clock_sync import ClockSync
+from vpstage.nodes.frame_lock import FrameLock
+from vpstage.nodes.messages import CameraOrder, FrameOrder, FrameReport
+from vpstage.patterns import PatternSpec
 from vpstage.timing import FrameClock, ManualTimeSource
 
-
-def make_loop(script: Script, spare: bool = True, **kwargs: object) -> tuple[FrameLoop, RecordingPresenter]:
-    stage = tiny_stage()
-    if not spare:
-        project = stage.project.model_copy(update={"nodes": [n for n in stage.project.nodes if not n.spare]})
-        stage = Stage.from_project(project, stage.layout.base_dir)
-    script.time = script.time or ManualTimeSource(10**12)
-    cluster = InlineCluster(worker_specs(stage), script.factory(), script.time)
-    clock = FrameClock(Fraction(30), time_source=script.time)
-    presenter = RecordingPresenter(script)
-    loop = FrameLoop(stage, PatternJobSource(stage, PatternSpec("sync")), cluster, [presenter], clock=clock,
-                     **kwargs)  # type: ignore[arg-type]
-    return loop, presenter
+PERIOD = 16_666_666
 
 
-def test_barrier_verdicts() -> None:
-    barrier = FrameBarrier(7, ["a", "b", "c"], deadline_ns=100)
-    ok = NodeFrame("a", 7, {}, 1.0)
-    assert barrier.offer(Reply("a", 7, ok, None, 90)) == "on_time"
-    assert barrier.offer(Reply("b", 6, ok, None, 95)) == "stale"  # an older frame's answer
-    assert barrier.offer(Reply("b", 7, ok, None, 101)) == "late"
-    assert not barrier.complete
-    assert barrier.offer(Reply("c", 7, None, "died", 99)) == "failed"
-    assert barrier.complete and barrier.close() == {"b"} and set(barrier.on_time) == {"a"}
-    waiting = FrameBarrier(1, ["x"], 10)
-    assert waiting.close() == {"x"}  # never answered: late at the deadline
+def order(frame: int, deadline_ns: int, canvases: tuple[str, ...] = ("front",)) -> FrameOrder:
+    return FrameOrder(frame=frame, count=frame, time_ns=deadline_ns - PERIOD, deadline_ns=deadline_ns, sent_ns=0,
+                      canvases=canvases, patterns={})
 
 
-def test_late_node_repeats_its_canvas_and_counts_a_drop() -> None:
-    script = Script(cost_ns={("n2", 3): 40 * MS, ("n2", 5): 100 * MS})
-    loop, presenter = make_loop(script)
-    loop.run(8)
-    history = loop.history
-    n1, n2 = history.totals["n1"], history.totals["n2"]
-    # frame 3: n2 answers after the 33.3 ms deadline; frame 5: 100 ms late, so frames 6 and 7 are skipped
-    assert (n2.late, n1.late) == (2, 0)
-    assert history.skipped == 2 and history.frames == 8
-    ran = [int(f) for f in history.series("frame")]
-    assert ran == [0, 1, 2, 3, 4, 5, 8, 9]
-    assert n2.dropped == 2 + 2 and n1.dropped == 2  # skipped frames count as drops for every node
-    # the late frames show the previous picture again (same array), on time ones are fresh
-    assert presenter.frames[(3, "side")] is presenter.frames[(2, "side")]
-    assert presenter.frames[(5, "side")] is presenter.frames[(4, "side")]
-    for frame in ran:
-        assert read_frame_counter(presenter.frames[(frame, "front")]) == frame
-    assert list(history.node_series("n2", "late")) == [0, 0, 0, 1, 0, 1, 0, 0]
-    assert np.isnan(history.node_series("n2", "render_ms")[3])
+def test_a_frame_is_presented_at_its_deadline_fresh_when_ready_in_time() -> None:
+    lock: FrameLock[str] = FrameLock()
+    assert lock.schedule(order(0, 100 * MS), 100 * MS)
+    entry = lock.next_to_render(now_ns=84 * MS)
+    assert entry is not None and entry.order.frame == 0
+    assert lock.rendered(0, "pictures 0", finished_ns=95 * MS, render_ms=11.0)
+    assert lock.due(99 * MS, have_previous=False) is None  # never before the deadline: no node runs ahead
+    due = lock.due(100 * MS, have_previous=False)
+    assert due is not None and (due.outcome, due.result, due.render_ms) == ("fresh", "pictures 0", 11.0)
 
 
-def test_no_node_runs_ahead_of_the_present() -> None:
-    script = Script(cost_ns={("n1", 2): 50 * MS})
-    loop, _ = make_loop(script)
-    loop.run(6)
-    presented = {frame: i for i, (kind, _, frame) in enumerate(script.log) if kind == "present"}
-    for i, (kind, _node, frame) in enumerate(script.log):
-        if kind == "render" and frame - 1 in presented:
-            assert i > presented[frame - 1], f"frame {frame} rendered before frame {frame - 1} was presented"
+def test_a_late_render_is_refused_and_the_previous_pictures_repeat() -> None:
+    lock: FrameLock[str] = FrameLock()
+    lock.schedule(order(0, 100 * MS), 100 * MS)
+    lock.schedule(order(1, 117 * MS), 117 * MS)
+    lock.next_to_render(99 * MS)  # frame 1 is the newest: frame 0 is skipped
+    assert lock.counters.skipped == 1
+    first = lock.due(100 * MS, have_previous=False)
+    assert first is not None and first.outcome == "black"  # nothing was ever rendered
+    assert not lock.rendered(1, "too late", finished_ns=118 * MS, render_ms=19.0)  # past its deadline: refused
+    second = lock.due(118 * MS, have_previous=True)
+    assert second is not None and second.outcome == "repeat" and second.result is None
+    assert lock.counters.late == 1 and lock.take_late_renders() == ((1, 19.0),)
+    assert lock.take_late_renders() == ()
 
 
-def test_timecode_on_every_present_follows_the_clock() -> None:
-    from vpstage.timing import Timecode
-
-    script = Script()
-    loop, presenter = make_loop(script)
-    loop.clock.set_timecode(Timecode.parse("10:00:00:00", 30), at_ns=loop.clock.time_of(0))
-    loop.run(3)
-    assert [presenter.timecodes[i] for i in range(3)] == ["10:00:00:00", "10:00:00:01", "10:00:00:02"]
+def test_duplicate_and_out_of_order_orders_are_refused() -> None:
+    lock: FrameLock[str] = FrameLock()
+    assert lock.schedule(order(5, 100 * MS), 100 * MS)
+    assert not lock.schedule(order(5, 100 * MS), 100 * MS)
+    assert not lock.schedule(order(3, 90 * MS), 90 * MS)
+    assert lock.counters.out_of_order == 2 and lock.next_deadline() == 100 * MS
 
 
-def test_failed_worker_goes_down_spare_covers_and_recovery_is_measured() -> None:
-    # n1 raises at frame 3; its first replacement refuses to start, so the spare n3 covers
-    # until the retry (0.1 s later) brings n1 back
-    script = Script(raise_at={("n1", 3)}, fail_build={("n1", 2)})
-    downs: list[tuple[str, str]] = []
-    loop, presenter = make_loop(script, restart_retry_s=0.1)
-    loop.events.node_down.connect(lambda node, reason: downs.append((node, reason)))
-    recovered = []
-    loop.events.recovered.connect(recovered.append)
-    stats = []
-    loop.events.frame_presented.connect(stats.append)
-    loop.run(14)
-    assert downs[0][0] == "n1" and "scripted failure" in downs[0][1]
-    outage, = loop.failover.outages
-    assert outage.covered_by == "n3" and outage.canvases == ("front",)
-    owners = [{n.node: n.canvases for n in s.nodes} for s in stats]
-    assert owners[2]["n1"] == ("front",) and owners[4]["n3"] == ("front",) and owners[4]["n1"] == ()
-    assert owners[-1]["n1"] == ("front",) and owners[-1]["n3"] == ()  # home again after the retry
-    assert recovered == [outage]
-    # failed at frame 3's render; fresh again at frame 4's present (from the spare)
-    assert outage.failed_ns <= stats[3].deadline_ns
-    assert outage.recovered_ns is not None and stats[4].time_ns < outage.recovered_ns <= stats[4].deadline_ns
-    assert outage.recovery_ms is not None and 0 < outage.recovery_ms < 70
-    assert read_frame_counter(presenter.frames[(4, "front")]) == 4  # the spare's fresh picture
-    assert presenter.frames[(3, "front")] is presenter.frames[(2, "front")]
-    report = loop.report()
-    assert report["failover"][0]["covered_by"] == "n3" and report["failover"][0]["restarted"]
-    assert report["nodes"]["n1"]["dropped"] == 1 and report["nodes"]["n3"]["frames"] >= 1
+def test_a_busy_render_thread_catches_up_with_the_newest_order() -> None:
+    lock: FrameLock[str] = FrameLock()
+    for frame in range(4):
+        lock.schedule(order(frame, (100 + 17 * frame) * MS), (100 + 17 * frame) * MS)
+    entry = lock.next_to_render(now_ns=120 * MS)  # frames 0 and 1 are past their deadlines
+    assert entry is not None and entry.order.frame == 3 and lock.counters.skipped == 3
+    assert lock.next_to_render(now_ns=120 * MS) is None  # nothing more to start
 
 
-def test_without_a_free_spare_canvases_repeat_until_the_node_is_back() -> None:
-    script = Script(raise_at={("n1", 2)}, fail_build={("n1", 2)})
-    loop, presenter = make_loop(script, spare=False, restart_retry_s=0.1)
-    loop.run(12)
-    n1_outage, = loop.failover.outages
-    assert n1_outage.covered_by is None
-    assert presenter.frames[(4, "front")] is presenter.frames[(1, "front")]
-    assert n1_outage.recovered_ns is not None and n1_outage.back_ns is not None
-    assert n1_outage.recovered_ns >= n1_outage.back_ns
+def report(node_frame: int, present_ns: int, status: str = "fresh", **extra: object) -> FrameReport:
+    fields: dict[str, object] = {"frame": node_frame, "status": status, "present_ns": present_ns, "present_ms": 0.1,
+                                 "render_ms": 5.0 if status == "fresh" else math.nan, "gpu_ms": math.nan,
+                                 "cpu_ms": 1.0}
+    fields.update(extra)
+    return FrameReport(**fields)  # type: ignore[arg-type]
+
+
+def open_frame(clock: FrameClock, index: int, sent: dict[str, tuple[str, ...]],
+               groups: dict[str, tuple[str, ...]] | None = None, cameras: tuple[CameraOrder, ...] = ()) -> OpenFrame:
+    tick = clock.tick(index)
+    plan = FramePlan(tick, {c: PatternSpec("sync") for canvases in sent.values() for c in canvases}, cameras)
+    return OpenFrame(plan, groups or dict(sent), dict(sent), tick.deadline_ns + 3 * PERIOD, 0.1, 0.05, 0)
+
+
+def test_accounts_close_frames_in_order_when_every_node_reported_or_the_grace_ran_out() -> None:
+    time = ManualTimeSource(10**12)
+    clock = FrameClock(Fraction(60), time_source=time)
+    accounts = FrameAccounts()
+    sent = {"n1": ("front",), "n2": ("side",)}
+    f0, f1 = open_frame(clock, 0, sent), open_frame(clock, 1, sent)
+    accounts.open(f0)
+    accounts.open(f1)
+    deadline0 = f0.plan.tick.deadline_ns
+    assert accounts.offer("n1", report(1, deadline0 + PERIOD))
+    assert accounts.offer("n2", report(1, deadline0 + PERIOD))
+    assert accounts.close_due(deadline0 + PERIOD) == []  # frame 1 is complete but frame 0 is not
+    assert accounts.offer("n1", report(0, deadline0 + 100_000))
+    assert not accounts.offer("n3", report(0, deadline0))  # never sent that frame: stale
+    assert not accounts.offer("n1", report(0, deadline0))  # a second report for the same frame
+    assert accounts.close_due(deadline0 + PERIOD) == []
+    done = accounts.close_due(f0.close_at_ns)  # n2 never reported frame 0
+    assert [f.frame for f in done] == [0, 1]
+    states = {"n1": "up", "n2": "up", "n3": "up"}
+    stats0 = frame_stats(done[0], states)
+    by_node = {n.node: n for n in stats0.nodes}
+    assert not by_node["n1"].late and not by_node["n1"].dropped and by_node["n1"].render_ms == 5.0
+    assert by_node["n2"].late and by_node["n2"].dropped and math.isnan(by_node["n2"].render_ms)
+    assert not by_node["n3"].late and not by_node["n3"].dropped  # a spare with nothing to do
+    assert stats0.late == 1 and stats0.dropped == 1
+
+
+def test_skew_is_the_spread_of_present_times_and_repeats_count_as_late() -> None:
+    clock = FrameClock(Fraction(60), time_source=ManualTimeSource(10**12))
+    frame = open_frame(clock, 0, {"n1": ("front",), "n2": ("side",)})
+    deadline = frame.plan.tick.deadline_ns
+    frame.reports = {"n1": report(0, deadline + 120_000), "n2": report(0, deadline + 420_000, status="repeat")}
+    stats = frame_stats(frame, {"n1": "up", "n2": "up"})
+    assert stats.present_skew_ms == pytest.approx(0.3)
+    n2 = next(n for n in stats.nodes if n.node == "n2")
+    assert n2.late and n2.dropped and n2.present_ns == deadline + 420_000
+
+
+def test_a_canvas_held_back_while_it_is_handed_over_counts_as_dropped() -> None:
+    clock = FrameClock(Fraction(60), time_source=ManualTimeSource(10**12))
+    frame = open_frame(clock, 0, {"n1": (), "n3": ()}, groups={"n1": ("front",)})
+    frame.reports = {"n1": report(0, frame.plan.tick.deadline_ns, status="none"),
+                     "n3": report(0, frame.plan.tick.deadline_ns, status="none")}
+    n1 = next(n for n in frame_stats(frame, {"n1": "up", "n3": "up"}).nodes if n.node == "n1")
+    assert n1.dropped and n1.late is False
+
+
+def test_tracking_to_present_runs_from_the_oldest_tracking_data_shown() -> None:
+    clock = FrameClock(Fraction(60), time_source=ManualTimeSource(10**12))
+    tick = clock.tick(0)
+    camera = CameraOrder(name="A", state=None, data_time_ns=tick.time_ns - 4 * MS, lost=False,
+                         rects={"front": (0, 0, 8, 8)})
+    frame = OpenFrame(FramePlan(tick, {}, (camera,)), {"n1": ("front",)}, {"n1": ("front",)}, 0, 0.1, 0.0, 0)
+    frame.reports = {"n1": report(0, tick.deadline_ns + 500_000)}
+    stats = frame_stats(frame, {"n1": "up"})
+    assert stats.tracking_age_ms == pytest.approx(4.0)
+    assert stats.tracking_to_present_ms == pytest.approx(4.0 + PERIOD / 1e6 + 0.5, abs=1e-6)
+
+
+def test_clock_sync_keeps_the_shortest_round_trip() -> None:
+    offset = 5_000_000  # the master's clock runs 5 ms ahead of this node's
+    sync = ClockSync()
+    assert sync.offset_ns() == 0 and not sync.synced
+    for sent, there, back in ((0, 300_000, 900_000), (1_000_000, 50_000, 150_000), (2_000_000, 40_000, 600_000)):
+        t0 = 10**9 + sent
+        sync.add(t0, t0 + offset + there, t0 + there + back)  # out takes `there`, back takes `back`
+    assert sync.rtt_ns() == 200_000
+    assert abs(sync.offset_ns() - offset) <= sync.rtt_ns() // 2
+    assert sync.to_master(sync.to_local(123)) == 123
+    assert ClockSync(same_clock=True).offset_ns() == 0
+
+
+def test_nodes_on_hosts_with_other_clocks_present_together() -> None:
+    """Two nodes whose clocks are 7 ms and -3 ms off the master's convert each deadline with their
+    own estimate; the master sees their presents within the estimates' error of each other."""
+    master = ManualTimeSource(10**12)
+    clock = FrameClock(Fraction(60), time_source=master)
+    offsets = {"n1": -7_000_000, "n2": 3_000_000}  # node clock = master clock + offset
+    syncs = {}
+    for node, offset in offsets.items():
+        sync = ClockSync()
+        for k in range(5):
+            t0 = master.now_ns() + offset + k * 1_000_000
+            sync.add(t0, t0 - offset + 60_000 + 10_000 * k, t0 + 130_000 + 20_000 * k)
+        syncs[node] = sync
+    frame = open_frame(clock, 0, {"n1": ("front",), "n2": ("side",)})
+    for node, offset in offsets.items():
+        lock: FrameLock[str] = FrameLock()
+        lock.schedule(order(0, frame.plan.tick.deadline_ns), syncs[node].to_local(frame.plan.tick.deadline_ns))
+        lock.rendered(0, "pictures", finished_ns=syncs[node].to_local(frame.plan.tick.time_ns) + 4 * MS, render_ms=4)
+        local_deadline = lock.next_deadline()
+        assert local_deadline is not None
+        due = lock.due(local_deadline, have_previous=False)  # the node wakes at its own deadline
+        assert due is not None and due.outcome == "fresh"
+        frame.reports[node] = report(0, syncs[node].to_master(local_deadline))
+        true_present = local_deadline - offset
+        assert abs(true_present - frame.plan.tick.deadline_ns) <= syncs[node].rtt_ns() // 2
+    stats = frame_stats(frame, {"n1": "up", "n2": "up"})
+    assert stats.present_skew_ms < 0.2 and stats.late == 0

@@ -1,109 +1,137 @@
-"""The Ray backend with a local Ray: CPU actors render the frames; SIGKILL one, the spare covers."""
+"""Render nodes as Ray actors on a real two-node Ray cluster, all on loopback: each node actor runs
+on the Ray node its ``host`` names and sends its own NDI; SIGKILL one and the spare, on the other
+Ray node, takes its canvas over under the same NDI name; then it comes home."""
 
 from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Iterator
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
-import numpy as np
 import pytest
 
-from tests.engine.helpers import RecordingPresenter, tiny_stage
-from vpstage.engine import FrameLoop, PatternJobSource, worker_specs
-from vpstage.engine.stats import FrameStats
+from tests.devices.test_ndi import Receiver, check_frames
+from tests.engine.helpers import tiny_stage
+from vpstage.engine import FrameLoop, PatternSource
 from vpstage.patterns import PatternPainter, PatternSpec
 from vpstage.stage import Stage
 
 ray = pytest.importorskip("ray", reason="ray is not installed")
+pytest.importorskip("NDIlib", reason="ndi-python is not installed")
 
-from render.ray_cluster import RayCluster, init_ray  # noqa: E402
+from render.node.cluster import default_outputs, make_node_cluster  # noqa: E402
+from render.node.ray_launcher import REPO_ROOT, worker_pythonpath  # noqa: E402
+
+pytestmark = [pytest.mark.network, pytest.mark.slow]
+
+
+def ray_cli(*args: str) -> None:
+    env = dict(os.environ, PYTHONPATH=worker_pythonpath(), RAY_USAGE_STATS_ENABLED="0")
+    subprocess.run([sys.executable, "-m", "render.node.ray_loopback", *args], cwd=REPO_ROOT, env=env, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=120)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
-def local_ray() -> Iterator[None]:
-    started = init_ray(num_cpus=4, loopback=True)
-    yield
-    if started:
-        ray.shutdown()
-
-
-def fresh_frames(presenter: RecordingPresenter, painter: PatternPainter, canvas: str, frames: int) -> list[int]:
-    """Frames whose presented picture is exactly that frame's own render (not a repeat)."""
-    return [f for f in range(frames) if (f, canvas) in presenter.frames
-            and np.array_equal(presenter.frames[(f, canvas)], painter.paint(canvas, PatternSpec("sync"), f))]
-
-
-@pytest.mark.slow
-def test_two_cpu_actors_render_30_frames(local_ray: None) -> None:
-    stage = tiny_stage()
-    project = stage.project.model_copy(update={"nodes": [n for n in stage.project.nodes if not n.spare]})
-    stage = Stage.from_project(project, stage.layout.base_dir)
-    cluster = RayCluster(worker_specs(stage), actor_cpus=0.5)
-    presenter = RecordingPresenter()
-    loop = FrameLoop(stage, PatternJobSource(stage, PatternSpec("sync")), cluster, [presenter])
+def loopback_cluster() -> Iterator[str]:
+    """A head and a second Ray node on 127.0.0.1, told apart by their host resources."""
+    address = f"127.0.0.1:{free_port()}"
+    common = ("--node-ip-address", "127.0.0.1", "--num-cpus", "2", "--disable-usage-stats")
     try:
-        loop.run(30)
-        pids = {node: cluster.node_info(node)["pid"] for node in ("n1", "n2")}
+        ray_cli("start", "--head", "--port", address.split(":")[1], "--include-dashboard=false",
+                "--resources", '{"vpstage-host:stage-a": 10}', *common)
+        ray_cli("start", "--address", address, "--resources", '{"vpstage-host:stage-b": 10}', *common)
+        yield address
     finally:
-        loop.close()
-    assert len(set(pids.values())) == 2 and os.getpid() not in pids.values()
-    assert ray.util.get_node_ip_address() == "127.0.0.1"
-    report = loop.report()
-    assert report["frames"] == 30 and set(report["nodes"]) == {"n1", "n2"}
-    painter = PatternPainter(stage.layout)
-    for canvas, node in (("front", "n1"), ("side", "n2")):
-        fresh = fresh_frames(presenter, painter, canvas, 30)
-        assert len(fresh) == 30 - report["nodes"][node]["dropped"] and len(fresh) >= 20
+        ray_cli("stop", "--force")
 
 
-@pytest.mark.slow
-def test_sigkilled_actor_fails_over_to_the_spare_and_comes_back(local_ray: None) -> None:
+def wait_for(condition: Callable[[], bool], timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def stage_on(address: str) -> Stage:
     stage = tiny_stage()
-    cluster = RayCluster(worker_specs(stage), actor_cpus=0.5)
-    presenter = RecordingPresenter()
-    loop = FrameLoop(stage, PatternJobSource(stage, PatternSpec("sync")), cluster, [presenter])
-    frames: list[FrameStats] = []
+    project = stage.project.model_copy(deep=True)
+    project.cluster.backend = "ray"
+    project.cluster.address = address
+    hosts = {"n1": "stage-a", "n2": "stage-b", "n3": "stage-b"}
+    for node in project.nodes:
+        node.host = hosts[node.name]
+    return Stage.from_project(project, stage.layout.base_dir)
+
+
+def outputs(loop: FrameLoop) -> dict[str, dict[str, object]]:
+    return {str(o["canvas"]): o for o in loop.report()["outputs"] if o.get("address")}
+
+
+def ray_host(loop: FrameLoop, node: str) -> str:
+    """The ``vpstage-host:`` resource of the Ray node the node's actor runs on."""
+    process = loop.cluster.process(node)
+    node_id = ray.get(process.actor.ray_node.remote(), timeout=30)  # type: ignore[union-attr]
+    resources = next(n["Resources"] for n in ray.nodes() if n["NodeID"] == node_id)
+    return next(k.split(":", 1)[1] for k in resources if k.startswith("vpstage-host:"))
+
+
+def test_node_actors_send_their_own_ndi_and_fail_over_across_ray_nodes(loopback_cluster: str) -> None:
+    stage = stage_on(loopback_cluster)
+    prefix = f"vpstage-ray-{uuid.uuid4().hex[:6]}"
+    loop = FrameLoop(stage, PatternSource(stage, PatternSpec("sync")),
+                     make_node_cluster(stage, outputs=default_outputs(stage, prefix=prefix)), restart_retry_s=0.5)
+    painter = PatternPainter(stage.layout)
     downs: list[tuple[str, str]] = []
-    killed: list[int] = []
-
-    def on_frame(stats: FrameStats) -> None:
-        frames.append(stats)
-        if stats.frame >= 10 and not killed:
-            pid = int(str(cluster.node_info("n1")["pid"]))
-            os.kill(pid, signal.SIGKILL)
-            killed.append(pid)
-
-    loop.events.frame_presented.connect(on_frame)
-    loop.events.node_down.connect(lambda node, reason: downs.append((node, reason)))
+    loop.events.node_down.connect(lambda node, why: downs.append((node, why)))
     try:
-        cluster.start()
-        up_at = None
-        while up_at is None or len(frames) < up_at + 10:  # until n1 has been home for 10 frames
-            loop.run(10)
-            if up_at is None and frames[-1].nodes[0].canvases == ("front",) and len(frames) > 20:
-                up_at = len(frames)
-            assert len(frames) < 600, "n1 never came back"
-        new_pid = cluster.node_info("n1")["pid"]
+        loop.cluster.start()
+        assert ray.util.get_node_ip_address() == "127.0.0.1"
+        assert [ray_host(loop, n) for n in ("n1", "n2", "n3")] == ["stage-a", "stage-b", "stage-b"]
+        loop.start()
+        assert wait_for(lambda: {"front", "side"} <= set(outputs(loop)), 60)
+        before = outputs(loop)
+        assert before["front"]["node"] == "n1" and before["side"]["node"] == "n2"
+        for canvas in ("front", "side"):
+            receiver = Receiver(str(before[canvas]["address"]))
+            check_frames(receiver.frames(5), loop, painter, canvas)
+            receiver.close()
+        killed = loop.cluster.process("n1").pid  # type: ignore[union-attr]
+        assert killed is not None and killed != os.getpid()
+        os.kill(killed, signal.SIGKILL)
+        assert wait_for(lambda: outputs(loop).get("front", {}).get("node") == "n3", 60), "the spare never took over"
+        taken = outputs(loop)["front"]
+        assert taken["name"] == before["front"]["name"]  # the same NDI source name, now from the spare
+        receiver = Receiver(str(taken["address"]))
+        check_frames(receiver.frames(5), loop, painter, "front")
+        receiver.close()
+        assert wait_for(lambda: outputs(loop).get("front", {}).get("node") == "n1", 120), "n1 never came home"
+        assert outputs(loop)["front"]["name"] == before["front"]["name"]
     finally:
+        loop.stop()
         loop.close()
-    assert downs[0][0] == "n1" and "died" in downs[0][1]
+    assert downs[0][0] == "n1" and "ended" in downs[0][1]
     outage, = loop.failover.outages
-    assert outage.covered_by == "n3" and outage.back_ns is not None
-    assert outage.recovery_ms is not None and outage.recovery_ms > 0
-    assert new_pid != killed[0]
-    painter = PatternPainter(stage.layout)
-    spare = [s.frame for s in frames if dict((n.node, n.canvases) for n in s.nodes)["n3"] == ("front",)]
-    assert spare and set(spare) & set(fresh_frames(presenter, painter, "front", frames[-1].frame + 1))
-    last = frames[-1].frame
-    assert fresh_frames(presenter, painter, "front", last + 1)[-1] >= last - 2
+    assert outage.covered_by == "n3" and outage.recovery_ms is not None and outage.back_ns is not None
 
 
 def test_local_ray_workers_keep_the_inherited_pythonpath(monkeypatch: pytest.MonkeyPatch) -> None:
     """Packages installed outside site-packages (PYTHONPATH) stay importable in the actors."""
-    from render.ray_cluster import REPO_ROOT, worker_pythonpath
-
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(["/opt/extra/site", str(REPO_ROOT), ""]))
     assert worker_pythonpath().split(os.pathsep) == [str(REPO_ROOT), "/opt/extra/site"]
     monkeypatch.delenv("PYTHONPATH")
     assert worker_pythonpath() == str(REPO_ROOT)
+    assert Path(REPO_ROOT, "render", "node", "ray_loopback.py").is_file()

@@ -9,8 +9,9 @@ for mesh quads. The view is widened by ``margin`` around the sensor so the overs
 inner frustum shows; the sensor frame and the inner window are outlined.
 
 Threading: a ``CameraViewRenderer`` is used from one thread at a time (the console's live-views
-worker); QImage and QPainter are safe off the GUI thread. Canvas pictures are the frame loop's
-BGRX arrays (never modified after they are published), read and decimated, not copied whole.
+worker); QImage and QPainter are safe off the GUI thread. Canvas pictures are the render nodes'
+preview thumbnails (BGRX arrays, any width; never modified after they are published), read and
+decimated, not copied whole.
 """
 
 from __future__ import annotations
@@ -102,6 +103,7 @@ class CameraViewRenderer:
         """``canvas_width``: canvases are read decimated to about this width (a 1920-pixel canvas
         every 3rd pixel), which is all a view a few hundred pixels wide can show."""
         self.patches = CabinetPatches.of(layout)
+        self.widths = {c.name: c.width for c in layout.project.canvases}
         self.settings = settings or FrustumSettings()
         self.margin = margin
         self.canvas_width = canvas_width
@@ -127,9 +129,14 @@ class CameraViewRenderer:
         view = view_intrinsics(camera, width, self.margin)
         image = QImage(view.width, view.height, QImage.Format.Format_RGB32)
         image.fill(OFF_WALL)
-        sources = {name: (max(1, pic.shape[1] // self.canvas_width), pic) for name, pic in pictures.items()
-                   if pic is not None}
-        decimated_sources = {name: (step, *decimated(pic, step)) for name, (step, pic) in sources.items()}
+        decimated_sources = {}
+        for name, pic in pictures.items():
+            if pic is None:
+                continue
+            step = max(1, pic.shape[1] // self.canvas_width)
+            picture, pixels = decimated(pic, step)
+            scale = self.widths.get(name, pic.shape[1]) / pixels.shape[1]  # canvas pixels per picture pixel
+            decimated_sources[name] = (scale, picture, pixels)
         keep, projected = self.visible(camera, view)
         painter = QPainter(image)
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
@@ -141,7 +148,7 @@ class CameraViewRenderer:
         return image
 
     def _draw_patch(self, painter: QPainter, i: int, quad: F64,
-                    sources: Mapping[str, tuple[int, QImage, NDArray[np.uint8]]]) -> None:
+                    sources: Mapping[str, tuple[float, QImage, NDArray[np.uint8]]]) -> None:
         found = sources.get(self.patches.canvases[self.patches.canvas_index[i]])
         x0, y0, x1, y1 = self.patches.rects[i] / (found[0] if found is not None else 1)
         source = QRectF(QPointF(x0, y0), QPointF(x1, y1))

@@ -8,8 +8,10 @@ compute each node's DoD crop (shown in the stage frame, cut a little beyond the 
 stay on screen; the renderer's own crops reach the scene bounds). Every ``view_every`` ticks: draw
 the camera view from the canvases' latest pictures, and decimate the pictures the live preview
 asked for (``set_preview_requests``) to the width it shows them at, skipping any that did not
-change. The GUI thread only hands the results to the widgets. Step timings are kept
-(``timings()``) for the benchmark.
+change. Pictures are the render nodes' thumbnails: this worker tells the frame loop which
+canvases it needs and how wide (``loop.previews.want``), and the loop asks the nodes for them
+within its rate and byte budget; full canvases never leave the nodes. The GUI thread only hands
+the results to the widgets. Step timings are kept (``timings()``) for the benchmark.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ MAX_RATE_HZ = 30.0
 DISPLAY_FAR_M = 12.0
 """Crops are cut this deep at most (camera depth, metres); nearer: the wall's depth + CROP_BEYOND_M."""
 CROP_BEYOND_M = 2.0
+CAMERA_VIEW_CANVAS_WIDTH = 320
+"""Thumbnail width asked for canvases the camera view shows (the view is a few hundred pixels wide)."""
 FRUSTUM_FAR_M = 6.0
 """Length of the drawn pyramid when the view does not land on the wall."""
 
@@ -113,6 +117,7 @@ class LiveViewsWorker(QObject):
         self._timings = {name: RingBuffer(600) for name in ("overlays_ms", "camera_view_ms", "previews_ms")}
         self._requests: dict[str, tuple[str, int]] = {}
         self._sent: dict[str, object] = {}
+        self._wanted: dict[str, int] = {}
 
     # ------------------------------------------------------------------ GUI thread
 
@@ -132,6 +137,7 @@ class LiveViewsWorker(QObject):
         with self._lock:
             self._config = config
             self._sent = {}
+            self._wanted = {}
 
     def set_preview_requests(self, requests: dict[str, tuple[str, int]]) -> None:
         """The preview's views: key -> (canvas, width in pixels); empty while it is hidden."""
@@ -183,6 +189,8 @@ class LiveViewsWorker(QObject):
         if config is None:
             with self._lock:
                 config = self._config
+        if config is not None and config.loop is not None:
+            self._want(config)
         if config is not None and with_view and config.loop is not None:
             self._previews(config.loop)
         if config is None or config.hub is None or config.camera_name is None:
@@ -200,6 +208,21 @@ class LiveViewsWorker(QObject):
             ms = self._note("camera_view_ms", start)
             emit_safely(self.camera_view_ready, CameraView(config.camera_name, image, ms))
         return overlays
+
+    def _want(self, config: _Config) -> None:
+        """Tell the loop which thumbnails to ask the nodes for: the preview's views at their
+        widths, and every canvas the camera view may show at ``CAMERA_VIEW_CANVAS_WIDTH``."""
+        with self._lock:
+            requests = dict(self._requests)
+        wanted: dict[str, int] = {}
+        if config.camera_name is not None:
+            wanted = dict.fromkeys(config.renderer.patches.canvases, CAMERA_VIEW_CANVAS_WIDTH)
+        for canvas, width in requests.values():
+            wanted[canvas] = max(wanted.get(canvas, 0), width)
+        previews = getattr(config.loop, "previews", None)
+        if previews is not None and wanted != self._wanted:
+            previews.want(wanted)
+            self._wanted = wanted
 
     def _previews(self, loop: Any) -> None:
         start = time.perf_counter()

@@ -1,47 +1,53 @@
-"""The frame loop: clock -> jobs -> cluster -> swap barrier -> outputs -> stats, frame after frame.
+"""The frame master's loop: clock -> plan -> orders to the render nodes -> their reports -> stats.
 
 Per frame N (on the loop's own thread, never the GUI's):
 
-1. wait for frame N's instant on the frame clock;
-2. ask the job source for one job per node, given the current canvas assignment ('plan');
-3. submit each job to its node; a node still busy with an older frame gets nothing (no node
-   runs ahead, and none queues up behind);
-4. collect replies at the swap barrier until every submitted node answered or the present
-   deadline passed; nodes that had not answered are late;
-5. present every canvas: its fresh picture, or its previous one repeated (a drop);
-6. handle failures: a worker that raised or died, or has not answered for ``stall_frames``
-   frames, is marked down and restarted; its canvases move to a spare when one is free. A
-   worker's first answer after it (re)started may take up to ``FIRST_ANSWER_GRACE_S`` (its first
-   scene frame builds caches such as the outer cube map), after which ``stall_frames`` applies;
-7. record statistics and emit ``frame_presented``.
+1. wait for frame N's instant on the frame clock, serving the nodes' messages meanwhile;
+2. ask the frame source for the frame's plan (tracked cameras, scene state, test patterns);
+3. send every node that is up a small order: the frame, its timecode, the present deadline on the
+   master's clock, the canvases it renders now (failover moves them), cameras and scene. No pixels
+   travel: each node renders on its own device and presents its own outputs at the deadline
+   (``render.node``), repeating its previous pictures when it is late;
+4. account: each node reports right after its present (fresh or repeated, present time, render
+   and CPU times); frame N closes when all reported, or at its deadline plus a grace for those
+   that did not; statistics and ``frame_presented`` follow, in frame order;
+5. handle failures: a node whose connection ends (its process died) is down at once; one that has
+   not reported for ``stall_frames`` frames is down too and is killed. Down nodes are restarted
+   and their canvases move to a free spare, which opens outputs under the same names; when the
+   node is back, its canvases go home once the spare has closed its outputs for them (never two
+   senders of one name). A (re)started node's first report may take ``FIRST_ANSWER_GRACE_S``.
 
-If the loop falls behind by whole frames it skips them (counted) rather than running late.
+Previews: the console asks for thumbnails (``previews.want``); the loop requests them from the
+owning nodes at most ``previews`` rate, within its byte budget.
 """
 
 from __future__ import annotations
 
 import contextlib
 import math
+import queue
 import threading
-from collections.abc import Sequence
+import time
 from typing import Any
 
-import numpy as np
 from psygnal import Signal
 
-from vpstage.engine.barrier import FrameBarrier
-from vpstage.engine.cluster import Cluster, Reply, failure_text
+from vpstage.engine.accounts import FrameAccounts, OpenFrame, frame_stats
 from vpstage.engine.failover import Failover
-from vpstage.engine.jobs import CanvasImage, FrameJob
-from vpstage.engine.present import Presenter
+from vpstage.engine.node_cluster import Incoming, NodeCluster
+from vpstage.engine.plan import FramePlan, FrameSource
+from vpstage.engine.previews import Previews
 from vpstage.engine.report import build_report
-from vpstage.engine.sources import JobSource
-from vpstage.engine.stats import FrameStats, NodeStats, StatsHistory
+from vpstage.engine.stats import StatsHistory
+from vpstage.nodes.jobs import CanvasImage
+from vpstage.nodes.messages import FrameReport, Thumbnail
 from vpstage.stage import Stage
 from vpstage.timing import FrameClock, FrameTick
 
 FIRST_ANSWER_GRACE_S = 10.0
-"""How long a (re)started worker may take over its first answer before it counts as stalled."""
+"""How long a (re)started node may take over its first report before it counts as stalled."""
+CLOSE_GRACE_FRAMES = 3
+"""A frame closes this many periods after its deadline at the latest (missing reports are late)."""
 
 
 class LoopEvents:
@@ -49,58 +55,65 @@ class LoopEvents:
     its own thread (psygnal ``thread=`` or a Qt queued connection)."""
 
     frame_presented = Signal(object)
-    """FrameStats of the frame just presented."""
+    """FrameStats of the frame just closed (every node reported, or the grace ran out)."""
+    frame_closed = Signal(object, object)
+    """(FrameStats, FramePlan) of the same frame: what was planned and what the nodes did."""
     node_down = Signal(str, str)
     """(node, reason): marked down and being restarted."""
     node_up = Signal(str)
-    """(node): its restarted worker is ready; its canvases are home again."""
+    """(node): its restarted process is ready; its canvases are going home."""
     recovered = Signal(object)
     """Outage whose canvases are all on the wall fresh again (recovery_ms measured)."""
     rendered = Signal(str, int, float, bool)
-    """(node, frame, render_ms, on_time) for every answer a worker delivered, late ones included
-    (frame statistics only keep on-time render times)."""
+    """(node, frame, render_ms, on_time) for every render a node reported, late ones included."""
     canvas_error = Signal(str, str)
     """(canvas, reason) when a canvas starts showing the error card (a missing or corrupt asset, a
     scene engine that failed), or its reason changes; reason '' when it renders properly again."""
     output_error = Signal(str, str)
-    """(canvas, message): an output refused a frame (the loop carries on)."""
+    """(canvas, message): an output refused a frame (the node carries on)."""
     stopped = Signal(str)
     """'done', 'stopped' or 'error: ...' when the loop ends."""
 
 
 class FrameLoop:
-    """Runs the frame loop headless; the console and ``main.py`` drive it.
+    """Runs the frame master headless; the console and ``main.py`` drive it.
 
-    The cluster is started by ``run`` (idempotent) and stopped by ``close``; presenters are
-    closed by ``close`` too.
+    The node cluster is started by ``run`` (idempotent) and stopped by ``close``.
     """
 
-    def __init__(self, stage: Stage, source: JobSource, cluster: Cluster, presenters: Sequence[Presenter] = (),
-                 *, clock: FrameClock | None = None, history_capacity: int = 4096,
-                 stall_frames: int | None = None, restart_retry_s: float = 2.0,
-                 first_answer_grace_s: float = FIRST_ANSWER_GRACE_S) -> None:
+    def __init__(self, stage: Stage, source: FrameSource, cluster: NodeCluster, *, clock: FrameClock | None = None,
+                 history_capacity: int = 4096, stall_frames: int | None = None, restart_retry_s: float = 2.0,
+                 first_answer_grace_s: float = FIRST_ANSWER_GRACE_S, previews: Previews | None = None) -> None:
         project = stage.project
         deadline_ms = project.cluster.deadline_ms
         self.stage, self.source, self.cluster = stage, source, cluster
-        self.presenters = list(presenters)
         self.clock = clock or FrameClock(project.frame_rate,
                                          deadline_ns=None if deadline_ms is None else int(deadline_ms * 1e6))
         self.stall_frames = stall_frames or project.cluster.stall_frames
         self.first_answer_frames = max(self.stall_frames, math.ceil(first_answer_grace_s * project.frame_rate))
-        self._answered: set[str] = set()
-        """Nodes that have answered at least once since they last (re)started."""
         self.restart_retry_ns = int(restart_retry_s * 1e9)
         self.failover = Failover(project)
         self.history = StatsHistory([n.name for n in project.nodes], history_capacity)
+        self.previews = previews or Previews({c.name: c.width for c in project.canvases})
         self.events = LoopEvents()
-        self._sizes = {c.name: (c.height, c.width) for c in project.canvases}
-        self._inflight: dict[str, tuple[int, int]] = {}
-        """node -> (frame, that frame's deadline) of the job it is working on."""
-        self._last: dict[str, CanvasImage] = {}
-        self._retry_at: dict[str, int] = {}
+        self.accounts = FrameAccounts()
         self.canvas_errors: dict[str, str] = {}
         """Canvas -> why it shows the error card now (replaced, never mutated: read from any thread)."""
+        self.clock_sync: dict[str, tuple[int, int]] = {}
+        """Node -> (clock offset, round trip) it last reported, ns."""
+        self._answered: set[str] = set()
+        self._waiting_since: dict[str, int] = {}
+        """Node -> the first frame it was sent since its last report (stall detection)."""
+        self._outputs: dict[str, frozenset[str]] = {}
+        """Node -> canvases it has outputs open for, as it last reported."""
+        self._output_info: dict[str, tuple[dict[str, object], ...]] = {}
+        """Node -> its outputs' descriptions (name, address, ...), as it last sent them."""
+        self._retry_at: dict[str, int] = {}
+        self._refused: dict[str, dict[str, int]] = {}
+        """Node -> messages from the master it refused, by reason (as it last reported)."""
+        self._frames_sent = 0
         self._next_index = 0
+        self._cpu = {"master_s": 0.0, "nodes_ms": 0.0, "node_frames": 0}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.error: str | None = None
@@ -108,27 +121,31 @@ class FrameLoop:
     # ------------------------------------------------------------------ control
 
     def run(self, frames: int | None = None) -> None:
-        """Run on the calling thread until ``frames`` frames ran (None: until ``stop``)."""
+        """Run on the calling thread until ``frames`` more frames ran (None: until ``stop``)."""
         self.cluster.start()
         self._stop.clear()
-        index, skipped, target = self._next_index, 0, None if frames is None else self.history.frames + frames
+        index, skipped = self._next_index, 0
+        target = None if frames is None else self._frames_sent + frames
         self.clock.rebase(self.clock.now_ns(), first_index=index)
         reason = "stopped"
+        cpu_start = time.process_time()
         try:
             while not self._stop.is_set():
-                if target is not None and self.history.frames >= target:
+                if target is not None and self._frames_sent >= target:
                     reason = "done"
                     break
                 tick = self.clock.tick(index)
-                self.clock.wait_for(tick)
+                self._serve_until(tick.time_ns)
                 self.run_frame(tick, skipped)
                 following = self.clock.next_index(index)
                 skipped, index = following - index - 1, following
                 self._next_index = index
+            self._finish()
         except Exception as exc:
-            self.error = reason = f"error: {failure_text(exc)}"
+            self.error = reason = f"error: {type(exc).__name__}: {exc}"
             raise
         finally:
+            self._cpu["master_s"] += time.process_time() - cpu_start
             self.events.stopped.emit(reason)
 
     def start(self, frames: int | None = None) -> None:
@@ -159,110 +176,187 @@ class FrameLoop:
     def close(self) -> None:
         self.stop()
         self.cluster.stop()
-        for presenter in self.presenters:
-            presenter.close()
 
     def report(self) -> dict[str, Any]:
         """The run report (see vpstage.engine.report); callable from any thread."""
-        outputs = [info for presenter in self.presenters for info in presenter.outputs()]
-        report = build_report(self.history, self.clock.rate, outputs, self.failover.outages)
+        report = build_report(self.history, self.clock.rate, (), self.failover.outages)
         report["canvas_errors"] = dict(self.canvas_errors)
+        report["outputs"] = self._output_list()
+        report["previews"] = self.previews.report()
+        report["previews"]["link_bytes_received"] = self.cluster.pixel_bytes_received()
+        report["node_links"] = {"master": dict(self.cluster.channel_counters()),
+                                **{n: dict(c) for n, c in self._refused.items() if c}}
+        report["clock_sync"] = {n: {"offset_us": round(o / 1e3, 1), "rtt_us": round(r / 1e3, 1)}
+                                for n, (o, r) in self.clock_sync.items()}
+        frames = max(self._cpu["node_frames"], 1)
+        report["cpu"] = {"master_ms_per_frame": round(self._cpu["master_s"] * 1e3 / max(self._frames_sent, 1), 3),
+                         "node_ms_per_node_frame": round(self._cpu["nodes_ms"] / frames, 3)}
         return report
 
     def latest_image(self, canvas: str) -> CanvasImage | None:
-        """The picture ``canvas`` showed last (any thread; the array is never modified)."""
-        return self._last.get(canvas)
+        """The newest preview thumbnail of ``canvas`` (BGRX, read-only; any thread), or None."""
+        preview = self.previews.latest(canvas)
+        return None if preview is None else preview.image
+
+    def _output_list(self) -> list[dict[str, Any]]:
+        """Every open output of every node, as the nodes last described them."""
+        return [dict(o, node=node) for node, infos in list(self._output_info.items()) for o in infos]
 
     # ------------------------------------------------------------------ one frame
 
-    def run_frame(self, tick: FrameTick, skipped_before: int = 0) -> FrameStats:
-        """Plan, render, wait at the barrier, present and account for frame ``tick``."""
-        assignment = self.failover.assignment()
-        t0 = self.clock.now_ns()
-        jobs = self.source.jobs(tick, assignment)
-        t1 = self.clock.now_ns()
-        barrier = FrameBarrier(tick.index, self._submit(jobs, tick), tick.deadline_ns)
-        self._collect(barrier)
-        late = barrier.close()
-        t2 = self.clock.now_ns()
-        self._check_stalls(tick)
+    def run_frame(self, tick: FrameTick, skipped_before: int = 0) -> None:
+        """Plan frame ``tick``, send its orders and account for what has come back."""
         self._check_restarts()
-        fresh = {canvas: image for node, result in barrier.on_time.items()
-                 for canvas, image in result.images.items() if canvas in assignment.get(node, ())}
-        self._note_canvas_errors(barrier, fresh)
-        groups = self._present_groups(assignment)
-        present_ns, present_ms = self._present(groups, fresh, tick)
-        t3 = self.clock.now_ns()
-        for outage in self.failover.note_presented(fresh, t3):
-            self.events.recovered.emit(outage)
-        stats = self._stats(tick, groups, barrier, late, fresh, present_ns, present_ms, jobs,
-                            (t1 - t0) / 1e6, (t2 - t1) / 1e6, (t3 - t2) / 1e6, skipped_before)
-        self.history.record(stats)
-        self.events.frame_presented.emit(stats)
-        return stats
+        assignment = self.failover.assignment()
+        t0 = time.perf_counter_ns()
+        plan = self.source.plan(tick)
+        t1 = time.perf_counter_ns()
+        sent = self._send_orders(plan, assignment)
+        t2 = time.perf_counter_ns()
+        close_at = tick.deadline_ns + CLOSE_GRACE_FRAMES * self.clock.period_ns_floor()
+        self.accounts.open(OpenFrame(plan, self._groups(assignment), sent, close_at, (t1 - t0) / 1e6,
+                                     (t2 - t1) / 1e6, skipped_before))
+        self._frames_sent += 1
+        self._check_stalls(tick)
+        owners = {c: n for n, canvases in sent.items() for c in canvases}
+        for node, request in self.previews.requests(self.clock.now_ns(), owners):
+            self.cluster.send(node, request)
+        self._close_due()
 
-    def _note_canvas_errors(self, barrier: FrameBarrier, fresh: dict[str, CanvasImage]) -> None:
+    def _send_orders(self, plan: FramePlan, assignment: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        """Send an order to every node that is up; returns node -> canvases sent."""
+        sent = {}
+        for node, state in self.failover.state.items():
+            if state != "up":
+                continue
+            canvases = tuple(c for c in assignment.get(node, ()) if not self._in_transit(c, node))
+            if self.cluster.send(node, plan.order(canvases, self.clock.now_ns())):
+                sent[node] = canvases
+                self._waiting_since.setdefault(node, plan.tick.index)
+        return sent
+
+    def _in_transit(self, canvas: str, owner: str) -> bool:
+        """Another live node still has outputs open for ``canvas`` (it is being handed back)."""
+        return any(canvas in outputs and node != owner and self.failover.state.get(node) == "up"
+                   for node, outputs in self._outputs.items())
+
+    def _groups(self, assignment: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        """Node -> canvases it answers for this frame: its assignment, or for a node that is not
+        up, its own canvases that nobody covers."""
+        groups = dict(assignment)
+        covered = {c for canvases in assignment.values() for c in canvases}
+        for canvas, home in self.failover.home.items():
+            if canvas not in covered:
+                groups[home] = (*groups.get(home, ()), canvas)
+        return groups
+
+    # ------------------------------------------------------------------ messages from nodes
+
+    def _serve_until(self, until_ns: int) -> None:
+        """Handle node messages until ``until_ns`` (at least the ones already waiting)."""
+        while True:
+            timeout = (until_ns - self.clock.now_ns()) / 1e9
+            try:
+                incoming = self.cluster.inbox.get(timeout=timeout) if timeout > 0 else \
+                    self.cluster.inbox.get_nowait()
+            except queue.Empty:
+                self._close_due()
+                return
+            self._handle(incoming)
+            self._close_due()
+
+    def _handle(self, incoming: Incoming) -> None:
+        node = incoming.node
+        if not self.cluster.current(node, incoming.generation):
+            return  # an earlier process of this node
+        message = incoming.message
+        if message is None:
+            if self.failover.state.get(node) != "down":
+                process = self.cluster.process(node)
+                how = process.exit_text() if process is not None else ""
+                self._node_failed(node, f"node process ended ({how or incoming.closed})", incoming.arrived_ns)
+        elif isinstance(message, FrameReport):
+            self._take_report(node, message)
+        elif isinstance(message, Thumbnail):
+            self.previews.offer(message)
+
+    def _take_report(self, node: str, report: FrameReport) -> None:
+        self.accounts.offer(node, report)
+        self._answered.add(node)
+        self._waiting_since.pop(node, None)
+        self._outputs[node] = frozenset(report.outputs)
+        if report.output_info is not None:
+            self._output_info[node] = report.output_info
+        self.clock_sync[node] = (report.clock_offset_ns, report.clock_rtt_ns)
+        self._refused[node] = report.refused
+        if math.isfinite(report.cpu_ms):
+            self._cpu["nodes_ms"] += report.cpu_ms
+            self._cpu["node_frames"] += 1
+        if report.status == "fresh":
+            self.events.rendered.emit(node, report.frame, report.render_ms, True)
+        for frame, ms in report.late_renders:
+            self.events.rendered.emit(node, frame, ms, False)
+        for canvas, message in report.output_errors.items():
+            self.events.output_error.emit(canvas, message)
+        self._note_canvas_errors(node, report)
+
+    def _note_canvas_errors(self, node: str, report: FrameReport) -> None:
+        if report.status != "fresh":
+            return
         errors = dict(self.canvas_errors)
-        for result in barrier.on_time.values():
-            for canvas in result.images:
-                if canvas not in fresh:
-                    continue
-                reason = result.errors.get(canvas, "")
-                if reason != errors.get(canvas, ""):
-                    if reason:
-                        errors[canvas] = reason
-                    else:
-                        errors.pop(canvas, None)
-                    self.events.canvas_error.emit(canvas, reason)
+        owned = [c for c, owner in ((c, self.failover.owner(c)) for c in self.failover.home) if owner == node]
+        for canvas in owned:
+            reason = report.errors.get(canvas, "")
+            if reason != errors.get(canvas, ""):
+                if reason:
+                    errors[canvas] = reason
+                else:
+                    errors.pop(canvas, None)
+                self.events.canvas_error.emit(canvas, reason)
         if errors != self.canvas_errors:
             self.canvas_errors = errors
 
-    def _submit(self, jobs: dict[str, FrameJob], tick: FrameTick) -> list[str]:
-        submitted = []
-        for node, job in jobs.items():
-            if node in self._inflight:
-                continue  # still on an older frame: it gets no new work, its canvases repeat
-            self.cluster.submit(job)
-            self._inflight[node] = (tick.index, tick.deadline_ns)
-            submitted.append(node)
-        return submitted
+    def _close_due(self) -> None:
+        for frame in self.accounts.close_due(self.clock.now_ns()):
+            self._close(frame)
 
-    def _collect(self, barrier: FrameBarrier) -> None:
-        """Take replies until every submitted node answered or the deadline passed; always looks
-        at least once, without blocking once the deadline is gone (late answers still clear
-        their node's busy flag)."""
-        while True:
-            now = self.clock.now_ns()
-            for reply in self.cluster.poll(barrier.deadline_ns if now < barrier.deadline_ns else now):
-                self._handle(reply, barrier)
-            if barrier.complete or now >= barrier.deadline_ns:
-                return
+    def _close(self, frame: OpenFrame) -> None:
+        stats = frame_stats(frame, dict(self.failover.state))
+        self.history.record(stats)
+        present = max((n.present_ns for n in stats.nodes), default=0)
+        fresh = {c for n in stats.nodes if not n.dropped for c in n.canvases}
+        for outage in self.failover.note_presented(fresh, present or frame.plan.tick.deadline_ns):
+            self.events.recovered.emit(outage)
+        self.events.frame_presented.emit(stats)
+        self.events.frame_closed.emit(stats, frame.plan)
 
-    def _handle(self, reply: Reply, barrier: FrameBarrier) -> None:
-        inflight = self._inflight.get(reply.node)
-        if inflight is not None and inflight[0] == reply.frame:
-            del self._inflight[reply.node]
-        verdict = barrier.offer(reply)
-        if reply.result is not None:
-            self._answered.add(reply.node)
-            self.events.rendered.emit(reply.node, reply.frame, reply.result.render_ms, verdict == "on_time")
-        if reply.failure is not None:
-            failed_ns = min(reply.arrived_ns, inflight[1]) if inflight else reply.arrived_ns
-            self._node_failed(reply.node, f"worker failed: {reply.failure}", failed_ns)
+    def _finish(self) -> None:
+        """After the last frame: wait (bounded) for the reports of the frames still open."""
+        limit = self.clock.now_ns() + (CLOSE_GRACE_FRAMES + 2) * self.clock.period_ns_floor() + 50_000_000
+        while len(self.accounts) and self.clock.now_ns() < limit:
+            self._serve_until(min(limit, self.clock.now_ns() + 5_000_000))
+        for frame in self.accounts.close_all():
+            self._close(frame)
+
+    # ------------------------------------------------------------------ failures
 
     def _node_failed(self, node: str, reason: str, failed_ns: int) -> None:
         self.failover.mark_down(node, reason, failed_ns, self.clock.now_ns())
-        self._inflight.pop(node, None)
+        self.accounts.forget_node(node)
+        self._outputs[node] = frozenset()
+        self._output_info.pop(node, None)
+        self._waiting_since.pop(node, None)
         self._answered.discard(node)
         self.cluster.restart(node)
         self.failover.mark_starting(node)
         self.events.node_down.emit(node, reason)
 
     def _check_stalls(self, tick: FrameTick) -> None:
-        for node, (frame, deadline_ns) in list(self._inflight.items()):
+        for node, since in list(self._waiting_since.items()):
             limit = self.stall_frames if node in self._answered else self.first_answer_frames
-            if tick.index - frame >= limit:
-                self._node_failed(node, f"stalled: no answer for {tick.index - frame} frames", deadline_ns)
+            if tick.index - since >= limit:
+                self._node_failed(node, f"stalled: no report for {tick.index - since} frames",
+                                  self.clock.time_of(since) + self.clock.deadline_ns)
 
     def _check_restarts(self) -> None:
         now = self.clock.now_ns()
@@ -279,67 +373,4 @@ class FrameLoop:
             elif status == "failed":
                 self.failover.mark_down(node, f"restart failed: {detail}", now, now)
                 self._retry_at[node] = now + self.restart_retry_ns
-
-    # ------------------------------------------------------------------ present and account
-
-    def _present_groups(self, assignment: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
-        """Node -> canvases it answers for this frame: its assignment, or for a node that is not
-        up, its own canvases that nobody covers (they repeat)."""
-        groups = dict(assignment)
-        covered = {c for canvases in assignment.values() for c in canvases}
-        for canvas, home in self.failover.home.items():
-            if canvas not in covered:
-                groups[home] = (*groups.get(home, ()), canvas)
-        return groups
-
-    def _present(self, groups: dict[str, tuple[str, ...]], fresh: dict[str, CanvasImage],
-                 tick: FrameTick) -> tuple[dict[str, int], dict[str, float]]:
-        present_ns: dict[str, int] = {}
-        present_ms: dict[str, float] = {}
-        for node, canvases in groups.items():
-            start = self.clock.now_ns()
-            for canvas in canvases:
-                image = fresh.get(canvas)
-                if image is None:
-                    image = self._last.get(canvas)
-                    if image is None:
-                        image = self._blackout(canvas)
-                self._last[canvas] = image
-                for presenter in self.presenters:
-                    try:
-                        presenter.present(canvas, image, tick)
-                    except Exception as exc:  # one output's trouble must not stop the wall
-                        self.events.output_error.emit(canvas, failure_text(exc))
-            present_ns[node] = self.clock.now_ns()
-            present_ms[node] = (present_ns[node] - start) / 1e6
-        return present_ns, present_ms
-
-    def _blackout(self, canvas: str) -> CanvasImage:
-        height, width = self._sizes[canvas]
-        image = np.zeros((height, width, 4), dtype=np.uint8)
-        image[..., 3] = 255
-        image.flags.writeable = False
-        return image
-
-    def _stats(self, tick: FrameTick, groups: dict[str, tuple[str, ...]], barrier: FrameBarrier, late: set[str],
-               fresh: dict[str, CanvasImage], present_ns: dict[str, int], present_ms: dict[str, float],
-               jobs: dict[str, FrameJob], plan_ms: float, wait_ms: float, total_present_ms: float,
-               skipped: int) -> FrameStats:
-        nodes = []
-        for node, state in self.failover.state.items():
-            canvases = groups.get(node, ())
-            result = barrier.on_time.get(node)
-            nodes.append(NodeStats(node, state, canvases, result.render_ms if result else math.nan,
-                                   present_ms.get(node, 0.0), present_ns.get(node, 0), node in late,
-                                   bool(canvases) and not all(c in fresh for c in canvases)))
-        times = [t for t in present_ns.values() if t]
-        skew = (max(times) - min(times)) / 1e6 if times else math.nan
-        tracked = [t for job in jobs.values() if (t := job.tracking_time_ns) is not None]
-        oldest = min(tracked) if tracked else None
-        last_present = max(times) if times else tick.time_ns
-        return FrameStats(tick.index, str(tick.timecode), tick.time_ns, tick.deadline_ns, plan_ms, wait_ms,
-                          total_present_ms, skew,
-                          math.nan if oldest is None else (tick.time_ns - oldest) / 1e6,
-                          math.nan if oldest is None else (last_present - oldest) / 1e6,
-                          skipped, tuple(nodes))
 

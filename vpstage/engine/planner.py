@@ -1,4 +1,4 @@
-"""The planner: per frame, tracked cameras -> one FrameJob per render node (a JobSource).
+"""The planner: per frame, tracked cameras -> the frame's plan (a FrameSource).
 
 Per frame, on the loop's thread:
 
@@ -8,20 +8,18 @@ Per frame, on the loop's thread:
    planner's far distance and DoD margin) and cull every cabinet of the stage against it at once
    (:mod:`vpstage.frustum.cull`): the canvases that may hold inner pixels, with conservative
    launch rectangles;
-3. per node, one ``FrameJob``: per canvas either its test-pattern override or a
-   ``SceneContent`` with an ``InnerView`` per camera that may see it (pose, intrinsics, the
-   camera state and frustum settings, the overscanned window, launch rectangles, tracking time
-   and lost flag), the outer view (viewpoint and cache key), placements and quality.
+3. the :class:`~vpstage.engine.plan.FramePlan`: per camera its calibrated state, data time, lost
+   flag and launch rectangles; the scene state (placements, outer view and cache key, quality);
+   the canvases showing a test pattern. The loop cuts it into one small order per node.
 
 The exact per-pixel work (inner spans, UV, soft-edge weights, per-asset DoD crops) is left to
-the render workers, in parallel on their own nodes: it costs ~1-2 ms per canvas in view, far
+the render nodes, in parallel on their own processes: it costs ~1-2 ms per canvas in view, far
 more than a planning budget of 1 ms for 16 nodes allows (``docs/frameloop.md``, ``bench.planner``).
 
 Control (any thread; takes effect at the next frame): ``set_pattern``, ``set_placement``,
 ``set_asset_enabled``, ``set_quality``, ``set_outer_viewpoint``. Events (psygnal, fired on the
 frame loop's thread): ``tracking_lost(camera)``, ``tracking_recovered(camera)``.
 """
-
 from __future__ import annotations
 
 import threading
@@ -32,14 +30,14 @@ from dataclasses import dataclass
 from psygnal import Signal
 
 from vpstage.engine.cameras import CameraSampler, CameraSource, TrackedCamera
-from vpstage.engine.jobs import Content, FrameJob, InnerView, RaysHandle, RenderQuality, SceneContent
+from vpstage.engine.plan import FramePlan
 from vpstage.engine.scene_state import SceneState, Vec3
-from vpstage.engine.sources import build_job
-from vpstage.engine.worker import stage_revision
 from vpstage.frustum.cull import CabinetCull
 from vpstage.frustum.frustum import CameraFrustum, FrustumSettings
 from vpstage.frustum.geometry import Rect
 from vpstage.frustum.node import StageFrustum
+from vpstage.nodes.jobs import RenderQuality
+from vpstage.nodes.messages import CameraOrder, SceneOrder
 from vpstage.patterns import PatternSpec
 from vpstage.stage import Stage
 from vpstage.stage.model import Placement
@@ -66,7 +64,7 @@ class PlannedFrame:
 
 
 class Planner:
-    """A ``JobSource`` planning scene frames from tracked cameras (see the module docstring).
+    """A ``FrameSource`` planning scene frames from tracked cameras (see the module docstring).
 
     ``cameras`` names the project cameras to plan (default: all of them). ``far_m`` is the DoD
     depth limit workers use; ``dod_margin_px`` grows each crop's cone by that many camera pixels.
@@ -88,8 +86,6 @@ class Planner:
         self.frusta = StageFrustum(stage)
         self.cull = CabinetCull([self.frusta.geometry(c.name) for c in project.canvases])
         self._sizes = {c.name: (c.width, c.height) for c in project.canvases}
-        revision = stage_revision(project)
-        self._rays = {c.name: RaysHandle(c.name, revision) for c in project.canvases}
         self._lock = threading.Lock()
         self._placements: dict[str, Placement] = {}
         self._enabled: dict[str, bool] = {}
@@ -98,7 +94,6 @@ class Planner:
         self.scene = self._build_scene()
         self._all_pattern: PatternSpec | None = None
         self._patterns: dict[str, PatternSpec] = {}
-        self._outer_only: dict[str, SceneContent] = {}
         self._cull_cache: dict[str, tuple[bytes, dict[str, Rect]]] = {}
         self.last: PlannedFrame | None = None
         """The most recent frame planned (replaced each frame; read it on the loop's thread)."""
@@ -157,42 +152,37 @@ class Planner:
 
     # ------------------------------------------------------------------ per frame (loop thread)
 
-    def jobs(self, tick: FrameTick, assignment: Mapping[str, Sequence[str]]) -> dict[str, FrameJob]:
+    def plan(self, tick: FrameTick) -> FramePlan:
         start = time.perf_counter_ns()
         cameras, changes = self.sampler.sample(tick.time_ns)
         scene = self.scene
-        views: dict[str, list[InnerView]] = {}
+        orders = []
         visible: dict[str, Mapping[str, Rect]] = {}
         for camera in cameras:
-            rects = self._camera_views(camera, views)
+            rects = self._camera_rects(camera)
             visible[camera.name] = rects
-        jobs = {node: build_job(node, tick, [(c, *self._sizes[c], self._content(c, views, scene)) for c in canvases])
-                for node, canvases in assignment.items()}
-        self.last = PlannedFrame(tick, cameras, visible, scene, time.perf_counter_ns() - start)
+            orders.append(CameraOrder(name=camera.name, state=camera.state, data_time_ns=camera.data_time_ns,
+                                      lost=camera.tracking_lost, rects=dict(rects)))
+        with self._lock:
+            patterns = dict(self._patterns)
+            every = self._all_pattern
+        if every is not None:
+            patterns = {c: patterns.get(c, every) for c in self._sizes}
+        plan_ns = time.perf_counter_ns() - start
+        planned = PlannedFrame(tick, cameras, visible, scene, plan_ns)
+        self.last = planned
         for name, lost in changes:
             (self.tracking_lost if lost else self.tracking_recovered).emit(name)
-        return jobs
+        return FramePlan(tick, patterns, tuple(orders), SceneOrder(scene.placements, scene.outer, scene.quality),
+                         planned, plan_ns)
 
-    def _camera_views(self, camera: TrackedCamera, views: dict[str, list[InnerView]]) -> Mapping[str, Rect]:
-        """Cull the stage for one camera and add an InnerView to every canvas it may see."""
+    def _camera_rects(self, camera: TrackedCamera) -> Mapping[str, Rect]:
+        """Cull the stage for one camera: canvas -> launch rectangle for every canvas it may see."""
         state = camera.state
         if state is None:
             return {}
-        settings = self.settings[camera.name]
-        frustum = CameraFrustum.from_camera(state, settings)
-        rects = self._launch_rects(camera.name, frustum)
-        if not rects:
-            return rects
-        intrinsics = state.intrinsics()
-        world_to_camera = state.world_to_camera()
-        xl, xr = frustum.window[:2]
-        soft_px = frustum.soft_edge * (xr - xl) * intrinsics.fx
-        used_ns = camera.data_time_ns if camera.data_time_ns is not None else state.time_ns
-        for canvas, rect in rects.items():
-            views.setdefault(canvas, []).append(InnerView(
-                camera.name, world_to_camera, intrinsics, (rect,), None, used_ns, camera.tracking_lost,
-                soft_px, state, settings, frustum.window))
-        return rects
+        frustum = CameraFrustum.from_camera(state, self.settings[camera.name])
+        return self._launch_rects(camera.name, frustum)
 
     def _launch_rects(self, camera: str, frustum: CameraFrustum) -> dict[str, Rect]:
         """The cull's result, reused while the camera has not moved (a held or static camera)."""
@@ -204,16 +194,3 @@ class Planner:
         rects = self.cull.launch_rects(frustum)
         self._cull_cache[camera] = (key, rects)
         return rects
-
-    def _content(self, canvas: str, views: dict[str, list[InnerView]], scene: SceneState) -> Content:
-        pattern = self.pattern_for(canvas)
-        if pattern is not None:
-            return pattern
-        inner = views.get(canvas)
-        if inner is None:  # outer pixels only: the same object every frame until the scene changes
-            cached = self._outer_only.get(canvas)
-            if cached is None or cached.outer is not scene.outer or cached.quality is not scene.quality:
-                cached = SceneContent(self._rays[canvas], (), scene.outer, scene.placements, scene.quality)
-                self._outer_only[canvas] = cached
-            return cached
-        return SceneContent(self._rays[canvas], tuple(inner), scene.outer, scene.placements, scene.quality)

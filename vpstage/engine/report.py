@@ -4,7 +4,7 @@ Shape::
 
     {"frames": 600, "skipped": 0, "rate": "30", "late": 0, "dropped": 0,
      "render_ms": {"p50", "p99", "max"}, "present_skew_ms": {...}, "tracking_to_present_ms": {...},
-     "plan_ms": {...}, "wait_ms": {...}, "present_ms": {...},
+     "plan_ms": {...}, "send_ms": {...}, "present_ms": {...},
      "nodes": {"node1": {"frames", "late", "dropped", "render_ms": {...}, "present_ms": {...}}, ...},
      "outputs": [{"canvas", "kind", "name", "address", "detail"}],
      "failover": [{"node", "reason", "canvases", "covered_by", "detection_ms", "recovery_ms", "restarted"}]}
@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 
 from vpstage.engine.failover import Outage
-from vpstage.engine.present import OutputInfo
 from vpstage.engine.stats import StatsHistory, percentiles
+from vpstage.nodes.outputs import OutputInfo
 from vpstage.stage.types import format_rate
 
 
@@ -40,7 +40,9 @@ def build_report(history: StatsHistory, rate: Fraction, outputs: Sequence[Output
         render_all.append(render)
         nodes[node] = {"frames": totals.frames, "late": totals.late, "dropped": totals.dropped,
                        "render_ms": percentiles(render),
-                       "present_ms": percentiles(history.node_series(node, "present_ms"))}
+                       "present_ms": percentiles(history.node_series(node, "present_ms")),
+                       "cpu_ms": percentiles(history.node_series(node, "cpu_ms")),
+                       "gpu_ms": percentiles(history.node_series(node, "gpu_ms"))}
     return {
         "frames": history.frames,
         "skipped": history.skipped,
@@ -51,7 +53,7 @@ def build_report(history: StatsHistory, rate: Fraction, outputs: Sequence[Output
         "present_skew_ms": percentiles(history.series("present_skew_ms")),
         "tracking_to_present_ms": percentiles(history.series("tracking_to_present_ms")),
         "plan_ms": percentiles(history.series("plan_ms")),
-        "wait_ms": percentiles(history.series("wait_ms")),
+        "send_ms": percentiles(history.series("send_ms")),
         "present_ms": percentiles(history.series("present_ms")),
         "nodes": nodes,
         "outputs": [asdict(o) for o in outputs],

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vpstage.engine.jobs import AssetPlacement, OuterView, RenderQuality
+from vpstage.nodes.jobs import AssetPlacement, OuterView, RenderQuality
 from vpstage.stage.model import Placement, SceneAsset
 
 Vec3 = tuple[float, float, float]

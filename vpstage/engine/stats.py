@@ -28,14 +28,19 @@ class NodeStats:
     canvases: tuple[str, ...]
     """Canvases the node was responsible for this frame (for a down node: its own, uncovered)."""
     render_ms: float
-    """Worker-measured render time of a fresh result (NaN when none arrived on time)."""
+    """Node-measured render time of a fresh frame (NaN when it was not ready in time)."""
     present_ms: float
-    """Time to hand this node's canvases to the outputs."""
+    """Time the node took to hand its canvases to its outputs."""
     present_ns: int
-    """Monotonic time its last canvas was handed over (0 when it has no canvases)."""
+    """When its last canvas was handed over, on the master's clock (0 when it did not report)."""
     late: bool
+    """It was sent the frame and did not present it fresh by the deadline."""
     dropped: bool
-    """Its canvases repeated their previous picture this frame."""
+    """A canvas it answers for did not show this frame's own picture."""
+    cpu_ms: float = math.nan
+    """CPU time (all threads of the node's process) since its previous report."""
+    gpu_ms: float = math.nan
+    """GPU time of a fresh render (NaN on the CPU)."""
 
 
 @dataclass(frozen=True)
@@ -45,11 +50,12 @@ class FrameStats:
     time_ns: int
     deadline_ns: int
     plan_ms: float
-    wait_ms: float
-    """Time the loop waited at the swap barrier."""
+    send_ms: float
+    """Time the master took to send the frame's orders."""
     present_ms: float
+    """Longest hand-over of a node's canvases to its outputs."""
     present_skew_ms: float
-    """Spread of the nodes' present times (last canvas handed over), max - min."""
+    """Spread of the nodes' present times (last canvas handed over, master clock), max - min."""
     tracking_age_ms: float
     """Frame instant minus the oldest tracking state used (NaN without tracking)."""
     tracking_to_present_ms: float
@@ -89,9 +95,9 @@ class RingBuffer:
         return min(self._count, len(self._data))
 
 
-FRAME_SERIES = ("frame", "plan_ms", "wait_ms", "present_ms", "present_skew_ms", "tracking_age_ms",
+FRAME_SERIES = ("frame", "plan_ms", "send_ms", "present_ms", "present_skew_ms", "tracking_age_ms",
                 "tracking_to_present_ms", "late", "dropped")
-NODE_SERIES = ("render_ms", "present_ms", "late", "dropped")
+NODE_SERIES = ("render_ms", "present_ms", "late", "dropped", "cpu_ms", "gpu_ms")
 
 
 @dataclass

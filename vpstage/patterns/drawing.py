@@ -128,33 +128,94 @@ def counter_block(height: int, width: int) -> int:
     return block if (COUNTER_BITS + 4) * block <= width and 4 * block <= height else 0
 
 
-def sync_bar(image: Image, frame: int, period: int = 64) -> None:
-    """A white vertical bar that crosses the canvas once every ``period`` frames, left to right."""
-    width = image.shape[1]
+def sync_bar_rect(height: int, width: int, frame: int, period: int = 64) -> tuple[int, int, int, int]:
+    """(y0, x0, y1, x1) of the white vertical bar that crosses the canvas once every ``period``
+    frames, left to right."""
     bar = max(2, width // 32)
     x = ((frame % period) * width) // period
-    image[:, x:min(width, x + bar)] = bgrx(WHITE)
+    return 0, x, height, min(width, x + bar)
+
+
+def sync_bar(image: Image, frame: int, period: int = 64) -> None:
+    """Draw the moving sync bar of ``frame`` into ``image``."""
+    y0, x0, y1, x1 = sync_bar_rect(image.shape[0], image.shape[1], frame, period)
+    image[y0:y1, x0:x1] = bgrx(WHITE)
 
 
 def frame_counter(image: Image, frame: int) -> None:
     """Binary strip of the frame number: a white and a black reference block, then COUNTER_BITS
-    blocks (white = 1, LSB first), on a black band one block high, near the top-left corner.
-    :func:`read_frame_counter` decodes it from a received picture."""
+    blocks (white = 1, LSB first), on a black band one block high, near the top-left corner, and
+    the frame number in digits at the bottom left. :func:`read_frame_counter` decodes the strip
+    from a received picture."""
     height, width = image.shape[:2]
     b = counter_block(height, width)
     if b == 0:
         return
-    image[0:3 * b, 0:(COUNTER_BITS + 4) * b] = bgrx(BLACK)
+    _counter_strip(image[0:3 * b, 0:(COUNTER_BITS + 4) * b], b, frame)
+    label, scale, (x, y, w, h) = _counter_label(height, width, frame)
+    draw_text(image[y:y + h, x:x + w], label, 0, 0, scale, bgrx(WHITE))
+
+
+def _counter_strip(region: Image, b: int, frame: int) -> None:
+    region[...] = bgrx(BLACK)
     x0, y0 = b, b
-    image[y0:y0 + b, x0:x0 + b] = bgrx(WHITE)
+    region[y0:y0 + b, x0:x0 + b] = bgrx(WHITE)
     value = frame % (1 << COUNTER_BITS)
     for bit in range(COUNTER_BITS):
         if value >> bit & 1:
             x = x0 + (bit + 2) * b
-            image[y0:y0 + b, x:x + b] = bgrx(WHITE)
+            region[y0:y0 + b, x:x + b] = bgrx(WHITE)
+
+
+def _counter_label(height: int, width: int, frame: int) -> tuple[str, int, tuple[int, int, int, int]]:
+    """The digits of the frame counter, their scale and box (x, y, w, h) at the bottom left."""
+    b = counter_block(height, width)
     label = f"F {frame:06d}"
     scale = max(1, fit_scale(label, width // 4, height // 16))
-    draw_text(image, label, b, height - b - text_size(label, scale)[1], scale, bgrx(WHITE))
+    w, h = text_size(label, scale)
+    y = height - b - h
+    return label, scale, (b, max(y, 0), min(w, width - b), min(h, height - max(y, 0)))
+
+
+def moving_patches(still: Image, frame: int) -> list[tuple[int, int, Image]]:
+    """What the moving parts (sync bar, frame counter) change over the still layer ``still`` at
+    ``frame``: (y, x, BGRX pixels) rectangles, to be pasted in order. Pasting them over a copy
+    of ``still`` gives exactly ``sync_bar`` then ``frame_counter`` drawn on it; a device that holds
+    the still layer only uploads these few pixels per frame."""
+    height, width = still.shape[:2]
+    y0, x0, y1, x1 = sync_bar_rect(height, width, frame)
+    bar = np.empty((y1 - y0, x1 - x0, 4), dtype=np.uint8)
+    bar[...] = bgrx(WHITE)
+    patches = [(y0, x0, bar)]
+    b = counter_block(height, width)
+    if b == 0:
+        return patches
+    strip = np.empty((min(3 * b, height), min((COUNTER_BITS + 4) * b, width), 4), dtype=np.uint8)
+    _counter_strip(strip, b, frame)
+    patches.append((0, 0, strip))
+    label, scale, (x, y, w, h) = _counter_label(height, width, frame)
+    box = _under(still, patches, y, x, h, w)
+    draw_text(box, label, 0, 0, scale, bgrx(WHITE))
+    patches.append((y, x, box))
+    return patches
+
+
+def _under(still: Image, patches: list[tuple[int, int, Image]], y: int, x: int, h: int, w: int) -> Image:
+    """A copy of ``still[y:y+h, x:x+w]`` with the earlier ``patches`` pasted over it."""
+    box = still[y:y + h, x:x + w].copy()
+    for py, px, pixels in patches:
+        ph, pw = pixels.shape[:2]
+        ya, yb, xa, xb = max(y, py), min(y + h, py + ph), max(x, px), min(x + w, px + pw)
+        if ya < yb and xa < xb:
+            box[ya - y:yb - y, xa - x:xb - x] = pixels[ya - py:yb - py, xa - px:xb - px]
+    return box
+
+
+def paste(image: Image, patches: list[tuple[int, int, Image]]) -> None:
+    """Paste (y, x, pixels) rectangles into ``image`` in order."""
+    for y, x, pixels in patches:
+        h, w = pixels.shape[:2]
+        image[y:y + h, x:x + w] = pixels
 
 
 def read_frame_counter(image: Image) -> int | None:

@@ -2,7 +2,8 @@
 
 ``PatternPainter.paint`` returns a fresh BGRX canvas (numpy uint8, (H, W, 4)) per call. The still
 part of each pattern is drawn once and cached; only the moving parts (sync bar, frame counter)
-are drawn per frame, so a pattern costs one canvas copy plus a few slices.
+are drawn per frame (``moving_parts``), so a render node that keeps the still layer on its GPU
+uploads a few small rectangles per frame.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from vpstage.patterns.cabinets import cabinet_canvas
-from vpstage.patterns.drawing import Image, blank, colour_bars, error_card, frame_counter, grid, sync_bar
+from vpstage.patterns.drawing import Image, blank, colour_bars, error_card, grid, moving_patches, paste
 from vpstage.stage.layout import StageLayout
 
 PatternName = Literal["cabinets", "grid", "bars", "sync", "solid", "black", "error"]
@@ -60,10 +61,15 @@ class PatternPainter:
         """Canvas ``canvas`` showing ``spec`` at frame ``frame``: a new (H, W, 4) uint8 BGRX array."""
         still = self.still_layer(canvas, spec)
         image = still.copy()
-        if spec.moves:
-            sync_bar(image, frame)
-            frame_counter(image, frame)
+        paste(image, self.moving_parts(canvas, spec, frame))
         return image
+
+    def moving_parts(self, canvas: str, spec: PatternSpec, frame: int) -> list[tuple[int, int, Image]]:
+        """The (y, x, BGRX pixels) rectangles that frame ``frame`` pastes over the still layer
+        (none for a still pattern): the sync bar and frame counter."""
+        if not spec.moves:
+            return []
+        return moving_patches(self.still_layer(canvas, spec), frame)
 
     def still_layer(self, canvas: str, spec: PatternSpec) -> Image:
         """The frame-independent part of a pattern (read-only, shared)."""

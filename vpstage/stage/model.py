@@ -165,6 +165,9 @@ class Canvas(_Model):
     processor: str | None = None
     input: NonNegativeInt = 0
     """Processor input this canvas feeds (zero-based)."""
+    sdi_device: NonNegativeInt | None = None
+    """DeckLink device index (on the rendering node's host) of a ``transport: sdi`` canvas; default:
+    the canvas's place among its home node's SDI canvases (0, 1, ...)."""
 
 
 class BlockRef(_Model):
@@ -381,13 +384,34 @@ class Network(_Model):
 
 
 class Cluster(_Model):
-    backend: Literal["embedded", "ray"] = "embedded"
+    backend: Literal["local", "ray", "threads"] = "local"
+    """``local``: one process per render node on this machine; ``ray``: one Ray actor per node, on
+    the host its ``host`` names; ``threads``: nodes on threads of the console's process (tests).
+    ``embedded`` (older files) reads as ``local``."""
     address: str | None = None
     """Ray cluster address (``ray://host:10001``); empty starts a local Ray."""
+    listen: str | None = None
+    """``HOST:PORT`` the frame master listens on for its render nodes (port 0: any free one).
+    Default: 127.0.0.1 in loopback mode, every interface in studio mode."""
     deadline_ms: PositiveFloat | None = None
-    """Per-frame deadline; default one frame period."""
+    """Per-frame present deadline after the frame's instant; default one frame period."""
     stall_frames: PositiveInt = 30
-    """A worker silent for this many frames is marked down and restarted."""
+    """A node that has not reported for this many frames is marked down and restarted."""
+
+    @field_validator("backend", mode="before")
+    @classmethod
+    def _older_names(cls, value: object) -> object:
+        return "local" if value == "embedded" else value
+
+    @field_validator("listen")
+    @classmethod
+    def _host_port(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        host, sep, port = value.rpartition(":")
+        if not sep or not host or not port.isdigit() or int(port) > 65535:
+            raise ValueError(f"{value!r} is not HOST:PORT")
+        return value
 
 
 class VideohubRoute(_Model):

@@ -1,0 +1,99 @@
+"""Per canvas: the device buffers a node renders into, and the host ring its outputs read from.
+
+A canvas on a CUDA node owns, allocated once:
+
+* ``colour``: (H, W, 3) float32 on the device, what the scene renderer fills;
+* ``packed``: (H, W, 2) UYVY or (H, W, 4) BGRX uint8 on the device, the output format;
+* a ring of ``slots`` page-locked (pinned) host buffers of the packed shape, each with a CUDA
+  event. A frame's packed pixels reach the host once, by an asynchronous copy on the node's
+  stream into a free slot; the event says when they have landed.
+
+On a CPU node the packed pixels are written straight into the (ordinary) host slot.
+
+Slots are taken by the render thread (:meth:`acquire`) and given back by whoever ends their use:
+the present thread once a newer picture has replaced them on the outputs (the output may read a
+buffer until its next send), or the render thread when a picture came too late to be shown.
+Thread-safe.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from numpy.typing import NDArray
+
+from vpstage.nodes.messages import FourCC
+
+CHANNELS = {"UYVY": 2, "BGRX": 4}
+
+
+@dataclass
+class Slot:
+    index: int
+    host: torch.Tensor
+    array: NDArray[np.uint8]
+    """numpy view of ``host`` (what the outputs send)."""
+    event: torch.cuda.Event | None
+    frame: int = -1
+
+
+class NoFreeSlot(RuntimeError):
+    """Every host buffer of a canvas is in use (the outputs hold them all): a bug, or a stall."""
+
+
+class CanvasBuffers:
+    def __init__(self, name: str, width: int, height: int, fourcc: FourCC, device: torch.device, slots: int) -> None:
+        if fourcc == "UYVY" and width % 2:
+            raise ValueError(f"canvas {name}: UYVY needs an even width, not {width}")
+        self.name, self.width, self.height, self.fourcc = name, width, height, fourcc
+        self.device = device
+        shape = (height, width, CHANNELS[fourcc])
+        cuda = device.type == "cuda"
+        self.colour = torch.zeros((height, width, 3), dtype=torch.float32, device=device)
+        self.packed = torch.zeros(shape, dtype=torch.uint8, device=device) if cuda else None
+        self.slots = []
+        for index in range(slots):
+            host = torch.zeros(shape, dtype=torch.uint8, pin_memory=cuda)
+            self.slots.append(Slot(index, host, host.numpy(), torch.cuda.Event() if cuda else None))
+        self._free = list(range(slots))
+        self._cond = threading.Condition()
+
+    @property
+    def frame_bytes(self) -> int:
+        return self.width * self.height * CHANNELS[self.fourcc]
+
+    def acquire(self, frame: int, timeout_s: float = 1.0) -> Slot:
+        with self._cond:
+            if not self._free and not self._cond.wait_for(lambda: bool(self._free), timeout_s):
+                raise NoFreeSlot(f"canvas {self.name}: all {len(self.slots)} host buffers are in use")
+            slot = self.slots[self._free.pop(0)]
+            slot.frame = frame
+            return slot
+
+    def release(self, slot: Slot) -> None:
+        with self._cond:
+            if slot.index not in self._free:
+                self._free.append(slot.index)
+                self._cond.notify_all()
+
+    def target(self, slot: Slot) -> torch.Tensor:
+        """Where the packed pixels of ``slot``'s frame are written on the device."""
+        return self.packed if self.packed is not None else slot.host
+
+    def publish(self, slot: Slot, stream: torch.cuda.Stream | None) -> None:
+        """Start the copy of the packed pixels into ``slot`` (CUDA: async on ``stream``; CPU: the
+        pixels are there already) and mark its completion."""
+        if self.packed is None:
+            return
+        slot.host.copy_(self.packed, non_blocking=True)
+        assert slot.event is not None
+        slot.event.record(stream)
+
+    @staticmethod
+    def wait(slot: Slot) -> None:
+        """Block until ``slot``'s pixels are in host memory."""
+        if slot.event is not None:
+            slot.event.synchronize()

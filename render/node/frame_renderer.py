@@ -1,0 +1,287 @@
+"""A render node's frame: every canvas it renders, on its device, into host buffers its outputs read.
+
+Per canvas of a job (the node's render thread, its CUDA stream):
+
+* **scene**: the scene renderer named in the node's spec (``"module:factory"``, ``factory(stage,
+  device)``; ``render.scene:build_scene_renderer`` for splats and NeRF) fills the canvas's colour
+  buffer on the device (outer frustum from its cube-map cache, inner frustum per camera, assets
+  composited by depth, soft edge);
+* **test pattern**: the pattern's still layer is kept on the device (drawn once by
+  ``vpstage.patterns``); a frame pastes only its moving parts (sync bar, frame counter);
+* then the canvas is packed into its output format on the device (UYVY or BGRX,
+  ``render.node.pixel_formats``) and copied once, asynchronously, into a free pinned host slot
+  (``render.node.canvas_buffers``).
+
+No per-frame allocation of canvas-sized memory. A canvas that cannot be rendered (no scene
+engine, a missing or corrupt asset, an exception in the engine) shows the error card instead, and
+its reason is reported. Thumbnails for the console are cut from the same device buffers on
+request, downscaled on the device.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import math
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from render.cancel import RenderCancelled, cancellable
+from render.node.canvas_buffers import CanvasBuffers, Slot
+from render.node.canvas_errors import CanvasError
+from render.node.pixel_formats import pack_bgrx, pack_rgb, quantise
+from vpstage.nodes.failures import failure_text
+from vpstage.nodes.jobs import CanvasJob, FrameJob, SceneContent
+from vpstage.nodes.messages import FourCC, Thumbnail, ThumbnailRequest
+from vpstage.nodes.spec import NodeSpec
+from vpstage.patterns import PatternPainter, PatternSpec
+from vpstage.stage import Stage
+
+WARM_PATTERN = PatternSpec("cabinets")
+"""Drawn for every canvas while the node starts, so its first frames are in time."""
+STILL_CACHE = 8
+"""Pattern still layers kept on the device (per node)."""
+
+
+class SceneRenderer(Protocol):
+    """What a scene engine provides to a node (built once per node, on its device).
+
+    It may also define ``warm_up()`` (called once before the node reports ready, so kernel
+    compilation and first allocations do not land in live frames) and ``describe()`` (what it
+    loaded, with content hashes, for take records).
+    """
+
+    def render_canvas(self, job: CanvasJob, content: SceneContent, colour: torch.Tensor) -> None:
+        """Fill ``colour`` ((H, W, 3) float32 RGB 0..1 on the node's device) with the scene."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def load_scene_renderer(path: str, stage: Stage, device: str) -> SceneRenderer:
+    module_name, _, func_name = path.partition(":")
+    if not func_name:
+        raise ValueError(f"scene renderer {path!r} is not 'module:factory'")
+    factory = getattr(importlib.import_module(module_name), func_name)
+    renderer: SceneRenderer = factory(stage, device)
+    return renderer
+
+
+@dataclass
+class RenderedFrame:
+    """One frame's pictures in host slots (the present thread sends them, then releases them)."""
+
+    frame: int
+    slots: dict[str, tuple[CanvasBuffers, Slot]]
+    errors: dict[str, str]
+    render_ms: float = math.nan
+    gpu_ms: float = math.nan
+    thumbnails: list[Thumbnail] = field(default_factory=list)
+
+    def release(self) -> None:
+        for buffers, slot in self.slots.values():
+            buffers.release(slot)
+        self.slots = {}
+
+
+class NodeFrameRenderer:
+    """Renders the canvases of each FrameJob for one node (see the module docstring)."""
+
+    def __init__(self, spec: NodeSpec, fourcc: Mapping[str, FourCC], slots: int = 3) -> None:
+        self.spec = spec
+        self.fourcc = dict(fourcc)
+        self.slots = slots
+        self.device = torch.device(spec.device)
+        self.stream = torch.cuda.Stream(self.device) if self.device.type == "cuda" else None
+        self._cancel = threading.Event()
+        self.stage = Stage.from_project(spec.project, spec.base_dir)
+        self.painter = PatternPainter(self.stage.layout)
+        self._sizes = {c.name: (c.width, c.height) for c in spec.project.canvases}
+        self._buffers: dict[str, CanvasBuffers] = {}
+        self._stills: OrderedDict[tuple[str, PatternSpec], torch.Tensor] = OrderedDict()
+        self._scratch: dict[str, torch.Tensor] = {}
+        self.scene: SceneRenderer | None = None
+        self.scene_error = "no scene renderer on this node (test patterns only)"
+        if spec.scene_renderer:
+            try:
+                with self._on_stream():
+                    self.scene = load_scene_renderer(spec.scene_renderer, self.stage, spec.device)
+                    warm_up = getattr(self.scene, "warm_up", None)
+                    if callable(warm_up):
+                        warm_up()
+            except Exception as exc:  # the node still runs: scene canvases show why they are empty
+                self.scene_error = f"scene failed to load: {failure_text(exc)}"
+        for canvas in self._sizes:  # the costly still layer, drawn before the node reports ready
+            self.painter.still_layer(canvas, WARM_PATTERN)
+        self._synchronize()
+
+    def _on_stream(self) -> contextlib.AbstractContextManager[object]:
+        return torch.cuda.stream(self.stream) if self.stream is not None else contextlib.nullcontext()
+
+    def _synchronize(self) -> None:
+        if self.stream is not None:
+            self.stream.synchronize()
+
+    def buffers(self, canvas: str) -> CanvasBuffers:
+        """The canvas's device and host buffers (allocated the first time it is rendered here)."""
+        found = self._buffers.get(canvas)
+        if found is None:
+            width, height = self._sizes[canvas]
+            found = CanvasBuffers(canvas, width, height, self.fourcc.get(canvas, "BGRX"), self.device, self.slots)
+            self._buffers[canvas] = found
+        return found
+
+    def cancel(self) -> None:
+        """Abandon the render in progress at its next cancellation point (any thread)."""
+        self._cancel.set()
+
+    # ------------------------------------------------------------------ one frame
+
+    def render(self, job: FrameJob, thumbnails: ThumbnailRequest | None = None) -> RenderedFrame:
+        """Render every canvas of ``job`` into host slots; returns once they are in host memory."""
+        start = time.perf_counter()
+        out = RenderedFrame(job.frame, {}, {})
+        events = self._gpu_events()
+        try:
+            with cancellable(self._cancel), self._on_stream():
+                if events is not None:
+                    events[0].record(self.stream)
+                for canvas_job in job.canvases:
+                    self._render_canvas(canvas_job, job.frame, out)
+                if thumbnails is not None:
+                    out.thumbnails = self._thumbnails(thumbnails, job.frame, out)
+                if events is not None:
+                    events[1].record(self.stream)
+            for buffers, slot in out.slots.values():
+                buffers.wait(slot)
+        except BaseException:
+            out.release()
+            raise
+        out.render_ms = (time.perf_counter() - start) * 1e3
+        if events is not None:
+            out.gpu_ms = events[0].elapsed_time(events[1])
+        return out
+
+    def _gpu_events(self) -> tuple[torch.cuda.Event, torch.cuda.Event] | None:
+        if self.stream is None:
+            return None
+        return torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+
+    def _render_canvas(self, job: CanvasJob, frame: int, out: RenderedFrame) -> None:
+        if job.canvas not in self._sizes:
+            raise CanvasError(f"canvas {job.canvas} is not on this node's stage")
+        buffers = self.buffers(job.canvas)
+        slot = buffers.acquire(frame)
+        out.slots[job.canvas] = (buffers, slot)
+        try:
+            self._fill(job, frame, buffers, slot)
+        except RenderCancelled:
+            raise
+        except Exception as exc:
+            reason = str(exc) if isinstance(exc, CanvasError) else failure_text(exc)
+            out.errors[job.canvas] = reason
+            self._pattern(job.canvas, PatternSpec("error", text=reason), frame, buffers, slot)
+        buffers.publish(slot, self.stream)
+
+    def _fill(self, job: CanvasJob, frame: int, buffers: CanvasBuffers, slot: Slot) -> None:
+        if (job.width, job.height) != (buffers.width, buffers.height):
+            raise CanvasError(f"canvas {job.canvas} {job.width}x{job.height} is not on this node's stage")
+        content = job.content
+        if isinstance(content, PatternSpec):
+            self._pattern(job.canvas, content, frame, buffers, slot)
+            return
+        if self.scene is None:
+            raise CanvasError(self.scene_error)
+        if content.rays.stage_revision != self.spec.revision:
+            raise CanvasError("the job was planned for another revision of the stage; restart the node")
+        self.scene.render_canvas(job, content, buffers.colour)
+        pack_rgb(buffers.colour, buffers.target(slot))
+        self._scratch.pop(job.canvas, None)
+
+    def _pattern(self, canvas: str, spec: PatternSpec, frame: int, buffers: CanvasBuffers, slot: Slot) -> None:
+        still = self._still(canvas, spec)
+        patches = self.painter.moving_parts(canvas, spec, frame)
+        if patches:
+            scratch = self._scratch.get(canvas)
+            if scratch is None or scratch.shape != still.shape:
+                scratch = torch.empty_like(still)
+            scratch.copy_(still)
+            for y, x, pixels in patches:
+                h, w = pixels.shape[:2]
+                scratch[y:y + h, x:x + w] = torch.from_numpy(np.array(pixels)).to(self.device)
+            self._scratch[canvas] = scratch
+            pack_bgrx(scratch, buffers.target(slot))
+        else:
+            self._scratch[canvas] = still
+            pack_bgrx(still, buffers.target(slot))
+
+    def _still(self, canvas: str, spec: PatternSpec) -> torch.Tensor:
+        key = (canvas, spec)
+        found = self._stills.get(key)
+        if found is None:
+            found = torch.from_numpy(np.array(self.painter.still_layer(canvas, spec))).to(self.device)
+            self._stills[key] = found
+            while len(self._stills) > STILL_CACHE:
+                self._stills.popitem(last=False)
+        else:
+            self._stills.move_to_end(key)
+        return found
+
+    # ------------------------------------------------------------------ thumbnails
+
+    def _thumbnails(self, request: ThumbnailRequest, frame: int, out: RenderedFrame) -> list[Thumbnail]:
+        """Thumbnails of the requested canvases this frame rendered (a failure costs the preview
+        only: it is reported as the canvas's error, the frame goes out)."""
+        canvases = [c for c in request.canvases if c in out.slots]
+        if not canvases:
+            return []
+        budget = request.max_bytes // len(canvases)
+        thumbnails = []
+        for canvas in canvases:
+            try:
+                thumbnails.append(self._thumbnail(request.request, canvas, frame, request.max_width, budget))
+            except Exception as exc:
+                out.errors.setdefault(canvas, f"preview thumbnail failed: {failure_text(exc)}")
+        return thumbnails
+
+    def _thumbnail(self, request: int, canvas: str, frame: int, max_width: int, budget: int) -> Thumbnail:
+        buffers = self._buffers[canvas]
+        width = max(1, min(max_width, buffers.width))
+        height = max(1, round(buffers.height * width / buffers.width))
+        while width * height * 4 > budget and width > 1:
+            width = max(1, width * 3 // 4)
+            height = max(1, round(buffers.height * width / buffers.width))
+        scratch = self._scratch.get(canvas)  # a pattern's 8-bit BGRX, else the scene's colour
+        rgb = buffers.colour if scratch is None else scratch[..., :3].flip(-1).to(torch.float32) / 255.0
+        small = F.interpolate(rgb.permute(2, 0, 1)[None], size=(height, width), mode="area")[0].permute(1, 2, 0)
+        bgrx = torch.empty((height, width, 4), dtype=torch.uint8, device=self.device)
+        bgrx[..., :3] = quantise(small).flip(-1).to(torch.uint8)
+        bgrx[..., 3] = 255
+        return Thumbnail(request=request, canvas=canvas, frame=frame, width=width, height=height,
+                         pixels=bgrx.cpu().numpy().tobytes())
+
+    # ------------------------------------------------------------------ info
+
+    def info(self) -> dict[str, object]:
+        """Device and the scene renderer's ``describe()`` (loaded assets and content hashes)."""
+        describe = getattr(self.scene, "describe", None)
+        scene = describe() if callable(describe) else {"error": self.scene_error}
+        name = torch.cuda.get_device_name(self.device) if self.device.type == "cuda" else "cpu"
+        return {"node": self.spec.node, "device": self.spec.device, "device_name": name, "scene": scene}
+
+    def close(self) -> None:
+        self.cancel()
+        if self.scene is not None:
+            self.scene.close()
+            self.scene = None
+        self._buffers.clear()
+        self._stills.clear()
+        self._scratch.clear()

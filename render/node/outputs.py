@@ -1,0 +1,109 @@
+"""A render node's outputs: one per canvas it renders now, opened and closed as failover moves them.
+
+``transport: ndi`` canvases get an NDI sender named ``"{prefix} {canvas}"`` (the same name on
+whichever node renders the canvas, so receivers follow a failover by name); ``transport: sdi``
+canvases get a DeckLink output on the device the master configured for the canvas. Canvases
+with another transport (``dp``), or when outputs are off, have none. An output that cannot open
+or refuses a frame is reported, never raised: the other canvases carry on.
+
+Used from the node's present thread only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from fractions import Fraction
+
+import numpy as np
+from numpy.typing import NDArray
+
+from vpstage.nodes.failures import failure_text
+from vpstage.nodes.messages import FourCC, OutputSettings
+from vpstage.nodes.outputs import CanvasOutput
+from vpstage.stage.model import Project
+
+
+def canvas_formats(project: Project, settings: OutputSettings) -> dict[str, FourCC]:
+    """Pixel format each canvas is packed in: the NDI format for NDI canvases, BGRX for SDI."""
+    return {c.name: settings.fourcc if c.transport == "ndi" else "BGRX" for c in project.canvases}
+
+
+class NodeOutputs:
+    def __init__(self, project: Project, settings: OutputSettings) -> None:
+        self.settings = settings
+        self.rate = Fraction(project.frame_rate)
+        self.transports = {c.name: c.transport for c in project.canvases}
+        self.outputs: dict[str, CanvasOutput] = {}
+        self.errors: dict[str, str] = {}
+        """Canvas -> why its output is not open (cleared when it opens)."""
+
+    def reconcile(self, canvases: Iterable[str]) -> dict[str, str]:
+        """Open outputs for ``canvases`` that have none, close the others (closing first, so a
+        name is never held twice). Returns canvas -> error for outputs that failed to open now."""
+        wanted = set(canvases)
+        for canvas in [c for c in self.outputs if c not in wanted]:
+            self._close(canvas)
+        failed = {}
+        for canvas in canvases:
+            if canvas in self.outputs or canvas in self.errors:
+                continue
+            try:
+                output = self._open(canvas)
+            except Exception as exc:
+                self.errors[canvas] = failure_text(exc)
+                failed[canvas] = self.errors[canvas]
+                continue
+            if output is not None:
+                self.outputs[canvas] = output
+        for canvas in [c for c in self.errors if c not in wanted]:
+            del self.errors[canvas]  # try again when it comes back
+        return failed
+
+    def _open(self, canvas: str) -> CanvasOutput | None:
+        transport = self.transports.get(canvas)
+        if self.settings.kind == "none":
+            return None
+        if transport == "ndi":
+            from devices.outputs.ndi import NdiSender
+
+            return NdiSender(f"{self.settings.prefix} {canvas}", self.rate, fourcc=self.settings.fourcc,
+                             groups=self.settings.ndi_groups, mode=self.settings.network_mode, canvas=canvas)
+        if transport == "sdi":
+            from devices.outputs.sdi import DeckLinkOutput, OutputUnavailable
+
+            index = self.settings.sdi_devices.get(canvas)
+            if index is None:
+                raise OutputUnavailable(f"canvas {canvas} is SDI but no DeckLink device is assigned to it")
+            return DeckLinkOutput(canvas, index, self.rate)
+        return None
+
+    def send(self, canvas: str, pixels: NDArray[np.uint8], timecode_100ns: int) -> str | None:
+        """Send one canvas; returns why it failed (None when sent or when it has no output)."""
+        output = self.outputs.get(canvas)
+        if output is None:
+            return None
+        try:
+            output.send(pixels, timecode_100ns)
+        except Exception as exc:  # one output's trouble must not stop the wall
+            return failure_text(exc)
+        return None
+
+    def open_canvases(self) -> tuple[str, ...]:
+        return tuple(self.outputs)
+
+    def infos(self) -> list[dict[str, object]]:
+        out = []
+        for output in self.outputs.values():
+            info = output.info()
+            out.append({"canvas": info.canvas, "kind": info.kind, "name": info.name, "address": info.address,
+                        "detail": info.detail})
+        return out
+
+    def _close(self, canvas: str) -> None:
+        output = self.outputs.pop(canvas, None)
+        if output is not None:
+            output.close()
+
+    def close(self) -> None:
+        for canvas in list(self.outputs):
+            self._close(canvas)

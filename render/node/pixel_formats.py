@@ -1,0 +1,81 @@
+"""Canvas pixels into what an output sends, on the render device (torch; CPU or CUDA).
+
+A scene canvas is float RGB 0..1; a test pattern is 8-bit BGRX. Outputs take 8-bit BGRX or 8-bit
+4:2:2 UYVY (NDI's native format: half the bytes, and no conversion inside the NDI encoder). RGB
+is quantised to 8 bits first (round to nearest), then converted with the same integer Rec. 709
+video-range arithmetic as :func:`devices.outputs.pixels.bgrx_to_uyvy` (the numpy reference), so
+both paths give identical bytes. No transfer function: assets hold display-referred colour.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from devices.outputs.pixels import COEFF, SHIFT
+
+_COEFF_CACHE: dict[torch.device, torch.Tensor] = {}
+
+
+def _coeff(device: torch.device) -> torch.Tensor:
+    table = _COEFF_CACHE.get(device)
+    if table is None:
+        table = torch.as_tensor(COEFF, dtype=torch.int32, device=device)
+        _COEFF_CACHE[device] = table
+    return table
+
+
+def quantise(rgb: torch.Tensor) -> torch.Tensor:
+    """(H, W, 3) float RGB 0..1 -> (H, W, 3) int32 RGB 0..255 (round to nearest, clamped)."""
+    return (rgb.clamp(0.0, 1.0) * 255.0 + 0.5).to(torch.int32)
+
+
+def rgb8_to_uyvy(rgb8: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+    """(H, W, 3) int32 RGB 0..255 -> ``out`` (H, W, 2) uint8 U Y V Y (W even); returns ``out``."""
+    c = _coeff(rgb8.device)
+    r, g, b = rgb8[..., 0], rgb8[..., 1], rgb8[..., 2]
+    half = 1 << (SHIFT - 1)
+    luma = (b * c[0, 0] + g * c[0, 1] + r * c[0, 2] + half) >> SHIFT
+    out[..., 1] = (luma + 16).clamp(16, 235).to(torch.uint8)
+    pb, pg, pr = b[:, 0::2] + b[:, 1::2], g[:, 0::2] + g[:, 1::2], r[:, 0::2] + r[:, 1::2]
+    cb = (pb * c[1, 0] + pg * c[1, 1] + pr * c[1, 2] + (1 << SHIFT)) >> (SHIFT + 1)
+    cr = (pb * c[2, 0] + pg * c[2, 1] + pr * c[2, 2] + (1 << SHIFT)) >> (SHIFT + 1)
+    out[:, 0::2, 0] = (cb + 128).clamp(16, 240).to(torch.uint8)
+    out[:, 1::2, 0] = (cr + 128).clamp(16, 240).to(torch.uint8)
+    return out
+
+
+def rgb_to_bgrx(rgb: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+    """(H, W, 3) float RGB 0..1 -> ``out`` (H, W, 4) uint8 B G R X (X = 255)."""
+    out[..., :3] = quantise(rgb).flip(-1).to(torch.uint8)
+    out[..., 3] = 255
+    return out
+
+
+def pack_rgb(rgb: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+    """Float RGB into ``out``'s format: (H, W, 2) UYVY or (H, W, 4) BGRX."""
+    if out.shape[-1] == 2:
+        return rgb8_to_uyvy(quantise(rgb), out)
+    return rgb_to_bgrx(rgb, out)
+
+
+def pack_bgrx(bgrx: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+    """8-bit BGRX (H, W, 4) into ``out``'s format (a copy for BGRX)."""
+    if out.shape[-1] == 4:
+        return out.copy_(bgrx)
+    return rgb8_to_uyvy(bgrx[..., :3].flip(-1).to(torch.int32), out)
+
+
+def uyvy_to_bgrx(uyvy: torch.Tensor) -> torch.Tensor:
+    """(H, W, 2) UYVY -> (H, W, 4) uint8 BGRX (Rec. 709 video range back to full range; for
+    thumbnails and tests, not bit-exact with the forward path)."""
+    y = (uyvy[..., 1].to(torch.float32) - 16.0) * (255.0 / 219.0)
+    cb = uyvy[:, 0::2, 0].to(torch.float32).repeat_interleave(2, dim=1) - 128.0
+    cr = uyvy[:, 1::2, 0].to(torch.float32).repeat_interleave(2, dim=1) - 128.0
+    scale = 255.0 / 224.0
+    r = y + 2.0 * (1 - 0.2126) * scale * cr
+    b = y + 2.0 * (1 - 0.0722) * scale * cb
+    g = (y - 0.2126 * r - 0.0722 * b) / 0.7152
+    out = torch.empty((*uyvy.shape[:2], 4), dtype=torch.uint8, device=uyvy.device)
+    out[..., :3] = torch.stack([b, g, r], dim=-1).round().clamp(0, 255).to(torch.uint8)
+    out[..., 3] = 255
+    return out

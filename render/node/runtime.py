@@ -1,0 +1,229 @@
+"""One render node at work: its link to the frame master, its render thread and its present thread.
+
+* the **link reader** (thread) takes the master's messages: frame orders are scheduled on the
+  node's frame lock (their deadline converted to this node's clock), thumbnail requests wait for
+  the next render, pongs feed the clock estimate, ``Stop`` (or the master going away) ends it;
+* the **render** thread (``vpstage-node-render``) renders the newest order whose deadline is still
+  ahead (``render.node.frame_renderer``): canvases on the device, packed, copied once into pinned
+  host slots. Frame N+1 renders while frame N waits for its deadline or is being sent;
+* the **present** thread (the caller of :meth:`NodeRuntime.run`) sleeps until each frame's
+  deadline and hands the frame's pictures, or the previous ones again when they were not ready
+  (counted late), to this node's outputs, opening and closing outputs as the master moves
+  canvases; then it reports the frame to the master (present time on the master's clock,
+  render, GPU and CPU times, errors, outputs).
+
+Only orders, reports, pings and requested thumbnails cross the link; pixels stay on the node.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import math
+import threading
+import time
+from fractions import Fraction
+
+from render.cancel import RenderCancelled
+from render.node.frame_renderer import NodeFrameRenderer, RenderedFrame
+from render.node.outputs import NodeOutputs, canvas_formats
+from vpstage.nodes.channel import Channel, ChannelClosed
+from vpstage.nodes.clock_sync import ClockSync, boot_id
+from vpstage.nodes.failures import failure_text
+from vpstage.nodes.frame_lock import Due, FrameLock
+from vpstage.nodes.messages import Configure, FrameOrder, FrameReport, Ping, Pong, Stop, ThumbnailRequest
+from vpstage.nodes.orders import OrderReader
+from vpstage.nodes.spec import NodeSpec
+from vpstage.stage.model import Project
+from vpstage.timing import MonotonicTimeSource, TimeSource, count_to_ndi_100ns
+
+log = logging.getLogger(__name__)
+PING_FAST_S, PING_SLOW_S, FAST_PINGS = 0.05, 1.0, 20
+OUTPUT_INFO_EVERY = 120
+"""Reports between two refreshes of the outputs' descriptions (sent at once when they change)."""
+
+
+class NodeRuntime:
+    """See the module docstring. Build with the master's Configure, then ``build`` and ``run``."""
+
+    def __init__(self, channel: Channel, configure: Configure, time_source: TimeSource | None = None) -> None:
+        self.channel, self.configure = channel, configure
+        self.time = time_source or MonotonicTimeSource()
+        project = Project.model_validate_json(configure.project_json)
+        self.project = project
+        self.spec = NodeSpec(configure.node, configure.device, project, configure.base_dir, configure.scene_renderer)
+        self.rate = Fraction(project.frame_rate)
+        self.orders = OrderReader(configure.node, project, self.spec.revision, configure.far_m,
+                                  configure.dod_margin_px)
+        self.lock: FrameLock[RenderedFrame] = FrameLock()
+        self.sync = ClockSync(same_clock=bool(configure.boot_id) and configure.boot_id == boot_id())
+        self.outputs = NodeOutputs(project, configure.outputs)
+        self.renderer: NodeFrameRenderer | None = None
+        self._stop = threading.Event()
+        self._thumbnails: ThumbnailRequest | None = None
+        self._shown: RenderedFrame | None = None
+        self._cpu_mark = time.process_time()
+        self._skipped_mark = 0
+        self._reports = 0
+        self._outputs_seen: tuple[str, ...] = ()
+        self.fatal: str | None = None
+
+    def build(self) -> dict[str, object]:
+        """Load the stage and scene on the device and warm up; returns the node's info for Ready."""
+        formats = canvas_formats(self.project, self.configure.outputs)
+        self.renderer = NodeFrameRenderer(self.spec, formats, self.configure.ring_slots)
+        info = self.renderer.info()
+        info.update({"host": _hostname(), "same_clock": self.sync.same_clock})
+        return json.loads(json.dumps(info, default=str))  # plain values only, for the wire
+
+    # ------------------------------------------------------------------ run
+
+    def run(self) -> None:
+        """Serve until the master says stop or goes away (present loop on the calling thread)."""
+        assert self.renderer is not None, "build() first"
+        threads = [threading.Thread(target=self._read_loop, name="vpstage-node-link", daemon=True),
+                   threading.Thread(target=self._render_loop, name="vpstage-node-render", daemon=True),
+                   threading.Thread(target=self._ping_loop, name="vpstage-node-clock", daemon=True)]
+        for thread in threads:
+            thread.start()
+        try:
+            self._present_loop()
+        finally:
+            self.stop()
+            self.renderer.cancel()
+            for thread in threads[1:]:
+                thread.join(5.0)
+            self._close()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.lock.close()
+
+    def _close(self) -> None:
+        for entry in self.lock.drain():
+            if entry.result is not None:
+                entry.result.release()
+        if self._shown is not None:
+            self._shown.release()
+        self.outputs.close()
+        if self.renderer is not None:
+            self.renderer.close()
+        self.channel.flush(0.5)
+        self.channel.close("node stopped")
+
+    # ------------------------------------------------------------------ link reader (thread)
+
+    def _read_loop(self) -> None:
+        try:
+            while not self._stop.is_set():
+                message = self.channel.recv()
+                if isinstance(message, FrameOrder):
+                    self.lock.schedule(message, self.sync.to_local(message.deadline_ns))
+                elif isinstance(message, ThumbnailRequest):
+                    self._thumbnails = message
+                elif isinstance(message, Pong):
+                    self.sync.add(message.node_ns, message.master_ns, self.time.now_ns())
+                elif isinstance(message, Stop):
+                    break
+        except ChannelClosed:
+            pass
+        self.stop()
+
+    def _ping_loop(self) -> None:
+        sent = 0
+        while not self._stop.is_set():
+            self.channel.send(Ping(self.time.now_ns()))
+            sent += 1
+            self._stop.wait(PING_FAST_S if sent < FAST_PINGS else PING_SLOW_S)
+
+    # ------------------------------------------------------------------ render (thread)
+
+    def _render_loop(self) -> None:
+        assert self.renderer is not None
+        try:
+            while not self._stop.is_set():
+                entry = self.lock.next_to_render(self.time.now_ns())
+                if entry is None:
+                    self.lock.wait_for_order(0.05)
+                    continue
+                request, self._thumbnails = self._thumbnails, None
+                rendered = self.renderer.render(self.orders.job(entry.order), request)
+                for thumbnail in rendered.thumbnails:
+                    self.channel.send(thumbnail)
+                if not self.lock.rendered(entry.order.frame, rendered, self.time.now_ns(), rendered.render_ms):
+                    rendered.release()
+        except RenderCancelled:
+            pass
+        except Exception as exc:  # the node is broken: stop, so the master restarts it
+            self.fatal = failure_text(exc)
+            log.error("node %s: render failed: %s", self.spec.node, self.fatal)
+            self.stop()
+
+    # ------------------------------------------------------------------ present (calling thread)
+
+    def _present_loop(self) -> None:
+        while not self._stop.is_set():
+            deadline = self.lock.next_deadline()
+            if deadline is None:
+                self.lock.wait_for_order(0.05)
+                continue
+            self.time.sleep_until(deadline)
+            due = self.lock.due(self.time.now_ns(), self._shown is not None)
+            if due is not None:
+                self._present(due)
+
+    def _present(self, due: Due[RenderedFrame]) -> None:
+        order = due.order
+        open_errors = self.outputs.reconcile(order.canvases)
+        shown = due.result if due.outcome == "fresh" else self._shown
+        timecode = count_to_ndi_100ns(order.count, self.rate)
+        start = self.time.now_ns()
+        send_errors = dict(open_errors)
+        if shown is not None:
+            for canvas in order.canvases:
+                held = shown.slots.get(canvas)
+                if held is not None and (error := self.outputs.send(canvas, held[1].array, timecode)):
+                    send_errors[canvas] = error
+        end = self.time.now_ns()
+        if due.outcome == "fresh" and due.result is not None:
+            previous, self._shown = self._shown, due.result
+            if previous is not None:
+                previous.release()  # every output has moved on to the new buffers
+        self.channel.send(self._report(due, start, end, send_errors))
+
+    def _report(self, due: Due[RenderedFrame], start_ns: int, end_ns: int, errors: dict[str, str]) -> FrameReport:
+        cpu = time.process_time()
+        cpu_ms, self._cpu_mark = (cpu - self._cpu_mark) * 1e3, cpu
+        skipped = self.lock.counters.skipped
+        skipped_now, self._skipped_mark = skipped - self._skipped_mark, skipped
+        fresh = due.outcome == "fresh" and due.result is not None
+        status = due.outcome if due.order.canvases else "none"
+        shown = self._shown
+        opened = self.outputs.open_canvases()
+        self._reports += 1
+        changed = opened != self._outputs_seen or self._reports % OUTPUT_INFO_EVERY == 1
+        self._outputs_seen = opened
+        return FrameReport(
+            frame=due.order.frame, status=status, present_ns=self.sync.to_master(end_ns),
+            present_ms=(end_ns - start_ns) / 1e6, render_ms=due.render_ms if fresh else math.nan,
+            gpu_ms=due.result.gpu_ms if fresh and due.result is not None else math.nan, cpu_ms=cpu_ms,
+            skipped=skipped_now, late_renders=self.lock.take_late_renders(),
+            errors=dict(shown.errors) if shown is not None else {}, outputs=opened,
+            output_info=tuple(self.outputs.infos()) if changed else None, output_errors=errors,
+            clock_offset_ns=self.sync.offset_ns(), clock_rtt_ns=self.sync.rtt_ns(), refused=self._refused())
+
+    def _refused(self) -> dict[str, int]:
+        counts = {k: v for k, v in self.channel.counters.items()
+                  if k not in ("sent", "received", "dropped_outgoing") and v}
+        if self.lock.counters.out_of_order:
+            counts["out_of_order"] = self.lock.counters.out_of_order
+        return counts
+
+
+def _hostname() -> str:
+    import socket
+
+    with contextlib.suppress(OSError):
+        return socket.gethostname()
+    return ""

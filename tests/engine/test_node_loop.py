@@ -1,0 +1,193 @@
+"""The frame master with render nodes on threads of this process (real sockets, real clock): frames
+flow, a node that goes away fails over to the spare and comes home, strangers are refused, and a
+node refuses bad orders without stopping."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from render.node.runtime import NodeRuntime
+from tests.engine.helpers import thread_loop, tiny_stage, without_spare
+from vpstage.engine import FrameLoop, FrameStats, PatternSource
+from vpstage.nodes.channel import Channel, ChannelClosed
+from vpstage.nodes.clock_sync import boot_id
+from vpstage.nodes.codec import HEADER, MAGIC, Kind, encode
+from vpstage.nodes.messages import Configure, FrameOrder, FrameReport, Hello, OutputSettings, Stop
+from vpstage.patterns import PatternSpec, read_frame_counter
+from vpstage.timing import FrameClock
+
+
+def wait_for(condition: Callable[[], bool], timeout_s: float = 20.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def test_frames_flow_and_previews_stay_within_their_budget() -> None:
+    stage = without_spare(tiny_stage())
+    loop = thread_loop(stage, PatternSource(stage, PatternSpec("sync")))
+    loop.previews.want({"front": 96})
+    closed: list[FrameStats] = []
+    loop.events.frame_presented.connect(closed.append)
+    try:
+        loop.run(40)
+        report = loop.report()
+    finally:
+        loop.close()
+    assert report["frames"] == 40 and [s.frame for s in closed] == list(range(40))
+    for node in ("n1", "n2"):
+        totals = report["nodes"][node]
+        assert totals["frames"] == 40 and totals["late"] <= totals["frames"]
+    thumbnail = loop.previews.latest("front")
+    assert thumbnail is not None and thumbnail.image.shape == (32, 96, 4) and thumbnail.scale == 2.0
+    counter = read_frame_counter(np.repeat(np.repeat(thumbnail.image, 2, axis=0), 2, axis=1))
+    assert counter == thumbnail.frame  # the node's picture of that very frame
+    previews = report["previews"]
+    assert 0 < previews["bytes_received"] <= previews["budget_bytes"]
+    assert previews["link_bytes_received"] < previews["budget_bytes"] + 40 * 3 * 4096  # reports are small
+    assert set(report["clock_sync"]) == {"n1", "n2"} and report["cpu"]["node_ms_per_node_frame"] > 0
+
+
+def test_a_node_that_goes_away_fails_over_to_the_spare_and_comes_home() -> None:
+    stage = tiny_stage()
+    loop = thread_loop(stage, PatternSource(stage, PatternSpec("sync")), restart_retry_s=0.1)
+    downs: list[tuple[str, str]] = []
+    loop.events.node_down.connect(lambda node, why: downs.append((node, why)))
+    owners: list[dict[str, tuple[str, ...]]] = []
+
+    def on_frame(stats: FrameStats) -> None:
+        owners.append({n.node: n.canvases for n in stats.nodes})
+        if stats.frame == 10:
+            process = loop.cluster.process("n1")
+            assert process is not None
+            process.kill()
+
+    loop.events.frame_presented.connect(on_frame)
+    try:
+        loop.cluster.start()
+        while not (downs and owners and owners[-1].get("n1") == ("front",) and loop.failover.state["n1"] == "up"):
+            loop.run(10)
+            assert len(owners) < 900, "n1 never came back"
+        loop.run(10)
+    finally:
+        loop.close()
+    assert downs[0][0] == "n1" and "ended" in downs[0][1]
+    outage, = loop.failover.outages
+    assert outage.covered_by == "n3" and outage.back_ns is not None and outage.recovery_ms is not None
+    assert owners[-1]["n1"] == ("front",) and owners[-1]["n3"] == ()
+
+
+def test_the_master_refuses_strangers_and_keeps_serving() -> None:
+    stage = without_spare(tiny_stage())
+    loop = thread_loop(stage, PatternSource(stage, PatternSpec("grid")))
+    try:
+        loop.cluster.start()
+        host, port = loop.cluster.address.rsplit(":", 1)
+        attempts = [Hello(node="n1", generation=1, token="wrong", pid=1, host="x"),
+                    Hello(node="n9", generation=1, token=loop.cluster.token, pid=1, host="x"),
+                    Hello(node="n1", generation=0, token=loop.cluster.token, pid=1, host="x")]
+        for hello in attempts:
+            with socket.create_connection((host, int(port))) as sock:
+                sock.sendall(encode(hello))
+                sock.settimeout(5)
+                assert sock.recv(1) == b""  # closed without a word
+        with socket.create_connection((host, int(port))) as sock:
+            sock.sendall(b"GET / HTTP/1.1\r\n\r\n")
+            sock.settimeout(5)
+            assert sock.recv(1) == b""
+        loop.run(5)
+        counters = loop.cluster.channel_counters()
+    finally:
+        loop.close()
+    assert (counters["bad_token"], counters["unknown_node"], counters["stale_generation"]) == (1, 1, 1)
+    assert counters["no_hello"] == 1 and loop.history.frames == 5
+
+
+def _raw(kind: int, payload: bytes, version: int = 1) -> bytes:
+    return HEADER.pack(MAGIC, version, kind, 0, len(payload)) + payload
+
+
+def test_a_node_refuses_bad_orders_and_carries_on() -> None:
+    stage = tiny_stage()
+    master_sock, node_sock = socket.socketpair()
+    master = Channel(master_sock, "master")
+    configure = Configure(node="n1", device="cpu", project_json=stage.project.model_dump_json(),
+                          base_dir=str(stage.layout.base_dir), scene_renderer=None,
+                          outputs=OutputSettings(kind="none"), far_m=100.0, dod_margin_px=1.0, boot_id=boot_id())
+    runtime = NodeRuntime(Channel(node_sock, "node"), configure)
+    runtime.build()
+    thread = threading.Thread(target=runtime.run, daemon=True)
+    thread.start()
+    clock = FrameClock(Fraction(30))
+    source = PatternSource(stage, PatternSpec("sync"))
+    reports: list[FrameReport] = []
+
+    def send(index: int) -> FrameOrder:
+        order = source.plan(clock.tick(index)).order(("front",), 0)
+        master.send(order)
+        return order
+
+    def collect_until(frame: int) -> bool:
+        while not any(r.frame == frame for r in reports):
+            try:
+                message = master.recv()
+            except ChannelClosed:
+                return False
+            if isinstance(message, FrameReport):
+                reports.append(message)
+        return True
+
+    try:
+        clock.rebase(clock.now_ns() + 50_000_000)
+        for index in range(3):
+            send(index)
+        master.send_bytes(_raw(Kind.FRAME, b"\x81\xa5frame\x01"))                   # fields missing
+        master.send_bytes(_raw(Kind.FRAME, encode(Stop())[HEADER.size:], version=7))  # another version
+        master.send_bytes(_raw(Kind.FRAME, b"\xc1"))                                # not MessagePack
+        send(1)                                                                      # out of order
+        send(2)                                                                      # a duplicate
+        for index in range(3, 6):
+            send(index)
+        assert wait_for(lambda: collect_until(5), 20)
+    finally:
+        master.send(Stop("test over"))
+        thread.join(10)
+        master.close()
+    assert not thread.is_alive() and runtime.fatal is None
+    refused = reports[-1].refused
+    assert refused.get("bad_field") == 1 and refused.get("bad_version") == 1 and refused.get("bad_payload") == 1
+    assert refused.get("out_of_order") == 2
+    assert [r.frame for r in reports] == [0, 1, 2, 3, 4, 5]
+
+
+@pytest.mark.parametrize("backend", ["threads"])
+def test_a_stalled_node_is_restarted(backend: str) -> None:
+    stage = without_spare(tiny_stage())
+    loop: FrameLoop = thread_loop(stage, PatternSource(stage, PatternSpec("black")), stall_frames=3,
+                                  first_answer_grace_s=0.0)
+    downs: list[tuple[str, str]] = []
+    loop.events.node_down.connect(lambda node, why: downs.append((node, why)))
+    try:
+        loop.cluster.start()
+        real_send = loop.cluster.send
+
+        def drop_n2(node: str, message: object) -> bool:
+            if node == "n2" and isinstance(message, FrameOrder) and not downs:
+                return True  # "sent", but n2 never sees it: it stays silent
+            return real_send(node, message)  # type: ignore[arg-type]
+
+        loop.cluster.send = drop_n2  # type: ignore[method-assign]
+        loop.run(12)
+    finally:
+        loop.close()
+    assert downs and downs[0][0] == "n2" and "stalled" in downs[0][1]

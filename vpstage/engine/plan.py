@@ -1,0 +1,56 @@
+"""One frame as the master plans it: tracked cameras, scene state and test patterns for every canvas.
+
+A frame source (the planner, or test patterns) builds one :class:`FramePlan` per frame; the loop
+cuts it into one small :class:`~vpstage.nodes.messages.FrameOrder` per render node with the
+canvases that node renders now (``order``), and keeps it to account for the frame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from vpstage.nodes.messages import CameraOrder, FrameOrder, SceneOrder
+from vpstage.patterns import PatternSpec
+from vpstage.timing import FrameTick
+
+if TYPE_CHECKING:
+    from vpstage.engine.planner import PlannedFrame
+
+
+@dataclass(frozen=True)
+class FramePlan:
+    tick: FrameTick
+    patterns: Mapping[str, PatternSpec]
+    """Canvases that show a test pattern instead of the scene."""
+    cameras: tuple[CameraOrder, ...] = ()
+    """Every tracked camera, with launch rectangles on every canvas it may see."""
+    scene: SceneOrder | None = None
+    planned: PlannedFrame | None = None
+    """What the planner used (take records, per-node latency); None for test patterns."""
+    plan_ns: int = 0
+
+    def order(self, canvases: tuple[str, ...], sent_ns: int) -> FrameOrder:
+        """The order for a node rendering ``canvases``: only their patterns and launch rectangles."""
+        wanted = set(canvases)
+        cameras = tuple(CameraOrder(name=c.name, state=c.state, data_time_ns=c.data_time_ns, lost=c.lost,
+                                    rects={k: r for k, r in c.rects.items() if k in wanted})
+                        for c in self.cameras)
+        patterns = {k: p for k, p in self.patterns.items() if k in wanted}
+        tick = self.tick
+        return FrameOrder(frame=tick.index, count=tick.count, time_ns=tick.time_ns, deadline_ns=tick.deadline_ns,
+                          sent_ns=sent_ns, canvases=canvases, patterns=patterns, cameras=cameras, scene=self.scene)
+
+    def tracking_time_ns(self, canvases: tuple[str, ...]) -> int | None:
+        """Oldest tracking data shown on any of ``canvases`` (None: no camera sees them)."""
+        times = [c.data_time_ns for c in self.cameras if c.data_time_ns is not None
+                 and any(k in c.rects and k not in self.patterns for k in canvases)]
+        return min(times, default=None)
+
+
+class FrameSource(Protocol):
+    def plan(self, tick: FrameTick) -> FramePlan:
+        """The plan of frame ``tick``. Called on the loop's thread once per frame; must be quick
+        (it is the loop's 'plan' time)."""
+        ...

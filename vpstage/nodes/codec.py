@@ -1,0 +1,487 @@
+"""Node messages to bytes and back: a 12-byte header, then a MessagePack payload.
+
+Header (big-endian): magic ``b"VPND"``, version (u8, :data:`VERSION`), kind (u8, :class:`Kind`),
+flags (u16, 0), payload length (u32). Every kind has a payload size limit, checked from the
+header before the payload is read. Payloads are MessagePack maps with short keys; decoding
+checks every field (type, length, finiteness) and raises :class:`WireError` with a ``reason``
+for the receiver's counters: ``bad_magic``, ``bad_version``, ``unknown_kind``, ``too_large``,
+``truncated``, ``bad_payload`` (not MessagePack, or not a map) or ``bad_field``. The header layout
+never changes between versions, so a receiver skips a message it cannot accept and stays in
+step (:class:`SkippableError`); only a header it cannot trust (wrong magic, an absurd length)
+ends the connection.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+import struct
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+import msgpack
+import numpy as np
+
+from vpstage.nodes.jobs import AssetPlacement, OuterView, RenderQuality
+from vpstage.nodes.messages import (
+    CameraOrder,
+    Configure,
+    Failed,
+    FrameOrder,
+    FrameReport,
+    Hello,
+    Message,
+    OutputSettings,
+    Ping,
+    Pong,
+    Ready,
+    SceneOrder,
+    Stop,
+    Thumbnail,
+    ThumbnailRequest,
+)
+from vpstage.patterns import PATTERN_NAMES, PatternSpec
+from vpstage.tracking.camera import CameraState
+
+MAGIC = b"VPND"
+VERSION = 1
+HEADER = struct.Struct(">4sBBHI")
+HEADER_SIZE = HEADER.size
+MAX_NAME = 256
+MAX_TEXT = 4096
+
+
+class Kind(enum.IntEnum):
+    HELLO = 1
+    CONFIGURE = 2
+    READY = 3
+    FAILED = 4
+    FRAME = 5
+    REPORT = 6
+    THUMBNAIL_REQUEST = 7
+    THUMBNAIL = 8
+    PING = 9
+    PONG = 10
+    STOP = 11
+
+
+MAX_PAYLOAD = {Kind.HELLO: 4096, Kind.CONFIGURE: 64 << 20, Kind.READY: 1 << 20, Kind.FAILED: 64 << 10,
+               Kind.FRAME: 1 << 20, Kind.REPORT: 256 << 10, Kind.THUMBNAIL_REQUEST: 64 << 10,
+               Kind.THUMBNAIL: (1 << 20) + 4096, Kind.PING: 64, Kind.PONG: 64, Kind.STOP: 4096}
+"""Largest payload accepted per kind (bytes). A thumbnail carries at most 1 MiB of pixels."""
+MAX_SKIP = max(MAX_PAYLOAD.values())
+"""A header announcing more than this is not trusted at all (the connection closes)."""
+
+
+class WireError(ValueError):
+    """A message that cannot be accepted; ``reason`` names the counter it goes under."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+
+
+# ---------------------------------------------------------------------------- header
+
+
+class SkippableError(WireError):
+    """A message whose header is intact but that cannot be accepted (another protocol version, an
+    unknown kind, a payload over its kind's limit): ``length`` payload bytes follow and can be
+    skipped, so the stream stays in step."""
+
+    def __init__(self, reason: str, detail: str, length: int) -> None:
+        super().__init__(reason, detail)
+        self.length = length
+
+
+def decode_header(data: bytes) -> tuple[Kind, int]:
+    """(kind, payload length) from the first :data:`HEADER_SIZE` bytes. Raises WireError, or
+    SkippableError when the header's frame is sound but its message cannot be accepted. The
+    header's layout is the same in every version, so a message of another version can be skipped."""
+    if len(data) < HEADER_SIZE:
+        raise WireError("truncated", f"header of {len(data)} bytes")
+    magic, version, kind, _flags, length = HEADER.unpack_from(data)
+    if magic != MAGIC:
+        raise WireError("bad_magic", f"{magic!r} is not {MAGIC!r}")
+    if length > MAX_SKIP:
+        raise WireError("too_large", f"a payload of {length} bytes (no message is larger than {MAX_SKIP})")
+    if version != VERSION:
+        raise SkippableError("bad_version", f"version {version}, this build speaks {VERSION}", length)
+    try:
+        known = Kind(kind)
+    except ValueError:
+        raise SkippableError("unknown_kind", f"message kind {kind}", length) from None
+    if length > MAX_PAYLOAD[known]:
+        raise SkippableError("too_large", f"{known.name} payload of {length} bytes (limit {MAX_PAYLOAD[known]})",
+                             length)
+    return known, length
+
+
+def encode(message: Message) -> bytes:
+    """Header and payload of ``message``."""
+    kind, writer = _WRITERS[type(message)]
+    payload: bytes = msgpack.packb(writer(message), use_bin_type=True)
+    if len(payload) > MAX_PAYLOAD[kind]:
+        raise WireError("too_large", f"{kind.name} payload of {len(payload)} bytes (limit {MAX_PAYLOAD[kind]})")
+    return HEADER.pack(MAGIC, VERSION, kind, 0, len(payload)) + payload
+
+
+def decode_payload(kind: Kind, payload: bytes) -> Message:
+    try:
+        fields = msgpack.unpackb(payload, raw=False, strict_map_key=True, max_bin_len=MAX_PAYLOAD[kind],
+                                 max_str_len=MAX_PAYLOAD[kind], max_array_len=1 << 16, max_map_len=1 << 16)
+    except (ValueError, msgpack.ExtraData, msgpack.FormatError, msgpack.StackError, TypeError) as exc:
+        raise WireError("bad_payload", f"{kind.name}: {exc}") from None
+    if not isinstance(fields, dict):
+        raise WireError("bad_payload", f"{kind.name}: payload is not a map")
+    return _READERS[kind](_Fields(kind.name, fields))
+
+
+def decode(data: bytes) -> Message:
+    """One whole message (header and payload, nothing more)."""
+    kind, length = decode_header(data)
+    if len(data) != HEADER_SIZE + length:
+        raise WireError("truncated", f"{kind.name}: {len(data) - HEADER_SIZE} payload bytes, header says {length}")
+    return decode_payload(kind, data[HEADER_SIZE:])
+
+
+# ---------------------------------------------------------------------------- field access
+
+T = TypeVar("T")
+
+
+class _Fields:
+    """Checked access to a decoded map; every failure is a ``bad_field`` WireError."""
+
+    def __init__(self, where: str, data: Mapping[str, Any]) -> None:
+        self.where, self.data = where, data
+
+    def fail(self, key: str, why: str) -> WireError:
+        return WireError("bad_field", f"{self.where}.{key}: {why}")
+
+    def raw(self, key: str) -> Any:
+        if key not in self.data:
+            raise self.fail(key, "missing")
+        return self.data[key]
+
+    def integer(self, key: str, lo: int = -(1 << 63), hi: int = (1 << 64) - 1) -> int:
+        value = self.raw(key)
+        if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+            raise self.fail(key, f"expected an integer in [{lo}, {hi}], got {value!r:.40}")
+        return value
+
+    def opt_integer(self, key: str) -> int | None:
+        return None if self.data.get(key) is None else self.integer(key)
+
+    def number(self, key: str, allow_nan: bool = False) -> float:
+        value = self.raw(key)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.fail(key, f"expected a number, got {type(value).__name__}")
+        value = float(value)
+        if not (math.isfinite(value) or (allow_nan and math.isnan(value))):
+            raise self.fail(key, f"{value} is not finite")
+        return value
+
+    def opt_number(self, key: str) -> float | None:
+        return None if self.data.get(key) is None else self.number(key)
+
+    def flag(self, key: str) -> bool:
+        value = self.raw(key)
+        if not isinstance(value, bool):
+            raise self.fail(key, "expected true or false")
+        return value
+
+    def text(self, key: str, limit: int = MAX_NAME) -> str:
+        value = self.raw(key)
+        if not isinstance(value, str) or len(value) > limit:
+            raise self.fail(key, f"expected a string of at most {limit} characters")
+        return value
+
+    def opt_text(self, key: str, limit: int = MAX_NAME) -> str | None:
+        return None if self.data.get(key) is None else self.text(key, limit)
+
+    def blob(self, key: str) -> bytes:
+        value = self.raw(key)
+        if not isinstance(value, bytes):
+            raise self.fail(key, "expected bytes")
+        return value
+
+    def numbers(self, key: str, count: int) -> tuple[float, ...]:
+        value = self.raw(key)
+        if not isinstance(value, list | tuple) or len(value) != count:
+            raise self.fail(key, f"expected {count} numbers")
+        sub = _Fields(f"{self.where}.{key}", {str(i): v for i, v in enumerate(value)})
+        return tuple(sub.number(str(i)) for i in range(count))
+
+    def texts(self, key: str) -> tuple[str, ...]:
+        value = self.raw(key)
+        if not isinstance(value, list | tuple):
+            raise self.fail(key, "expected a list of strings")
+        sub = _Fields(f"{self.where}.{key}", {str(i): v for i, v in enumerate(value)})
+        return tuple(sub.text(str(i)) for i in range(len(value)))
+
+    def mapping(self, key: str) -> dict[str, Any]:
+        value = self.raw(key)
+        if not isinstance(value, dict):
+            raise self.fail(key, "expected a map")
+        return value
+
+    def each(self, key: str, read: Callable[[_Fields], T]) -> tuple[T, ...]:
+        value = self.raw(key)
+        if not isinstance(value, list | tuple):
+            raise self.fail(key, "expected a list")
+        out = []
+        for i, item in enumerate(value):
+            if not isinstance(item, dict):
+                raise self.fail(f"{key}[{i}]", "expected a map")
+            out.append(read(_Fields(f"{self.where}.{key}[{i}]", item)))
+        return tuple(out)
+
+    def str_map(self, key: str, limit: int = MAX_TEXT) -> dict[str, str]:
+        sub = _Fields(f"{self.where}.{key}", self.mapping(key))
+        return {sub.str_key(k): sub.text(k, limit) for k in sub.data}
+
+    def str_key(self, key: object) -> str:
+        if not isinstance(key, str) or len(key) > MAX_NAME:
+            raise self.fail(str(key)[:40], "bad key")
+        return key
+
+
+# ---------------------------------------------------------------------------- per message
+
+
+def _w_hello(m: Hello) -> dict[str, Any]:
+    return {"node": m.node, "gen": m.generation, "token": m.token, "pid": m.pid, "host": m.host, "boot": m.boot_id}
+
+
+def _r_hello(f: _Fields) -> Hello:
+    return Hello(node=f.text("node"), generation=f.integer("gen", 0), token=f.text("token"), pid=f.integer("pid", 0),
+                 host=f.text("host"), boot_id=f.text("boot"))
+
+
+def _w_outputs(o: OutputSettings) -> dict[str, Any]:
+    return {"kind": o.kind, "fourcc": o.fourcc, "prefix": o.prefix, "mode": o.network_mode, "groups": o.ndi_groups,
+            "sdi": dict(o.sdi_devices)}
+
+
+def _r_outputs(f: _Fields) -> OutputSettings:
+    kind, fourcc, mode = f.text("kind"), f.text("fourcc"), f.text("mode")
+    if kind not in ("ndi", "none") or fourcc not in ("BGRX", "UYVY") or mode not in ("loopback", "studio"):
+        raise f.fail("kind", f"unknown output settings {kind}/{fourcc}/{mode}")
+    sdi = _Fields(f"{f.where}.sdi", f.mapping("sdi"))
+    return OutputSettings(kind=kind, fourcc=fourcc, prefix=f.text("prefix"), network_mode=mode,  # type: ignore[arg-type]
+                          ndi_groups=f.opt_text("groups"), sdi_devices={sdi.str_key(k): sdi.integer(k, 0, 255)
+                                                                        for k in sdi.data})
+
+
+def _w_configure(m: Configure) -> dict[str, Any]:
+    return {"node": m.node, "device": m.device, "project": m.project_json, "base": m.base_dir,
+            "scene": m.scene_renderer, "outputs": _w_outputs(m.outputs), "far": m.far_m, "margin": m.dod_margin_px,
+            "boot": m.boot_id, "slots": m.ring_slots}
+
+
+def _r_configure(f: _Fields) -> Configure:
+    outputs = _r_outputs(_Fields(f"{f.where}.outputs", f.mapping("outputs")))
+    return Configure(node=f.text("node"), device=f.text("device"),
+                     project_json=f.text("project", MAX_PAYLOAD[Kind.CONFIGURE]), base_dir=f.text("base", MAX_TEXT),
+                     scene_renderer=f.opt_text("scene"), outputs=outputs, far_m=f.number("far"),
+                     dod_margin_px=f.number("margin"), boot_id=f.text("boot"), ring_slots=f.integer("slots", 2, 16))
+
+
+def _r_ready(f: _Fields) -> Ready:
+    return Ready(f.mapping("info"))
+
+
+def _w_camera_state(s: CameraState) -> dict[str, Any]:
+    return {"eye": [float(v) for v in s.eye], "rot": [float(v) for v in np.asarray(s.rotation).reshape(9)],
+            "f": s.focal_length_mm, "sw": s.sensor_width_mm, "sh": s.sensor_height_mm, "w": s.image_width,
+            "h": s.image_height, "pp": list(s.principal_offset_mm), "dist": list(s.distortion),
+            "focus": s.focus_distance_m, "fstop": s.f_stop, "t": s.time_ns,
+            "extra": {k: float(v) for k, v in s.extra.items()}}
+
+
+def _r_camera_state(f: _Fields) -> CameraState:
+    extra = _Fields(f"{f.where}.extra", f.mapping("extra"))
+    pp, dist = f.numbers("pp", 2), f.numbers("dist", 4)
+    return CameraState(np.array(f.numbers("eye", 3)), np.array(f.numbers("rot", 9)).reshape(3, 3), f.number("f"),
+                       f.number("sw"), f.number("sh"), f.integer("w", 1, 1 << 16), f.integer("h", 1, 1 << 16),
+                       (pp[0], pp[1]), (dist[0], dist[1], dist[2], dist[3]), f.opt_number("focus"),
+                       f.opt_number("fstop"), f.integer("t"), {extra.str_key(k): extra.number(k) for k in extra.data})
+
+
+def _w_camera(c: CameraOrder) -> dict[str, Any]:
+    return {"name": c.name, "state": None if c.state is None else _w_camera_state(c.state), "t": c.data_time_ns,
+            "lost": c.lost, "rects": {k: list(v) for k, v in c.rects.items()}}
+
+
+def _r_rect(f: _Fields, key: str) -> tuple[int, int, int, int]:
+    value = f.raw(key)
+    if not isinstance(value, list | tuple) or len(value) != 4:
+        raise f.fail(key, "expected 4 integers")
+    sub = _Fields(f"{f.where}.{key}", {str(i): v for i, v in enumerate(value)})
+    x0, y0, x1, y1 = (sub.integer(str(i), 0, 1 << 20) for i in range(4))
+    return x0, y0, x1, y1
+
+
+def _r_camera(f: _Fields) -> CameraOrder:
+    state = None if f.data.get("state") is None else _r_camera_state(_Fields(f"{f.where}.state", f.mapping("state")))
+    rects = _Fields(f"{f.where}.rects", f.mapping("rects"))
+    return CameraOrder(name=f.text("name"), state=state, data_time_ns=f.opt_integer("t"), lost=f.flag("lost"),
+                       rects={rects.str_key(k): _r_rect(rects, k) for k in rects.data})
+
+
+def _w_pattern(p: PatternSpec) -> dict[str, Any]:
+    return {"name": p.name, "color": list(p.color), "grid": p.grid_px, "text": p.text, "sync": p.sync_overlay}
+
+
+def _r_pattern(f: _Fields) -> PatternSpec:
+    name = f.text("name")
+    if name not in PATTERN_NAMES:
+        raise f.fail("name", f"unknown pattern {name!r}")
+    color = _Fields(f"{f.where}.color", {str(i): v for i, v in enumerate(f.raw("color"))}) \
+        if isinstance(f.raw("color"), list) and len(f.raw("color")) == 3 else None
+    if color is None:
+        raise f.fail("color", "expected 3 integers")
+    rgb = tuple(color.integer(str(i), 0, 255) for i in range(3))
+    return PatternSpec(name, (rgb[0], rgb[1], rgb[2]), f.integer("grid", 2, 1 << 14), f.text("text", MAX_TEXT),  # type: ignore[arg-type]
+                       f.flag("sync"))
+
+
+def _w_scene(s: SceneOrder) -> dict[str, Any]:
+    q = s.quality
+    return {"placements": [{"asset": p.asset, "m": [float(v) for v in np.asarray(p.stage_to_scene).reshape(16)],
+                            "on": p.enabled} for p in s.placements],
+            "viewpoint": list(s.outer.viewpoint), "key": s.outer.cache_key,
+            "quality": [q.inner_scale, q.outer_scale, *q.background]}
+
+
+def _r_placement(f: _Fields) -> AssetPlacement:
+    matrix: np.ndarray = np.array(f.numbers("m", 16)).reshape(4, 4)
+    matrix.flags.writeable = False
+    return AssetPlacement(f.text("asset"), matrix, f.flag("on"))
+
+
+def _r_scene(f: _Fields) -> SceneOrder:
+    q = f.numbers("quality", 5)
+    if not (0 < q[0] <= 16 and 0 < q[1] <= 16):
+        raise f.fail("quality", f"scales {q[0]}, {q[1]} out of range")
+    v = f.numbers("viewpoint", 3)
+    return SceneOrder(f.each("placements", _r_placement), OuterView((v[0], v[1], v[2]), f.text("key")),
+                      RenderQuality(q[0], q[1], (q[2], q[3], q[4])))
+
+
+def _w_frame(m: FrameOrder) -> dict[str, Any]:
+    return {"frame": m.frame, "count": m.count, "t": m.time_ns, "deadline": m.deadline_ns, "sent": m.sent_ns,
+            "canvases": list(m.canvases), "patterns": {k: _w_pattern(v) for k, v in m.patterns.items()},
+            "cameras": [_w_camera(c) for c in m.cameras], "scene": None if m.scene is None else _w_scene(m.scene)}
+
+
+def _r_frame(f: _Fields) -> FrameOrder:
+    patterns = _Fields(f"{f.where}.patterns", f.mapping("patterns"))
+    scene = None if f.data.get("scene") is None else _r_scene(_Fields(f"{f.where}.scene", f.mapping("scene")))
+    return FrameOrder(frame=f.integer("frame", 0), count=f.integer("count", 0), time_ns=f.integer("t"),
+                      deadline_ns=f.integer("deadline"), sent_ns=f.integer("sent"), canvases=f.texts("canvases"),
+                      patterns={patterns.str_key(k): _r_pattern(_Fields(f"{patterns.where}.{k}", patterns.mapping(k)))
+                                for k in patterns.data},
+                      cameras=f.each("cameras", _r_camera), scene=scene)
+
+
+def _w_report(m: FrameReport) -> dict[str, Any]:
+    return {"frame": m.frame, "status": m.status, "present": m.present_ns, "present_ms": m.present_ms,
+            "render_ms": m.render_ms, "gpu_ms": m.gpu_ms, "cpu_ms": m.cpu_ms, "skipped": m.skipped,
+            "late": [list(x) for x in m.late_renders], "errors": dict(m.errors), "outputs": list(m.outputs),
+            "output_info": None if m.output_info is None else [dict(i) for i in m.output_info],
+            "output_errors": dict(m.output_errors), "offset": m.clock_offset_ns, "rtt": m.clock_rtt_ns,
+            "refused": dict(m.refused)}
+
+
+def _r_late(f: _Fields) -> tuple[tuple[int, float], ...]:
+    value = f.raw("late")
+    if not isinstance(value, list) or len(value) > 4096:
+        raise f.fail("late", "expected a list of [frame, ms]")
+    out = []
+    for i, item in enumerate(value):
+        if not isinstance(item, list) or len(item) != 2:
+            raise f.fail(f"late[{i}]", "expected [frame, ms]")
+        sub = _Fields(f"{f.where}.late[{i}]", {"frame": item[0], "ms": item[1]})
+        out.append((sub.integer("frame", 0), sub.number("ms")))
+    return tuple(out)
+
+
+def _r_report(f: _Fields) -> FrameReport:
+    status = f.text("status")
+    if status not in ("fresh", "repeat", "black", "none"):
+        raise f.fail("status", f"unknown status {status!r}")
+    return FrameReport(frame=f.integer("frame", 0), status=status, present_ns=f.integer("present"),  # type: ignore[arg-type]
+                       present_ms=f.number("present_ms"), render_ms=f.number("render_ms", allow_nan=True),
+                       gpu_ms=f.number("gpu_ms", allow_nan=True), cpu_ms=f.number("cpu_ms", allow_nan=True),
+                       skipped=f.integer("skipped", 0), late_renders=_r_late(f), errors=f.str_map("errors"),
+                       outputs=f.texts("outputs"), output_info=_r_output_info(f),
+                       output_errors=f.str_map("output_errors"), clock_offset_ns=f.integer("offset"),
+                       clock_rtt_ns=f.integer("rtt", 0), refused=_r_counts(f, "refused"))
+
+
+def _r_counts(f: _Fields, key: str) -> dict[str, int]:
+    sub = _Fields(f"{f.where}.{key}", f.mapping(key))
+    return {sub.str_key(k): sub.integer(k, 0) for k in sub.data}
+
+
+def _r_output_info(f: _Fields) -> tuple[dict[str, object], ...] | None:
+    if f.data.get("output_info") is None:
+        return None
+    return f.each("output_info", lambda item: {k: v for k, v in item.data.items()
+                                               if isinstance(k, str) and isinstance(v, str | int | float | None)})
+
+
+def _w_thumb_request(m: ThumbnailRequest) -> dict[str, Any]:
+    return {"request": m.request, "canvases": list(m.canvases), "width": m.max_width, "bytes": m.max_bytes}
+
+
+def _r_thumb_request(f: _Fields) -> ThumbnailRequest:
+    return ThumbnailRequest(request=f.integer("request", 0), canvases=f.texts("canvases"),
+                            max_width=f.integer("width", 1, 1 << 14), max_bytes=f.integer("bytes", 1, 1 << 20))
+
+
+def _w_thumbnail(m: Thumbnail) -> dict[str, Any]:
+    return {"request": m.request, "canvas": m.canvas, "frame": m.frame, "w": m.width, "h": m.height,
+            "pixels": m.pixels}
+
+
+def _r_thumbnail(f: _Fields) -> Thumbnail:
+    width, height, pixels = f.integer("w", 1, 1 << 14), f.integer("h", 1, 1 << 14), f.blob("pixels")
+    if len(pixels) != width * height * 4:
+        raise f.fail("pixels", f"{len(pixels)} bytes for {width}x{height} BGRX")
+    return Thumbnail(request=f.integer("request", 0), canvas=f.text("canvas"), frame=f.integer("frame", 0), width=width,
+                     height=height, pixels=pixels)
+
+
+_WRITERS: dict[type, tuple[Kind, Callable[[Any], dict[str, Any]]]] = {
+    Hello: (Kind.HELLO, _w_hello),
+    Configure: (Kind.CONFIGURE, _w_configure),
+    Ready: (Kind.READY, lambda m: {"info": m.info}),
+    Failed: (Kind.FAILED, lambda m: {"error": m.error[:MAX_TEXT]}),
+    FrameOrder: (Kind.FRAME, _w_frame),
+    FrameReport: (Kind.REPORT, _w_report),
+    ThumbnailRequest: (Kind.THUMBNAIL_REQUEST, _w_thumb_request),
+    Thumbnail: (Kind.THUMBNAIL, _w_thumbnail),
+    Ping: (Kind.PING, lambda m: {"node": m.node_ns}),
+    Pong: (Kind.PONG, lambda m: {"node": m.node_ns, "master": m.master_ns}),
+    Stop: (Kind.STOP, lambda m: {"reason": m.reason[:MAX_TEXT]}),
+}
+
+_READERS: dict[Kind, Callable[[_Fields], Message]] = {
+    Kind.HELLO: _r_hello,
+    Kind.CONFIGURE: _r_configure,
+    Kind.READY: _r_ready,
+    Kind.FAILED: lambda f: Failed(f.text("error", MAX_TEXT)),
+    Kind.FRAME: _r_frame,
+    Kind.REPORT: _r_report,
+    Kind.THUMBNAIL_REQUEST: _r_thumb_request,
+    Kind.THUMBNAIL: _r_thumbnail,
+    Kind.PING: lambda f: Ping(f.integer("node")),
+    Kind.PONG: lambda f: Pong(f.integer("node"), f.integer("master")),
+    Kind.STOP: lambda f: Stop(f.text("reason", MAX_TEXT)),
+}
+
+__all__ = ["HEADER_SIZE", "MAGIC", "MAX_PAYLOAD", "VERSION", "Kind", "SkippableError", "WireError", "decode",
+           "decode_header", "decode_payload", "encode"]

@@ -1,0 +1,69 @@
+"""A render node turns its frame order into the job it renders (node side, on its render thread).
+
+The master sends what every node needs to know about the frame (tracked cameras with their
+launch rectangles on this node's canvases, scene state, test patterns); the node rebuilds each
+camera's inner view with its frustum settings from the project (overscan, soft edge) and the
+planner's far distance and DoD margin, then computes the exact per-pixel frustum itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from vpstage.frustum.frustum import CameraFrustum, FrustumSettings
+from vpstage.nodes.jobs import CanvasJob, Content, FrameJob, InnerView, RaysHandle, SceneContent
+from vpstage.nodes.messages import CameraOrder, FrameOrder, SceneOrder
+from vpstage.patterns import PatternSpec
+from vpstage.stage.model import Project
+from vpstage.timing import Timecode, default_drop_frame
+
+
+class OrderReader:
+    """Builds FrameJobs from orders for one node of ``project``."""
+
+    def __init__(self, node: str, project: Project, revision: str, far_m: float, dod_margin_px: float) -> None:
+        self.node, self.revision = node, revision
+        self.rate = project.frame_rate
+        self.sizes = {c.name: (c.width, c.height) for c in project.canvases}
+        self.settings = {c.name: FrustumSettings.for_camera(c, far_m=far_m, dod_margin_px=dod_margin_px)
+                         for c in project.cameras}
+
+    def job(self, order: FrameOrder) -> FrameJob:
+        """The job of ``order``; canvases this stage does not know show the error card."""
+        views = self._views(order.cameras)
+        canvases = []
+        for canvas in order.canvases:
+            width, height = self.sizes.get(canvas, (0, 0))
+            content = self._content(canvas, order.patterns, views, order.scene)
+            canvases.append(CanvasJob(canvas, width, height, content))
+        timecode = Timecode.from_count(order.count, self.rate, default_drop_frame(self.rate))
+        return FrameJob(self.node, order.frame, timecode, order.time_ns, order.deadline_ns, tuple(canvases))
+
+    def _content(self, canvas: str, patterns: Mapping[str, PatternSpec], views: Mapping[str, list[InnerView]],
+                 scene: SceneOrder | None) -> Content:
+        pattern = patterns.get(canvas)
+        if pattern is not None:
+            return pattern
+        if scene is None:
+            return PatternSpec("error", text="no scene in this frame's order")
+        return SceneContent(RaysHandle(canvas, self.revision), tuple(views.get(canvas, ())), scene.outer,
+                            scene.placements, scene.quality)
+
+    def _views(self, cameras: tuple[CameraOrder, ...]) -> dict[str, list[InnerView]]:
+        views: dict[str, list[InnerView]] = {}
+        for camera in cameras:
+            state = camera.state
+            if state is None or not camera.rects:
+                continue
+            settings = self.settings.get(camera.name, FrustumSettings())
+            frustum = CameraFrustum.from_camera(state, settings)
+            intrinsics = state.intrinsics()
+            xl, xr = frustum.window[:2]
+            soft_px = frustum.soft_edge * (xr - xl) * intrinsics.fx
+            used_ns = camera.data_time_ns if camera.data_time_ns is not None else state.time_ns
+            world_to_camera = state.world_to_camera()
+            for canvas, rect in camera.rects.items():
+                views.setdefault(canvas, []).append(InnerView(
+                    camera.name, world_to_camera, intrinsics, (rect,), None, used_ns, camera.lost, soft_px, state,
+                    settings, frustum.window))
+        return views
