@@ -1,49 +1,82 @@
 """Helpers of ``bench/gpu_frameloop.sh``: the demo stage on GPUs, and a summary of the run reports.
 
-    python -m bench.gpu_frameloop stage --gpus 1|2|4 [--rate 60] -o STAGE.yaml
+    python -m bench.gpu_frameloop stage --gpus 1|2|4 [--rate 60] [--canvas 1920x1080] -o STAGE.yaml
+    python -m bench.gpu_frameloop add-splat STAGE.yaml SPLAT [--at X,Y,Z] [--height M]
     python -m bench.gpu_frameloop summary REPORT.json [REPORT.json ...]
 
-``stage`` writes the demo stage at full canvas size (four 1920 x 1080 canvases on two nodes)
-with the frame rate set to ``--rate`` and the nodes on GPUs: with 1 GPU both nodes render on
-``cuda:0`` (two worker threads sharing it), with 2 GPUs node1 on ``cuda:0`` and node2 on
-``cuda:1``, with 4 GPUs one node per canvas, each on its own GPU. ``summary`` prints one table
-row per report (``main.py run`` JSON): late, dropped, fresh canvas-frames per second (counted
-per node, times the node's canvases, from the stage file beside the report), render (on time /
-every answer), plan, skew, tracking-to-present, per GPU utilization, and the scaling of fresh
-frames against the first report.
+``stage`` writes the demo stage at full size (four canvases on two nodes, 1920 x 1080 unless
+``--canvas`` says otherwise) at ``--rate``, with the nodes on GPUs: with 1 GPU both nodes render
+on GPU 0 (two node processes sharing it), with 2 GPUs node1 on GPU 0 and node2 on GPU 1, with 4
+GPUs one node per canvas. ``add-splat`` adds a trained splat to the stage's scene (next to the
+procedural demo scene), standing upright on the floor at ``--at`` (default the simulated orbit's
+subject) and ``--height`` metres tall; it edits the YAML only, so it works on stage files of any
+version of the project. ``summary`` prints one row per report (``main.py run`` JSON, with the
+``cpu_probe`` JSON beside it): frames, late and dropped node-frames, fresh canvas-frames per
+second, skew and tracking-to-present p99, render, host CPU per node-frame and GPU busy.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from bench.common import print_table
-from vpstage.stage import Stage, auto_layout, save_project
 
 DEMO = Path(__file__).resolve().parents[1] / "configs" / "stages" / "demo.yaml"
+SUBJECT = (0.0, 0.5, 0.0)
+"""Stage floor point under the simulated orbit's subject (``devices.tracking.paths.SUBJECT``)."""
 
 
-def write_stage(gpus: int, rate: Fraction, path: Path) -> None:
-    """The demo stage at ``rate`` on ``gpus`` GPUs; the pixel map is packed again (``auto_layout``)
-    because a processor port carries half as many pixels at 60 Hz as at the demo's 30."""
+def write_stage(gpus: int, rate: Fraction, canvas: tuple[int, int], path: Path) -> None:
+    """The demo stage at ``rate`` on ``gpus`` GPUs with canvases of ``canvas`` (W, H); the pixel map
+    is packed again (``auto_layout``): a processor port carries half as many pixels at 60 Hz."""
+    from vpstage.stage import Stage, auto_layout, save_project
+
     demo = Stage.open(DEMO)
     project = demo.project.model_copy(deep=True)
     project.frame_rate = rate
+    for c in project.canvases:
+        c.width, c.height = canvas
     if gpus > len(project.nodes):  # one node per canvas, each on its own GPU while there are enough
         template = project.nodes[0]
         project.nodes = [template.model_copy(update={"name": f"node{k + 1}"}) for k in range(len(project.canvases))]
-        for k, canvas in enumerate(project.canvases):
-            canvas.node = f"node{k + 1}"
+        for k, c in enumerate(project.canvases):
+            c.node = f"node{k + 1}"
     for k, node in enumerate(project.nodes):
         node.gpu = k % gpus
-    project.name = f"Demo volume, {gpus} GPU(s), {rate} fps"
+    project.name = f"Demo volume, {gpus} GPU(s), {rate} fps, {canvas[0]}x{canvas[1]}"
     relaxed = Stage.from_project(project, demo.layout.base_dir, strict=False)
     project.pixel_map = auto_layout(relaxed.layout)
     save_project(project, path)
+
+
+def splat_placement(splat: Path, at: tuple[float, float, float], height_m: float) -> dict[str, Any]:
+    """Placement (stage -> scene) standing a .ply / .spz splat (3DGS frame: x right, y down, z
+    forward) upright with its lowest point on the floor at ``at``, ``height_m`` tall."""
+    import numpy as np
+
+    from render.assets import load_asset
+
+    lo, hi = (np.asarray(v, dtype=np.float64) for v in load_asset(str(splat), "cpu").bounds())
+    scale = float(hi[1] - lo[1]) / height_m                   # scene units per stage metre (y is height)
+    rotation = np.array([[1.0, 0, 0], [0, 0, -1.0], [0, 1.0, 0]])  # stage (x, y, z up) -> scene (x, -z, y)
+    foot = np.array([(lo[0] + hi[0]) / 2, hi[1], (lo[2] + hi[2]) / 2])  # bottom centre (y down)
+    translation = foot - scale * rotation @ np.asarray(at)
+    return {"translation": [round(float(v), 6) for v in translation], "pitch_deg": 90.0, "scale": round(scale, 6)}
+
+
+def add_splat(stage_file: Path, splat: Path, at: tuple[float, float, float], height_m: float) -> None:
+    data = yaml.safe_load(stage_file.read_text())
+    scene = data.setdefault("scene", [{"name": "demo", "path": "procedural:demo"}])
+    scene.append({"name": splat.stem.split(".")[0], "path": str(splat.resolve()),
+                  "placement": splat_placement(splat, at, height_m)})
+    stage_file.write_text(yaml.safe_dump(data, sort_keys=False))
 
 
 def fresh_per_second(report: dict[str, Any], canvases: dict[str, int] | None = None) -> float:
@@ -64,27 +97,51 @@ def canvases_per_node(report: Path) -> dict[str, int] | None:
     if not path.is_file():
         return None
     counts: dict[str, int] = {}
-    for canvas in Stage.open(path).project.canvases:
-        counts[canvas.node] = counts.get(canvas.node, 0) + 1
+    for canvas in yaml.safe_load(path.read_text()).get("canvases", []):
+        counts[canvas["node"]] = counts.get(canvas["node"], 0) + 1
     return counts
+
+
+def host_cpu_per_node_frame(report: dict[str, Any], probe: dict[str, Any] | None) -> float | None:
+    """(master process CPU over the run + every node process's CPU) / node-frames rendered."""
+    node_frames = sum(int(n["frames"]) for n in report["nodes"].values())
+    if not node_frames or probe is None or "cpu_s" not in probe:
+        return None
+    nodes_ms = float(report.get("cpu", {}).get("node_ms_per_node_frame") or 0.0) * node_frames
+    return (probe["cpu_s"] * 1e3 + nodes_ms) / node_frames
+
+
+def _p(block: dict[str, Any] | None, key: str) -> Any:
+    return "-" if not block or block.get(key) is None else block[key]
 
 
 def summary(paths: list[Path]) -> None:
     rows, base = [], None
     for path in paths:
         r = json.loads(path.read_text())
+        probe_file = path.with_suffix(".cpu.json")
+        probe = json.loads(probe_file.read_text()) if probe_file.is_file() else None
         fresh = fresh_per_second(r, canvases_per_node(path))
         base = base or fresh
+        node_frames = sum(int(n["frames"]) for n in r["nodes"].values())
         gpus = r.get("gpus", {}).get("devices", [])
         util = ", ".join(f"{g['index']}: {g['utilization_pct']['p50']}%" for g in gpus) or "n/a"
-        rows.append([path.stem, r["frames"], r["skipped"], r["late"], r["dropped"], round(fresh, 1),
-                     round(fresh / base, 2) if base else "-", r["render_ms"]["p50"], r["render_all_ms"]["p50"],
-                     r["render_all_ms"]["p99"], r["plan_ms"]["p50"], r["present_skew_ms"]["p50"],
-                     r["present_skew_ms"]["p99"], r["tracking_to_present_ms"]["p50"], util])
-    print_table("Frame loop on GPUs (demo stage, full canvas size)",
-                ["run", "frames", "skipped", "late", "dropped", "fresh canvas-frames/s", "scaling",
-                 "render on time p50", "render all p50", "render all p99", "plan p50", "skew p50", "skew p99",
-                 "tracking->present p50", "GPU util p50"], rows)
+        cpu = host_cpu_per_node_frame(r, probe)
+        tracking = r.get("tracking_to_present_ms")
+        rows.append([path.stem, r["frames"], r["skipped"], r["late"], r["dropped"],
+                     f"{100 * r['dropped'] / max(node_frames, 1):.2f}", round(fresh, 1),
+                     round(fresh / base, 2) if base else "-", _p(r["render_ms"], "p50"),
+                     _p(r.get("render_all_ms", r["render_ms"]), "p99"), _p(r["present_skew_ms"], "p99"),
+                     _p(tracking, "p50"), _p(tracking, "p99"), "-" if cpu is None else round(cpu, 2), util])
+    print_table("Frame loop on GPUs (demo stage, full size, NDI on loopback)",
+                ["run", "frames", "skipped", "late", "dropped", "dropped %", "fresh canvas-frames/s", "vs first",
+                 "render p50", "render p99", "skew p99", "tracking->send p50", "tracking->send p99",
+                 "host CPU ms / node-frame", "GPU util p50"], rows)
+
+
+def _triple(text: str) -> tuple[float, float, float]:
+    x, y, z = (float(v) for v in text.split(","))
+    return x, y, z
 
 
 def main() -> None:
@@ -94,12 +151,23 @@ def main() -> None:
     stage.add_argument("--gpus", type=int, choices=[1, 2, 4], required=True,
                        help="4: one node per canvas, each on its own GPU")
     stage.add_argument("--rate", default="60")
+    stage.add_argument("--canvas", default="1920x1080", help="every canvas's size, WxH")
     stage.add_argument("-o", "--output", required=True)
+    splat = sub.add_parser("add-splat")
+    splat.add_argument("stage")
+    splat.add_argument("splat")
+    splat.add_argument("--at", type=_triple, default=SUBJECT, help="stage floor point X,Y,Z (metres)")
+    splat.add_argument("--height", type=float, default=1.8, help="height on the stage (metres)")
     report = sub.add_parser("summary")
     report.add_argument("reports", nargs="+")
     args = parser.parse_args()
     if args.command == "stage":
-        write_stage(args.gpus, Fraction(args.rate), Path(args.output))
+        width, height = (int(v) for v in args.canvas.lower().split("x"))
+        write_stage(args.gpus, Fraction(args.rate), (width, height), Path(args.output))
+    elif args.command == "add-splat":
+        if not math.isfinite(args.height) or args.height <= 0:
+            parser.error("--height must be > 0")
+        add_splat(Path(args.stage), Path(args.splat), args.at, args.height)
     else:
         summary([Path(p) for p in args.reports])
 

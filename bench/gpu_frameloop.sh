@@ -1,35 +1,58 @@
 #!/usr/bin/env bash
-# The live frame loop on GPUs: the demo stage at full canvas size (4 x 1920x1080 on 2 nodes) at
-# 60 Hz with the procedural demo scene and a simulated orbit, on 1 GPU (both nodes on cuda:0) and
-# on 2 GPUs (node1 on cuda:0, node2 on cuda:1). Writes one `main.py run` report per run and prints
-# a summary table (late, dropped, fresh frames/s and scaling, render, skew, GPU utilization).
+# The live wall on GPUs: the demo stage at full size (four canvases on two render nodes) at 60 Hz
+# with the procedural demo scene and a trained splat standing on the stage, a simulated orbit, and
+# NDI outputs on loopback. One `main.py run` per canvas size (1920x1080, then 3840x2160), each
+# measured with bench/cpu_probe.py; optionally an older checkout first, on the same stage and the
+# same card (before / after). Prints one summary table.
 #
 #   bench/gpu_frameloop.sh [OUT_DIR]        (default: $OUT, else bench-out/)
-#   env: FRAMES (1200), RATE (60), OUTPUTS (none|ndi), CLUSTER (embedded|ray), MOVE (orbit),
-#        INNER_SCALE (1.0), OUTER_SCALE (1.0), GPUS ("1 2")
-set -euo pipefail
+#   env: FRAMES (3600), RATE (60), GPUS (1), OUTPUTS (ndi|none), SPLAT (a .spz/.ply to place on the
+#        stage; empty: none), CANVASES ("1920x1080 3840x2160"), BASELINE (an older checkout to run
+#        first), BASELINE_CANVASES ("1920x1080"), MOVE (orbit), PYTHON (python3)
+# On the device machine: `source bench/device_env.sh` first (wheels and NDI's libraries).
+set -uo pipefail
 cd "$(dirname "$0")/.."
-OUT_DIR="${1:-${OUT:-bench-out}}"
-FRAMES="${FRAMES:-1200}"
+HERE="$PWD"
+OUT_DIR="$(mkdir -p "${1:-${OUT:-bench-out}}" && cd "${1:-${OUT:-bench-out}}" && pwd)"
+FRAMES="${FRAMES:-3600}"
 RATE="${RATE:-60}"
-OUTPUTS="${OUTPUTS:-none}"
-CLUSTER="${CLUSTER:-embedded}"
+GPUS="${GPUS:-1}"
+OUTPUTS="${OUTPUTS:-ndi}"
+SPLAT="${SPLAT:-}"
+CANVASES="${CANVASES:-1920x1080 3840x2160}"
+BASELINE="${BASELINE:-}"
+BASELINE_CANVASES="${BASELINE_CANVASES:-1920x1080}"
 MOVE="${MOVE:-orbit}"
-INNER_SCALE="${INNER_SCALE:-1.0}"
-OUTER_SCALE="${OUTER_SCALE:-1.0}"
-GPUS="${GPUS:-1 2}"
-PY="${PYTHON:-python}"
-mkdir -p "$OUT_DIR"
-nvidia-smi --query-gpu=index,name,driver_version,memory.total --format=csv | tee "$OUT_DIR/gpus.csv"
+PY="${PYTHON:-python3}"
+LIMIT=$(( FRAMES / RATE + 150 ))
+command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=index,name,driver_version,memory.total \
+    --format=csv | tee "$OUT_DIR/gpus.csv"
+
+make_stage() {  # CANVAS FILE
+    "$PY" -m bench.gpu_frameloop stage --gpus "$GPUS" --rate "$RATE" --canvas "$1" -o "$2" || return 1
+    if [ -n "$SPLAT" ]; then "$PY" -m bench.gpu_frameloop add-splat "$2" "$SPLAT" || return 1; fi
+}
+
+run_one() {  # NAME TREE STAGE
+    local name=$1 tree=$2 stage=$3
+    echo "== $name: $FRAMES frames at $RATE Hz, outputs $OUTPUTS ($tree)"
+    (cd "$tree" && timeout "$LIMIT" "$PY" "$HERE/bench/cpu_probe.py" "$OUT_DIR/$name.cpu.json" -- main.py run \
+        --stage "$stage" --simulate "$MOVE" --frames "$FRAMES" --outputs "$OUTPUTS" \
+        --report "$OUT_DIR/$name.json") >"$OUT_DIR/$name.log" 2>&1
+    echo "   exit $? : $(tail -3 "$OUT_DIR/$name.log" | tr '\n' ' ')"
+}
+
 reports=()
-for gpus in $GPUS; do
-  report="$OUT_DIR/frameloop_${gpus}gpu.json"
-  stage="$OUT_DIR/frameloop_${gpus}gpu.stage.yaml"   # the summary reads it beside the report
-  "$PY" -m bench.gpu_frameloop stage --gpus "$gpus" --rate "$RATE" -o "$stage"
-  echo "== $gpus GPU(s): $FRAMES frames at $RATE Hz, outputs $OUTPUTS, cluster $CLUSTER"
-  "$PY" main.py run --stage "$stage" --simulate "$MOVE" --frames "$FRAMES" --outputs "$OUTPUTS" \
-    --cluster "$CLUSTER" --inner-scale "$INNER_SCALE" --outer-scale "$OUTER_SCALE" \
-    --report "$report" 2>&1 | tee "$OUT_DIR/frameloop_${gpus}gpu.log"
-  reports+=("$report")
+if [ -n "$BASELINE" ]; then
+    for canvas in $BASELINE_CANVASES; do
+        stage="$OUT_DIR/before_$canvas.stage.yaml"
+        make_stage "$canvas" "$stage" && run_one "before_$canvas" "$BASELINE" "$stage"
+        [ -f "$OUT_DIR/before_$canvas.json" ] && reports+=("$OUT_DIR/before_$canvas.json")
+    done
+fi
+for canvas in $CANVASES; do
+    stage="$OUT_DIR/after_$canvas.stage.yaml"
+    make_stage "$canvas" "$stage" && run_one "after_$canvas" "$HERE" "$stage"
+    [ -f "$OUT_DIR/after_$canvas.json" ] && reports+=("$OUT_DIR/after_$canvas.json")
 done
-"$PY" -m bench.gpu_frameloop summary "${reports[@]}" | tee "$OUT_DIR/summary.md"
+[ ${#reports[@]} -gt 0 ] && "$PY" -m bench.gpu_frameloop summary "${reports[@]}" | tee "$OUT_DIR/summary.md"

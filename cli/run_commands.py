@@ -50,7 +50,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def _options(args: argparse.Namespace, stage: Any, db: Path) -> Any:
     from render.live import LiveOptions, ReplaySpec
-    from vpstage.engine import RenderQuality
+    from vpstage.nodes import RenderQuality
 
     replay = None
     if args.replay:

@@ -184,6 +184,8 @@ class TrackerSimulator:
         self.camera_id = camera_id
         self.clock = clock
         self.sent = self.dropped = self.skipped = 0
+        self.epoch_ns: int | None = None
+        """Monotonic time of sample 0 (set when it starts)."""
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -211,9 +213,12 @@ class TrackerSimulator:
             else:
                 self.dropped += 1
 
-    def run(self, duration_s: float | None = None) -> None:
-        """Send until ``duration_s`` has passed (forever when None) or ``stop()`` is called."""
-        start = time.monotonic()
+    def run(self, duration_s: float | None = None, epoch_ns: int | None = None) -> None:
+        """Send until ``duration_s`` has passed (forever when None) or ``stop()`` is called.
+        Sample k goes out at ``epoch_ns + k / rate`` (monotonic; default: now): a fixed phase,
+        like a tracker on house sync."""
+        self.epoch_ns = time.monotonic_ns() if epoch_ns is None else epoch_ns
+        start = self.epoch_ns / 1e9
         frame = 0
         while not self._stop.is_set():
             due = start + float(frame / self.rate)
@@ -226,8 +231,11 @@ class TrackerSimulator:
             frame += 1
 
     def start(self, duration_s: float | None = None) -> None:
+        """Run on a daemon thread; ``epoch_ns`` (when the first sample goes out) is set at once."""
         self._stop.clear()
-        self._thread = threading.Thread(target=self.run, args=(duration_s,), name="tracker-simulator", daemon=True)
+        self.epoch_ns = time.monotonic_ns()
+        self._thread = threading.Thread(target=self.run, args=(duration_s, self.epoch_ns), name="tracker-simulator",
+                                        daemon=True)
         self._thread.start()
 
     def stop(self) -> None:

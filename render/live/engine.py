@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -17,7 +18,7 @@ from devices.telemetry import GpuMonitor
 from devices.tracking.hub import TrackingHub
 from devices.tracking.simulator import TrackerSimulator
 from devices.videohub import VideohubRouter
-from render.live.options import CPU_STALL_S, LiveOptions
+from render.live.options import CPU_STALL_S, TRACKER_LEAD_MS, LiveOptions
 from render.live.setup import hub_project, replay_path, run_project, start_tracker_simulator
 from render.node.cluster import default_outputs, make_node_cluster
 from vpstage.engine import FrameLoop, FramePlan, FrameStats, Planner
@@ -157,12 +158,7 @@ class LiveEngine:
     def start(self) -> dict[str, str]:
         """Start tracking (and the simulator), telemetry, the router, and the frame loop on its
         own thread. Returns {tracking source: error} for sources that could not open."""
-        errors = self.tracking.start()
-        self.simulator = start_tracker_simulator(self.tracking, self.tracking.project, self.options, self._replay)
-        if self.options.gpu_telemetry:
-            self.gpu.start()
-        if self.videohub is not None:
-            self.videohub.start()
+        errors = self._start_sources()
         self.loop.start(self.options.frames)
         self._started = True
         return errors
@@ -170,14 +166,30 @@ class LiveEngine:
     def run(self, frames: int | None = None) -> None:
         """Like ``start`` but runs the frame loop on the calling thread until ``frames`` frames
         (or ``options.frames``) ran, or ``stop`` is called from another thread."""
-        self.tracking.start()
+        self._start_sources()
+        self._started = True
+        self.loop.run(frames if frames is not None else self.options.frames)
+
+    def _start_sources(self) -> dict[str, str]:
+        errors = self.tracking.start()
         self.simulator = start_tracker_simulator(self.tracking, self.tracking.project, self.options, self._replay)
+        self._genlock()
         if self.options.gpu_telemetry:
             self.gpu.start()
         if self.videohub is not None:
             self.videohub.start()
-        self._started = True
-        self.loop.run(frames if frames is not None else self.options.frames)
+        return errors
+
+    def _genlock(self) -> None:
+        """Phase-lock the frame clock to a simulated tracker running at the stage rate (a whole
+        multiple of it), as a wall and a tracker on house sync are: every frame instant then falls
+        ``TRACKER_LEAD_MS`` after a sample is sent, instead of anywhere up to a period later."""
+        simulator = self.simulator
+        if not self.options.genlock or simulator is None or simulator.epoch_ns is None:
+            return
+        ratio = Fraction(simulator.rate) / Fraction(self.stage.project.frame_rate)
+        if ratio.denominator == 1:
+            self.loop.clock.genlock(simulator.epoch_ns + int(TRACKER_LEAD_MS * 1e6))
 
     def wait(self, timeout: float | None = None) -> bool:
         """Wait for a started loop to end (e.g. after ``options.frames``); True when it has."""

@@ -7,13 +7,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from vpstage.engine import RenderQuality
+from vpstage.nodes import RenderQuality
 from vpstage.takes.records import FrameRecord
 
 SCENE_RENDERER = "render.scene:build_scene_renderer"
 DEMO_SCENE = "procedural:demo"
 SIMULATED_PATHS = ("orbit", "dolly", "crane", "handheld", "static")
 CPU_STALL_S = 20.0
+TRACKER_LEAD_MS = 2.0
+"""A genlocked simulated tracker sends each sample this long before the frame instant."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,9 @@ class LiveOptions:
     """Simulated tracker (``simulate``, default ``orbit``) and the demo scene when there is none."""
     simulate: str | None = None
     simulate_rate_hz: float = 60.0
+    genlock: bool = True
+    """Genlock the frame clock to the simulated (or replayed) tracker when it runs at the stage
+    rate, as on a stage where both follow house sync (``FrameClock.genlock``)."""
     replay: ReplaySpec | None = None
     trackers: tuple[str, ...] = ()
     scene: str | None = None

@@ -6,7 +6,8 @@ A canvas on a CUDA node owns, allocated once:
 * ``packed``: (H, W, 2) UYVY or (H, W, 4) BGRX uint8 on the device, the output format;
 * a ring of ``slots`` page-locked (pinned) host buffers of the packed shape, each with a CUDA
   event. A frame's packed pixels reach the host once, by an asynchronous copy on the node's
-  stream into a free slot; the event says when they have landed.
+  stream into a free slot; the event says when they have landed. Packing and copy of a scene
+  canvas replay as one CUDA graph per slot (``finish_colour``).
 
 On a CPU node the packed pixels are written straight into the (ordinary) host slot.
 
@@ -18,6 +19,9 @@ Thread-safe.
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import os
 import threading
 from dataclasses import dataclass
 
@@ -25,9 +29,13 @@ import numpy as np
 import torch
 from numpy.typing import NDArray
 
+from render.node.pixel_formats import pack_rgb
 from vpstage.nodes.messages import FourCC
 
 CHANNELS = {"UYVY": 2, "BGRX": 4}
+GRAPHS = os.environ.get("VPSTAGE_NODE_CUDA_GRAPHS", "1") != "0"
+"""Pack scene canvases with CUDA graphs (set VPSTAGE_NODE_CUDA_GRAPHS=0 to launch eagerly)."""
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -60,6 +68,10 @@ class CanvasBuffers:
             self.slots.append(Slot(index, host, host.numpy(), torch.cuda.Event() if cuda else None))
         self._free = list(range(slots))
         self._cond = threading.Condition()
+        self._graphs: dict[int, torch.cuda.CUDAGraph] = {}
+        self._pool: object | None = None
+        self._graph_failed = False
+        self._eager_frames = 0
 
     @property
     def frame_bytes(self) -> int:
@@ -82,6 +94,50 @@ class CanvasBuffers:
     def target(self, slot: Slot) -> torch.Tensor:
         """Where the packed pixels of ``slot``'s frame are written on the device."""
         return self.packed if self.packed is not None else slot.host
+
+    def finish_colour(self, slot: Slot, stream: torch.cuda.Stream | None) -> None:
+        """Pack ``colour`` into the output format and start its copy into ``slot``. On CUDA the
+        two steps are one CUDA graph per slot (captured after a first eager frame, all of a
+        canvas's graphs sharing one memory pool): a dozen kernel launches become one."""
+        if self.packed is None:
+            pack_rgb(self.colour, slot.host)
+            return
+        graph = self._graphs.get(slot.index)
+        if graph is None and GRAPHS and not self._graph_failed and self._eager_frames > 0:
+            graph = self._capture(slot, stream)
+        if graph is not None:
+            graph.replay()
+        else:
+            self._pack_and_copy(slot)
+            self._eager_frames += 1
+        assert slot.event is not None
+        slot.event.record(stream)
+
+    def _pack_and_copy(self, slot: Slot) -> None:
+        assert self.packed is not None
+        pack_rgb(self.colour, self.packed)
+        slot.host.copy_(self.packed, non_blocking=True)
+
+    def _capture(self, slot: Slot, stream: torch.cuda.Stream | None) -> torch.cuda.CUDAGraph | None:
+        graph = torch.cuda.CUDAGraph()
+        if self._pool is None:
+            self._pool = torch.cuda.graph_pool_handle()
+        try:
+            with contextlib.ExitStack() as scope:
+                if stream is not None:
+                    scope.enter_context(torch.cuda.stream(stream))
+                graph.capture_begin(pool=self._pool, capture_error_mode="thread_local")
+                try:
+                    self._pack_and_copy(slot)
+                finally:
+                    graph.capture_end()
+        except Exception as exc:  # stay eager: slower, never wrong
+            self._graph_failed = True
+            log.warning("canvas %s: CUDA graph capture of the output packing failed, packing eagerly: %s",
+                        self.name, exc)
+            return None
+        self._graphs[slot.index] = graph
+        return graph
 
     def publish(self, slot: Slot, stream: torch.cuda.Stream | None) -> None:
         """Start the copy of the packed pixels into ``slot`` (CUDA: async on ``stream``; CPU: the

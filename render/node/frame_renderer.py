@@ -37,7 +37,7 @@ import torch.nn.functional as F
 from render.cancel import RenderCancelled, cancellable
 from render.node.canvas_buffers import CanvasBuffers, Slot
 from render.node.canvas_errors import CanvasError
-from render.node.pixel_formats import pack_bgrx, pack_rgb, quantise
+from render.node.pixel_formats import pack_bgrx, quantise
 from vpstage.nodes.failures import failure_text
 from vpstage.nodes.jobs import CanvasJob, FrameJob, SceneContent
 from vpstage.nodes.messages import FourCC, Thumbnail, ThumbnailRequest
@@ -189,7 +189,6 @@ class NodeFrameRenderer:
             reason = str(exc) if isinstance(exc, CanvasError) else failure_text(exc)
             out.errors[job.canvas] = reason
             self._pattern(job.canvas, PatternSpec("error", text=reason), frame, buffers, slot)
-        buffers.publish(slot, self.stream)
 
     def _fill(self, job: CanvasJob, frame: int, buffers: CanvasBuffers, slot: Slot) -> None:
         if (job.width, job.height) != (buffers.width, buffers.height):
@@ -203,7 +202,7 @@ class NodeFrameRenderer:
         if content.rays.stage_revision != self.spec.revision:
             raise CanvasError("the job was planned for another revision of the stage; restart the node")
         self.scene.render_canvas(job, content, buffers.colour)
-        pack_rgb(buffers.colour, buffers.target(slot))
+        buffers.finish_colour(slot, self.stream)
         self._scratch.pop(job.canvas, None)
 
     def _pattern(self, canvas: str, spec: PatternSpec, frame: int, buffers: CanvasBuffers, slot: Slot) -> None:
@@ -222,6 +221,7 @@ class NodeFrameRenderer:
         else:
             self._scratch[canvas] = still
             pack_bgrx(still, buffers.target(slot))
+        buffers.publish(slot, self.stream)
 
     def _still(self, canvas: str, spec: PatternSpec) -> torch.Tensor:
         key = (canvas, spec)

@@ -79,3 +79,19 @@ def test_rebase_resumes_the_frame_count_and_keeps_timecode_continuous() -> None:
     clock.rebase(src.now_ns(), first_index=4)
     assert clock.tick(4).time_ns == src.now_ns()
     assert str(clock.tick(4).timecode) == "01:00:00:10" and str(clock.tick(5).timecode) == "01:00:00:11"
+
+
+def test_genlock_puts_frame_instants_in_phase_with_the_reference() -> None:
+    time = ManualTimeSource(10**12)
+    clock = FrameClock(Fraction(60), time_source=time)
+    period = 10**9 // 60
+    reference = 10**12 - 7 * period + 1_234_567  # a sync pulse in the past
+    clock.genlock(reference)
+    clock.rebase(10**12 + 5)
+    first = clock.time_of(0)
+    assert first >= 10**12 + 5 and first - (10**12 + 5) < period
+    periods = (first - reference) * 60 / 10**9
+    assert abs(periods - round(periods)) < 1e-6  # a whole number of periods after the reference (to the ns)
+    clock.genlock(None)
+    clock.rebase(10**12 + 5)
+    assert clock.time_of(0) == 10**12 + 5

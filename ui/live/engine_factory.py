@@ -20,7 +20,7 @@ from typing import Any
 from ui.live.controller import EngineFactory
 from ui.settings import config_dir
 from vpstage.config import ConfigError
-from vpstage.engine import RenderQuality
+from vpstage.nodes import RenderQuality
 from vpstage.stage import Stage
 from vpstage.stage.model import Project
 from vpstage.takes import default_db_path

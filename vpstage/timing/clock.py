@@ -108,6 +108,8 @@ class FrameClock:
             raise ValueError("the frame deadline must be positive")
         self._offset = 0
         self._day = frames_per_day(self.rate, self.drop_frame)
+        self.phase_ns: int | None = None
+        """Genlock reference: frame instants fall on ``phase_ns + k * period`` after a rebase."""
 
     # ------------------------------------------------------------------ schedule
 
@@ -134,10 +136,26 @@ class FrameClock:
         caller has fallen behind (frames in between are skipped, never run late)."""
         return max(after + 1, self.index_at(self.time_source.now_ns()))
 
+    def genlock(self, reference_ns: int | None) -> None:
+        """Lock the frame phase to a reference (house sync, a genlocked tracker): from the next
+        ``rebase`` on, frame instants fall on ``reference_ns + k * period``. None: free run."""
+        self.phase_ns = reference_ns
+
+    def aligned(self, t_ns: int) -> int:
+        """The first instant at or after ``t_ns`` in phase with the genlock reference (``t_ns``
+        itself when free running)."""
+        if self.phase_ns is None:
+            return t_ns
+        step = NS_PER_S * self.rate.denominator
+        k = -((self.phase_ns - t_ns) * self.rate.numerator // step)  # ceil((t - phase) / period)
+        return self.phase_ns + k * step // self.rate.numerator
+
     def rebase(self, start_ns: int, first_index: int = 0) -> None:
-        """Restart the schedule so that frame ``first_index`` falls at ``start_ns`` (a run that
-        resumes keeps counting frames). The label that instant had under the old schedule
-        carries over, so timecode stays continuous across runs."""
+        """Restart the schedule so that frame ``first_index`` falls at ``start_ns`` (moved to the
+        next genlocked instant when ``genlock`` is set; a run that resumes keeps counting frames).
+        The label that instant had under the old schedule carries over, so timecode stays
+        continuous across runs."""
+        start_ns = self.aligned(start_ns)
         label_count = self.index_at(start_ns) + self._offset
         self.start_ns = start_ns - first_index * NS_PER_S * self.rate.denominator // self.rate.numerator
         self._offset = label_count - first_index
