@@ -6,10 +6,14 @@ camera view are drawn), after the engine has run a few seconds:
 
 * ``patterns 240 Hz``: LiveEngine with the FreeD simulator at 240 Hz on loopback, the moving
   ``sync`` test pattern on all four 1920 x 1080 canvases (every frame is new, so every preview
-  tick decimates four fresh canvases), no outputs;
+  thumbnail the console asks the nodes for is fresh), no outputs;
 * ``rehearsal``: what ``python main.py`` runs here (CPU stage: the demo scaled 8x, the demo
-  scene rendered by two embedded CPU workers in the console's process, 60 Hz FreeD, NDI
-  senders on this machine).
+  scene rendered by two CPU render-node processes, 60 Hz FreeD, NDI senders in the nodes).
+
+Render nodes run as the project says (``cluster.backend``: one local process per node for the
+demo stage) unless ``run_live(..., cluster=...)`` overrides it (``local``, ``ray``, ``threads``).
+Canvas pictures reach the console only as preview thumbnails the live views ask for
+(``loop.previews``), so the GUI's live work no longer grows with the canvases' size.
 
 Besides the timer lateness it reports, from the same run, the live-views worker's step times
 (off the GUI thread: stage overlays, camera view, preview pictures) and the GUI-thread cost of
@@ -33,6 +37,19 @@ SETTLE_S = 6.0
 def _percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def with_backend(factory: Callable[..., Any], cluster: str | None) -> Callable[..., Any]:
+    """``factory`` building its engine on a project whose ``cluster.backend`` is ``cluster``
+    (None: as the project says)."""
+    if cluster is None:
+        return factory
+
+    def build(project: Any, base_dir: Path, path: Path | None) -> Any:
+        backend = project.cluster.model_copy(update={"backend": cluster})
+        return factory(project.model_copy(update={"cluster": backend}), base_dir, path)
+
+    return build
 
 
 def pattern_engine_factory(rate_hz: float) -> Callable[..., Any]:
@@ -61,8 +78,8 @@ def _wait(app: Any, condition: Callable[[], bool], timeout_s: float) -> bool:
 
 
 def run_live(app: Any, stage_file: Path, scenario: str, seconds: float, interval_ms: int,
-             measure: Callable[..., tuple[list[float], list[float]]]) -> list[Any]:
-    """One scenario; returns a table row."""
+             measure: Callable[..., tuple[list[float], list[float]]], cluster: str | None = None) -> list[Any]:
+    """One scenario; returns a table row. ``cluster``: the render nodes' backend (None: the project's)."""
     import os
 
     from ui.live.engine_factory import live_engine_factory
@@ -72,7 +89,8 @@ def run_live(app: Any, stage_file: Path, scenario: str, seconds: float, interval
 
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["VPSTAGE_CONFIG_DIR"] = tmp  # rehearsal takes and the CPU stage
-        factory = pattern_engine_factory(240.0) if scenario == "patterns 240 Hz" else live_engine_factory(True)
+        factory = with_backend(pattern_engine_factory(240.0) if scenario == "patterns 240 Hz"
+                               else live_engine_factory(True), cluster)
         doc = StageDocument.open(stage_file, untitled=True)
         window = ConsoleWindow(doc, rehearsal=True, settings=console_settings(Path(tmp) / "c.ini"),
                                confirm=lambda _what: "discard", engine_factory=factory)
@@ -87,6 +105,7 @@ def run_live(app: Any, stage_file: Path, scenario: str, seconds: float, interval
         frames0, t0 = engine.loop.history.frames, time.monotonic()
         late, _ = measure(app, seconds, interval_ms, None, 0)
         fps = (engine.loop.history.frames - frames0) / (time.monotonic() - t0)
+        backend = engine.options.cluster or engine.stage.project.cluster.backend
         tracking = engine.tracking.stream_health()
         rate = tracking[0].rate_hz if tracking else float("nan")
         timings = window.live.views.timings()
@@ -98,10 +117,10 @@ def run_live(app: Any, stage_file: Path, scenario: str, seconds: float, interval
         window.close()
         window.deleteLater()
         app.processEvents()
-    return [scenario, len(late), statistics.median(late), _percentile(late, 0.99), max(late), f"{fps:.1f}",
+    return [scenario, backend, len(late), statistics.median(late), _percentile(late, 0.99), max(late), f"{fps:.1f}",
             f"{rate:.0f}", statistics.median(timings["overlays_ms"]), statistics.median(timings["camera_view_ms"]),
             statistics.median(timings["previews_ms"]), statistics.median(health_ms)]
 
 
-HEADERS = ["scenario", "ticks", "late p50 ms", "late p99 ms", "late max ms", "loop fps", "tracking Hz",
+HEADERS = ["scenario", "cluster", "ticks", "late p50 ms", "late p99 ms", "late max ms", "loop fps", "tracking Hz",
            "overlays ms (worker)", "camera view ms (worker)", "previews ms (worker)", "health refresh ms (GUI)"]

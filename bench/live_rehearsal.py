@@ -1,12 +1,13 @@
 """A live rehearsal: the demo stage, the procedural demo scene, a simulated tracker, the real loop.
 
     python -m bench.live_rehearsal [--frames 600] [--scale 8] [--inner-scale 0.25] [--outer-scale 0.05]
-        [--move orbit] [--outputs none|ndi] [--cluster embedded|ray] [--report FILE]
+        [--move orbit] [--outputs none|ndi] [--cluster local|ray|threads] [--report FILE]
 
-Runs ``LiveEngine`` (TrackingHub fed by a FreeD simulator on loopback, planner, render workers
-with the scene renderer, frame loop) at the stage's rate (30 fps for demo.yaml) on the demo stage
+Runs ``LiveEngine`` (TrackingHub fed by a FreeD simulator on loopback, planner, frame master, and
+render nodes with the scene renderer: one process per node by default, ``--cluster ray`` for Ray
+actors, ``threads`` for threads of this process) at the stage's rate (30 fps for demo.yaml) on the demo stage
 with its canvases divided by ``--scale`` (8: 240 x 135), and prints frames, late / dropped /
-skipped, render, plan, present skew and tracking-to-present figures, overall and per node.
+skipped, render, plan, send, present skew and tracking-to-present figures, overall and per node.
 On a CPU machine the scene renders take far longer than a frame; the loop keeps its rate
 (the wall repeats the last pictures, counted as drops) and that is what this measures.
 """
@@ -21,7 +22,7 @@ from typing import Any
 
 from bench.common import machine, print_table
 from render.live import LiveEngine, LiveOptions
-from vpstage.engine import RenderQuality
+from vpstage.nodes import RenderQuality
 from vpstage.stage import Stage
 from vpstage.stage.scaling import scaled_stage
 
@@ -57,7 +58,8 @@ def main() -> None:
     parser.add_argument("--outer-scale", type=float, default=0.05)
     parser.add_argument("--move", default="orbit", choices=["orbit", "dolly", "crane", "handheld", "static"])
     parser.add_argument("--outputs", choices=["none", "ndi"], default="none")
-    parser.add_argument("--cluster", choices=["embedded", "ray"], default="embedded")
+    parser.add_argument("--cluster", choices=["local", "ray", "threads"], default="local",
+                        help="local: one process per render node; ray: Ray actors; threads: this process")
     parser.add_argument("--report", help="also write the full report (JSON) here")
     args = parser.parse_args()
     r = run(args)
@@ -67,11 +69,12 @@ def main() -> None:
     title = (f"Live rehearsal, demo stage {b['canvas']} canvases (scale 1/{b['scale']}), inner x{b['inner_scale']}, "
              f"outer x{b['outer_scale']}, {r['rate']} fps, {args.cluster}, outputs {args.outputs}, {machine()}")
     print_table(title, ["frames", "skipped", "late", "dropped", "render (on time) p50", "render (all) p50",
-                        "render (all) p99", "plan p50", "plan p99", "skew p50", "skew p99", "tracking->present p50",
-                        "tracking->present p99"],
+                        "render (all) p99", "plan p50", "plan p99", "send p50", "skew p50", "skew p99",
+                        "tracking->present p50", "tracking->present p99"],
                 [[r["frames"], r["skipped"], r["late"], r["dropped"], r["render_ms"]["p50"], r["render_all_ms"]["p50"],
-                  r["render_all_ms"]["p99"], r["plan_ms"]["p50"], r["plan_ms"]["p99"], r["present_skew_ms"]["p50"],
-                  r["present_skew_ms"]["p99"], r["tracking_to_present_ms"]["p50"], r["tracking_to_present_ms"]["p99"]]])
+                  r["render_all_ms"]["p99"], r["plan_ms"]["p50"], r["plan_ms"]["p99"], r["send_ms"]["p50"],
+                  r["present_skew_ms"]["p50"], r["present_skew_ms"]["p99"], r["tracking_to_present_ms"]["p50"],
+                  r["tracking_to_present_ms"]["p99"]]])
     print_table("Per node", ["node", "frames", "late", "dropped", "fresh frames", "render (on time) p50",
                              "render (all) p50", "render (all) max", "tracking->present p50"],
                 [[name, n["frames"], n["late"], n["dropped"], n["frames"] - n["dropped"], n["render_ms"]["p50"],

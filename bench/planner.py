@@ -7,11 +7,13 @@ node, one 12 x 6 cabinet section per canvas (1536 x 768 LED pixels), the section
 over 300 degrees (radius grows with the node count). One tracked camera (FreeD samples pushed
 into a TrackingHub) orbits inside looking at the wall, zooming 18-50 mm. Printed per node count:
 
-* ``plan``: ``Planner.jobs`` (what the frame loop calls), with its split: ``sample`` (tracking
-  buffer, lens, alignment), ``cull`` (every cabinet against the inner frustum), ``build`` (jobs,
-  the rest);
+* ``plan``: ``Planner.plan`` (what the frame loop calls), with its split: ``sample`` (tracking
+  buffer, lens, alignment), ``cull`` (every cabinet against the inner frustum), ``build`` (the
+  frame plan: camera orders, scene state; the rest);
+* ``orders``: cutting the plan into one ``FrameOrder`` per node (``FramePlan.order``, the rest of
+  the master's per-frame work before sending);
 * ``exact frustum``: what planning the exact inner pixels and DoD crop of every node would cost
-  instead (``StageFrustum.node`` per node, the work the workers do in parallel);
+  instead (``StageFrustum.node`` per node, the work the render nodes do in parallel);
 * canvases with inner views per frame (the cull's, and the exact ones).
 """
 
@@ -85,13 +87,16 @@ def measure(nodes: int, frames: int) -> list[object]:
     clock = FrameClock(stage.project.frame_rate, time_source=time_source, start_ns=10**12)
     assignment = {n.name: tuple(stage.canvases_of_node(n.name)) for n in stage.project.nodes}
     settings = planner.settings["A"]
-    plan, sample, cull, exact, seen, seen_exact = [], [], [], [], [], []
+    plan, sample, cull, orders, exact, seen, seen_exact = [], [], [], [], [], [], []
     for i in range(frames + 10):
         tick = clock.tick(i)
         hub.push("sim", sample_at(tick.time_ns, i, radius))
         t0 = time.perf_counter()
-        planner.jobs(tick, assignment)
+        frame_plan = planner.plan(tick)
         t1 = time.perf_counter()
+        for canvases in assignment.values():
+            frame_plan.order(canvases, 0)
+        t1b = time.perf_counter()
         cameras, _ = planner.sampler.sample(tick.time_ns)
         t2 = time.perf_counter()
         frustum = CameraFrustum.from_camera(cameras[0].state, settings)  # type: ignore[arg-type]
@@ -102,7 +107,8 @@ def measure(nodes: int, frames: int) -> list[object]:
         if i < 10:
             continue  # warm-up
         plan.append((t1 - t0) * 1e3)
-        sample.append((t2 - t1) * 1e3)
+        orders.append((t1b - t1) * 1e3)
+        sample.append((t2 - t1b) * 1e3)
         cull.append((t3 - t2) * 1e3)
         exact.append((t4 - t3) * 1e3)
         seen.append(len(rects))
@@ -111,7 +117,7 @@ def measure(nodes: int, frames: int) -> list[object]:
     build = [p - s - c for p, s, c in zip(plan, sample, cull, strict=True)]
     cabinets = len(planner.cull)
     return [nodes, 2 * nodes, cabinets, med(plan), pct(plan, 0.99), med(sample), med(cull), med(build),
-            med(exact), pct(exact, 0.99), f"{np.mean(seen):.1f} / {np.mean(seen_exact):.1f}"]
+            med(orders), med(exact), pct(exact, 0.99), f"{np.mean(seen):.1f} / {np.mean(seen_exact):.1f}"]
 
 
 def main() -> None:
@@ -121,7 +127,7 @@ def main() -> None:
     args = parser.parse_args()
     rows = [measure(n, args.frames) for n in args.nodes]
     print_table(f"Planner per frame (ms), 1 camera, {args.frames} frames, {machine()}",
-                ["nodes", "canvases", "cabinets", "plan p50", "plan p99", "sample", "cull", "build",
+                ["nodes", "canvases", "cabinets", "plan p50", "plan p99", "sample", "cull", "build", "orders",
                  "exact frustum p50", "exact frustum p99", "canvases in view (cull / exact)"], rows)
 
 

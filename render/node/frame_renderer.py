@@ -108,6 +108,9 @@ class NodeFrameRenderer:
         self._buffers: dict[str, CanvasBuffers] = {}
         self._stills: OrderedDict[tuple[str, PatternSpec], torch.Tensor] = OrderedDict()
         self._scratch: dict[str, torch.Tensor] = {}
+        """Canvas -> its own BGRX buffer a moving pattern is drawn into."""
+        self._shown: dict[str, torch.Tensor] = {}
+        """Canvas -> the 8-bit BGRX picture of its last pattern frame (absent: its scene colour)."""
         self.scene: SceneRenderer | None = None
         self.scene_error = "no scene renderer on this node (test patterns only)"
         if spec.scene_renderer:
@@ -176,8 +179,9 @@ class NodeFrameRenderer:
         return torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
 
     def _render_canvas(self, job: CanvasJob, frame: int, out: RenderedFrame) -> None:
-        if job.canvas not in self._sizes:
-            raise CanvasError(f"canvas {job.canvas} is not on this node's stage")
+        if job.canvas not in self._sizes:  # nothing to draw into: reported, and nothing is sent
+            out.errors[job.canvas] = f"canvas {job.canvas} is not on this node's stage"
+            return
         buffers = self.buffers(job.canvas)
         slot = buffers.acquire(frame)
         out.slots[job.canvas] = (buffers, slot)
@@ -203,24 +207,22 @@ class NodeFrameRenderer:
             raise CanvasError("the job was planned for another revision of the stage; restart the node")
         self.scene.render_canvas(job, content, buffers.colour)
         buffers.finish_colour(slot, self.stream)
-        self._scratch.pop(job.canvas, None)
+        self._shown.pop(job.canvas, None)
 
     def _pattern(self, canvas: str, spec: PatternSpec, frame: int, buffers: CanvasBuffers, slot: Slot) -> None:
         still = self._still(canvas, spec)
         patches = self.painter.moving_parts(canvas, spec, frame)
-        if patches:
-            scratch = self._scratch.get(canvas)
-            if scratch is None or scratch.shape != still.shape:
-                scratch = torch.empty_like(still)
-            scratch.copy_(still)
+        picture = still
+        if patches:  # the still layer stays as cached; the moving parts go over a copy of it
+            picture = self._scratch.get(canvas)
+            if picture is None or picture.shape != still.shape:
+                picture = self._scratch[canvas] = torch.empty_like(still)
+            picture.copy_(still)
             for y, x, pixels in patches:
                 h, w = pixels.shape[:2]
-                scratch[y:y + h, x:x + w] = torch.from_numpy(np.array(pixels)).to(self.device)
-            self._scratch[canvas] = scratch
-            pack_bgrx(scratch, buffers.target(slot))
-        else:
-            self._scratch[canvas] = still
-            pack_bgrx(still, buffers.target(slot))
+                picture[y:y + h, x:x + w] = torch.from_numpy(np.array(pixels)).to(self.device)
+        self._shown[canvas] = picture
+        pack_bgrx(picture, buffers.target(slot))
         buffers.publish(slot, self.stream)
 
     def _still(self, canvas: str, spec: PatternSpec) -> torch.Tensor:
@@ -259,8 +261,8 @@ class NodeFrameRenderer:
         while width * height * 4 > budget and width > 1:
             width = max(1, width * 3 // 4)
             height = max(1, round(buffers.height * width / buffers.width))
-        scratch = self._scratch.get(canvas)  # a pattern's 8-bit BGRX, else the scene's colour
-        rgb = buffers.colour if scratch is None else scratch[..., :3].flip(-1).to(torch.float32) / 255.0
+        pattern = self._shown.get(canvas)  # a pattern's 8-bit BGRX, else the scene's colour
+        rgb = buffers.colour if pattern is None else pattern[..., :3].flip(-1).to(torch.float32) / 255.0
         small = F.interpolate(rgb.permute(2, 0, 1)[None], size=(height, width), mode="area")[0].permute(1, 2, 0)
         bgrx = torch.empty((height, width, 4), dtype=torch.uint8, device=self.device)
         bgrx[..., :3] = quantise(small).flip(-1).to(torch.uint8)
@@ -285,3 +287,4 @@ class NodeFrameRenderer:
         self._buffers.clear()
         self._stills.clear()
         self._scratch.clear()
+        self._shown.clear()

@@ -1,12 +1,18 @@
-"""A minimal scene renderer for the worker tests: fills each inner launch rectangle with a colour
-that encodes the number of inner views. It only exists to exercise the plug-in path."""
+"""A minimal scene renderer for the frame-renderer tests: fills each inner launch rectangle with a
+colour that encodes the number of inner views, black elsewhere. It only exists to exercise the
+plug-in path."""
 
 from __future__ import annotations
 
-import numpy as np
+import torch
 
-from vpstage.engine.jobs import CanvasJob, SceneContent
+from vpstage.nodes.jobs import CanvasJob, SceneContent
 from vpstage.stage import Stage
+
+
+def flat_colour(views: int) -> tuple[float, float, float]:
+    """RGB 0..1 of a launch rectangle covered by ``views`` inner views (BGRX (0, 200, 50 * views))."""
+    return 50 * views / 255, 200 / 255, 0.0
 
 
 class FlatSceneRenderer:
@@ -14,10 +20,12 @@ class FlatSceneRenderer:
         self.device = device
         self.canvases = {c.name for c in stage.project.canvases}
 
-    def render_canvas(self, job: CanvasJob, content: SceneContent, out: np.ndarray) -> None:
+    def render_canvas(self, job: CanvasJob, content: SceneContent, colour: torch.Tensor) -> None:
+        colour.zero_()
+        rgb = torch.tensor(flat_colour(len(content.inner)), dtype=colour.dtype, device=colour.device)
         for view in content.inner:
             for x0, y0, x1, y1 in view.launch_rects:
-                out[y0:y1, x0:x1, :3] = (0, 200, 50 * len(content.inner))
+                colour[y0:y1, x0:x1] = rgb
 
     def close(self) -> None:
         pass

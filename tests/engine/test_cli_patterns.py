@@ -1,4 +1,5 @@
-"""``main.py patterns``: a headless run from the command line that writes its report."""
+"""``main.py patterns``: a headless run from the command line (render nodes as local processes, the
+default cluster) that writes its report."""
 
 from __future__ import annotations
 
@@ -23,6 +24,9 @@ def test_patterns_command_runs_and_writes_a_report(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     report = json.loads(report_path.read_text())
     assert report["frames"] == 12 and set(report["nodes"]) == {"n1", "n2", "n3"}
+    assert report["outputs"] == [] and report["canvas_errors"] == {}
+    for node in ("n1", "n2"):  # the spare n3 has no canvases
+        assert report["nodes"][node]["frames"] == 12 and report["nodes"][node]["render_ms"]["p50"] is not None
     assert "12 frames" in result.stdout
 
 
@@ -33,3 +37,5 @@ def test_patterns_command_refuses_bad_input(tmp_path: Path) -> None:
     assert result.returncode == 2  # 30 fps has no drop-frame labels
     bad = Path(__file__).parents[1] / "core" / "fixtures" / "invalid" / "overlap.yaml"
     assert run("patterns", str(bad), "--outputs", "none").returncode == 2
+    result = run("patterns", str(TINY), "--cluster", "embedded", "--outputs", "none")
+    assert result.returncode == 2 and "--cluster" in result.stderr  # local, ray or threads

@@ -1,6 +1,6 @@
 """`main.py run` headless: the demo stage (scaled down 8 times), the procedural demo scene, a
-simulated orbit on loopback, no outputs; writes a valid report and records a take that
-`takes show` finds."""
+simulated orbit on loopback, no outputs, render nodes as local processes (the default cluster);
+writes a valid report and records a take that `takes show` finds."""
 
 from __future__ import annotations
 
@@ -49,9 +49,10 @@ def test_the_report_has_every_figure(run: tuple[Path, subprocess.CompletedProces
     assert report["frames"] == FRAMES and report["rate"] == "30"
     for key in ("late", "dropped", "skipped"):
         assert isinstance(report[key], int) and report[key] >= 0
-    for key in ("render_ms", "present_skew_ms", "tracking_to_present_ms", "plan_ms"):
+    for key in ("render_ms", "present_skew_ms", "tracking_to_present_ms", "plan_ms", "send_ms", "present_ms"):
         percentiles(report[key])
     assert report["plan_ms"]["p50"] is not None and report["present_skew_ms"]["p50"] is not None
+    assert report["send_ms"]["p50"] is not None and report["render_ms"]["p50"] is not None
     assert report["tracking_to_present_ms"]["p50"] is not None  # the simulated camera was tracked
     assert set(report["nodes"]) == {"node1", "node2"}
     for node in report["nodes"].values():
@@ -79,7 +80,7 @@ def test_the_recorded_take_is_in_the_projects_database(
     with TakeLibrary(db) as library:
         frames = library.frames("R001_T01")
     hashes = {s.content_hash for f in frames for s in f.scene}
-    assert len(hashes) == 1 and len(hashes.pop()) == 64  # the demo scene's content hash, from the workers
+    assert len(hashes) == 1 and len(hashes.pop()) == 64  # the demo scene's content hash, from the render nodes
     tracked = [f.camera("A") for f in frames if f.camera("A") is not None and f.camera("A").raw is not None]
     assert len(tracked) >= FRAMES - 3
 

@@ -1,7 +1,8 @@
 """LiveEngine: a rehearsal records a take whose frames hold consistent raw and calibrated cameras;
 a recorded take replayed as the tracker (real FreeD / OpenTrackIO packets on loopback) reproduces
-the recorded poses at the recorded pace. Workers run without a scene engine here (fast); the
-scene path is covered by test_scene_renderer.py and the `main.py run` test."""
+the recorded poses at the recorded pace. Render nodes run on threads of the test process
+(``cluster="threads"``) and without a scene engine here (fast); the scene path is covered by
+test_scene_renderer.py and the `main.py run` test."""
 
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ import numpy as np
 import pytest
 
 from render.live import LiveEngine, LiveOptions, ReplaySpec
+from tests.engine.helpers import jobs_from_plan, node_assignment
 from tests.takes.synthetic import make_frame
-from vpstage.engine import SceneContent
 from vpstage.geometry.rotations import camera_rotation
+from vpstage.nodes.jobs import SceneContent
 from vpstage.patterns import PatternSpec
 from vpstage.stage import Stage
 from vpstage.stage.scaling import scaled_stage
@@ -33,10 +35,11 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> Stage:
 
 
 def quiet(**kwargs: object) -> LiveOptions:
-    return LiveOptions(outputs="none", scene_renderer=None, gpu_telemetry=False, **kwargs)  # type: ignore[arg-type]
+    return LiveOptions(outputs="none", scene_renderer=None, gpu_telemetry=False, cluster="threads",
+                       **kwargs)  # type: ignore[arg-type]
 
 
-def wait_for(condition: object, timeout_s: float = 10.0) -> bool:
+def wait_for(condition: object, timeout_s: float = 20.0) -> bool:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if condition():  # type: ignore[operator]
@@ -50,6 +53,7 @@ def test_rehearsal_records_a_take_of_consistent_cameras(small: Stage, tmp_path: 
     engine = LiveEngine(small, quiet(rehearsal=True, simulate="dolly", takes_db=db))
     try:
         assert engine.simulator is None and engine.recorder is not None
+        engine.loop.previews.want({"ceiling": 64})  # thumbnails come only when asked for
         engine.start()
         assert wait_for(lambda: engine.tracking.latest_sample("A") is not None)
         assert wait_for(lambda: engine.planner.last is not None and not engine.planner.last.cameras[0].tracking_lost)
@@ -60,7 +64,7 @@ def test_rehearsal_records_a_take_of_consistent_cameras(small: Stage, tmp_path: 
         engine.set_pattern("ceiling", PatternSpec("grid"))
         assert wait_for(lambda: engine.loop.history.frames > 45)
         assert engine.planner.pattern_for("ceiling") == PatternSpec("grid")
-        assert engine.loop.latest_image("ceiling") is not None
+        assert wait_for(lambda: engine.loop.latest_image("ceiling") is not None)
         done = engine.stop_take()
     finally:
         engine.close()
@@ -133,8 +137,7 @@ def test_the_planner_plans_scene_content_for_a_rehearsal(small: Stage) -> None:
     engine = LiveEngine(small, quiet(rehearsal=True))
     try:
         tick = engine.loop.clock.tick(0)
-        jobs = engine.planner.jobs(tick, {n.name: tuple(engine.stage.canvases_of_node(n.name))
-                                          for n in engine.stage.project.nodes})
+        jobs = jobs_from_plan(engine.stage, engine.planner.plan(tick), node_assignment(engine.stage))
     finally:
         engine.close()
     assert all(isinstance(c.content, SceneContent) for job in jobs.values() for c in job.canvases)
@@ -143,16 +146,23 @@ def test_the_planner_plans_scene_content_for_a_rehearsal(small: Stage) -> None:
 
 def test_a_missing_asset_shows_the_error_card_and_says_why(small: Stage, tmp_path: Path) -> None:
     missing = tmp_path / "garden.ply"
-    engine = LiveEngine(small, LiveOptions(outputs="none", gpu_telemetry=False, rehearsal=True, scene=str(missing)))
+    engine = LiveEngine(small, LiveOptions(outputs="none", gpu_telemetry=False, rehearsal=True, scene=str(missing),
+                                           cluster="threads"))
     said: list[tuple[str, str]] = []
     engine.loop.events.canvas_error.connect(lambda canvas, why: said.append((canvas, why)))
+    canvases = {c.name for c in small.project.canvases}
+    engine.loop.previews.want({"wall-centre": 120})
     try:
-        engine.run(8)
+        engine.start()
+        assert wait_for(lambda: set(engine.loop.canvas_errors) == canvases)
+        assert wait_for(lambda: engine.loop.latest_image("wall-centre") is not None)
+        engine.stop()
         report = engine.report()
     finally:
         engine.close()
-    canvases = {c.name for c in small.project.canvases}
     assert {canvas for canvas, _ in said} == canvases == set(report["canvas_errors"])
     assert all("garden.ply" in why for _, why in said)
-    image = engine.loop.latest_image("wall-centre")
-    assert image is not None and image[..., 2].mean() > 60  # the red error card
+    image = engine.loop.latest_image("wall-centre")  # the thumbnail of the red error card (BGRX)
+    assert image is not None and image.shape[1] <= 120
+    blue, green, red = (image[..., i].mean() for i in range(3))
+    assert red > 60 and red > 1.5 * max(blue, green), (blue, green, red)

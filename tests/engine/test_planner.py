@@ -1,4 +1,5 @@
-"""The planner: jobs per node from tracked cameras, tracking loss, pattern overrides, cache keys."""
+"""The planner: frame plans from tracked cameras (read into per-node jobs the way render nodes read
+their orders), tracking loss, pattern overrides, cache keys."""
 
 from __future__ import annotations
 
@@ -9,12 +10,14 @@ import numpy as np
 import pytest
 
 from devices.tracking.hub import TrackingHub
-from vpstage.engine import FrameJob, Planner, RenderQuality, SceneContent
+from tests.engine.helpers import jobs_from_plan, node_assignment
+from vpstage.engine import Planner
 from vpstage.frustum import FrustumSettings, StageFrustum
+from vpstage.nodes.jobs import FrameJob, RenderQuality, SceneContent
 from vpstage.patterns import PatternSpec
 from vpstage.stage import Stage
 from vpstage.stage.model import Placement
-from vpstage.timing import FrameClock, ManualTimeSource
+from vpstage.timing import FrameClock, FrameTick, ManualTimeSource
 from vpstage.tracking.calibration import CalibratedPose
 from vpstage.tracking.sample import CameraSample
 
@@ -37,8 +40,9 @@ def ticks(stage: Stage, time: ManualTimeSource) -> FrameClock:
     return FrameClock(stage.project.frame_rate, time_source=time, start_ns=time.now_ns())
 
 
-def assignment(stage: Stage) -> dict[str, tuple[str, ...]]:
-    return {n.name: tuple(stage.canvases_of_node(n.name)) for n in stage.project.nodes}
+def plan_jobs(planner: Planner, stage: Stage, tick: FrameTick) -> dict[str, FrameJob]:
+    """Plan ``tick`` and read every node's order for its own canvases, as the node would."""
+    return jobs_from_plan(stage, planner.plan(tick), node_assignment(stage))
 
 
 def scene_canvases(job: FrameJob) -> dict[str, SceneContent]:
@@ -51,8 +55,14 @@ def test_one_job_per_node_with_inner_views_where_the_camera_looks(stage: Stage) 
     hub.push("sim", freed_sample(time.now_ns()))
     planner = Planner(stage, hub)
     tick = ticks(stage, time).tick(0)
-    jobs = planner.jobs(tick, assignment(stage))
+    plan = planner.plan(tick)
+    jobs = jobs_from_plan(stage, plan, node_assignment(stage))
     assert set(jobs) == {"node1", "node2"}
+    # the plan carries each camera's launch rectangles on every canvas; an order only its node's
+    assert planner.last is not None and plan.planned is planner.last and not plan.patterns
+    assert plan.cameras[0].rects == dict(planner.last.visible["A"]) and plan.cameras[0].rects
+    order = plan.order(("wall-left", "wall-centre"), 0)
+    assert set(order.cameras[0].rects) <= {"wall-left", "wall-centre"} and order.frame == tick.index
     assert [c.canvas for c in jobs["node1"].canvases] == ["wall-left", "wall-centre"]
     contents = {**scene_canvases(jobs["node1"]), **scene_canvases(jobs["node2"])}
     assert set(contents) == {"wall-left", "wall-centre", "wall-right", "ceiling"}
@@ -81,7 +91,7 @@ def test_launch_rects_hold_every_exact_inner_pixel(stage: Stage, pose: tuple) ->
     hub.push("sim", freed_sample(10**12, eye, pan, tilt, focal))
     planner = Planner(stage, hub)
     tick = ticks(stage, ManualTimeSource(10**12)).tick(0)
-    jobs = planner.jobs(tick, assignment(stage))
+    jobs = plan_jobs(planner, stage, tick)
     state = hub.state_at("A", tick.time_ns)
     settings = FrustumSettings.for_camera(stage.project.cameras[0])
     frusta = StageFrustum(stage)
@@ -105,7 +115,7 @@ def test_tracking_loss_holds_the_last_pose_and_flags_it(stage: Stage) -> None:
     planner.tracking_lost.connect(lambda cam: events.append(("lost", cam)))
     planner.tracking_recovered.connect(lambda cam: events.append(("back", cam)))
 
-    jobs = planner.jobs(clock.tick(0), assignment(stage))  # nothing received yet
+    jobs = plan_jobs(planner, stage, clock.tick(0))  # nothing received yet
     assert planner.last is not None and planner.last.cameras[0].tracking_lost
     assert all(not c.inner for job in jobs.values() for c in scene_canvases(job).values())
 
@@ -114,7 +124,7 @@ def test_tracking_loss_holds_the_last_pose_and_flags_it(stage: Stage) -> None:
         if i <= 10:
             hub.push("sim", freed_sample(tick.time_ns, (0.01 * i, -2.0, 1.6)))
         time.advance(tick.time_ns - time.now_ns())
-        jobs = planner.jobs(tick, assignment(stage))
+        jobs = plan_jobs(planner, stage, tick)
         camera = planner.last.cameras[0]
         view = scene_canvases(jobs["node1"])["wall-centre"].inner[0]
         if i <= 10:
@@ -126,7 +136,7 @@ def test_tracking_loss_holds_the_last_pose_and_flags_it(stage: Stage) -> None:
     assert events == [("back", "A"), ("lost", "A")]
     tick = clock.tick(40)
     hub.push("sim", freed_sample(tick.time_ns, (0.5, -2.0, 1.6)))
-    planner.jobs(tick, assignment(stage))
+    plan_jobs(planner, stage, tick)
     assert not planner.last.cameras[0].tracking_lost and events[-1] == ("back", "A")
 
 
@@ -146,10 +156,10 @@ def test_a_failing_source_holds_the_previous_state(stage: Stage) -> None:
     source = FailingSource(hub)
     planner = Planner(stage, source)
     clock = ticks(stage, ManualTimeSource(10**12))
-    planner.jobs(clock.tick(0), assignment(stage))
+    plan_jobs(planner, stage, clock.tick(0))
     good = planner.last.cameras[0].state
     source.fail = True
-    jobs = planner.jobs(clock.tick(1), assignment(stage))
+    jobs = plan_jobs(planner, stage, clock.tick(1))
     camera = planner.last.cameras[0]
     assert camera.held and camera.tracking_lost and camera.state is good
     assert "lens table corrupt" in planner.sampler.errors["A"]
@@ -163,7 +173,7 @@ def test_pattern_overrides_from_another_thread(stage: Stage) -> None:
     bars, grid = PatternSpec("bars"), PatternSpec("grid")
 
     def contents(i: int) -> dict[str, object]:
-        jobs = planner.jobs(clock.tick(i), assignment(stage))
+        jobs = plan_jobs(planner, stage, clock.tick(i))
         return {c.canvas: c.content for job in jobs.values() for c in job.canvases}
 
     setter = threading.Thread(target=planner.set_pattern, args=("ceiling", bars))
@@ -191,7 +201,7 @@ def test_outer_cache_key_changes_only_with_scene_placement_viewpoint(stage: Stag
     def key(i: int) -> str:
         tick = clock.tick(i)
         hub.push("sim", freed_sample(tick.time_ns, (0.05 * i, -2.0, 1.6), pan=3.0 * i))  # a moving camera
-        content = scene_canvases(planner.jobs(tick, assignment(stage))["node1"])["wall-left"]
+        content = scene_canvases(plan_jobs(planner, stage, tick)["node1"])["wall-left"]
         assert content.outer is not None
         return content.outer.cache_key
 

@@ -14,17 +14,21 @@ import torch
 
 from devices.tracking.hub import TrackingHub
 from render.assets import PinholeCamera
+from render.node.frame_renderer import NodeFrameRenderer
 from render.scene import SceneCanvasRenderer
 from render.scene.inner import led_image_size
 from render.scene.inner_pixels import inner_pixels
 from render.scene.loaded import LoadedAsset, load_scene
-from render.worker import RenderWorker
+from render.scene.renderer import render_bgrx
 from tests.engine.analytic_assets import PlaneAsset, plane_colour, splat_plane
-from vpstage.engine import CanvasJob, FrameJob, Planner, RenderQuality, SceneContent, WorkerSpec
+from tests.engine.helpers import jobs_from_plan, node_assignment
+from vpstage.engine import Planner
 from vpstage.frustum.dod import dod_crop
 from vpstage.frustum.kooima import inner_pinhole
 from vpstage.frustum.node import StageFrustum, dod_image_bounds
 from vpstage.frustum.scene import default_scene_bounds
+from vpstage.nodes.jobs import CanvasJob, FrameJob, RenderQuality, SceneContent
+from vpstage.nodes.spec import NodeSpec
 from vpstage.stage import Stage
 from vpstage.stage.model import Placement
 from vpstage.stage.model import SceneAsset as SceneAssetModel
@@ -59,7 +63,7 @@ def plan_frame(stage: Stage, quality: RenderQuality, pose: tuple = ((0.0, -2.0, 
                                  zoom_raw=round(focal_mm * 100), focus_raw=30_000, user_bits=280))
     planner = Planner(stage, hub, quality=quality)
     tick = FrameClock(stage.project.frame_rate, time_source=ManualTimeSource(T0), start_ns=T0).tick(0)
-    return planner, planner.jobs(tick, {n.name: tuple(stage.canvases_of_node(n.name)) for n in stage.project.nodes})
+    return planner, jobs_from_plan(stage, planner.plan(tick), node_assignment(stage))
 
 
 def plan(stage: Stage, quality: RenderQuality, pose: tuple = ((0.0, -2.0, 1.6), 20.0, 5.0),
@@ -70,10 +74,8 @@ def plan(stage: Stage, quality: RenderQuality, pose: tuple = ((0.0, -2.0, 1.6), 
 
 
 def render(renderer: SceneCanvasRenderer, job: CanvasJob, content: SceneContent | None = None) -> np.ndarray:
-    out = np.zeros((job.height, job.width, 4), dtype=np.uint8)
-    out[..., 3] = 255
-    renderer.render_canvas(job, content or job.content, out)  # type: ignore[arg-type]
-    return out
+    """The canvas as a (H, W, 4) uint8 BGRX picture."""
+    return render_bgrx(renderer, job, content or job.content)  # type: ignore[arg-type]
 
 
 def rgb_of(out: np.ndarray) -> np.ndarray:
@@ -253,14 +255,18 @@ def test_a_missing_or_corrupt_asset_shows_the_error_card(small: Stage, tmp_path:
     project.scene = [SceneAssetModel(name="set", path=str(tmp_path / name))]
     stage = Stage.from_project(project, small.layout.base_dir)
     assert load_scene(stage, "cpu")["set"].error is not None
-    worker = RenderWorker(WorkerSpec("node1", "cpu", project, str(small.layout.base_dir),
-                                     "render.scene:build_scene_renderer"))
+    spec = NodeSpec("node1", "cpu", project, str(small.layout.base_dir), "render.scene:build_scene_renderer")
+    renderer = NodeFrameRenderer(spec, dict.fromkeys(stage.canvases_of_node("node1"), "BGRX"))
     try:
         _, jobs = plan_frame(stage, RenderQuality())
-        result = worker.render(jobs["node1"])
-        reason = result.errors["wall-centre"]
-        assert "set" in reason and name in reason
-        assert worker.info()["scene"]["assets"]["set"]["error"]  # type: ignore[index]
-        assert result.images["wall-centre"][..., 2].mean() > 60  # the red error card
+        result = renderer.render(jobs["node1"])
+        try:
+            reason = result.errors["wall-centre"]
+            assert "set" in reason and name in reason
+            assert renderer.info()["scene"]["assets"]["set"]["error"]  # type: ignore[index]
+            picture = result.slots["wall-centre"][1].array
+            assert picture[..., 2].mean() > 60  # the red error card
+        finally:
+            result.release()
     finally:
-        worker.close()
+        renderer.close()

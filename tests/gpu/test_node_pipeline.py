@@ -43,7 +43,7 @@ def test_patterns_reach_the_pinned_host_ring_exactly(fourcc: str) -> None:
         job = jobs_from_plan(stage, source.plan(clock.tick(frame)), {"n1": ("front",)})["n1"]
         request = ThumbnailRequest(request=frame, canvases=("front",), max_width=96, max_bytes=1 << 16)
         rendered = renderer.render(job, request)
-        buffers, slot = rendered.slots["front"]
+        _, slot = rendered.slots["front"]
         assert slot.host.is_pinned()
         expected = painter.paint("front", PatternSpec("sync"), frame)
         if fourcc == "UYVY":

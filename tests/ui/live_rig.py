@@ -3,10 +3,11 @@
 ``LiveRig`` has the surface the console uses of ``render.live.LiveEngine`` (see
 ``ui.live.engine_adapter``) but renders test patterns only, so the tests stay fast on a CPU: a
 real TrackingHub listening on an ephemeral 127.0.0.1 port, fed by
-a real TrackerSimulator sending FreeD over UDP; a real FrameLoop showing test patterns through a
-PatternJobSource on an EmbeddedCluster (one render thread per node); a real TakeRecorder in a
-temporary folder; a GpuMonitor (in its no-GPU state on a machine without NVIDIA's driver).
-Nothing is simulated but the camera's motion.
+a real TrackerSimulator sending FreeD over UDP; a real FrameLoop showing test patterns from a
+PatternSource on a real render-node cluster whose nodes run on threads of the test process
+(``tests.engine.helpers.thread_cluster``: the same node runtime, link and thumbnails as node
+processes, outputs off); a real TakeRecorder in a temporary folder; a GpuMonitor (in its no-GPU
+state on a machine without NVIDIA's driver). Nothing is simulated but the camera's motion.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from devices.telemetry import GpuMonitor
 from devices.tracking import paths
 from devices.tracking.hub import TrackingHub
 from devices.tracking.simulator import FreeDEncoder, TrackerSimulator, UdpLink
-from render.worker import RenderWorker
-from vpstage.engine import EmbeddedCluster, FrameLoop, PatternJobSource, worker_specs
+from tests.engine.helpers import thread_cluster
+from vpstage.engine import FrameLoop, PatternSource
 from vpstage.patterns import PatternSpec
 from vpstage.stage import Stage
 from vpstage.stage.model import Project
@@ -37,8 +38,8 @@ class LiveRig:
         self.project = copy.deepcopy(project)
         self.stage = Stage.from_project(self.project, base_dir)
         self.tracking = TrackingHub(self.project, base_dir)
-        self.patterns = PatternJobSource(self.stage)
-        self.loop = FrameLoop(self.stage, self.patterns, EmbeddedCluster(worker_specs(self.stage), RenderWorker))
+        self.patterns = PatternSource(self.stage)
+        self.loop = FrameLoop(self.stage, self.patterns, thread_cluster(self.stage))
         self.recorder = TakeRecorder(takes_db)
         self.gpu = GpuMonitor()
         self.rate_hz = rate_hz

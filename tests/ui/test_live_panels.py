@@ -3,7 +3,6 @@ node figures), the source form, and the live-views worker's camera view."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from ui.live.bridge import EngineBridge
 from ui.live.control import EngineControl
 from ui.live.engine_sync import EngineSync
 from ui.live.health_panel import HealthPanel
-from ui.live.live_views import LiveViewsWorker
+from ui.live.live_views import CameraView, LiveViewsWorker
 from ui.live.models import LiveModels
 from ui.live.source_form import SourceForm
 from ui.live.tracking_panel import TrackingPanel
@@ -202,21 +201,26 @@ def test_camera_view_and_overlays_are_computed_off_the_gui_thread(qtbot: QtBot, 
                   path=paths.static(eye=(0.0, 0.9, 1.48), target=(0.0, 2.0, 1.48)))
     worker = LiveViewsWorker(rate_hz=30, view_every=1)
     worker.configure(rig.stage, rig.tracking, rig.loop, "A", view_width=320)
-    threads: list[str] = []
-    worker.camera_view_ready.connect(lambda _view: threads.append("delivered"))
+    views: list[CameraView] = []
+    worker.camera_view_ready.connect(views.append)
+
+    def colours(view: CameraView) -> set[int]:
+        return {view.image.pixelColor(x, view.image.height() // 2).rgb() for x in range(0, 320, 8)}
+
     rig.start()
     try:
         qtbot.waitUntil(lambda: rig.tracking.latest_sample("A") is not None and rig.loop.history.frames > 2,
                         timeout=8000)
-        with qtbot.waitSignal(worker.camera_view_ready, timeout=8000) as blocker:
-            worker.start()
-        view = blocker.args[0]
+        assert rig.loop.previews.wanted() == {}  # nothing asks the nodes for pictures yet
+        worker.start()
+        # the worker asks the loop for thumbnails of the canvases the camera sees; once they have
+        # come, the view shows the cabinet pattern, not a flat fill
+        qtbot.waitUntil(lambda: any(len(colours(v)) > 3 for v in views), timeout=8000)
+        view = next(v for v in views if len(colours(v)) > 3)
         assert view.camera_name == "A" and view.image.width() == 320 and view.render_ms > 0
-        colours = {view.image.pixelColor(x, view.image.height() // 2).rgb() for x in range(0, 320, 8)}
-        assert len(colours) > 3  # the cabinet pattern, not a flat fill
-        time.sleep(0.2)
-        timings = worker.timings()
-        assert len(timings["overlays_ms"]) >= 2 and len(timings["camera_view_ms"]) >= 2
+        assert set(rig.loop.previews.wanted()) == {c.name for c in rig.stage.project.canvases}
+        qtbot.waitUntil(lambda: len(worker.timings()["overlays_ms"]) >= 2
+                        and len(worker.timings()["camera_view_ms"]) >= 2, timeout=8000)
     finally:
         worker.stop()
         rig.close()

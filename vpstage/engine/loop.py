@@ -95,6 +95,7 @@ class FrameLoop:
         self.failover = Failover(project)
         self.history = StatsHistory([n.name for n in project.nodes], history_capacity)
         self.previews = previews or Previews({c.name: c.width for c in project.canvases})
+        cluster.thumbnail_sink = self.previews.offer
         self.events = LoopEvents()
         self.accounts = FrameAccounts()
         self.canvas_errors: dict[str, str] = {}

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 from vpstage.nodes.channel import Channel, ChannelClosed
-from vpstage.nodes.messages import Configure, Failed, Hello, Message, Ping, Pong, Ready, Stop
+from vpstage.nodes.messages import Configure, Failed, Hello, Message, Ping, Pong, Ready, Stop, Thumbnail
 from vpstage.nodes.spec import NodeSpec
 
 NodeStatus = Literal["starting", "ready", "failed"]
@@ -117,6 +117,8 @@ class NodeCluster:
         self._listener: socket.socket | None = None
         self._accepting = threading.Event()
         self.address = ""
+        self.thumbnail_sink: Callable[[Thumbnail], None] | None = None
+        """Where thumbnails go as they arrive (on the connection's reader thread); None: the inbox."""
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -278,6 +280,9 @@ class NodeCluster:
                 message = channel.recv()
                 if isinstance(message, Ping):  # answered here, at once: round trips stay short
                     channel.send(Pong(message.node_ns, time.monotonic_ns()))
+                    continue
+                if isinstance(message, Thumbnail) and self.thumbnail_sink is not None:
+                    self.thumbnail_sink(message)  # previews need no frame-loop thread
                     continue
                 self._note(slot, message)
                 self.inbox.put(Incoming(slot.spec.node, slot.generation, message, arrived_ns=time.monotonic_ns()))
