@@ -22,7 +22,7 @@ PR_SET_TIMERSLACK = 29
 def tune_timing() -> None:
     """Wake-ups on time: 1 ns timer slack (Linux) and a short GIL switch interval, so the present
     thread leaves its sleep within microseconds of the deadline while the render thread runs."""
-    sys.setswitchinterval(0.0005)
+    sys.setswitchinterval(0.0002)
     with contextlib.suppress(OSError, AttributeError):  # not Linux: the default slack
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_TIMERSLACK, 1, 0, 0, 0)
 

@@ -40,6 +40,8 @@ from vpstage.timing import MonotonicTimeSource, TimeSource, count_to_ndi_100ns
 
 log = logging.getLogger(__name__)
 PING_FAST_S, PING_SLOW_S, FAST_PINGS = 0.05, 1.0, 20
+SPIN_NS = 500_000
+"""The present thread spins (holding the GIL) for the last 0.5 ms before a deadline."""
 OUTPUT_INFO_EVERY = 120
 """Reports between two refreshes of the outputs' descriptions (sent at once when they change)."""
 
@@ -168,10 +170,22 @@ class NodeRuntime:
             if deadline is None:
                 self.lock.wait_for_order(0.05)
                 continue
-            self.time.sleep_until(deadline)
+            self._wait_until(deadline)
             due = self.lock.due(self.time.now_ns(), self._shown is not None)
             if due is not None:
                 self._present(due)
+
+    def _wait_until(self, deadline_ns: int) -> None:
+        """Sleep until just before ``deadline_ns``, then spin the last ``SPIN_NS``: a sleeping
+        thread wakes tens to hundreds of microseconds late, and must win the GIL back from the
+        render thread; spinning holds it, so every node presents within microseconds of the
+        deadline (the skew between nodes)."""
+        if not isinstance(self.time, MonotonicTimeSource):
+            self.time.sleep_until(deadline_ns)
+            return
+        self.time.sleep_until(deadline_ns - SPIN_NS)
+        while time.monotonic_ns() < deadline_ns:
+            pass
 
     def _present(self, due: Due[RenderedFrame]) -> None:
         order = due.order
