@@ -10,7 +10,6 @@ import json
 import os
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -21,6 +20,7 @@ from devices.outputs import NdiSender, bgrx_to_uyvy, write_loopback_config
 from devices.outputs.ndi_runtime import ndi
 from render.node.cluster import default_outputs, make_node_cluster
 from tests.engine.helpers import tiny_stage, without_spare
+from tests.waiting import wait_for
 from vpstage.engine import FrameLoop, PatternSource
 from vpstage.patterns import PatternPainter, PatternSpec, read_frame_counter
 from vpstage.timing import Timecode, count_to_ndi_100ns
@@ -66,13 +66,6 @@ class Receiver:
         self.lib.recv_destroy(self.instance)
 
 
-def wait_for(condition: Callable[[], bool], timeout_s: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 def test_loopback_config_file(tmp_path: object) -> None:
@@ -97,7 +90,7 @@ def test_two_node_processes_send_their_own_canvases() -> None:
         loop.cluster.start()
         loop.start()
         assert loop.clock.tick(0).count >= 30 * 3600  # labelled from 01:00:00:00 on
-        assert wait_for(lambda: {o["canvas"] for o in loop.report()["outputs"] if o["address"]} == {"front", "side"})
+        assert wait_for(lambda: {o["canvas"] for o in loop.report()["outputs"] if o["address"]} == {"front", "side"}, 30)
         outputs = {o["canvas"]: o for o in loop.report()["outputs"]}
         assert outputs["front"]["node"] == "n1" and outputs["side"]["node"] == "n2"
         pids = {loop.cluster.node_info(n)["pid"] for n in ("n1", "n2")}

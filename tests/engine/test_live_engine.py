@@ -16,6 +16,7 @@ import pytest
 from render.live import LiveEngine, LiveOptions, ReplaySpec
 from tests.engine.helpers import jobs_from_plan, node_assignment
 from tests.takes.synthetic import make_frame
+from tests.waiting import wait_for
 from vpstage.geometry.rotations import camera_rotation
 from vpstage.nodes.jobs import SceneContent
 from vpstage.patterns import PatternSpec
@@ -39,13 +40,6 @@ def quiet(**kwargs: object) -> LiveOptions:
                        **kwargs)  # type: ignore[arg-type]
 
 
-def wait_for(condition: object, timeout_s: float = 20.0) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():  # type: ignore[operator]
-            return True
-        time.sleep(0.02)
-    return False
 
 
 def test_rehearsal_records_a_take_of_consistent_cameras(small: Stage, tmp_path: Path) -> None:

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import socket
 import threading
-import time
-from collections.abc import Callable
 from fractions import Fraction
 
 import numpy as np
@@ -15,6 +13,7 @@ import pytest
 
 from render.node.runtime import NodeRuntime
 from tests.engine.helpers import thread_loop, tiny_stage, without_spare
+from tests.waiting import wait_for
 from vpstage.engine import FrameLoop, FrameStats, PatternSource
 from vpstage.nodes.channel import Channel, ChannelClosed
 from vpstage.nodes.clock_sync import boot_id
@@ -22,15 +21,6 @@ from vpstage.nodes.codec import HEADER, MAGIC, Kind, encode
 from vpstage.nodes.messages import Configure, FrameOrder, FrameReport, Hello, OutputSettings, Stop
 from vpstage.patterns import PatternSpec, read_frame_counter
 from vpstage.timing import FrameClock
-
-
-def wait_for(condition: Callable[[], bool], timeout_s: float = 20.0) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.01)
-    return False
 
 
 def test_frames_flow_and_previews_stay_within_their_budget() -> None:

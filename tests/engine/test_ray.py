@@ -9,15 +9,15 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.devices.test_ndi import Receiver, check_frames
 from tests.engine.helpers import tiny_stage
+from tests.waiting import wait_for
 from vpstage.engine import FrameLoop, PatternSource
 from vpstage.patterns import PatternPainter, PatternSpec
 from vpstage.stage import Stage
@@ -57,13 +57,6 @@ def loopback_cluster() -> Iterator[str]:
         ray_cli("stop", "--force")
 
 
-def wait_for(condition: Callable[[], bool], timeout_s: float) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def stage_on(address: str) -> Stage:
