@@ -4,8 +4,8 @@ per-frame accounts, failover, previews, statistics and the frame loop itself."""
 from vpstage.engine.cameras import CameraSampler, CameraSource, TrackedCamera
 from vpstage.engine.loop import FrameLoop, LoopEvents
 from vpstage.engine.node_cluster import Incoming, NodeCluster, NodeLauncher, NodeProcess, WorkerStartError
-from vpstage.engine.plan import FramePlan, FrameSource
-from vpstage.engine.planner import PlannedFrame, Planner
+from vpstage.engine.plan import FramePlan, FrameSource, PlannedFrame
+from vpstage.engine.planner import Planner
 from vpstage.engine.previews import PreviewImage, Previews
 from vpstage.engine.report import build_report
 from vpstage.engine.scene_state import SceneState

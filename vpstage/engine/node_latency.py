@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from vpstage.engine.planner import PlannedFrame
+from vpstage.engine.plan import PlannedFrame
 from vpstage.engine.stats import F64, FrameStats, RingBuffer, percentiles
 
 SERIES = ("present_skew_ms", "tracking_to_present_ms", "render_all_ms")

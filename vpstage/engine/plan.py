@@ -9,14 +9,31 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
+from vpstage.engine.cameras import TrackedCamera
+from vpstage.engine.scene_state import SceneState
+from vpstage.frustum.geometry import Rect
 from vpstage.nodes.messages import CameraOrder, FrameOrder, SceneOrder
 from vpstage.patterns import PatternSpec
 from vpstage.timing import FrameTick
 
-if TYPE_CHECKING:
-    from vpstage.engine.planner import PlannedFrame
+
+@dataclass(frozen=True)
+class PlannedFrame:
+    """What the planner used for one frame (read by the take recorder on the loop's thread)."""
+
+    tick: FrameTick
+    cameras: tuple[TrackedCamera, ...]
+    visible: Mapping[str, Mapping[str, Rect]]
+    """Camera -> canvas -> conservative launch rectangle, for canvases it may see."""
+    scene: SceneState
+    plan_ns: int
+    """Time this frame's planning took (perf counter)."""
+
+    @property
+    def frame(self) -> int:
+        return self.tick.index
 
 
 @dataclass(frozen=True)

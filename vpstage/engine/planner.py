@@ -25,12 +25,11 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 from psygnal import Signal
 
 from vpstage.engine.cameras import CameraSampler, CameraSource, TrackedCamera
-from vpstage.engine.plan import FramePlan
+from vpstage.engine.plan import FramePlan, PlannedFrame
 from vpstage.engine.scene_state import SceneState, Vec3
 from vpstage.frustum.cull import CabinetCull
 from vpstage.frustum.frustum import CameraFrustum, FrustumSettings
@@ -44,23 +43,6 @@ from vpstage.stage.model import Placement
 from vpstage.timing import FrameTick
 
 DEFAULT_FAR_M = 100.0
-
-
-@dataclass(frozen=True)
-class PlannedFrame:
-    """What the planner used for one frame (read by the take recorder on the loop's thread)."""
-
-    tick: FrameTick
-    cameras: tuple[TrackedCamera, ...]
-    visible: Mapping[str, Mapping[str, Rect]]
-    """Camera -> canvas -> conservative launch rectangle, for canvases it may see."""
-    scene: SceneState
-    plan_ns: int
-    """Time this frame's planning took (perf counter)."""
-
-    @property
-    def frame(self) -> int:
-        return self.tick.index
 
 
 class Planner:

@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from fractions import Fraction
 
 from vpstage.engine.cameras import TrackedCamera
-from vpstage.engine.planner import PlannedFrame
+from vpstage.engine.plan import PlannedFrame
 from vpstage.engine.stats import FrameStats
 from vpstage.takes.records import (
     CalibratedCameraState,

@@ -14,10 +14,9 @@ ends the connection.
 from __future__ import annotations
 
 import enum
-import math
 import struct
-from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from collections.abc import Callable
+from typing import Any
 
 import msgpack
 import numpy as np
@@ -40,6 +39,7 @@ from vpstage.nodes.messages import (
     Thumbnail,
     ThumbnailRequest,
 )
+from vpstage.nodes.wire_fields import MAX_TEXT, Fields, WireError
 from vpstage.patterns import PATTERN_NAMES, PatternSpec
 from vpstage.tracking.camera import CameraState
 
@@ -47,8 +47,6 @@ MAGIC = b"VPND"
 VERSION = 1
 HEADER = struct.Struct(">4sBBHI")
 HEADER_SIZE = HEADER.size
-MAX_NAME = 256
-MAX_TEXT = 4096
 
 
 class Kind(enum.IntEnum):
@@ -71,17 +69,6 @@ MAX_PAYLOAD = {Kind.HELLO: 4096, Kind.CONFIGURE: 64 << 20, Kind.READY: 1 << 20, 
 """Largest payload accepted per kind (bytes). A thumbnail carries at most 1 MiB of pixels."""
 MAX_SKIP = max(MAX_PAYLOAD.values())
 """A header announcing more than this is not trusted at all (the connection closes)."""
-
-
-class WireError(ValueError):
-    """A message that cannot be accepted; ``reason`` names the counter it goes under."""
-
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(f"{reason}: {detail}")
-        self.reason = reason
-
-
-# ---------------------------------------------------------------------------- header
 
 
 class SkippableError(WireError):
@@ -134,7 +121,7 @@ def decode_payload(kind: Kind, payload: bytes) -> Message:
         raise WireError("bad_payload", f"{kind.name}: {exc}") from None
     if not isinstance(fields, dict):
         raise WireError("bad_payload", f"{kind.name}: payload is not a map")
-    return _READERS[kind](_Fields(kind.name, fields))
+    return _READERS[kind](Fields(kind.name, fields))
 
 
 def decode(data: bytes) -> Message:
@@ -145,108 +132,6 @@ def decode(data: bytes) -> Message:
     return decode_payload(kind, data[HEADER_SIZE:])
 
 
-# ---------------------------------------------------------------------------- field access
-
-T = TypeVar("T")
-
-
-class _Fields:
-    """Checked access to a decoded map; every failure is a ``bad_field`` WireError."""
-
-    def __init__(self, where: str, data: Mapping[str, Any]) -> None:
-        self.where, self.data = where, data
-
-    def fail(self, key: str, why: str) -> WireError:
-        return WireError("bad_field", f"{self.where}.{key}: {why}")
-
-    def raw(self, key: str) -> Any:
-        if key not in self.data:
-            raise self.fail(key, "missing")
-        return self.data[key]
-
-    def integer(self, key: str, lo: int = -(1 << 63), hi: int = (1 << 64) - 1) -> int:
-        value = self.raw(key)
-        if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-            raise self.fail(key, f"expected an integer in [{lo}, {hi}], got {value!r:.40}")
-        return value
-
-    def opt_integer(self, key: str) -> int | None:
-        return None if self.data.get(key) is None else self.integer(key)
-
-    def number(self, key: str, allow_nan: bool = False) -> float:
-        value = self.raw(key)
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise self.fail(key, f"expected a number, got {type(value).__name__}")
-        value = float(value)
-        if not (math.isfinite(value) or (allow_nan and math.isnan(value))):
-            raise self.fail(key, f"{value} is not finite")
-        return value
-
-    def opt_number(self, key: str) -> float | None:
-        return None if self.data.get(key) is None else self.number(key)
-
-    def flag(self, key: str) -> bool:
-        value = self.raw(key)
-        if not isinstance(value, bool):
-            raise self.fail(key, "expected true or false")
-        return value
-
-    def text(self, key: str, limit: int = MAX_NAME) -> str:
-        value = self.raw(key)
-        if not isinstance(value, str) or len(value) > limit:
-            raise self.fail(key, f"expected a string of at most {limit} characters")
-        return value
-
-    def opt_text(self, key: str, limit: int = MAX_NAME) -> str | None:
-        return None if self.data.get(key) is None else self.text(key, limit)
-
-    def blob(self, key: str) -> bytes:
-        value = self.raw(key)
-        if not isinstance(value, bytes):
-            raise self.fail(key, "expected bytes")
-        return value
-
-    def numbers(self, key: str, count: int) -> tuple[float, ...]:
-        value = self.raw(key)
-        if not isinstance(value, list | tuple) or len(value) != count:
-            raise self.fail(key, f"expected {count} numbers")
-        sub = _Fields(f"{self.where}.{key}", {str(i): v for i, v in enumerate(value)})
-        return tuple(sub.number(str(i)) for i in range(count))
-
-    def texts(self, key: str) -> tuple[str, ...]:
-        value = self.raw(key)
-        if not isinstance(value, list | tuple):
-            raise self.fail(key, "expected a list of strings")
-        sub = _Fields(f"{self.where}.{key}", {str(i): v for i, v in enumerate(value)})
-        return tuple(sub.text(str(i)) for i in range(len(value)))
-
-    def mapping(self, key: str) -> dict[str, Any]:
-        value = self.raw(key)
-        if not isinstance(value, dict):
-            raise self.fail(key, "expected a map")
-        return value
-
-    def each(self, key: str, read: Callable[[_Fields], T]) -> tuple[T, ...]:
-        value = self.raw(key)
-        if not isinstance(value, list | tuple):
-            raise self.fail(key, "expected a list")
-        out = []
-        for i, item in enumerate(value):
-            if not isinstance(item, dict):
-                raise self.fail(f"{key}[{i}]", "expected a map")
-            out.append(read(_Fields(f"{self.where}.{key}[{i}]", item)))
-        return tuple(out)
-
-    def str_map(self, key: str, limit: int = MAX_TEXT) -> dict[str, str]:
-        sub = _Fields(f"{self.where}.{key}", self.mapping(key))
-        return {sub.str_key(k): sub.text(k, limit) for k in sub.data}
-
-    def str_key(self, key: object) -> str:
-        if not isinstance(key, str) or len(key) > MAX_NAME:
-            raise self.fail(str(key)[:40], "bad key")
-        return key
-
-
 # ---------------------------------------------------------------------------- per message
 
 
@@ -254,7 +139,7 @@ def _w_hello(m: Hello) -> dict[str, Any]:
     return {"node": m.node, "gen": m.generation, "token": m.token, "pid": m.pid, "host": m.host, "boot": m.boot_id}
 
 
-def _r_hello(f: _Fields) -> Hello:
+def _r_hello(f: Fields) -> Hello:
     return Hello(node=f.text("node"), generation=f.integer("gen", 0), token=f.text("token"), pid=f.integer("pid", 0),
                  host=f.text("host"), boot_id=f.text("boot"))
 
@@ -264,11 +149,11 @@ def _w_outputs(o: OutputSettings) -> dict[str, Any]:
             "sdi": dict(o.sdi_devices)}
 
 
-def _r_outputs(f: _Fields) -> OutputSettings:
+def _r_outputs(f: Fields) -> OutputSettings:
     kind, fourcc, mode = f.text("kind"), f.text("fourcc"), f.text("mode")
     if kind not in ("ndi", "none") or fourcc not in ("BGRX", "UYVY") or mode not in ("loopback", "studio"):
         raise f.fail("kind", f"unknown output settings {kind}/{fourcc}/{mode}")
-    sdi = _Fields(f"{f.where}.sdi", f.mapping("sdi"))
+    sdi = Fields(f"{f.where}.sdi", f.mapping("sdi"))
     return OutputSettings(kind=kind, fourcc=fourcc, prefix=f.text("prefix"), network_mode=mode,  # type: ignore[arg-type]
                           ndi_groups=f.opt_text("groups"), sdi_devices={sdi.str_key(k): sdi.integer(k, 0, 255)
                                                                         for k in sdi.data})
@@ -280,15 +165,15 @@ def _w_configure(m: Configure) -> dict[str, Any]:
             "boot": m.boot_id, "slots": m.ring_slots}
 
 
-def _r_configure(f: _Fields) -> Configure:
-    outputs = _r_outputs(_Fields(f"{f.where}.outputs", f.mapping("outputs")))
+def _r_configure(f: Fields) -> Configure:
+    outputs = _r_outputs(Fields(f"{f.where}.outputs", f.mapping("outputs")))
     return Configure(node=f.text("node"), device=f.text("device"),
                      project_json=f.text("project", MAX_PAYLOAD[Kind.CONFIGURE]), base_dir=f.text("base", MAX_TEXT),
                      scene_renderer=f.opt_text("scene"), outputs=outputs, far_m=f.number("far"),
                      dod_margin_px=f.number("margin"), boot_id=f.text("boot"), ring_slots=f.integer("slots", 2, 16))
 
 
-def _r_ready(f: _Fields) -> Ready:
+def _r_ready(f: Fields) -> Ready:
     return Ready(f.mapping("info"))
 
 
@@ -300,8 +185,8 @@ def _w_camera_state(s: CameraState) -> dict[str, Any]:
             "extra": {k: float(v) for k, v in s.extra.items()}}
 
 
-def _r_camera_state(f: _Fields) -> CameraState:
-    extra = _Fields(f"{f.where}.extra", f.mapping("extra"))
+def _r_camera_state(f: Fields) -> CameraState:
+    extra = Fields(f"{f.where}.extra", f.mapping("extra"))
     pp, dist = f.numbers("pp", 2), f.numbers("dist", 4)
     return CameraState(np.array(f.numbers("eye", 3)), np.array(f.numbers("rot", 9)).reshape(3, 3), f.number("f"),
                        f.number("sw"), f.number("sh"), f.integer("w", 1, 1 << 16), f.integer("h", 1, 1 << 16),
@@ -314,18 +199,18 @@ def _w_camera(c: CameraOrder) -> dict[str, Any]:
             "lost": c.lost, "rects": {k: list(v) for k, v in c.rects.items()}}
 
 
-def _r_rect(f: _Fields, key: str) -> tuple[int, int, int, int]:
+def _r_rect(f: Fields, key: str) -> tuple[int, int, int, int]:
     value = f.raw(key)
     if not isinstance(value, list | tuple) or len(value) != 4:
         raise f.fail(key, "expected 4 integers")
-    sub = _Fields(f"{f.where}.{key}", {str(i): v for i, v in enumerate(value)})
+    sub = Fields(f"{f.where}.{key}", {str(i): v for i, v in enumerate(value)})
     x0, y0, x1, y1 = (sub.integer(str(i), 0, 1 << 20) for i in range(4))
     return x0, y0, x1, y1
 
 
-def _r_camera(f: _Fields) -> CameraOrder:
-    state = None if f.data.get("state") is None else _r_camera_state(_Fields(f"{f.where}.state", f.mapping("state")))
-    rects = _Fields(f"{f.where}.rects", f.mapping("rects"))
+def _r_camera(f: Fields) -> CameraOrder:
+    state = None if f.data.get("state") is None else _r_camera_state(Fields(f"{f.where}.state", f.mapping("state")))
+    rects = Fields(f"{f.where}.rects", f.mapping("rects"))
     return CameraOrder(name=f.text("name"), state=state, data_time_ns=f.opt_integer("t"), lost=f.flag("lost"),
                        rects={rects.str_key(k): _r_rect(rects, k) for k in rects.data})
 
@@ -334,11 +219,11 @@ def _w_pattern(p: PatternSpec) -> dict[str, Any]:
     return {"name": p.name, "color": list(p.color), "grid": p.grid_px, "text": p.text, "sync": p.sync_overlay}
 
 
-def _r_pattern(f: _Fields) -> PatternSpec:
+def _r_pattern(f: Fields) -> PatternSpec:
     name = f.text("name")
     if name not in PATTERN_NAMES:
         raise f.fail("name", f"unknown pattern {name!r}")
-    color = _Fields(f"{f.where}.color", {str(i): v for i, v in enumerate(f.raw("color"))}) \
+    color = Fields(f"{f.where}.color", {str(i): v for i, v in enumerate(f.raw("color"))}) \
         if isinstance(f.raw("color"), list) and len(f.raw("color")) == 3 else None
     if color is None:
         raise f.fail("color", "expected 3 integers")
@@ -355,13 +240,13 @@ def _w_scene(s: SceneOrder) -> dict[str, Any]:
             "quality": [q.inner_scale, q.outer_scale, *q.background]}
 
 
-def _r_placement(f: _Fields) -> AssetPlacement:
+def _r_placement(f: Fields) -> AssetPlacement:
     matrix: np.ndarray = np.array(f.numbers("m", 16)).reshape(4, 4)
     matrix.flags.writeable = False
     return AssetPlacement(f.text("asset"), matrix, f.flag("on"))
 
 
-def _r_scene(f: _Fields) -> SceneOrder:
+def _r_scene(f: Fields) -> SceneOrder:
     q = f.numbers("quality", 5)
     if not (0 < q[0] <= 16 and 0 < q[1] <= 16):
         raise f.fail("quality", f"scales {q[0]}, {q[1]} out of range")
@@ -376,12 +261,12 @@ def _w_frame(m: FrameOrder) -> dict[str, Any]:
             "cameras": [_w_camera(c) for c in m.cameras], "scene": None if m.scene is None else _w_scene(m.scene)}
 
 
-def _r_frame(f: _Fields) -> FrameOrder:
-    patterns = _Fields(f"{f.where}.patterns", f.mapping("patterns"))
-    scene = None if f.data.get("scene") is None else _r_scene(_Fields(f"{f.where}.scene", f.mapping("scene")))
+def _r_frame(f: Fields) -> FrameOrder:
+    patterns = Fields(f"{f.where}.patterns", f.mapping("patterns"))
+    scene = None if f.data.get("scene") is None else _r_scene(Fields(f"{f.where}.scene", f.mapping("scene")))
     return FrameOrder(frame=f.integer("frame", 0), count=f.integer("count", 0), time_ns=f.integer("t"),
                       deadline_ns=f.integer("deadline"), sent_ns=f.integer("sent"), canvases=f.texts("canvases"),
-                      patterns={patterns.str_key(k): _r_pattern(_Fields(f"{patterns.where}.{k}", patterns.mapping(k)))
+                      patterns={patterns.str_key(k): _r_pattern(Fields(f"{patterns.where}.{k}", patterns.mapping(k)))
                                 for k in patterns.data},
                       cameras=f.each("cameras", _r_camera), scene=scene)
 
@@ -395,7 +280,7 @@ def _w_report(m: FrameReport) -> dict[str, Any]:
             "refused": dict(m.refused)}
 
 
-def _r_late(f: _Fields) -> tuple[tuple[int, float], ...]:
+def _r_late(f: Fields) -> tuple[tuple[int, float], ...]:
     value = f.raw("late")
     if not isinstance(value, list) or len(value) > 4096:
         raise f.fail("late", "expected a list of [frame, ms]")
@@ -403,12 +288,12 @@ def _r_late(f: _Fields) -> tuple[tuple[int, float], ...]:
     for i, item in enumerate(value):
         if not isinstance(item, list) or len(item) != 2:
             raise f.fail(f"late[{i}]", "expected [frame, ms]")
-        sub = _Fields(f"{f.where}.late[{i}]", {"frame": item[0], "ms": item[1]})
+        sub = Fields(f"{f.where}.late[{i}]", {"frame": item[0], "ms": item[1]})
         out.append((sub.integer("frame", 0), sub.number("ms")))
     return tuple(out)
 
 
-def _r_report(f: _Fields) -> FrameReport:
+def _r_report(f: Fields) -> FrameReport:
     status = f.text("status")
     if status not in ("fresh", "repeat", "black", "none"):
         raise f.fail("status", f"unknown status {status!r}")
@@ -421,12 +306,12 @@ def _r_report(f: _Fields) -> FrameReport:
                        clock_rtt_ns=f.integer("rtt", 0), refused=_r_counts(f, "refused"))
 
 
-def _r_counts(f: _Fields, key: str) -> dict[str, int]:
-    sub = _Fields(f"{f.where}.{key}", f.mapping(key))
+def _r_counts(f: Fields, key: str) -> dict[str, int]:
+    sub = Fields(f"{f.where}.{key}", f.mapping(key))
     return {sub.str_key(k): sub.integer(k, 0) for k in sub.data}
 
 
-def _r_output_info(f: _Fields) -> tuple[dict[str, object], ...] | None:
+def _r_output_info(f: Fields) -> tuple[dict[str, object], ...] | None:
     if f.data.get("output_info") is None:
         return None
     return f.each("output_info", lambda item: {k: v for k, v in item.data.items()
@@ -437,7 +322,7 @@ def _w_thumb_request(m: ThumbnailRequest) -> dict[str, Any]:
     return {"request": m.request, "canvases": list(m.canvases), "width": m.max_width, "bytes": m.max_bytes}
 
 
-def _r_thumb_request(f: _Fields) -> ThumbnailRequest:
+def _r_thumb_request(f: Fields) -> ThumbnailRequest:
     return ThumbnailRequest(request=f.integer("request", 0), canvases=f.texts("canvases"),
                             max_width=f.integer("width", 1, 1 << 14), max_bytes=f.integer("bytes", 1, 1 << 20))
 
@@ -447,7 +332,7 @@ def _w_thumbnail(m: Thumbnail) -> dict[str, Any]:
             "pixels": m.pixels}
 
 
-def _r_thumbnail(f: _Fields) -> Thumbnail:
+def _r_thumbnail(f: Fields) -> Thumbnail:
     width, height, pixels = f.integer("w", 1, 1 << 14), f.integer("h", 1, 1 << 14), f.blob("pixels")
     if len(pixels) != width * height * 4:
         raise f.fail("pixels", f"{len(pixels)} bytes for {width}x{height} BGRX")
@@ -469,7 +354,7 @@ _WRITERS: dict[type, tuple[Kind, Callable[[Any], dict[str, Any]]]] = {
     Stop: (Kind.STOP, lambda m: {"reason": m.reason[:MAX_TEXT]}),
 }
 
-_READERS: dict[Kind, Callable[[_Fields], Message]] = {
+_READERS: dict[Kind, Callable[[Fields], Message]] = {
     Kind.HELLO: _r_hello,
     Kind.CONFIGURE: _r_configure,
     Kind.READY: _r_ready,
