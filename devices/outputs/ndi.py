@@ -50,11 +50,14 @@ class NdiSender:
         if groups:
             settings.groups = groups
         with _create_lock:  # one at a time, so the new listening port is this sender's
-            instance, port = new_listening_port(lambda: self.lib.send_create(settings), {NDI_MESSAGING_PORT})
+            instance, port, bound = new_listening_port(lambda: self.lib.send_create(settings),
+                                                       {NDI_MESSAGING_PORT})
         self._instance = instance
         if self._instance is None:
             raise NdiUnavailable(f"NDI could not create the sender {name!r}")
         self.port = port
+        self.bound = bound
+        """The address the sender listens on (127.0.0.1 when the node runs with the loopback bind)."""
         self._frame = self.lib.VideoFrameV2()
         self._frame.frame_rate_N, self._frame.frame_rate_D = rate.numerator, rate.denominator
         self._held: list[NDArray[np.uint8]] = []
@@ -101,9 +104,11 @@ class NdiSender:
 
     def info(self) -> OutputInfo:
         host = "127.0.0.1" if self.mode == "loopback" else _host_address()
+        exposed = self.mode == "loopback" and self.bound not in (None, "127.0.0.1", "::1")
         return OutputInfo(self.canvas, "ndi", self.source_name(), self.address(host),
                           f"{self.fourcc} {self.rate.numerator}/{self.rate.denominator}, {self.frames_sent} frames "
-                          f"sent, {self.connections()} receiver(s)")
+                          f"sent, {self.connections()} receiver(s), listening on {self.bound}"
+                          + (" (NOT loopback: reachable from the network)" if exposed else ""))
 
     def close(self) -> None:
         if self._instance is not None:

@@ -75,7 +75,8 @@ def make_node_cluster(stage: Stage, backend: Backend | None = None, *, scene_ren
     elif chosen == "threads":
         launcher = ThreadLauncher(time_source)
     else:
-        launcher = ProcessLauncher(cpu_nodes=sum(1 for s in specs.values() if s.gpu is None))
+        launcher = ProcessLauncher(cpu_nodes=sum(1 for s in specs.values() if s.gpu is None),
+                                   loopback=project.network.mode == "loopback")
     settings = outputs or default_outputs(stage)
     slots = ring_slots(stage)
     master_boot = boot_id()

@@ -3,12 +3,15 @@ the master's own process (tests, where a fake clock or a quick start matters mor
 
 A process node runs ``python -m render.node`` in a session of its own, sees only its own GPU
 (``CUDA_VISIBLE_DEVICES``, so it renders on ``cuda:0``), and gets the cluster token in its
-environment. CPU nodes on one machine share its cores (``OMP_NUM_THREADS``). ``kill`` is SIGKILL:
-the node's sockets close with it, which is how the master notices within a frame.
+environment. In loopback mode it runs with ``devices.outputs.loopback_bind`` preloaded, so its
+NDI senders listen on 127.0.0.1 only. CPU nodes on one machine share its cores
+(``OMP_NUM_THREADS``). ``kill`` is SIGKILL: the node's sockets close with it, which is how the
+master notices within a frame.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -16,11 +19,13 @@ import sys
 import threading
 from pathlib import Path
 
+from devices.outputs.loopback_bind import loopback_preload
 from render.node.__main__ import TOKEN_ENV
 from vpstage.nodes.spec import NodeSpec
 from vpstage.timing import TimeSource
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+log = logging.getLogger(__name__)
 
 
 def visible_device(spec: NodeSpec) -> str:
@@ -69,8 +74,14 @@ class LocalProcess:
 class ProcessLauncher:
     """One local process per node (``cluster.backend: local``)."""
 
-    def __init__(self, cpu_nodes: int = 1) -> None:
+    def __init__(self, cpu_nodes: int = 1, loopback: bool = True) -> None:
         self.cpu_threads = max(1, (os.cpu_count() or 1) // max(1, cpu_nodes))
+        self.preload: Path | None = None
+        self.preload_note = ""
+        if loopback:  # rehearsal: the NDI listeners of the node process stay on 127.0.0.1
+            self.preload, self.preload_note = loopback_preload()
+            if self.preload is None:
+                log.warning("render nodes' NDI senders will listen on every interface: %s", self.preload_note)
         self._processes: list[LocalProcess] = []
 
     def device_for(self, spec: NodeSpec) -> str:
@@ -80,6 +91,8 @@ class ProcessLauncher:
         env = dict(os.environ)
         env[TOKEN_ENV] = token
         env["PYTHONPATH"] = _pythonpath()
+        if self.preload is not None:
+            env["LD_PRELOAD"] = os.pathsep.join([str(self.preload), *filter(None, [env.get("LD_PRELOAD")])])
         if spec.gpu is not None:
             env["CUDA_VISIBLE_DEVICES"] = str(spec.gpu)
         else:

@@ -97,6 +97,7 @@ def test_two_node_processes_send_their_own_canvases() -> None:
         assert len(pids) == 2 and os.getpid() not in pids
         for canvas in ("front", "side"):
             assert outputs[canvas]["name"].endswith(f"({prefix} {canvas})")
+            assert "listening on 127.0.0.1" in outputs[canvas]["detail"]  # rehearsal: nothing on the network
             receiver = Receiver(outputs[canvas]["address"])
             got = receiver.frames(8)
             receiver.close()
