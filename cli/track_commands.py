@@ -21,16 +21,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                        "sample as one JSON object per line (values as sent: metres, degrees, before alignment), "
                        "then a final line with packet counts.")
     p.add_argument("--freed", action="append", default=[], metavar="udp://HOST:PORT",
-                   help="FreeD over UDP (e.g. udp://0.0.0.0:40000); repeatable")
+                   help="FreeD over UDP (e.g. udp://127.0.0.1:40000); repeatable")
     p.add_argument("--freed-serial", action="append", default=[], metavar="DEVICE",
                    help="FreeD over serial, 38400 baud 8O1 (e.g. /dev/ttyUSB0); repeatable")
     p.add_argument("--opentrackio", action="append", default=[], metavar="udp://HOST:PORT",
-                   help="OpenTrackIO over UDP, unicast (e.g. udp://0.0.0.0:55555); repeatable")
+                   help="OpenTrackIO over UDP, unicast (e.g. udp://127.0.0.1:55555); repeatable")
     p.add_argument("--osc", action="append", default=[], metavar="udp://HOST:PORT", help="OSC over UDP; repeatable")
     p.add_argument("--osc-map", choices=("vp", "loled", "zigsim"), default="vp", help="OSC address preset")
     p.add_argument("--count", type=int, default=None, metavar="N", help="stop after N samples")
     p.add_argument("--timeout", type=float, default=None, metavar="S", help="stop after S seconds")
     p.add_argument("--jsonl", action="store_true", help="one JSON object per line (the only output format)")
+    p.add_argument("--allow-network", action="store_true",
+                   help="listen on a non-loopback address (a studio tracker on the network); without it only "
+                        "127.0.0.1 / ::1 are accepted")
     p.set_defaults(handler=cmd_track)
 
     p = sub.add_parser("simulate-tracker", help="send a scripted or recorded camera move as real tracking packets")
@@ -60,6 +63,13 @@ def _sources(args: argparse.Namespace) -> list[Any]:
             for i, (protocol, address) in enumerate(specs)]
 
 
+def _loopback_or_serial(address: str) -> bool:
+    from vpstage.protocols.endpoints import is_loopback, parse_endpoint
+
+    endpoint = parse_endpoint(address)
+    return endpoint.kind == "serial" or is_loopback(endpoint.host)
+
+
 def cmd_track(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
@@ -73,6 +83,11 @@ def cmd_track(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     if not sources:
         print("track: give at least one of --freed, --freed-serial, --opentrackio, --osc", file=sys.stderr)
+        return EXIT_INVALID
+    exposed = [s.address for s in sources if not _loopback_or_serial(s.address)]
+    if exposed and not args.allow_network:
+        print(f"track: {exposed[0]} is not a loopback address; pass --allow-network to listen on the network",
+              file=sys.stderr)
         return EXIT_INVALID
     samples: queue.Queue[Any] = queue.Queue()
     receivers = [make_receiver(s, on_sample=lambda _name, sample: samples.put(sample)) for s in sources]
