@@ -5,6 +5,9 @@ The loop's statistics give present skew across nodes and tracking-to-present lat
 the run report also wants them per node. Per frame (on the loop's thread):
 
 * ``present_skew_ms`` of a node: its present time minus the earliest node's present time;
+* ``present_after_deadline_ms`` of a node: its present time minus the frame's deadline (how
+  closely it keeps the frame lock: the hand-over of its canvases ends this long after the instant
+  every node aims at);
 * ``tracking_to_present_ms`` of a node: its present time minus the time of the oldest tracking
   data any of its canvases used (from the planner's frame), NaN when none of them showed a camera;
 * ``render_all_ms``: the worker-measured render time of every answer, on time or late
@@ -26,7 +29,7 @@ import numpy as np
 from vpstage.engine.plan import PlannedFrame
 from vpstage.engine.stats import F64, FrameStats, RingBuffer, percentiles
 
-SERIES = ("present_skew_ms", "tracking_to_present_ms", "render_all_ms")
+SERIES = ("present_skew_ms", "present_after_deadline_ms", "tracking_to_present_ms", "render_all_ms")
 
 
 class NodeLatencyHistory:
@@ -54,6 +57,8 @@ class NodeLatencyHistory:
                 skew = (node.present_ns - first) / 1e6 if node.present_ns else math.nan
                 latency = (node.present_ns - min(times)) / 1e6 if node.present_ns and times else math.nan
                 rings["present_skew_ms"].append(skew)
+                after = (node.present_ns - stats.deadline_ns) / 1e6 if node.present_ns else math.nan
+                rings["present_after_deadline_ms"].append(after)
                 rings["tracking_to_present_ms"].append(latency)
 
     def record_render(self, node: str, frame: int, render_ms: float, on_time: bool) -> None:
