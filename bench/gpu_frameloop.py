@@ -84,7 +84,7 @@ def fresh_per_second(report: dict[str, Any], canvases: dict[str, int] | None = N
     rate = float(Fraction(report["rate"]))
     fresh = sum((int(n["frames"]) - int(n["dropped"])) * (canvases or {}).get(name, 1)
                 for name, n in report["nodes"].items())
-    return fresh * rate / max(int(report["frames"]), 1)
+    return fresh * rate / max(int(report["frames"]) + int(report["skipped"]), 1)
 
 
 def stage_path(report: Path) -> Path:

@@ -129,9 +129,11 @@ class StatsHistory:
                 rings, totals = self._node[node.node], self.totals[node.node]
                 for name in NODE_SERIES:
                     rings[name].append(float(getattr(node, name)))
-                totals.frames += 1 if node.canvases else 0
+                # frames the node answered for, skipped ones included: dropped never exceeds frames
+                slots = 1 + stats.skipped_before if node.canvases else 0
+                totals.frames += slots
                 totals.late += node.late
-                totals.dropped += node.dropped + (stats.skipped_before if node.canvases else 0)
+                totals.dropped += int(node.dropped) + (stats.skipped_before if node.canvases else 0)
 
     def series(self, name: str) -> F64:
         """Copy of one per-frame series (see FRAME_SERIES), oldest first."""
