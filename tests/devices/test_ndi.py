@@ -90,7 +90,8 @@ def test_two_node_processes_send_their_own_canvases() -> None:
         loop.cluster.start()
         loop.start()
         assert loop.clock.tick(0).count >= 30 * 3600  # labelled from 01:00:00:00 on
-        assert wait_for(lambda: {o["canvas"] for o in loop.report()["outputs"] if o["address"]} == {"front", "side"}, 30)
+        assert wait_for(lambda: {o["canvas"] for o in loop.report()["outputs"] if o["address"]} == {"front", "side"},
+                        30)
         outputs = {o["canvas"]: o for o in loop.report()["outputs"]}
         assert outputs["front"]["node"] == "n1" and outputs["side"]["node"] == "n2"
         pids = {loop.cluster.node_info(n)["pid"] for n in ("n1", "n2")}

@@ -26,7 +26,8 @@ def test_patterns_command_runs_and_writes_a_report(tmp_path: Path) -> None:
     assert report["frames"] == 12 and set(report["nodes"]) == {"n1", "n2", "n3"}
     assert report["outputs"] == [] and report["canvas_errors"] == {}
     for node in ("n1", "n2"):  # the spare n3 has no canvases
-        assert report["nodes"][node]["frames"] == 12 + report["skipped"] and report["nodes"][node]["render_ms"]["p50"] is not None
+        assert report["nodes"][node]["frames"] == 12 + report["skipped"]
+        assert report["nodes"][node]["render_ms"]["p50"] is not None
     assert "12 frames" in result.stdout
 
 
