@@ -8,7 +8,7 @@
 #   bench/gpu_frameloop.sh [OUT_DIR]        (default: $OUT, else bench-out/)
 #   env: FRAMES (3600), RATE (60), GPUS (1), OUTPUTS (ndi|none), SPLAT (a .spz/.ply to place on the
 #        stage; empty: none), CANVASES ("1920x1080 3840x2160"), BASELINE (an older checkout to run
-#        first), BASELINE_CANVASES ("1920x1080"), MOVE (orbit), PYTHON (python3)
+#        first), BASELINE_CANVASES ("1920x1080"), BASELINE_FRAMES ($FRAMES), MOVE (orbit), PYTHON (python3)
 # On the device machine: `source bench/device_env.sh` first (wheels and NDI's libraries).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -22,9 +22,9 @@ SPLAT="${SPLAT:-}"
 CANVASES="${CANVASES:-1920x1080 3840x2160}"
 BASELINE="${BASELINE:-}"
 BASELINE_CANVASES="${BASELINE_CANVASES:-1920x1080}"
+BASELINE_FRAMES="${BASELINE_FRAMES:-$FRAMES}"
 MOVE="${MOVE:-orbit}"
 PY="${PYTHON:-python3}"
-LIMIT=$(( FRAMES / RATE + 150 ))
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=index,name,driver_version,memory.total \
     --format=csv | tee "$OUT_DIR/gpus.csv"
 
@@ -33,11 +33,11 @@ make_stage() {  # CANVAS FILE
     if [ -n "$SPLAT" ]; then "$PY" -m bench.gpu_frameloop add-splat "$2" "$SPLAT" || return 1; fi
 }
 
-run_one() {  # NAME TREE STAGE
-    local name=$1 tree=$2 stage=$3
-    echo "== $name: $FRAMES frames at $RATE Hz, outputs $OUTPUTS ($tree)"
-    (cd "$tree" && timeout "$LIMIT" "$PY" "$HERE/bench/cpu_probe.py" "$OUT_DIR/$name.cpu.json" -- main.py run \
-        --stage "$stage" --simulate "$MOVE" --frames "$FRAMES" --outputs "$OUTPUTS" \
+run_one() {  # NAME TREE STAGE FRAMES
+    local name=$1 tree=$2 stage=$3 frames=$4
+    echo "== $name: $frames frames at $RATE Hz, outputs $OUTPUTS ($tree)"
+    (cd "$tree" && timeout $(( frames / RATE + 150 )) "$PY" "$HERE/bench/cpu_probe.py" "$OUT_DIR/$name.cpu.json" -- \
+        main.py run --stage "$stage" --simulate "$MOVE" --frames "$frames" --outputs "$OUTPUTS" \
         --report "$OUT_DIR/$name.json") >"$OUT_DIR/$name.log" 2>&1
     echo "   exit $? : $(tail -3 "$OUT_DIR/$name.log" | tr '\n' ' ')"
 }
@@ -46,13 +46,13 @@ reports=()
 if [ -n "$BASELINE" ]; then
     for canvas in $BASELINE_CANVASES; do
         stage="$OUT_DIR/before_$canvas.stage.yaml"
-        make_stage "$canvas" "$stage" && run_one "before_$canvas" "$BASELINE" "$stage"
+        make_stage "$canvas" "$stage" && run_one "before_$canvas" "$BASELINE" "$stage" "$BASELINE_FRAMES"
         [ -f "$OUT_DIR/before_$canvas.json" ] && reports+=("$OUT_DIR/before_$canvas.json")
     done
 fi
 for canvas in $CANVASES; do
     stage="$OUT_DIR/after_$canvas.stage.yaml"
-    make_stage "$canvas" "$stage" && run_one "after_$canvas" "$HERE" "$stage"
+    make_stage "$canvas" "$stage" && run_one "after_$canvas" "$HERE" "$stage" "$FRAMES"
     [ -f "$OUT_DIR/after_$canvas.json" ] && reports+=("$OUT_DIR/after_$canvas.json")
 done
 [ ${#reports[@]} -gt 0 ] && "$PY" -m bench.gpu_frameloop summary "${reports[@]}" | tee "$OUT_DIR/summary.md"
