@@ -9,6 +9,7 @@ from devices.tracking.decoders import (
     OscDecoder,
     SerialFreeDDecoder,
 )
+from devices.tracking.limits import ReceiverLimits, default_limits
 from devices.tracking.receiver import Receiver, SampleCallback, StreamCallback, _ignore_sample, _ignore_stream
 from devices.tracking.transports import SerialTransport, Transport, UdpTransport
 from vpstage.protocols import osc_map
@@ -33,19 +34,21 @@ def make_transport(source: TrackingSource) -> Transport:
     return UdpTransport(endpoint.host, endpoint.port, source.multicast_group)
 
 
-def make_decoder(source: TrackingSource) -> Decoder:
+def make_decoder(source: TrackingSource, limits: ReceiverLimits | None = None) -> Decoder:
+    limits = limits or default_limits(source.protocol)
     if parse_endpoint(source.address).kind == "serial":
         return SerialFreeDDecoder()
     if source.protocol == "freed":
-        return FreeDDecoder()
+        return FreeDDecoder(limits)
     if source.protocol == "opentrackio":
-        return OpenTrackIODecoder()
-    return OscDecoder(address_map(source))
+        return OpenTrackIODecoder(limits)
+    return OscDecoder(address_map(source), limits)
 
 
 def make_receiver(source: TrackingSource, on_sample: SampleCallback = _ignore_sample,
-                  on_lost: StreamCallback = _ignore_stream,
-                  on_recovered: StreamCallback = _ignore_stream) -> Receiver:
-    """A stopped receiver for ``source``; call ``start()``."""
-    return Receiver(source.name, make_transport(source), make_decoder(source), source.lost_after_ms,
-                    on_sample, on_lost, on_recovered)
+                  on_lost: StreamCallback = _ignore_stream, on_recovered: StreamCallback = _ignore_stream,
+                  limits: ReceiverLimits | None = None) -> Receiver:
+    """A stopped receiver for ``source`` (``limits``: the protocol's defaults); call ``start()``."""
+    limits = limits or default_limits(source.protocol)
+    return Receiver(source.name, make_transport(source), make_decoder(source, limits), source.lost_after_ms,
+                    on_sample, on_lost, on_recovered, limits, source.never_tracked_after_ms)

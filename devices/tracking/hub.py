@@ -18,8 +18,10 @@ import dataclasses
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from psygnal import Signal
 
@@ -74,8 +76,11 @@ class TrackingHub:
     """StreamStats of a lost stream that speaks again; fires on a receiver thread."""
 
     def __init__(self, project: Project, base_dir: Path | None = None,
-                 lenses: dict[str, LensProfile] | None = None) -> None:
+                 lenses: dict[str, LensProfile] | None = None, clock: Callable[[], int] = time.monotonic_ns) -> None:
         self.project = project
+        self._clock = clock
+        """Monotonic nanoseconds: when receivers start (the never-tracked grace period counts from it)."""
+        self._started_ns: dict[str, int] = {}
         self.lenses = lenses if lenses is not None else load_project_lenses(project, base_dir)
         self._sources = {s.name: s for s in project.tracking}
         problems: list[Problem] = []
@@ -140,6 +145,7 @@ class TrackingHub:
         return source.model_copy(update={"address": f"udp://127.0.0.1:{endpoint.port}", "multicast_group": None})
 
     def _start_receiver(self, source: TrackingSource) -> str | None:
+        self._started_ns[source.name] = self._clock()  # also when it fails to open: still never tracked
         source = self._within_network_mode(source)
         receiver = make_receiver(source, self._on_sample, self.stream_lost.emit, self.stream_recovered.emit)
         self._receivers[source.name] = receiver
@@ -221,6 +227,40 @@ class TrackingHub:
 
     def receiver_health(self) -> list[ReceiverStats]:
         return [r.stats() for r in list(self._receivers.values())]
+
+    def cameras_of(self, source_name: str) -> list[str]:
+        """The cameras fed by a tracking source."""
+        return [name for name, slot in self._cameras.items() if slot.config.tracker == source_name]
+
+    def tracker_started_ns(self, camera_name: str) -> int | None:
+        """When the camera's source was (last) started, on the hub's clock; None before ``start``."""
+        return self._started_ns.get(self._slot_of(camera_name).config.tracker)
+
+    def never_tracked(self, camera_name: str, now_ns: int | None = None, grace: bool = True) -> bool:
+        """True when no sample has reached the camera since its source started and (with
+        ``grace``) its source's ``never_tracked_after_ms`` has passed since. ``now_ns`` is on the
+        hub's clock (default: now)."""
+        slot = self._slot_of(camera_name)
+        started = self._started_ns.get(slot.config.tracker)
+        if started is None or slot.buffer.latest() is not None:
+            return False
+        if not grace:
+            return True
+        source = self._sources.get(slot.config.tracker)
+        wait_ns = ms_to_ns(source.never_tracked_after_ms if source is not None else 3000.0)
+        return (self._clock() if now_ns is None else now_ns) - started >= wait_ns
+
+    def report(self) -> list[dict[str, Any]]:
+        """Per receiver, for a run report: where it listened, packets, samples, bad packets and
+        discarded data by reason, and ``never_tracked`` (it decoded no sample since it started)
+        with ``cameras_never_tracked`` (its cameras that got no sample, whatever the grace period:
+        a report is read after the run)."""
+        return [{"source": r.name, "protocol": r.protocol, "address": r.address, "packets": r.packets,
+                 "bad_packets": r.bad_packets, "samples": r.samples, "error": r.error,
+                 "bad_by_reason": r.bad_by_reason, "discarded_by_reason": r.discarded_by_reason,
+                 "never_tracked": r.samples == 0,
+                 "cameras_never_tracked": [c for c in self.cameras_of(r.name) if self.never_tracked(c, grace=False)]}
+                for r in self.receiver_health()]
 
     def tracking_age_ms(self, camera_name: str, now_ns: int | None = None) -> float | None:
         latest = self.latest_sample(camera_name)

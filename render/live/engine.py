@@ -217,14 +217,13 @@ class LiveEngine:
     def report(self) -> dict[str, Any]:
         """The run report (``FrameLoop.report``) with per-node ``present_skew_ms``,
         ``tracking_to_present_ms`` and ``render_all_ms`` (every answer, late ones included; also
-        overall), plus ``tracking`` per receiver and ``gpus``. Any thread."""
+        overall), plus ``tracking`` per receiver (``TrackingHub.report``: counts by reason, never
+        tracked) and ``gpus``. Any thread."""
         report = self.loop.report()
         for node, series in self.latency.report().items():
             report["nodes"].setdefault(node, {}).update(series)
         report["render_all_ms"] = percentiles(self.latency.all_renders())
-        report["tracking"] = [{"source": r.name, "protocol": r.protocol, "address": r.address,
-                               "packets": r.packets, "bad_packets": r.bad_packets, "samples": r.samples,
-                               "error": r.error} for r in self.tracking.receiver_health()]
+        report["tracking"] = self.tracking.report()
         report["gpus"] = gpu_report(self.gpu)
         return report
 

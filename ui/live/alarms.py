@@ -42,26 +42,52 @@ def _age_text(ms: float) -> str:
 
 
 def tracking_alarms(hub: Any, now_ns: int) -> list[Alarm]:
-    """Per camera: no data yet, or silent for longer than its source's ``lost_after_ms``; per
-    receiver: failed to open."""
+    """Per receiver: failed to open. Per camera (key ``tracking:<camera>``): nothing received yet
+    (warning, during its source's ``never_tracked_after_ms`` grace period), NEVER TRACKED (critical:
+    the grace period passed without a single sample), or TRACKING LOST (critical: samples came,
+    then none for longer than ``lost_after_ms``)."""
     alarms = []
     sources = {s.name: s for s in hub.project.tracking}
     cameras = {c.name: c for c in hub.project.cameras}
-    for receiver in hub.receiver_health():
+    receivers = {r.name: r for r in hub.receiver_health()}
+    for receiver in receivers.values():
         if receiver.error:
             alarms.append(Alarm(f"receiver:{receiver.name}", "critical", "TRACKER INPUT FAILED",
                                 f"{receiver.name} ({receiver.address}): {receiver.error}"))
     for name in hub.camera_names:
         tracker = cameras[name].tracker if name in cameras else "?"
+        source = sources.get(tracker)
         age = hub.tracking_age_ms(name, now_ns)
-        limit = sources[tracker].lost_after_ms if tracker in sources else 500.0
         if age is None:
-            alarms.append(Alarm(f"tracking:{name}", "critical", "NO TRACKING",
-                                f"camera {name}: nothing received from {tracker}"))
-        elif age > limit:
+            alarms.append(_untracked_alarm(hub, name, tracker, source, receivers.get(tracker), now_ns))
+        elif age > (source.lost_after_ms if source is not None else 500.0):
             alarms.append(Alarm(f"tracking:{name}", "critical", "TRACKING LOST",
                                 f"camera {name} ({tracker}): no data for {_age_text(age)}"))
     return alarms
+
+
+def _untracked_alarm(hub: Any, name: str, tracker: str, source: Any, receiver: Any, now_ns: int) -> Alarm:
+    """A camera without any sample yet: waiting (warning) within the grace period, else NEVER TRACKED."""
+    grace_ms = source.never_tracked_after_ms if source is not None else 3000.0
+    if not hub.never_tracked(name, now_ns):
+        return Alarm(f"tracking:{name}", "warning", "NO TRACKING",
+                     f"camera {name}: waiting for {tracker} (NEVER TRACKED after {_age_text(grace_ms)})")
+    return Alarm(f"tracking:{name}", "critical", "NEVER TRACKED",
+                 f"camera {name}: no sample from {tracker} since it started "
+                 f"({_age_text(grace_ms)} grace){_input_text(receiver)}")
+
+
+def _input_text(receiver: Any) -> str:
+    """What the source did send, without counts (they change every tick): the detail stays put."""
+    if receiver is None:
+        return ""
+    if receiver.samples:
+        return "; it sends samples for other camera ids"
+    if receiver.bad_packets:
+        return f"; it receives only bad packets ({', '.join(sorted(receiver.bad_by_reason))})"
+    if receiver.packets:
+        return "; it receives packets without a complete sample"
+    return "; nothing arrives"
 
 
 def _recent_count(values: np.ndarray, frames: int) -> int:

@@ -21,8 +21,10 @@ Messages in one OSC bundle are merged and produce one sample per camera id; outs
 sample is emitted by a route with ``emits=True`` once x, y, z and an orientation are known.
 Numeric ids (``/vp/cam/1/pose``) become integers.
 
-This module is pure: ``OscSampleAssembler`` turns (address, arguments) into ``CameraSample``s;
-the receiver in ``devices/`` parses datagrams and routes them with python-osc's dispatcher.
+This module is pure: ``OscSampleAssembler`` turns (address, arguments) into ``CameraSample``s
+(for at most ``max_cameras`` camera ids); the receiver in ``devices/`` checks datagrams
+(``osc_wire``), parses them with python-osc and matches addresses with ``OscAddressMap.match``
+(each route's regular expression compiled once, never one per incoming address).
 ``write_message`` / ``write_bundle`` encode with python-osc's builders.
 """
 
@@ -95,7 +97,7 @@ class OscRoute:
 
     def camera_id(self, address: str) -> CameraId | None:
         """The id captured from ``address`` (0 when the route has no ``{id}``); None if no match."""
-        match = self._regex.match(address)
+        match = self._regex.fullmatch(address)
         if match is None:
             return None
         if not match.groups():
@@ -174,19 +176,51 @@ def _orientation(state: dict[str, float], axes: Axes) -> tuple[float, float, flo
 class _CameraState:
     values: dict[str, float] = field(default_factory=dict)
     axes: Axes = "stage"
+    last_ns: int = 0
+
+
+DEFAULT_MAX_CAMERAS = 64
+DEFAULT_STALE_AFTER_NS = 10 * 10**9
 
 
 class OscSampleAssembler:
-    """Merges routed OSC messages into ``CameraSample``s, per camera id. One per receiver thread."""
+    """Merges routed OSC messages into ``CameraSample``s, per camera id. One per receiver thread.
 
-    def __init__(self, address_map: OscAddressMap) -> None:
+    It keeps the latest values of at most ``max_cameras`` camera ids; a new id beyond that takes
+    the place of the one silent longest if it has been silent for ``stale_after_ns``, else it is
+    refused (``ParseError`` reason ``stream_limit``)."""
+
+    def __init__(self, address_map: OscAddressMap, max_cameras: int = DEFAULT_MAX_CAMERAS,
+                 stale_after_ns: int = DEFAULT_STALE_AFTER_NS) -> None:
         self.address_map = address_map
+        self.max_cameras = max_cameras
+        self.stale_after_ns = stale_after_ns
         self._cameras: dict[CameraId, _CameraState] = {}
 
-    def apply(self, route: OscRoute, camera_id: CameraId, args: Sequence[Any]) -> None:
+    @property
+    def cameras(self) -> int:
+        return len(self._cameras)
+
+    def _state(self, camera_id: CameraId, arrival_ns: int) -> _CameraState:
+        state = self._cameras.get(camera_id)
+        if state is None:
+            if len(self._cameras) >= self.max_cameras and not self._evict_stale(arrival_ns):
+                raise ParseError(f"more than {self.max_cameras} camera ids", "stream_limit")
+            state = self._cameras[camera_id] = _CameraState()
+        state.last_ns = arrival_ns
+        return state
+
+    def _evict_stale(self, now_ns: int) -> bool:
+        oldest = min(self._cameras, key=lambda cam: self._cameras[cam].last_ns)
+        if now_ns - self._cameras[oldest].last_ns < self.stale_after_ns:
+            return False
+        del self._cameras[oldest]
+        return True
+
+    def apply(self, route: OscRoute, camera_id: CameraId, args: Sequence[Any], arrival_ns: int = 0) -> None:
         """Fold one message's arguments into the camera's latest values. Raises ParseError."""
         values = route_values(route, args)
-        state = self._cameras.setdefault(camera_id, _CameraState())
+        state = self._state(camera_id, arrival_ns)
         if any(f in values for f in QUATERNION_FIELDS):
             for name in EULER_FIELDS:
                 state.values.pop(name, None)
@@ -212,26 +246,23 @@ class OscSampleAssembler:
         return CameraSample("osc", source, camera_id, arrival_ns, v["x_m"], v["y_m"], v["z_m"],
                             pan, tilt, roll, **extra)
 
-    def apply_routed(self, routed: Iterable[tuple[OscRoute, str, Sequence[Any]]], source: str, arrival_ns: int,
-                     bundled: bool) -> list[CameraSample]:
-        """Apply messages already matched to routes (route, address, arguments), all from one
+    def apply_matched(self, matched: Iterable[tuple[OscRoute, CameraId, Sequence[Any]]], source: str,
+                      arrival_ns: int, bundled: bool) -> list[CameraSample]:
+        """Apply messages already matched to routes (route, camera id, arguments), all from one
         datagram, and return the samples they complete. Raises ParseError on bad arguments."""
         touched: list[CameraId] = []
-        for route, address, args in routed:
-            cam = route.camera_id(address)
-            if cam is None:
-                continue
-            self.apply(route, cam, args)
+        for route, cam, args in matched:
+            self.apply(route, cam, args, arrival_ns)
             if (bundled or route.emits) and cam not in touched:
                 touched.append(cam)
         return [s for cam in touched if (s := self.sample(cam, source, arrival_ns)) is not None]
 
     def messages(self, messages: Iterable[tuple[str, Sequence[Any]]], source: str, arrival_ns: int,
                  bundled: bool) -> list[CameraSample]:
-        """Match (address, arguments) pairs against the map, then ``apply_routed``."""
-        routed = [(found[0], address, args) for address, args in messages
-                  if (found := self.address_map.match(address)) is not None]
-        return self.apply_routed(routed, source, arrival_ns, bundled)
+        """Match (address, arguments) pairs against the map, then ``apply_matched``."""
+        matched = [(found[0], found[1], args) for address, args in messages
+                   if (found := self.address_map.match(address)) is not None]
+        return self.apply_matched(matched, source, arrival_ns, bundled)
 
 
 def vp_messages(sample: CameraSample, camera_id: CameraId | None = None) -> list[tuple[str, list[float]]]:

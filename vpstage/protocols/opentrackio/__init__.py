@@ -1,7 +1,8 @@
 """OpenTrackIO (SMPTE RIS OSVP) wire codec: packets, reassembly, sample documents.
 
 ``packet``: 16-byte header, Fletcher-16 (mod 256 written, mod 255 accepted), segmentation.
-``reassembly``: per-sender segment reassembly and duplicate / out-of-order sequence drops.
+``reassembly``: per-sender segment reassembly (bounded by ``ReassemblyLimits``) and duplicate /
+out-of-order sequence drops.
 ``document``: JSON/CBOR samples to and from ``CameraSample`` (``fields``: typed readers).
 """
 
@@ -31,7 +32,7 @@ from vpstage.protocols.opentrackio.packet import (
     write_packet,
     write_segments,
 )
-from vpstage.protocols.opentrackio.reassembly import Reassembler, sequence_delta
+from vpstage.protocols.opentrackio.reassembly import Reassembler, ReassemblyLimits, sequence_delta
 
 __all__ = [
     "DEFAULT_MTU",
@@ -46,6 +47,7 @@ __all__ = [
     "Packet",
     "ParseError",
     "Reassembler",
+    "ReassemblyLimits",
     "decode_payload",
     "document_from_sample",
     "encode_document",

@@ -47,6 +47,8 @@ from vpstage.tracking.sample import CameraSample
 
 PROTOCOL_NAME = "OpenTrackIO"
 PROTOCOL_VERSION = (1, 0, 1)
+MAX_SOURCE_ID_LENGTH = 256
+"""A ``sourceId`` (a URN, ~45 characters) becomes the camera id: longer ones are refused (``bad_value``)."""
 TOP_LEVEL_KEYS = frozenset({
     "protocol", "sampleId", "sourceId", "sourceNumber", "relatedSampleIds", "tracker", "timing",
     "transforms", "lens", "globalStage", "static", "custom",
@@ -83,6 +85,8 @@ def _camera_id(doc: dict[str, Any]) -> int | str:
         return 0
     if not isinstance(source_id, str):
         raise ParseError("sourceId must be a string", "bad_value")
+    if len(source_id) > MAX_SOURCE_ID_LENGTH:
+        raise ParseError(f"sourceId longer than {MAX_SOURCE_ID_LENGTH} characters", "bad_value")
     return source_id
 
 
