@@ -2,13 +2,15 @@
 
 Every command names its database with ``--db PATH`` or ``--project FILE`` (the project's
 ``takes/takes.sqlite``). Takes are named ``SLATE_TNN`` (``A001_T03``) or by id.
-Exit codes: 0 done, 1 take or database not found / export failed, 2 bad arguments.
+Exit codes: 0 done, 1 take or database not found, not a takes database, damaged (``list`` checks
+the whole file and names the damaged takes) / export failed, 2 bad arguments.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -23,6 +25,7 @@ from vpstage.takes import (
     default_db_path,
 )
 from vpstage.takes.exports import FORMATS, ExportError, export_take
+from vpstage.takes.integrity import DatabaseHealth, TakeDamage
 from vpstage.takes.records import split_take_name
 from vpstage.takes.stats import DEFAULT_GAP_THRESHOLD_MS, TakeStats, duration_label
 
@@ -69,6 +72,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--camera", metavar="NAME", help="which recorded camera (default: the first)")
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="render device (default cpu)")
     p.add_argument("--crf", type=int, default=20, help="H.264 constant quality, 0..51 (default 20)")
+    p.add_argument("--project-dir", metavar="DIR",
+                   help="the folder the take's stage paths (assets, panel catalog, meshes) are relative to "
+                        "(default: the project's folder; with --db, the folder holding takes/, else the database's)")
     p.set_defaults(handler=cmd_render)
 
     p = actions.add_parser("rename", parents=[where], help="move a take to another slate / take number")
@@ -99,10 +105,13 @@ def _db_path(args: argparse.Namespace) -> Path:
 
 def _with_library(args: argparse.Namespace, action: Callable[[TakeLibrary], int]) -> int:
     """Open the library, run ``action``, and turn the expected failures into messages and exit codes."""
+    db = _db_path(args)
     try:
-        with TakeLibrary(_db_path(args)) as library:
+        with TakeLibrary(db) as library:
             for take in library.recovered:
                 print(f"recovered interrupted take {take.name} ({take.frame_count} frames)", file=sys.stderr)
+            if library.recovery_error:
+                print(f"warning: {db}: {library.recovery_error}", file=sys.stderr)
             return action(library)
     except TakeRefError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -110,26 +119,53 @@ def _with_library(args: argparse.Namespace, action: Callable[[TakeLibrary], int]
     except (TakeDatabaseError, TakeNotFoundError, ExportError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    except sqlite3.DatabaseError as exc:  # a read the library did not expect to fail: still no traceback
+        print(f"error: {db}: the takes database cannot be read: {exc}", file=sys.stderr)
+        return EXIT_FAILED
 
 
-def _row(take: TakeInfo) -> str:
+def _row(take: TakeInfo, damage: TakeDamage | None = None) -> str:
     flags = ("*" if take.circled else " ") + ("D" if take.deleted else " ")
     span = f"{take.start_timecode or '--'} - {take.end_timecode or '--'}"
-    return (f"{take.id:>5} {take.name:<16} {flags} {take.status:<10} {span:<25} {take.frame_count:>7} "
+    status = "DAMAGED" if damage is not None else take.status
+    return (f"{take.id:>5} {take.name:<16} {flags} {status:<10} {span:<25} {take.frame_count:>7} "
             f"{take.scene:<12} {take.notes}")
+
+
+def _report_health(db: Path, health: DatabaseHealth) -> None:
+    """Say on stderr what a damaged database still holds."""
+    if not health.takes_readable:
+        print(f"error: {db}: the database file is damaged and even its list of takes does not read back "
+              f"({'; '.join(health.problems[:3])})", file=sys.stderr)
+        return
+    for damage in health.damaged:
+        print(f"error: {db}: {damage.describe()}", file=sys.stderr)
+    if not health.damaged:
+        print(f"error: {db}: the database file is damaged ({'; '.join(health.problems[:3])}), though every take "
+              "still reads back: export what matters", file=sys.stderr)
+    print("copy the file before any repair (e.g. `sqlite3 takes.sqlite .recover`)", file=sys.stderr)
 
 
 def cmd_list(args: argparse.Namespace) -> int:
     def run(library: TakeLibrary) -> int:
+        health = library.check()
+        if not health.takes_readable:
+            _report_health(library.path, health)
+            return EXIT_FAILED
         takes = library.search(args.search, scene=args.scene, circled=True if args.circled else None,
                                include_deleted=args.all)
+        damaged = {d.take.id: d for d in health.damaged}
         if args.json:
-            print(json.dumps([t.to_dict() for t in takes], indent=2))
-            return EXIT_OK
-        print(f"{'id':>5} {'take':<16} {'':2} {'status':<10} {'timecode in - out':<25} {'frames':>7} "
-              f"{'scene':<12} notes")
-        for take in takes:
-            print(_row(take))
+            print(json.dumps([{**t.to_dict(), "damage": damaged[t.id].to_dict() if t.id in damaged else None}
+                              for t in takes], indent=2))
+        else:
+            print(f"{'id':>5} {'take':<16} {'':2} {'status':<10} {'timecode in - out':<25} {'frames':>7} "
+                  f"{'scene':<12} notes")
+            for take in takes:
+                print(_row(take, damaged.get(take.id)))
+        if not health.ok:
+            _report_health(library.path, health)
+            return EXIT_FAILED
         return EXIT_OK
 
     return _with_library(args, run)
@@ -187,8 +223,10 @@ def _size(text: str) -> tuple[int, int]:
 
 
 def _project_dir(args: argparse.Namespace) -> Path:
-    """Where the take's relative asset paths resolve: the project's folder (``--project``), or the
-    folder holding ``takes/takes.sqlite`` (``--db``), else the database's own folder."""
+    """Where the take's relative asset paths resolve: ``--project-dir``, the project's folder
+    (``--project``), or the folder holding ``takes/takes.sqlite`` (``--db``), else the database's own folder."""
+    if getattr(args, "project_dir", None):
+        return Path(args.project_dir).resolve()
     if args.project:
         return Path(args.project).resolve().parent
     db = Path(args.db).resolve()

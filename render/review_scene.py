@@ -5,6 +5,11 @@ paths relative to ``project_dir`` (the folder of the project the take belongs to
 and ``procedural:demo`` as they are. Only assets some frame shows (enabled in its scene record)
 are loaded, once, on the render device.
 
+Assets without declared bounds are cropped to the default scene bounds around the stage, which
+need the stage's cabinets: its panel catalog and mesh files are resolved relative to
+``project_dir``, else to the shipped ``configs/stages`` (a project made from a shipped example);
+when neither holds them the review is refused with a clear error, never rendered uncropped.
+
 The view of a frame is what the live inner frustum puts on the wall, seen from the recorded
 entrance pupil: every enabled asset renders the camera's pinhole posed in its own frame by the
 placement recorded in that frame, cropped to the asset's scene bounds (its declared bounds, else
@@ -31,7 +36,10 @@ from vpstage.frustum.scene import scene_bounds_of
 from vpstage.geometry import OrientedBox
 from vpstage.nodes.failures import failure_text
 from vpstage.stage import Project, Stage
+from vpstage.stage.catalog import DEFAULT_CATALOG
+from vpstage.stage.model import MeshSection
 from vpstage.stage.model import SceneAsset as SceneAssetModel
+from vpstage.stage.project_io import catalog_path
 from vpstage.takes.records import SceneAssetState
 from vpstage.tracking import CameraState
 
@@ -111,7 +119,7 @@ def load_review_scene(stage_yaml: str | None, shown: Iterable[str], take_name: s
         recorded = (recorded_hashes or {}).get(name)
         if recorded and recorded != assets[name][1].content_hash():
             warnings.append(f"scene asset {name} ({model.path}) has changed since {take_name} was recorded")
-    bounds = _stage_bounds(project, project_dir, warnings)
+    bounds = _stage_bounds(project, [model for model, _asset in assets.values()], project_dir, take_name, warnings)
     return ReviewScene(assets, torch.device(device), bounds, warnings=warnings)
 
 
@@ -125,12 +133,58 @@ def _load(model: SceneAssetModel, project_dir: Path, device: str) -> SceneAsset:
         raise ReviewSceneError(f"scene asset {model.name} ({path}): {failure_text(exc)}") from exc
 
 
-def _stage_bounds(project: Project, project_dir: Path, warnings: list[str]) -> SceneBounds | None:
-    """The live renderer's default scene bounds need the stage's cabinets; without them (a catalog
-    or mesh that moved) assets are cropped only to their declared bounds."""
-    try:
-        return SceneBounds(Stage.from_project(project, project_dir, strict=False))
-    except (ConfigError, OSError, ValueError) as exc:
-        warnings.append(f"stage layout unavailable ({exc}): scene assets are not cropped to "
-                        "the default scene bounds")
+SHIPPED_STAGES = DEFAULT_CATALOG.parent / "stages"
+"""Where the shipped example projects live: a project derived from one finds its catalog from here."""
+
+
+def _missing_files(project: Project, base_dir: Path) -> list[str]:
+    """Files the stage layout needs (panel catalog, mesh OBJs) that are not there relative to ``base_dir``."""
+    missing = []
+    catalog = catalog_path(project, base_dir)
+    if not catalog.is_file():
+        missing.append(f"panel catalog {catalog}")
+    for section in project.sections:
+        if isinstance(section, MeshSection) and not (base_dir / section.file).resolve().is_file():
+            missing.append(f"mesh file {(base_dir / section.file).resolve()}")
+    return missing
+
+
+def _layout_base(project: Project, project_dir: Path, take_name: str, needing: list[str]) -> Path:
+    """The folder the take's stage resolves its catalog and meshes from: the project's folder, else the
+    shipped stages folder (a project made from a shipped example). ReviewSceneError when neither holds them."""
+    missing = _missing_files(project, project_dir)
+    if not missing:
+        return project_dir
+    if not _missing_files(project, SHIPPED_STAGES):
+        return SHIPPED_STAGES
+    raise ReviewSceneError(
+        f"the stage {take_name} was recorded on needs its {', '.join(missing)}, which cannot be found (looked "
+        f"relative to {project_dir} and to the shipped {SHIPPED_STAGES}); without the stage layout, "
+        f"{', '.join(needing)} cannot be cropped to the default scene bounds as the live DoD crop does. "
+        "Point the review at the project's folder (main.py takes render --project FILE, or --project-dir "
+        "DIR), or give those assets bounds_min / bounds_max")
+
+
+def _stage_bounds(project: Project, shown: list[SceneAssetModel], project_dir: Path, take_name: str,
+                  warnings: list[str]) -> SceneBounds | None:
+    """The live renderer's default scene bounds for assets without declared bounds. They need the
+    stage's cabinets, so its catalog and meshes: found as :func:`_layout_base` says, or a
+    ReviewSceneError (a review is never rendered without the crop the live wall had)."""
+    needing = [m.name for m in shown if scene_bounds_of(m) is None]
+    if not needing:
         return None
+    base = _layout_base(project, project_dir, take_name, needing)
+    if base != project_dir:
+        warnings.append(f"the stage's catalog and meshes are not beside {project_dir}; used the shipped "
+                        f"{base} to resolve them")
+    try:
+        stage = Stage.from_project(project, base, strict=False)
+    except (ConfigError, OSError, ValueError) as exc:
+        raise ReviewSceneError(f"the stage layout of {take_name} cannot be built ({exc}), so {', '.join(needing)} "
+                               "cannot be cropped to the default scene bounds") from exc
+    lost = [p for p in stage.layout.problems if p.severity == "error" and (p.path[:1] == ("sections",) or p.file)]
+    if lost or not stage.layout.complete:
+        details = "; ".join(p.format() for p in lost[:3])
+        raise ReviewSceneError(f"the stage layout of {take_name} is incomplete ({details}), so the default scene "
+                               f"bounds of {', '.join(needing)} would be wrong")
+    return SceneBounds(stage)

@@ -1,107 +1,97 @@
-"""YAML loading that remembers where every value came from.
+"""YAML loading that remembers where every value came from, within explicit limits.
 
 ``parse_yaml`` builds plain Python data from a YAML document together with a ``LineIndex``
 mapping each value's path (``("sections", 0, "radius_m")``) to its 1-based line. Pydantic
 validation errors and semantic checks are then reported as ``file:line: field.path: message``.
+
+Parsing is bounded (:class:`YamlLimits`): the file size, the nesting depth, the length of one
+scalar and the number of values built, aliases and merge keys (``<<``) expanded, are capped, and
+integers must fit in 64 bits. Crossing a limit stops parsing at once with a located problem, so any
+input is read in bounded time and memory (an alias "billion laughs" or merge-key bomb included).
+The document is built from the parser's event stream without recursion.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from vpstage.config.fail_fast import fail_fast_model
+from vpstage.config.lines import LineIndex
 from vpstage.config.problems import ConfigError, PathPart, Problem
 from vpstage.config.problems import Path as KeyPath
+from vpstage.config.yaml_builder import DEFAULT_YAML_LIMITS, EventBuilder, LimitError, YamlLimits
+
+__all__ = ["DEFAULT_YAML_LIMITS", "LineIndex", "YamlLimits", "load_yaml", "parse_yaml", "validate_model",
+           "validation_problems"]
 
 M = TypeVar("M", bound=BaseModel)
 
-
-class LineIndex:
-    """Path -> line lookup; falls back to the nearest ancestor that has a line."""
-
-    def __init__(self, file: str | None) -> None:
-        self.file = file
-        self._lines: dict[KeyPath, int] = {}
-
-    def set(self, path: KeyPath, line: int) -> None:
-        self._lines[path] = line
-
-    def line(self, path: KeyPath) -> int | None:
-        for cut in range(len(path), -1, -1):
-            found = self._lines.get(tuple(path[:cut]))
-            if found is not None:
-                return found
-        return None
-
-    def problem(self, path: KeyPath, message: str, severity: str = "error") -> Problem:
-        return Problem(tuple(path), message, self.file, self.line(tuple(path)),
-                       "warning" if severity == "warning" else "error")
+_MAX_REPORTED_PROBLEMS = 1000
 
 
-class _Builder:
-    """Turns a composed YAML node tree into data, recording lines and duplicate keys."""
-
-    def __init__(self, index: LineIndex) -> None:
-        self.index = index
-        self.problems: list[Problem] = []
-        self._constructor = yaml.SafeLoader("")
-
-    def build(self, node: yaml.Node, path: KeyPath) -> Any:
-        self.index.set(path, node.start_mark.line + 1)
-        if isinstance(node, yaml.MappingNode):
-            out: dict[Any, Any] = {}
-            for key_node, value_node in node.value:
-                key = self._constructor.construct_object(key_node, deep=True)
-                if not isinstance(key, (str, int, float, bool)):
-                    key = str(key)
-                if key in out:
-                    self.problems.append(Problem(path + (key,), "duplicate key", self.index.file,
-                                                 key_node.start_mark.line + 1))
-                out[key] = self.build(value_node, path + (key,))
-            return out
-        if isinstance(node, yaml.SequenceNode):
-            return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
-        return self._constructor.construct_object(node, deep=True)
+def _events(text: str) -> Iterator[yaml.Event]:
+    loader_class = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return iter(yaml.parse(text, Loader=loader_class))
 
 
-def parse_yaml(text: str, file: str | None = None) -> tuple[Any, LineIndex]:
-    """Parse one YAML document. Raises ConfigError (with the line) on malformed YAML."""
-    index = LineIndex(file)
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
+def _malformed(exc: yaml.YAMLError, file: str | None, limits: YamlLimits) -> ConfigError:
+    if isinstance(exc, yaml.MarkedYAMLError):
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
+        if "maximum nesting depth" in str(exc.problem):  # libyaml's own cap, met before ours (flow style)
+            return ConfigError([Problem((), f"nested deeper than {limits.max_depth} levels (YAML limit max_depth)",
+                                        file, line)])
         message = f"malformed YAML: {exc.problem or exc}"
         if exc.context and exc.context_mark is not None and exc.context_mark.line + 1 != line:
             context = exc.context.removeprefix("while parsing ").removeprefix("a ")
             message += f" (in the {context} that starts on line {exc.context_mark.line + 1})"
-        raise ConfigError([Problem((), message, file, line)]) from exc
+        return ConfigError([Problem((), message, file, line)])
+    return ConfigError([Problem((), f"malformed YAML: {exc}", file, None)])
+
+
+def parse_yaml(text: str, file: str | None = None, limits: YamlLimits = DEFAULT_YAML_LIMITS) -> tuple[Any, LineIndex]:
+    """Parse one YAML document. Raises ConfigError (located) on malformed YAML or a crossed limit."""
+    if len(text) > limits.max_file_bytes:
+        raise ConfigError([Problem((), f"larger than {limits.max_file_bytes:,} bytes (YAML limit max_file_bytes)",
+                                   file, None)])
+    builder = EventBuilder(file, limits)
+    try:
+        for event in _events(text):
+            builder.feed(event)
+    except LimitError as exc:
+        raise ConfigError(builder.problems[:_MAX_REPORTED_PROBLEMS] + [exc.problem]) from None
     except yaml.YAMLError as exc:
-        raise ConfigError([Problem((), f"malformed YAML: {exc}", file, None)]) from exc
-    if node is None:
-        return None, index
-    builder = _Builder(index)
-    data = builder.build(node, ())
+        raise _malformed(exc, file, limits) from None
+    except UnicodeError as exc:
+        raise ConfigError([Problem((), f"not UTF-8 text: {exc}", file, None)]) from None
     if builder.problems:
-        raise ConfigError(builder.problems)
-    return data, index
+        raise ConfigError(builder.problems[:_MAX_REPORTED_PROBLEMS])
+    return builder.root, builder.index
 
 
-def load_yaml(path: str | Path) -> tuple[Any, LineIndex]:
-    """Read and parse a YAML file; a missing or unreadable file is a ConfigError."""
+def load_yaml(path: str | Path, limits: YamlLimits = DEFAULT_YAML_LIMITS) -> tuple[Any, LineIndex]:
+    """Read and parse a YAML file; a missing, unreadable or oversized file is a ConfigError."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        if p.exists() and not p.is_file():  # a FIFO or a device could block or never end
+            raise ConfigError([Problem((), "not a regular file", str(p), None)])
+        with p.open("rb") as handle:
+            raw = handle.read(limits.max_file_bytes + 1)
     except OSError as exc:
         raise ConfigError([Problem((), f"cannot read file: {exc.strerror or exc}", str(p), None)]) from exc
+    if len(raw) > limits.max_file_bytes:
+        raise ConfigError([Problem((), f"larger than {limits.max_file_bytes:,} bytes (YAML limit max_file_bytes)",
+                                   str(p), None)])
+    try:
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ConfigError([Problem((), f"not UTF-8 text: {exc}", str(p), None)]) from exc
-    return parse_yaml(text, str(p))
+    return parse_yaml(text, str(p), limits)
 
 
 def _data_path(loc: tuple[PathPart, ...], data: Any) -> KeyPath:
@@ -128,20 +118,38 @@ def _data_path(loc: tuple[PathPart, ...], data: Any) -> KeyPath:
 
 
 def validation_problems(exc: ValidationError, data: Any, index: LineIndex) -> list[Problem]:
-    """Convert pydantic errors into located problems."""
+    """Convert pydantic errors into located problems (the first 1000; the count says the rest)."""
     problems = []
-    for err in exc.errors(include_url=False):
+    for err in exc.errors(include_url=False)[:_MAX_REPORTED_PROBLEMS]:
         loc = tuple(p for p in err["loc"] if isinstance(p, (str, int)))
         path = _data_path(loc, data)
         message = err["msg"]
         if err["type"] == "extra_forbidden":
             message = "unknown field (check the spelling)"
         problems.append(index.problem(path, message))
+    hidden = exc.error_count() - len(problems)
+    if hidden > 0:
+        problems.append(Problem((), f"{hidden:,} more problems not shown", index.file, None))
     return problems
 
 
+FULL_REPORT_VALUES = 10_000
+"""Documents up to this many values get every problem at once; larger ones are first checked with
+each list stopping at its first problem (:mod:`vpstage.config.fail_fast`), so that a large file of
+invalid items cannot make validation itself take gigabytes."""
+
+
 def validate_model(model: type[M], data: Any, index: LineIndex) -> M:
-    """Validate ``data`` against ``model``; all problems come back at once in a ConfigError."""
+    """Validate ``data`` against ``model``; the problems come back at once in a ConfigError."""
+    if index.values > FULL_REPORT_VALUES:
+        try:
+            fail_fast_model(model).model_validate(data)
+        except ValidationError as exc:
+            problems = validation_problems(exc, data, index)
+            problems.append(Problem((), f"a large file ({index.values:,} values): each list and mapping was checked "
+                                    "up to its first problem; fix these and validate again for more", index.file,
+                                    None, "warning"))
+            raise ConfigError(problems) from exc
     try:
         return model.model_validate(data)
     except ValidationError as exc:

@@ -7,7 +7,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, model_validator
 
-from vpstage.config import ConfigError, load_yaml, validate_model
+from vpstage.config import DEFAULT_YAML_LIMITS, ConfigError, YamlLimits, load_yaml, validate_model
+from vpstage.stage.types import PositiveFinite
 
 DEFAULT_CATALOG = Path(__file__).resolve().parents[2] / "configs" / "panels.yaml"
 
@@ -22,11 +23,11 @@ class PanelType(BaseModel):
 
     vendor: str
     model: str
-    width_mm: PositiveFloat
-    height_mm: PositiveFloat
+    width_mm: PositiveFinite
+    height_mm: PositiveFinite
     pixels_w: PositiveInt
     pixels_h: PositiveInt
-    pitch_mm: PositiveFloat
+    pitch_mm: PositiveFinite
     max_nits: PositiveFloat | None = None
     weight_kg: PositiveFloat | None = None
     scan: str | None = None
@@ -65,9 +66,9 @@ class Catalog(BaseModel):
     panels: dict[str, PanelType]
 
 
-def load_catalog(path: str | Path = DEFAULT_CATALOG) -> Catalog:
-    """Load a catalog file; raises ConfigError with every located problem."""
-    data, index = load_yaml(path)
+def load_catalog(path: str | Path = DEFAULT_CATALOG, limits: YamlLimits = DEFAULT_YAML_LIMITS) -> Catalog:
+    """Load a catalog file (read within ``limits``); raises ConfigError with every located problem."""
+    data, index = load_yaml(path, limits)
     if data is None:
         raise ConfigError([index.problem((), "empty catalog file")])
     return validate_model(Catalog, data, index)

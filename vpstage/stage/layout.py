@@ -2,7 +2,9 @@
 
 Building the layout never raises for content problems; it collects them (unknown panel types,
 bad meshes, map entries naming unknown cabinets) in ``problems`` with their document paths, so
-that every problem can be reported at once with its line.
+that every problem can be reported at once with its line. It is bounded by ``StageLimits``
+(cabinets, LED pixels, OBJ size, pixel-map cells visited): crossing one is a problem too, and the
+layout stops there (``complete`` is False).
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from vpstage.config import Problem
+from vpstage.config.problems import Path as KeyPath
 from vpstage.stage.cabinets import CabinetSet, grid_cabinet_id
-from vpstage.stage.catalog import Catalog
+from vpstage.stage.catalog import Catalog, PanelType
+from vpstage.stage.limits import DEFAULT_STAGE_LIMITS, MAX_CANVAS_SIDE_PX, StageLimitError, StageLimits
 from vpstage.stage.mesh import place_mesh
 from vpstage.stage.model import (
     ArcSection,
@@ -24,8 +28,9 @@ from vpstage.stage.model import (
     MapEntry,
     MeshSection,
     Project,
+    Section,
 )
-from vpstage.stage.sections import place_arc, place_ceiling, place_flat
+from vpstage.stage.sections import arc_columns, place_arc, place_ceiling, place_flat
 
 FLIPS = {"none": 0, "h": 1, "v": 2}
 
@@ -61,6 +66,8 @@ class StageLayout:
     pixel_map: PixelMap
     id_to_index: dict[str, int]
     problems: list[Problem] = field(default_factory=list)
+    complete: bool = True
+    """False when a stage limit was crossed: the layout holds only what came before it."""
 
     def footprint(self, index: int) -> tuple[int, int]:
         """(width, height) of cabinet ``index`` on its canvas, after rotation."""
@@ -77,69 +84,139 @@ class StageLayout:
         return np.flatnonzero(self.pixel_map.canvas == canvas)
 
 
-def _place_sections(project: Project, catalog: Catalog, base_dir: Path) -> tuple[CabinetSet, list[Problem]]:
-    cabinets, problems = CabinetSet(), []
+class _Budget:
+    """Cabinets and LED pixels placed so far, against the stage limits."""
+
+    def __init__(self, limits: StageLimits) -> None:
+        self.limits = limits
+        self.cabinets = 0
+        self.pixels = 0
+
+    @property
+    def room(self) -> int:
+        return self.limits.max_cabinets - self.cabinets
+
+    def admit(self, path: KeyPath, count: int, panel: PanelType) -> None:
+        """Count ``count`` cabinets of ``panel``; StageLimitError when that crosses a limit."""
+        cabinets, pixels = self.cabinets + count, self.pixels + count * panel.pixel_count
+        if cabinets > self.limits.max_cabinets:
+            raise StageLimitError(Problem(path, f"{count:,} cabinets here bring the stage to {cabinets:,}, over the "
+                                          f"limit of {self.limits.max_cabinets:,} (stage limit max_cabinets)"))
+        if pixels > self.limits.max_led_pixels:
+            raise StageLimitError(Problem(path, f"{count:,} cabinets of {panel.pixels_w}x{panel.pixels_h} px here "
+                                          f"bring the stage to {pixels:,} LED pixels, over the limit of "
+                                          f"{self.limits.max_led_pixels:,} (stage limit max_led_pixels)"))
+        self.cabinets, self.pixels = cabinets, pixels
+
+
+def _grid_size(section: FlatSection | ArcSection | CeilingSection, panel: PanelType) -> int:
+    """Grid cells of a parametric section (omitted cabinets included)."""
+    columns = arc_columns(section, panel) if isinstance(section, ArcSection) else section.columns
+    return columns * section.rows
+
+
+def _place_section(cabinets: CabinetSet, i: int, section: Section, panel: PanelType, base_dir: Path,
+                   budget: _Budget) -> list[Problem]:
+    path: KeyPath = ("sections", i)
+    if isinstance(section, MeshSection):
+        before = len(cabinets)
+        problems = place_mesh(cabinets, i, section, panel, base_dir, path, budget.limits, budget.room)
+        budget.admit(path, len(cabinets) - before, panel)
+        return problems
+    budget.admit(path, _grid_size(section, panel), panel)
+    if isinstance(section, FlatSection):
+        place_flat(cabinets, i, section, panel)
+    elif isinstance(section, ArcSection):
+        place_arc(cabinets, i, section, panel)
+    else:
+        place_ceiling(cabinets, i, section, panel)
+    return []
+
+
+def _place_sections(project: Project, catalog: Catalog, base_dir: Path,
+                    limits: StageLimits) -> tuple[CabinetSet, list[Problem], bool]:
+    """(cabinets, problems, complete): placing stops at the first section that crosses a limit."""
+    cabinets, problems, budget = CabinetSet(), [], _Budget(limits)
+    complete = True
     for i, section in enumerate(project.sections):
-        path = ("sections", i)
         panel = catalog.panels.get(section.panel)
         if panel is None:
-            problems.append(Problem(path + ("panel",), f"unknown panel type {section.panel!r} (not in the catalog)"))
+            problems.append(Problem(("sections", i, "panel"),
+                                    f"unknown panel type {section.panel!r} (not in the catalog)"))
             continue
         try:
-            if isinstance(section, FlatSection):
-                place_flat(cabinets, i, section, panel)
-            elif isinstance(section, ArcSection):
-                place_arc(cabinets, i, section, panel)
-            elif isinstance(section, CeilingSection):
-                place_ceiling(cabinets, i, section, panel)
-            elif isinstance(section, MeshSection):
-                problems += place_mesh(cabinets, i, section, panel, base_dir, path)
+            problems += _place_section(cabinets, i, section, panel, base_dir, budget)
         except ValueError as exc:
-            problems.append(Problem(path, str(exc)))
+            problems.append(Problem(("sections", i), str(exc)))
+        except StageLimitError as exc:
+            problems.append(exc.problem)
+            complete = False
+            break
     cabinets.freeze()
-    return cabinets, problems
+    return cabinets, problems, complete
 
 
-def _entry_cabinets(entry: MapEntry, k: int, project: Project, cabinets: CabinetSet,
-                    ids: dict[str, int]) -> tuple[list[tuple[int, int, int]], list[Problem]]:
+class _MapBudget:
+    """Grid cells the pixel map may visit in all (a stage within limits never needs more)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.left = limit
+
+    def spend(self, k: int) -> None:
+        self.left -= 1
+        if self.left < 0:
+            raise StageLimitError(Problem(("pixel_map", k), f"the pixel map places more than {self.limit:,} "
+                                          "cabinets (stage limit max_cabinets)"))
+
+
+def _entry_cabinets(entry: MapEntry, k: int, project: Project, ids: dict[str, int], omitted: dict[str, set[str]],
+                    budget: _MapBudget) -> tuple[list[tuple[int, int, int]], list[Problem]]:
     """(cabinet index, dx, dy in cabinet units) for every cabinet an entry places."""
     path = ("pixel_map", k)
     if entry.cabinet is not None:
+        budget.spend(k)
         if entry.cabinet not in ids:
             return [], [Problem(path + ("cabinet",), f"unknown cabinet {entry.cabinet!r}")]
         return [(ids[entry.cabinet], 0, 0)], []
     assert entry.block is not None
     block = entry.block
-    names = [s.name for s in project.sections]
-    if block.section not in names:
+    if not any(s.name == block.section for s in project.sections):
         return [], [Problem(path + ("block", "section"), f"unknown section {block.section!r}")]
+    skip = omitted.get(block.section, set())
     out, problems = [], []
     for r in range(block.rows[0], block.rows[1] + 1):
         for c in range(block.columns[0], block.columns[1] + 1):
+            budget.spend(k)
             cid = grid_cabinet_id(block.section, c, r)
             if cid in ids:
                 out.append((ids[cid], c - block.columns[0], r - block.rows[0]))
-            elif not _is_omitted(project, block.section, cid):
+            elif cid not in skip:
                 problems.append(Problem(path + ("block",), f"block reaches {cid}, which does not exist"))
                 return out, problems
     return out, problems
 
 
-def _is_omitted(project: Project, section: str, cabinet_id: str) -> bool:
-    for s in project.sections:
-        if s.name == section and not isinstance(s, MeshSection):
-            return cabinet_id in s.omit
-    return False
+def _omitted(project: Project) -> dict[str, set[str]]:
+    """Omitted cabinet ids per grid section."""
+    return {s.name: set(s.omit) for s in project.sections if not isinstance(s, MeshSection)}
 
 
-def _resolve_map(project: Project, cabinets: CabinetSet, ids: dict[str, int]) -> tuple[PixelMap, list[Problem]]:
+def _resolve_map(project: Project, cabinets: CabinetSet, ids: dict[str, int],
+                 limits: StageLimits) -> tuple[PixelMap, list[Problem], bool]:
+    """(pixel map, problems, complete): resolving stops when the map visits more than
+    ``max_cabinets`` grid cells."""
     pm, problems = PixelMap.empty(len(cabinets)), []
     canvas_index = {c.name: i for i, c in enumerate(project.canvases)}
+    omitted, budget = _omitted(project), _MapBudget(limits.max_cabinets)
     for k, entry in enumerate(project.pixel_map):
         if entry.canvas not in canvas_index:
             problems.append(Problem(("pixel_map", k, "canvas"), f"unknown canvas {entry.canvas!r}"))
             continue
-        placed, found = _entry_cabinets(entry, k, project, cabinets, ids)
+        try:
+            placed, found = _entry_cabinets(entry, k, project, ids, omitted, budget)
+        except StageLimitError as exc:
+            return pm, problems + [exc.problem], False
         problems += found
         for idx_, dx, dy in placed:
             idx = int(idx_)
@@ -149,20 +226,31 @@ def _resolve_map(project: Project, cabinets: CabinetSet, ids: dict[str, int]) ->
                 continue
             w, h = cabinets.pixels_w[idx], cabinets.pixels_h[idx]
             fw, fh = (h, w) if entry.rotation in (90, 270) else (w, h)
+            x, y = entry.x + dx * fw, entry.y + dy * fh
+            if max(x, y) > MAX_CANVAS_SIDE_PX:
+                problems.append(Problem(("pixel_map", k), f"cabinet {cabinets.ids[idx]} would sit at ({x}, {y}), "
+                                        f"beyond the largest canvas ({MAX_CANVAS_SIDE_PX} px a side)"))
+                continue
             pm.canvas[idx], pm.entry[idx] = canvas_index[entry.canvas], k
-            pm.x[idx], pm.y[idx] = entry.x + dx * fw, entry.y + dy * fh
+            pm.x[idx], pm.y[idx] = x, y
             pm.rotation[idx], pm.flip[idx] = entry.rotation, FLIPS[entry.flip]
             pm.port[idx] = -1 if entry.port is None else entry.port
-    return pm, problems
+    return pm, problems, True
 
 
-def build_layout(project: Project, catalog: Catalog, base_dir: Path) -> StageLayout:
-    """Place every cabinet and resolve the pixel map; problems are collected, not raised."""
-    cabinets, problems = _place_sections(project, catalog, base_dir)
+def build_layout(project: Project, catalog: Catalog, base_dir: Path,
+                 limits: StageLimits = DEFAULT_STAGE_LIMITS) -> StageLayout:
+    """Place every cabinet and resolve the pixel map; problems are collected, not raised.
+
+    A crossed stage limit is one of the problems; the layout then stops there (``complete`` False:
+    later sections are not placed, the pixel map is not resolved)."""
+    cabinets, problems, complete = _place_sections(project, catalog, base_dir, limits)
     ids: dict[str, int] = {}
     for i, cid in enumerate(cabinets.ids):
         if cid in ids:
             problems.append(Problem(("sections", cabinets.section[i]), f"duplicate cabinet id {cid!r}"))
         ids.setdefault(cid, i)
-    pixel_map, map_problems = _resolve_map(project, cabinets, ids)
-    return StageLayout(project, catalog, base_dir, cabinets, pixel_map, ids, problems + map_problems)
+    if not complete:
+        return StageLayout(project, catalog, base_dir, cabinets, PixelMap.empty(len(cabinets)), ids, problems, False)
+    pixel_map, map_problems, complete = _resolve_map(project, cabinets, ids, limits)
+    return StageLayout(project, catalog, base_dir, cabinets, pixel_map, ids, problems + map_problems, complete)

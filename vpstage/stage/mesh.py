@@ -8,9 +8,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from vpstage.config import Problem
+from vpstage.config.problems import Path as KeyPath
 from vpstage.geometry.rotations import body_rotation
 from vpstage.stage.cabinets import CabinetSet, mesh_cabinet_id
 from vpstage.stage.catalog import PanelType
+from vpstage.stage.limits import DEFAULT_STAGE_LIMITS, StageLimitError, StageLimits
 from vpstage.stage.model import MeshSection
 
 
@@ -23,10 +25,23 @@ class ObjData:
         self.face_lines: list[int] = []
 
 
-def parse_obj(path: Path) -> tuple[ObjData, list[Problem]]:
-    """Parse ``v`` and ``f`` records; other records (vt, vn, g, o, usemtl...) are ignored."""
+def _read_obj(path: Path, max_bytes: int, where: KeyPath) -> str:
+    with path.open("rb") as handle:
+        raw = handle.read(max_bytes + 1)
+    if len(raw) > max_bytes:
+        raise StageLimitError(Problem(where, f"OBJ file {path} is larger than {max_bytes:,} bytes "
+                                      "(stage limit max_obj_bytes)"))
+    return raw.decode("utf-8", errors="replace")
+
+
+def parse_obj(path: Path, *, max_faces: int | None = None, max_bytes: int = DEFAULT_STAGE_LIMITS.max_obj_bytes,
+              where: KeyPath = ()) -> tuple[ObjData, list[Problem]]:
+    """Parse ``v`` and ``f`` records; other records (vt, vn, g, o, usemtl...) are ignored.
+
+    Raises StageLimitError (located at ``where``) for a file over ``max_bytes`` or with more than
+    ``max_faces`` faces."""
     obj, problems = ObjData(), []
-    text = path.read_text(encoding="utf-8", errors="replace")
+    text = _read_obj(path, max_bytes, where)
     for lineno, raw in enumerate(text.splitlines(), start=1):
         parts = raw.split("#", 1)[0].split()
         if not parts:
@@ -47,6 +62,9 @@ def parse_obj(path: Path) -> tuple[ObjData, list[Problem]]:
             count = len(obj.vertices)
             obj.faces.append([r - 1 if r > 0 else count + r for r in refs])
             obj.face_lines.append(lineno)
+            if max_faces is not None and len(obj.faces) > max_faces:
+                raise StageLimitError(Problem(where, f"OBJ file {path} has more faces (cabinets) than the "
+                                              f"{max_faces:,} the stage has room for (stage limit max_cabinets)"))
     return obj, problems
 
 
@@ -57,13 +75,21 @@ def _to_stage(points: NDArray[np.float64], s: MeshSection) -> NDArray[np.float64
     return np.asarray(points * s.unit_scale @ rot.T + np.asarray(s.origin), dtype=np.float64)
 
 
-def place_mesh(out: CabinetSet, index: int, s: MeshSection, panel: PanelType,
-               base_dir: Path, path_prefix: tuple[str | int, ...]) -> list[Problem]:
-    """Add one cabinet per quad face. Returns problems (missing file, non-quads, wrong sizes)."""
+def place_mesh(out: CabinetSet, index: int, s: MeshSection, panel: PanelType, base_dir: Path,
+               path_prefix: tuple[str | int, ...], limits: StageLimits = DEFAULT_STAGE_LIMITS,
+               room: int | None = None) -> list[Problem]:
+    """Add one cabinet per quad face. Returns problems (missing file, non-quads, wrong sizes).
+
+    ``room``: cabinets the stage may still take; more faces, or a file over ``limits.max_obj_bytes``,
+    raise StageLimitError."""
     obj_path = (base_dir / s.file).resolve()
     if not obj_path.is_file():
         return [Problem(path_prefix + ("file",), f"OBJ file not found: {obj_path}")]
-    obj, problems = parse_obj(obj_path)
+    try:
+        obj, problems = parse_obj(obj_path, max_faces=room, max_bytes=limits.max_obj_bytes,
+                                  where=path_prefix + ("file",))
+    except OSError as exc:
+        return [Problem(path_prefix + ("file",), f"cannot read OBJ file {obj_path}: {exc.strerror or exc}")]
     verts = _to_stage(np.asarray(obj.vertices, dtype=np.float64).reshape(-1, 3), s)
     for face_no, (face, line) in enumerate(zip(obj.faces, obj.face_lines, strict=True)):
         where = (str(obj_path), line)

@@ -32,9 +32,15 @@ from pydantic import (
 from vpstage.geometry.rotations import body_rotation
 from vpstage.protocols.endpoints import parse_endpoint
 from vpstage.protocols.osc_map import OscFieldName
-from vpstage.stage.types import Finite, FrameRate, Name, Vec2, Vec3
+from vpstage.stage.limits import MAX_CANVAS_SIDE_PX, MAX_PORT_INDEX
+from vpstage.stage.types import Finite, FrameRate, Name, PositiveFinite, Vec2, Vec3
 
 SCHEMA_VERSION = 1  # Project.schema_version
+
+CanvasSide = Annotated[int, Field(gt=0, le=MAX_CANVAS_SIDE_PX)]
+"""Canvas width or height, pixels (at most ``MAX_CANVAS_SIDE_PX``)."""
+CanvasCoordinate = Annotated[int, Field(ge=0, le=MAX_CANVAS_SIDE_PX)]
+PortIndex = Annotated[int, Field(ge=0, le=MAX_PORT_INDEX)]
 
 
 class _Model(BaseModel):
@@ -74,11 +80,11 @@ class ArcSection(_Model):
     """Axis of the arc (x, y), metres."""
     base_z: Finite = 0.0
     """Height of the bottom edge of the LED area, metres."""
-    radius_m: PositiveFloat
+    radius_m: PositiveFinite
     start_deg: Finite
     """Heading (pan convention, from +Y, clockwise seen from above) of column 0's left edge."""
     columns: PositiveInt | None = None
-    sweep_deg: PositiveFloat | None = None
+    sweep_deg: PositiveFinite | None = None
     """Alternative to ``columns``: the arc's angular extent; columns = round(sweep / step)."""
     rows: PositiveInt
     omit: list[str] = Field(default_factory=list)
@@ -118,13 +124,13 @@ class MeshSection(_Model):
     panel: str
     file: str
     """OBJ path, relative to the project file."""
-    unit_scale: PositiveFloat = 1.0
+    unit_scale: PositiveFinite = 1.0
     """Multiplier from file units to metres (0.001 for millimetres)."""
     up_axis: Literal["z", "y"] = "z"
     """'y' converts a Y-up file (x right, y up, z toward the viewer) into the stage frame."""
     origin: Vec3 = (0.0, 0.0, 0.0)
     yaw_deg: Finite = 0.0
-    size_tolerance: PositiveFloat = 0.02
+    size_tolerance: PositiveFinite = 0.02
     """Allowed relative difference between a face's edge lengths and the cabinet size."""
 
 
@@ -158,8 +164,8 @@ class Canvas(_Model):
     """One output raster; every cabinet it feeds owns a rectangle of it (the pixel map)."""
 
     name: Name
-    width: PositiveInt
-    height: PositiveInt
+    width: CanvasSide
+    height: CanvasSide
     node: str
     transport: Literal["ndi", "sdi", "dp"] = "ndi"
     processor: str | None = None
@@ -195,11 +201,11 @@ class MapEntry(_Model):
     cabinet: str | None = None
     block: BlockRef | None = None
     canvas: str
-    x: NonNegativeInt
-    y: NonNegativeInt
+    x: CanvasCoordinate
+    y: CanvasCoordinate
     rotation: Literal[0, 90, 180, 270] = 0
     flip: Literal["none", "h", "v"] = "none"
-    port: NonNegativeInt | None = None
+    port: PortIndex | None = None
     """Processor data port (zero-based) whose chain carries this cabinet / block."""
 
     @model_validator(mode="after")
@@ -257,6 +263,9 @@ class TrackingSource(_Model):
     multicast_group: str | None = None
     """OpenTrackIO only: join this group. Leave empty for unicast (the default)."""
     lost_after_ms: PositiveFloat = 500.0
+    never_tracked_after_ms: PositiveFloat = 3000.0
+    """Grace period after the receiver starts: a camera of this source that has had no sample by
+    then raises NEVER TRACKED (an alarm distinct from a lost stream, which had samples)."""
     serial_baud: PositiveInt = 38400
     serial_parity: Literal["odd", "even", "none"] = "odd"
     """FreeD serial framing: 8 data bits, this parity, 1 stop bit (the free-d manual: 38400 8O1)."""
@@ -287,15 +296,15 @@ class Alignment(_Model):
     yaw_deg: Finite = 0.0
     pitch_deg: Finite = 0.0
     roll_deg: Finite = 0.0
-    scale: PositiveFloat = 1.0
+    scale: PositiveFinite = 1.0
 
 
 class Smoothing(_Model):
     """One Euro filter settings (off unless a camera names them)."""
 
-    min_cutoff_hz: PositiveFloat = 1.0
-    beta: Annotated[float, Field(ge=0.0)] = 0.05
-    derivative_cutoff_hz: PositiveFloat = 1.0
+    min_cutoff_hz: PositiveFinite = 1.0
+    beta: Annotated[float, Field(ge=0.0, allow_inf_nan=False)] = 0.05
+    derivative_cutoff_hz: PositiveFinite = 1.0
 
 
 class Camera(_Model):
@@ -306,8 +315,8 @@ class Camera(_Model):
     """Name of a tracking source."""
     camera_id: int | str | None = None
     """Which stream of the source drives this camera (None: the source's ``camera_id``, or any)."""
-    sensor_width_mm: PositiveFloat
-    sensor_height_mm: PositiveFloat
+    sensor_width_mm: PositiveFinite
+    sensor_height_mm: PositiveFinite
     image_width: PositiveInt = 3840
     image_height: PositiveInt = 2160
     lens: str = "physical"
@@ -340,7 +349,7 @@ class Placement(_Model):
     yaw_deg: Finite = 0.0
     pitch_deg: Finite = 0.0
     roll_deg: Finite = 0.0
-    scale: PositiveFloat = 1.0
+    scale: PositiveFinite = 1.0
 
     def rotation(self) -> np.ndarray:
         return body_rotation(self.yaw_deg, self.pitch_deg, self.roll_deg)
@@ -367,7 +376,7 @@ class SceneAsset(_Model):
     """File path relative to the project, or ``procedural:demo`` for the built-in demo scene."""
     placement: Placement = Field(default_factory=Placement)
     enabled: bool = True
-    cost_factor: PositiveFloat = 1.0
+    cost_factor: PositiveFinite = 1.0
     """Relative render cost per pixel, for load estimates."""
     bounds_min: Vec3 | None = None
     bounds_max: Vec3 | None = None
@@ -393,7 +402,7 @@ class Cluster(_Model):
     listen: str | None = None
     """``HOST:PORT`` the frame master listens on for its render nodes (port 0: any free one).
     Default: 127.0.0.1 in loopback mode, every interface in studio mode."""
-    deadline_ms: PositiveFloat | None = None
+    deadline_ms: PositiveFinite | None = None
     """Per-frame present deadline after the frame's instant; default one frame period."""
     stall_frames: PositiveInt = 30
     """A node that has not reported for this many frames is marked down and restarted."""
@@ -429,7 +438,7 @@ class Videohub(_Model):
     address: str
     """``host`` or ``host:port``."""
     routes: list[VideohubRoute] = Field(default_factory=list)
-    retry_s: PositiveFloat = 2.0
+    retry_s: PositiveFinite = 2.0
     """Wait before reconnecting, or retrying a refused route."""
 
 

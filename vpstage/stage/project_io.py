@@ -11,6 +11,7 @@ import yaml
 from vpstage.config import ConfigError, LineIndex, Problem, atomic_write_text, load_yaml, validate_model
 from vpstage.stage.catalog import DEFAULT_CATALOG, Catalog, load_catalog
 from vpstage.stage.layout import StageLayout, build_layout
+from vpstage.stage.limits import DEFAULT_STAGE_LIMITS, StageLimits
 from vpstage.stage.model import Project
 from vpstage.stage.validation import validate_layout
 
@@ -22,10 +23,10 @@ class ProjectDocument:
     path: Path
 
 
-def load_project(path: str | Path) -> ProjectDocument:
-    """Parse and type-check a project file (no cross-reference checks yet)."""
+def load_project(path: str | Path, limits: StageLimits = DEFAULT_STAGE_LIMITS) -> ProjectDocument:
+    """Parse (within ``limits.yaml``) and type-check a project file (no cross-reference checks yet)."""
     p = Path(path)
-    data, index = load_yaml(p)
+    data, index = load_yaml(p, limits.yaml)
     if not isinstance(data, dict):
         raise ConfigError([index.problem((), "a project file is a YAML mapping (name:, sections:, ...)")])
     return ProjectDocument(validate_model(Project, data, index), index, p)
@@ -47,15 +48,16 @@ def locate(problems: list[Problem], index: LineIndex | None) -> list[Problem]:
     return out
 
 
-def resolve(project: Project, base_dir: Path, index: LineIndex | None = None) -> tuple[StageLayout, list[Problem]]:
+def resolve(project: Project, base_dir: Path, index: LineIndex | None = None,
+            limits: StageLimits = DEFAULT_STAGE_LIMITS) -> tuple[StageLayout, list[Problem]]:
     """Build the layout and run every validation rule; problems carry lines when ``index`` is given."""
     try:
-        catalog: Catalog = load_catalog(catalog_path(project, base_dir))
+        catalog: Catalog = load_catalog(catalog_path(project, base_dir), limits.yaml)
     except ConfigError as exc:
         if index is not None and project.catalog:
             exc.problems.insert(0, index.problem(("catalog",), "the panel catalog has problems"))
         raise
-    layout = build_layout(project, catalog, base_dir)
+    layout = build_layout(project, catalog, base_dir, limits)
     return layout, locate(validate_layout(layout), index)
 
 

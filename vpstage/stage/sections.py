@@ -16,7 +16,10 @@ def arc_step_deg(radius_m: float, cabinet_width_m: float) -> float:
     """Angle one flat cabinet subtends when both vertical edges stand on the circle."""
     if cabinet_width_m >= 2 * radius_m:
         raise ValueError(f"cabinet width {cabinet_width_m} m does not fit radius {radius_m} m")
-    return math.degrees(2 * math.asin(cabinet_width_m / (2 * radius_m)))
+    step = math.degrees(2 * math.asin(cabinet_width_m / (2 * radius_m)))
+    if not step > 1e-9:
+        raise ValueError(f"radius {radius_m} m is too large for a {cabinet_width_m} m cabinet to turn the arc")
+    return step
 
 
 def arc_columns(section: ArcSection, panel: PanelType) -> int:

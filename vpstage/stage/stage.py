@@ -10,6 +10,7 @@ import numpy as np
 
 from vpstage.config import ConfigError, Problem
 from vpstage.stage.layout import StageLayout
+from vpstage.stage.limits import DEFAULT_STAGE_LIMITS, StageLimits
 from vpstage.stage.model import Project
 from vpstage.stage.pixels import CanvasPixels, canvas_pixels
 from vpstage.stage.project_io import load_project, resolve
@@ -28,17 +29,18 @@ class Stage:
         self._canvas_cache: dict[int, CanvasPixels] = {}
 
     @classmethod
-    def open(cls, path: str | Path, *, strict: bool = True) -> Stage:
-        """Load, resolve and validate a project file. ``strict`` raises on any error."""
-        doc = load_project(path)
-        layout, problems = resolve(doc.project, doc.path.parent.resolve(), doc.index)
+    def open(cls, path: str | Path, *, strict: bool = True, limits: StageLimits = DEFAULT_STAGE_LIMITS) -> Stage:
+        """Load, resolve and validate a project file within ``limits``. ``strict`` raises on any error."""
+        doc = load_project(path, limits)
+        layout, problems = resolve(doc.project, doc.path.parent.resolve(), doc.index, limits)
         if strict and any(p.severity == "error" for p in problems):
             raise ConfigError(problems)
         return cls(doc.project, layout, doc.path, problems)
 
     @classmethod
-    def from_project(cls, project: Project, base_dir: str | Path = ".", *, strict: bool = True) -> Stage:
-        layout, problems = resolve(project, Path(base_dir).resolve())
+    def from_project(cls, project: Project, base_dir: str | Path = ".", *, strict: bool = True,
+                     limits: StageLimits = DEFAULT_STAGE_LIMITS) -> Stage:
+        layout, problems = resolve(project, Path(base_dir).resolve(), limits=limits)
         if strict and any(p.severity == "error" for p in problems):
             raise ConfigError(problems)
         return cls(project, layout, None, problems)
@@ -66,25 +68,27 @@ class Stage:
 
     def section_totals(self) -> list[dict[str, Any]]:
         sec = np.asarray(self.layout.cabinets.section, dtype=np.int64)
-        out = []
-        for i, s in enumerate(self.project.sections):
-            mask = sec == i
-            out.append({"name": s.name, "kind": s.kind, "panel": s.panel, "cabinets": int(mask.sum()),
-                        "led_pixels": int(self.cabinet_pixels[mask].sum())})
-        return out
+        count = len(self.project.sections)
+        cabinets = np.bincount(sec, minlength=count)
+        pixels = _sums(sec, self.cabinet_pixels, count)
+        return [{"name": s.name, "kind": s.kind, "panel": s.panel, "cabinets": int(cabinets[i]),
+                 "led_pixels": pixels[i]} for i, s in enumerate(self.project.sections)]
 
     def canvas_totals(self) -> list[dict[str, Any]]:
         pm = self.layout.pixel_map
+        mapped = pm.canvas >= 0
+        used = _sums(pm.canvas[mapped].astype(np.int64), self.cabinet_pixels[mapped], len(self.project.canvases))
         return [{"name": c.name, "width": c.width, "height": c.height, "node": c.node,
-                 "transport": c.transport, "processor": c.processor,
-                 "used_pixels": int(self.cabinet_pixels[pm.canvas == i].sum())}
+                 "transport": c.transport, "processor": c.processor, "used_pixels": used[i]}
                 for i, c in enumerate(self.project.canvases)]
 
     def node_totals(self) -> list[dict[str, Any]]:
-        canvases = self.canvas_totals()
+        by_node: dict[str, list[dict[str, Any]]] = {}
+        for canvas in self.canvas_totals():
+            by_node.setdefault(canvas["node"], []).append(canvas)
         out = []
         for n in self.project.nodes:
-            mine = [c for c in canvases if c["node"] == n.name]
+            mine = by_node.get(n.name, [])
             out.append({"name": n.name, "host": n.host, "gpu": n.gpu, "spare": n.spare,
                         "canvases": [c["name"] for c in mine],
                         "led_pixels": sum(c["used_pixels"] for c in mine)})
@@ -111,3 +115,10 @@ class Stage:
             "nodes": self.node_totals(),
             "port_loads": self.port_load_table(),
         }
+
+
+def _sums(groups: np.ndarray, values: np.ndarray, count: int) -> list[int]:
+    """Exact integer sums of ``values`` per group index 0..count-1 (one pass)."""
+    out = np.zeros(count, dtype=np.int64)
+    np.add.at(out, groups, values)
+    return [int(v) for v in out]

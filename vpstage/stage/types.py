@@ -7,7 +7,7 @@ import re
 from fractions import Fraction
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, PlainSerializer
+from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer
 
 #: Stage rates the console supports (exact rationals).
 STANDARD_RATES = tuple(
@@ -15,7 +15,8 @@ STANDARD_RATES = tuple(
                                 (50, 1), (60000, 1001), (60, 1), (120, 1)]
 )
 
-_RATE_RE = re.compile(r"^\s*(\d+)\s*(?:/\s*(\d+))?\s*$")
+_RATE_RE = re.compile(r"^\s*(\d{1,12})\s*(?:/\s*(\d{1,12}))?\s*$")
+"""``N`` or ``N/D``; twelve digits each is far beyond any real rate, and keeps the number small."""
 
 
 def parse_rate(value: Any) -> Fraction:
@@ -30,8 +31,11 @@ def parse_rate(value: Any) -> Fraction:
     elif isinstance(value, str):
         match = _RATE_RE.match(value)
         if not match:
-            raise ValueError(f"frame rate {value!r} is not 'N' or 'N/D' (e.g. 24000/1001)")
-        rate = Fraction(int(match.group(1)), int(match.group(2) or 1))
+            raise ValueError(f"frame rate {value[:40]!r} is not 'N' or 'N/D' (e.g. 24000/1001)")
+        numerator, denominator = int(match.group(1)), int(match.group(2) or 1)
+        if denominator == 0:
+            raise ValueError(f"frame rate {value.strip()!r} divides by zero (e.g. 24000/1001)")
+        rate = Fraction(numerator, denominator)
     else:
         raise ValueError(f"frame rate must be 'N' or 'N/D' (e.g. 24000/1001), not {value!r}")
     if rate <= 0:
@@ -79,6 +83,8 @@ def _finite(value: float) -> float:
 
 
 Finite = Annotated[float, AfterValidator(_finite)]
+PositiveFinite = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
+"""A positive finite number (``.inf`` and ``.nan`` are refused)."""
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 

@@ -2,10 +2,12 @@
 
 ``records`` (what a frame and a take hold), ``recorder`` (start/record/stop, frame-loop safe),
 ``journal`` (the writer thread and its durability policy), ``database`` (SQLite schema, recovery),
-``library`` (browse and edit takes), ``stats`` (per-take statistics), ``exports`` (CSV, JSON, USD).
+``library`` (browse and edit takes), ``integrity`` (damaged files: which takes, what still reads),
+``stats`` (per-take statistics), ``exports`` (CSV, JSON, USD).
 """
 
 from vpstage.takes.database import TakeDatabaseError, TakeNotFoundError, default_db_path
+from vpstage.takes.integrity import DatabaseHealth, TakeDamage, TakeDamagedError
 from vpstage.takes.journal import DurabilityPolicy
 from vpstage.takes.library import TakeLibrary
 from vpstage.takes.recorder import RecorderError, RecorderStats, TakeRecorder, stage_config
@@ -26,6 +28,7 @@ from vpstage.takes.stats import TakeStats, take_stats
 __all__ = [
     "CalibratedCameraState",
     "CameraRecord",
+    "DatabaseHealth",
     "DurabilityPolicy",
     "FrameRecord",
     "NodeTiming",
@@ -33,6 +36,8 @@ __all__ = [
     "RecorderError",
     "RecorderStats",
     "SceneAssetState",
+    "TakeDamage",
+    "TakeDamagedError",
     "TakeDatabaseError",
     "TakeInfo",
     "TakeLibrary",

@@ -21,17 +21,20 @@ import fcntl
 import os
 import sqlite3
 import time
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from vpstage.config.atomic import fsync_dir
 from vpstage.takes.codec import RECORD_SCHEMA, unpack_frame_payload, unpack_scene_payload
 from vpstage.takes.records import FrameRecord, TakeInfo, TakeStatus, parse_take_ref, take_name
 
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 5000
+SQLITE_HEADER = b"SQLite format 3\x00"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -84,7 +87,8 @@ _TAKE_COLUMNS = ("id, uuid, slate, take_number, scene, camera_roll, notes, circl
 
 
 class TakeDatabaseError(Exception):
-    """The takes database cannot be opened or used (missing, newer schema, locked by a recorder)."""
+    """The takes database cannot be opened or used (missing, not a takes database, newer schema,
+    damaged, locked by a recorder)."""
 
 
 class TakeNotFoundError(KeyError):
@@ -106,34 +110,116 @@ def default_db_path(project_file: str | os.PathLike[str]) -> Path:
 def connect(path: Path) -> sqlite3.Connection:
     """A connection in autocommit mode (explicit BEGIN/COMMIT), WAL, ``synchronous=NORMAL``.
 
-    ``check_same_thread`` is off: each owner guards its connection with its own lock.
+    ``check_same_thread`` is off: each owner guards its connection with its own lock. Call it only
+    on a file :func:`open_database` has made or checked: the pragmas write to the file.
     """
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000)
+    conn = _bare_connection(path)
+    _configure(conn)
+    return conn
+
+
+def _bare_connection(path: Path) -> sqlite3.Connection:
+    return sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000)
+
+
+def _configure(conn: sqlite3.Connection) -> None:
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-    return conn
+
+
+def _refuse_foreign_file(db: Path) -> None:
+    """Refuse, before SQLite touches it, a file that cannot be a takes database."""
+    if not db.is_file():
+        raise TakeDatabaseError(f"{db}: not a file")
+    try:
+        with db.open("rb") as handle:
+            head = handle.read(len(SQLITE_HEADER))
+    except OSError as exc:
+        raise TakeDatabaseError(f"{db}: cannot read: {exc.strerror or exc}") from exc
+    if not head:
+        raise TakeDatabaseError(
+            f"{db}: the file is empty (0 bytes), so it is not a takes database, and vpstage will not write over "
+            "it. vpstage never leaves an empty database (a new one is built beside it and renamed into place), "
+            f"so it was truncated or made by something else: move it (and any {db.name}-wal beside it, which may "
+            "still hold takes) out of the way to start a new database here")
+    if head != SQLITE_HEADER:
+        raise TakeDatabaseError(f"{db}: not a takes database (not an SQLite file); vpstage will not write to it")
+
+
+def _schema_version(conn: sqlite3.Connection, db: Path) -> int:
+    """The file's takes schema version; TakeDatabaseError when it is not a (readable) takes database."""
+    try:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    except sqlite3.OperationalError as exc:
+        if "no such table" not in str(exc):
+            raise TakeDatabaseError(f"{db}: cannot read the takes database ({exc})") from exc
+        raise TakeDatabaseError(f"{db}: an SQLite database, but not a takes database (it has no vpstage meta "
+                                "table); vpstage will not write to it") from exc
+    except sqlite3.DatabaseError as exc:
+        raise TakeDatabaseError(f"{db}: the takes database is damaged and cannot be opened ({exc}); copy the "
+                                "file before any repair (e.g. `sqlite3 takes.sqlite .recover`)") from exc
+    if row is None or not str(row[0]).isdigit():
+        raise TakeDatabaseError(f"{db}: not a takes database (no schema version in its meta table)")
+    return int(row[0])
+
+
+def _create_database(db: Path) -> None:
+    """Make a complete, empty takes database at ``db``: built under a temporary name and linked into
+    place, so the path never holds a half-made file, and an existing file is never replaced."""
+    db.parent.mkdir(parents=True, exist_ok=True)
+    tmp = db.with_name(f".{db.name}.{uuid.uuid4().hex[:12]}.new")
+    try:
+        conn = connect(tmp)
+        try:
+            conn.executescript(f"BEGIN IMMEDIATE;{_SCHEMA}"
+                               f"INSERT INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}'), "
+                               f"('record_schema', '{RECORD_SCHEMA}');COMMIT;")
+        finally:
+            conn.close()
+        with tmp.open("rb") as handle:
+            os.fsync(handle.fileno())
+        with contextlib.suppress(FileExistsError):  # made by another process meanwhile: use that one
+            os.link(tmp, db)
+        fsync_dir(db.parent)
+    finally:
+        for leftover in (tmp, tmp.with_name(tmp.name + "-wal"), tmp.with_name(tmp.name + "-shm")):
+            with contextlib.suppress(FileNotFoundError):
+                leftover.unlink()
 
 
 def open_database(path: str | os.PathLike[str], *, create: bool) -> sqlite3.Connection:
-    """Open (and with ``create`` make) a takes database; check its schema version."""
+    """Open a takes database (with ``create``, make a new one where no file is); check its schema version.
+
+    Never writes to a file that is not a takes database: an empty file, a file of another kind or
+    another application's SQLite database raise TakeDatabaseError, as does a damaged one that
+    cannot be opened.
+    """
     db = Path(path)
-    if not create and not db.is_file():
-        raise TakeDatabaseError(f"{db}: no takes database here (record a take first, or check --db/--project)")
-    db.parent.mkdir(parents=True, exist_ok=True)
+    if not db.exists():
+        if not create:
+            raise TakeDatabaseError(f"{db}: no takes database here (record a take first, or check --db/--project)")
+        try:
+            _create_database(db)
+        except (OSError, sqlite3.Error) as exc:
+            raise TakeDatabaseError(f"{db}: cannot create a takes database: {exc}") from exc
+    _refuse_foreign_file(db)
     try:
-        conn = connect(db)
-        conn.executescript(_SCHEMA)
-        version = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        conn = _bare_connection(db)
+    except sqlite3.Error as exc:
+        raise TakeDatabaseError(f"{db}: cannot open: {exc}") from exc
+    try:
+        version = _schema_version(conn, db)
+        if version > SCHEMA_VERSION:
+            raise TakeDatabaseError(f"{db}: takes schema {version} is newer than this vpstage ({SCHEMA_VERSION})")
+        _configure(conn)
     except sqlite3.DatabaseError as exc:
-        raise TakeDatabaseError(f"{db}: not a usable takes database ({exc})") from exc
-    if version is None:
-        conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?), ('record_schema', ?)",
-                     (str(SCHEMA_VERSION), str(RECORD_SCHEMA)))
-    elif int(version[0]) > SCHEMA_VERSION:
         conn.close()
-        raise TakeDatabaseError(f"{db}: takes schema {version[0]} is newer than this vpstage ({SCHEMA_VERSION})")
+        raise TakeDatabaseError(f"{db}: cannot use the takes database ({exc})") from exc
+    except BaseException:
+        conn.close()
+        raise
     return conn
 
 

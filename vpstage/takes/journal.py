@@ -6,18 +6,26 @@ Durability policy (:class:`DurabilityPolicy`, defaults in brackets):
   as soon as its oldest frame has waited ``commit_interval_s`` [30 ms] (or it holds
   ``max_batch_frames``). A committed transaction is in the WAL file, i.e. in the OS page cache:
   it survives the *process* dying (SIGKILL, crash) from that moment on.
-* **fsync** — with ``synchronous=NORMAL`` SQLite does not fsync the WAL on commit, so the writer
-  does, on its own thread and outside the write lock: within ``fsync_interval_s`` [0: right after]
-  of a commit it calls ``fsync`` on the WAL file (the inode SQLite writes). From then on the frames
-  survive an OS crash or power loss too (given a drive that honours flushes). A longer interval
-  lets several commits share one fsync at high frame rates; ``None`` leaves it to checkpoints.
+* **fsync** — with ``synchronous=NORMAL`` SQLite does not fsync the WAL on commit, so a thread of
+  its own (:mod:`vpstage.takes.wal_sync`) does, within ``fsync_interval_s`` [0: right after] of a
+  commit, on the WAL file (the inode SQLite writes). From then on the frames survive an OS crash or
+  power loss too (given a drive that honours flushes). A longer interval lets several commits
+  share one fsync at high frame rates; ``None`` leaves it to checkpoints.
 * **checkpoint** — automatic checkpoints are off on the writer's connection; the writer runs a
   ``PASSIVE`` checkpoint when the WAL passes ``checkpoint_wal_bytes`` [8 MiB] and at every flush
   (end of take), so checkpoint time is spent on this thread, never on the frame loop's.
 
+**The commit cadence keeps its own clock.** The journal thread sleeps exactly until the oldest
+pending frame is due and commits it then, whatever else the process does: an fsync never holds up a
+commit (it runs on its own thread), and a commit is one SQLite call (one multi-row ``INSERT``, its
+own transaction), so it needs the GIL only twice (to wake up, and after the call) even when other
+threads keep the CPU busy: each time the GIL changes hands under load costs up to one switch
+interval (5 ms). The WAL size is looked at once a second, not after every commit.
+
 So with the defaults a frame is safe from a process crash about 30 ms after
 :meth:`JournalWriter.offer` (plus one commit, well under a millisecond), and from power loss one
-fsync later, while the writer keeps up (``bench/takes_recorder.py`` measures both).
+fsync later, while the writer keeps up (``bench/takes_recorder.py`` measures both;
+``tests/takes/test_recovery.py`` SIGKILLs a recording process while a thread hogs the CPU).
 If it falls behind (slow disk, a long lock by another writer) frames wait in a bounded queue;
 when that is full :meth:`offer` refuses the frame at once (returns False) and the caller counts it.
 A failed commit is retried every 50 ms with the batch kept; the error is in the stats.
@@ -27,7 +35,6 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import os
 import queue
 import sqlite3
 import threading
@@ -36,15 +43,23 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import cast
 
-from vpstage.config.atomic import fsync_dir
 from vpstage.takes.codec import pack_frame_payload, pack_scene_payload
 from vpstage.takes.database import connect
 from vpstage.takes.records import FrameRecord
+from vpstage.takes.wal_sync import WalSyncer
 
-_INSERT_FRAME = ("INSERT OR REPLACE INTO frames (take_id, frame, timecode, timecode_frames, rate_num, rate_den, "
-                 "monotonic_ns, scene_state_id, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+_INSERT_FRAMES = ("INSERT OR REPLACE INTO frames (take_id, frame, timecode, timecode_frames, rate_num, rate_den, "
+                  "monotonic_ns, scene_state_id, payload) VALUES ")
+_COLUMNS = 9
+_ROW = "(" + ", ".join(["?"] * _COLUMNS) + ")"
 _RETRY_NS = 50_000_000
 _IDLE_WAIT_S = 0.25
+_WAL_CHECK_NS = 1_000_000_000
+
+
+def _insert_sql(rows: int) -> str:
+    """One statement for a whole batch: in autocommit mode it is its own transaction."""
+    return _INSERT_FRAMES + ", ".join([_ROW] * rows)
 
 
 @dataclass(frozen=True)
@@ -67,7 +82,7 @@ class DurabilityPolicy:
 
 @dataclass
 class JournalStats:
-    """Written by the journal thread only; read a :meth:`JournalWriter.snapshot`. Times in ms."""
+    """Written by the journal and fsync threads only; read a :meth:`JournalWriter.snapshot`. Times in ms."""
 
     frames_written: int = 0
     frames_unencodable: int = 0
@@ -120,11 +135,10 @@ class JournalWriter:
         self._pending: list[_Pending] = []
         self._barriers: list[_Barrier] = []
         self._scene_ids: dict[tuple[int, bytes], int] = {}
-        self._wal_fd: int | None = None
-        self._unsynced = False
-        self._oldest_unsynced_ns = 0
-        self._first_unsynced_commit_ns = 0
+        self._rows_per_statement = max(1, self._conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // _COLUMNS)
+        self._syncer = WalSyncer(db_path, policy.fsync_interval_s, self._record_fsync)
         self._retry_at_ns = 0
+        self._next_wal_check_ns = 0
         self._stopping = False
         self._thread = threading.Thread(target=self._run, name="takes-journal", daemon=True)
         self._thread.start()
@@ -178,37 +192,38 @@ class JournalWriter:
                 self._drain()
                 now = time.monotonic_ns()
                 if self._pending and self._batch_due(now):
-                    self._commit(now)
-                if self._unsynced and self._sync_due(time.monotonic_ns()):
-                    self._sync()
+                    self._commit()
                 if self._barriers and not self._pending:
                     self._release_barriers()
         except Exception as exc:  # a bug, not an I/O error: make it visible instead of dying silently
             self._stats.last_error = f"journal thread stopped: {type(exc).__name__}: {exc}"
             raise
         finally:
-            self._sync()
             self._release_barriers()
-            if self._wal_fd is not None:
-                os.close(self._wal_fd)
+            self._syncer.close(timeout_s=10.0)
             self._conn.close()
 
     def _next_item(self) -> object:
-        """The next queued item, waiting no longer than the next commit or fsync deadline."""
+        """The next queued item, waiting no longer than the oldest pending frame's commit deadline."""
         now = time.monotonic_ns()
-        deadlines = [now + int(_IDLE_WAIT_S * 1e9)]
+        deadline = now + int(_IDLE_WAIT_S * 1e9)
         if self._pending:
-            deadlines.append(max(self._pending[0].handed_ns + int(self.policy.commit_interval_s * 1e9),
-                                 self._retry_at_ns))
-        if self._unsynced and self.policy.fsync_interval_s is not None:
-            deadlines.append(self._first_unsynced_commit_ns + int(self.policy.fsync_interval_s * 1e9))
+            deadline = max(self._pending[0].handed_ns + int(self.policy.commit_interval_s * 1e9), self._retry_at_ns)
         try:
-            return self._queue.get(timeout=max(0.0, (min(deadlines) - now) / 1e9))
+            return self._queue.get(timeout=max(0.0, (deadline - now) / 1e9))
         except queue.Empty:
             return None
 
     def _drain(self) -> None:
+        """Take what is queued, but once the oldest pending frame is due, take only frames that are
+        due too (a backlog): the due ones are committed together before any more records are
+        packed, so the commit keeps its deadline however much is queued behind it."""
+        interval_ns = int(self.policy.commit_interval_s * 1e9)
         while len(self._pending) < self.policy.max_batch_frames:
+            now = time.monotonic_ns()
+            if self._pending and now >= self._pending[0].handed_ns + interval_ns \
+                    and now < self._pending[-1].handed_ns + interval_ns:
+                return
             try:
                 item = self._queue.get_nowait()
             except queue.Empty:
@@ -237,45 +252,60 @@ class JournalWriter:
         return (self._stopping or bool(self._barriers) or now >= oldest_due
                 or len(self._pending) >= self.policy.max_batch_frames)
 
-    def _sync_due(self, now: int) -> bool:
-        interval = self.policy.fsync_interval_s
-        return interval is not None and now >= self._first_unsynced_commit_ns + int(interval * 1e9)
-
-    def _commit(self, now: int) -> None:
+    def _commit(self) -> None:
         start = time.perf_counter_ns()
-        new_scenes: dict[tuple[int, bytes], int] = {}
         try:
-            self._conn.execute("BEGIN IMMEDIATE")
-            rows = [(p.take_id, *p.row[:6], self._scene_id(p, new_scenes), p.row[6]) for p in self._pending]
-            self._conn.executemany(_INSERT_FRAME, rows)
-            self._conn.execute("COMMIT")
+            scene_ids = self._scene_ids_for(self._pending)
+            rows = [(p.take_id, *p.row[:6], scene_ids[i], p.row[6]) for i, p in enumerate(self._pending)]
+            self._insert(rows)
         except sqlite3.Error as exc:
-            with contextlib.suppress(sqlite3.Error):
-                self._conn.execute("ROLLBACK")
             self._stats.write_errors += 1
             self._stats.last_error = f"{type(exc).__name__}: {exc}"
             self._retry_at_ns = time.monotonic_ns() + _RETRY_NS
             return
         done = time.monotonic_ns()
-        self._scene_ids.update(new_scenes)
-        self._record_commit((time.perf_counter_ns() - start) / 1e6, (done - self._pending[0].handed_ns) / 1e6)
+        oldest = self._pending[0].handed_ns
+        self._syncer.committed(done, oldest)
+        self._record_commit((time.perf_counter_ns() - start) / 1e6, (done - oldest) / 1e6)
         self._stats.frames_written += len(self._pending)
-        if not self._unsynced:
-            self._oldest_unsynced_ns = self._pending[0].handed_ns
-            self._first_unsynced_commit_ns = done
         self._pending.clear()
-        self._unsynced = True
-        self._maybe_checkpoint(force=False)
+        if done >= self._next_wal_check_ns:
+            self._next_wal_check_ns = done + _WAL_CHECK_NS
+            self._maybe_checkpoint(force=False)
 
-    def _scene_id(self, pending: _Pending, new_scenes: dict[tuple[int, bytes], int]) -> int | None:
-        if pending.scene is None:
-            return None
-        key = (pending.take_id, pending.scene)
-        known = self._scene_ids.get(key) or new_scenes.get(key)
-        if known is None:
-            cursor = self._conn.execute("INSERT INTO scene_states (take_id, payload) VALUES (?, ?)", key)
-            known = new_scenes[key] = int(cursor.lastrowid or 0)
-        return known
+    def _insert(self, rows: list[tuple[object, ...]]) -> None:
+        """One ``INSERT`` statement (its own transaction) when the rows fit SQLite's variable limit (a
+        batch at frame rate always does); else several in one explicit transaction."""
+        step = self._rows_per_statement
+        if len(rows) <= step:
+            self._conn.execute(_insert_sql(len(rows)), [value for row in rows for value in row])
+            return
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            for first in range(0, len(rows), step):
+                chunk = rows[first:first + step]
+                self._conn.execute(_insert_sql(len(chunk)), [value for row in chunk for value in row])
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("COMMIT")
+
+    def _scene_ids_for(self, batch: list[_Pending]) -> list[int | None]:
+        """Scene state id of each frame; new states are inserted first (each its own transaction: a
+        stored state no frame refers to yet is harmless, and is reused when the batch is retried)."""
+        ids: list[int | None] = []
+        for pending in batch:
+            if pending.scene is None:
+                ids.append(None)
+                continue
+            key = (pending.take_id, pending.scene)
+            known = self._scene_ids.get(key)
+            if known is None:
+                cursor = self._conn.execute("INSERT INTO scene_states (take_id, payload) VALUES (?, ?)", key)
+                known = self._scene_ids[key] = int(cursor.lastrowid or 0)
+            ids.append(known)
+        return ids
 
     def _record_commit(self, commit_ms: float, handover_ms: float) -> None:
         s = self._stats
@@ -285,29 +315,14 @@ class JournalWriter:
         s.recent_commit_ms.append(commit_ms)
         s.recent_handover_ms.append(handover_ms)
 
-    def _sync(self) -> None:
-        """fsync the WAL file (opened here the first time it exists, with its directory entry synced)."""
-        if not self._unsynced:
-            return
-        start = time.perf_counter_ns()
-        if self._wal_fd is None:
-            wal = self._db_path.with_name(self._db_path.name + "-wal")
-            with contextlib.suppress(FileNotFoundError):
-                self._wal_fd = os.open(wal, os.O_RDONLY)
-                fsync_dir(self._db_path.parent)
-        try:
-            if self._wal_fd is not None:
-                os.fsync(self._wal_fd)
-        except OSError as exc:  # the kernel may have dropped the pages: say so, never hide it
-            self._stats.write_errors += 1
-            self._stats.last_error = f"fsync of the WAL failed: {exc}"
-        synced_ns = time.monotonic_ns()
+    def _record_fsync(self, fsync_ms: float, handover_ms: float, error: str | None) -> None:
         s = self._stats
         s.fsyncs += 1
-        s.max_fsync_ms = max(s.max_fsync_ms, (time.perf_counter_ns() - start) / 1e6)
-        s.max_handover_to_fsync_ms = max(s.max_handover_to_fsync_ms,
-                                         (synced_ns - self._oldest_unsynced_ns) / 1e6)
-        self._unsynced = False
+        s.max_fsync_ms = max(s.max_fsync_ms, fsync_ms)
+        s.max_handover_to_fsync_ms = max(s.max_handover_to_fsync_ms, handover_ms)
+        if error is not None:
+            s.write_errors += 1
+            s.last_error = error
 
     def _maybe_checkpoint(self, *, force: bool) -> None:
         wal = self._db_path.with_name(self._db_path.name + "-wal")
@@ -317,7 +332,7 @@ class JournalWriter:
             return
         if not (force or big):
             return
-        self._sync()  # the WAL is synced before its pages are copied into the database file
+        self._syncer.sync_now()  # the WAL is synced before its pages are copied into the database file
         start = time.perf_counter_ns()
         try:
             self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
@@ -330,7 +345,7 @@ class JournalWriter:
     def _release_barriers(self) -> None:
         if not self._barriers:
             return
-        self._sync()
+        self._syncer.sync_now()
         if any(b.checkpoint for b in self._barriers):
             self._maybe_checkpoint(force=True)
             self._scene_ids.clear()  # end of a take: its scene states are not needed again

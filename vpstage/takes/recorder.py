@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sqlite3
 import threading
 import uuid
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from vpstage.stage.model import Project
 from vpstage.stage.project_io import dump_project_yaml
 from vpstage.takes.database import (
     RecorderLock,
+    TakeDatabaseError,
     finalize_take,
     find_take,
     next_take_number,
@@ -82,7 +84,7 @@ class TakeRecorder:
             raise RecorderError(f"{self.path}: another recorder is recording into this database")
         self._conn_lock = threading.Lock()
         try:
-            self.recovered: list[TakeInfo] = recover_interrupted(self._conn)
+            self.recovered: list[TakeInfo] = self._recover()
             """Takes found interrupted (a recorder died) and marked ``recovered`` on opening."""
             self._journal = JournalWriter(self.path, policy or DurabilityPolicy(), queue_frames)
         except BaseException:
@@ -95,6 +97,13 @@ class TakeRecorder:
         self._lost_in_take = 0
         self._accepted = self._dropped = self._rejected = self._outside = 0
         self._closed = False
+
+    def _recover(self) -> list[TakeInfo]:
+        try:
+            return recover_interrupted(self._conn)
+        except sqlite3.DatabaseError as exc:
+            raise TakeDatabaseError(f"{self.path}: cannot recover interrupted takes ({exc}); the database file may "
+                                    "be damaged: `main.py takes list --db` checks it") from exc
 
     # ------------------------------------------------------------------ control side
 
