@@ -71,7 +71,10 @@ def make_node_cluster(stage: Stage, backend: Backend | None = None, *, scene_ren
     if chosen == "ray":
         from render.node.ray_launcher import RayLauncher
 
-        launcher = RayLauncher(specs, project.cluster.address, project.network.mode == "loopback")
+        token = project.cluster.auth_token_file
+        launcher = RayLauncher(specs, project.cluster.address, project.network.mode == "loopback",
+                               token_file=None if token is None else stage.layout.base_dir / token,
+                               allow_unauthenticated=project.cluster.allow_unauthenticated)
     elif chosen == "threads":
         launcher = ThreadLauncher(time_source)
     else:

@@ -23,6 +23,7 @@ import contextlib
 import logging
 import math
 import os
+import secrets
 import sys
 import threading
 from functools import cache
@@ -30,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from vpstage.nodes.spec import NodeSpec
+from vpstage.protocols.endpoints import is_loopback
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LOCAL_ONLY_ENV = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
@@ -62,8 +64,38 @@ def keep_loopback() -> None:
         services.resolve_ip_for_localhost = resolve
 
 
-def init_ray(address: str | None = None, *, loopback: bool = True, num_cpus: int | None = None) -> bool:
-    """Connect to ``address``, or start a local Ray (loopback-only when ``loopback``).
+class ClusterRefused(RuntimeError):
+    """Joining this Ray cluster would not be safe as configured; the message says what to set."""
+
+
+def authenticate(address: str | None, token_file: Path | None, allow_unauthenticated: bool) -> None:
+    """Set up Ray's token authentication (``RAY_AUTH_MODE=token``) before ``ray.init``: a local
+    Ray gets a fresh random token (its workers inherit it); a cluster is joined with the token in
+    ``token_file``. A cluster beyond this host without a token is refused unless
+    ``allow_unauthenticated``: anyone on the network could otherwise run code on its nodes."""
+    if os.environ.get("RAY_AUTH_MODE"):
+        return  # the operator set Ray's authentication up themselves
+    if not address:
+        os.environ["RAY_AUTH_MODE"] = "token"
+        os.environ["RAY_AUTH_TOKEN"] = secrets.token_hex(32)
+        return
+    if token_file is not None:
+        if not token_file.is_file():
+            raise ClusterRefused(f"cluster.auth_token_file {token_file} does not exist")
+        os.environ["RAY_AUTH_MODE"] = "token"
+        os.environ["RAY_AUTH_TOKEN_PATH"] = str(token_file)
+        return
+    host = address.split("://", 1)[-1].rsplit(":", 1)[0].strip("[]")
+    if not is_loopback(host) and not allow_unauthenticated:
+        raise ClusterRefused(f"the Ray cluster at {address} would be joined without authentication: set "
+                             "cluster.auth_token_file to the token its nodes were started with (RAY_AUTH_MODE=token), "
+                             "or cluster.allow_unauthenticated: true to accept the risk")
+
+
+def init_ray(address: str | None = None, *, loopback: bool = True, num_cpus: int | None = None,
+             token_file: Path | None = None, allow_unauthenticated: bool = False) -> bool:
+    """Connect to ``address``, or start a local Ray (loopback-only when ``loopback``), with token
+    authentication (``authenticate``).
 
     Returns True when this call started or joined Ray (the caller then shuts it down), False
     when Ray was already initialised in this process.
@@ -80,6 +112,7 @@ def init_ray(address: str | None = None, *, loopback: bool = True, num_cpus: int
 
     if ray.is_initialized():
         return False
+    authenticate(address, token_file, allow_unauthenticated)
     kwargs: dict[str, Any] = {"include_dashboard": False, "configure_logging": False, "log_to_driver": False}
     if address:
         kwargs["address"] = address
@@ -205,8 +238,9 @@ class RayLauncher:
     """One Ray actor per node (``cluster.backend: ray``)."""
 
     def __init__(self, specs: dict[str, NodeSpec], address: str | None, loopback: bool,
-                 actor_cpus: float = 1.0) -> None:
+                 actor_cpus: float = 1.0, token_file: Path | None = None, allow_unauthenticated: bool = False) -> None:
         self.address, self.loopback, self.actor_cpus = address, loopback, actor_cpus
+        self.token_file, self.allow_unauthenticated = token_file, allow_unauthenticated
         self._specs = specs
         self._owns_ray = False
         self._started = False
@@ -218,7 +252,8 @@ class RayLauncher:
         num_cpus = None
         if not self.address:  # a local Ray must hold every node's actor, spares too
             num_cpus = max(os.cpu_count() or 1, math.ceil(len(self._specs) * self.actor_cpus))
-        self._owns_ray = init_ray(self.address, loopback=self.loopback, num_cpus=num_cpus)
+        self._owns_ray = init_ray(self.address, loopback=self.loopback, num_cpus=num_cpus, token_file=self.token_file,
+                                  allow_unauthenticated=self.allow_unauthenticated)
         self._started = True
 
     def device_for(self, spec: NodeSpec) -> str:

@@ -128,3 +128,23 @@ def test_local_ray_workers_keep_the_inherited_pythonpath(monkeypatch: pytest.Mon
     monkeypatch.delenv("PYTHONPATH")
     assert worker_pythonpath() == str(REPO_ROOT)
     assert Path(REPO_ROOT, "render", "node", "ray_loopback.py").is_file()
+
+
+def test_a_cluster_beyond_this_host_is_not_joined_without_authentication(monkeypatch: pytest.MonkeyPatch,
+                                                                        tmp_path: Path) -> None:
+    from render.node.ray_launcher import ClusterRefused, authenticate
+
+    for var in ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH"):
+        monkeypatch.setenv(var, "")  # recorded, so the test leaves the environment as it found it
+        monkeypatch.delenv(var)
+    with pytest.raises(ClusterRefused, match="auth_token_file"):
+        authenticate("10.0.0.5:6379", None, allow_unauthenticated=False)
+    authenticate("10.0.0.5:6379", None, allow_unauthenticated=True)  # the project opted in
+    assert "RAY_AUTH_MODE" not in os.environ
+    token = tmp_path / "ray_token"
+    token.write_text("s3cret\n")
+    authenticate("10.0.0.5:6379", token, allow_unauthenticated=False)
+    assert (os.environ["RAY_AUTH_MODE"], os.environ["RAY_AUTH_TOKEN_PATH"]) == ("token", str(token))
+    monkeypatch.delenv("RAY_AUTH_MODE")
+    authenticate(None, None, allow_unauthenticated=False)  # a local Ray: a fresh token of its own
+    assert os.environ["RAY_AUTH_MODE"] == "token" and len(os.environ["RAY_AUTH_TOKEN"]) == 64

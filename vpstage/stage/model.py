@@ -399,6 +399,11 @@ class Cluster(_Model):
     ``embedded`` (older files) reads as ``local``."""
     address: str | None = None
     """Ray cluster address (``ray://host:10001``); empty starts a local Ray."""
+    auth_token_file: str | None = None
+    """File holding the Ray cluster's authentication token (Ray's token mode, the token its nodes
+    were started with; relative to the project). A local Ray always runs with a fresh token."""
+    allow_unauthenticated: bool = False
+    """Connect to a Ray cluster beyond this host without a token (refused unless this is set)."""
     listen: str | None = None
     """``HOST:PORT`` the frame master listens on for its render nodes (port 0: any free one).
     Default: 127.0.0.1 in loopback mode, every interface in studio mode."""
