@@ -20,7 +20,6 @@ marks the node down and asks for a new actor (a new generation).
 from __future__ import annotations
 
 import contextlib
-import logging
 import math
 import os
 import secrets
@@ -37,7 +36,6 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 LOCAL_ONLY_ENV = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
 """Set to 0, a local Ray keeps all its sockets on 127.0.0.1 (rehearsal / loopback mode)."""
 HOST_RESOURCE = "vpstage-host:"
-logger = logging.getLogger(__name__)
 
 
 def worker_pythonpath() -> str:
@@ -126,7 +124,9 @@ def init_ray(address: str | None = None, *, loopback: bool = True, num_cpus: int
     ray.init(**kwargs)
     bound = ray.util.get_node_ip_address()
     if loopback and not address and not bound.startswith("127."):
-        logger.warning("local Ray is bound to %s, not loopback (%s is set to 1?)", bound, LOCAL_ONLY_ENV)
+        ray.shutdown()
+        raise ClusterRefused(f"the local Ray bound {bound}, not loopback ({LOCAL_ONLY_ENV} is set to "
+                             f"{os.environ.get(LOCAL_ONLY_ENV)!r}); rehearsal keeps everything on 127.0.0.1")
     return True
 
 
