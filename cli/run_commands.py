@@ -163,6 +163,10 @@ def _print_summary(report: dict[str, Any]) -> None:
           f"skipped; render p50 {report['render_ms']['p50']} ms, plan p50 {report['plan_ms']['p50']} ms, "
           f"present skew p99 {report['present_skew_ms']['p99']} ms, tracking to present p50 "
           f"{report['tracking_to_present_ms']['p50']} ms")
+    for tracker in report.get("tracking", []):
+        for camera in tracker.get("cameras_never_tracked") or []:
+            print(f"camera {camera}: NEVER TRACKED (source {tracker['source']} at {tracker['address']}: "
+                  f"{tracker['packets']} packets, {tracker['bad_packets']} bad)")
     if "take" in report:
         take = report["take"]
         print(f"take {take['name']}: {take['frame_count']} frames, {take['frames_lost']} lost")

@@ -10,9 +10,11 @@ stops, when the search changes, and on demand.
 
 from __future__ import annotations
 
+import sqlite3
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
@@ -33,6 +35,8 @@ from ui.live.models import LiveModels, TakeControl
 from vpstage.stage.document import StageDocument
 from vpstage.takes import TakeInfo, TakeLibrary, default_db_path
 from vpstage.takes.database import TakeDatabaseError
+
+T = TypeVar("T")
 
 TAKE_COLUMNS = ("take", "scene", "roll", "TC in", "TC out", "frames", "status", "circled")
 START, STOP = "start take", "stop take"
@@ -193,16 +197,25 @@ class TakesPanel(QWidget):
     def _show_next(self) -> None:
         slate = self.slate.text().strip()
         library = self.library()
-        taken = [t.take_number for t in library.search(slate=slate, include_deleted=True) if t.slate == slate] \
+        found = self._read(lambda: library.search(slate=slate, include_deleted=True), []) \
             if library is not None and slate else []
+        taken = [t.take_number for t in found if t.slate == slate]
         self.next_take.setText(f"{slate}_T{max(taken, default=0) + 1:02d}" if slate else "give a slate")
+
+    def _read(self, read: Callable[[], T], default: T) -> T:
+        """A read of the takes database; a damaged one is said in the panel, never raised into Qt."""
+        try:
+            return read()
+        except (TakeDatabaseError, sqlite3.DatabaseError) as exc:
+            self.state.setText(f"takes database problem: {exc}")
+            return default
 
     # ------------------------------------------------------------------ list
 
     def refresh_list(self) -> None:
         library = self.library()
-        takes = [] if library is None else library.search(self.search.text().strip() or None,
-                                                          circled=True if self.circled_only.isChecked() else None)
+        text, circled = self.search.text().strip() or None, True if self.circled_only.isChecked() else None
+        takes = [] if library is None else self._read(lambda: library.search(text, circled=circled), [])
         self.table.blockSignals(True)
         self.table.setRowCount(len(takes))
         for row, take in enumerate(reversed(takes)):  # newest first
@@ -227,5 +240,5 @@ class TakesPanel(QWidget):
         if library is None or item.column() != len(TAKE_COLUMNS) - 1:
             return
         circled = item.checkState() == Qt.CheckState.Checked
-        library.update(int(item.data(Qt.ItemDataRole.UserRole)), circled=circled)
+        self._read(lambda: library.update(int(item.data(Qt.ItemDataRole.UserRole)), circled=circled), None)
         QTimer.singleShot(0, self.refresh_list)  # not while Qt is still delivering this item's change
