@@ -26,7 +26,7 @@ import math
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -95,7 +95,10 @@ class RenderedFrame:
 class NodeFrameRenderer:
     """Renders the canvases of each FrameJob for one node (see the module docstring)."""
 
-    def __init__(self, spec: NodeSpec, fourcc: Mapping[str, FourCC], slots: int = 3) -> None:
+    def __init__(self, spec: NodeSpec, fourcc: Mapping[str, FourCC], slots: int = 3,
+                 on_step: Callable[[str], None] | None = None) -> None:
+        """``on_step`` hears what the build is doing (loading the scene, compiling kernels, ...)."""
+        step = on_step or (lambda _text: None)
         self.spec = spec
         self.fourcc = dict(fourcc)
         self.slots = slots
@@ -116,12 +119,15 @@ class NodeFrameRenderer:
         if spec.scene_renderer:
             try:
                 with self._on_stream():
+                    step("loading the scene")
                     self.scene = load_scene_renderer(spec.scene_renderer, self.stage, spec.device)
                     warm_up = getattr(self.scene, "warm_up", None)
                     if callable(warm_up):
+                        step("compiling and warming up the renderers")
                         warm_up()
             except Exception as exc:  # the node still runs: scene canvases show why they are empty
                 self.scene_error = f"scene failed to load: {failure_text(exc)}"
+        step("drawing test patterns")
         for canvas in self._sizes:  # the costly still layer, drawn before the node reports ready
             self.painter.still_layer(canvas, WARM_PATTERN)
         self._synchronize()

@@ -32,7 +32,7 @@ from vpstage.nodes.channel import Channel, ChannelClosed
 from vpstage.nodes.clock_sync import ClockSync, boot_id
 from vpstage.nodes.failures import failure_text
 from vpstage.nodes.frame_lock import Due, FrameLock
-from vpstage.nodes.messages import Configure, FrameOrder, FrameReport, Ping, Pong, Stop, ThumbnailRequest
+from vpstage.nodes.messages import Configure, FrameOrder, FrameReport, Ping, Pong, Progress, Stop, ThumbnailRequest
 from vpstage.nodes.orders import OrderReader
 from vpstage.nodes.spec import NodeSpec
 from vpstage.stage.model import Project
@@ -74,7 +74,9 @@ class NodeRuntime:
     def build(self) -> dict[str, object]:
         """Load the stage and scene on the device and warm up; returns the node's info for Ready."""
         formats = canvas_formats(self.project, self.configure.outputs)
-        self.renderer = NodeFrameRenderer(self.spec, formats, self.configure.ring_slots)
+        self.channel.send(Progress("starting the device"))
+        self.renderer = NodeFrameRenderer(self.spec, formats, self.configure.ring_slots,
+                                          on_step=lambda step: self.channel.send(Progress(step)))
         info = self.renderer.info()
         info.update({"host": _hostname(), "same_clock": self.sync.same_clock})
         return json.loads(json.dumps(info, default=str))  # plain values only, for the wire

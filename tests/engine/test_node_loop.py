@@ -181,3 +181,23 @@ def test_a_stalled_node_is_restarted(backend: str) -> None:
     finally:
         loop.close()
     assert downs and downs[0][0] == "n2" and "stalled" in downs[0][1]
+
+
+def test_nodes_say_what_they_are_doing_while_they_start() -> None:
+    stage = without_spare(tiny_stage())
+    loop = thread_loop(stage, PatternSource(stage, PatternSpec("grid")))
+    seen: set[str] = set()
+    original = loop.cluster._note  # every message a node sends while it builds passes here
+
+    def note(slot: object, message: object) -> None:
+        original(slot, message)  # type: ignore[arg-type]
+        seen.add(getattr(slot, "step", ""))
+
+    loop.cluster._note = note  # type: ignore[method-assign]
+    try:
+        loop.cluster.start()
+        progress = loop.cluster.progress()
+    finally:
+        loop.close()
+    assert progress == {"n1": ("ready", "ready"), "n2": ("ready", "ready")}
+    assert {"starting the device", "drawing test patterns"} <= seen

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 from vpstage.nodes.channel import Channel, ChannelClosed
-from vpstage.nodes.messages import Configure, Failed, Hello, Message, Ping, Pong, Ready, Stop, Thumbnail
+from vpstage.nodes.messages import Configure, Failed, Hello, Message, Ping, Pong, Progress, Ready, Stop, Thumbnail
 from vpstage.nodes.spec import NodeSpec
 
 NodeStatus = Literal["starting", "ready", "failed"]
@@ -93,6 +93,8 @@ class _Slot:
     status: NodeStatus = "starting"
     detail: str = ""
     hello: Hello | None = None
+    step: str = ""
+    """What the node last said it is doing while it builds (``Progress``)."""
     info: dict[str, object] = field(default_factory=dict)
 
 
@@ -223,6 +225,15 @@ class NodeCluster:
             slot.status, slot.detail = "failed", f"the node ended before it was ready: {slot.process.exit_text()}"
         return slot.status, slot.detail
 
+    def progress(self) -> dict[str, tuple[NodeStatus, str]]:
+        """Node -> (status, what it is doing): ``starting`` nodes say ``launching``, ``connected``,
+        or the step they last reported (loading the scene, compiling kernels, ...). Any thread."""
+        out: dict[str, tuple[NodeStatus, str]] = {}
+        for node, slot in list(self._slots.items()):
+            step = slot.step or ("connected" if slot.channel is not None else "launching")
+            out[node] = (slot.status, slot.detail if slot.status == "failed" else step)
+        return out
+
     def process(self, node: str) -> NodeProcess | None:
         slot = self._slots.get(node)
         return None if slot is None else slot.process
@@ -313,9 +324,12 @@ class NodeCluster:
 
     @staticmethod
     def _note(slot: _Slot, message: Message) -> None:
-        if isinstance(message, Ready):
+        if isinstance(message, Progress):
+            slot.step = message.step
+        elif isinstance(message, Ready):
             slot.info = dict(message.info)
             slot.status, slot.detail = "ready", ""
+            slot.step = "ready"
         elif isinstance(message, Failed):
             slot.status, slot.detail = "failed", message.error
 

@@ -33,13 +33,14 @@ from vpstage.nodes.messages import (
     OutputSettings,
     Ping,
     Pong,
+    Progress,
     Ready,
     SceneOrder,
     Stop,
     Thumbnail,
     ThumbnailRequest,
 )
-from vpstage.nodes.wire_fields import MAX_TEXT, Fields, WireError
+from vpstage.nodes.wire_fields import MAX_NAME, MAX_TEXT, Fields, WireError
 from vpstage.patterns import PATTERN_NAMES, PatternSpec
 from vpstage.tracking.camera import CameraState
 
@@ -61,11 +62,13 @@ class Kind(enum.IntEnum):
     PING = 9
     PONG = 10
     STOP = 11
+    PROGRESS = 12
 
 
 MAX_PAYLOAD = {Kind.HELLO: 4096, Kind.CONFIGURE: 64 << 20, Kind.READY: 1 << 20, Kind.FAILED: 64 << 10,
                Kind.FRAME: 1 << 20, Kind.REPORT: 256 << 10, Kind.THUMBNAIL_REQUEST: 64 << 10,
-               Kind.THUMBNAIL: (1 << 20) + 4096, Kind.PING: 64, Kind.PONG: 64, Kind.STOP: 4096}
+               Kind.THUMBNAIL: (1 << 20) + 4096, Kind.PING: 64, Kind.PONG: 64, Kind.STOP: 4096,
+               Kind.PROGRESS: 4096}
 """Largest payload accepted per kind (bytes). A thumbnail carries at most 1 MiB of pixels."""
 MAX_SKIP = max(MAX_PAYLOAD.values())
 """A header announcing more than this is not trusted at all (the connection closes)."""
@@ -352,6 +355,7 @@ _WRITERS: dict[type, tuple[Kind, Callable[[Any], dict[str, Any]]]] = {
     Ping: (Kind.PING, lambda m: {"node": m.node_ns}),
     Pong: (Kind.PONG, lambda m: {"node": m.node_ns, "master": m.master_ns}),
     Stop: (Kind.STOP, lambda m: {"reason": m.reason[:MAX_TEXT]}),
+    Progress: (Kind.PROGRESS, lambda m: {"step": m.step[:MAX_NAME]}),
 }
 
 _READERS: dict[Kind, Callable[[Fields], Message]] = {
@@ -366,6 +370,7 @@ _READERS: dict[Kind, Callable[[Fields], Message]] = {
     Kind.PING: lambda f: Ping(f.integer("node")),
     Kind.PONG: lambda f: Pong(f.integer("node"), f.integer("master")),
     Kind.STOP: lambda f: Stop(f.text("reason", MAX_TEXT)),
+    Kind.PROGRESS: lambda f: Progress(f.text("step")),
 }
 
 __all__ = ["HEADER_SIZE", "MAGIC", "MAX_PAYLOAD", "VERSION", "Kind", "SkippableError", "WireError", "decode",

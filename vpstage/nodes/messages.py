@@ -6,8 +6,9 @@ Master -> node: :class:`Configure` (once, after the node said :class:`Hello`), :
 the node renders now, test patterns, tracked cameras, scene state), :class:`ThumbnailRequest`,
 :class:`Pong` (clock sync) and :class:`Stop`.
 
-Node -> master: :class:`Hello`, :class:`Ready` or :class:`Failed`, :class:`FrameReport` (every
-frame it was sent, right after its present), :class:`Thumbnail` and :class:`Ping`.
+Node -> master: :class:`Hello`, :class:`Progress` while it builds, :class:`Ready` or :class:`Failed`,
+:class:`FrameReport` (every frame it was sent, right after its present), :class:`Thumbnail` and
+:class:`Ping`.
 
 Times named ``*_ns`` are monotonic nanoseconds on the master's clock unless a field says
 otherwise. ``vpstage.nodelink.codec`` turns these into bytes and back, checking every field.
@@ -220,5 +221,13 @@ class Stop:
     reason: str = ""
 
 
+@dataclass(frozen=True)
+class Progress:
+    """What a node is doing while it builds itself (before ``Ready``), for the console."""
+
+    step: str
+    """e.g. ``loading the scene``, ``compiling kernels``, ``drawing test patterns``."""
+
+
 Message = (Hello | Configure | Ready | Failed | FrameOrder | FrameReport | ThumbnailRequest | Thumbnail | Ping
-           | Pong | Stop)
+           | Pong | Stop | Progress)
