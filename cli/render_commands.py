@@ -1,7 +1,9 @@
 """Render commands: ``render`` (one image of any asset) and ``preview`` (an orbit video).
 
 Both go through :func:`render.assets.load_asset`, so they work for splats and NeRFs alike. torch,
-PyAV and OpenCV are imported inside the handlers.
+PyAV and OpenCV are imported inside the handlers, after the arguments have been checked: a bad
+argument is refused at once (exit 2), not after the renderer has loaded. ``preview`` says how far
+it is as it renders (frames done / total and the time left, on stderr).
 """
 
 from __future__ import annotations
@@ -10,8 +12,10 @@ import argparse
 import json
 import os
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from cli import EXIT_FAILED, EXIT_INVALID, EXIT_OK
 
@@ -32,13 +36,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("asset")
     p.add_argument("-o", "--output", default="preview.mp4", help="video file (default preview.mp4)")
     p.add_argument("--seconds", type=float, default=8.0, help="duration, 5..10 (default 8)")
-    p.add_argument("--fps", type=float, default=30.0, help="frame rate (default 30)")
-    p.add_argument("--elevation", type=float, default=35.0, help="degrees above the horizontal, 30..45 (default 35)")
+    p.add_argument("--fps", type=float, default=30.0, help="frame rate, 1..120 (default 30)")
+    p.add_argument("--elevation", type=float, default=35.0,
+                   help="degrees above the horizontal, 30..45 (default 35; object framing)")
     p.add_argument("--arc", type=float, default=360.0, help="orbit arc in degrees, 270..360 (default 360)")
     p.add_argument("--size", default="1280x720", help="WxH, even numbers (default 1280x720)")
-    p.add_argument("--crf", type=int, default=23, help="H.264 constant quality (default 23)")
-    p.add_argument("--fov", type=float, default=45.0, help="vertical field of view in degrees (default 45)")
+    p.add_argument("--crf", type=int, default=23, help="H.264 constant quality, 0..51 (default 23)")
+    p.add_argument("--fov", type=float, default=45.0, help="vertical field of view in degrees, 10..120 (default 45)")
     p.add_argument("--up", choices=["x", "y", "z", "-x", "-y", "-z"], help="up axis (default: the asset's own)")
+    p.add_argument("--framing", choices=["auto", "object", "stage"], default="auto",
+                   help="object: orbit it from outside; stage: from inside the volume, as the console's "
+                   "rehearsal camera (default auto: stage for assets in the stage frame, e.g. procedural:demo)")
     p.add_argument("--best-effort", action="store_true",
                    help="on any failure print a warning and exit 0 (no partial video is left)")
     _common_options(p)
@@ -91,7 +99,6 @@ def parse_camera(text: str, width: int, height: int) -> Any:
 
 def cmd_render(args: argparse.Namespace) -> int:
     import numpy as np
-    import torch
 
     from render.assets import AssetError, load_asset
     from vpstage.config import atomic_write_bytes
@@ -102,6 +109,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"render: {exc}", file=sys.stderr)
         return EXIT_INVALID
+    import torch  # after the arguments are checked: a bad one is refused at once
     try:
         asset = load_asset(args.asset, args.device)
         out = asset.render_pinhole(camera, background=background)
@@ -133,6 +141,7 @@ def _png(rgb: Any) -> bytes:
 
 
 def _preview_options(args: argparse.Namespace) -> Any:
+    """The checked options (ValueError naming the bad one); imports no torch."""
     from render.preview import PreviewOptions
 
     try:
@@ -141,28 +150,67 @@ def _preview_options(args: argparse.Namespace) -> Any:
         raise ValueError(f"--size must be WxH, got {args.size!r}") from exc
     options = PreviewOptions(seconds=args.seconds, fps=args.fps, elevation_deg=args.elevation, arc_deg=args.arc,
                              width=width, height=height, crf=args.crf, up=args.up, vertical_fov_deg=args.fov,
-                             background=parse_background(args.background))
+                             background=parse_background(args.background), framing=args.framing)
     options.validate()
     return options
 
 
+def duration_text(seconds: float) -> str:
+    """``45 s``, ``7 min 20 s``, ``1 h 02 min``."""
+    s = max(0, round(seconds))
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min {s % 60:02d} s"
+    return f"{s // 3600} h {s % 3600 // 60:02d} min"
+
+
+class FrameProgress:
+    """Prints ``preview: frame 12/240 (5 %), 1.9 s a frame, about 7 min 20 s left`` to ``out``: after
+    the first frame, then at most every ``every_s`` seconds, and after the last."""
+
+    def __init__(self, out: TextIO, every_s: float = 2.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.out, self.every_s, self.clock = out, every_s, clock
+        self.started = clock()
+        self._last = -float("inf")
+
+    def __call__(self, done: int, total: int, _render_s: float) -> None:
+        now = self.clock()
+        if done not in (1, total) and now - self._last < self.every_s:
+            return
+        self._last = now
+        per_frame = (now - self.started) / max(1, done)
+        left = f", about {duration_text(per_frame * (total - done))} left" if done < total else ""
+        print(f"preview: frame {done}/{total} ({100 * done // max(1, total)} %), {per_frame:.1f} s a frame{left}",
+              file=self.out, flush=True)
+
+
 def cmd_preview(args: argparse.Namespace) -> int:
+    try:
+        options = _preview_options(args)  # before torch and the asset load: a bad argument is refused at once
+    except ValueError as exc:
+        return _preview_failed(args, exc)
     # A one-shot render does not win back what compiling the splat blend kernel's other warp
     # counts costs on a cold kernel cache (2.6 s of an 11.4 s preview on an H100): use one.
     os.environ.setdefault("VPSTAGE_SPLAT_TUNE_WARPS", "4")
     from render.assets import load_asset
     from render.preview import render_preview
 
+    print(f"preview: loading {args.asset} on {args.device}, then {options.frame_count} frames of "
+          f"{options.width}x{options.height}", file=sys.stderr, flush=True)
     try:
-        options = _preview_options(args)
         asset = load_asset(args.asset, args.device)
-        result = render_preview(asset, args.output, options)
+        result = render_preview(asset, args.output, options, progress=FrameProgress(sys.stderr))
     except Exception as exc:  # every failure: an error, or a warning under --best-effort
-        if args.best_effort:
-            print(f"warning: preview of {args.asset} skipped: {exc}", file=sys.stderr)
-            return EXIT_OK
-        print(f"preview: {exc}", file=sys.stderr)
-        return EXIT_INVALID if isinstance(exc, ValueError) else EXIT_FAILED
+        return _preview_failed(args, exc)
     print(f"wrote {result.video} ({result.frames} frames, {result.codec}, "
           f"{result.timings_s['total']:.1f} s), {result.path_json.name}, {result.thumbnail.name}")
     return EXIT_OK
+
+
+def _preview_failed(args: argparse.Namespace, exc: Exception) -> int:
+    if args.best_effort:
+        print(f"warning: preview of {args.asset} skipped: {exc}", file=sys.stderr)
+        return EXIT_OK
+    print(f"preview: {exc}", file=sys.stderr)
+    return EXIT_INVALID if isinstance(exc, ValueError) else EXIT_FAILED

@@ -1,10 +1,21 @@
 """Asset preview videos: a smooth orbit around the asset, streamed into an H.264 MP4.
 
-The camera circles the asset's robust centroid (the centre of its trimmed bounds) at a fixed
-elevation above the horizontal plane (default 35 degrees; 30..45 allowed) and always looks at the
-centroid; the orbit radius makes the trimmed bounding sphere fit the narrower field of view. The
-arc (default 360 degrees, at least 270) is covered at constant angular speed over ``seconds`` at
-``fps``. "Up" is the asset's recorded up axis (``asset.up_axis``) unless given.
+Two framings (``PreviewOptions.framing``; ``auto`` picks by the asset's frame):
+
+* ``object`` (an object or a capture seen from outside): the camera circles the asset's robust
+  centroid (the centre of its trimmed bounds) at a fixed elevation above the horizontal plane
+  (default 35 degrees; 30..45 allowed) and always looks at the centroid; the orbit radius makes the
+  trimmed bounding sphere fit the narrower field of view.
+* ``stage`` (a set built around the LED volume, in the stage frame: metres, Z up, origin on the
+  floor at the volume's centre, such as ``procedural:demo``, whose terrain and sky reach 90 m
+  out): seen from outside it is a small sphere in the dark, so the camera stands where the
+  console's rehearsal camera does, on the simulated tracker's orbit (``devices.tracking.paths.
+  orbit``: 2 m around the subject at 1.7 m eye height), looking across the volume at the subject.
+
+The arc (default 360 degrees, at least 270) is covered at constant angular speed over ``seconds``
+at ``fps``. "Up" is the asset's recorded up axis (``asset.up_axis``) unless given. ``progress``
+hears every frame rendered (frames done, total, seconds spent rendering), so a long CPU preview
+can say how far it is and how long is left.
 
 Outputs beside each other (``preview.mp4`` -> ``preview.path.json``, ``preview.thumbnail.png``):
 
@@ -23,15 +34,27 @@ from __future__ import annotations
 import json
 import math
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-import torch
 
+from devices.tracking import paths
 from render.assets import PinholeCamera, SceneAsset
 from render.cameras import axis_vector, focal_for_fov, world_to_camera_from_pose
 from vpstage.geometry import look_at_rotation
+
+if TYPE_CHECKING:  # torch loads with the renderer, not with the options (the CLI checks them first)
+    import torch
+
+Framing = Literal["auto", "object", "stage"]
+FRAMINGS: tuple[str, ...] = ("auto", "object", "stage")
+STAGE_ORBIT_PERIOD_S = 12.0
+"""The rehearsal orbit's period (``paths.orbit``'s default): the arc maps onto one turn of it."""
+Progress = Callable[[int, int, float], None]
+"""(frames done, frames in all, seconds spent rendering so far)."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +71,8 @@ class PreviewOptions:
     vertical_fov_deg: float = 45.0
     background: tuple[float, float, float] = (0.0, 0.0, 0.0)
     codec: str = "auto"
+    framing: Framing = "auto"
+    """``object``, ``stage`` or ``auto`` (``stage`` for assets in the stage frame); see the module docstring."""
 
     def validate(self) -> None:
         checks = [
@@ -59,6 +84,7 @@ class PreviewOptions:
              f"size must be positive and even (yuv420p), got {self.width}x{self.height}"),
             (0 <= self.crf <= 51, f"crf must be 0..51, got {self.crf}"),
             (10.0 <= self.vertical_fov_deg <= 120.0, f"vertical fov must be 10..120, got {self.vertical_fov_deg}"),
+            (self.framing in FRAMINGS, f"framing must be one of {', '.join(FRAMINGS)}, got {self.framing!r}"),
         ]
         for ok, message in checks:
             if not ok:
@@ -121,6 +147,8 @@ def _camera_for(pose: np.ndarray, options: PreviewOptions) -> PinholeCamera:
 
 
 def _to_uint8(rgb: torch.Tensor) -> np.ndarray:
+    import torch
+
     return (rgb.clamp(0.0, 1.0) * 255.0 + 0.5).to(torch.uint8).cpu().numpy()
 
 
@@ -145,7 +173,68 @@ def path_document(centroid: np.ndarray, up: np.ndarray, radius: float, poses: li
     }
 
 
-def render_preview(asset: SceneAsset, video: str | Path, options: PreviewOptions = PreviewOptions()) -> PreviewResult:
+def asset_frame_convention(asset: SceneAsset) -> str | None:
+    """The convention of the asset's coordinates when it records one (``stage``, ``RDF``, ...)."""
+    frame = getattr(getattr(asset, "model", None), "frame", None)
+    convention = getattr(frame, "convention", None)
+    return convention if isinstance(convention, str) else None
+
+
+def chosen_framing(asset: SceneAsset, options: PreviewOptions) -> Literal["object", "stage"]:
+    if options.framing != "auto":
+        return options.framing
+    return "stage" if asset_frame_convention(asset) == "stage" else "object"
+
+
+@dataclass(frozen=True)
+class Orbit:
+    """The camera path of a preview: poses, and what they circle."""
+
+    centre: np.ndarray
+    up: np.ndarray
+    radius: float
+    poses: list[np.ndarray]
+    framing: str
+
+
+def object_orbit(asset: SceneAsset, up: np.ndarray, options: PreviewOptions) -> Orbit:
+    lo, hi = asset.bounds()
+    centroid = (np.asarray(lo, dtype=np.float64) + np.asarray(hi, dtype=np.float64)) / 2.0
+    radius = orbit_radius(lo, hi, options.vertical_fov_deg, options.width / options.height)
+    poses = orbit_poses(centroid, up, radius, options.elevation_deg, options.arc_deg, options.frame_count)
+    return Orbit(centroid, up, radius, poses, "object")
+
+
+def stage_orbit(up: np.ndarray, options: PreviewOptions) -> Orbit:
+    """The console's rehearsal orbit (``paths.orbit`` with its defaults), looking at the subject;
+    ``options.arc_deg`` of its turn over the preview's frames."""
+    path = paths.orbit(period_s=STAGE_ORBIT_PERIOD_S)
+    target = np.asarray(paths.SUBJECT, dtype=np.float64)
+    frames = options.frame_count
+    closed = abs(options.arc_deg - 360.0) < 1e-9
+    steps = frames if closed else max(frames - 1, 1)
+    poses = []
+    for i in range(frames):
+        point = path(STAGE_ORBIT_PERIOD_S * options.arc_deg / 360.0 * i / steps)
+        assert point is not None  # the orbit has no dropouts
+        eye = np.array([point.x_m, point.y_m, point.z_m])
+        pose = np.eye(4)
+        pose[:3, :3] = look_at_rotation(eye, target, up)
+        pose[:3, 3] = eye
+        poses.append(pose)
+    radius = float(np.linalg.norm(poses[0][:2, 3] - target[:2])) if poses else 0.0
+    return Orbit(target, up, radius, poses, "stage")
+
+
+def preview_orbit(asset: SceneAsset, options: PreviewOptions) -> Orbit:
+    up = axis_vector(options.up or getattr(asset, "up_axis", None) or "z")
+    if chosen_framing(asset, options) == "stage":
+        return stage_orbit(up, options)
+    return object_orbit(asset, up, options)
+
+
+def render_preview(asset: SceneAsset, video: str | Path, options: PreviewOptions = PreviewOptions(),
+                   progress: Progress | None = None) -> PreviewResult:
     """Render the orbit of ``asset`` into ``video`` (+ path JSON and thumbnail); see the module docstring."""
     from devices.video import VideoEncoder
     from vpstage.config import atomic_write_bytes, atomic_write_text
@@ -153,22 +242,21 @@ def render_preview(asset: SceneAsset, video: str | Path, options: PreviewOptions
     options.validate()
     started = time.perf_counter()
     video = Path(video)
-    lo, hi = asset.bounds()
-    centroid = (np.asarray(lo, dtype=np.float64) + np.asarray(hi, dtype=np.float64)) / 2.0
-    up = axis_vector(options.up or getattr(asset, "up_axis", None) or "z")
-    radius = orbit_radius(lo, hi, options.vertical_fov_deg, options.width / options.height)
-    poses = orbit_poses(centroid, up, radius, options.elevation_deg, options.arc_deg, options.frame_count)
+    orbit = preview_orbit(asset, options)
     render_s, thumbnail = 0.0, None
     with VideoEncoder(video, options.width, options.height, options.fps, crf=options.crf, codec=options.codec) as enc:
-        for pose in poses:
+        for done, pose in enumerate(orbit.poses, start=1):
             t0 = time.perf_counter()
             frame = _to_uint8(asset.render_pinhole(_camera_for(pose, options), background=options.background).rgb)
             render_s += time.perf_counter() - t0
             thumbnail = frame if thumbnail is None else thumbnail
             enc.write(frame)
+            if progress is not None:
+                progress(done, len(orbit.poses), render_s)
         encoded = enc.close()
     path_json, thumb_png = preview_outputs(video)
-    document = path_document(centroid, up, radius, poses, options, getattr(asset, "name", ""))
+    document = path_document(orbit.centre, orbit.up, orbit.radius, orbit.poses, options, getattr(asset, "name", ""))
+    document["framing"] = orbit.framing
     atomic_write_text(path_json, json.dumps(document, indent=1), backup=False)
     atomic_write_bytes(thumb_png, _png_bytes(thumbnail), backup=False)
     timings = {"total": time.perf_counter() - started, "render": render_s}

@@ -7,12 +7,18 @@ Needs Xvfb and the X libraries Qt's xcb plugin loads (Debian/Ubuntu):
 script starts its own Xvfb server and stops it at the end. The window uses a temporary settings
 file, so the shots never depend on (or change) your saved panel layout.
 
-Shots: the whole console on the demo stage (a section selected), the 3D stage view, the wall
-plan, and the pixel map with a live validation marker (one cabinet dragged onto a neighbour);
-then rehearsal with the live engine running (simulated tracker on loopback, demo scene, NDI
-senders on this machine): the whole window, the stage view with the tracked camera's frustum,
-its footprint on the wall and the nodes' DoD crops, the live preview with the camera view, the
-health, tracking and takes panels, and the alarm banner once the simulated tracker is stopped.
+Shots, both workspaces at the window size asked for (default 1920x1080), every panel where the
+workspace puts it (nothing enlarged or floated for the shot):
+
+- Edit workspace on the demo stage: the whole console (a section selected), the 3D stage view,
+  the wall plan, the pixel map with a live validation marker (one cabinet dragged onto a
+  neighbour); then a section that does not fit the canvases: the Problems panel's grouped row with
+  its fixes, the auto-layout advice box, and the Canvases panel once the canvas is added.
+- Live workspace, rehearsal with the engine running (simulated tracker on loopback, demo scene,
+  NDI senders on this machine): the whole window, the stage view with the tracked camera's
+  frustum, its footprint on the wall and the nodes' DoD crops, the live preview with the camera
+  view, the health, tracking and takes panels, and the alarm banner once the simulated tracker is
+  stopped.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -81,6 +88,7 @@ def take(out: Path, size: tuple[int, int]) -> list[Path]:
                                confirm=lambda _what: "discard")
         window.resize(*size)
         window.show()
+        window.workspaces.switch("edit")
         settle(app)
         window.act.frame_all()
         doc.select(doc.section_cabinets(["wall-centre"]))
@@ -109,8 +117,35 @@ def take(out: Path, size: tuple[int, int]) -> list[Path]:
         settle(app)
         shot(window.docks["map"], "pixel_map_problem.png")
         shot(window, "console_problem.png")
+        saved += shoot_fixes(app, window, out)
         window.stack.setClean()
         window.close()
+    return saved
+
+
+def shoot_fixes(app: Any, window: Any, out: Path) -> list[Path]:
+    """A section that does not fit the canvases: the grouped problem, the advice, the new canvas."""
+    from ui import fix_actions
+    from vpstage.stage.edits import add_section, new_section_at
+
+    doc = window.document
+    window.stack.undo()  # the overlap goes; a fifth wall nobody mapped comes
+    window.editor.run(lambda: add_section(doc.project, new_section_at(doc.project, doc.catalog, "absen-pl3.9-pro",
+                                                                      (0.0, -3.5), layout=doc.layout)))
+    window.docks["problems"].raise_()
+    settle(app, 0.8)
+    saved = [out / "problems_grouped.png"]
+    window.docks["problems"].grab().save(str(saved[-1]))
+    box = fix_actions.run_auto_layout(window)
+    if box is not None:
+        settle(app, 0.5)
+        saved.append(out / "auto_layout_advice.png")
+        box.grab().save(str(saved[-1]))
+        box.close()
+    fix_actions.add_canvas(window)
+    settle(app, 0.8)
+    saved.append(out / "canvases.png")
+    window.docks["canvases"].grab().save(str(saved[-1]))
     return saved
 
 
@@ -130,7 +165,6 @@ def take_live(out: Path, size: tuple[int, int]) -> list[Path]:
     os.environ.setdefault("VPSTAGE_STAGE_VIEW", "gl")
     tmp = Path(tempfile.mkdtemp(prefix="vpstage-shots-"))
     os.environ["VPSTAGE_CONFIG_DIR"] = str(tmp / "config")  # rehearsal takes and CPU stage go here
-    from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QApplication
 
     from ui.app import REHEARSAL_STAGE
@@ -147,6 +181,7 @@ def take_live(out: Path, size: tuple[int, int]) -> list[Path]:
                            confirm=lambda _what: "discard", engine_factory=live_engine_factory(True))
     window.resize(*size)
     window.show()
+    window.workspaces.switch("live")
     settle(app)
     window.live.start_engine()
     if not wait_for(app, lambda: window.live.state == "running", 120):
@@ -161,33 +196,11 @@ def take_live(out: Path, size: tuple[int, int]) -> list[Path]:
         widget.grab().save(str(path))  # type: ignore[attr-defined]
         saved.append(path)
 
-    window.docks["preview"].raise_()
-    window.docks["health"].raise_()
-    window.docks["tracking"].raise_()
-    settle(app)
     shot(window, "console_live.png")
     shot(window.stage_view, "stage_live.png")
     shot(window.docks["preview"], "preview_live.png")
-
-    def panel_shot(key: str, name: str, panel_size: tuple[int, int]) -> None:
-        # Grown in place, the other docks closed for the shot (a floating dock would make the
-        # forced-GL view drop its overlays under Xvfb).
-        dock = window.docks[key]
-        state = window.saveState()
-        siblings = window.tabifiedDockWidgets(dock)
-        for other in window.docks.values():
-            if other is not dock and other not in siblings:
-                other.hide()
-        window.resizeDocks([dock], [panel_size[0]], Qt.Orientation.Horizontal)
-        window.resizeDocks([dock], [panel_size[1]], Qt.Orientation.Vertical)
-        settle(app, 1.5)
-        shot(dock, name)
-        window.restoreState(state)
-        settle(app)
-
-    panel_shot("health", "health_live.png", (900, 760))
-    panel_shot("tracking", "tracking_live.png", (820, 520))
-    window.docks["takes"].raise_()
+    shot(window.docks["health"], "health_live.png")  # in place: the Live workspace gives it room
+    shot(window.docks["tracking"], "tracking_live.png")
     takes = window.live_panels.takes
     takes.slate.setText("A001")
     takes.scene.setText("12A")

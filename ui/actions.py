@@ -2,6 +2,8 @@
 
 Edit commands act on the shared selection: a section counts as selected when all its cabinets
 are (click it in the wall plan); single cabinets come from the 3D view or the pixel map.
+Workspaces: F2 switches between Live and Edit (View → Workspace, or the buttons in the menu
+bar's corner); View → Lock panels keeps the current workspace's docks where they are.
 """
 
 from __future__ import annotations
@@ -10,11 +12,12 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QToolBar
 
-from ui import file_actions
+from ui import file_actions, fix_actions
 from ui.layout_editor.panel_drop import parse_kind
+from ui.workspaces import TITLES, WORKSPACES, WorkspaceName
 from vpstage.stage.document import StageDocument
 from vpstage.stage.edits import (
     add_section,
@@ -24,7 +27,8 @@ from vpstage.stage.edits import (
     remove_sections,
     rotate_sections,
 )
-from vpstage.stage.map_edits import auto_layout_change, rotate_map_rects
+from vpstage.stage.map_edits import rotate_map_rects
+from vpstage.stage.problem_groups import Fix
 
 if TYPE_CHECKING:
     from ui.main_window import ConsoleWindow
@@ -56,15 +60,18 @@ class ConsoleActions(QObject):
         self.select_all = self._action("Select &all cabinets", Keys.SelectAll, self.select_every_cabinet)
         self.clear_selection = self._action("Clear selection", "Esc", lambda: self._doc().select([]))
         self.auto_layout = self._action("Auto-&layout pixel map", "Ctrl+L", self.run_auto_layout)
+        self.add_canvas = self._action("Add &canvas", "Ctrl+Shift+N", lambda: fix_actions.add_canvas(w))
+        self.canvases = self._action("Can&vases and processors…", "Ctrl+0", lambda: w.show_dock("canvases"))
         self.snap = self._action("Snap to &neighbours and grid", "G", self._apply_snap)
         self.snap.setCheckable(True)
         self.snap.setChecked(True)
         self.frame = self._action("&Frame everything", "Home", self.frame_all)
         self.reset_layout = self._action("&Reset panel layout", "Ctrl+Shift+0", w.reset_layout)
-        self.start_engine = self._action("▶ &Start engine", "Ctrl+Shift+E", w.live.start_engine)
+        self.start_engine = self._action("▶ &Start engine", "Ctrl+Shift+E", lambda: fix_actions.start_engine(w))
         self.stop_engine = self._action("■ S&top engine", "Ctrl+Shift+X", w.live.stop_engine)
         self.record = self._action("● &Record / stop take", "F9", self.toggle_recording, extra=["Ctrl+R"])
         self.record.setEnabled(False)
+        self._add_workspace_actions()
         self._build_menus()
 
     def _doc(self) -> StageDocument:
@@ -80,13 +87,41 @@ class ConsoleActions(QObject):
         self.window.addAction(action)  # shortcuts work even while the menu bar is hidden
         return action
 
+    def _add_workspace_actions(self) -> None:
+        w = self.window
+        self.switch_workspace = self._action("&Switch workspace (Live / Edit)", "F2", w.workspaces.toggle)
+        self.workspace_group = QActionGroup(self)
+        self.workspace: dict[WorkspaceName, QAction] = {}
+        for name in WORKSPACES:
+            action = QAction(f"{TITLES[name]} workspace", w)
+            action.setCheckable(True)
+            action.setIconText(TITLES[name].upper())
+            action.setToolTip(f"{TITLES[name]} workspace (F2 switches)")
+            action.triggered.connect(lambda _checked=False, n=name: w.workspaces.switch(n))
+            self.workspace_group.addAction(action)
+            self.workspace[name] = action
+        self.lock_panels = QAction("&Lock panels", w)
+        self.lock_panels.setCheckable(True)
+        self.lock_panels.setToolTip("Keep this workspace's panels where they are (no drag, no float)")
+        self.lock_panels.toggled.connect(w.workspaces.set_locked)
+        w.workspaces.changed.connect(self.show_workspace)
+
+    def show_workspace(self, name: str) -> None:
+        """Menu checks follow the workspace on show (after a switch, a restore or a reset)."""
+        action = self.workspace.get(name)  # type: ignore[call-overload]
+        if action is not None:
+            action.setChecked(True)
+        self.lock_panels.blockSignals(True)
+        self.lock_panels.setChecked(self.window.workspaces.locked)
+        self.lock_panels.blockSignals(False)
+
     def _build_menus(self) -> None:
         bar = self.window.menuBar()
         menus = {
             "&File": [self.open, self.save_action, self.save_as_action, None, self.quit],
             "&Edit": [self.undo, self.redo, None, self.duplicate, self.delete, self.rotate_cw, self.rotate_ccw,
-                      None, self.turn_image, self.auto_layout, None, self.select_all, self.clear_selection,
-                      None, self.snap],
+                      None, self.turn_image, self.auto_layout, self.add_canvas, self.canvases, None, self.select_all,
+                      self.clear_selection, None, self.snap],
         }
         for title, items in menus.items():
             menu = bar.addMenu(title)
@@ -98,10 +133,18 @@ class ConsoleActions(QObject):
         view = bar.addMenu("&View")
         view.addAction(self.frame)
         view.addSeparator()
-        for number, dock in enumerate(self.window.docks.values(), start=1):
+        workspaces = view.addMenu("&Workspace")
+        for action in (*self.workspace.values(), None, self.switch_workspace):
+            workspaces.addSeparator() if action is None else workspaces.addAction(action)
+        view.addAction(self.lock_panels)
+        view.addSeparator()
+        for number, (key, dock) in enumerate(self.window.docks.items(), start=1):
+            if key == "canvases":
+                continue  # Ctrl+0: Edit → Canvases and processors (shows it, even in Live)
             toggle = dock.toggleViewAction()
             toggle.setShortcut(QKeySequence(f"Ctrl+{number}"))
             view.addAction(toggle)
+        view.addAction(self.window.docks["canvases"].toggleViewAction())
         view.addSeparator()
         view.addAction(self.reset_layout)
 
@@ -109,13 +152,14 @@ class ConsoleActions(QObject):
         return self._toolbar("plan tools", [self.rotate_ccw, self.rotate_cw, self.duplicate, self.delete, self.snap])
 
     def map_tools(self) -> QToolBar:
-        return self._toolbar("pixel map tools", [self.auto_layout, self.turn_image, self.snap])
+        return self._toolbar("pixel map tools", [self.auto_layout, self.turn_image, self.snap, self.add_canvas,
+                                                 self.canvases])
 
     def _toolbar(self, name: str, actions: list[QAction]) -> QToolBar:
         bar = QToolBar(name)
         short = {self.rotate_ccw: "⟲ 15°", self.rotate_cw: "⟳ 15°", self.duplicate: "Duplicate",
                  self.delete: "Delete", self.snap: "Snap", self.auto_layout: "Auto-layout",
-                 self.turn_image: "Turn 90°"}
+                 self.turn_image: "Turn 90°", self.add_canvas: "+ Canvas", self.canvases: "Canvases…"}
         for action in actions:
             action.setIconText(short.get(action, action.iconText()))
             action.setToolTip(f"{action.text().replace('&', '')} ({action.shortcut().toString()})")
@@ -177,9 +221,10 @@ class ConsoleActions(QObject):
         self._doc().select(self._doc().layout.cabinets.ids)
 
     def run_auto_layout(self) -> None:
-        doc = self._doc()
-        if self.window.editor.run(lambda: auto_layout_change(doc.project, doc.layout)):
-            self.window.status.say(f"auto-layout: {len(doc.project.pixel_map)} pixel-map entries")
+        fix_actions.run_auto_layout(self.window)
+
+    def apply_fix(self, fix: Fix) -> None:
+        fix_actions.apply_fix(self.window, fix)
 
     def add_panel_section(self, panel_id: str, kind: str = "auto") -> None:
         """A new section of ``panel_id`` in the middle of the wall plan's visible area."""
@@ -187,7 +232,7 @@ class ConsoleActions(QObject):
         at = self.window.plan.centre_on_stage()
         build = parse_kind(kind)
         self.window.editor.run(lambda: add_section(doc.project, new_section_at(doc.project, doc.catalog,
-                                                                                panel_id, at, build)))
+                                                                                panel_id, at, build, doc.layout)))
 
     def _apply_snap(self) -> None:
         on = self.snap.isChecked()

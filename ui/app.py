@@ -9,7 +9,9 @@ the project with the engine stopped (Engine → Start engine); its takes go to
 ``VPSTAGE_QUIT_AFTER_S`` (seconds) closes the window after that long: the smoke test and the
 screenshot script use it. ``VPSTAGE_ENGINE_REPORT`` (a file) receives the engine's run report
 (JSON, ``LiveEngine.report()``) each time the engine stops. Qt's own messages go to stderr
-prefixed with ``qt:``.
+prefixed with ``qt:``. Python's logging goes to the console's log file (``ui.live.console_log``:
+``logs/console.log`` beside the project, or in the config folder in rehearsal); the terminal
+shows only errors that are not the operator's to fix, one line each.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ def run_console(project: str | None = None, rehearsal: bool = True, quit_after_s
     from PySide6.QtCore import QTimer, qInstallMessageHandler
     from PySide6.QtWidgets import QApplication
 
+    from ui.live.console_log import ConsoleLog
     from ui.live.engine_factory import live_engine_factory
     from ui.main_window import ConsoleWindow
     from ui.settings import console_settings
@@ -65,8 +68,10 @@ def run_console(project: str | None = None, rehearsal: bool = True, quit_after_s
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
+    log = ConsoleLog.for_document(document.path).install()
     window = ConsoleWindow(document, rehearsal=rehearsal, settings=console_settings(),
                            engine_factory=live_engine_factory(rehearsal))
+    window.live.console_log = log
     if os.environ.get("VPSTAGE_ENGINE_REPORT"):
         window.live.report_path = Path(os.environ["VPSTAGE_ENGINE_REPORT"])
     window.show()
@@ -77,6 +82,7 @@ def run_console(project: str | None = None, rehearsal: bool = True, quit_after_s
     if quit_after_s is not None:
         QTimer.singleShot(int(quit_after_s * 1000), window.close)
     code = int(app.exec())
+    log.close()
     if not window.engine_stopped_cleanly:
         # A render worker is still inside a long frame (CPU rendering): letting the interpreter
         # finalise under it aborts the process. Everything the console owns is saved; takes are

@@ -1,10 +1,12 @@
 """ConsoleWindow: the operator console's main window.
 
 The 3D stage view is the central widget; the editors, lists and live panels are dock widgets
-whose arrangement (and the window geometry) is saved to the console settings on close and
-restored on start. One StageDocument is shown at a time; opening another file rebuilds the
-panels on it. Edits go through one QUndoStack per document. The live engine is started and
-stopped through the LiveController (``self.live``); its alarms show in a banner across the top.
+arranged in two workspaces, Live and Edit (``ui.workspaces``: F2 switches), whose arrangements
+(and the window geometry) are saved to the console settings on close and restored on start.
+Docks move only by their title's drag handle (``ui.dock_title``), and not at all while locked.
+One StageDocument is shown at a time; opening another file rebuilds the panels on it. Edits go
+through one QUndoStack per document. The live engine is started and stopped through the
+LiveController (``self.live``); its alarms show in a banner across the top.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from PySide6.QtWidgets import (
 from ui.actions import ConsoleActions
 from ui.commands import DocumentEditor
 from ui.dock_tabs import hide_stray_tab_bars
+from ui.dock_title import DockTitleBar
+from ui.layout_editor.canvas_panel import CanvasPanel
 from ui.layout_editor.catalog_panel import CatalogPanel
 from ui.layout_editor.map_view import PixelMapView
 from ui.layout_editor.plan_view import WallPlanView
@@ -39,9 +43,9 @@ from ui.live.controller import EngineFactory, LiveController
 from ui.live.live_docks import LivePanels, show_overlays
 from ui.stage_view.view import StageView
 from ui.status_bar import ConsoleStatusBar
+from ui.workspaces import Workspaces
 from vpstage.stage.document import StageDocument
 
-LAYOUT_VERSION = 2
 ENGINE_STOP_WAIT_S = 10.0
 VALIDATE_AFTER_MS = 150
 Answer = Literal["save", "discard", "cancel"]
@@ -56,15 +60,10 @@ def ask_unsaved(parent: QWidget, what: str) -> Answer:
 
 
 class ConsoleWindow(QMainWindow):
-    DOCKS = (("plan", "Wall plan", Qt.DockWidgetArea.RightDockWidgetArea),
-             ("section", "Section", Qt.DockWidgetArea.RightDockWidgetArea),
-             ("map", "Pixel map", Qt.DockWidgetArea.BottomDockWidgetArea),
-             ("problems", "Problems", Qt.DockWidgetArea.BottomDockWidgetArea),
-             ("catalog", "Cabinet catalog", Qt.DockWidgetArea.LeftDockWidgetArea),
-             ("preview", "Live preview", Qt.DockWidgetArea.BottomDockWidgetArea),
-             ("health", "Health", Qt.DockWidgetArea.RightDockWidgetArea),
-             ("tracking", "Tracking", Qt.DockWidgetArea.RightDockWidgetArea),
-             ("takes", "Takes", Qt.DockWidgetArea.LeftDockWidgetArea))
+    DOCKS = (("plan", "Wall plan"), ("section", "Section"), ("map", "Pixel map"), ("problems", "Problems"),
+             ("catalog", "Cabinet catalog"), ("preview", "Live preview"), ("health", "Health"),
+             ("tracking", "Tracking"), ("takes", "Takes"), ("canvases", "Canvases"))
+    """Key and title of every dock; View → Ctrl+1 … Ctrl+9, Ctrl+0 toggle them in this order."""
 
     def __init__(self, document: StageDocument, *, rehearsal: bool, settings: QSettings,
                  confirm: Confirm | None = None, stage_backend: str = "auto",
@@ -75,22 +74,18 @@ class ConsoleWindow(QMainWindow):
         self.confirm: Confirm = confirm or (lambda what: ask_unsaved(self, what))
         self.undo_group = QUndoGroup(self)
         self.docks: dict[str, QDockWidget] = {}
-        for key, title, area in self.DOCKS:
+        for key, title in self.DOCKS:
             dock = QDockWidget(title, self)
             dock.setObjectName(f"dock_{key}")
-            self.addDockWidget(area, dock)
+            dock.setTitleBarWidget(DockTitleBar(dock))
+            self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
             dock.dockLocationChanged.connect(self._tidy_tab_bars)
-            dock.topLevelChanged.connect(self._tidy_tab_bars)
+            dock.topLevelChanged.connect(self._on_dock_floated)
             self.docks[key] = dock
-        self.splitDockWidget(self.docks["plan"], self.docks["section"], Qt.Orientation.Vertical)
-        self.tabifyDockWidget(self.docks["preview"], self.docks["map"])
-        self.tabifyDockWidget(self.docks["map"], self.docks["problems"])
-        self.tabifyDockWidget(self.docks["plan"], self.docks["health"])
-        self.tabifyDockWidget(self.docks["section"], self.docks["tracking"])
-        self.tabifyDockWidget(self.docks["catalog"], self.docks["takes"])
-        for key in ("map", "plan", "section", "catalog"):
-            self.docks[key].raise_()
         self.setDockNestingEnabled(True)
+        self.workspaces = Workspaces(self, settings, "live" if rehearsal else "edit")
+        self.workspaces.place(self.workspaces.current)
+        self.workspaces.changed.connect(self._tidy_tab_bars)
         self.status = ConsoleStatusBar(self)
         self.setStatusBar(self.status)
         self.live = LiveController(document, engine_factory, self)
@@ -109,7 +104,6 @@ class ConsoleWindow(QMainWindow):
         self._add_engine_bar()
         self.install_document(document, rehearsal)
         self.resize(1600, 960)
-        self._default_state = self.saveState(LAYOUT_VERSION)
         self._layout_restored = self.restore_layout()
         self._shown_once = False
         self.engine_stopped_cleanly = True
@@ -134,6 +128,8 @@ class ConsoleWindow(QMainWindow):
         self.map = PixelMapView(document, self.editor)
         self.section_panel = SectionPanel(document, self.editor)
         self.problems = ProblemsPanel(document)
+        self.problems.fix_requested.connect(self.act.apply_fix)
+        self.canvas_panel = CanvasPanel(document, self.editor)
         self.catalog = CatalogPanel(document.catalog)
         self.catalog.panel_activated.connect(self.act.add_panel_section)
         if self.live.document is not document:
@@ -149,6 +145,7 @@ class ConsoleWindow(QMainWindow):
         self.docks["section"].setWidget(self._scrolling(self.section_panel))
         self.docks["problems"].setWidget(self.problems)
         self.docks["catalog"].setWidget(self.catalog)
+        self.docks["canvases"].setWidget(self._scrolling(self.canvas_panel))
         self.plan.snap_enabled = self.map.snap_enabled = self.act.snap.isChecked()
         document.project_changed.connect(self._schedule_validation)
         self.status.bind(document, rehearsal)
@@ -159,7 +156,8 @@ class ConsoleWindow(QMainWindow):
     def _release_document(self) -> None:
         assert self.document is not None
         self.document.project_changed.disconnect(self._schedule_validation)
-        for panel in (self.stage_view, self.plan, self.map, self.section_panel, self.problems, self.live_panels):
+        for panel in (self.stage_view, self.plan, self.map, self.section_panel, self.problems, self.canvas_panel,
+                      self.live_panels):
             panel.detach()
         for dock in self.docks.values():  # setWidget() does not delete the widget it replaces
             old = dock.widget()
@@ -173,6 +171,10 @@ class ConsoleWindow(QMainWindow):
         the alarm banner in a strip across the top, shown only while something is wrong."""
         corner = QToolBar("engine", self.menuBar())  # parented: setCornerWidget does not keep it alive
         corner.setObjectName("engineBar")
+        for action in self.act.workspace.values():
+            corner.addAction(action)
+            corner.widgetForAction(action).setObjectName("workspaceButton")
+        corner.addSeparator()
         for action in (self.act.start_engine, self.act.stop_engine, self.act.record):
             corner.addAction(action)
         self.engine_state = QLabel()
@@ -188,12 +190,15 @@ class ConsoleWindow(QMainWindow):
         self.live.alarms_changed.connect(self._on_alarms)
         alarms.setVisible(False)
         self.live.state_changed.connect(self._on_engine_state)
+        self.live.state_line_changed.connect(self._on_engine_state)
         self._on_engine_state(self.live.state)
 
-    def _on_engine_state(self, state: str) -> None:
+    def _on_engine_state(self, _changed: str = "") -> None:
+        """The engine's one-line state (never growing the bar) with the full story in the tooltip."""
         self.act.start_engine.setEnabled(self.live.can_start)
-        self.act.stop_engine.setEnabled(state == "running")
-        self.engine_state.setText(f"  engine: {state}")
+        self.act.stop_engine.setEnabled(self.live.state == "running")
+        self.engine_state.setText(f"  engine: {self.live.state_line}")
+        self.engine_state.setToolTip(self.live.state_details)
 
     def _on_alarms(self, alarms: list[object]) -> None:
         self.alarm_bar.setVisible(bool(alarms))  # no empty strip while nothing is wrong
@@ -207,8 +212,9 @@ class ConsoleWindow(QMainWindow):
         self.act.record.setEnabled(models is not None)
         if models is None:
             show_overlays(self.stage_view, None)
-        elif not self.docks["preview"].isHidden():
-            self.docks["preview"].raise_()  # the engine just started: show what the wall shows
+        else:  # the engine just started: show what the wall shows, and how it runs
+            self.workspaces.switch("live")
+            self.docks["preview"].raise_()
 
     @staticmethod
     def _scrolling(panel: QWidget) -> QScrollArea:
@@ -257,43 +263,45 @@ class ConsoleWindow(QMainWindow):
         if not self._shown_once:
             self._shown_once = True
             if not self._layout_restored:
-                self._size_docks()
-                self._default_state = self.saveState(LAYOUT_VERSION)
+                self.workspaces.size(self.workspaces.current)  # the window has its size now
         self._tidy_tab_bars()
 
     def _tidy_tab_bars(self, *_args: object) -> None:
         QTimer.singleShot(0, lambda: hide_stray_tab_bars(self))  # once the dock layout has settled
 
-    def _size_docks(self) -> None:
-        """Default proportions for the window's size: the 3D view keeps the middle, editors around it."""
-        d, horizontal, vertical = self.docks, Qt.Orientation.Horizontal, Qt.Orientation.Vertical
-        w, h = self.width(), self.height()
-        self.resizeDocks([d["catalog"], d["plan"]], [int(w * 0.17), int(w * 0.3)], horizontal)
-        self.resizeDocks([d["plan"], d["section"]], [int(h * 0.5), int(h * 0.4)], vertical)
-        self.resizeDocks([d["map"]], [int(h * 0.38)], vertical)
+    def _on_dock_floated(self, *_args: object) -> None:
+        self.workspaces.apply_lock()  # a floating dock can always be docked again
+        self._tidy_tab_bars()
+
+    def show_dock(self, key: str) -> None:
+        """Show and raise one dock, whatever the workspace hides (a fix opens its panel)."""
+        dock = self.docks[key]
+        dock.show()
+        dock.raise_()
 
     def save_layout(self) -> None:
         self.settings.setValue("console/geometry", self.saveGeometry())
-        self.settings.setValue("console/state", self.saveState(LAYOUT_VERSION))
+        self.workspaces.save()
         self.settings.setValue("editor/snap", self.act.snap.isChecked())
         self.settings.sync()
 
     def restore_layout(self) -> bool:
-        """Restore geometry and docks from the settings; False when nothing (valid) was saved."""
-        geometry, state = self.settings.value("console/geometry"), self.settings.value("console/state")
+        """Restore geometry and workspaces from the settings; False when the current workspace had
+        nothing (valid) saved (it is then sized for the window when it is first shown)."""
+        geometry = self.settings.value("console/geometry")
         snap = self.settings.value("editor/snap")
         if snap is not None:
             self.act.snap.setChecked(str(snap).lower() in ("true", "1"))
-        if not isinstance(geometry, QByteArray) or not isinstance(state, QByteArray):
-            return False
-        self.restoreGeometry(geometry)
-        return bool(self.restoreState(state, LAYOUT_VERSION))
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        restored = self.workspaces.restore()
+        if not restored:
+            self.workspaces.place(self.workspaces.current)
+        self.act.show_workspace(self.workspaces.current)
+        return restored and isinstance(geometry, QByteArray)
 
     def reset_layout(self) -> None:
-        for dock in self.docks.values():
-            dock.setFloating(False)
-            dock.show()
-        self.restoreState(self._default_state, LAYOUT_VERSION)
+        self.workspaces.reset()
         self._tidy_tab_bars()
 
     # ------------------------------------------------------------------ closing

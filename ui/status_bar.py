@@ -4,7 +4,9 @@ the current document.
 Permanent fields on the right; transient messages (refused edits, saves) on the left. Live
 fields (engine, timecode, rate, frame lock, tracking, recording) are set from the console's
 live timer through :meth:`show_live`; each carries a state (ok, warning, error, off) that the
-theme colours.
+theme colours, and may carry details: the field stays one short line (elided, so the bar never
+grows), the details are its tooltip, and clicking the engine field opens them in a details pane
+(every problem of a failed start, every node's start-up step).
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QLabel, QSizePolicy, QStatusBar, QWidget
 
+from ui.live.details_pane import DetailsPane
+from ui.live.elided_label import ElidedLabel
 from vpstage.config import Problem
 from vpstage.stage.document import StageDocument
 
@@ -26,6 +30,8 @@ class LiveField:
     text: str
     state: str = "off"
     """ok, warning, error or off (engine stopped / not applicable)."""
+    details: str = ""
+    """Everything behind ``text`` (tooltip, details pane); empty when the text says it all."""
 
 
 @dataclass(frozen=True)
@@ -63,15 +69,19 @@ class ConsoleStatusBar(QStatusBar):
         self.selection = QLabel()
         self.validation = QLabel()
         self.validation.setObjectName("validationBadge")
-        self.live: dict[str, QLabel] = {}
+        self.live: dict[str, ElidedLabel] = {}
         for name in LIVE_FIELDS:
-            label = QLabel()
+            label = ElidedLabel(max_hint=320 if name == "engine" else 200)
             label.setObjectName("liveField")
             label.setProperty("field", name)
             self.live[name] = label
             self.addPermanentWidget(label)
-        for label in (self.file, self.cabinets, self.selection, self.validation, self.mode):
-            self.addPermanentWidget(label)
+        self.engine_details = ""
+        """What the engine field stands for in full (shown in the details pane)."""
+        self.details_pane: DetailsPane | None = None
+        self.live["engine"].clicked.connect(self.show_engine_details)
+        for field in (self.file, self.cabinets, self.selection, self.validation, self.mode):
+            self.addPermanentWidget(field)
         self._doc: StageDocument | None = None
         self.show_live(LiveStatus.stopped())
 
@@ -121,10 +131,24 @@ class ConsoleStatusBar(QStatusBar):
         for name in LIVE_FIELDS:
             value: LiveField = getattr(status, name)
             label = self.live[name]
-            if label.text() != value.text:
-                label.setText(value.text)
+            tooltip = value.details + ("\n\n(click for the details pane)" if name == "engine" and value.details
+                                       else "")
+            if label.full_text != value.text or label.details != tooltip:
+                label.set_full_text(value.text, tooltip)
             if label.property("state") != value.state:
                 _restyle(label, "state", value.state)
+        self.engine_details = status.engine.details
+        if self.details_pane is not None and self.details_pane.isVisible() and status.engine.details:
+            self.details_pane.set_text(status.engine.details)
+
+    def show_engine_details(self) -> None:
+        """The details pane with everything behind the engine field (nothing when it says it all)."""
+        text = self.engine_details
+        if not text:
+            return
+        if self.details_pane is None:
+            self.details_pane = DetailsPane("Engine", self.window())
+        self.details_pane.show_text(text)
 
     def say(self, message: str) -> None:
         self.showMessage(message, MESSAGE_MS)

@@ -75,11 +75,13 @@ class NodeRuntime:
         """Load the stage and scene on the device and warm up; returns the node's info for Ready."""
         formats = canvas_formats(self.project, self.configure.outputs)
         self.channel.send(Progress("starting the device"))
-        self.renderer = NodeFrameRenderer(self.spec, formats, self.configure.ring_slots,
-                                          on_step=lambda step: self.channel.send(Progress(step)))
+        self.renderer = NodeFrameRenderer(self.spec, formats, self.configure.ring_slots, on_step=self._tell_step)
         info = self.renderer.info()
         info.update({"host": _hostname(), "same_clock": self.sync.same_clock})
         return json.loads(json.dumps(info, default=str))  # plain values only, for the wire
+
+    def _tell_step(self, step: str) -> None:
+        self.channel.send(Progress(step))
 
     # ------------------------------------------------------------------ run
 

@@ -15,6 +15,7 @@ from vpstage.stage.edits import (
     duplicate_sections,
     move_sections,
     new_section_at,
+    new_section_heights,
     omit_cabinets,
     remove_sections,
     rotate_plan,
@@ -156,6 +157,22 @@ def test_new_arc_is_centred_on_the_drop_point(flat_doc: StageDocument) -> None:
     heading = np.degrees(np.arctan2(*cab.centers()[mine][:, :2].mean(axis=0)))
     assert heading == pytest.approx(-45.0, abs=0.5)  # centred on the drop point's heading
     assert np.all(np.einsum("ij,ij->i", cab.normals()[mine], cab.centers()[mine]) < 0)  # LEDs face inward
+
+
+def test_new_sections_take_the_heights_of_the_stage_as_built(demo_doc: StageDocument, flat_doc: StageDocument) -> None:
+    assert new_section_heights(None) == (0.0, 4.0)
+    assert new_section_heights(demo_doc.layout) == (0.0, 3.6)  # walls on the floor, the ceiling at 3.6 m
+    ceiling = new_section_at(demo_doc.project, demo_doc.catalog, "roe-cb5", (0.0, -6.0), layout=demo_doc.layout)
+    assert ceiling.kind == "ceiling" and ceiling.center[2] == pytest.approx(3.6)  # type: ignore[union-attr]
+    wall_top = float(flat_doc.layout.cabinets.corners[:, :, 2].max())
+    assert new_section_heights(flat_doc.layout)[1] == pytest.approx(wall_top + 0.6)  # no ceiling yet: above the wall
+    flat_doc.apply(move_sections(flat_doc.project, ["wall"], (0.0, 0.0, 0.4)))  # the wall on a 40 cm riser
+    wall = new_section_at(flat_doc.project, flat_doc.catalog, "roe-bp2v2", (4.0, 0.0), layout=flat_doc.layout)
+    arc = new_section_at(flat_doc.project, flat_doc.catalog, "roe-bp2v2", (4.0, 0.0), "arc", flat_doc.layout)
+    assert wall.origin[2] == pytest.approx(0.4) and arc.base_z == pytest.approx(0.4)  # type: ignore[union-attr]
+    flat_doc.apply(add_section(flat_doc.project, wall))
+    lows = flat_doc.layout.cabinets.corners[:, :, 2].min(axis=1)
+    assert lows.min() == pytest.approx(0.4)  # both walls stand on the riser
 
 
 def test_add_column_keeps_existing_cabinets_in_place(demo_doc: StageDocument) -> None:

@@ -20,6 +20,7 @@ from vpstage.nodes.clock_sync import boot_id
 from vpstage.nodes.codec import HEADER, MAGIC, Kind, encode
 from vpstage.nodes.messages import Configure, FrameOrder, FrameReport, Hello, OutputSettings, Stop
 from vpstage.patterns import PatternSpec, read_frame_counter
+from vpstage.stage import Stage
 from vpstage.timing import FrameClock
 
 
@@ -201,3 +202,20 @@ def test_nodes_say_what_they_are_doing_while_they_start() -> None:
         loop.close()
     assert progress == {"n1": ("ready", "ready"), "n2": ("ready", "ready")}
     assert {"starting the device", "drawing test patterns"} <= seen
+
+
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="needs a machine without CUDA (gpu: 0 must fail)")
+def test_a_node_that_cannot_start_ends_the_run_with_an_error() -> None:
+    stage = without_spare(tiny_stage())
+    project = stage.project.model_copy(deep=True)
+    project.nodes[0].gpu = 0  # this machine has no CUDA device: the node cannot build itself
+    stage = Stage.from_project(project, stage.layout.base_dir)
+    loop = thread_loop(stage, PatternSource(stage, PatternSpec("grid")))
+    reasons: list[str] = []
+    loop.events.stopped.connect(reasons.append)
+    try:
+        loop.start(5)
+        assert loop.join(60)
+    finally:
+        loop.close()
+    assert loop.error is not None and "n1" in loop.error and reasons == [loop.error]

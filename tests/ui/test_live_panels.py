@@ -18,7 +18,7 @@ from ui.commands import DocumentEditor
 from ui.live.bridge import EngineBridge
 from ui.live.control import EngineControl
 from ui.live.engine_sync import EngineSync
-from ui.live.health_panel import HealthPanel
+from ui.live.health_panel import COL, HealthPanel
 from ui.live.live_views import CameraView, LiveViewsWorker
 from ui.live.models import LiveModels
 from ui.live.source_form import SourceForm
@@ -182,10 +182,14 @@ def test_health_panel_shows_nodes_the_no_gpu_state_and_plots(qtbot: QtBot, tmp_p
         qtbot.waitUntil(lambda: rig.loop.history.frames > 10 and bridge.latest_stats is not None, timeout=8000)
         panel.refresh()
         assert [panel.nodes.item(r, 0).text() for r in range(2)] == ["n1", "n2"]
-        assert panel.nodes.item(0, 1).text() == "up" and panel.nodes.item(0, 2).text() != "–"
+        assert panel.nodes.item(0, COL["state"]).text().startswith("up")
+        assert panel.nodes.item(0, COL["render ms"]).text() != "–"
+        frames = int(panel.nodes.item(0, COL["frames"]).text())
+        dropped = panel.nodes.item(0, COL["dropped run"]).text()
+        assert frames > 10 and int(dropped.split("/")[0]) <= frames == int(dropped.split("/")[1].split()[0])
         if not rig.gpu.telemetry.available:  # this machine has no NVIDIA driver: say so clearly
             assert panel.plots.no_gpu.isVisible() and panel.plots.no_gpu.textItem.toPlainText().startswith("no GPU")
-            assert panel.nodes.item(0, 5).text() == "no GPU"
+            assert panel.nodes.item(0, COL["GPU"]).text() == "no GPU"
         x, y = panel.plots.curves["render:n1"].getData()
         assert x is not None and len(x) > 5 and np.nanmax(y) > 0
         assert "fps of 30" in panel.summary.text()
@@ -258,3 +262,33 @@ def test_back_to_the_scene_on_one_canvas_keeps_the_others_patterns() -> None:
     assert patterns.pattern_for("side") == PatternSpec("bars")
     patterns.set_pattern(None)
     assert {patterns.pattern_for(c) for c in ("front-a", "front-b", "side")} == {None}
+
+
+def test_a_start_that_fails_on_a_bug_logs_its_traceback_and_says_one_line(qtbot: QtBot, tmp_path: Path) -> None:
+    """Not the operator's to fix (a bug): the terminal gets one line naming the log, the log the traceback."""
+    import io
+
+    from ui.live.console_log import ConsoleLog
+    from ui.live.controller import LiveController
+
+    def factory(_project: object, _base: Path, _path: Path | None) -> object:
+        return {}["engine"]  # a KeyError: a bug, not a project problem
+
+    terminal = io.StringIO()
+    log = ConsoleLog.for_document(tmp_path / "show" / "stage.yaml", terminal).install()
+    live = LiveController(StageDocument.open(LIVE_STAGE), factory)
+    live.console_log = log
+    try:
+        assert live.start_engine()
+        qtbot.waitUntil(lambda: live.state == "failed", timeout=8000)
+        failure = live.failure
+        assert failure is not None and not failure.expected and failure.summary == "KeyError: 'engine'"
+        assert live.state_line == "failed: KeyError: 'engine'" and [a.title for a in live.alarms] == ["ENGINE FAILED"]
+        assert log.path == tmp_path / "show" / "logs" / "console.log"  # beside the project
+        logged = log.path.read_text()
+        assert "Traceback" in logged and "KeyError: 'engine'" in logged
+        said = terminal.getvalue().splitlines()
+        assert said == [f"vpstage: start engine failed: KeyError: 'engine' (details in {log.path})"]
+    finally:
+        live.shutdown()
+        log.close()

@@ -10,6 +10,7 @@ from pytestqt.qtbot import QtBot
 
 from tests.conftest import STAGES
 from tests.ui.conftest import make_window
+from tests.ui.live_rig import rig_factory
 from ui import file_actions
 from ui.main_window import ConsoleWindow
 from vpstage.stage import Stage
@@ -66,7 +67,7 @@ def test_save_refuses_an_invalid_project(qtbot: QtBot, window: ConsoleWindow) ->
     assert doc.path.read_text() == original and not doc.path.with_name(doc.path.name + ".bak").exists()
     boxes = _message_boxes(window)
     assert len(boxes) == 1 and "nothing was written" in boxes[0].text()
-    assert "overlaps" in boxes[0].informativeText() and f"{doc.path}:" in boxes[0].informativeText()
+    assert "overlaps" in boxes[0].informativeText() and f"\n{doc.path.name}:" in f"\n{boxes[0].informativeText()}"
     boxes[0].close()
     assert window.is_modified() and window.problems.tree.topLevelItemCount() == 1
 
@@ -130,3 +131,44 @@ def test_opening_another_project_rebuilds_the_panels(qtbot: QtBot, window: Conso
     old.select(old.section_cabinets(["ceiling"]))  # the old document no longer drives any view
     assert not any(item.isSelected() for item in window.map.items_by_id.values())
     assert window.status.cabinets.text() == "72 cabinets"
+
+
+def test_problem_locations_read_as_files_never_memory(qtbot: QtBot, tmp_path: Path) -> None:
+    window = make_window(qtbot, StageDocument.open(STAGES / "demo.yaml", untitled=True), tmp_path / "c.ini",
+                         rehearsal=True)
+    doc = window.document
+    assert doc is not None
+    window.editor.run(lambda: move_map_rects(doc.project, doc.layout,
+                                             {"wall-left/c00r05": MapPlacement("wall-left", 0, 0)}))
+    qtbot.waitUntil(lambda: window.problems.tree.topLevelItemCount() == 1, timeout=2000)
+    row = window.problems.tree.topLevelItem(0)
+    assert row is not None and row.text(0) == f"unsaved project:{doc.problems[0].line}"  # rehearsal: no file yet
+    assert file_actions.save_as(window, tmp_path / "stage.yaml") is False  # errors: refused, and says where
+    box = _message_boxes(window)[0]
+    assert box.informativeText().startswith(f"unsaved project:{doc.problems[0].line}: pixel_map[")
+    assert "<" not in box.informativeText()
+    box.close()
+    window.stack.undo()
+    assert file_actions.save_as(window, tmp_path / "stage.yaml")
+    window.editor.run(lambda: move_map_rects(doc.project, doc.layout,
+                                             {"wall-left/c00r05": MapPlacement("wall-left", 0, 0)}))
+    qtbot.waitUntil(lambda: (row := window.problems.tree.topLevelItem(0)) is not None
+                    and row.text(0).startswith("stage.yaml:"), timeout=2000)
+    window.stack.setClean()
+
+
+def test_the_engine_refuses_a_project_with_errors_and_says_where(qtbot: QtBot, demo_doc: StageDocument,
+                                                                  tmp_path: Path) -> None:
+    factory = rig_factory(tmp_path / "takes.sqlite")
+    window = make_window(qtbot, demo_doc, tmp_path / "c.ini", engine_factory=factory)
+    window.editor.run(lambda: move_map_rects(demo_doc.project, demo_doc.layout,
+                                             {"wall-left/c00r05": MapPlacement("wall-left", 0, 0)}))
+    window.docks["problems"].hide()
+    window.act.start_engine.trigger()
+    line = demo_doc.problems[0].line
+    assert window.status.currentMessage() == (f"the engine cannot start: 1 error(s), first demo.yaml:{line}: cabinet "
+                                              "wall-left/c00r05 overlaps cabinet wall-left/c00r00 on canvas wall-left "
+                                              "(see Problems)")
+    assert window.live.state == "stopped" and factory.built == []  # type: ignore[attr-defined]
+    assert window.docks["problems"].isVisible()
+    window.stack.setClean()

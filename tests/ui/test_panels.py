@@ -93,6 +93,13 @@ def test_catalog_lists_panels_and_builds_with_the_keyboard(qtbot: QtBot, window:
     assert doc.project.sections[-1].kind == "arc" and window.stack.count() == 2
 
 
+def test_the_overview_keeps_its_comma(window: ConsoleWindow) -> None:
+    assert window.document is not None and not window.document.selection
+    text = window.section_panel.summary.text()
+    assert text.startswith("4 sections · 276 cabinets · 4 647 936 LED px\n")  # thousands: spaces
+    assert text.endswith("Select a section (plan, 3D view or pixel map) to edit its parameters.")
+
+
 def test_problems_list_locations_and_selects_cabinets(qtbot: QtBot, window: ConsoleWindow) -> None:
     doc = window.document
     assert doc is not None and not doc.problems

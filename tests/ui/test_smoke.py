@@ -1,6 +1,7 @@
 """``python main.py`` in a subprocess: rehearsal mode opens with the live engine running (simulated
 tracker on loopback, demo scene, NDI senders on this machine), runs a few seconds and quits
-cleanly; ``--project FILE`` opens without starting the engine."""
+cleanly, logging to the console's log file in its config folder; ``--project FILE`` opens without
+starting the engine."""
 
 from __future__ import annotations
 
@@ -38,6 +39,8 @@ def test_rehearsal_mode_runs_the_engine_and_quits_cleanly(tmp_path: Path) -> Non
     assert [o["kind"] for o in report["outputs"]] == ["ndi"] * 4  # a sender per canvas, on this machine
     assert report["tracking"][0]["samples"] > 10 and report["tracking"][0]["address"].startswith("udp://127.0.0.1:")
     assert (tmp_path / "config" / "rehearsal" / "takes" / "takes.sqlite").is_file()
+    log = (tmp_path / "config" / "logs" / "console.log").read_text()  # rehearsal logs in the config folder
+    assert "engine started after" in log and "Traceback" not in log
 
 
 def test_a_project_opens_with_the_engine_stopped(tmp_path: Path) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QPoint, QRectF, Qt
 from pytestqt.qtbot import QtBot
 
 from tests.ui.conftest import make_window
@@ -80,3 +80,28 @@ def test_dropping_panels_builds_sections(window: ConsoleWindow) -> None:
     assert not window.plan.drop_panel("roe-rb2.3", _view_point(window, 0.0, 4.5))
     assert "wall-centre is built from absen-pl3.9-pro" in said[-1]
     assert window.stack.count() == 3
+
+
+def test_a_section_dropped_far_out_lands_in_the_3d_view(window: ConsoleWindow) -> None:
+    doc = window.document
+    assert doc is not None
+    window.plan.fit_rect(QRectF(-1500, -1500, 3000, 3000))  # zoomed out: 15 m of floor each way
+    viewport = window.plan.viewport().rect()
+    near_corner = viewport.topLeft() + QPoint(12, 12)  # floor the 3D view does not show
+    at = window.plan.mapToScene(near_corner)
+    camera = window.stage_view.camera
+    assert window.plan.drop_panel("roe-bp2v2", near_corner)
+    new = doc.project.sections[-1]
+    assert new.kind == "flat" and new.name == "wall"
+    cab = doc.layout.cabinets
+    mine = [i for i, s in enumerate(cab.section) if s == len(doc.project.sections) - 1]
+    centre = cab.centers()[mine].mean(axis=0)
+    assert centre[0] == pytest.approx(at.x() / 100, abs=0.05) and centre[1] == pytest.approx(-at.y() / 100, abs=0.05)
+    assert cab.corners[mine][:, :, 2].min() == pytest.approx(0.0)  # standing on the floor, like the arcs
+    assert window.stage_view.shows_sections(["wall"])  # in the 3D view's visible area
+    assert window.stage_view.camera != camera  # the view widened to take it in
+    assert window.stage_view.shows_sections(["wall-left", "wall-centre", "wall-right", "ceiling"])
+    camera = window.stage_view.camera
+    assert window.plan.drop_panel("roe-cb5", _view_point(window, 0.0, -3.2), "ceiling")  # in front of the ceiling
+    assert doc.project.sections[-1].center[2] == pytest.approx(3.6)  # type: ignore[union-attr]  # with the ceiling
+    assert window.stage_view.camera == camera  # already in sight: the view stays as it was

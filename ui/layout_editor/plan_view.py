@@ -205,7 +205,7 @@ class WallPlanView(EditorView):
             return self._editor.run(lambda: add_column(doc.project, doc.catalog, target.name))
         at = to_stage(self.mapToScene(view_pos))
         return self._editor.run(lambda: add_section(doc.project, new_section_at(
-            doc.project, doc.catalog, panel_id, at, kind)))
+            doc.project, doc.catalog, panel_id, at, kind, doc.layout)))
 
     def centre_on_stage(self) -> tuple[float, float]:
         """Plan point (metres) at the centre of the visible area."""

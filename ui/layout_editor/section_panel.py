@@ -62,6 +62,11 @@ _RANGES = {"m": (-1000.0, 1000.0, 0.1, 3, " m"), "m+": (0.01, 1000.0, 0.1, 3, " 
            "scale": (1e-6, 1e6, 0.001, 6, "")}
 
 
+def grouped(n: int) -> str:
+    """``1 234 567``: thousands separated by spaces (only the number; the sentence keeps its commas)."""
+    return f"{n:,}".replace(",", " ")
+
+
 class SectionPanel(QWidget):
     def __init__(self, document: StageDocument, editor: DocumentEditor, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -125,8 +130,8 @@ class SectionPanel(QWidget):
             pixels = sum(cab.pixel_count(i) for i in range(len(cab)))
             self.title.setText(self._doc.project.name)
             self.summary.setText(f"{len(self._doc.project.sections)} sections · {len(cab)} cabinets · "
-                                 f"{pixels:,} LED px\nSelect a section (plan, 3D view or pixel map) "
-                                 "to edit its parameters.".replace(",", " "))
+                                 f"{grouped(pixels)} LED px\nSelect a section (plan, 3D view or pixel map) "
+                                 "to edit its parameters.")
 
     def _build_form(self, kind: str) -> tuple[QWidget, dict[Field, QWidget]]:
         host = QWidget()
@@ -187,7 +192,7 @@ class SectionPanel(QWidget):
         pixels = sum(cab.pixel_count(i) for i in mine)
         panel = layout.catalog.panels.get(section.panel)
         product = f"{panel.vendor} {panel.model}" if panel else f"unknown panel {section.panel}"
-        self.summary.setText(f"{len(mine)} cabinets · {pixels:,} LED px · {product}".replace(",", " "))
+        self.summary.setText(f"{len(mine)} cabinets · {grouped(pixels)} LED px · {product}")
         for spec, widget in self.editors.items():
             widget.blockSignals(True)
             value = self._effective(section, spec)

@@ -1,6 +1,8 @@
 """AlarmBanner: a strip across the top of the window showing the most serious alarm in large type
-(red for critical, amber for warnings), how many more there are, and all of them in its tooltip.
-The window hides the toolbar holding it while nothing is wrong."""
+(red for critical, amber for warnings), how many more there are, and all of them in its tooltip
+(with the full details of those that have more, e.g. every problem of a failed engine start).
+It is one line whatever the alarms say: the detail is elided to the room the strip has, so the
+strip never grows. The window hides the toolbar holding it while nothing is wrong."""
 
 from __future__ import annotations
 
@@ -10,6 +12,20 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QWidget
 
 from ui.live.alarms import Alarm
+from ui.live.elided_label import ElidedLabel
+
+TOOLTIP_LINES = 40
+
+
+def alarm_tooltip(alarms: Sequence[Alarm]) -> str:
+    """Every alarm on a line, followed by the details of those that have more (bounded)."""
+    lines = [f"{a.title}: {a.detail}" for a in alarms]
+    for alarm in alarms:
+        if alarm.more:
+            lines += ["", *alarm.more.splitlines()]
+    if len(lines) > TOOLTIP_LINES:
+        lines = [*lines[:TOOLTIP_LINES], f"… {len(lines) - TOOLTIP_LINES} more lines"]
+    return "\n".join(lines)
 
 
 class AlarmBanner(QWidget):
@@ -18,9 +34,10 @@ class AlarmBanner(QWidget):
         self.setObjectName("alarmBanner")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)  # the theme paints it
         self.title = QLabel()
-        self.detail = QLabel()
+        self.detail = ElidedLabel(max_hint=900)
         self.more = QLabel()
-        self.detail.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.detail.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         box = QHBoxLayout(self)
         box.setContentsMargins(10, 4, 10, 4)
         box.addWidget(self.title)
@@ -34,15 +51,16 @@ class AlarmBanner(QWidget):
         self.alarms = list(alarms)
         if not alarms:
             self.title.setText("")
-            self.detail.setText("no alarms")
+            self.detail.set_full_text("no alarms")
             self.more.setText("")
             self.setToolTip("")
             return
         top = alarms[0]
         self.title.setText(f"⚠  {top.title}")
-        self.detail.setText(top.detail)
+        tooltip = alarm_tooltip(alarms)
+        self.detail.set_full_text(top.detail, tooltip)
         self.more.setText(f"+{len(alarms) - 1} more" if len(alarms) > 1 else "")
-        self.setToolTip("\n".join(f"{a.title}: {a.detail}" for a in alarms))
+        self.setToolTip(tooltip)
         if self.property("severity") != top.severity:
             self.setProperty("severity", top.severity)
             self.style().unpolish(self)

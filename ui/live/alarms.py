@@ -1,25 +1,37 @@
-"""Alarms: what is wrong with the running engine right now, most serious first (Qt-free).
+"""Alarms: what is wrong with the engine right now, most serious first (Qt-free).
 
 ``AlarmMonitor.evaluate`` looks at the tracking hub and the frame loop (cheap reads: stream
-counters, the last frames of the statistics rings) and at the events it was told about (a node
-marked down and why, output errors, the loop stopping on an error), and returns the active
-alarms sorted by severity. The console calls it from a GUI timer a few times a second and on
-every engine event, so an alarm shows within ~200 ms of its cause being visible.
+counters, the loop's running per-node totals) and at the events it was told about (an engine
+that failed to start and why, a node marked down and why, output errors, the loop stopping on an
+error), and returns the active alarms sorted by severity. The console calls it from a GUI timer a
+few times a second and on every engine event, so an alarm shows within ~200 ms of its cause.
+
+Late and dropped frames are counted over the last ``WINDOW_S`` seconds with the same denominators
+as the whole-run figures (``ui.live.node_rates``). On a stage whose nodes all render on the CPU
+(rehearsal), dropping most frames is the expected state, not a fault: it comes back as one
+``info`` entry (``CPU REHEARSAL``), which the console shows as a notice rather than on the alarm
+strip; a CPU node is an alarm only when it showed no new picture for ``CPU_NO_FRESH_S``.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import numpy as np
+from ui.live.engine_failure import EngineFailure
+from ui.live.node_rates import (
+    CPU_NO_FRESH_S,
+    WINDOW_S,
+    NodeRates,
+    NodeRateWindow,
+    count_text,
+    cpu_only,
+    cpu_rehearsal_notice,
+)
 
 Severity = Literal["critical", "warning", "info"]
 SEVERITY_RANK: dict[str, int] = {"critical": 0, "warning": 1, "info": 2}
-LATE_WINDOW_S = 2.0
-"""Late and dropped frames count as an alarm while any happened within this many seconds."""
 EVENT_ALARM_HOLD_S = 5.0
 
 
@@ -31,6 +43,14 @@ class Alarm:
     title: str
     """Short, upper case: what an operator reads across the room (``TRACKING LOST``)."""
     detail: str
+    """One line."""
+    more: str = ""
+    """Everything else, any number of lines (e.g. every problem of a failed engine start)."""
+
+
+def split_notices(alarms: Sequence[Alarm]) -> tuple[list[Alarm], list[Alarm]]:
+    """(alarms: critical and warning, notices: info), each in the given order."""
+    return [a for a in alarms if a.severity != "info"], [a for a in alarms if a.severity == "info"]
 
 
 def sort_alarms(alarms: Sequence[Alarm]) -> list[Alarm]:
@@ -90,11 +110,6 @@ def _input_text(receiver: Any) -> str:
     return "; nothing arrives"
 
 
-def _recent_count(values: np.ndarray, frames: int) -> int:
-    tail = values[-frames:] if frames > 0 else values[:0]
-    return int(np.nansum(tail))
-
-
 class AlarmMonitor:
     """Turns engine state and events into alarms. Events are noted from the GUI thread (through
     the bridge); ``evaluate`` runs there too."""
@@ -105,6 +120,14 @@ class AlarmMonitor:
         self._stopped_error: str | None = None
         self._refused: tuple[int, int] | None = None
         """(frames refused by the take recorder, time of the last)."""
+        self._failure: EngineFailure | None = None
+        self.rates = NodeRateWindow()
+        self.node_rates: dict[str, NodeRates] = {}
+        """Per node, as of the last ``evaluate`` (empty without a loop)."""
+
+    def note_engine_failed(self, failure: EngineFailure | None) -> None:
+        """The engine could not start (None: a new start is under way)."""
+        self._failure = failure
 
     def note_node_down(self, node: str, reason: str) -> None:
         self._down_reason[node] = reason
@@ -123,20 +146,27 @@ class AlarmMonitor:
         self._stopped_error = reason if reason.startswith("error") else None
 
     def reset(self) -> None:
+        """The engine went away: forget its events (an engine failure stays until the next start)."""
         self._down_reason.clear()
         self._output_errors.clear()
         self._stopped_error = None
         self._refused = None
+        self.rates.reset()
+        self.node_rates = {}
 
     def evaluate(self, now_ns: int, hub: Any = None, loop: Any = None, latest: Any = None) -> list[Alarm]:
-        """Active alarms, most serious first. ``latest`` is the last FrameStats (or None)."""
+        """Active alarms (and ``info`` notices), most serious first. ``latest`` is the last
+        FrameStats (or None)."""
         alarms: list[Alarm] = []
+        if self._failure is not None:
+            alarms.append(Alarm("engine", "critical", "ENGINE FAILED", self._failure.summary,
+                                self._failure.full_text()))
         if self._stopped_error:
             alarms.append(Alarm("loop", "critical", "FRAME LOOP STOPPED", self._stopped_error))
         if hub is not None:
             alarms += tracking_alarms(hub, now_ns)
         if loop is not None:
-            alarms += self._loop_alarms(loop, latest)
+            alarms += self._loop_alarms(loop, latest, now_ns)
         if self._refused is not None and (now_ns - self._refused[1]) / 1e9 <= EVENT_ALARM_HOLD_S:
             alarms.append(Alarm("take", "warning", "TAKE FRAMES LOST",
                                 f"the recorder refused {self._refused[0]} frame(s) (disk too slow?)"))
@@ -147,23 +177,46 @@ class AlarmMonitor:
                 alarms.append(Alarm(f"output:{canvas}", "warning", "OUTPUT ERROR", f"{canvas}: {message}"))
         return sort_alarms(alarms)
 
-    def _loop_alarms(self, loop: Any, latest: Any) -> list[Alarm]:
+    def _loop_alarms(self, loop: Any, latest: Any, now_ns: int) -> list[Alarm]:
         alarms = []
+        up = set()
         if latest is not None:
             for node in latest.nodes:
                 if node.state != "up":
                     reason = self._down_reason.get(node.node, node.state)
                     alarms.append(Alarm(f"node:{node.node}", "critical", "NODE DOWN", f"{node.node}: {reason}"))
-        rate = float(loop.clock.rate)
-        window = max(1, math.ceil(rate * LATE_WINDOW_S))
-        history = loop.history
-        for node in history.nodes:
-            late = _recent_count(history.node_series(node, "late"), window)
-            dropped = _recent_count(history.node_series(node, "dropped"), window)
-            if late:
-                alarms.append(Alarm(f"late:{node}", "warning", "LATE FRAMES",
-                                    f"{node}: {late} late in the last {LATE_WINDOW_S:g} s"))
-            elif dropped:
-                alarms.append(Alarm(f"dropped:{node}", "warning", "DROPPED FRAMES",
-                                    f"{node}: {dropped} repeated in the last {LATE_WINDOW_S:g} s"))
-        return alarms
+                elif node.canvases:
+                    up.add(node.node)
+        self.node_rates = self.rates.update(loop.history, now_ns)
+        rates = {n: r for n, r in self.node_rates.items() if n in up}
+        if cpu_only(getattr(getattr(loop, "stage", None), "project", None)):
+            return alarms + cpu_alarms(rates)
+        return alarms + frame_alarms(rates)
+
+
+def frame_alarms(rates: dict[str, NodeRates]) -> list[Alarm]:
+    """Late or dropped frames within the last ``WINDOW_S`` seconds, per node (a stage on GPUs)."""
+    alarms = []
+    for node, r in rates.items():
+        w = r.window
+        if w.late:
+            alarms.append(Alarm(f"late:{node}", "warning", "LATE FRAMES",
+                                f"{node}: {count_text(w.late, w.frames)} late in the last {WINDOW_S:g} s"))
+        elif w.dropped:
+            alarms.append(Alarm(f"dropped:{node}", "warning", "DROPPED FRAMES",
+                                f"{node}: {count_text(w.dropped, w.frames)} dropped in the last {WINDOW_S:g} s"))
+    return alarms
+
+
+def cpu_alarms(rates: dict[str, NodeRates]) -> list[Alarm]:
+    """A CPU stage: a node without a new picture for ``CPU_NO_FRESH_S`` is an alarm; dropping
+    frames because the CPU cannot keep up is one notice (see the module docstring)."""
+    alarms = []
+    for node, r in rates.items():
+        if r.since_fresh_s > CPU_NO_FRESH_S:
+            alarms.append(Alarm(f"stale:{node}", "warning", "NO NEW PICTURES",
+                                f"{node}: no new picture for {r.since_fresh_s:.0f} s"))
+    notice = cpu_rehearsal_notice(rates)
+    if notice is not None:
+        alarms.append(Alarm("rehearsal", "info", "CPU REHEARSAL", notice))
+    return alarms

@@ -2,8 +2,13 @@
 one worker thread, in the order they were asked for, so the GUI thread never waits on them.
 
 Each command has a label; when it ends, ``finished(label, result)`` or ``failed(label, message)``
-is emitted from the worker thread and delivered queued to GUI-thread receivers. ``busy`` says
-whether commands are pending (the console greys out engine actions meanwhile).
+(one line) and ``failure(label, EngineFailure)`` (the whole story) are emitted from the worker
+thread and delivered queued to GUI-thread receivers. ``busy`` says whether commands are pending
+(the console greys out engine actions meanwhile).
+
+A command that fails is logged: an expected failure (``ui.live.engine_failure.is_expected``: a
+project that does not validate, a node that could not build, ...) at WARNING with its traceback,
+which the console's log file keeps and the terminal does not show; anything else at ERROR.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, Signal
 
 from ui.live.bridge import emit_safely
+from ui.live.engine_failure import EngineFailure, failure_from_exception
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +30,9 @@ class EngineControl(QObject):
     finished = Signal(str, object)
     """(label, what the command returned) (GUI thread)."""
     failed = Signal(str, str)
-    """(label, error message) (GUI thread)."""
+    """(label, error message on one line) (GUI thread)."""
+    failure = Signal(str, object)
+    """(label, EngineFailure) of a failed command (GUI thread)."""
     busy_changed = Signal(bool)
 
     def __init__(self, parent: QObject | None = None) -> None:
@@ -69,8 +77,9 @@ class EngineControl(QObject):
             try:
                 result = command()
             except Exception as exc:  # reported to the operator; the control thread carries on
-                log.exception("engine command %s failed", label)
-                emit_safely(self.failed, label, f"{type(exc).__name__}: {exc}")
+                failure = self._log_failure(label, exc)
+                emit_safely(self.failed, label, failure.summary)
+                emit_safely(self.failure, label, failure)
             else:
                 emit_safely(self.finished, label, result)
             with self._lock:
@@ -80,3 +89,12 @@ class EngineControl(QObject):
                     self._idle.set()
             if idle:
                 emit_safely(self.busy_changed, False)
+
+    @staticmethod
+    def _log_failure(label: str, exc: Exception) -> EngineFailure:
+        failure = failure_from_exception(exc)
+        if failure.expected:
+            log.warning("%s failed: %s", label, failure.details, exc_info=exc)
+        else:
+            log.error("%s failed: %s", label, failure.summary, exc_info=exc)
+        return failure

@@ -8,9 +8,17 @@ extra evaluation at once, so an alarm does not wait for the next tick.
 
 Engine lifecycle (GUI thread): ``start_engine`` snapshots the project and builds and starts the
 engine on the control thread (``factory(project, base_dir, file)`` then ``engine.start()``); when
-that returns, the panels are bound to its parts. ``stop_engine`` unbinds the panels first, then
-closes the engine on the control thread (``engine.close()``: loop, cluster, outputs, tracking,
-recorder). ``shutdown`` does the same and waits (closing the window).
+that returns, the panels are bound to its parts while the render nodes build themselves on the
+frame loop's thread. ``stop_engine`` unbinds the panels first, then closes the engine on the
+control thread (``engine.close()``: loop, cluster, outputs, tracking, recorder). ``shutdown`` does
+the same and waits (closing the window).
+
+State (``state``): stopped, starting, running, stopping or failed, one word. While it starts,
+``startup`` says what it is doing (``ui.live.startup``: building the engine, each node's step,
+waiting for the first frames); after a failed start (the factory or ``engine.start()`` raised, or
+the frame loop ended on an error before its first frame: a node could not build), ``failure``
+holds why (``ui.live.engine_failure``) and the ENGINE FAILED alarm stays until the next start.
+``state_line`` / ``state_details`` put it all in one short line and a full text.
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -26,15 +35,18 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from ui.live.alarms import Alarm, AlarmMonitor
+from ui.live.alarms import Alarm, AlarmMonitor, split_notices
 from ui.live.bridge import EngineBridge
+from ui.live.console_log import ConsoleLog
 from ui.live.control import EngineControl
 from ui.live.engine_adapter import live_models
+from ui.live.engine_failure import EngineFailure, failure_from_loop_error, one_line
 from ui.live.engine_sync import EngineSync
 from ui.live.live_status import live_status
 from ui.live.live_views import LiveViewsWorker
 from ui.live.models import LiveModels
 from ui.live.readouts import RateMeter
+from ui.live.startup import StartupProgress, startup_failure, startup_progress
 from vpstage.config import atomic_write_text
 from vpstage.stage.document import StageDocument
 from vpstage.stage.model import Project
@@ -44,15 +56,22 @@ EngineFactory = Callable[[Project, Path, Path | None], Any]
 project's file (None while untitled)."""
 TICK_HZ = 5
 START, STOP = "start engine", "stop engine"
+STATE_LINE_CHARS = 64
+"""``state_line`` never runs longer (the toolbar label stays one short line)."""
+log = logging.getLogger(__name__)
 
 
 class LiveController(QObject):
     models_changed = Signal(object)
     """LiveModels of the engine now running, or None (GUI thread)."""
     state_changed = Signal(str)
-    """stopped, starting, running, stopping, or 'failed: reason' (GUI thread)."""
+    """stopped, starting, running, stopping or failed (GUI thread); ``failure`` says why."""
+    state_line_changed = Signal(str)
+    """``state_line`` when it changes: the state and what a start is doing (GUI thread)."""
     alarms_changed = Signal(list)
-    """list[Alarm], most serious first, when it changes (GUI thread)."""
+    """list[Alarm] (critical and warning), most serious first, when it changes (GUI thread)."""
+    notices_changed = Signal(list)
+    """list[Alarm] of severity info (e.g. CPU REHEARSAL), when it changes (GUI thread)."""
     status_changed = Signal(object)
     """LiveStatus for the status bar, every tick (GUI thread)."""
     message = Signal(str)
@@ -71,6 +90,17 @@ class LiveController(QObject):
         self.state = "stopped"
         self._closing = threading.Event()
         self.alarms: list[Alarm] = []
+        self.notices: list[Alarm] = []
+        self.failure: EngineFailure | None = None
+        """Why the last start failed (None after a successful start or before any)."""
+        self.startup: StartupProgress | None = None
+        """What a start is doing, until the first pictures have come (None otherwise)."""
+        self.console_log: ConsoleLog | None = None
+        """The console's log file (set by the application); it follows the document's folder."""
+        self._build_step = ""
+        self._started_at = 0.0
+        self._failed_running: EngineFailure | None = None
+        self._state_line = ""
         self.camera_name: str | None = None
         self.report_path: Path | None = None
         """Where to write the engine's run report (JSON) each time it stops; None: nowhere."""
@@ -81,6 +111,7 @@ class LiveController(QObject):
         self._timer.start()
         self.control.finished.connect(self._on_finished)
         self.control.failed.connect(self._on_failed)
+        self.control.failure.connect(self._on_failure)
         self._wire_bridge()
 
     def _wire_bridge(self) -> None:
@@ -106,6 +137,10 @@ class LiveController(QObject):
         self.tick()
 
     def _on_loop_stopped(self, reason: str) -> None:
+        loop = self.models.loop if self.models is not None else None
+        if reason.startswith("error") and loop is not None and loop.history.frames == 0:
+            self._fail_running(failure_from_loop_error(reason))  # a node could not build itself
+            return
         self.monitor.note_loop_stopped(reason)
         self.tick()
 
@@ -122,12 +157,34 @@ class LiveController(QObject):
         self.document = document
         self.sync = EngineSync(document, self.control, notice=self.message.emit)
         self.sync.bind(self.models.hub if self.models else None)
+        if self.console_log is not None:
+            self.console_log.follow(document.path)
 
     # ------------------------------------------------------------------ engine lifecycle
 
     @property
     def can_start(self) -> bool:
-        return self.factory is not None and (self.state == "stopped" or self.state.startswith("failed"))
+        return self.factory is not None and self.state in ("stopped", "failed")
+
+    @property
+    def state_line(self) -> str:
+        """The state on one line of at most ``STATE_LINE_CHARS``: ``running``, ``starting: 1/2
+        nodes ready · node2: loading the scene (4/7) · 12 s``, ``failed: 24 problems in the
+        project: ...``."""
+        if self.state == "failed" and self.failure is not None:
+            return one_line(f"failed: {self.failure.summary}", STATE_LINE_CHARS)
+        if self.startup is not None and self.state in ("starting", "running"):
+            return one_line(self.startup.line(), STATE_LINE_CHARS)
+        return self.state
+
+    @property
+    def state_details(self) -> str:
+        """Everything behind ``state_line`` (every problem of a failed start, every node's step)."""
+        if self.state == "failed" and self.failure is not None:
+            return self.failure.full_text()
+        if self.startup is not None and self.state in ("starting", "running"):
+            return self.startup.details()
+        return ""
 
     def start_engine(self) -> bool:
         """Build and start the engine on the control thread; False when it cannot start now."""
@@ -138,7 +195,9 @@ class LiveController(QObject):
         project, base_dir, path = copy.deepcopy(doc.project), doc.base_dir, doc.path
 
         def build_and_start() -> tuple[Any, dict[str, str]]:
+            self._build_step = "building the engine"
             engine = factory(project, base_dir, path)
+            self._build_step = "starting tracking and the frame loop"
             try:
                 errors = engine.start() or {}
             except BaseException:
@@ -149,6 +208,11 @@ class LiveController(QObject):
                 raise RuntimeError("the console closed while the engine was starting")
             return engine, errors
 
+        self.failure = None
+        self.monitor.note_engine_failed(None)
+        self._build_step = "preparing"
+        self._started_at = time.monotonic()
+        self.startup = StartupProgress("building", doing=self._build_step)
         self._set_state("starting")
         self.control.submit(START, build_and_start)
         return True
@@ -197,6 +261,7 @@ class LiveController(QObject):
         self.views.stop()
         self.bridge.detach()
         self.sync.bind(None)
+        self.startup = None
         self.models = None
         self.monitor.reset()
         self._rate.reset()
@@ -210,19 +275,45 @@ class LiveController(QObject):
                 self.message.emit(f"tracking source {source}: {error}")
             self._attach(engine)
         elif label == STOP and self.engine is None:
-            self._set_state("stopped")
+            self._stopped()
 
     def _on_failed(self, label: str, message: str) -> None:
-        if label == START:
-            self._set_state(f"failed: {message}")
-            self.message.emit(f"the engine did not start: {message}")
-        elif label == STOP:
-            self._set_state("stopped")
+        if label == STOP:
+            self._stopped()
             self.message.emit(f"the engine did not stop cleanly: {message}")
-        else:
+        elif label != START:  # a failed start arrives through ``failure``
             self.message.emit(f"{label}: {message}")
 
+    def _on_failure(self, label: str, failure: EngineFailure) -> None:
+        if label == START:
+            self._fail(failure)
+
+    def _stopped(self) -> None:
+        """The engine has closed: stopped, or failed when it ended before its first frame."""
+        failure, self._failed_running = self._failed_running, None
+        if failure is not None:
+            self._fail(failure)
+        else:
+            self._set_state("stopped")
+
+    def _fail(self, failure: EngineFailure) -> None:
+        self.failure = failure.with_log(self.console_log.path if self.console_log is not None else None)
+        self.startup = None
+        self.monitor.note_engine_failed(self.failure)
+        self.message.emit(f"the engine did not start: {failure.summary}")
+        self._set_state("failed")
+
+    def _fail_running(self, failure: EngineFailure) -> None:
+        """The frame loop ended on an error before its first frame: close the engine, then fail."""
+        log.warning("the engine did not start: %s", failure.details)
+        engine = self._release()
+        self._failed_running = failure
+        self._set_state("stopping")
+        if engine is not None:
+            self.control.submit(STOP, functools.partial(self._close_engine, engine))
+
     def _attach(self, engine: Any) -> None:
+        log.info("engine started after %.1f s; the render nodes build themselves", time.monotonic() - self._started_at)
         self.engine = engine
         self.models = live_models(engine)
         self.bridge.attach(hub=self.models.hub, loop=self.models.loop, gpu=self.models.gpu,
@@ -259,13 +350,45 @@ class LiveController(QObject):
     # ------------------------------------------------------------------ alarms and status
 
     def tick(self) -> None:
+        if self.startup is not None:  # first: a start that failed releases the engine here
+            self._update_startup(self.models.loop if self.models is not None else None)
         models = self.models
         latest = self.bridge.latest_stats
         now = time.monotonic_ns()
-        alarms = self.monitor.evaluate(now, models.hub, models.loop, latest) if models is not None else []
-        if [(a.key, a.detail) for a in alarms] != [(a.key, a.detail) for a in self.alarms]:
+        hub, loop = (models.hub, models.loop) if models is not None else (None, None)
+        alarms, notices = split_notices(self.monitor.evaluate(now, hub, loop, latest))
+        if _identity(alarms) != _identity(self.alarms):
             self.alarms = alarms
             self.alarms_changed.emit(alarms)
-        loop = models.loop if models is not None else None
+        if _identity(notices) != _identity(self.notices):
+            self.notices = notices
+            self.notices_changed.emit(notices)
         fps = self._rate.update(loop.history.frames, now) if loop is not None else float("nan")
-        self.status_changed.emit(live_status(self.state, models, alarms, latest, fps))
+        self.status_changed.emit(live_status(self.state, models, alarms, latest, fps, startup=self.startup,
+                                             failure=self.failure, notices=notices))
+        line = self.state_line
+        if line != self._state_line:
+            self._state_line = line
+            self.state_line_changed.emit(line)
+
+    def _update_startup(self, loop: Any) -> None:
+        """Follow a start until the first pictures have come (see ``ui.live.startup``)."""
+        if self.startup is None:
+            return
+        elapsed = time.monotonic() - self._started_at
+        if self.state == "starting":
+            self.startup = StartupProgress("building", elapsed_s=elapsed, doing=self._build_step)
+        elif self.state == "running" and loop is not None and hasattr(loop, "cluster"):
+            self.startup = startup_progress(loop, elapsed)
+            failure = startup_failure(self.startup, loop)
+            if failure is not None:  # a node could not build itself: the engine did not start
+                self._fail_running(failure)
+            elif self.startup.done:
+                log.info("engine running: first pictures after %.1f s", elapsed)
+                self.startup = None
+        else:
+            self.startup = None
+
+
+def _identity(alarms: list[Alarm]) -> list[tuple[str, str]]:
+    return [(a.key, a.detail) for a in alarms]

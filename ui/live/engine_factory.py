@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ui.live.controller import EngineFactory
+from ui.live.node_rates import cpu_only
 from ui.settings import config_dir
 from vpstage.config import ConfigError
 from vpstage.nodes import RenderQuality
@@ -33,8 +34,12 @@ def rehearsal_dir() -> Path:
     return config_dir() / "rehearsal"
 
 
-def cpu_only(project: Project) -> bool:
-    return bool(project.nodes) and all(n.gpu is None for n in project.nodes)
+def takes_db_path(document_path: Path | None, rehearsal: bool) -> Path:
+    """The takes database of a console engine: the project's (``<project dir>/takes/takes.sqlite``),
+    or the rehearsal's under the config folder (rehearsal mode, or a document without a file)."""
+    if document_path is not None and not rehearsal:
+        return default_db_path(document_path)
+    return rehearsal_dir() / "takes" / "takes.sqlite"
 
 
 def rehearsal_stage(stage: Stage) -> tuple[Stage, dict[str, Any]]:
@@ -54,12 +59,11 @@ def live_engine_factory(rehearsal: bool) -> EngineFactory:
     def build(project: Project, base_dir: Path, path: Path | None) -> Any:
         from render.live import LiveEngine, LiveOptions
 
-        stage = Stage.from_project(project, base_dir)
+        stage = Stage.from_project(project, base_dir, file=path.name if path is not None else "unsaved project")
         extra: dict[str, Any] = {}
         if rehearsal:
             stage, extra = rehearsal_stage(stage)
-        takes_db = (default_db_path(path) if path is not None and not rehearsal
-                    else rehearsal_dir() / "takes" / "takes.sqlite")
+        takes_db = takes_db_path(path, rehearsal)
         takes_db.parent.mkdir(parents=True, exist_ok=True)
         return LiveEngine(stage, LiveOptions(rehearsal=rehearsal, takes_db=takes_db, **extra))
 

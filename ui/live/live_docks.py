@@ -3,6 +3,7 @@ together to the LiveController, plus what the live views draw into the 3D stage 
 
 from __future__ import annotations
 
+from ui.column_fit import fit_columns
 from ui.commands import DocumentEditor
 from ui.live.controller import LiveController
 from ui.live.health_panel import HealthPanel
@@ -22,6 +23,8 @@ class LivePanels:
         self.health = HealthPanel(document, live.bridge)
         self.tracking = TrackingPanel(document, editor)
         self.takes = TakesPanel(document, live.control)
+        for table in (self.takes.table, self.health.nodes, self.tracking.streams):
+            fit_columns(table)  # every column in view in a Live-width dock (no sideways scrolling)
         live.models_changed.connect(self.bind)
         live.alarms_changed.connect(self.health.show_alarms)
         live.views.camera_view_ready.connect(self.preview.show_camera_view)

@@ -8,24 +8,44 @@ from collections.abc import Sequence
 from typing import Any
 
 from ui.live.alarms import Alarm
+from ui.live.engine_failure import EngineFailure
 from ui.live.models import LiveModels
 from ui.live.readouts import camera_stream
+from ui.live.startup import StartupProgress
 from ui.status_bar import LiveField, LiveStatus
 
 ENGINE_TEXT = {"starting": ("ENGINE STARTING…", "warning"), "running": ("ENGINE RUNNING", "ok"),
                "stopping": ("ENGINE STOPPING…", "warning"), "stopped": ("ENGINE STOPPED", "off")}
 
 
-def _lock(alarms: Sequence[Alarm], loop: Any) -> LiveField:
+def engine_field(state: str, startup: StartupProgress | None, failure: EngineFailure | None) -> LiveField:
+    """The engine's state in a few words; what a start is doing, or why it failed, as details."""
+    if state == "failed":
+        details = failure.full_text() if failure is not None else "the engine did not start"
+        return LiveField("ENGINE FAILED", "error", details)
+    if startup is not None and state in ("starting", "running"):
+        short = startup.short()
+        return LiveField(f"ENGINE STARTING · {short}" if short else "ENGINE STARTING…", "warning",
+                         startup.details())
+    text, tone = ENGINE_TEXT.get(state, (state.upper(), "off"))
+    return LiveField(text, tone)
+
+
+def _lock(alarms: Sequence[Alarm], loop: Any, notices: Sequence[Alarm]) -> LiveField:
     keys = {a.key.split(":")[0] for a in alarms}
     if "loop" in keys:
         return LiveField("LOOP STOPPED", "error")
     if "node" in keys:
         return LiveField("NODE DOWN", "error")
+    if "stale" in keys:
+        return LiveField("NO NEW PICTURES", "warning")
     if "late" in keys:
         return LiveField("LATE FRAMES", "warning")
     if "dropped" in keys:
         return LiveField("DROPPED", "warning")
+    rehearsal = next((n for n in notices if n.key == "rehearsal"), None)
+    if rehearsal is not None:  # the CPU cannot keep up: said plainly, not as a fault
+        return LiveField("CPU REHEARSAL", "off", rehearsal.detail)
     return LiveField("LOCKED", "ok") if loop is not None else LiveField("LOCK —")
 
 
@@ -40,16 +60,21 @@ def _tracking(alarms: Sequence[Alarm], hub: Any) -> LiveField:
     return LiveField(f"TRK {max(rates):.0f} Hz" if rates else "TRK OK", "ok")
 
 
-def live_status(state: str, models: LiveModels | None, alarms: Sequence[Alarm], latest: Any, fps: float) -> LiveStatus:
-    """``state``: the engine's (stopped, starting, running, stopping, or 'failed: ...');
-    ``latest``: the last FrameStats; ``fps``: measured frames per second (NaN when unknown)."""
-    if state.startswith("failed"):
-        return dataclasses.replace(LiveStatus.stopped(), engine=LiveField("ENGINE FAILED", "error"))
-    text, tone = ENGINE_TEXT.get(state, (state.upper(), "off"))
+def live_status(state: str, models: LiveModels | None, alarms: Sequence[Alarm], latest: Any, fps: float, *,
+                startup: StartupProgress | None = None, failure: EngineFailure | None = None,
+                notices: Sequence[Alarm] = ()) -> LiveStatus:
+    """``state``: the engine's (stopped, starting, running, stopping or failed); ``latest``: the
+    last FrameStats; ``fps``: measured frames per second (NaN when unknown); ``startup``: what a
+    start is doing; ``failure``: why the last start failed; ``notices``: info entries."""
+    engine = engine_field(state, startup, failure)
     if models is None:
-        return dataclasses.replace(LiveStatus.stopped(), engine=LiveField(text, tone))
+        return dataclasses.replace(LiveStatus.stopped(), engine=engine)
     loop = models.loop
     timecode = LiveField(latest.timecode if latest is not None else "--:--:--:--", "ok" if latest else "off")
+    if startup is not None:  # no frame yet: nothing is locked or late, and there is no rate to measure
+        stopped = LiveStatus.stopped()
+        return dataclasses.replace(stopped, engine=engine, rate=LiveField(f"{float(loop.clock.rate):g} fps")
+                                   if loop is not None else stopped.rate, tracking=_tracking(alarms, models.hub))
     if loop is not None:
         nominal = float(loop.clock.rate)
         measured = "" if math.isnan(fps) else f" ({fps:.1f})"
@@ -59,6 +84,6 @@ def live_status(state: str, models: LiveModels | None, alarms: Sequence[Alarm], 
         rate = LiveField("—")
     take = models.takes.current_take if models.takes is not None else None
     recording = LiveField(f"● REC {take.name}", "rec") if take is not None else LiveField("STANDBY")
-    return LiveStatus(LiveField(text, tone), timecode, rate, _lock(alarms, loop), _tracking(alarms, models.hub),
+    return LiveStatus(engine, timecode, rate, _lock(alarms, loop, notices), _tracking(alarms, models.hub),
                       recording)
 

@@ -65,6 +65,8 @@ class CameraView:
     camera_name: str
     image: QImage
     render_ms: float
+    made_at: float = 0.0
+    """Wall-clock time (``time.time()``) it was drawn (from the newest thumbnails then)."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,8 @@ class PreviewFrame:
     """The array ``image`` reads from (keep it with the image)."""
     source: object
     """The frame loop's picture it was made from."""
+    made_at: float = 0.0
+    """Wall-clock time (``time.time()``) the picture came from its node."""
 
 
 @dataclass
@@ -206,7 +210,7 @@ class LiveViewsWorker(QObject):
             image = config.renderer.render(camera, pictures, config.view_width,
                                            f"{config.camera_name}  {camera.focal_length_mm:.1f} mm")
             ms = self._note("camera_view_ms", start)
-            emit_safely(self.camera_view_ready, CameraView(config.camera_name, image, ms))
+            emit_safely(self.camera_view_ready, CameraView(config.camera_name, image, ms, time.time()))
         return overlays
 
     def _want(self, config: _Config) -> None:
@@ -234,7 +238,7 @@ class LiveViewsWorker(QObject):
             if picture is None or picture is sent.get(key):
                 continue
             image, pixels = decimated(picture, max(1, picture.shape[1] // max(1, width)))
-            frames.append(PreviewFrame(key, image, pixels, picture))
+            frames.append(PreviewFrame(key, image, pixels, picture, time.time()))
             sent[key] = picture
         with self._lock:
             if self._requests == requests:  # not asked for other sizes meanwhile

@@ -6,10 +6,16 @@ hidden); the live-views worker decimates ``FrameLoop.latest_image`` to those wid
 thread (about 10 times a second, skipping canvases that did not change) and the pictures arrive
 through :meth:`show_previews`; the camera view through :meth:`show_camera_view`. Pattern changes
 go to the engine's ``PatternTarget``, which applies them from the next frame.
+
+While the engine starts, each view says what it waits for (its node's start-up step, then
+"waiting for the first frames"; ``ui.live.startup``). When the engine stops, every picture stays,
+greyed and labelled with the time of its last frame (``stopped at 14:02:33``): an old picture is
+never taken for a live one, and pictures that arrive after the stop are dropped.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
@@ -29,12 +35,14 @@ from PySide6.QtWidgets import (
 from ui.live.image_view import ImageView
 from ui.live.live_views import CameraView, PreviewFrame
 from ui.live.models import LiveModels
+from ui.live.startup import startup_progress
 from vpstage.patterns import PatternSpec
 from vpstage.stage.document import StageDocument
 
 LARGE = "large"
 """Request key of the large view (thumbnails use their canvas name)."""
 SCENE = "Scene"
+STARTUP_POLL_MS = 300
 PATTERN_CHOICES: tuple[str, ...] = (SCENE, "Cabinets", "Grid", "Bars", "Sync", "Solid colour", "Blackout")
 _BY_NAME = {"cabinets": "Cabinets", "grid": "Grid", "bars": "Bars", "sync": "Sync", "solid": "Solid colour",
             "black": "Blackout"}
@@ -51,6 +59,11 @@ def pattern_spec(choice: str, colour: tuple[int, int, int]) -> PatternSpec | Non
 
 def choice_of(spec: PatternSpec | None) -> str:
     return SCENE if spec is None else _BY_NAME.get(spec.name, spec.name)
+
+
+def stopped_label(made_at: float) -> str:
+    """``stopped at 14:02:33``: the wall-clock time of a stale picture's last frame."""
+    return f"stopped at {time.strftime('%H:%M:%S', time.localtime(made_at or time.time()))}"
 
 
 class PatternCombo(QComboBox):
@@ -112,6 +125,10 @@ class PreviewPanel(QWidget):
         self._announce.setInterval(120)
         self._announce.timeout.connect(self._send_requests)
         self.large.resized.connect(self._announce.start)
+        self._startup = QTimer(self)  # what each view waits for while the engine starts
+        self._startup.setInterval(STARTUP_POLL_MS)
+        self._startup.timeout.connect(self._show_startup)
+        self._bound_at = 0.0
         document.project_changed.connect(self._on_project_changed)
         self._rebuild_tiles()
         self.bind(None)
@@ -140,19 +157,19 @@ class PreviewPanel(QWidget):
 
     def detach(self) -> None:
         self._announce.stop()
+        self._startup.stop()
         self._doc.project_changed.disconnect(self._on_project_changed)
 
     # ------------------------------------------------------------------ binding
 
     def bind(self, models: LiveModels | None) -> None:
-        """Show the running engine's canvases (None: the engine is stopped)."""
+        """Show the running engine's canvases (None: the engine is stopped; the pictures stay,
+        marked stale)."""
+        was_running = self._models is not None
         self._models = models
         running = models is not None and models.loop is not None
         patterns = models.patterns if models is not None else None
         for tile in self.tiles.values():
-            tile.view.set_image(None)
-            tile.view.source = None
-            tile.view.set_placeholder("engine running…" if running else "engine stopped")
             tile.pattern.setEnabled(patterns is not None)
             tile.pattern.allow_scene(bool(patterns and patterns.supports_scene))
             if patterns is not None:
@@ -162,12 +179,62 @@ class PreviewPanel(QWidget):
         self.all_patterns.setEnabled(patterns is not None)
         self.all_patterns.allow_scene(bool(patterns and patterns.supports_scene))
         self.colour_button.setEnabled(patterns is not None)
-        self.large.set_image(None)
-        self.large.source = None
-        self.large.set_placeholder("engine running…" if running else "engine stopped")
-        self.camera_view.set_image(None)
-        self.status.setText("" if running else "engine stopped")
+        if running:
+            self._show_live_views()
+        elif was_running:
+            self._show_stale_views()
+        else:
+            self._show_views_stopped()
         self._send_requests()
+
+    def views(self) -> list[ImageView]:
+        """Every picture the panel shows: the thumbnails, the large view and the camera view."""
+        return [*(tile.view for tile in self.tiles.values()), self.large, self.camera_view]
+
+    def _show_live_views(self) -> None:
+        for view in self.views():
+            view.set_image(None)
+            view.source = None
+            view.set_placeholder("engine starting…")
+        self.camera_view.set_placeholder("no tracked camera yet")
+        self.status.setText("engine starting…")
+        self._bound_at = time.monotonic()
+        self._startup.start()
+        self._show_startup()
+
+    def _show_stale_views(self) -> None:
+        """The engine stopped: every picture stays, greyed and labelled with its last frame's time."""
+        self._startup.stop()
+        for view in self.views():
+            view.set_stale(stopped_label(view.made_at))
+            view.set_placeholder("engine stopped")
+        shown = [v.made_at for v in self.views() if v.image is not None and v.made_at]
+        self.status.setText(f"engine stopped · last picture {time.strftime('%H:%M:%S', time.localtime(max(shown)))}"
+                            if shown else "engine stopped")
+
+    def _show_views_stopped(self) -> None:
+        self._startup.stop()
+        for view in self.views():
+            if view.stale_label is None:
+                view.set_image(None)
+            view.set_placeholder("engine stopped")
+        if not any(v.stale_label for v in self.views()):
+            self.status.setText("engine stopped")
+
+    def _show_startup(self) -> None:
+        """While the engine starts: what each view waits for (its node's step, the first frames)."""
+        loop = self._models.loop if self._models is not None else None
+        if loop is None or not hasattr(loop, "cluster"):
+            self._startup.stop()
+            return
+        progress = startup_progress(loop, time.monotonic() - self._bound_at)
+        nodes = {c.name: c.node for c in self._doc.project.canvases}
+        for name, tile in self.tiles.items():
+            tile.view.set_placeholder(progress.node_text(nodes.get(name, "")))
+        self.large.set_placeholder(progress.line())
+        self.status.setText("" if progress.done else progress.line())
+        if progress.done:
+            self._startup.stop()
 
     def _canvas_names(self) -> list[str]:
         return [c.name for c in self._doc.project.canvases]
@@ -264,20 +331,27 @@ class PreviewPanel(QWidget):
         self._send_requests()
 
     def show_previews(self, frames: list[PreviewFrame]) -> None:
-        """Decimated pictures from the live-views worker (GUI thread)."""
+        """Decimated pictures from the live-views worker (GUI thread); none after a stop."""
+        if self._models is None:
+            return
         for frame in frames:
             view = self.large if frame.key == LARGE else self.tiles[frame.key].view if frame.key in self.tiles \
                 else None
             if view is not None:
-                view.set_image(frame.image, frame.pixels)
+                view.set_image(frame.image, frame.pixels, frame.made_at)
                 view.source = frame.source
 
     def show_camera_view(self, view: CameraView) -> None:
-        """A camera view from the live-views worker (GUI thread)."""
+        """A camera view from the live-views worker (GUI thread); none after a stop."""
+        if self._models is None:
+            return
         self.camera_view.caption = f"camera {view.camera_name} · {view.render_ms:.1f} ms"
-        self.camera_view.set_image(view.image)
+        self.camera_view.set_image(view.image, made_at=view.made_at)
 
     def clear_camera_view(self, reason: str) -> None:
-        self.camera_view.set_image(None)
+        """The camera view has no live picture any more: the last one stays, greyed and labelled
+        with its time, or ``reason`` shows where there was none."""
         self.camera_view.set_placeholder(reason)
+        if self.camera_view.image is not None:
+            self.camera_view.set_stale(stopped_label(self.camera_view.made_at))
 

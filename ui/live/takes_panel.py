@@ -5,7 +5,12 @@ Starting and stopping a take go through the engine's ``TakeControl`` on the cont
 (stopping waits until every frame is durable, tens of milliseconds); the button shows the
 request at once and the take's state when the recorder answers. The list reads a ``TakeLibrary``
 opened beside the recorder (SQLite WAL readers never block the writer) and refreshes when a take
-stops, when the search changes, and on demand.
+stops, when the search changes, when the database file changes (another program renamed or
+deleted a take; checked every ``POLL_MS``), and on demand.
+
+The list and the next take's name read the takes database whether or not the engine runs: the one
+the engine records into (``ui.live.engine_factory.takes_db_path``: the project's, or the
+rehearsal's), and after a stop the one it recorded into.
 """
 
 from __future__ import annotations
@@ -31,15 +36,34 @@ from PySide6.QtWidgets import (
 )
 
 from ui.live.control import EngineControl
+from ui.live.engine_factory import takes_db_path
 from ui.live.models import LiveModels, TakeControl
 from vpstage.stage.document import StageDocument
-from vpstage.takes import TakeInfo, TakeLibrary, default_db_path
+from vpstage.takes import TakeInfo, TakeLibrary
 from vpstage.takes.database import TakeDatabaseError
 
 T = TypeVar("T")
 
 TAKE_COLUMNS = ("take", "scene", "roll", "TC in", "TC out", "frames", "status", "circled")
 START, STOP = "start take", "stop take"
+POLL_MS = 1500
+FileStamp = tuple[tuple[int, int], ...]
+
+
+def database_stamp(path: Path | None) -> FileStamp:
+    """(modification time, size) of a SQLite database and its write-ahead log: changes when a
+    transaction commits, whoever wrote it."""
+    if path is None:
+        return ()
+    stamps = []
+    for file in (path, path.with_name(path.name + "-wal")):
+        try:
+            info = file.stat()
+        except OSError:
+            stamps.append((0, 0))
+        else:
+            stamps.append((info.st_mtime_ns, info.st_size))
+    return tuple(stamps)
 
 
 def _restyle(widget: QWidget, name: str, value: str) -> None:
@@ -80,6 +104,11 @@ class TakesPanel(QWidget):
         self._clock = QTimer(self)
         self._clock.setInterval(500)
         self._clock.timeout.connect(self._show_state)
+        self._stamp: FileStamp = ()
+        self._poll = QTimer(self)
+        self._poll.setInterval(POLL_MS)
+        self._poll.timeout.connect(self._poll_database)
+        self._poll.start()
         self.bind(None)
 
     def _build(self) -> None:
@@ -109,6 +138,7 @@ class TakesPanel(QWidget):
 
     def detach(self) -> None:
         self._clock.stop()
+        self._poll.stop()
         self._control.finished.disconnect(self._on_finished)
         self._control.failed.disconnect(self._on_failed)
         self._close_library()
@@ -117,16 +147,25 @@ class TakesPanel(QWidget):
 
     def bind(self, models: LiveModels | None) -> None:
         """Record through ``models.takes`` (None: recording unavailable; the list still shows the
-        project's takes when it has a database)."""
+        takes of the database the engine records into, or last recorded into)."""
         self._takes = models.takes if models is not None else None
         self.recording = self._takes.current_take if self._takes is not None else None
         path = self._takes.library_path if self._takes is not None else (
-            default_db_path(self._doc.path) if self._doc.path is not None else None)
+            self._library_path or takes_db_path(self._doc.path, rehearsal=self._doc.path is None))
         if path != self._library_path:
             self._close_library()
             self._library_path = path
         self._show_state()
         self.refresh_list()
+
+    @property
+    def library_path(self) -> Path | None:
+        """The takes database the list reads."""
+        return self._library_path
+
+    def _poll_database(self) -> None:
+        if database_stamp(self._library_path) != self._stamp:
+            self.refresh_list()
 
     def _close_library(self) -> None:
         if self._library is not None:
@@ -197,8 +236,9 @@ class TakesPanel(QWidget):
     def _show_next(self) -> None:
         slate = self.slate.text().strip()
         library = self.library()
-        found = self._read(lambda: library.search(slate=slate, include_deleted=True), []) \
-            if library is not None and slate else []
+        none: list[TakeInfo] = []
+        found = self._read(lambda: library.search(slate=slate, include_deleted=True), none) \
+            if library is not None and slate else none
         taken = [t.take_number for t in found if t.slate == slate]
         self.next_take.setText(f"{slate}_T{max(taken, default=0) + 1:02d}" if slate else "give a slate")
 
@@ -213,9 +253,11 @@ class TakesPanel(QWidget):
     # ------------------------------------------------------------------ list
 
     def refresh_list(self) -> None:
+        self._stamp = database_stamp(self._library_path)
         library = self.library()
         text, circled = self.search.text().strip() or None, True if self.circled_only.isChecked() else None
-        takes = [] if library is None else self._read(lambda: library.search(text, circled=circled), [])
+        none: list[TakeInfo] = []
+        takes = none if library is None else self._read(lambda: library.search(text, circled=circled), none)
         self.table.blockSignals(True)
         self.table.setRowCount(len(takes))
         for row, take in enumerate(reversed(takes)):  # newest first

@@ -90,6 +90,16 @@ def gl_available() -> tuple[bool, str]:
     return True, why
 
 
+def new_sections(change: object) -> list[str]:
+    """Names of the sections a Change adds (an add, a duplicate, the undo of a removal)."""
+    before = getattr(change, "before", {}).get("sections")
+    after = getattr(change, "after", {}).get("sections")
+    if before is None or after is None:
+        return []
+    old = {s.name for s in before}
+    return [s.name for s in after if s.name not in old]
+
+
 class StageView(QWidget):
     """3D view of a StageDocument; keeps only view state (camera) and overlay inputs."""
 
@@ -141,8 +151,24 @@ class StageView(QWidget):
     def _push(self) -> None:
         self.canvas.set_layers(dict(self._layers))  # type: ignore[attr-defined]
 
-    def _on_project_changed(self, _change: object) -> None:
+    def _on_project_changed(self, change: object) -> None:
         self._rebuild_stage()
+        added = new_sections(change)
+        if added and not self.shows_sections(added):
+            self.frame_stage()  # a section built out of sight (a drop far out on the plan): bring it in
+
+    def shows_sections(self, names: Sequence[str]) -> bool:
+        """Whether every corner of the named sections' cabinets lies in front of the camera and
+        inside the view."""
+        layout = self._doc.layout
+        wanted = [i for i, s in enumerate(layout.project.sections) if s.name in set(names)]
+        mask = np.isin(np.asarray(layout.cabinets.section, dtype=np.int64), wanted)
+        if not mask.any():
+            return True
+        width, height = max(self.canvas.width(), 16), max(self.canvas.height(), 9)
+        pixels, depth = self._camera.project(layout.cabinets.corners[mask].reshape(-1, 3), width, height)
+        inside = (pixels[:, 0] >= 0) & (pixels[:, 0] <= width) & (pixels[:, 1] >= 0) & (pixels[:, 1] <= height)
+        return bool(np.all(inside & (depth > self._camera.near_clip())))
 
     def _on_marks_changed(self, _value: object) -> None:
         self._layers.update(self._mark_layers())

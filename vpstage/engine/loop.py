@@ -122,15 +122,16 @@ class FrameLoop:
     # ------------------------------------------------------------------ control
 
     def run(self, frames: int | None = None) -> None:
-        """Run on the calling thread until ``frames`` more frames ran (None: until ``stop``)."""
-        self.cluster.start()
-        self._stop.clear()
-        index, skipped = self._next_index, 0
-        target = None if frames is None else self._frames_sent + frames
-        self.clock.rebase(self.clock.now_ns(), first_index=index)
+        """Run on the calling thread until ``frames`` more frames ran (None: until ``stop``). A node
+        that cannot start ends the run like any error: ``error`` is set and ``stopped`` fires."""
         reason = "stopped"
         cpu_start = time.process_time()
         try:
+            self.cluster.start()
+            self._stop.clear()
+            index, skipped = self._next_index, 0
+            target = None if frames is None else self._frames_sent + frames
+            self.clock.rebase(self.clock.now_ns(), first_index=index)
             while not self._stop.is_set():
                 if target is not None and self._frames_sent >= target:
                     reason = "done"

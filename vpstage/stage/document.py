@@ -11,6 +11,7 @@ console calls the document from the Qt GUI thread only.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,8 @@ from vpstage.stage.rebase import rebase_paths
 from vpstage.stage.validation import validate_layout
 
 SelectMode = Literal["replace", "add", "toggle", "remove"]
+UNSAVED = "unsaved project"
+"""Where the problems of a document without a file are located (``unsaved project:12``)."""
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,11 @@ class StageDocument:
     @property
     def path(self) -> Path | None:
         return self._path
+
+    @property
+    def display_name(self) -> str:
+        """What problem locations call the document: its file name, or 'unsaved project'."""
+        return self._path.name if self._path is not None else UNSAVED
 
     @property
     def revision(self) -> int:
@@ -172,21 +180,32 @@ class StageDocument:
         """Run every validation rule, locate problems on lines, emit ``validation_changed``.
 
         Lines refer to the file on disk while the document is unmodified since loading or saving,
-        and otherwise to the canonical text that saving would write.
+        and otherwise to the canonical text that saving would write. Problems of the project
+        itself are located in :attr:`display_name` (``stage.yaml:12``), never in a placeholder;
+        problems of other files (a mesh OBJ) keep their own file.
         """
         problems = validate_layout(self.layout)
         if problems:
-            problems = locate(problems, self._line_index())
+            index = self._line_index()
+            problems = [self._named(p, index.file) for p in locate(problems, index)]
         self._problems = problems
         self.validation_changed.emit(list(problems))
         return list(problems)
 
     def _line_index(self) -> LineIndex:
         if self._index is None or self._indexed_revision != self._revision:
-            name = str(self._path) if self._path else "<untitled>"
-            _data, self._index = parse_yaml(dump_project_yaml(self._project), name)
+            _data, self._index = parse_yaml(dump_project_yaml(self._project), self.display_name)
             self._indexed_revision = self._revision
         return self._index
+
+    def _named(self, problem: Problem, project_file: str | None) -> Problem:
+        """``problem`` located in the project's display name when it is about the project file."""
+        if problem.file is not None and problem.file != project_file:
+            return problem  # another file's problem (an OBJ mesh): its own name
+        where = self.display_name
+        if self._path is None and self._indexed_revision == 0 and project_file:
+            where = Path(project_file).name  # an untouched template: lines of the file it came from
+        return dataclasses.replace(problem, file=where)
 
     def problem_cabinets(self) -> dict[str, list[int]]:
         """Cabinet id -> indices into :attr:`problems` of the problems that concern it."""

@@ -68,24 +68,50 @@ def rotate_plan(point: Sequence[float], degrees: float, pivot: Sequence[float] =
 
 
 NewKind = Literal["auto", "flat", "arc", "ceiling"]
+CEILING_CLEARANCE_M = 0.6
+"""A new ceiling over walls (and no ceiling yet) hangs this far above their top."""
+
+
+def new_section_heights(layout: StageLayout | None) -> tuple[float, float]:
+    """(base height for a new wall, height for a new ceiling), in metres, from the stage as built.
+
+    New walls stand where the other walls stand (their lowest cabinet edge: the floor, or the
+    riser they share); a new ceiling hangs at the height of the highest existing ceiling, else
+    ``CEILING_CLEARANCE_M`` above the top of the walls, else at ``DEFAULT_CEILING_Z_M``.
+    """
+    if layout is None or not len(layout.cabinets):
+        return 0.0, DEFAULT_CEILING_Z_M
+    sections = layout.project.sections
+    kinds = np.array([sections[i].kind for i in layout.cabinets.section])
+    z = layout.cabinets.corners[:, :, 2]
+    walls, ceilings = kinds != "ceiling", kinds == "ceiling"
+    base = round(float(z[walls].min()), 3) if walls.any() else 0.0
+    if ceilings.any():
+        return base, round(float(z[ceilings].mean(axis=1).max()), 3)
+    if walls.any():
+        return base, round(float(z[walls].max()) + CEILING_CLEARANCE_M, 3)
+    return base, DEFAULT_CEILING_Z_M
 
 
 def new_section_at(project: Project, catalog: Catalog, panel_id: str, at: Sequence[float],
-                   kind: NewKind = "auto") -> Section:
+                   kind: NewKind = "auto", layout: StageLayout | None = None) -> Section:
     """A fresh section of ``panel_id`` centred on plan point ``at`` (x, y), facing the stage centre.
 
-    ``flat``: a wall about 2 m wide and 3 m tall standing on the floor. ``arc``: the same size on
-    the circle about the stage origin through ``at`` (radius at least 1 m). ``ceiling``: a 4 x 4
-    grid at ``DEFAULT_CEILING_Z_M``. ``auto`` picks ``ceiling`` for ceiling panels (catalog
-    ``use: ceiling``), else ``flat``.
+    ``flat``: a wall about 2 m wide and 3 m tall. ``arc``: the same size on the circle about the
+    stage origin through ``at`` (radius at least 1 m). ``ceiling``: a 4 x 4 grid. ``auto`` picks
+    ``ceiling`` for ceiling panels (catalog ``use: ceiling``), else ``flat``. Heights follow the
+    stage as built when its ``layout`` is given (:func:`new_section_heights`): walls stand where
+    the others stand, a ceiling hangs with the others; without it walls stand on the floor and a
+    ceiling hangs at ``DEFAULT_CEILING_Z_M``.
     """
     panel = _panel(catalog, panel_id)
     taken = [s.name for s in project.sections]
     chosen = ("ceiling" if panel.use == "ceiling" else "flat") if kind == "auto" else kind
     x, y = float(at[0]), float(at[1])
+    base_z, ceiling_z = new_section_heights(layout)
     if chosen == "ceiling":
         return CeilingSection(kind="ceiling", name=unique_name("ceiling", taken), panel=panel_id,
-                              center=(x, y, DEFAULT_CEILING_Z_M), columns=4, rows=4)
+                              center=(x, y, ceiling_z), columns=4, rows=4)
     columns = max(1, round(DEFAULT_WALL_WIDTH_M / panel.width_m))
     rows = max(1, round(DEFAULT_WALL_HEIGHT_M / panel.height_m))
     # A viewer at the stage centre looking at the new wall looks along centre -> drop point.
@@ -94,11 +120,11 @@ def new_section_at(project: Project, catalog: Catalog, panel_id: str, at: Sequen
         radius = max(math.hypot(x, y), 1.0, panel.width_m)
         sweep = columns * arc_step_deg(radius, panel.width_m)
         return ArcSection(kind="arc", name=unique_name("arc", taken), panel=panel_id, center=(0.0, 0.0),
-                          radius_m=round(radius, 3), start_deg=round(yaw - sweep / 2, 3), columns=columns,
-                          rows=rows)
+                          base_z=base_z, radius_m=round(radius, 3), start_deg=round(yaw - sweep / 2, 3),
+                          columns=columns, rows=rows)
     half = columns * panel.width_m / 2
     right = (math.cos(math.radians(yaw)), -math.sin(math.radians(yaw)))
-    origin = (x - half * right[0], y - half * right[1], 0.0)
+    origin = (x - half * right[0], y - half * right[1], base_z)
     return FlatSection(kind="flat", name=unique_name("wall", taken), panel=panel_id, origin=origin,
                        yaw_deg=round(yaw, 3), columns=columns, rows=rows)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -39,8 +40,12 @@ class Stage:
 
     @classmethod
     def from_project(cls, project: Project, base_dir: str | Path = ".", *, strict: bool = True,
-                     limits: StageLimits = DEFAULT_STAGE_LIMITS) -> Stage:
+                     limits: StageLimits = DEFAULT_STAGE_LIMITS, file: str | None = None) -> Stage:
+        """The stage of an in-memory ``project``; ``file`` names it in problems that have no file
+        of their own (the project's file name, or "unsaved project")."""
         layout, problems = resolve(project, Path(base_dir).resolve(), limits=limits)
+        if file is not None:
+            problems = [p if p.file else dataclasses.replace(p, file=file) for p in problems]
         if strict and any(p.severity == "error" for p in problems):
             raise ConfigError(problems)
         return cls(project, layout, None, problems)
