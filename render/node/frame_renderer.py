@@ -163,6 +163,9 @@ class NodeFrameRenderer:
             with cancellable(self._cancel), self._on_stream():
                 if events is not None:
                     events[0].record(self.stream)
+                begin = getattr(self.scene, "begin_frame", None)
+                if callable(begin):
+                    begin(job)
                 for canvas_job in job.canvases:
                     self._render_canvas(canvas_job, job.frame, out)
                 if thumbnails is not None:
@@ -175,7 +178,8 @@ class NodeFrameRenderer:
             out.release()
             raise
         out.render_ms = (time.perf_counter() - start) * 1e3
-        if events is not None:
+        if events is not None:  # the end event follows the thumbnails, which may still be running
+            events[1].synchronize()
             out.gpu_ms = events[0].elapsed_time(events[1])
         return out
 

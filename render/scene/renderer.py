@@ -7,8 +7,11 @@ Per canvas of a job (on the node's render thread, on its device and its current 
 2. **inner**, per inner view (camera): the exact inner pixels, their UV and soft-edge weights
    (``inner_pixels.py``, from the camera state and frustum settings the planner sent), each
    enabled asset's layer over them cropped to this canvas's DoD crop in its own frame
-   (``inner.py``), composited by depth (``layers.py``) over the background, and blended over the
-   outer colour with the soft-edge weights;
+   (``inner.py``), composited by depth (``layers.py``) over the background, and blended over what
+   is there with the view's soft-edge weights. Views are blended in the order ``content.inner``
+   lists them, bottom first: the node lists them by priority, the active camera last
+   (``vpstage.nodes.orders.blend_order``), so where inner frusta overlap the higher camera's inner
+   pixels win and its soft edge fades into the lower camera's picture, not into the outer one;
 3. left in the canvas's colour buffer on the device ((H, W, 3) float RGB 0..1, no transfer
    function: assets hold display-referred colour); the node packs it into its outputs' format
    (``render.node.pixel_formats``) and copies it to host memory once.
@@ -24,15 +27,16 @@ import torch
 
 from render.assets import PinholeCamera, SceneAsset
 from render.node.canvas_errors import CanvasError
-from render.scene.inner import inner_layer, placement_scale
-from render.scene.inner_pixels import InnerPixels, inner_pixels
+from render.scene.inner import placement_scale, rays_layer
+from render.scene.inner_pixels import InnerPixels
 from render.scene.layers import Layer, composite
 from render.scene.loaded import LoadedAsset, SceneBounds, load_scene
 from render.scene.outer import OuterCache, PlacedAssets
+from render.scene.shared_views import SharedCameraViews
 from vpstage.frustum.canvas import CanvasFrustum
 from vpstage.frustum.dod import dod_crop
 from vpstage.frustum.node import StageFrustum, dod_image_bounds
-from vpstage.nodes.jobs import AssetPlacement, CanvasJob, InnerView, SceneContent
+from vpstage.nodes.jobs import AssetPlacement, CanvasJob, FrameJob, InnerView, SceneContent
 from vpstage.stage import Stage
 
 Placed = tuple[LoadedAsset, np.ndarray, float]
@@ -53,6 +57,12 @@ class SceneCanvasRenderer:
         self.frusta = StageFrustum(stage)
         self.bounds = SceneBounds(stage)
         self.outer = OuterCache(self.frusta.geometry, [c.name for c in stage.project.canvases], self.device)
+        self.views = SharedCameraViews(self.frusta, self.device)
+
+    def begin_frame(self, job: FrameJob) -> None:
+        """A new frame of the node: its canvases that see the same camera share that camera's view
+        of each asset (``render.scene.shared_views``)."""
+        self.views.begin(job)
 
     def warm_up(self) -> None:
         """Render a small view of every loaded asset once, so kernel compilation (Triton JIT) and
@@ -72,6 +82,8 @@ class SceneCanvasRenderer:
 
     def render_canvas(self, job: CanvasJob, content: SceneContent, colour: torch.Tensor) -> None:
         """Fill ``colour`` ((H, W, 3) float32 on this device) with the canvas's scene colour."""
+        if content is not job.content or not self.views.covers(job):
+            self.views.begin(None, job, content)  # rendered on its own: it shares with nobody
         placed = self._placed(content.placements)
         background = torch.tensor(content.quality.background, dtype=torch.float32, device=self.device)
         count = job.width * job.height
@@ -84,7 +96,7 @@ class SceneCanvasRenderer:
             flat.copy_(outer)
         else:
             flat.copy_(background.expand(count, 3))
-        for view in content.inner:
+        for view in content.inner:  # bottom first: each higher camera is blended over the ones below
             self._blend_inner(job.canvas, view, content, placed, background, flat)
 
     def _placed(self, placements: tuple[AssetPlacement, ...]) -> list[Placed]:
@@ -106,26 +118,30 @@ class SceneCanvasRenderer:
                      background: torch.Tensor, colour: torch.Tensor) -> None:
         if view.state is None:
             raise CanvasError(f"inner view of camera {view.camera} carries no camera state (planner too old?)")
-        frustum = self.frusta.canvas(canvas, view.frustum())
-        pixels = inner_pixels(frustum, self.device)
+        frustum, pixels = self.views.pixels(canvas, view)
         if not len(pixels):
             return
-        layers = [self._asset_layer(loaded, matrix, frustum, pixels, content.quality.inner_scale)
+        layers = [self._asset_layer(loaded, matrix, canvas, view, frustum, pixels, content.quality.inner_scale)
                   for loaded, matrix, _ in placed]
         inner = composite([layer for layer in layers if layer is not None], background, len(pixels))
         weight = pixels.weight[:, None]
         colour[pixels.index] = weight * inner + (1.0 - weight) * colour[pixels.index]
 
-    def _asset_layer(self, loaded: LoadedAsset, matrix: np.ndarray, frustum: CanvasFrustum, pixels: InnerPixels,
-                     inner_scale: float) -> Layer | None:
-        """One asset over the inner pixels, cropped to this canvas's DoD in its frame (None when the
-        crop is empty: nothing of the asset can appear there)."""
-        assert loaded.asset is not None and frustum.image_bounds is not None
+    def _asset_layer(self, loaded: LoadedAsset, matrix: np.ndarray, canvas: str, view: InnerView,
+                     frustum: CanvasFrustum, pixels: InnerPixels, inner_scale: float) -> Layer | None:
+        """One asset over the inner pixels (None when nothing of it can appear there): by rays,
+        cropped to this canvas's DoD in the asset's frame; or sampled from the camera view this
+        frame's canvases share (cropped to their DoD together)."""
+        asset = loaded.asset
+        assert asset is not None and frustum.image_bounds is not None
+        if not (asset.supports_rays and inner_scale >= 1.0):
+            return self.views.layer(canvas, view, asset, loaded.model.name, matrix,
+                                    lambda: self.bounds.of(loaded.model, matrix), inner_scale)
         bounds = self.bounds.of(loaded.model, matrix)
         crop = dod_crop(frustum.frustum, dod_image_bounds(frustum.image_bounds, frustum.frustum), matrix, bounds)
         if crop is None:
             return None
-        return inner_layer(loaded.asset, frustum, pixels, matrix, crop.box, inner_scale)
+        return rays_layer(asset, frustum, pixels, matrix, crop.box)
 
 
 def warm_up_asset(asset: SceneAsset) -> None:

@@ -30,7 +30,7 @@ from vpstage.frustum.scene import default_scene_bounds
 from vpstage.nodes.jobs import CanvasJob, FrameJob, RenderQuality, SceneContent
 from vpstage.nodes.spec import NodeSpec
 from vpstage.stage import Stage
-from vpstage.stage.model import Placement
+from vpstage.stage.model import CameraInterleave, Placement
 from vpstage.stage.model import SceneAsset as SceneAssetModel
 from vpstage.stage.scaling import scaled_stage
 from vpstage.timing import FrameClock, ManualTimeSource
@@ -270,3 +270,155 @@ def test_a_missing_or_corrupt_asset_shows_the_error_card(small: Stage, tmp_path:
             result.release()
     finally:
         renderer.close()
+
+
+# ----------------------------------------------------------------------------- several cameras
+
+FLAT = DEMO.parent / "flat_wall.yaml"
+FLOOR = Placement(translation=(0.0, 0.0, 0.5))  # the analytic plane 0.5 m under the stage floor
+SEEN = {"flat": "main", "demo": "wall-centre"}
+"""The canvas both cameras look at, per stage."""
+
+
+@pytest.fixture(scope="module")
+def small_flat(tmp_path_factory: pytest.TempPathFactory) -> Stage:
+    return scaled_stage(Stage.open(FLAT), 8, tmp_path_factory.mktemp("flat8"))
+
+
+def two_cameras(stage: Stage, soft_edge_pct: float = 0.0, **fields: dict[str, object]) -> Stage:
+    """``stage`` with the analytic floor as its scene and cameras A (stream 1) and B (stream 2) on its
+    first tracker, A listed first; ``fields`` (camera name -> field values) set priority, interleave."""
+    project = stage.project.model_copy(deep=True)
+    project.scene = [SceneAssetModel(name="floor", path="procedural:floor", placement=FLOOR)]
+    first = project.cameras[0].model_copy(update={"name": "A", "camera_id": 1, "lens": "physical",
+                                                  "soft_edge_pct": soft_edge_pct, "overscan_pct": 0.0})
+    project.cameras = [first.model_copy(update={"name": name, "camera_id": i + 1, **fields.get(name, {})})
+                       for i, name in enumerate(("A", "B"))]
+    return Stage.from_project(project, stage.layout.base_dir)
+
+
+POSES = {"A": ((-0.35, -2.2, 1.5), 8.0, -22.0), "B": ((0.35, -2.2, 1.5), -8.0, -22.0)}
+"""Two cameras side by side looking down at the centre of the wall: their inner frusta overlap."""
+
+
+def plan_two(stage: Stage, frames: int = 1, between: Callable[[Planner, int], None] | None = None,
+             ) -> tuple[Planner, list[SceneContent]]:
+    """Plan ``frames`` frames of both cameras (``between(planner, i)`` runs before frame i); the
+    content of the canvas they look at, per frame."""
+    hub = TrackingHub(stage.project)
+    tracker = stage.project.tracking[0].name
+    for k, ((x, y, z), pan, tilt) in enumerate(POSES.values()):
+        hub.push(tracker, CameraSample("freed", "127.0.0.1", k + 1, T0, x, y, z, pan, tilt, 0.0,
+                                       focal_length_mm=24.0))
+    planner = Planner(stage, hub, quality=RenderQuality(inner_scale=1.0, outer_scale=0.15))
+    clock = FrameClock(stage.project.frame_rate, time_source=ManualTimeSource(T0), start_ns=T0)
+    contents = []
+    canvas = SEEN["flat" if len(stage.project.canvases) == 1 else "demo"]
+    for i in range(frames):
+        if between is not None:
+            between(planner, i)
+        jobs = jobs_from_plan(stage, planner.plan(clock.tick(i)), node_assignment(stage))
+        contents += [c.content for job in jobs.values() for c in job.canvases if c.canvas == canvas]
+    return planner, contents  # type: ignore[return-value]
+
+
+def size(stage: Stage, canvas: str) -> tuple[int, int]:
+    found = next(c for c in stage.project.canvases if c.name == canvas)
+    return found.width, found.height
+
+
+def blended(renderer: SceneCanvasRenderer, stage: Stage, job: CanvasJob, content: SceneContent,
+            ) -> tuple[np.ndarray, dict[str, tuple[np.ndarray, np.ndarray]]]:
+    """What blending ``content.inner`` in turn must give: the outer picture, then per view (in the
+    content's order) ``w * inner + (1 - w) * below`` with its soft-edge weights w. Also per camera
+    its hard-edged inner picture and weights."""
+    outer = rgb_of(render(renderer, job, dataclasses.replace(content, inner=())))
+    expected, layers = outer, {}
+    for view in content.inner:
+        hard = dataclasses.replace(view, settings=dataclasses.replace(view.settings, soft_edge_pct=0.0))
+        alone = rgb_of(render(renderer, job, dataclasses.replace(content, inner=(hard,))))
+        weights = StageFrustum(stage).canvas(job.canvas, view.frustum()).weights().astype(np.float64)
+        layers[view.camera] = (alone, weights)
+        expected = weights[..., None] * alone + (1 - weights[..., None]) * expected
+    return expected, layers
+
+
+@pytest.mark.parametrize("which", ["flat", "demo"])
+def test_the_higher_priority_camera_wins_the_overlap_and_keeps_its_soft_edge(
+        which: str, small_flat: Stage, small: Stage) -> None:
+    stage = two_cameras(small_flat if which == "flat" else small, soft_edge_pct=12.0)
+    renderer = analytic_renderer(stage, {"floor": PlaneAsset("floor", 0.0)})
+    _, (content,) = plan_two(stage)
+    assert [v.camera for v in content.inner] == ["B", "A"]  # by list order A is higher: blended last
+    job = CanvasJob(SEEN[which], *size(stage, SEEN[which]), content)
+    out = rgb_of(render(renderer, job))
+    expected, layers = blended(renderer, stage, job, content)
+    (a, wa), (b, wb) = layers["A"], layers["B"]
+    both = (wa >= 1.0) & (wb >= 1.0)
+    lit = np.abs(a - b).max(axis=-1) > 8 / 255   # where the two perspectives differ visibly
+    assert (both & lit).sum() > 40
+    assert np.abs(out[both] - a[both]).max() <= 1.5 / 255            # A's pixels, not B's
+    band = (wa > 0.05) & (wa < 0.95) & (wb >= 1.0) & lit             # A's soft edge over B's core
+    assert band.sum() > 20
+    np.testing.assert_allclose(out[band], (wa[..., None] * a + (1 - wa[..., None]) * b)[band], atol=2 / 255)
+    assert np.abs(out - expected).max() <= 2 / 255                   # everywhere: B first, then A over it
+
+
+def test_priority_then_the_active_camera_decide_the_order_and_switch_within_a_frame(small_flat: Stage) -> None:
+    stage = two_cameras(small_flat, B={"priority": 10})
+    renderer = analytic_renderer(stage, {"floor": PlaneAsset("floor", 0.0)})
+    switches = {1: "A", 2: None}
+
+    def switch(planner: Planner, i: int) -> None:
+        if i in switches:
+            planner.set_active_camera(switches[i])
+
+    planner, contents = plan_two(stage, 3, switch)
+    assert [[v.camera for v in c.inner] for c in contents] == [["A", "B"], ["B", "A"], ["A", "B"]]
+    pictures = []
+    for content in contents:
+        job = CanvasJob("main", *size(stage, "main"), content)
+        pictures.append(rgb_of(render(renderer, job)))
+    _, layers = blended(renderer, stage, job, contents[0])
+    (a, wa), (b, wb) = layers["A"], layers["B"]
+    overlap = (wa >= 1.0) & (wb >= 1.0) & (np.abs(a - b).max(axis=-1) > 8 / 255)
+    assert overlap.sum() > 40
+    # frame 0: B (priority 10) on top; frame 1: A made active by the operator; frame 2: default again
+    for picture, top in zip(pictures, (b, a, b), strict=True):
+        assert np.abs(picture[overlap] - top[overlap]).max() <= 1.5 / 255
+    with pytest.raises(KeyError):
+        planner.set_active_camera("C")
+
+
+def test_interleaved_cameras_take_turns_on_the_wall(small_flat: Stage) -> None:
+    stage = two_cameras(small_flat, A={"interleave": CameraInterleave(every=2, phase=0)},
+                        B={"interleave": CameraInterleave(every=2, phase=1)})
+    planner, contents = plan_two(stage, 4)
+    counts = [FrameClock(stage.project.frame_rate, time_source=ManualTimeSource(T0), start_ns=T0).tick(i).count
+              for i in range(4)]
+    for count, content in zip(counts, contents, strict=True):
+        assert [v.camera for v in content.inner] == (["A"] if count % 2 == 0 else ["B"])
+    assert planner.last is not None
+    assert [(c.name, c.on_wall, c.interleave) for c in planner.last.cameras] == [
+        ("A", counts[-1] % 2 == 0, (2, 0)), ("B", counts[-1] % 2 == 1, (2, 1))]
+
+
+def test_canvases_of_a_node_share_one_camera_view_per_asset(small: Stage) -> None:
+    """node1's two walls both seen by the camera: one camera-view render per asset for the frame
+    (not one per canvas), and each canvas close to what it shows rendered on its own."""
+    stage = with_scene(small, ["floor", "sky"], {"sky": Placement(translation=(0.0, 0.0, -3.0))})
+    assets = {"floor": PlaneAsset("floor", 0.0), "sky": PlaneAsset("sky", 0.0)}
+    quality = RenderQuality(inner_scale=0.5, outer_scale=0.05)  # below 1: the camera-view path
+    pose = next(p for p in (((0.0, -2.0, 1.6), pan, 5.0) for pan in range(-60, 61, 10))
+                if sum(bool(c.content.inner) for c in plan_frame(stage, quality, p)[1]["node1"].canvases) == 2)
+    job = plan_frame(stage, quality, pose)[1]["node1"]
+    shared = analytic_renderer(stage, assets)
+    shared.begin_frame(job)
+    together = {c.canvas: render(shared, c) for c in job.canvases}
+    assert shared.views.renders == 2  # one per asset, for both canvases
+    alone = analytic_renderer(stage, assets)
+    for canvas_job in job.canvases:
+        separate = render(alone, canvas_job, dataclasses.replace(canvas_job.content))  # not this frame's: alone
+        diff = np.abs(rgb_of(together[canvas_job.canvas]) - rgb_of(separate))
+        assert diff.mean() < 2 / 255 and np.percentile(diff, 99) < 12 / 255  # resampled, not different
+    assert alone.views.renders == 4  # per canvas and asset
