@@ -27,14 +27,20 @@ from vpstage.nodes.messages import (
 )
 from vpstage.patterns import PatternSpec
 from vpstage.tracking.camera import CameraState
+from vpstage.tracking.distortion import LensDistortion
 
 PING_GOLDEN = bytes.fromhex("56504e44" "01" "09" "0000" "00000009") + bytes.fromhex("81a46e6f6465cd3039")
 """Ping(node_ns=12345): magic VPND, version 1, kind 9, flags 0, length 9, then {"node": 12345}."""
 
 
+DISTORTION = LensDistortion("Brown-Conrady U-D", (-0.21, 0.034, -0.0021, 0.0013, -4e-4, 2.5e-5), (1.5e-4, -2.5e-4),
+                            1.125, (0.031, -0.047))
+
+
 def camera_state() -> CameraState:
     return CameraState.from_pan_tilt_roll((0.5, -3.0, 1.6), 12.0, -3.0, 0.5, 35.0, 24.88, 13.99, 1920, 1080,
-                                          focus_distance_m=4.0, time_ns=123_456, extra={"entrance_pupil_m": 0.12})
+                                          focus_distance_m=4.0, time_ns=123_456, extra={"entrance_pupil_m": 0.12},
+                                          distortion=DISTORTION)
 
 
 def frame_order() -> FrameOrder:
@@ -42,7 +48,8 @@ def frame_order() -> FrameOrder:
     matrix[:3, 3] = (1.0, 2.0, 3.0)
     scene = SceneOrder(placements=(AssetPlacement("demo", matrix, True),),
                        outer=OuterView((0.0, 0.0, 1.7), "abc123"), quality=RenderQuality(0.5, 0.25, (0.1, 0.2, 0.3)))
-    camera = CameraOrder(name="A", state=camera_state(), data_time_ns=99, lost=False, rects={"front": (1, 2, 30, 40)})
+    camera = CameraOrder(name="A", state=camera_state(), data_time_ns=99, lost=False, rects={"front": (1, 2, 30, 40)},
+                         priority=-3, active=True, on_wall=False)
     return FrameOrder(frame=7, count=1234, time_ns=10**12, deadline_ns=10**12 + 16_666_666, sent_ns=10**12 + 5,
                       canvases=("front", "side"), patterns={"side": PatternSpec("sync", color=(1, 2, 3))},
                       cameras=(camera,), scene=scene)
@@ -66,6 +73,8 @@ def test_frame_order_round_trip_keeps_every_field() -> None:
     assert (state.focal_length_mm, state.focus_distance_m, state.time_ns, state.extra) == \
         (35.0, 4.0, 123_456, {"entrance_pupil_m": 0.12})
     assert back.cameras[0].rects == {"front": (1, 2, 30, 40)}
+    assert state.distortion == DISTORTION  # the whole lens model: name, k1..k6, p1, p2, overscan, offset
+    assert (back.cameras[0].priority, back.cameras[0].active, back.cameras[0].on_wall) == (-3, True, False)
     assert back.scene is not None and order.scene is not None
     np.testing.assert_array_equal(back.scene.placements[0].stage_to_scene, order.scene.placements[0].stage_to_scene)
     assert back.scene.outer == order.scene.outer and back.scene.quality == order.scene.quality
@@ -119,6 +128,37 @@ def test_bad_payloads_are_named(data: bytes, reason: str) -> None:
     with pytest.raises(WireError) as caught:
         decode(data)
     assert caught.value.reason == reason
+
+
+@pytest.mark.parametrize(("path", "value", "why"), [
+    (("distx",), None, "missing"),
+    (("distx", "model"), 7, "string"),
+    (("distx", "k"), [0.1, 0.2], "4 numbers"),
+    (("distx", "overscan"), -1.0, "overscan"),
+    (("dist",), [0.1, float("nan"), 0.0, 0.0], "not finite"),
+])
+def test_a_bad_distortion_field_is_refused(path: tuple[str, ...], value: object, why: str) -> None:
+    fields = msgpack.unpackb(encode(frame_order())[HEADER_SIZE:])
+    state = fields["cameras"][0]["state"]
+    target = state if len(path) == 1 else state[path[0]]
+    if value is None:
+        del target[path[-1]]
+    else:
+        target[path[-1]] = value
+    with pytest.raises(WireError, match=why) as caught:
+        decode(_framed(Kind.FRAME, msgpack.packb(fields)))
+    assert caught.value.reason == "bad_field"
+
+
+def test_camera_order_flags_are_checked() -> None:
+    fields = msgpack.unpackb(encode(frame_order())[HEADER_SIZE:])
+    fields["cameras"][0]["active"] = 1
+    with pytest.raises(WireError, match="true or false"):
+        decode(_framed(Kind.FRAME, msgpack.packb(fields)))
+    fields["cameras"][0]["active"] = True
+    fields["cameras"][0]["priority"] = 10**9
+    with pytest.raises(WireError, match="priority"):
+        decode(_framed(Kind.FRAME, msgpack.packb(fields)))
 
 
 def test_a_non_finite_camera_value_is_refused() -> None:

@@ -12,11 +12,13 @@ import pytest
 from devices.tracking.hub import TrackingHub
 from tests.engine.helpers import jobs_from_plan, node_assignment
 from vpstage.engine import Planner
+from vpstage.engine.cameras import camera_priorities
 from vpstage.frustum import FrustumSettings, StageFrustum
 from vpstage.nodes.jobs import FrameJob, RenderQuality, SceneContent
+from vpstage.nodes.orders import blend_order
 from vpstage.patterns import PatternSpec
 from vpstage.stage import Stage
-from vpstage.stage.model import Placement
+from vpstage.stage.model import CameraInterleave, Placement
 from vpstage.timing import FrameClock, FrameTick, ManualTimeSource
 from vpstage.tracking.calibration import CalibratedPose
 from vpstage.tracking.sample import CameraSample
@@ -225,3 +227,80 @@ def test_outer_cache_key_changes_only_with_scene_placement_viewpoint(stage: Stag
     with pytest.raises(KeyError):
         planner.set_placement("nothing", Placement())
 
+
+
+# ----------------------------------------------------------------------------- several cameras
+
+
+def two_camera_stage(stage: Stage, **fields: dict[str, object]) -> Stage:
+    """The demo stage with a second camera B (FreeD stream 2 of the same tracker)."""
+    project = stage.project.model_copy(deep=True)
+    a = project.cameras[0]
+    project.cameras = [a.model_copy(update=fields.get("A", {})),
+                       a.model_copy(update={"name": "B", "camera_id": 2, **fields.get("B", {})})]
+    return Stage.from_project(project, stage.layout.base_dir)
+
+
+def push_both(hub: TrackingHub, t_ns: int) -> None:
+    hub.push("sim", freed_sample(t_ns, (-0.3, -2.0, 1.6), pan=5.0))
+    hub.push("sim", freed_sample(t_ns, (0.3, -2.0, 1.6), pan=-5.0)._replace(camera_id=2))
+
+
+def test_priorities_default_to_the_list_order_and_travel_in_the_orders(stage: Stage) -> None:
+    assert camera_priorities(two_camera_stage(stage).project.cameras) == {"A": 2, "B": 1}
+    assert camera_priorities(two_camera_stage(stage, B={"priority": 7}).project.cameras) == {"A": 2, "B": 7}
+    two = two_camera_stage(stage, B={"priority": 7})
+    hub = TrackingHub(two.project)
+    push_both(hub, 10**12)
+    planner = Planner(two, hub)
+    assert planner.active_camera == "B"  # the highest priority until the operator picks one
+    plan = planner.plan(ticks(two, ManualTimeSource(10**12)).tick(0))
+    assert [(c.name, c.priority, c.active, c.on_wall) for c in plan.cameras] == [("A", 2, False, True),
+                                                                                ("B", 7, True, True)]
+    order = plan.order(("wall-centre",), 0)
+    assert [(c.name, c.priority, c.active, c.on_wall) for c in order.cameras] == [
+        (c.name, c.priority, c.active, c.on_wall) for c in plan.cameras]
+    assert all(set(c.rects) == {"wall-centre"} for c in order.cameras)
+    assert [c.camera for c in plan_jobs(planner, two, ticks(two, ManualTimeSource(10**12)).tick(1))["node1"]
+            .canvases[1].content.inner] == ["A", "B"]  # type: ignore[union-attr]
+    assert [v.name for v in blend_order(plan.cameras)] == ["A", "B"]
+
+
+def test_the_active_camera_switches_from_another_thread_at_the_next_frame(stage: Stage) -> None:
+    two = two_camera_stage(stage)
+    hub = TrackingHub(two.project)
+    push_both(hub, 10**12)
+    planner = Planner(two, hub)
+    clock = ticks(two, ManualTimeSource(10**12))
+    assert [c.active for c in planner.plan(clock.tick(0)).cameras] == [True, False]
+    setter = threading.Thread(target=planner.set_active_camera, args=("B",))
+    setter.start()
+    setter.join()
+    plan = planner.plan(clock.tick(1))
+    assert [c.active for c in plan.cameras] == [False, True] and planner.active_camera == "B"
+    assert [v.name for v in blend_order(plan.cameras)] == ["A", "B"]  # B drawn last, over A
+    assert planner.last is not None and [c.active for c in planner.last.cameras] == [False, True]
+    planner.set_active_camera(None)
+    assert [c.active for c in planner.plan(clock.tick(2)).cameras] == [True, False]
+    with pytest.raises(KeyError):
+        planner.set_active_camera("nobody")
+
+
+def test_an_interleaved_camera_is_off_the_wall_on_the_other_frames(stage: Stage) -> None:
+    two = two_camera_stage(stage, A={"interleave": CameraInterleave(every=2, phase=0)},
+                           B={"interleave": CameraInterleave(every=2, phase=1)})
+    hub = TrackingHub(two.project)
+    time = ManualTimeSource(10**12)
+    clock = ticks(two, time)
+    planner = Planner(two, hub)
+    for i in range(4):
+        tick = clock.tick(i)
+        push_both(hub, tick.time_ns)
+        plan = planner.plan(tick)
+        on = [c.on_wall for c in plan.cameras]
+        assert on == [tick.count % 2 == 0, tick.count % 2 == 1], i
+        off = plan.cameras[on.index(False)]
+        assert not off.rects and not planner.last.visible[off.name]  # type: ignore[union-attr]
+        # tracking-to-present counts only the camera on the wall
+        assert plan.tracking_time_ns(("wall-centre",)) == plan.cameras[on.index(True)].data_time_ns
+    assert planner.last is not None and [c.interleave for c in planner.last.cameras] == [(2, 0), (2, 1)]

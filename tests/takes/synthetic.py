@@ -22,6 +22,7 @@ from vpstage.takes import (
     TakeRecorder,
 )
 from vpstage.tracking import CameraState
+from vpstage.tracking.distortion import LensDistortion
 
 RATE = Fraction(60)
 START_TC_FRAMES = 3600 * 60  # 01:00:00:00 at 60 fps
@@ -42,18 +43,32 @@ def pose(camera: str, i: int) -> tuple[tuple[float, float, float], float, float,
     return eye, 20 * math.sin(i / 60) - 10 * k, 3 + 2 * math.sin(i / 33), 0.5 * math.sin(i / 17)
 
 
+def distortion(camera: str, i: int) -> LensDistortion:
+    """Every coefficient set and different per frame; camera A OpenCV-calibrated (U-D), B D-U."""
+    model = "Brown-Conrady U-D" if camera == "A" else "Brown-Conrady D-U"
+    radial = tuple(-0.02 + 1e-4 * math.sin(i) if k == 0 else 10.0 ** -(k + 2) * math.cos(i + k) for k in range(6))
+    return LensDistortion(model, radial, (1e-5 * math.sin(i / 3), -2e-5 + 1e-7 * i),  # type: ignore[arg-type]
+                          1.05 + 1e-3 * math.sin(i / 7), (0.01 * math.cos(i / 5), -0.02 + 1e-4 * i))
+
+
+def layering(camera: str, i: int) -> dict[str, object]:
+    """A on even frames and B on odd ones, B active from frame 6 on."""
+    k = CAMERAS.index(camera)
+    return {"priority": 2 - k, "active": (k == 1) == (i >= 6), "on_wall": i % 2 == k, "interleave": (2, k)}
+
+
 def camera_record(camera: str, i: int, *, stale: bool = False, missing: bool = False) -> CameraRecord:
     if missing:
-        return CameraRecord(camera, None, None, None)
+        return CameraRecord(camera, None, None, None, **layering(camera, i))  # type: ignore[arg-type]
     eye, pan, tilt, roll = pose(camera, i)
     state = CameraState.from_pan_tilt_roll(eye, pan, tilt, roll, 35.0 + math.sin(i / 50), 24.89, 18.66,
-                                           principal_offset_mm=(0.05, -0.03),
-                                           distortion=(-0.02 + 1e-4 * math.sin(i), 0.001, 1e-5, -2e-5),
+                                           principal_offset_mm=(0.05, -0.03), distortion=distortion(camera, i),
                                            focus_distance_m=3.2 + math.sin(i / 70), f_stop=2.8)
     raw = RawCameraState("freed", f"tracker-{camera}", eye[0] + 0.001, eye[1], eye[2], pan, tilt, roll,
                          40000 + i, 1200, 30000 + 2 * i)
     age = 250.0 + i % 7 if stale else 4.0 + 1.7 * math.sin(i / 3) ** 2
-    return CameraRecord(camera, raw, CalibratedCameraState.from_camera_state(state, 0.1234), age)
+    return CameraRecord(camera, raw, CalibratedCameraState.from_camera_state(state, 0.1234), age,
+                        **layering(camera, i))  # type: ignore[arg-type]
 
 
 def scene_state(i: int) -> tuple[SceneAssetState, ...]:

@@ -58,7 +58,16 @@ def test_csv_parses_back(recorded: tuple[TakeLibrary, list[FrameRecord]], tmp_pa
         assert [float(row[f"camera/A/rot_{a}"]) for a in "wxyz"] == list(cam.calibrated.rotation_wxyz)
         assert float(row["camera/A/focal_length[mm]"]) == cam.calibrated.focal_length_mm
         assert float(row["camera/A/focus_distance[m]"]) == cam.calibrated.focus_distance_m
-        assert float(row["camera/A/k1"]) == cam.calibrated.distortion[0]
+        d = cam.calibrated.distortion
+        assert [float(row[f"camera/A/k{n}"]) for n in range(1, 7)] == list(d.radial)
+        assert [float(row[f"camera/A/p{n}"]) for n in (1, 2)] == list(d.tangential)
+        assert row["camera/A/distortion_model"] == d.model == "Brown-Conrady U-D"
+        assert float(row["camera/A/distortion_overscan"]) == d.overscan
+        assert [float(row[f"camera/A/distortion_offset_{a}[mm]"]) for a in "xy"] == list(d.offset_mm)
+        assert row["camera/B/distortion_model"] == "Brown-Conrady D-U" or i == 4
+        assert (row["camera/A/priority"], row["camera/A/active"], row["camera/A/on_wall"]) == (
+            "2", "0" if i >= 6 else "1", "1" if i % 2 == 0 else "0")
+        assert (row["camera/B/interleave_every"], row["camera/B/interleave_phase"]) == ("2", "1")
         assert float(row["camera/A/raw_focus"]) == cam.raw.focus_raw and row["camera/A/protocol"] == "freed"
         assert float(row["camera/A/tracking_age[ms]"]) == cam.tracking_age_ms
         _, pan, tilt, roll = pose("A", i)
@@ -76,7 +85,7 @@ def test_json_parses_back_exactly(recorded: tuple[TakeLibrary, list[FrameRecord]
     library, frames = recorded
     path = export_take(library, 1, "json", tmp_path / "take.json")
     doc = json.loads(path.read_text())
-    assert (doc["format"], doc["format_version"]) == ("vpstage-take", 1)
+    assert (doc["format"], doc["format_version"]) == ("vpstage-take", 2)
     take = library.get(1)
     assert doc["take"]["name"] == "A001_T01" and doc["take"]["rate"] == "60/1"
     assert doc["take"]["scene"] == "12A" and doc["take"]["end_timecode"] == frames[-1].timecode
@@ -124,8 +133,15 @@ def test_usd_camera_track(recorded: tuple[TakeLibrary, list[FrameRecord]], tmp_p
         np.testing.assert_allclose(clip[:2] / clip[3], [2 * u / k.width - 1, 1 - 2 * v / k.height], atol=1e-6)
         assert cam.GetCamera(t).GetFieldOfView(Gf.Camera.FOVHorizontal) == pytest.approx(
             state.fov_deg()[0], rel=1e-6)
-    distortion = cam.GetPrim().GetAttribute("vpstage:distortion").Get(Usd.TimeCode(frames[3].timecode_frames))
-    assert tuple(distortion) == frames[3].cameras[0].calibrated.distortion  # type: ignore[union-attr]
+    t3 = Usd.TimeCode(frames[3].timecode_frames)
+    recorded_distortion = frames[3].cameras[0].calibrated.distortion  # type: ignore[union-attr]
+    prim = cam.GetPrim()
+    assert tuple(prim.GetAttribute("vpstage:distortion").Get(t3)) == recorded_distortion.legacy
+    assert prim.GetAttribute("vpstage:distortionModel").Get(t3) == recorded_distortion.model
+    assert tuple(prim.GetAttribute("vpstage:distortionRadial").Get(t3)) == recorded_distortion.radial
+    assert tuple(prim.GetAttribute("vpstage:distortionTangential").Get(t3)) == recorded_distortion.tangential
+    assert prim.GetAttribute("vpstage:distortionOverscan").Get(t3) == recorded_distortion.overscan
+    assert tuple(prim.GetAttribute("vpstage:distortionOffset").Get(t3)) == recorded_distortion.offset_mm
     assert math.isclose(cam.GetClippingRangeAttr().Get()[0], 0.01, rel_tol=1e-6)
 
 

@@ -6,8 +6,9 @@ import pytest
 
 from tests.conftest import ROOT
 from vpstage.config import ConfigError
+from vpstage.tracking.distortion import LensDistortion
 from vpstage.tracking.lens import PRESETS, PiecewiseLinear
-from vpstage.tracking.lens_file import lens_library_from_text, load_lens_library
+from vpstage.tracking.lens_file import lens_library_from_text, load_lens_library, merge_zoom_point
 from vpstage.tracking.sample import CameraSample
 
 
@@ -37,8 +38,8 @@ def test_syncrolink_preset() -> None:
 
 def test_physical_preset_uses_sent_values_and_falls_back_to_nominal() -> None:
     sent = PRESETS["physical"].evaluate(sample(focal_length_mm=40.0, focus_distance_m=3.0, entrance_pupil_m=0.1,
-                                               distortion=(0.1, 0.0, 0.0, 0.0)))
-    assert (sent.focal_length_mm, sent.focus_distance_m, sent.entrance_pupil_m, sent.distortion[0]) == (
+                                               distortion=LensDistortion.from_coefficients((0.1,))))
+    assert (sent.focal_length_mm, sent.focus_distance_m, sent.entrance_pupil_m, sent.distortion.radial[0]) == (
         40.0, 3.0, 0.1, 0.1)
     bare = PRESETS["physical"].evaluate(sample(zoom_raw=1000))
     assert (bare.focal_length_mm, bare.focus_distance_m, bare.entrance_pupil_m) == (35.0, None, 0.0)
@@ -51,7 +52,8 @@ def test_shipped_lens_file_loads_and_maps_encoders() -> None:
     values = lens.evaluate(sample(zoom_raw=8192, focus_raw=32768))
     assert values.focal_length_mm == pytest.approx(23.0)
     assert values.entrance_pupil_m == pytest.approx((0.152 + 0.139) / 2)
-    assert values.distortion[0] == pytest.approx((-0.038 - 0.017) / 2)
+    assert values.distortion.radial[0] == pytest.approx((-0.038 - 0.017) / 2)
+    assert values.distortion.model == "Brown-Conrady D-U"  # the file names none: OpenTrackIO's default
     assert values.focus_distance_m == pytest.approx(1.8)
 
 
@@ -90,3 +92,31 @@ def test_lens_file_problems_are_located(tmp_path: Path) -> None:
     messages = [p.format() for p in info.value.problems]
     assert f"{path}:5: lenses[0].zoom[1].encoder: encoder value 0.0 appears twice" in messages
     assert f"{path}:6: lenses[1].name: 'physical' is a built-in preset name" in messages
+
+
+def test_zoom_points_carry_the_whole_distortion_and_merge_keeps_the_rest(tmp_path: Path) -> None:
+    text = """
+lenses:
+- name: wide
+  distortion_model: Brown-Conrady U-D
+  zoom:
+  - {encoder: 0, focal_length_mm: 14, entrance_pupil_m: 0.12, k1: -0.2, k2: 0.05, k3: -0.01, k4: 0.001,
+     k5: -0.002, k6: 0.003, p1: 0.0001, p2: -0.0002, overscan: 1.2}
+  - {encoder: 100, focal_length_mm: 28, k1: -0.1}
+"""
+    lens = lens_library_from_text(text)["wide"]
+    values = lens.evaluate(sample(zoom_raw=50))
+    d = values.distortion
+    assert (d.model, d.offset_mm) == ("Brown-Conrady U-D", (0.0, 0.0))
+    assert (*d.radial, *d.tangential, d.overscan) == pytest.approx(
+        (-0.15, 0.025, -0.005, 0.0005, -0.001, 0.0015, 0.00005, -0.0001, 1.1), abs=1e-15)
+    point = {"encoder": 0, "focal_length_mm": 14.5, "k1": -0.21}
+    merged = merge_zoom_point(text, "wide", point, encoder="raw")
+    again = lens_library_from_text(merged)["wide"].evaluate(sample(zoom_raw=0))
+    assert (again.focal_length_mm, again.distortion.radial, again.distortion.overscan) == (14.5, (-0.21, 0, 0, 0, 0, 0),
+                                                                                          1.0)
+    assert again.entrance_pupil_m == 0.12  # measured before, kept
+    with pytest.raises(ValueError, match="Brown-Conrady U-D coefficients"):
+        merge_zoom_point(text, "wide", point, encoder="raw", model="Brown-Conrady D-U")
+    with pytest.raises(ConfigError):
+        lens_library_from_text(text.replace("overscan: 1.2", "overscan: 0.5"))

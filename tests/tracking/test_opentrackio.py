@@ -8,6 +8,7 @@ import cbor2
 import pytest
 
 from vpstage.protocols import opentrackio as otio
+from vpstage.tracking.distortion import LensDistortion
 from vpstage.tracking.sample import CameraSample, SampleTimecode
 
 TV_O1 = bytes.fromhex("4f54726b000100070000000080 1257bb".replace(" ", "")) + b'{"sourceNumber":1}'
@@ -114,10 +115,60 @@ def test_the_reference_example_parses_into_our_model() -> None:
     assert (sample.focal_length_mm, sample.focus_distance_m, sample.f_stop) == (24.305, 10.0, 4.0)
     assert (sample.focus_norm, sample.iris_norm, sample.zoom_norm) == (0.1, 0.2, 0.3)
     assert sample.entrance_pupil_m == 0.123
-    assert sample.distortion == (1.0, 2.0, 1.0, 2.0)
+    # the example's one entry names no model: OpenTrackIO's default; kept whole, overscan included
+    assert sample.distortion == LensDistortion("Brown-Conrady D-U", (1.0, 2.0, 3.0, 0.0, 0.0, 0.0), (1.0, 2.0), 3.1)
     assert sample.projection_offset_mm == (0.1, 0.2)
     assert sample.timecode == SampleTimecode(1, 2, 3, 4, Fraction(24000, 1001))
     assert sample.sample_rate == Fraction(24000, 1001) and sample.status == "Optical Good"
+
+
+COMPLETE_LENS = {  # shaped like the SMPTE "complete dynamic" example's lens block: two distortion entries
+    "pinholeFocalLength": 24.305, "distortionOffset": {"x": 1.0, "y": 2.0}, "projectionOffset": {"x": 0.1, "y": 0.2},
+    "distortion": [
+        {"model": "Brown-Conrady U-D", "radial": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0], "tangential": [1.0, 2.0],
+         "overscan": 3.0},
+        {"radial": [1.5, 2.5, 3.5, 4.5, 5.5, 6.5], "tangential": [1.5, 2.5], "overscan": 2.0},
+    ],
+}
+
+
+def test_the_complete_example_keeps_every_distortion_value() -> None:
+    doc = {**EXAMPLE, "lens": COMPLETE_LENS}
+    sample = otio.sample_from_document(doc, "src", 0)
+    assert sample is not None
+    assert sample.distortion == LensDistortion("Brown-Conrady U-D", (1.0, 2.0, 3.0, 4.0, 5.0, 6.0), (1.0, 2.0), 3.0,
+                                               (1.0, 2.0))
+    # written back and read again: nothing lost
+    back = otio.sample_from_document(otio.document_from_sample(sample), "src", 0)
+    assert back is not None and back.distortion == sample.distortion
+
+
+@pytest.mark.parametrize(("entries", "expected"), [
+    # the first Brown-Conrady entry wins over a vendor model listed before it
+    ([{"model": "Vendor Fisheye", "radial": [0.9]}, {"radial": [0.1, 0.2], "tangential": [0.3]}],
+     LensDistortion("Brown-Conrady D-U", (0.1, 0.2, 0.0, 0.0, 0.0, 0.0), (0.3, 0.0))),
+    # only unknown models: the first is kept as sent (and not applied)
+    ([{"model": "Vendor Fisheye", "radial": [0.9], "overscan": 1.2}],
+     LensDistortion("Vendor Fisheye", (0.9, 0.0, 0.0, 0.0, 0.0, 0.0), (0.0, 0.0), 1.2)),
+])
+def test_which_distortion_entry_is_kept(entries: list[dict[str, object]], expected: LensDistortion) -> None:
+    sample = otio.sample_from_document({**EXAMPLE, "lens": {"distortion": entries}}, "src", 0)
+    assert sample is not None and sample.distortion == expected
+
+
+@pytest.mark.parametrize(("entries", "reason"), [
+    ([{"model": "Brown-Conrady U-D", "radial": [0.1] * 7}], "bad_value"),     # more than k1..k6
+    ([{"radial": [0.1], "tangential": [0.1, 0.2, 0.3]}], "bad_value"),        # more than p1, p2
+    ([{"radial": [0.1], "model": 3}], "bad_value"),
+    ([{"radial": [0.1], "overscan": 0}], "bad_value"),
+    ([{"radial": [0.1, "x"]}], "bad_value"),
+    ([{"radial": [0.1, 1e400]}], "non_finite"),
+    ([3], "bad_value"),
+])
+def test_bad_distortion_entries_refuse_the_sample(entries: list[object], reason: str) -> None:
+    with pytest.raises(otio.ParseError) as caught:
+        otio.sample_from_document({**EXAMPLE, "lens": {"distortion": entries}}, "src", 0)
+    assert caught.value.reason == reason
 
 
 def test_a_sample_without_transforms_has_no_pose() -> None:
@@ -151,7 +202,9 @@ def test_transform_scale_applies_to_children() -> None:
 FULL = CameraSample("opentrackio", "src", 7, 55, 1.25, -2.5, 1.75, 33.0, -4.5, 1.5, focus_raw=1200, iris_raw=3,
                     zoom_raw=40000, focus_norm=0.25, iris_norm=0.5, zoom_norm=0.75, focal_length_mm=32.5,
                     focus_distance_m=3.25, f_stop=2.8, t_stop=3.1, entrance_pupil_m=0.11,
-                    distortion=(-0.01, 0.002, 0.0001, -0.0002), projection_offset_mm=(0.05, -0.02),
+                    distortion=LensDistortion("Brown-Conrady U-D", (-0.01, 0.002, 3e-4, 1e-5, -2e-6, 4e-7),
+                                              (0.0001, -0.0002), 1.07, (0.012, -0.034)),
+                    projection_offset_mm=(0.05, -0.02),
                     sensor_size_mm=(24.89, 18.66), source_time_ns=1_718_806_554_500_000_000,
                     timecode=SampleTimecode(10, 0, 1, 23, Fraction(24000, 1001), False, 0), sequence=999,
                     sample_rate=Fraction(24000, 1001), status="Optical Good")

@@ -65,3 +65,25 @@ def test_mistakes_are_located(tmp_path: Path, tracking: str, camera: str, where:
     (problem,) = info.value.problems
     assert problem.format().split(": ")[1] == where and message in problem.message
     assert problem.line is not None
+
+
+def test_camera_priority_and_interleave(tmp_path: Path) -> None:
+    doc, _ = _load(tmp_path, "- {name: a, protocol: freed, address: 'udp://h:1'}",
+                   "  priority: 5\n  interleave: {every: 2, phase: 1}")
+    camera = doc.project.cameras[0]
+    assert camera.priority == 5 and camera.interleave is not None
+    assert (camera.interleave.every, camera.interleave.phase) == (2, 1)
+    bare, _ = _load(tmp_path, "- {name: a, protocol: freed, address: 'udp://h:1'}")
+    assert bare.project.cameras[0].priority is None and bare.project.cameras[0].interleave is None
+
+
+@pytest.mark.parametrize("camera,where,message", [
+    ("  interleave: {every: 2, phase: 2}", "cameras[0].interleave", "below every"),
+    ("  interleave: {every: 1}", "cameras[0].interleave.every", "greater than or equal to 2"),
+    ("  priority: 5000", "cameras[0].priority", "less than or equal to 1000"),
+])
+def test_bad_priority_or_interleave_is_located(tmp_path: Path, camera: str, where: str, message: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        _load(tmp_path, "- {name: a, protocol: freed, address: 'udp://h:1'}", camera)
+    (problem,) = info.value.problems
+    assert problem.format().split(": ")[1] == where and message in problem.message

@@ -8,6 +8,13 @@ QPainter: exact for the flat cabinets of flat, arc and ceiling sections, a close
 for mesh quads. The view is widened by ``margin`` around the sensor so the overscan band of the
 inner frustum shows; the sensor frame and the inner window are outlined.
 
+``distorted`` (an option, off by default): the picture as the lens bends it. The pinhole view is
+drawn as above, then resampled (``cv2.remap``) so that each view pixel shows what the lens's
+distortion (:mod:`vpstage.tracking.distortion`, about its distortion centre) brings there; the
+sensor frame stays a rectangle and the inner window's outline is bent the same way. A camera
+without (known) distortion looks the same either way. The resampling map is kept while the lens
+and the view size do not change.
+
 Threading: a ``CameraViewRenderer`` is used from one thread at a time (the console's live-views
 worker); QImage and QPainter are safe off the GUI thread. Canvas pictures are the render nodes'
 preview thumbnails (BGRX arrays, any width; never modified after they are published), read and
@@ -24,10 +31,11 @@ from numpy.typing import NDArray
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen, QPolygonF, QTransform
 
-from vpstage.frustum.frustum import FrustumSettings, inner_window, sensor_window
+from vpstage.frustum.frustum import FrustumSettings, inner_window, sensor_border, sensor_window
 from vpstage.frustum.geometry import canvas_geometry
 from vpstage.stage.layout import StageLayout
 from vpstage.tracking.camera import CameraState, Intrinsics
+from vpstage.tracking.distortion import distort_points, undistort_points
 
 F64 = NDArray[np.float64]
 NEAR_M = 0.05
@@ -99,14 +107,17 @@ class CameraViewRenderer:
     """Draws the camera view of one stage layout (see the module docstring)."""
 
     def __init__(self, layout: StageLayout, settings: FrustumSettings | None = None, margin: float = 1.35,
-                 canvas_width: int = 512) -> None:
+                 canvas_width: int = 512, distorted: bool = False) -> None:
         """``canvas_width``: canvases are read decimated to about this width (a 1920-pixel canvas
-        every 3rd pixel), which is all a view a few hundred pixels wide can show."""
+        every 3rd pixel), which is all a view a few hundred pixels wide can show. ``distorted``:
+        show the lens's distortion (may be switched between renders)."""
         self.patches = CabinetPatches.of(layout)
         self.widths = {c.name: c.width for c in layout.project.canvases}
         self.settings = settings or FrustumSettings()
         self.margin = margin
         self.canvas_width = canvas_width
+        self.distorted = distorted
+        self._remap: tuple[object, tuple[NDArray[np.float32], NDArray[np.float32]]] | None = None
 
     def visible(self, camera: CameraState, view: Intrinsics) -> tuple[NDArray[np.intp], F64]:
         """Indices of the patches in front of the camera, facing it and overlapping the view, and
@@ -142,10 +153,35 @@ class CameraViewRenderer:
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
         for i, quad in zip(keep, projected, strict=True):
             self._draw_patch(painter, int(i), quad, decimated_sources)
-        painter.resetTransform()
-        self._draw_frames(painter, camera, view, label)
+        painter.end()
+        bent = self.distorted and camera.distortion.known and not camera.distortion.is_zero
+        if bent:
+            image = self._distort(image, camera, view)
+        painter = QPainter(image)
+        self._draw_frames(painter, camera, view, label, bent)
         painter.end()
         return image
+
+    def _distort(self, image: QImage, camera: CameraState, view: Intrinsics) -> QImage:
+        """The pinhole view resampled as the lens distorts it (see the module docstring)."""
+        import cv2
+
+        key = (camera.distortion, camera.distortion_centre(), view)
+        if self._remap is None or self._remap[0] != key:
+            xs, ys = np.meshgrid(np.arange(view.width) + 0.5, np.arange(view.height) + 0.5)
+            distorted = np.stack([(xs - view.cx) / view.fx, (ys - view.cy) / view.fy], axis=-1)
+            straight = undistort_points(camera.distortion, distorted, camera.distortion_centre())
+            map_x = (straight[..., 0] * view.fx + view.cx - 0.5).astype(np.float32)
+            map_y = (straight[..., 1] * view.fy + view.cy - 0.5).astype(np.float32)
+            self._remap = (key, (map_x, map_y))
+        map_x, map_y = self._remap[1]
+        source = image.convertToFormat(QImage.Format.Format_RGB32)
+        rows = np.frombuffer(source.constBits(), dtype=np.uint8).reshape(view.height, source.bytesPerLine())
+        pixels = rows[:, : view.width * 4].reshape(view.height, view.width, 4)
+        fill = (OFF_WALL.blue(), OFF_WALL.green(), OFF_WALL.red(), 255)
+        out = np.ascontiguousarray(cv2.remap(pixels, map_x, map_y, cv2.INTER_LINEAR,
+                                             borderMode=cv2.BORDER_CONSTANT, borderValue=fill))
+        return QImage(out.data, view.width, view.height, view.width * 4, QImage.Format.Format_RGB32).copy()
 
     def _draw_patch(self, painter: QPainter, i: int, quad: F64,
                     sources: Mapping[str, tuple[float, QImage, NDArray[np.uint8]]]) -> None:
@@ -163,12 +199,18 @@ class CameraViewRenderer:
         else:
             painter.drawImage(source, found[1], source)
 
-    def _draw_frames(self, painter: QPainter, camera: CameraState, view: Intrinsics, label: str) -> None:
+    def _draw_frames(self, painter: QPainter, camera: CameraState, view: Intrinsics, label: str,
+                     bent: bool = False) -> None:
         sensor = window_rect(view, sensor_window(camera))
-        inner = window_rect(view, inner_window(camera, self.settings))
+        window = inner_window(camera, self.settings)
         dashed = QPen(INNER_FRAME, 1.0, Qt.PenStyle.DashLine)
         painter.setPen(dashed)
-        painter.drawRect(inner)
+        if bent:  # the inner window's straight edges as the lens bends them
+            edge = distort_points(camera.distortion, sensor_border(window, 32), camera.distortion_centre())
+            painter.drawPolygon(QPolygonF([QPointF(float(view.fx * x + view.cx), float(view.fy * y + view.cy))
+                                           for x, y in edge]))
+        else:
+            painter.drawRect(window_rect(view, window))
         painter.setPen(QPen(SENSOR_FRAME, 1.0))
         painter.drawRect(sensor)
         if label:

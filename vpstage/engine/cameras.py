@@ -9,16 +9,22 @@ than its source's ``lost_after_ms`` is flagged ``tracking_lost``; its last pose 
 holds it, or extrapolates it for at most the camera's ``extrapolate_ms``); a camera whose source
 raises or has never sent anything keeps the last state it had (none at all before the first
 sample). Sampling never blocks and never raises: the frame loop must not stall on tracking.
+
+Several cameras (:class:`CameraLayering`): each gets its effective priority (the project's
+``priority``, by default its place in the list, the first camera highest), whether it is the
+active camera (the operator's choice, by default the highest-priority camera), and whether its
+inner frustum goes on the wall this frame (its ``interleave``: only on frames whose timecode
+count falls in its phase; never while it has no state).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
-from vpstage.stage.model import Project
+from vpstage.stage.model import Camera, Project
 from vpstage.tracking.buffer import PoseAt
 from vpstage.tracking.calibration import CalibratedPose
 from vpstage.tracking.camera import CameraState
@@ -53,6 +59,15 @@ class TrackedCamera:
     """Frame instant minus the arrival of the newest sample, at least 0 (None: no sample yet)."""
     held: bool = False
     """True when this frame's sampling gave nothing and an earlier frame's state is reused."""
+    priority: int = 0
+    """Effective draw priority (higher on top where inner frusta overlap)."""
+    active: bool = False
+    """The active camera this frame: drawn over every other camera."""
+    on_wall: bool = True
+    """Its inner frustum is rendered this frame (False on frames its interleave gives to other
+    cameras, and while it has no state)."""
+    interleave: tuple[int, int] | None = None
+    """(every, phase) of its interleave setting; None: every frame."""
 
     @property
     def data_time_ns(self) -> int | None:
@@ -107,3 +122,43 @@ class CameraSampler:
         self._last[name] = got
         age_ns = max(0, t_ns - got.pose.newest_arrival_ns)
         return TrackedCamera(name, got.state, got.pose, age_ns > self._lost_after_ns[name], age_ns / 1e6)
+
+
+def camera_priorities(cameras: Sequence[Camera]) -> dict[str, int]:
+    """Camera -> effective priority: its ``priority``, or ``len(cameras) - index`` (by list order,
+    the first camera highest)."""
+    count = len(cameras)
+    return {c.name: c.priority if c.priority is not None else count - i for i, c in enumerate(cameras)}
+
+
+def draw_rank(priorities: dict[str, int], names: Sequence[str]) -> list[str]:
+    """``names`` from top to bottom by priority (of equal priority the one listed first on top)."""
+    return sorted(names, key=lambda n: (-priorities[n], names.index(n)))
+
+
+class CameraLayering:
+    """Priority, the active camera and interleaving for the planned cameras of a project (the
+    planner's thread; ``apply`` is pure)."""
+
+    def __init__(self, project: Project, names: Sequence[str]) -> None:
+        chosen = [c for c in project.cameras if c.name in names]
+        self.priorities = camera_priorities(project.cameras)
+        self.interleave = {c.name: (c.interleave.every, c.interleave.phase) if c.interleave else None
+                           for c in chosen}
+        self.names = tuple(c.name for c in chosen)
+        ranked = draw_rank(self.priorities, self.names)
+        self.default_active: str | None = ranked[0] if ranked else None
+        """The highest-priority camera: active until the operator picks another."""
+
+    def on_wall(self, name: str, count: int) -> bool:
+        """Whether camera ``name``'s interleave puts it on the wall at timecode count ``count``."""
+        cycle = self.interleave.get(name)
+        return cycle is None or count % cycle[0] == cycle[1]
+
+    def apply(self, cameras: Sequence[TrackedCamera], active: str | None, count: int) -> tuple[TrackedCamera, ...]:
+        """``cameras`` with priority, active and on-wall set for the frame at timecode count
+        ``count``; ``active`` None: the default (highest-priority) camera."""
+        chosen = active if active is not None else self.default_active
+        return tuple(replace(c, priority=self.priorities.get(c.name, 0), active=c.name == chosen,
+                             on_wall=c.state is not None and self.on_wall(c.name, count),
+                             interleave=self.interleave.get(c.name)) for c in cameras)

@@ -8,7 +8,7 @@ canvases that node renders now (``order``), and keeps it to account for the fram
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from vpstage.engine.cameras import TrackedCamera
@@ -25,8 +25,10 @@ class PlannedFrame:
 
     tick: FrameTick
     cameras: tuple[TrackedCamera, ...]
+    """Every planned camera with its state, pose, priority, active and on-wall flags."""
     visible: Mapping[str, Mapping[str, Rect]]
-    """Camera -> canvas -> conservative launch rectangle, for canvases it may see."""
+    """Camera -> canvas -> conservative launch rectangle, for canvases it may see (empty for a
+    camera off the wall this frame)."""
     scene: SceneState
     plan_ns: int
     """Time this frame's planning took (perf counter)."""
@@ -42,7 +44,8 @@ class FramePlan:
     patterns: Mapping[str, PatternSpec]
     """Canvases that show a test pattern instead of the scene."""
     cameras: tuple[CameraOrder, ...] = ()
-    """Every tracked camera, with launch rectangles on every canvas it may see."""
+    """Every tracked camera (project order) with its priority, active and on-wall flags, and launch
+    rectangles on every canvas it may see (none while off the wall)."""
     scene: SceneOrder | None = None
     planned: PlannedFrame | None = None
     """What the planner used (take records, per-node latency); None for test patterns."""
@@ -51,9 +54,7 @@ class FramePlan:
     def order(self, canvases: tuple[str, ...], sent_ns: int) -> FrameOrder:
         """The order for a node rendering ``canvases``: only their patterns and launch rectangles."""
         wanted = set(canvases)
-        cameras = tuple(CameraOrder(name=c.name, state=c.state, data_time_ns=c.data_time_ns, lost=c.lost,
-                                    rects={k: r for k, r in c.rects.items() if k in wanted})
-                        for c in self.cameras)
+        cameras = tuple(replace(c, rects={k: r for k, r in c.rects.items() if k in wanted}) for c in self.cameras)
         patterns = {k: p for k, p in self.patterns.items() if k in wanted}
         tick = self.tick
         return FrameOrder(frame=tick.index, count=tick.count, time_ns=tick.time_ns, deadline_ns=tick.deadline_ns,
@@ -61,7 +62,7 @@ class FramePlan:
 
     def tracking_time_ns(self, canvases: tuple[str, ...]) -> int | None:
         """Oldest tracking data shown on any of ``canvases`` (None: no camera sees them)."""
-        times = [c.data_time_ns for c in self.cameras if c.data_time_ns is not None
+        times = [c.data_time_ns for c in self.cameras if c.data_time_ns is not None and c.on_wall
                  and any(k in c.rects and k not in self.patterns for k in canvases)]
         return min(times, default=None)
 

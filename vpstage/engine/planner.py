@@ -9,15 +9,18 @@ Per frame, on the loop's thread:
    (:mod:`vpstage.frustum.cull`): the canvases that may hold inner pixels, with conservative
    launch rectangles;
 3. the :class:`~vpstage.engine.plan.FramePlan`: per camera its calibrated state, data time, lost
-   flag and launch rectangles; the scene state (placements, outer view and cache key, quality);
-   the canvases showing a test pattern. The loop cuts it into one small order per node.
+   flag, launch rectangles, priority, whether it is the active camera and whether its interleave
+   puts it on the wall this frame (:class:`~vpstage.engine.cameras.CameraLayering`; a camera off
+   the wall gets no launch rectangles); the scene state (placements, outer view and cache key,
+   quality); the canvases showing a test pattern. The loop cuts it into one small order per node,
+   and each node blends its cameras' inner views lowest priority first, the active camera last.
 
 The exact per-pixel work (inner spans, UV, soft-edge weights, per-asset DoD crops) is left to
 the render nodes, in parallel on their own processes: it costs ~1-2 ms per canvas in view, far
 more than a planning budget of 1 ms for 16 nodes allows (``docs/frameloop.md``, ``bench.planner``).
 
 Control (any thread; takes effect at the next frame): ``set_pattern``, ``set_placement``,
-``set_asset_enabled``, ``set_quality``, ``set_outer_viewpoint``. Events (psygnal, fired on the
+``set_asset_enabled``, ``set_quality``, ``set_outer_viewpoint``, ``set_active_camera``. Events (psygnal, fired on the
 frame loop's thread): ``tracking_lost(camera)``, ``tracking_recovered(camera)``.
 """
 from __future__ import annotations
@@ -28,7 +31,7 @@ from collections.abc import Mapping, Sequence
 
 from psygnal import Signal
 
-from vpstage.engine.cameras import CameraSampler, CameraSource, TrackedCamera
+from vpstage.engine.cameras import CameraLayering, CameraSampler, CameraSource, TrackedCamera
 from vpstage.engine.plan import FramePlan, PlannedFrame
 from vpstage.engine.scene_state import SceneState, Vec3
 from vpstage.frustum.cull import CabinetCull
@@ -63,6 +66,7 @@ class Planner:
         project = stage.project
         self.stage = stage
         self.sampler = CameraSampler(project, source, cameras)
+        self.layering = CameraLayering(project, self.sampler.names)
         self.settings = {c.name: FrustumSettings.for_camera(c, far_m=far_m, dod_margin_px=dod_margin_px)
                          for c in project.cameras if c.name in self.sampler.names}
         self.frusta = StageFrustum(stage)
@@ -77,6 +81,7 @@ class Planner:
         self._all_pattern: PatternSpec | None = None
         self._patterns: dict[str, PatternSpec] = {}
         self._cull_cache: dict[str, tuple[bytes, dict[str, Rect]]] = {}
+        self._active: str | None = None
         self.last: PlannedFrame | None = None
         """The most recent frame planned (replaced each frame; read it on the loop's thread)."""
 
@@ -124,6 +129,21 @@ class Planner:
             self._viewpoint = (float(viewpoint[0]), float(viewpoint[1]), float(viewpoint[2]))
             self.scene = self._build_scene()
 
+    def set_active_camera(self, camera: str | None) -> None:
+        """Make ``camera`` the active camera from the next frame on: its inner frustum is drawn over
+        every other camera's, whatever their priorities (inactive cameras are still rendered, below
+        it). None: back to the default, the highest-priority camera. KeyError for a camera this
+        planner does not plan."""
+        if camera is not None and camera not in self.sampler.names:
+            raise KeyError(f"no planned camera named {camera!r}")
+        with self._lock:
+            self._active = camera
+
+    @property
+    def active_camera(self) -> str | None:
+        """The active camera (the operator's choice, else the highest-priority camera)."""
+        return self._active if self._active is not None else self.layering.default_active
+
     def _check_asset(self, asset: str) -> None:
         if asset not in {a.name for a in self.stage.project.scene}:
             raise KeyError(f"no scene asset named {asset!r}")
@@ -136,18 +156,21 @@ class Planner:
 
     def plan(self, tick: FrameTick) -> FramePlan:
         start = time.perf_counter_ns()
-        cameras, changes = self.sampler.sample(tick.time_ns)
+        sampled, changes = self.sampler.sample(tick.time_ns)
         scene = self.scene
-        orders = []
-        visible: dict[str, Mapping[str, Rect]] = {}
-        for camera in cameras:
-            rects = self._camera_rects(camera)
-            visible[camera.name] = rects
-            orders.append(CameraOrder(name=camera.name, state=camera.state, data_time_ns=camera.data_time_ns,
-                                      lost=camera.tracking_lost, rects=dict(rects)))
         with self._lock:
             patterns = dict(self._patterns)
             every = self._all_pattern
+            active = self._active
+        cameras = self.layering.apply(sampled, active, tick.count)
+        orders = []
+        visible: dict[str, Mapping[str, Rect]] = {}
+        for camera in cameras:
+            rects = self._camera_rects(camera) if camera.on_wall else {}
+            visible[camera.name] = rects
+            orders.append(CameraOrder(name=camera.name, state=camera.state, data_time_ns=camera.data_time_ns,
+                                      lost=camera.tracking_lost, rects=dict(rects), priority=camera.priority,
+                                      active=camera.active, on_wall=camera.on_wall))
         if every is not None:
             patterns = {c: patterns.get(c, every) for c in self._sizes}
         plan_ns = time.perf_counter_ns() - start

@@ -8,7 +8,9 @@ from the planner's :class:`~vpstage.engine.planner.PlannedFrame` of the same fra
   samples interpolated at the frame's sampling instant, as :class:`vpstage.tracking.PoseAt`
   gives it) with the source's protocol and name; focus/iris/zoom are the raw encoder counts when
   the tracker sent them, else its normalised encoders. ``calibrated`` is the planner's camera.
-  ``tracking_age_ms`` is the age of the newest sample at the frame instant.
+  ``tracking_age_ms`` is the age of the newest sample at the frame instant. ``priority``,
+  ``active``, ``on_wall`` and ``interleave`` say how the camera's inner frustum was layered this
+  frame (every camera has them, tracked or not).
 * scene: each asset's placement and its content hash as the render workers loaded it.
 * nodes: the frame's plan time, and per node render / present time, late and dropped flags.
   ``render_ms`` is 0 for a node that delivered nothing on time (``late`` or ``dropped`` says why):
@@ -36,15 +38,16 @@ from vpstage.takes.records import (
 
 def camera_record(camera: TrackedCamera, source_name: str) -> CameraRecord:
     """The take record of one camera (``source_name``: its tracking source in the project)."""
+    layering = (camera.priority, camera.active, camera.on_wall, camera.interleave)
     if camera.state is None or camera.pose is None:
-        return CameraRecord(camera.name, None, None, None)
+        return CameraRecord(camera.name, None, None, None, *layering)
     s = camera.pose.sample
     raw = RawCameraState(s.protocol, source_name, s.x_m, s.y_m, s.z_m, s.pan_deg, s.tilt_deg, s.roll_deg,
                          _encoder(s.focus_raw, s.focus_norm), _encoder(s.iris_raw, s.iris_norm),
                          _encoder(s.zoom_raw, s.zoom_norm))
     pupil = float(camera.state.extra.get("entrance_pupil_m", 0.0))
     calibrated = CalibratedCameraState.from_camera_state(camera.state, pupil)
-    return CameraRecord(camera.name, raw, calibrated, camera.age_ms)
+    return CameraRecord(camera.name, raw, calibrated, camera.age_ms, *layering)
 
 
 def _encoder(raw: int | None, norm: float | None) -> float | None:

@@ -3,10 +3,20 @@
 Coordinates used throughout ``vpstage.frustum``:
 
 * **Camera frame**: OpenCV (x right, y down, z forward), ``c = R^T (p - eye)`` for a stage point p.
-* **Image plane** (tangent space): ``x = c_x / c_z``, ``y = c_y / c_z``. The camera's own sensor
-  covers ``x in [-cx/fx, (W - cx)/fx]``, ``y in [-cy/fy, (H - cy)/fy]`` (principal offset included,
-  lens distortion ignored: the inner frustum is rendered as an undistorted pinhole).
-* **Inner window**: the sensor window widened by the FOV multiplier (each side's angle from the
+* **Image plane** (tangent space, undistorted): ``x = c_x / c_z``, ``y = c_y / c_z``. The
+  camera's sensor as a pinhole covers ``x in [-cx/fx, (W - cx)/fx]``, ``y in [-cy/fy, (H - cy)/fy]``
+  (principal offset included): :func:`sensor_window`.
+* **Image window** (:func:`image_window`): what the lens actually brings onto the sensor. Its
+  distortion bends the sensor's straight edges in the undistorted image plane, so the window is
+  the bounding box of the sensor border (sampled, undistorted with
+  :func:`vpstage.tracking.distortion.undistort_points` about the distortion centre), together with
+  the sensor window itself and the sensor window scaled by the lens's overscan factor about the
+  optical axis. The inner frustum is rendered as an undistorted pinhole over this window, so the
+  distorted image's corners see inner content at every zoom and focus. The window never shrinks
+  below the sensor window (a pincushion lens sees a little less than its pinhole). Border points
+  a U-D polynomial cannot reach (it folds back before the sensor's edge: a calibration used past
+  its range) are left out; the lens's overscan factor still applies.
+* **Inner window**: the image window widened by the FOV multiplier (each side's angle from the
   optical axis is multiplied), then grown by the overscan: ``left`` percent of the window's width
   is added on the left, and so on for right (width), top and bottom (height).
 * **UV**: position in the inner window, origin top-left, ``u = (x - x_left) / (x_right - x_left)``,
@@ -21,6 +31,7 @@ of the LED, not of the frustum; :mod:`vpstage.frustum.spans` applies it per cabi
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, replace
 
@@ -29,10 +40,14 @@ from numpy.typing import NDArray
 
 from vpstage.stage.model import Camera
 from vpstage.tracking.camera import CameraState
+from vpstage.tracking.distortion import LensDistortion, undistort_points
 
 F64 = NDArray[np.float64]
 Window = tuple[float, float, float, float]
 """Image-plane window (x_left, x_right, y_top, y_bottom), tangent units."""
+BORDER_SAMPLES = 64
+"""Sensor border points per side undistorted for the image window (the bounding box of the
+undistorted border; between samples it bends by far less than a pixel)."""
 
 
 @dataclass(frozen=True)
@@ -77,9 +92,46 @@ class FrustumSettings:
 
 
 def sensor_window(camera: CameraState) -> Window:
-    """The camera's own image-plane window (principal offset included)."""
+    """The camera's own image-plane window as a pinhole (principal offset included)."""
     k = camera.intrinsics()
     return (-k.cx / k.fx, (k.width - k.cx) / k.fx, -k.cy / k.fy, (k.height - k.cy) / k.fy)
+
+
+def sensor_border(window: Window, samples: int = BORDER_SAMPLES) -> NDArray[np.float64]:
+    """(4 * samples, 2) points around a window's edge, corners included, clockwise from top-left."""
+    xl, xr, yt, yb = window
+    t = np.linspace(0.0, 1.0, samples, endpoint=False)
+    top = np.stack([xl + t * (xr - xl), np.full_like(t, yt)], axis=1)
+    right = np.stack([np.full_like(t, xr), yt + t * (yb - yt)], axis=1)
+    bottom = np.stack([xr - t * (xr - xl), np.full_like(t, yb)], axis=1)
+    left = np.stack([np.full_like(t, xl), yb - t * (yb - yt)], axis=1)
+    return np.concatenate([top, right, bottom, left])
+
+
+@functools.lru_cache(maxsize=256)
+def _lens_window(sensor: Window, distortion: LensDistortion, centre: tuple[float, float]) -> Window:
+    xl, xr, yt, yb = sensor
+    s = max(distortion.overscan, 1.0)
+    xl, xr, yt, yb = min(xl, xl * s), max(xr, xr * s), min(yt, yt * s), max(yb, yb * s)
+    if distortion.known and not distortion.is_zero:
+        border = undistort_points(distortion, sensor_border(sensor), centre)
+        good = border[np.all(np.isfinite(border), axis=1)]
+        if len(good):
+            lo, hi = good.min(axis=0), good.max(axis=0)
+            xl, xr = min(xl, float(lo[0])), max(xr, float(hi[0]))
+            yt, yb = min(yt, float(lo[1])), max(yb, float(hi[1]))
+    return (xl, xr, yt, yb)
+
+
+def image_window(camera: CameraState) -> Window:
+    """What the lens brings onto the sensor, in the undistorted image plane: the sensor window, the
+    bounding box of its distorted border undistorted, and the sensor window times the lens's
+    overscan factor (see the module docstring). Equal to :func:`sensor_window` without distortion."""
+    sensor = sensor_window(camera)
+    distortion = camera.distortion
+    if distortion.overscan <= 1.0 and (distortion.is_zero or not distortion.known):
+        return sensor
+    return _lens_window(sensor, distortion, camera.distortion_centre())
 
 
 def _widen(edge: float, multiplier: float) -> float:
@@ -90,8 +142,9 @@ def _widen(edge: float, multiplier: float) -> float:
 
 
 def inner_window(camera: CameraState, settings: FrustumSettings) -> Window:
-    """The inner window: sensor window, FOV multiplier, then overscan (see the module docstring)."""
-    xl, xr, yt, yb = (_widen(e, settings.fov_multiplier) for e in sensor_window(camera))
+    """The inner window: image window (lens distortion and its overscan included), FOV
+    multiplier, then the project's overscan (see the module docstring)."""
+    xl, xr, yt, yb = (_widen(e, settings.fov_multiplier) for e in image_window(camera))
     left, right, top, bottom = (p / 100.0 for p in settings.overscan_pct)
     width, height = xr - xl, yb - yt
     return (xl - left * width, xr + right * width, yt - top * height, yb + bottom * height)
@@ -110,6 +163,7 @@ class CameraFrustum:
     rotation: F64
     window: Window
     camera_window: Window
+    """The sensor window as a pinhole (:func:`sensor_window`): ``camera_uv`` is measured in it."""
     soft_edge: float
     """Soft-edge band width as a fraction of the window (0: hard edge)."""
     settings: FrustumSettings

@@ -23,6 +23,7 @@ import numpy as np
 
 from vpstage.nodes.jobs import AssetPlacement, OuterView, RenderQuality
 from vpstage.nodes.messages import (
+    MAX_PRIORITY,
     CameraOrder,
     Configure,
     Failed,
@@ -43,6 +44,7 @@ from vpstage.nodes.messages import (
 from vpstage.nodes.wire_fields import MAX_NAME, MAX_TEXT, Fields, WireError
 from vpstage.patterns import PATTERN_NAMES, PatternSpec
 from vpstage.tracking.camera import CameraState
+from vpstage.tracking.distortion import MAX_MODEL_NAME, LensDistortion
 
 MAGIC = b"VPND"
 VERSION = 1
@@ -181,25 +183,41 @@ def _r_ready(f: Fields) -> Ready:
 
 
 def _w_camera_state(s: CameraState) -> dict[str, Any]:
+    d = s.distortion
     return {"eye": [float(v) for v in s.eye], "rot": [float(v) for v in np.asarray(s.rotation).reshape(9)],
             "f": s.focal_length_mm, "sw": s.sensor_width_mm, "sh": s.sensor_height_mm, "w": s.image_width,
-            "h": s.image_height, "pp": list(s.principal_offset_mm), "dist": list(s.distortion),
+            "h": s.image_height, "pp": list(s.principal_offset_mm), "dist": list(d.legacy),
+            "distx": {"model": d.model, "k": list(d.radial[2:]), "overscan": d.overscan, "offset": list(d.offset_mm)},
             "focus": s.focus_distance_m, "fstop": s.f_stop, "t": s.time_ns,
             "extra": {k: float(v) for k, v in s.extra.items()}}
 
 
+def _r_distortion(f: Fields) -> LensDistortion:
+    """``dist`` (k1, k2, p1, p2) and ``distx`` (model, k3..k6, overscan, centre offset)."""
+    k1, k2, p1, p2 = f.numbers("dist", 4)
+    x = Fields(f"{f.where}.distx", f.mapping("distx"))
+    k3, k4, k5, k6 = x.numbers("k", 4)
+    offset = x.numbers("offset", 2)
+    try:
+        return LensDistortion(x.text("model", MAX_MODEL_NAME), (k1, k2, k3, k4, k5, k6), (p1, p2),
+                              x.number("overscan"), (offset[0], offset[1]))
+    except ValueError as exc:
+        raise f.fail("distx", str(exc)) from None
+
+
 def _r_camera_state(f: Fields) -> CameraState:
     extra = Fields(f"{f.where}.extra", f.mapping("extra"))
-    pp, dist = f.numbers("pp", 2), f.numbers("dist", 4)
+    pp = f.numbers("pp", 2)
     return CameraState(np.array(f.numbers("eye", 3)), np.array(f.numbers("rot", 9)).reshape(3, 3), f.number("f"),
                        f.number("sw"), f.number("sh"), f.integer("w", 1, 1 << 16), f.integer("h", 1, 1 << 16),
-                       (pp[0], pp[1]), (dist[0], dist[1], dist[2], dist[3]), f.opt_number("focus"),
+                       (pp[0], pp[1]), _r_distortion(f), f.opt_number("focus"),
                        f.opt_number("fstop"), f.integer("t"), {extra.str_key(k): extra.number(k) for k in extra.data})
 
 
 def _w_camera(c: CameraOrder) -> dict[str, Any]:
     return {"name": c.name, "state": None if c.state is None else _w_camera_state(c.state), "t": c.data_time_ns,
-            "lost": c.lost, "rects": {k: list(v) for k, v in c.rects.items()}}
+            "lost": c.lost, "rects": {k: list(v) for k, v in c.rects.items()}, "priority": c.priority,
+            "active": c.active, "on_wall": c.on_wall}
 
 
 def _r_rect(f: Fields, key: str) -> tuple[int, int, int, int]:
@@ -215,7 +233,9 @@ def _r_camera(f: Fields) -> CameraOrder:
     state = None if f.data.get("state") is None else _r_camera_state(Fields(f"{f.where}.state", f.mapping("state")))
     rects = Fields(f"{f.where}.rects", f.mapping("rects"))
     return CameraOrder(name=f.text("name"), state=state, data_time_ns=f.opt_integer("t"), lost=f.flag("lost"),
-                       rects={rects.str_key(k): _r_rect(rects, k) for k in rects.data})
+                       rects={rects.str_key(k): _r_rect(rects, k) for k in rects.data},
+                       priority=f.integer("priority", -MAX_PRIORITY, MAX_PRIORITY), active=f.flag("active"),
+                       on_wall=f.flag("on_wall"))
 
 
 def _w_pattern(p: PatternSpec) -> dict[str, Any]:

@@ -25,6 +25,8 @@ from vpstage.tracking.camera import CameraState
 
 Rect = tuple[int, int, int, int]
 """(x0, y0, x1, y1) canvas pixels, inclusive-exclusive."""
+MAX_PRIORITY = 1_000_000
+"""Camera priorities lie in [-MAX_PRIORITY, MAX_PRIORITY] (the project's are far smaller)."""
 FourCC = Literal["BGRX", "UYVY"]
 
 
@@ -107,7 +109,15 @@ class CameraOrder:
     """When the tracking data used was current (master clock)."""
     lost: bool
     rects: dict[str, Rect]
-    """Canvas -> conservative launch rectangle, for this node's canvases the camera may see."""
+    """Canvas -> conservative launch rectangle, for this node's canvases the camera may see (none
+    when ``on_wall`` is False)."""
+    priority: int = 0
+    """Higher is drawn over lower where inner frusta overlap (the project camera's ``priority``,
+    by default its place in the list: the first camera highest)."""
+    active: bool = False
+    """The operator's active camera: drawn over every other camera whatever the priorities."""
+    on_wall: bool = True
+    """False on frames its ``interleave`` gives to other cameras: its inner frustum is not rendered."""
 
 
 @dataclass(frozen=True)

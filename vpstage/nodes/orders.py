@@ -4,11 +4,17 @@ The master sends what every node needs to know about the frame (tracked cameras 
 launch rectangles on this node's canvases, scene state, test patterns); the node rebuilds each
 camera's inner view with its frustum settings from the project (overscan, soft edge) and the
 planner's far distance and DoD margin, then computes the exact per-pixel frustum itself.
+
+Several cameras: each canvas's inner views are listed in blend order, bottom first
+(:func:`blend_order`): lower-priority cameras first, the active camera last, so a renderer that
+blends them in turn, each with its own soft-edge weights, leaves the higher camera's inner pixels
+on top where frusta overlap, its soft edge fading into the camera below. Cameras whose interleave
+keeps them off the wall this frame (``CameraOrder.on_wall`` False) get no view.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from vpstage.frustum.frustum import CameraFrustum, FrustumSettings
 from vpstage.nodes.jobs import CanvasJob, Content, FrameJob, InnerView, RaysHandle, SceneContent
@@ -16,6 +22,13 @@ from vpstage.nodes.messages import CameraOrder, FrameOrder, SceneOrder
 from vpstage.patterns import PatternSpec
 from vpstage.stage.model import Project
 from vpstage.timing import Timecode, default_drop_frame
+
+
+def blend_order(cameras: Sequence[CameraOrder]) -> list[CameraOrder]:
+    """``cameras`` (in project order) bottom to top: by (active, priority) ascending; of equal
+    priority the camera listed first ends on top."""
+    ranked = sorted(enumerate(cameras), key=lambda item: (item[1].active, item[1].priority, -item[0]))
+    return [camera for _, camera in ranked]
 
 
 class OrderReader:
@@ -50,10 +63,11 @@ class OrderReader:
                             scene.placements, scene.quality)
 
     def _views(self, cameras: tuple[CameraOrder, ...]) -> dict[str, list[InnerView]]:
+        """Canvas -> its inner views in blend order (bottom first)."""
         views: dict[str, list[InnerView]] = {}
-        for camera in cameras:
+        for camera in blend_order(cameras):
             state = camera.state
-            if state is None or not camera.rects:
+            if state is None or not camera.rects or not camera.on_wall:
                 continue
             settings = self.settings.get(camera.name, FrustumSettings())
             frustum = CameraFrustum.from_camera(state, settings)

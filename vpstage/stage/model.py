@@ -307,6 +307,22 @@ class Smoothing(_Model):
     derivative_cutoff_hz: PositiveFinite = 1.0
 
 
+class CameraInterleave(_Model):
+    """Frame interleaving: the camera's inner frustum is on the wall only on frames whose timecode
+    frame count ``% every == phase`` (e.g. camera A ``{every: 2, phase: 0}``, B ``{every: 2,
+    phase: 1}``: A on even frames, B on odd), for walls run at a multiple of the camera rate with
+    each camera's shutter phased to its own frames."""
+
+    every: Annotated[int, Field(ge=2, le=16)] = 2
+    phase: Annotated[int, Field(ge=0, le=15)] = 0
+
+    @model_validator(mode="after")
+    def _phase_in_cycle(self) -> CameraInterleave:
+        if self.phase >= self.every:
+            raise ValueError(f"phase {self.phase} must be below every ({self.every})")
+        return self
+
+
 class Camera(_Model):
     """A tracked film camera."""
 
@@ -331,6 +347,11 @@ class Camera(_Model):
     alignment: Alignment = Field(default_factory=Alignment)
     overscan_pct: Annotated[float, Field(ge=0.0, le=200.0)] = 10.0
     soft_edge_pct: Annotated[float, Field(ge=0.0, le=50.0)] = 0.0
+    priority: Annotated[int, Field(ge=-1000, le=1000)] | None = None
+    """Where inner frusta overlap, the higher priority's inner pixels are drawn on top (None: by
+    the list's order, the first camera highest)."""
+    interleave: CameraInterleave | None = None
+    """Frame interleaving (None: on the wall every frame)."""
 
     @model_validator(mode="after")
     def _one_delay(self) -> Camera:
@@ -447,6 +468,41 @@ class Videohub(_Model):
     """Wait before reconnecting, or retrying a refused route."""
 
 
+class LtcInputSettings(_Model):
+    """Where the house LTC comes in (``timecode.master: ltc``)."""
+
+    device: str | int | None = None
+    """Sound input device, a PortAudio name (or part of one) or index as ``python -m sounddevice``
+    lists them; None: the system's default input."""
+    channel: NonNegativeInt = 0
+    """Input channel carrying the LTC (zero-based)."""
+    sample_rate: Annotated[int, Field(ge=8000, le=192000)] = 48000
+    file: str | None = None
+    """Replay this WAV file's LTC in real time instead of a device (rehearsal, tests); relative to
+    the project."""
+
+
+class TimecodeSettings(_Model):
+    """What the frame clock follows: its own host clock, house LTC, or the tracker's timecode."""
+
+    master: Literal["internal", "ltc", "tracker"] = "internal"
+    """``internal``: the host's clock, labels from the time of day (or ``--timecode``); ``ltc``:
+    disciplined to LTC (``ltc``); ``tracker``: to the timecode in the OpenTrackIO samples of
+    ``tracker_camera`` (FreeD and OSC carry none)."""
+    ltc: LtcInputSettings = Field(default_factory=LtcInputSettings)
+    tracker_camera: str | None = None
+    """Camera whose tracker's timecode is the master (default: the first camera)."""
+    offset_ms: Annotated[float, Field(ge=-1000.0, le=1000.0, allow_inf_nan=False)] = 0.0
+    """The master's latency (the input converter's, the tracker's send delay): frame instants are
+    put this much earlier than the master's timecode arrives."""
+    lock_tolerance_us: Annotated[float, Field(gt=0.0, le=100_000.0, allow_inf_nan=False)] = 500.0
+    """LOCKED when the filtered phase error stays within this for a second."""
+    holdover_ms: Annotated[float, Field(gt=0.0, le=60_000.0, allow_inf_nan=False)] = 500.0
+    """Master silent this long: HOLDOVER (the last rate is held) and an alarm."""
+    loop_bandwidth_hz: Annotated[float, Field(gt=0.0, le=2.0, allow_inf_nan=False)] = 0.1
+    """Natural frequency of the clock's phase-locked loop (critically damped)."""
+
+
 class Project(_Model):
     """The whole stage document."""
 
@@ -472,3 +528,5 @@ class Project(_Model):
     cluster: Cluster = Field(default_factory=Cluster)
     videohub: Videohub | None = None
     """Optional SDI router: canvases are routed to processor inputs as declared."""
+    timecode: TimecodeSettings = Field(default_factory=TimecodeSettings)
+    """Timecode master and the frame clock's lock to it."""

@@ -1,20 +1,25 @@
-"""Compact binary encoding of frame records for the journal (record schema 1).
+"""Compact binary encoding of frame records for the journal (record schema 2).
 
 Each frame row stores its scalar fields as columns and the rest as two MessagePack arrays, fields
 in a fixed order (positional, no key names: about half the bytes of keyed maps):
 
 * frame payload: ``[cameras, nodes]``
-  - camera: ``[camera, raw | nil, calibrated | nil, tracking_age_ms | nil]``
+  - camera: ``[camera, raw | nil, calibrated | nil, tracking_age_ms | nil,`` (schema 2:)
+    ``priority | nil, active | nil, on_wall | nil, interleave[2] | nil]``
   - raw: ``[protocol, source, x_m, y_m, z_m, pan_deg, tilt_deg, roll_deg, focus_raw, iris_raw, zoom_raw]``
   - calibrated: ``[eye_m[3], rotation_wxyz[4], focal_length_mm, sensor_width_mm, sensor_height_mm,
-    focus_distance_m, f_stop, image_width, image_height, principal_offset_mm[2], distortion[4],
-    entrance_pupil_offset_m]``
+    focus_distance_m, f_stop, image_width, image_height, principal_offset_mm[2],
+    distortion[4] (k1, k2, p1, p2), entrance_pupil_offset_m,`` (schema 2:) ``distortion_model,
+    distortion_k3_k6[4], distortion_overscan, distortion_offset_mm[2]]``
   - node: ``[node, plan_ms, render_ms, present_ms, late, dropped]``
 * scene payload (stored once per distinct scene state in ``scene_states``):
   ``[[name, content_hash, translation[3], yaw_deg, pitch_deg, roll_deg, scale, enabled], ...]``
 
-Floats are written as float64, so every value reads back bit-exactly. A later schema may append
-fields at the end of an array; readers of this version ignore what they do not know.
+Floats are written as float64, so every value reads back bit-exactly. Schema 2 only appended
+fields at the end of arrays, so it stays compatible both ways: schema 1 rows (takes recorded
+before) read with the new fields absent (distortion Brown-Conrady D-U with k3..k6 zero, overscan
+1, no offset; priority, active, on-wall and interleave None), and a schema 1 reader ignores what
+it does not know. A later schema may append more the same way.
 """
 
 from __future__ import annotations
@@ -30,12 +35,13 @@ from vpstage.takes.records import (
     RawCameraState,
     SceneAssetState,
 )
+from vpstage.tracking.distortion import DEFAULT_MODEL, LensDistortion
 
-RECORD_SCHEMA = 1
+RECORD_SCHEMA = 2
 
 
 class RecordDecodeError(ValueError):
-    """A stored payload that does not decode as record schema 1."""
+    """A stored payload that does not decode as a frame record (schema 1 or 2)."""
 
 
 def _raw_row(raw: RawCameraState) -> list[Any]:
@@ -44,14 +50,16 @@ def _raw_row(raw: RawCameraState) -> list[Any]:
 
 
 def _calibrated_row(cal: CalibratedCameraState) -> list[Any]:
+    d = cal.distortion
     return [cal.eye_m, cal.rotation_wxyz, cal.focal_length_mm, cal.sensor_width_mm, cal.sensor_height_mm,
             cal.focus_distance_m, cal.f_stop, cal.image_width, cal.image_height, cal.principal_offset_mm,
-            cal.distortion, cal.entrance_pupil_offset_m]
+            d.legacy, cal.entrance_pupil_offset_m, d.model, d.radial[2:], d.overscan, d.offset_mm]
 
 
 def _camera_row(cam: CameraRecord) -> list[Any]:
     return [cam.camera, None if cam.raw is None else _raw_row(cam.raw),
-            None if cam.calibrated is None else _calibrated_row(cam.calibrated), cam.tracking_age_ms]
+            None if cam.calibrated is None else _calibrated_row(cam.calibrated), cam.tracking_age_ms,
+            cam.priority, cam.active, cam.on_wall, cam.interleave]
 
 
 def pack_frame_payload(cameras: tuple[CameraRecord, ...], nodes: tuple[NodeTiming, ...]) -> bytes:
@@ -70,16 +78,26 @@ def _raw_from_row(row: list[Any]) -> RawCameraState:
     return RawCameraState(*row[:11])
 
 
+def _distortion_from_row(legacy: list[Any], extra: list[Any]) -> LensDistortion:
+    """Schema 1 rows end after ``entrance_pupil_offset_m``: their (k1, k2, p1, p2) read as D-U."""
+    k1, k2, p1, p2 = legacy
+    model, high, overscan, offset = (extra + [DEFAULT_MODEL, (0.0, 0.0, 0.0, 0.0), 1.0, (0.0, 0.0)][len(extra):])[:4]
+    k3, k4, k5, k6 = high
+    return LensDistortion(model, (k1, k2, k3, k4, k5, k6), (p1, p2), overscan, (offset[0], offset[1]))
+
+
 def _calibrated_from_row(row: list[Any]) -> CalibratedCameraState:
-    eye, quat, focal, sw, sh, focus, fstop, iw, ih, principal, distortion, epo = row[:12]
+    eye, quat, focal, sw, sh, focus, fstop, iw, ih, principal, legacy, epo = row[:12]
     return CalibratedCameraState(tuple(eye), tuple(quat), focal, sw, sh, focus, fstop, iw, ih, tuple(principal),
-                                 tuple(distortion), epo)
+                                 _distortion_from_row(legacy, list(row[12:16])), epo)
 
 
 def _camera_from_row(row: list[Any]) -> CameraRecord:
     name, raw, cal, age = row[:4]
+    priority, active, on_wall, interleave = (list(row[4:8]) + [None] * 4)[:4]
     return CameraRecord(name, None if raw is None else _raw_from_row(raw),
-                        None if cal is None else _calibrated_from_row(cal), age)
+                        None if cal is None else _calibrated_from_row(cal), age, priority, active, on_wall,
+                        None if interleave is None else (int(interleave[0]), int(interleave[1])))
 
 
 def unpack_frame_payload(data: bytes) -> tuple[tuple[CameraRecord, ...], tuple[NodeTiming, ...]]:

@@ -10,7 +10,10 @@ Frames of reference and units (see ``docs/takes.md``):
 * calibrated camera state: the render camera in the *stage* frame (metres, Z up): ``eye_m`` is the
   entrance pupil, ``rotation_wxyz`` the OpenCV-camera -> stage rotation (columns of its matrix:
   image right, image down, optical axis), lens values in mm / m / f-number;
-* timing: milliseconds; ``monotonic_ns`` is the process's monotonic clock at the frame tick.
+* timing: milliseconds; ``monotonic_ns`` is the process's monotonic clock at the frame tick;
+* several cameras: per camera and frame its draw ``priority``, whether it was the ``active``
+  camera, whether its inner frustum was ``on_wall`` and its ``interleave`` (every, phase); None in
+  takes recorded before record schema 2.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import numpy as np
 from vpstage.geometry.rotations import CV_FROM_BODY, matrix_to_quat, pan_tilt_roll_from_rotation, quat_to_matrix
 from vpstage.stage.model import Placement
 from vpstage.tracking.camera import CameraState
+from vpstage.tracking.distortion import NO_DISTORTION, LensDistortion
 
 Vec2 = tuple[float, float]
 Vec3 = tuple[float, float, float]
@@ -79,10 +83,11 @@ class CalibratedCameraState:
     """The render camera in the stage frame after alignment, lens profile and nodal offset.
 
     ``eye_m`` is the entrance pupil (stage metres). ``rotation_wxyz`` is the unit quaternion of
-    the OpenCV-camera -> stage rotation (as ``CameraState.rotation``). ``distortion`` is
-    Brown-Conrady (k1, k2, p1, p2). ``principal_offset_mm`` shifts the optical centre on the sensor
-    (+x right, +y down). ``entrance_pupil_offset_m`` is the offset along the optical axis that was
-    applied to reach ``eye_m``.
+    the OpenCV-camera -> stage rotation (as ``CameraState.rotation``). ``distortion`` is the lens
+    distortion kept whole (model, k1..k6, p1, p2, overscan, centre offset; takes of record schema 1
+    kept k1, k2, p1, p2 only and read as Brown-Conrady D-U). ``principal_offset_mm`` shifts the
+    optical centre on the sensor (+x right, +y down). ``entrance_pupil_offset_m`` is the offset along
+    the optical axis that was applied to reach ``eye_m``.
     """
 
     eye_m: Vec3
@@ -95,8 +100,12 @@ class CalibratedCameraState:
     image_width: int = 3840
     image_height: int = 2160
     principal_offset_mm: Vec2 = (0.0, 0.0)
-    distortion: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
+    distortion: LensDistortion = NO_DISTORTION
     entrance_pupil_offset_m: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.distortion, LensDistortion):  # a legacy (k1, k2, p1, p2) tuple
+            object.__setattr__(self, "distortion", LensDistortion.coerce(self.distortion))
 
     @staticmethod
     def from_camera_state(state: CameraState, entrance_pupil_offset_m: float = 0.0) -> CalibratedCameraState:
@@ -124,36 +133,56 @@ class CalibratedCameraState:
                            self.principal_offset_mm, self.distortion, self.focus_distance_m, self.f_stop, time_ns)
 
     def to_dict(self) -> dict[str, Any]:
-        return {name: _jsonable(getattr(self, name)) for name in self.__slots__}
+        out = {name: _jsonable(getattr(self, name)) for name in self.__slots__}
+        out["distortion"] = self.distortion.to_dict()
+        return out
 
     @staticmethod
     def from_dict(data: dict[str, Any]) -> CalibratedCameraState:
+        """Inverse of :meth:`to_dict`; also reads ``distortion`` as the [k1, k2, p1, p2] list of
+        exports written before the whole model was kept."""
         fields = dict(data)
-        for key in ("eye_m", "rotation_wxyz", "principal_offset_mm", "distortion"):
+        for key in ("eye_m", "rotation_wxyz", "principal_offset_mm"):
             fields[key] = tuple(fields[key])
+        fields["distortion"] = LensDistortion.from_dict(fields.get("distortion", NO_DISTORTION.to_dict()))
         return CalibratedCameraState(**fields)
 
 
 @dataclass(frozen=True, slots=True)
 class CameraRecord:
     """One tracked camera in one frame. ``tracking_age_ms`` is how old the newest tracking sample was
-    at the frame's sampling time; None (and ``calibrated`` None) when the camera had no sample."""
+    at the frame's sampling time; None (and ``calibrated`` None) when the camera had no sample.
+
+    Several cameras: ``priority`` (higher drawn on top where inner frusta overlap), ``active``
+    (the operator's active camera, drawn over all others), ``on_wall`` (its inner frustum was
+    rendered this frame: False on frames its interleave gives to other cameras or without a
+    state), ``interleave`` ((every, phase): on the wall when the timecode count % every == phase;
+    None: every frame). All four are None in takes recorded before they were kept.
+    """
 
     camera: str
     raw: RawCameraState | None
     calibrated: CalibratedCameraState | None
     tracking_age_ms: float | None
+    priority: int | None = None
+    active: bool | None = None
+    on_wall: bool | None = None
+    interleave: tuple[int, int] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"camera": self.camera, "raw": None if self.raw is None else self.raw.to_dict(),
                 "calibrated": None if self.calibrated is None else self.calibrated.to_dict(),
-                "tracking_age_ms": self.tracking_age_ms}
+                "tracking_age_ms": self.tracking_age_ms, "priority": self.priority, "active": self.active,
+                "on_wall": self.on_wall, "interleave": None if self.interleave is None else list(self.interleave)}
 
     @staticmethod
     def from_dict(data: dict[str, Any]) -> CameraRecord:
         raw, cal = data["raw"], data["calibrated"]
+        interleave = data.get("interleave")
         return CameraRecord(data["camera"], None if raw is None else RawCameraState.from_dict(raw),
-                            None if cal is None else CalibratedCameraState.from_dict(cal), data["tracking_age_ms"])
+                            None if cal is None else CalibratedCameraState.from_dict(cal), data["tracking_age_ms"],
+                            data.get("priority"), data.get("active"), data.get("on_wall"),
+                            None if interleave is None else (int(interleave[0]), int(interleave[1])))
 
 
 @dataclass(frozen=True, slots=True)

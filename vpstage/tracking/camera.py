@@ -9,6 +9,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from vpstage.geometry.rotations import camera_rotation
+from vpstage.tracking.distortion import NO_DISTORTION, LensDistortion
 
 F64 = NDArray[np.float64]
 
@@ -40,7 +41,9 @@ class CameraState:
     ``eye`` is the entrance pupil (the render eye), metres. ``rotation`` is OpenCV-camera -> stage:
     its columns are the image-right, image-down and optical-axis directions. The sensor size and
     focal length give the intrinsics for any image size; ``principal_offset_mm`` shifts the optical
-    centre on the sensor (+x right, +y down). ``distortion`` is Brown-Conrady (k1, k2, p1, p2).
+    centre on the sensor (+x right, +y down). ``distortion`` is the lens's whole distortion model
+    (:class:`~vpstage.tracking.distortion.LensDistortion`: model, k1..k6, p1, p2, overscan, centre
+    offset); a legacy ``(k1, k2, p1, p2)`` tuple is read as Brown-Conrady D-U.
     """
 
     eye: F64
@@ -51,12 +54,16 @@ class CameraState:
     image_width: int = 3840
     image_height: int = 2160
     principal_offset_mm: tuple[float, float] = (0.0, 0.0)
-    distortion: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
+    distortion: LensDistortion = NO_DISTORTION
     focus_distance_m: float | None = None
     f_stop: float | None = None
     time_ns: int = 0
     """Monotonic time this state describes."""
     extra: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.distortion, LensDistortion):  # a legacy (k1, k2, p1, p2) tuple
+            object.__setattr__(self, "distortion", LensDistortion.coerce(self.distortion))
 
     @staticmethod
     def from_pan_tilt_roll(position_m: tuple[float, float, float], pan_deg: float, tilt_deg: float,
@@ -76,6 +83,11 @@ class CameraState:
         cx = w / 2 + self.principal_offset_mm[0] * w / self.sensor_width_mm
         cy = h / 2 + self.principal_offset_mm[1] * h / self.sensor_height_mm
         return Intrinsics(fx, fy, cx, cy, w, h)
+
+    def distortion_centre(self) -> tuple[float, float]:
+        """The distortion centre relative to the principal point, normalized image coordinates
+        (x right, y down): what ``vpstage.tracking.distortion.undistort_points`` takes."""
+        return self.distortion.centre(self.focal_length_mm)
 
     def camera_to_world(self) -> F64:
         m = np.eye(4)

@@ -2,14 +2,16 @@
 
 A ``LensProfile`` holds piecewise-linear tables built from calibration points (``encoder`` ->
 value). Zoom drives focal length (mm), entrance-pupil offset (m, along the optical axis, positive
-toward the subject) and the Brown-Conrady coefficients k1 k2 p1 p2; focus drives focus distance
-(m); iris drives the f-number. Between points values are linear; outside the calibrated range
+toward the subject) and the lens distortion (:class:`DistortionTables`: the Brown-Conrady
+coefficients k1..k6, p1, p2 and the overscan factor, in the profile's distortion model); focus
+drives focus distance (m); iris drives the f-number. Between points values are linear; outside the calibrated range
 they are held at the end values (``extrapolate=False``), except in the presets below whose tables
 are exact linear scales.
 
 Which values win, per quantity: the sender's physical value when ``use_sent_values`` and the
 sample has one; else the table, when the sample has that encoder; else the fallback (the nominal
-focal length, no focus distance, zero entrance pupil, zero distortion).
+focal length, no focus distance, zero entrance pupil, no distortion). A sender's distortion is
+taken whole (model, coefficients, overscan, centre offset) as it sent it.
 
 Presets (always available; the profile file adds calibrated lenses, see ``lens_file``):
 
@@ -27,6 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from vpstage.tracking.distortion import NO_DISTORTION, LensDistortion
 from vpstage.tracking.sample import CameraSample
 
 EncoderKind = Literal["raw", "normalized"]
@@ -67,13 +70,31 @@ class PiecewiseLinear:
 
 
 @dataclass(frozen=True)
+class DistortionTables:
+    """Zoom encoder -> distortion: one table per coefficient (k1..k6, p1, p2) and the overscan
+    factor, in one model (``Brown-Conrady U-D`` for OpenCV calibrations, ``D-U`` by default)."""
+
+    model: str
+    radial: tuple[PiecewiseLinear, PiecewiseLinear, PiecewiseLinear, PiecewiseLinear, PiecewiseLinear,
+                  PiecewiseLinear]
+    tangential: tuple[PiecewiseLinear, PiecewiseLinear]
+    overscan: PiecewiseLinear | None = None
+
+    def at(self, zoom: float) -> LensDistortion:
+        k = [table(zoom) for table in self.radial]
+        p = [table(zoom) for table in self.tangential]
+        overscan = self.overscan(zoom) if self.overscan is not None else 1.0
+        return LensDistortion.from_coefficients(k, p, self.model, max(overscan, 1e-6))
+
+
+@dataclass(frozen=True)
 class LensValues:
     """A lens state in physical units (what ``CameraState`` needs)."""
 
     focal_length_mm: float
     focus_distance_m: float | None = None
     entrance_pupil_m: float = 0.0
-    distortion: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
+    distortion: LensDistortion = NO_DISTORTION
     f_stop: float | None = None
     projection_offset_mm: tuple[float, float] = (0.0, 0.0)
 
@@ -89,7 +110,7 @@ class LensProfile:
     focal_length: PiecewiseLinear | None = None
     focus_distance: PiecewiseLinear | None = None
     entrance_pupil: PiecewiseLinear | None = None
-    distortion: tuple[PiecewiseLinear, PiecewiseLinear, PiecewiseLinear, PiecewiseLinear] | None = None
+    distortion: DistortionTables | None = None
     f_stop: PiecewiseLinear | None = None
     iris_user_bits_divisor: float | None = None
     """When set, f-number = (FreeD spare bits 0-11) / divisor."""
@@ -127,12 +148,11 @@ class LensProfile:
         else:
             pupil = self.entrance_pupil(zoom) if self.entrance_pupil and zoom is not None else 0.0
         if sent and sample.distortion is not None:
-            distortion = sample.distortion
+            distortion = LensDistortion.coerce(sample.distortion)
         elif self.distortion is not None and zoom is not None:
-            k1, k2, p1, p2 = (table(zoom) for table in self.distortion)
-            distortion = (k1, k2, p1, p2)
+            distortion = self.distortion.at(zoom)
         else:
-            distortion = (0.0, 0.0, 0.0, 0.0)
+            distortion = NO_DISTORTION
         offset = sample.projection_offset_mm if sent and sample.projection_offset_mm else (0.0, 0.0)
         return LensValues(max(focal, 1e-3), focus_m, pupil, distortion, self._f_stop(sample, iris), offset)
 

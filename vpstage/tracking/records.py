@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from vpstage.tracking.distortion import LensDistortion
 from vpstage.tracking.sample import CameraSample
 
 _OPTIONAL = ("zoom_raw", "focus_raw", "iris_raw", "zoom_norm", "focus_norm", "iris_norm", "user_bits",
@@ -31,8 +32,8 @@ def sample_record(sample: CameraSample, t0_ns: int | None = None) -> dict[str, A
         value = getattr(sample, name)
         if value is not None:
             record[name] = value
-    if sample.distortion is not None:
-        record["distortion"] = list(sample.distortion)
+    if sample.distortion is not None:  # the whole model: {model, radial, tangential, overscan, offset_mm}
+        record["distortion"] = LensDistortion.coerce(sample.distortion).to_dict()
     if sample.timecode is not None:
         record["timecode"] = str(sample.timecode)
     return record

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Literal, NamedTuple
 
+from vpstage.tracking.distortion import LensDistortion
+
 Protocol = Literal["freed", "opentrackio", "osc"]
 CameraId = int | str
 
@@ -52,8 +54,10 @@ class CameraSample(NamedTuple):
 
     Physical lens values are present only when the sender sent them (OpenTrackIO ``lens``, OSC):
     focal length in mm, focus distance in m, entrance-pupil offset in m along the optical axis
-    (positive forward of the image plane), Brown-Conrady ``distortion`` (k1, k2, p1, p2),
-    ``projection_offset_mm`` (x right, y up on the sensor, as OpenTrackIO sends it).
+    (positive forward of the image plane), ``distortion`` (a
+    :class:`~vpstage.tracking.distortion.LensDistortion`: the model name, k1..k6, p1, p2, the
+    overscan factor and the distortion centre offset, as sent), ``projection_offset_mm`` (x right,
+    y up on the sensor, as OpenTrackIO sends it).
 
     Timing when sent: ``source_time_ns`` (PTP sample timestamp, ns since the PTP epoch),
     ``timecode``, ``sequence``, ``sample_rate``.
@@ -81,7 +85,7 @@ class CameraSample(NamedTuple):
     f_stop: float | None = None
     t_stop: float | None = None
     entrance_pupil_m: float | None = None
-    distortion: tuple[float, float, float, float] | None = None
+    distortion: LensDistortion | None = None
     projection_offset_mm: tuple[float, float] | None = None
     sensor_size_mm: tuple[float, float] | None = None
     source_time_ns: int | None = None
@@ -106,9 +110,14 @@ class CameraSample(NamedTuple):
                       self.focus_distance_m, self.f_stop, self.t_stop, self.entrance_pupil_m):
             if extra is not None:
                 values.append(extra)
-        for group in (self.distortion, self.projection_offset_mm, self.sensor_size_mm):
+        for group in (self.projection_offset_mm, self.sensor_size_mm):
             if group is not None:
                 values.extend(group)
+        if self.distortion is not None:  # a LensDistortion checks its own values when built
+            try:
+                LensDistortion.coerce(self.distortion)
+            except (TypeError, ValueError):
+                return False
         return all(math.isfinite(v) for v in values)
 
 

@@ -10,8 +10,13 @@ pose built from half a sample is worse than holding the last one.
   camera sensor relative to the stage origin; translation in metres, rotation as pan/tilt/roll
   degrees (intrinsic Z, X, Y, the same convention as FreeD), optional per-axis ``scale``.
 * ``lens``: ``pinholeFocalLength`` mm, ``focusDistance`` m, ``fStop``, ``tStop``,
-  ``entrancePupilOffset`` m, ``encoders`` 0..1, ``rawEncoders`` counts, the first ``distortion``
-  entry's radial k1 k2 and tangential p1 p2, ``projectionOffset`` mm.
+  ``entrancePupilOffset`` m, ``encoders`` 0..1, ``rawEncoders`` counts, ``projectionOffset`` mm,
+  and the distortion kept whole (:class:`~vpstage.tracking.distortion.LensDistortion`): of the
+  ``distortion`` entries, the first whose model is a Brown-Conrady one (``U-D`` or ``D-U``; an
+  entry naming no model is OpenTrackIO's default ``D-U``), else the first entry; its model name,
+  up to six radial (k1..k6) and two tangential (p1, p2) coefficients and ``overscan``, with the
+  lens's ``distortionOffset`` (mm). A chosen entry with more coefficients than Brown-Conrady has is
+  refused (``bad_value``); so is a list that is not a list of objects.
 * ``timing``: ``sampleTimestamp`` (PTP seconds + nanoseconds), ``sequenceNumber``, ``sampleRate``,
   ``timecode``. ``static.camera.activeSensorPhysicalDimensions`` (mm), ``tracker.status``.
 
@@ -43,6 +48,7 @@ from vpstage.protocols.opentrackio.packet import (
     ParseError,
     write_segments,
 )
+from vpstage.tracking.distortion import DEFAULT_MODEL, KNOWN_MODELS, MAX_MODEL_NAME, LensDistortion
 from vpstage.tracking.sample import CameraSample
 
 PROTOCOL_NAME = "OpenTrackIO"
@@ -112,21 +118,42 @@ def _lens_fields(doc: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _distortion(lens: dict[str, Any]) -> tuple[float, float, float, float] | None:
+def _distortion(lens: dict[str, Any]) -> LensDistortion | None:
     entries = lens.get("distortion")
     if entries is None:
         return None
-    if not isinstance(entries, list) or not entries or not isinstance(entries[0], dict):
+    if not isinstance(entries, list) or not entries or not all(isinstance(e, dict) for e in entries):
         raise ParseError("lens.distortion must be a non-empty list of objects", "bad_value")
-    coefficients: list[float] = []
-    for key in ("radial", "tangential"):
-        values = entries[0].get(key, [])
-        if not isinstance(values, list):
-            raise ParseError(f"lens.distortion.{key} must be a list", "bad_value")
-        picked = [number({"v": v}, "v") for v in values[:2]]
-        coefficients += [v if v is not None else 0.0 for v in picked] + [0.0] * (2 - len(picked))
-    k1, k2, p1, p2 = coefficients
-    return (k1, k2, p1, p2)
+    models = [_model_name(entry, i) for i, entry in enumerate(entries)]
+    index = next((i for i, model in enumerate(models) if model in KNOWN_MODELS), 0)
+    entry = entries[index]
+    radial, tangential = (_coefficients(entry, key, index) for key in ("radial", "tangential"))
+    overscan = number(entry, "overscan")
+    if overscan is not None and overscan <= 0:
+        raise ParseError(f"lens.distortion[{index}].overscan must be positive", "bad_value")
+    offset = obj(lens, "distortionOffset")
+    offset_mm = (0.0, 0.0) if offset is None else (number(offset, "x") or 0.0, number(offset, "y") or 0.0)
+    try:
+        return LensDistortion.from_coefficients(radial, tangential, models[index],
+                                                1.0 if overscan is None else overscan, offset_mm)
+    except ValueError as exc:
+        raise ParseError(f"lens.distortion[{index}]: {exc}", "bad_value") from exc
+
+
+def _model_name(entry: dict[str, Any], index: int) -> str:
+    model = entry.get("model", DEFAULT_MODEL)
+    if not isinstance(model, str) or not model or len(model) > MAX_MODEL_NAME:
+        raise ParseError(f"lens.distortion[{index}].model must be a name of 1..{MAX_MODEL_NAME} characters",
+                         "bad_value")
+    return model
+
+
+def _coefficients(entry: dict[str, Any], key: str, index: int) -> list[float]:
+    values = entry.get(key, [])
+    if not isinstance(values, list):
+        raise ParseError(f"lens.distortion[{index}].{key} must be a list", "bad_value")
+    picked = [number({key: v}, key) for v in values]
+    return [v if v is not None else 0.0 for v in picked]
 
 
 def _timing_fields(doc: dict[str, Any]) -> dict[str, Any]:
@@ -237,8 +264,11 @@ def _lens_document(sample: CameraSample) -> dict[str, Any]:
     if raw:
         lens["rawEncoders"] = raw
     if sample.distortion is not None:
-        k1, k2, p1, p2 = sample.distortion
-        lens["distortion"] = [{"model": "Brown-Conrady D-U", "radial": [k1, k2], "tangential": [p1, p2]}]
+        distortion = LensDistortion.coerce(sample.distortion)
+        lens["distortion"] = [{"model": distortion.model, "radial": list(distortion.radial),
+                               "tangential": list(distortion.tangential), "overscan": distortion.overscan}]
+        if any(distortion.offset_mm):
+            lens["distortionOffset"] = {"x": distortion.offset_mm[0], "y": distortion.offset_mm[1]}
     if sample.projection_offset_mm is not None:
         lens["projectionOffset"] = {"x": sample.projection_offset_mm[0], "y": sample.projection_offset_mm[1]}
     return lens

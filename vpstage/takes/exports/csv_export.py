@@ -73,12 +73,25 @@ CAMERA_COLUMNS: list[Column] = [
     ("image_height[px]", _cal(lambda s: s.image_height)),
     ("principal_offset_x[mm]", _cal(lambda s: s.principal_offset_mm[0])),
     ("principal_offset_y[mm]", _cal(lambda s: s.principal_offset_mm[1])),
-    ("k1", _cal(lambda s: s.distortion[0])), ("k2", _cal(lambda s: s.distortion[1])),
-    ("p1", _cal(lambda s: s.distortion[2])), ("p2", _cal(lambda s: s.distortion[3])),
+    ("k1", _cal(lambda s: s.distortion.radial[0])), ("k2", _cal(lambda s: s.distortion.radial[1])),
+    ("p1", _cal(lambda s: s.distortion.tangential[0])), ("p2", _cal(lambda s: s.distortion.tangential[1])),
     ("entrance_pupil_offset[m]", _cal(lambda s: s.entrance_pupil_offset_m)),
+    ("k3", _cal(lambda s: s.distortion.radial[2])), ("k4", _cal(lambda s: s.distortion.radial[3])),
+    ("k5", _cal(lambda s: s.distortion.radial[4])), ("k6", _cal(lambda s: s.distortion.radial[5])),
+    ("distortion_model", _cal(lambda s: s.distortion.model)),
+    ("distortion_overscan", _cal(lambda s: s.distortion.overscan)),
+    ("distortion_offset_x[mm]", _cal(lambda s: s.distortion.offset_mm[0])),
+    ("distortion_offset_y[mm]", _cal(lambda s: s.distortion.offset_mm[1])),
+    ("priority", lambda c: c.priority), ("active", lambda c: c.active), ("on_wall", lambda c: c.on_wall),
+    ("interleave_every", lambda c: None if c.interleave is None else c.interleave[0]),
+    ("interleave_phase", lambda c: None if c.interleave is None else c.interleave[1]),
 ]
 """Per camera. ``raw_*``: tracker frame as received; the rest: calibrated, stage frame (Z up);
-``rot_*``: OpenCV-camera -> stage quaternion; ``pan/tilt/roll``: the same orientation as angles."""
+``rot_*``: OpenCV-camera -> stage quaternion; ``pan/tilt/roll``: the same orientation as angles;
+``k1``..``k6``, ``p1``, ``p2``, ``distortion_*``: the lens distortion as recorded (model name,
+overscan factor, centre offset in mm with +y up); ``priority``, ``active``, ``on_wall``,
+``interleave_*``: how the camera's inner frustum was layered (empty for older takes). Columns
+added later come after the ones before them, so older readers keep their positions."""
 
 NODE_COLUMNS: list[Column] = [
     ("plan[ms]", lambda n: n.plan_ms), ("render[ms]", lambda n: n.render_ms),

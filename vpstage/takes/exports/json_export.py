@@ -1,8 +1,11 @@
 """JSON export: the take's metadata, its stage configuration and every frame record.
 
-Layout: ``{"format": "vpstage-take", "format_version": 1, "take": {...}, "stage_config":
+Layout: ``{"format": "vpstage-take", "format_version": 2, "take": {...}, "stage_config":
 {"sha256", "yaml"} | null, "frames": [FrameRecord.to_dict(), ...]}``. Keys carry their unit
 (``focal_length_mm``, ``tracking_age_ms``); ``FrameRecord.from_dict`` reads a frame back exactly.
+Version 2: a camera's ``calibrated.distortion`` is the whole model (``{"model", "radial": [k1..k6],
+"tangential": [p1, p2], "overscan", "offset_mm": [x, y]}``, was ``[k1, k2, p1, p2]``) and each
+camera record has ``priority``, ``active``, ``on_wall`` and ``interleave``; ``from_dict`` reads both.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from vpstage.config import atomic_write_text
 from vpstage.takes.exports.registry import ExportError, TakeExport, export_format
 
 FORMAT_NAME = "vpstage-take"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 def take_document(export: TakeExport) -> dict[str, Any]:

@@ -12,7 +12,10 @@ One ``UsdGeom.Camera`` per tracked camera under ``/Take``, with time samples per
   the aperture offsets in *tenths of a scene unit*; with metres as the unit, 1 mm is 0.01. So a
   35 mm lens is authored as 0.35 (field of view and every ratio come out as in millimetres).
   ``focusDistance`` is in scene units (metres); ``fStop`` is unitless;
-* extras (namespace ``vpstage:``): ``distortion`` (k1, k2, p1, p2), ``entrancePupilOffset`` (m);
+* extras (namespace ``vpstage:``): ``distortion`` (k1, k2, p1, p2, as before),
+  ``distortionModel`` (``Brown-Conrady U-D`` / ``D-U`` / as the sender named it),
+  ``distortionRadial`` (k1..k6), ``distortionTangential`` (p1, p2), ``distortionOverscan``,
+  ``distortionOffset`` (mm on the sensor, +y up), ``entrancePupilOffset`` (m), all time-sampled;
   the take's slate, name, timecodes and stage hash are in the layer's ``customLayerData``.
 
 The file is written through a temporary file and renamed (atomic); ``.usda`` is text, ``.usdc``
@@ -118,6 +121,11 @@ def _define_camera(stage: Any, path: str, camera: str) -> dict[str, Any]:
              "h_offset": cam.CreateHorizontalApertureOffsetAttr(), "v_offset": cam.CreateVerticalApertureOffsetAttr(),
              "focus": cam.CreateFocusDistanceAttr(), "f_stop": cam.CreateFStopAttr(),
              "distortion": prim.CreateAttribute("vpstage:distortion", Sdf.ValueTypeNames.Double4),
+             "distortion_model": prim.CreateAttribute("vpstage:distortionModel", Sdf.ValueTypeNames.String),
+             "radial": prim.CreateAttribute("vpstage:distortionRadial", Sdf.ValueTypeNames.DoubleArray),
+             "tangential": prim.CreateAttribute("vpstage:distortionTangential", Sdf.ValueTypeNames.Double2),
+             "overscan": prim.CreateAttribute("vpstage:distortionOverscan", Sdf.ValueTypeNames.Double),
+             "distortion_offset": prim.CreateAttribute("vpstage:distortionOffset", Sdf.ValueTypeNames.Double2),
              "pupil": prim.CreateAttribute("vpstage:entrancePupilOffset", Sdf.ValueTypeNames.Double)}
     return {role: attr.GetPath() for role, attr in attrs.items()}
 
@@ -132,12 +140,21 @@ def _samples(cal: CalibratedCameraState, gf: Any, paths: dict[str, Any]) -> list
         ("v_aperture", cal.sensor_height_mm * LENS_UNITS_PER_MM),
         ("h_offset", -cal.principal_offset_mm[0] * LENS_UNITS_PER_MM),
         ("v_offset", cal.principal_offset_mm[1] * LENS_UNITS_PER_MM),
-        ("distortion", gf.Vec4d(*cal.distortion)), ("pupil", cal.entrance_pupil_offset_m)]
+        ("distortion", gf.Vec4d(*cal.distortion.legacy)), ("distortion_model", cal.distortion.model),
+        ("radial", _double_array(cal.distortion.radial)), ("tangential", gf.Vec2d(*cal.distortion.tangential)),
+        ("overscan", cal.distortion.overscan), ("distortion_offset", gf.Vec2d(*cal.distortion.offset_mm)),
+        ("pupil", cal.entrance_pupil_offset_m)]
     if cal.focus_distance_m is not None:
         values.append(("focus", cal.focus_distance_m / METERS_PER_UNIT))
     if cal.f_stop is not None:
         values.append(("f_stop", cal.f_stop))
     return [(paths[role], value) for role, value in values]
+
+
+def _double_array(values: tuple[float, ...]) -> Any:
+    from pxr import Vt
+
+    return Vt.DoubleArray(list(values))
 
 
 @export_format("usd", suffix=".usda", description="USD camera track (UsdGeom.Camera per camera, time-sampled)")
