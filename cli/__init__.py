@@ -19,9 +19,12 @@ COMMAND_MODULES: tuple[str, ...] = (
     "cli.frameloop_commands",
     "cli.frustum_commands",
     "cli.track_commands",
+    "cli.timecode_commands",
     "cli.render_commands",
     "cli.run_commands",
     "cli.train_commands",
+    "cli.delay_commands",
+    "cli.lens_commands",
 )
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2

@@ -45,6 +45,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--inner-scale", type=float, default=1.0, help="inner render resolution factor")
     p.add_argument("--outer-scale", type=float, default=1.0, help="outer (cube map) resolution factor")
     p.add_argument("--timecode", help="start timecode HH:MM:SS:FF (default: time of day)")
+    p.add_argument("--timecode-master", choices=["internal", "ltc", "tracker"],
+                   help="what the frame clock follows (default: the project's timecode.master)")
+    ltc = p.add_mutually_exclusive_group()
+    ltc.add_argument("--ltc-file", metavar="WAV", help="follow the LTC of this WAV file, replayed in real time")
+    ltc.add_argument("--ltc-simulate", type=float, metavar="PPM",
+                     help="follow a simulated LTC generator running PPM parts per million fast (rehearsal)")
     p.set_defaults(handler=cmd_run)
 
 
@@ -67,7 +73,9 @@ def _options(args: argparse.Namespace, stage: Any, db: Path) -> Any:
                        trackers=tuple(args.tracker), scene=args.scene, cluster=args.cluster, outputs=args.outputs,
                        fourcc=args.fourcc,
                        quality=RenderQuality(args.inner_scale, args.outer_scale),
-                       takes_db=db if args.record else None, frames=args.frames)
+                       takes_db=db if args.record else None, frames=args.frames,
+                       timecode_master=args.timecode_master, ltc_file=args.ltc_file,
+                       ltc_simulate_ppm=args.ltc_simulate)
 
 
 def _open_stage(args: argparse.Namespace, workdir: Path) -> Any:
@@ -167,6 +175,8 @@ def _print_summary(report: dict[str, Any]) -> None:
         for camera in tracker.get("cameras_never_tracked") or []:
             print(f"camera {camera}: NEVER TRACKED (source {tracker['source']} at {tracker['address']}: "
                   f"{tracker['packets']} packets, {tracker['bad_packets']} bad)")
+    if "timecode" in report:
+        print(f"timecode: {report['timecode']['display']}")
     if "take" in report:
         take = report["take"]
         print(f"take {take['name']}: {take['frame_count']} frames, {take['frames_lost']} lost")

@@ -15,6 +15,7 @@ import numpy as np
 from psygnal import Signal
 
 from devices.telemetry import GpuMonitor
+from devices.timecode.master import TimecodeRig
 from devices.tracking.hub import TrackingHub
 from devices.tracking.simulator import TrackerSimulator
 from devices.videohub import VideohubRouter
@@ -30,6 +31,7 @@ from vpstage.stage import Stage
 from vpstage.stage.model import Project
 from vpstage.takes import TakeInfo, TakeRecorder
 from vpstage.takes.recorder import RecorderError
+from vpstage.timing.discipline import LockStatus
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +53,12 @@ class LiveEvents:
     tracking_recovered = Signal(str)
     record_refused = Signal(int)
     """(frame) the recorder refused a frame (queue full or out of order): lost from the take."""
+    timecode_state = Signal(object)
+    """LockStatus when the frame clock's lock to its timecode master changes state (frame loop
+    thread)."""
+    timecode_alarm = Signal(str)
+    """The timecode alarm when raised (NO TIMECODE, TIMECODE LOST, ...), '' when cleared (frame
+    loop thread, or the control thread when the LTC input fails to open)."""
 
 
 def gpu_report(monitor: GpuMonitor) -> dict[str, Any]:
@@ -110,6 +118,9 @@ class LiveEngine:
     * ``latency`` (``vpstage.engine.node_latency.NodeLatencyHistory``): per-node present skew and
       tracking-to-present latency (the report's per-node figures).
     * ``events`` (:class:`LiveEvents`).
+    * ``timecode`` (``devices.timecode.master.TimecodeRig``): the timecode master (project
+      ``timecode``, or the options' override) disciplining ``loop.clock``; ``timecode_lock`` is its
+      state now (LOCK / FREE, phase offset, rate; any thread).
 
     Threads: ``start``/``stop``/``close``, ``start_take``/``stop_take`` belong to the control side
     (the console's GUI thread or the CLI's main thread) and return quickly (``stop_take`` waits
@@ -131,6 +142,9 @@ class LiveEngine:
         protocol = None if self._replay is None else self._replay.protocol
         self.tracking = TrackingHub(hub_project(project, options, protocol), base_dir=self.stage.layout.base_dir)
         self.simulator: TrackerSimulator | None = None
+        self.timecode = TimecodeRig(project, self.stage.layout.base_dir, master=options.timecode_master,
+                                    ltc_file=options.ltc_file, ltc_simulate_ppm=options.ltc_simulate_ppm,
+                                    tracking_project=self.tracking.project)  # ValueError before anything opens
         self.planner = Planner(self.stage, self.tracking, quality=options.quality, far_m=options.far_m)
         self.planner.tracking_lost.connect(self._on_tracking_lost)
         self.planner.tracking_recovered.connect(self._on_tracking_recovered)
@@ -140,6 +154,7 @@ class LiveEngine:
         self.cluster = make_node_cluster(self.stage, options.cluster, scene_renderer=options.scene_renderer,
                                          outputs=outputs, far_m=options.far_m)
         self.loop = FrameLoop(self.stage, self.planner, self.cluster, stall_frames=stall)
+        self.timecode.attach(self.loop.clock, self.tracking)
         self.loop.events.frame_closed.connect(self._on_frame_closed)
         self.latency = NodeLatencyHistory([n.name for n in project.nodes])
         self.loop.events.rendered.connect(self.latency.record_render)
@@ -148,6 +163,9 @@ class LiveEngine:
                          if options.videohub and project.videohub is not None else None)
         self.recorder = TakeRecorder(options.takes_db) if options.takes_db is not None else None
         self.events = LiveEvents()
+        if self.timecode.discipline is not None:
+            self.timecode.discipline.events.state_changed.connect(self.events.timecode_state.emit)
+            self.timecode.discipline.events.alarm.connect(self._on_timecode_alarm)
         self._trackers = {c.name: c.tracker for c in project.cameras}
         self._asset_hashes: dict[str, str] = {}
         self._take_lock = threading.Lock()
@@ -173,6 +191,7 @@ class LiveEngine:
     def _start_sources(self) -> dict[str, str]:
         errors = self.tracking.start()
         self.simulator = start_tracker_simulator(self.tracking, self.tracking.project, self.options, self._replay)
+        self.timecode.start()  # a failure is the TIMECODE INPUT FAILED alarm: the clock runs free
         self._genlock()
         if self.options.gpu_telemetry:
             self.gpu.start()
@@ -187,6 +206,8 @@ class LiveEngine:
         simulator = self.simulator
         if not self.options.genlock or simulator is None or simulator.epoch_ns is None:
             return
+        if self.timecode.discipline is not None:
+            return  # a timecode master sets the phase
         ratio = Fraction(simulator.rate) / Fraction(self.stage.project.frame_rate)
         if ratio.denominator == 1:
             self.loop.clock.genlock(simulator.epoch_ns + int(TRACKER_LEAD_MS * 1e6))
@@ -200,6 +221,7 @@ class LiveEngine:
         self.loop.stop()
         if self.simulator is not None:
             self.simulator.stop()
+        self.timecode.stop()
 
     def close(self) -> None:
         """Stop everything and release it: a take still recording is closed first."""
@@ -225,7 +247,15 @@ class LiveEngine:
         report["render_all_ms"] = percentiles(self.latency.all_renders())
         report["tracking"] = self.tracking.report()
         report["gpus"] = gpu_report(self.gpu)
+        report["timecode"] = self.timecode.report()
         return report
+
+    @property
+    def timecode_lock(self) -> LockStatus:
+        """The frame clock's lock to its timecode master now (any thread): ``state`` (free,
+        acquiring, locked, holdover), ``phase_error_us``, ``frequency_ppm``, ``alarm``, and
+        ``display`` (``TC LOCK LTC +3 us``, ``TC INT``) for a status bar."""
+        return self.timecode.status()
 
     def set_pattern(self, canvas: str | None, spec: PatternSpec | None) -> None:
         """Test pattern on ``canvas`` (None: every canvas); ``spec`` None goes back to the scene."""
@@ -234,6 +264,12 @@ class LiveEngine:
     def set_delay(self, camera: str, ms: float) -> None:
         """Tracking delay compensation of ``camera`` in milliseconds (next frame)."""
         self.tracking.set_delay(camera, ms)
+
+    def set_active_camera(self, camera: str | None) -> None:
+        """Make ``camera`` the active camera (None: the highest-priority one). Any thread; the next
+        frame planned draws its inner frustum over every other camera's (the others are still
+        rendered, below it). KeyError for a camera the engine does not plan."""
+        self.planner.set_active_camera(camera)
 
     # ------------------------------------------------------------------ takes
 
@@ -287,6 +323,13 @@ class LiveEngine:
         record = frame_record(plan, stats, self.stage.project.frame_rate, self._trackers, self._asset_hashes)
         if not recorder.record(record):
             self.events.record_refused.emit(stats.frame)
+
+    def _on_timecode_alarm(self, text: str) -> None:
+        if text:
+            log.warning("timecode: %s", text)
+        else:
+            log.info("timecode: locked to %s again", self.timecode.master)
+        self.events.timecode_alarm.emit(text)
 
     def _on_tracking_lost(self, camera: str) -> None:
         log.warning("camera %s: tracking lost, holding the last pose", camera)

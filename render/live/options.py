@@ -70,6 +70,13 @@ class LiveOptions:
     """Start the project's Videohub router when it declares one."""
     frames: int | None = None
     """Stop after this many frames (None: run until ``stop``)."""
+    timecode_master: Literal["internal", "ltc", "tracker"] | None = None
+    """What the frame clock follows (None: the project's ``timecode.master``; see
+    ``devices.timecode.master``)."""
+    ltc_file: str | None = None
+    """Replay this WAV file's LTC in real time as the master (instead of the project's LTC input)."""
+    ltc_simulate_ppm: float | None = None
+    """A simulated house LTC generator running this many ppm fast as the master (rehearsal)."""
     stall_frames: int | None = None
     """Frames without an answer before a worker is restarted. None: the project's
     ``cluster.stall_frames``, except on stages whose nodes all render on the CPU, where scene
@@ -94,6 +101,13 @@ class LiveOptions:
             raise ValueError("frames must be at least 1")
         if self.stall_frames is not None and self.stall_frames < 1:
             raise ValueError("stall_frames must be at least 1")
+        if self.ltc_file is not None and self.ltc_simulate_ppm is not None:
+            raise ValueError("replay an LTC file or simulate LTC, not both")
+        if (self.ltc_file is not None or self.ltc_simulate_ppm is not None) \
+                and self.timecode_master not in (None, "ltc"):
+            raise ValueError(f"an LTC file or simulated LTC needs the ltc timecode master, not {self.timecode_master}")
+        if self.ltc_simulate_ppm is not None and not abs(self.ltc_simulate_ppm) <= 1000:
+            raise ValueError("simulated LTC drift must be within +/-1000 ppm")
 
 
 def default_takes_db(stage_file: Path) -> Path:

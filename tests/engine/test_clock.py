@@ -5,7 +5,7 @@ from fractions import Fraction
 
 import pytest
 
-from vpstage.timing import FrameClock, ManualTimeSource, Timecode
+from vpstage.timing import FrameClock, ManualTimeSource, Timecode, TimecodeError
 
 R2997 = Fraction(30000, 1001)
 
@@ -95,3 +95,59 @@ def test_genlock_puts_frame_instants_in_phase_with_the_reference() -> None:
     clock.genlock(None)
     clock.rebase(10**12 + 5)
     assert clock.time_of(0) == 10**12 + 5
+
+
+def test_steering_keeps_past_frames_and_index_at_consistent() -> None:
+    src = ManualTimeSource()
+    clock = FrameClock(Fraction(25), time_source=src, start_ns=0)
+    before = [clock.time_of(i) for i in range(20)]
+    clock.steer(10, 1.0001, step_ns=5_000)  # from frame 10: 100 ppm longer periods, 5 us later
+    assert [clock.time_of(i) for i in range(10)] == before[:10]
+    assert clock.time_of(10) == before[10] + 5_000
+    assert clock.time_of(20) - clock.time_of(10) == round(10 * 40_000_000 * 1.0001)
+    clock.steer(15, 0.9999)
+    assert clock.time_of(16) - clock.time_of(15) == round(40_000_000 * 0.9999)
+    for i in range(-3, 40):
+        t = clock.time_of(i)
+        assert clock.index_at(t) == i and clock.index_at(t - 1) == i - 1
+    assert clock.scale == 0.9999
+    with pytest.raises(ValueError):
+        clock.steer(20, 3.0)
+
+
+def test_relabel_and_drop_frame_convention() -> None:
+    clock = FrameClock(R2997, time_source=ManualTimeSource(), start_ns=0)
+    clock.relabel(5, Timecode.parse("00:01:00;02", R2997).to_count())
+    assert str(clock.tick(5).timecode) == "00:01:00;02"
+    clock.set_drop_frame(False)  # the same frame count, labelled without drops
+    assert str(clock.tick(5).timecode) == "00:01:00:00"
+    with pytest.raises(TimecodeError):
+        FrameClock(Fraction(25), time_source=ManualTimeSource()).set_drop_frame(True)
+
+
+def test_a_discipline_steers_only_on_the_loops_forward_ticks() -> None:
+    class Counting:
+        acquired = False
+
+        def __init__(self) -> None:
+            self.applied: list[int] = []
+
+        def apply(self, clock: FrameClock, index: int) -> None:
+            self.applied.append(index)
+            clock.steer(index, 1.0 + 1e-4)
+
+    src = ManualTimeSource()
+    clock = FrameClock(Fraction(30), time_source=src, start_ns=0)
+    discipline = Counting()
+    clock.attach(discipline)
+    clock.tick(0)
+    clock.tick(1)
+    clock.tick(0)  # looking back at a frame does not steer again
+    clock.tick(3)
+    assert discipline.applied == [0, 1, 3]
+    clock.rebase(10**9, first_index=7)
+    clock.tick(7)
+    assert discipline.applied[-1] == 7 and clock.scale == 1.0 + 1e-4
+    clock.attach(None)
+    clock.tick(8)
+    assert discipline.applied[-1] == 7

@@ -198,3 +198,18 @@ def test_the_health_plots_follow_a_running_loop(health: tuple[HealthPanel, Engin
         stop.set()
         writer.join(5)
     assert len(panel.plots.curves["render:n1"].getData()[0]) > 10
+
+
+def test_timecode_alarm_follows_the_clocks_lock() -> None:
+    from ui.live.alarms import timecode_alarms
+    from vpstage.timing import LockStatus
+
+    def status(state: str, alarm: str | None) -> LockStatus:
+        return LockStatus("ltc", "LTC file", state, state == "locked", None, 0.0, 0.0, None, None, alarm)  # type: ignore[arg-type]
+
+    assert timecode_alarms(status("locked", None)) == []
+    [held] = timecode_alarms(status("holdover", "TIMECODE LOST: nothing from LTC file for 500 ms"))
+    assert (held.key, held.severity, held.title) == ("timecode", "warning", "TIMECODE LOST")
+    assert held.detail.startswith("nothing from LTC file")
+    [failed] = timecode_alarms(status("free", "TIMECODE INPUT FAILED: no such device"))
+    assert (failed.severity, failed.title, failed.detail) == ("critical", "TIMECODE INPUT FAILED", "no such device")

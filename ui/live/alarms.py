@@ -29,6 +29,7 @@ from ui.live.node_rates import (
     cpu_only,
     cpu_rehearsal_notice,
 )
+from vpstage.timing import LockStatus, clock_lock_status
 
 Severity = Literal["critical", "warning", "info"]
 SEVERITY_RANK: dict[str, int] = {"critical": 0, "warning": 1, "info": 2}
@@ -187,11 +188,24 @@ class AlarmMonitor:
                     alarms.append(Alarm(f"node:{node.node}", "critical", "NODE DOWN", f"{node.node}: {reason}"))
                 elif node.canvases:
                     up.add(node.node)
+        clock = getattr(loop, "clock", None)
+        if clock is not None:
+            alarms += timecode_alarms(clock_lock_status(clock))
         self.node_rates = self.rates.update(loop.history, now_ns)
         rates = {n: r for n, r in self.node_rates.items() if n in up}
         if cpu_only(getattr(getattr(loop, "stage", None), "project", None)):
             return alarms + cpu_alarms(rates)
         return alarms + frame_alarms(rates)
+
+
+def timecode_alarms(lock: LockStatus) -> list[Alarm]:
+    """The clock's master is lost, silent, failed or off rate (``TIMECODE LOST: ...``): a warning
+    while the clock holds over on its learned rate, critical otherwise."""
+    if lock.alarm is None:
+        return []
+    title, _, detail = lock.alarm.partition(": ")
+    severity: Severity = "critical" if lock.severity == "error" else "warning"
+    return [Alarm("timecode", severity, title, detail or lock.display)]
 
 
 def frame_alarms(rates: dict[str, NodeRates]) -> list[Alarm]:

@@ -13,6 +13,7 @@ from ui.live.models import LiveModels
 from ui.live.readouts import camera_stream
 from ui.live.startup import StartupProgress
 from ui.status_bar import LiveField, LiveStatus
+from vpstage.timing import clock_lock_status, internal_status
 
 ENGINE_TEXT = {"starting": ("ENGINE STARTING…", "warning"), "running": ("ENGINE RUNNING", "ok"),
                "stopping": ("ENGINE STOPPING…", "warning"), "stopped": ("ENGINE STOPPED", "off")}
@@ -70,7 +71,9 @@ def live_status(state: str, models: LiveModels | None, alarms: Sequence[Alarm], 
     if models is None:
         return dataclasses.replace(LiveStatus.stopped(), engine=engine)
     loop = models.loop
-    timecode = LiveField(latest.timecode if latest is not None else "--:--:--:--", "ok" if latest else "off")
+    lock = clock_lock_status(loop.clock) if loop is not None else internal_status()
+    label = latest.timecode if latest is not None else "--:--:--:--"
+    timecode = LiveField(f"{label} {lock.display}", lock.severity if latest is not None else "off", lock.alarm or "")
     if startup is not None:  # no frame yet: nothing is locked or late, and there is no rate to measure
         stopped = LiveStatus.stopped()
         return dataclasses.replace(stopped, engine=engine, rate=LiveField(f"{float(loop.clock.rate):g} fps")

@@ -40,6 +40,8 @@ def scaled_stage(stage: Stage, factor: int, folder: Path) -> Stage:
     project.catalog = "panels.yaml"
     if project.lens_library is not None:
         project.lens_library = str((base / project.lens_library).resolve())
+    if project.timecode.ltc.file is not None:
+        project.timecode.ltc.file = str((base / project.timecode.ltc.file).resolve())
     for asset in project.scene:
         if not asset.path.startswith("procedural:"):
             asset.path = str((base / asset.path).resolve())

@@ -58,6 +58,31 @@ def check_references(project: Project) -> list[Problem]:
     return problems
 
 
+def check_timecode(project: Project) -> list[Problem]:
+    """The timecode master can be followed: its camera exists and is tracked over OpenTrackIO
+    (FreeD and OSC carry no timecode), and LTC is not asked for at 120 fps (no LTC runs that fast)."""
+    settings = project.timecode
+    problems = []
+    if settings.master == "ltc" and project.frame_rate > 60:
+        problems.append(Problem(("timecode", "master"), f"LTC does not run at {float(project.frame_rate):g} fps; "
+                                "use the internal or tracker master"))
+    if settings.master != "tracker" and settings.tracker_camera is None:
+        return problems
+    cameras = {c.name: c for c in project.cameras}
+    name = settings.tracker_camera or (project.cameras[0].name if project.cameras else None)
+    where = ("timecode", "tracker_camera") if settings.tracker_camera is not None else ("timecode", "master")
+    camera = cameras.get(name) if name is not None else None
+    if camera is None:
+        problems.append(Problem(where, f"no camera {name!r} to take timecode from" if name else
+                                "the tracker master needs a camera, and the project has none"))
+        return problems
+    source = next((t for t in project.tracking if t.name == camera.tracker), None)
+    if settings.master == "tracker" and source is not None and source.protocol != "opentrackio":
+        problems.append(Problem(where, f"camera {name!r} is tracked over {source.protocol}, which carries no "
+                                "timecode; the tracker master needs OpenTrackIO"))
+    return problems
+
+
 def check_videohub(project: Project) -> list[Problem]:
     """Routes name existing canvases and use each router output once."""
     if project.videohub is None:
@@ -200,7 +225,7 @@ def validate_layout(layout: StageLayout) -> list[Problem]:
     limit gets only the rules that do not need the whole stage (names, references)."""
     project = layout.project
     problems = list(layout.problems) + check_names(project) + check_references(project)
-    problems += check_videohub(project)
+    problems += check_videohub(project) + check_timecode(project)
     if layout.complete:
         problems += check_map_bounds(layout) + check_overlaps(layout) + check_unmapped(layout)
         problems += check_ports(layout)
