@@ -292,3 +292,39 @@ def test_a_start_that_fails_on_a_bug_logs_its_traceback_and_says_one_line(qtbot:
     finally:
         live.shutdown()
         log.close()
+
+
+def test_the_active_camera_switch_puts_the_chosen_camera_on_top_at_the_next_frame(tracking: TrackingRig) -> None:
+    """The tracking panel's switch over EngineCameras and a real two-camera Planner."""
+    from ui.live.engine_adapter import EngineCameras
+    from vpstage.engine import Planner
+    from vpstage.stage import Stage
+    from vpstage.timing import FrameClock
+
+    project = tracking.doc.project.model_copy(deep=True)
+    project.cameras = [project.cameras[0], project.cameras[0].model_copy(update={"name": "B", "camera_id": 2})]
+    stage = Stage.from_project(project, tracking.doc.base_dir)
+    hub = TrackingHub(project, tracking.doc.base_dir)
+    hub.push("sim", _sample(0.0, -0.3))
+    hub.push("sim", _sample(0.0, 0.3)._replace(camera_id=2))
+
+    class TwoCameraEngine:
+        def __init__(self) -> None:
+            self.planner = Planner(stage, hub)
+
+        def set_active_camera(self, camera: str | None) -> None:
+            self.planner.set_active_camera(camera)
+
+    engine = TwoCameraEngine()
+    tracking.panel.bind(LiveModels(hub=tracking.hub, cameras=EngineCameras(engine)))
+    panel = tracking.panel
+    assert [panel.active.itemText(i) for i in range(panel.active.count())] == ["A", "B"]
+    assert panel.active.currentText() == "A" and panel.active.isEnabled()
+    clock = FrameClock(project.frame_rate)
+    assert [c.active for c in engine.planner.plan(clock.tick(0)).cameras] == [True, False]
+    panel.active.setCurrentIndex(1)
+    panel.active.activated.emit(1)  # what a pick from the list sends
+    assert [c.active for c in engine.planner.plan(clock.tick(1)).cameras] == [False, True]
+    engine.planner.set_active_camera("A")  # switched elsewhere (a control surface): the panel follows
+    panel.refresh()
+    assert panel.active.currentText() == "A"

@@ -3,8 +3,8 @@
 The engine is ``render.live.LiveEngine`` (or a test's composition with the same surface): parts
 ``tracking`` (TrackingHub), ``loop`` (FrameLoop), ``gpu`` (GpuMonitor), ``recorder``
 (TakeRecorder or None), ``planner`` (``pattern_for``), ``events``; commands ``start()``,
-``close()``, ``set_pattern(canvas, spec)`` (spec None = the scene), ``start_take(slate, ...)``
-and ``stop_take()``. Whatever an engine lacks, the panels show as unavailable.
+``close()``, ``set_pattern(canvas, spec)`` (spec None = the scene), ``start_take(slate, ...)``,
+``stop_take()`` and ``set_active_camera(name)``. Whatever an engine lacks, the panels show as unavailable.
 """
 
 from __future__ import annotations
@@ -67,6 +67,22 @@ class EngineTakes:
         return take
 
 
+class EngineCameras:
+    """``CameraSwitch`` over the engine's ``set_active_camera`` and its planner."""
+
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine
+        self.names: tuple[str, ...] = tuple(engine.planner.sampler.names)
+
+    @property
+    def active_camera(self) -> str | None:
+        active: str | None = self.engine.planner.active_camera
+        return active
+
+    def set_active_camera(self, camera: str | None) -> None:
+        self.engine.set_active_camera(camera)
+
+
 def live_models(engine: Any) -> LiveModels:
     """The parts of a running ``engine`` the live panels read."""
     recorder = getattr(engine, "recorder", None)
@@ -77,4 +93,5 @@ def live_models(engine: Any) -> LiveModels:
         gpu=getattr(engine, "gpu", None),
         patterns=EnginePatterns(engine) if hasattr(engine, "set_pattern") else None,
         takes=EngineTakes(engine) if hasattr(engine, "start_take") and recorder is not None else None,
+        cameras=EngineCameras(engine) if hasattr(engine, "set_active_camera") else None,
     )

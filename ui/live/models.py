@@ -46,6 +46,20 @@ class TakeControl(Protocol):
         ...
 
 
+class CameraSwitch(Protocol):
+    names: tuple[str, ...]
+    """The cameras the engine plans, in the project's order."""
+
+    @property
+    def active_camera(self) -> str | None:
+        """The camera whose inner frustum is on top now."""
+        ...
+
+    def set_active_camera(self, camera: str | None) -> None:
+        """Put ``camera`` on top from the next frame (None: the highest priority). Any thread."""
+        ...
+
+
 @dataclass
 class LiveModels:
     """The running engine's parts, for the live panels. None where the engine has no such part."""
@@ -61,3 +75,4 @@ class LiveModels:
     """devices.telemetry.GpuMonitor"""
     patterns: PatternTarget | None = None
     takes: TakeControl | None = None
+    cameras: CameraSwitch | None = None

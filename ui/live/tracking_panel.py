@@ -68,6 +68,9 @@ class TrackingPanel(QWidget):
         self.sources.horizontalHeader().setStretchLastSection(True)
         self.sources.doubleClicked.connect(lambda _index: self.edit_selected())
         self.camera = QComboBox()
+        self.active = QComboBox()
+        self.active.setToolTip("The camera on the wall: its inner frustum is drawn over every other "
+                               "camera's from the next frame (multi-camera shoots)")
         self.delay = QDoubleSpinBox()
         self.delay.setRange(0.0, 1000.0)
         self.delay.setDecimals(1)
@@ -90,6 +93,7 @@ class TrackingPanel(QWidget):
         box.setContentsMargins(4, 4, 4, 4)
         box.addWidget(self.tabs)
         self.camera.currentTextChanged.connect(self._on_camera_chosen)
+        self.active.activated.connect(lambda _i: self.set_active_camera(self.active.currentText()))
         self.delay.valueChanged.connect(self._on_delay_turned)
         self.delay.editingFinished.connect(self.save_delay)
         self.lens.activated.connect(lambda _i: self.set_lens(self.lens.currentText()))
@@ -103,6 +107,7 @@ class TrackingPanel(QWidget):
     def _live_tab(self) -> QWidget:
         page = QWidget()
         form = QFormLayout()
+        form.addRow("Active camera", self.active)
         form.addRow("Camera", self.camera)
         delay_row = QHBoxLayout()
         delay_row.addWidget(self.delay)
@@ -135,6 +140,7 @@ class TrackingPanel(QWidget):
     def bind(self, models: LiveModels | None) -> None:
         self._models = models
         self._fill_lenses()
+        self._fill_active_cameras()
         if models is not None and models.hub is not None:
             self._timer.start()
             self.refresh()
@@ -207,6 +213,22 @@ class TrackingPanel(QWidget):
     def _show_delay_frames(self) -> None:
         rate = self._doc.project.frame_rate
         self.delay_frames.setText(f"= {self.delay.value() * float(rate) / 1000:.2f} frames at {float(rate):g} fps")
+
+    def _fill_active_cameras(self) -> None:
+        switch = self._models.cameras if self._models is not None else None
+        self.active.blockSignals(True)
+        self.active.clear()
+        if switch is not None:
+            self.active.addItems(switch.names)
+            self.active.setCurrentText(switch.active_camera or "")
+        self.active.blockSignals(False)
+        self.active.setEnabled(switch is not None and len(switch.names) > 1)
+
+    def set_active_camera(self, name: str) -> None:
+        """Put camera ``name`` on top of the wall from the next frame."""
+        switch = self._models.cameras if self._models is not None else None
+        if switch is not None and name in switch.names:
+            switch.set_active_camera(name)
 
     # ------------------------------------------------------------------ edits
 
@@ -287,6 +309,9 @@ class TrackingPanel(QWidget):
         if hub is None or not self.isVisible():
             return
         self.streams.show_streams(hub.stream_health(), hub.receiver_health())
+        switch = self._models.cameras if self._models is not None else None
+        if switch is not None and not self.active.view().isVisible():
+            self.active.setCurrentText(switch.active_camera or "")
         camera = self.current_camera()
         if camera is None or camera.name not in hub.camera_names:
             self.readout.setText("this camera starts with the next engine start")
