@@ -31,14 +31,14 @@ from vpstage.stage.map_edits import rotate_map_rects
 from vpstage.stage.problem_groups import Fix
 
 if TYPE_CHECKING:
-    from ui.main_window import ConsoleWindow
+    from ui.window_api import ConsoleWindowApi
 
 ROTATE_STEP_DEG = 15.0
 Keys = QKeySequence.StandardKey
 
 
 class ConsoleActions(QObject):
-    def __init__(self, window: ConsoleWindow) -> None:
+    def __init__(self, window: ConsoleWindowApi) -> None:
         super().__init__(window)
         self.window = window
         w = window

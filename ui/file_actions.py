@@ -15,13 +15,13 @@ from vpstage.config import ConfigError, Problem
 from vpstage.stage.document import StageDocument
 
 if TYPE_CHECKING:
-    from ui.main_window import ConsoleWindow
+    from ui.window_api import ConsoleWindowApi
 
 FILE_FILTER = "Stage projects (*.yaml *.yml);;All files (*)"
 MAX_LISTED = 15
 
 
-def show_problems(window: ConsoleWindow, title: str, text: str, problems: list[Problem]) -> QMessageBox:
+def show_problems(window: ConsoleWindowApi, title: str, text: str, problems: list[Problem]) -> QMessageBox:
     """A window-modal but non-blocking message box listing problems (returned for tests)."""
     box = QMessageBox(QMessageBox.Icon.Critical, title, text, QMessageBox.StandardButton.Ok, window)
     lines = [p.format() for p in problems[:MAX_LISTED]]
@@ -33,7 +33,7 @@ def show_problems(window: ConsoleWindow, title: str, text: str, problems: list[P
     return box
 
 
-def open_project(window: ConsoleWindow, path: str | Path | None = None) -> bool:
+def open_project(window: ConsoleWindowApi, path: str | Path | None = None) -> bool:
     """Open a project file in the window (asks for one when ``path`` is None)."""
     if not window.confirm_discard():
         return False
@@ -53,7 +53,7 @@ def open_project(window: ConsoleWindow, path: str | Path | None = None) -> bool:
     return True
 
 
-def save(window: ConsoleWindow) -> bool:
+def save(window: ConsoleWindowApi) -> bool:
     """Save to the document's file; untitled documents (rehearsal) go through save-as."""
     assert window.document is not None
     if window.document.path is None:
@@ -61,7 +61,7 @@ def save(window: ConsoleWindow) -> bool:
     return _write(window, None)
 
 
-def save_as(window: ConsoleWindow, path: str | Path | None = None) -> bool:
+def save_as(window: ConsoleWindowApi, path: str | Path | None = None) -> bool:
     """Save under a new name (asks for one when ``path`` is None)."""
     assert window.document is not None
     if path is None:
@@ -74,7 +74,7 @@ def save_as(window: ConsoleWindow, path: str | Path | None = None) -> bool:
     return _write(window, Path(path))
 
 
-def _write(window: ConsoleWindow, path: Path | None) -> bool:
+def _write(window: ConsoleWindowApi, path: Path | None) -> bool:
     doc = window.document
     assert doc is not None
     try:

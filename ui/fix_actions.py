@@ -18,7 +18,7 @@ from vpstage.stage.map_edits import auto_layout_change
 from vpstage.stage.problem_groups import Fix
 
 if TYPE_CHECKING:
-    from ui.main_window import ConsoleWindow
+    from ui.window_api import ConsoleWindowApi
 
 ADD_AND_LAYOUT = "add_and_layout"
 OPEN_CANVASES = "open_canvases"
@@ -28,7 +28,7 @@ def _plural_canvases(count: int) -> str:
     return f"{count} canvas" if count == 1 else f"{count} canvases"
 
 
-def run_auto_layout(window: ConsoleWindow) -> QMessageBox | None:
+def run_auto_layout(window: ConsoleWindowApi) -> QMessageBox | None:
     """Auto-layout the pixel map; when the cabinets do not fit, the advice box (returned)."""
     doc = window.document
     assert doc is not None
@@ -41,7 +41,7 @@ def run_auto_layout(window: ConsoleWindow) -> QMessageBox | None:
     return advise(window, advice)
 
 
-def advise(window: ConsoleWindow, advice: LayoutAdvice) -> QMessageBox:
+def advise(window: ConsoleWindowApi, advice: LayoutAdvice) -> QMessageBox:
     """The box that says why auto-layout refused and offers what would make it fit."""
     box = QMessageBox(QMessageBox.Icon.Warning, "Auto-layout", f"Auto-layout cannot place every cabinet: "
                       f"{advice.reason}.", QMessageBox.StandardButton.Cancel, window)
@@ -73,7 +73,7 @@ def advise(window: ConsoleWindow, advice: LayoutAdvice) -> QMessageBox:
     return box
 
 
-def add_canvases_for_layout(window: ConsoleWindow, count: int) -> bool:
+def add_canvases_for_layout(window: ConsoleWindowApi, count: int) -> bool:
     doc = window.document
     assert doc is not None
     if not window.editor.run(lambda: add_canvases_and_layout(doc.project, doc.layout, count)):
@@ -82,7 +82,7 @@ def add_canvases_for_layout(window: ConsoleWindow, count: int) -> bool:
     return True
 
 
-def add_canvas(window: ConsoleWindow) -> str | None:
+def add_canvas(window: ConsoleWindowApi) -> str | None:
     """One more canvas like the last one, shown selected in the Canvases panel."""
     window.show_dock("canvases")
     name = window.canvas_panel.add_canvas()
@@ -91,7 +91,7 @@ def add_canvas(window: ConsoleWindow) -> str | None:
     return name
 
 
-def apply_fix(window: ConsoleWindow, fix: Fix) -> None:
+def apply_fix(window: ConsoleWindowApi, fix: Fix) -> None:
     """Run a fix the Problems panel offers."""
     if fix.kind == "auto_layout":
         run_auto_layout(window)
@@ -107,7 +107,7 @@ def apply_fix(window: ConsoleWindow, fix: Fix) -> None:
         window.canvas_panel.select_processor(fix.subject)
 
 
-def start_engine(window: ConsoleWindow) -> bool:
+def start_engine(window: ConsoleWindowApi) -> bool:
     """Start the live engine, unless the project has errors: then say where the first one is."""
     doc = window.document
     assert doc is not None

@@ -83,7 +83,7 @@ class ConsoleWindow(QMainWindow):
             dock.topLevelChanged.connect(self._on_dock_floated)
             self.docks[key] = dock
         self.setDockNestingEnabled(True)
-        self.workspaces = Workspaces(self, settings, "live" if rehearsal else "edit")
+        self.workspaces = Workspaces(self, self.docks, settings, "live" if rehearsal else "edit")
         self.workspaces.place(self.workspaces.current)
         self.workspaces.changed.connect(self._tidy_tab_bars)
         self.status = ConsoleStatusBar(self)

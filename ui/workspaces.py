@@ -19,15 +19,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from PySide6.QtCore import QByteArray, QObject, QSettings, Qt, Signal
-from PySide6.QtWidgets import QDockWidget, QScrollArea
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QScrollArea
 
 from ui.dock_title import DockTitleBar
-
-if TYPE_CHECKING:
-    from ui.main_window import ConsoleWindow
 
 WorkspaceName = Literal["live", "edit"]
 WORKSPACES: tuple[WorkspaceName, ...] = ("live", "edit")
@@ -69,9 +66,11 @@ class Workspaces(QObject):
     changed = Signal(str)
     """(name): the window now shows this workspace."""
 
-    def __init__(self, window: ConsoleWindow, settings: QSettings, default: WorkspaceName) -> None:
+    def __init__(self, window: QMainWindow, docks: dict[str, QDockWidget], settings: QSettings,
+                 default: WorkspaceName) -> None:
+        """``docks``: the window's docks by key (filled in as the window builds them)."""
         super().__init__(window)
-        self.window, self.settings = window, settings
+        self.window, self.docks, self.settings = window, docks, settings
         self.current: WorkspaceName = default
         self._states: dict[WorkspaceName, QByteArray] = {}
         self._locked: dict[WorkspaceName, bool] = {name: ARRANGEMENTS[name].locked for name in WORKSPACES}
@@ -79,7 +78,7 @@ class Workspaces(QObject):
     # ------------------------------------------------------------------ default arrangements
 
     def _dock(self, key: str) -> QDockWidget:
-        return self.window.docks[key]
+        return self.docks[key]
 
     def _put(self, area: Area, keys: Sequence[str]) -> None:
         for key in keys:
@@ -100,7 +99,7 @@ class Workspaces(QObject):
         w = self.window
         self.corners(name)
         shown = ARRANGEMENTS[name].shown
-        self._put(Area.TopDockWidgetArea, [k for k in w.docks if k not in shown])  # hidden, out of the way
+        self._put(Area.TopDockWidgetArea, [k for k in self.docks if k not in shown])  # hidden, out of the way
         if name == "live":
             self._put(Area.RightDockWidgetArea, ["health"])
             w.splitDockWidget(self._dock("health"), self._dock("tracking"), V)
@@ -113,7 +112,7 @@ class Workspaces(QObject):
             w.tabifyDockWidget(self._dock("section"), self._dock("canvases"))
             self._put(Area.BottomDockWidgetArea, ["map"])
             w.tabifyDockWidget(self._dock("map"), self._dock("problems"))
-        for key, dock in w.docks.items():
+        for key, dock in self.docks.items():
             dock.setVisible(key in shown)
         for key in ("section", "map"):
             if key in shown:
@@ -191,7 +190,7 @@ class Workspaces(QObject):
 
     def apply_lock(self) -> None:
         locked = self._locked[self.current]
-        for dock in self.window.docks.values():
+        for dock in self.docks.values():
             title = dock.titleBarWidget()
             if isinstance(title, DockTitleBar):
                 title.set_locked(locked and not dock.isFloating())

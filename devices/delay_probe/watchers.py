@@ -12,6 +12,7 @@ reduces a subsampled picture).
 
 from __future__ import annotations
 
+import abc
 import threading
 import time
 from collections.abc import Callable
@@ -48,7 +49,7 @@ def ndi_100ns_to_count(timecode_100ns: int, rate: Fraction) -> int | None:
     return count if count_to_ndi_100ns(count, rate) == timecode_100ns else None
 
 
-class _Watcher:
+class _Watcher(abc.ABC):
     def __init__(self, extract: Extract, capacity: int) -> None:
         self.extract = extract
         self.capacity = capacity
@@ -69,8 +70,9 @@ class _Watcher:
         except Exception as exc:  # reported by the probe, never silently lost
             self.error = f"{type(exc).__name__}: {exc}"
 
+    @abc.abstractmethod
     def _run(self) -> None:
-        raise NotImplementedError
+        """Receive pictures until ``_stop`` is set, handing each to ``_keep`` (on the watcher's thread)."""
 
     def _keep(self, sample: PictureSample) -> None:
         with self._lock:
