@@ -56,19 +56,21 @@ class SharedCameraViews:
         self.renders = 0
         """Camera-view renders made since start (tests: one per camera and asset per frame)."""
 
-    def begin(self, job: FrameJob | None, canvas: CanvasJob | None = None,
-              content: SceneContent | None = None) -> None:
-        """A new frame: the canvases of ``job`` share; or ``canvas`` alone (``content``) when no job."""
+    def begin(self, job: FrameJob) -> None:
+        """A new frame: the canvases of ``job`` share."""
+        self._start([(c, c.content) for c in job.canvases])
+
+    def begin_alone(self, canvas: CanvasJob, content: SceneContent) -> None:
+        """``canvas`` rendered on its own with ``content``: it shares with nobody."""
+        self._start([(canvas, content)])
+
+    def _start(self, canvases: list[tuple[CanvasJob, object]]) -> None:
         self._pixels, self._renders, self._members = {}, {}, {}
-        self._jobs = set() if job is None else {id(c) for c in job.canvases}
-        canvases = [] if job is None else [(c.canvas, c.content) for c in job.canvases]
-        if job is None and canvas is not None and content is not None:
-            canvases = [(canvas.canvas, content)]
-            self._jobs = {id(canvas)}
-        for name, body in canvases:
+        self._jobs = {id(canvas) for canvas, _ in canvases}
+        for canvas, body in canvases:
             if isinstance(body, SceneContent):
                 for view in body.inner:
-                    self._members.setdefault(view.camera, []).append((name, view))
+                    self._members.setdefault(view.camera, []).append((canvas.canvas, view))
 
     def covers(self, canvas: CanvasJob) -> bool:
         """Whether ``canvas`` (this very job) belongs to the frame begun last."""
