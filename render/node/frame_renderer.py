@@ -33,6 +33,7 @@ from typing import Protocol
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch.profiler import record_function
 
 from render.cancel import RenderCancelled, cancellable
 from render.node.canvas_buffers import CanvasBuffers, Slot
@@ -165,7 +166,8 @@ class NodeFrameRenderer:
                     events[0].record(self.stream)
                 begin = getattr(self.scene, "begin_frame", None)
                 if callable(begin):
-                    begin(job)
+                    with record_function("vpstage.begin_frame"):
+                        begin(job)
                 for canvas_job in job.canvases:
                     self._render_canvas(canvas_job, job.frame, out)
                 if thumbnails is not None:
@@ -215,8 +217,10 @@ class NodeFrameRenderer:
             raise CanvasError(self.scene_error)
         if content.rays.stage_revision != self.spec.revision:
             raise CanvasError("the job was planned for another revision of the stage; restart the node")
-        self.scene.render_canvas(job, content, buffers.colour)
-        buffers.finish_colour(slot, self.stream)
+        with record_function("vpstage.scene"):
+            self.scene.render_canvas(job, content, buffers.colour)
+        with record_function("vpstage.pack_copy"):
+            buffers.finish_colour(slot, self.stream)
         self._shown.pop(job.canvas, None)
 
     def _pattern(self, canvas: str, spec: PatternSpec, frame: int, buffers: CanvasBuffers, slot: Slot) -> None:

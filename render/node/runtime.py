@@ -28,6 +28,7 @@ from fractions import Fraction
 from render.cancel import RenderCancelled
 from render.node.frame_renderer import NodeFrameRenderer, RenderedFrame
 from render.node.outputs import NodeOutputs, canvas_formats
+from render.node.profiling import NodeTrace
 from vpstage.nodes.channel import Channel, ChannelClosed
 from vpstage.nodes.clock_sync import ClockSync, boot_id
 from vpstage.nodes.failures import failure_text
@@ -70,6 +71,7 @@ class NodeRuntime:
         self._reports = 0
         self._outputs_seen: tuple[str, ...] = ()
         self.fatal: str | None = None
+        self.trace = NodeTrace(configure.node)
 
     def build(self) -> dict[str, object]:
         """Load the stage and scene on the device and warm up; returns the node's info for Ready."""
@@ -113,6 +115,7 @@ class NodeRuntime:
         if self._shown is not None:
             self._shown.release()
         self.outputs.close()
+        self.trace.write()
         if self.renderer is not None:
             self.renderer.close()
         self.channel.flush(0.5)
@@ -125,7 +128,9 @@ class NodeRuntime:
             while not self._stop.is_set():
                 message = self.channel.recv()
                 if isinstance(message, FrameOrder):
-                    self.lock.schedule(message, self.sync.to_local(message.deadline_ns))
+                    deadline = self.sync.to_local(message.deadline_ns)
+                    self.lock.schedule(message, deadline)
+                    self.trace.note(message.frame, "arrived", self.time.now_ns(), deadline)
                 elif isinstance(message, ThumbnailRequest):
                     self._thumbnails = message
                 elif isinstance(message, Pong):
@@ -154,7 +159,10 @@ class NodeRuntime:
                     self.lock.wait_for_order(0.05)
                     continue
                 request, self._thumbnails = self._thumbnails, None
+                self.trace.before_render()
+                self.trace.note(entry.order.frame, "started", self.time.now_ns(), entry.deadline_ns)
                 rendered = self.renderer.render(self.orders.job(entry.order), request)
+                self.trace.note(entry.order.frame, "rendered", self.time.now_ns(), entry.deadline_ns)
                 for thumbnail in rendered.thumbnails:
                     self.channel.send(thumbnail)
                 if not self.lock.rendered(entry.order.frame, rendered, self.time.now_ns(), rendered.render_ms):
@@ -204,6 +212,8 @@ class NodeRuntime:
                 if held is not None and (error := self.outputs.send(canvas, held[1].array, timecode)):
                     send_errors[canvas] = error
         end = self.time.now_ns()
+        self.trace.note(order.frame, "sent", end, due.deadline_ns)
+        self.trace.mark(order.frame, "outcome", due.outcome)
         if due.outcome == "fresh" and due.result is not None:
             previous, self._shown = self._shown, due.result
             if previous is not None:

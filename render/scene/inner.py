@@ -23,6 +23,7 @@ import torch
 import torch.nn.functional as F
 
 from render.assets import PinholeCamera, SceneAsset
+from render.host_to_device import upload
 from render.scene.inner_pixels import InnerPixels
 from render.scene.layers import Layer
 from vpstage.frustum.canvas import CanvasFrustum
@@ -107,11 +108,11 @@ def rays_layer(asset: SceneAsset, canvas: CanvasFrustum, pixels: InnerPixels, st
     """The rays way (module docstring)."""
     device = asset.device
     frustum = canvas.frustum
-    rotation = torch.as_tensor(scene_rotation(stage_to_scene) @ frustum.rotation, dtype=torch.float32, device=device)
+    rotation = upload(scene_rotation(stage_to_scene) @ frustum.rotation, torch.float32, device)
     camera = pixels.camera.to(device)
     length = camera.norm(dim=1)
     directions = (camera / length[:, None]) @ rotation.T
-    origin = torch.as_tensor(to_scene(stage_to_scene, frustum.eye), dtype=torch.float32, device=device)
+    origin = upload(to_scene(stage_to_scene, frustum.eye), torch.float32, device)
     out = asset.render_rays(origin.expand_as(directions).contiguous(), directions.contiguous(), crop=crop,
                             background=(0.0, 0.0, 0.0))
     cosine = camera[:, 2] / length

@@ -16,8 +16,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
+from numpy.typing import NDArray
 
+from render.host_to_device import upload
 from vpstage.frustum.canvas import CanvasFrustum
 from vpstage.frustum.frustum import CameraFrustum
 
@@ -28,54 +31,97 @@ class InnerPixels:
     camera: torch.Tensor
     uv: torch.Tensor
     weight: torch.Tensor
+    window: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
+    """(u0, v0, u1, v1) bounds of ``uv``, known on the host (no device round trip)."""
 
     def __len__(self) -> int:
         return int(self.index.numel())
 
     def uv_window(self) -> tuple[float, float, float, float]:
         """(u0, v0, u1, v1) bounds of the UV of these pixels."""
-        lo, hi = self.uv.amin(dim=0).tolist(), self.uv.amax(dim=0).tolist()
-        return lo[0], lo[1], hi[0], hi[1]
+        return self.window
 
 
-def _block_pixels(cam_coef: torch.Tensor, start: torch.Tensor, stop: torch.Tensor, x0: torch.Tensor,
-                  y0: torch.Tensor, width: int, canvas_width: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Inner pixels of one block's members: (flat canvas indices (n,), camera coords (n, 3))."""
-    device = cam_coef.device
-    cols = torch.arange(width, device=device)
-    mask = (cols[None, None, :] >= start[:, :, None]) & (cols[None, None, :] < stop[:, :, None])   # (m, h, w)
-    member, row, col = mask.nonzero(as_tuple=True)
-    xl = col.to(torch.float32) + 0.5
-    yl = row.to(torch.float32) + 0.5
-    k = cam_coef[member]                                                                            # (n, 4, 3)
-    camera = k[:, 0] + xl[:, None] * k[:, 1] + yl[:, None] * k[:, 2] + (xl * yl)[:, None] * k[:, 3]
-    index = (y0[member] + row) * canvas_width + (x0[member] + col)
-    return index, camera
+@dataclass(frozen=True)
+class PixelRuns:
+    """A canvas's inner pixels as runs along footprint rows (host side, from the exact spans).
+
+    Along a run the LED position is linear in the column: ``a + x * b`` (``x`` the footprint-local
+    pixel centre), so a run is its first flat canvas index, its first ``x``, its length and its
+    ``a``/``b`` (camera frame).
+    """
+
+    base: NDArray[np.int64]
+    """(R,) flat canvas index of each run's first pixel."""
+    x0: NDArray[np.float64]
+    length: NDArray[np.int64]
+    a: NDArray[np.float64]
+    b: NDArray[np.float64]
+
+    @property
+    def pixels(self) -> int:
+        return int(self.length.sum())
+
+
+def pixel_runs(canvas: CanvasFrustum) -> PixelRuns:
+    """The inner pixels of ``canvas`` as row runs, in the order of ``CanvasFrustum.mask``'s pixels
+    per cabinet block (member, row, column)."""
+    frustum = canvas.frustum
+    parts: list[tuple[NDArray[np.int64], ...]] = []
+    floats: list[tuple[NDArray[np.float64], ...]] = []
+    for spans in canvas.spans:
+        block = spans.block
+        member, row = np.nonzero(spans.stop > spans.start)
+        start = spans.start[member, row].astype(np.int64)
+        length = spans.stop[member, row].astype(np.int64) - start
+        cabinet = spans.members[member]
+        coef = block.coef[cabinet].copy()                                  # (R, 4, 3) stage positions
+        coef[:, 0] -= frustum.eye
+        k = coef @ frustum.rotation                                        # camera frame
+        y = row[:, None] + 0.5
+        base = (block.y0[cabinet] + row) * canvas.geometry.width + block.x0[cabinet] + start
+        parts.append((base.astype(np.int64), length))
+        floats.append((start + 0.5, k[:, 0] + y * k[:, 2], k[:, 1] + y * k[:, 3]))
+    if not parts:
+        empty_i, empty_f = np.zeros(0, np.int64), np.zeros(0)
+        return PixelRuns(empty_i, empty_f, empty_i, np.zeros((0, 3)), np.zeros((0, 3)))
+    return PixelRuns(np.concatenate([p[0] for p in parts]), np.concatenate([f[0] for f in floats]),
+                     np.concatenate([p[1] for p in parts]), np.concatenate([f[1] for f in floats]),
+                     np.concatenate([f[2] for f in floats]))
 
 
 def inner_pixels(canvas: CanvasFrustum, device: torch.device) -> InnerPixels:
-    """The inner pixels of ``canvas`` (which carries its camera frustum) on ``device``."""
-    frustum = canvas.frustum
-    indices, cameras = [], []
-    for spans in canvas.spans:
-        block = spans.block
-        coef = block.coef[spans.members].copy()                     # (m, 4, 3) stage positions
-        coef[:, 0] -= frustum.eye
-        cam_coef = torch.as_tensor(coef @ frustum.rotation, dtype=torch.float32, device=device)
-        index, camera = _block_pixels(
-            cam_coef, torch.as_tensor(spans.start, device=device), torch.as_tensor(spans.stop, device=device),
-            torch.as_tensor(block.x0[spans.members], device=device),
-            torch.as_tensor(block.y0[spans.members], device=device),
-            block.width, canvas.geometry.width)
-        indices.append(index)
-        cameras.append(camera)
-    if not indices:
+    """The inner pixels of ``canvas`` (which carries its camera frustum) on ``device``.
+
+    The runs go to the device in two asynchronous copies and are expanded there with sizes known
+    on the host: building a canvas's inner pixels never waits for the device."""
+    runs = pixel_runs(canvas)
+    count = runs.pixels
+    if not count:
         empty = torch.zeros(0, device=device)
         return InnerPixels(torch.zeros(0, dtype=torch.int64, device=device), empty.reshape(0, 3),
                            empty.reshape(0, 2), empty)
-    camera = torch.cat(cameras)
-    uv = window_uv(camera, frustum)
-    return InnerPixels(torch.cat(indices), camera, uv, edge_weight(uv, frustum.soft_edge))
+    offset = np.cumsum(runs.length) - runs.length
+    ints = upload(np.stack([runs.base, runs.length, offset]), torch.int64, device)
+    floats = upload(np.concatenate([runs.x0[:, None], runs.a, runs.b], axis=1), torch.float32, device)
+    run = torch.repeat_interleave(torch.arange(len(runs.length), device=device), ints[1], output_size=count)
+    step = torch.arange(count, device=device) - ints[2][run]
+    x = floats[run, 0] + step.to(torch.float32)
+    camera = floats[run, 1:4] + x[:, None] * floats[run, 4:7]
+    uv = window_uv(camera, canvas.frustum)
+    return InnerPixels(ints[0][run] + step, camera, uv, edge_weight(uv, canvas.frustum.soft_edge),
+                       runs_uv_window(runs, canvas.frustum))
+
+
+def runs_uv_window(runs: PixelRuns, frustum: CameraFrustum) -> tuple[float, float, float, float]:
+    """UV bounds of every pixel of ``runs``: along a run the image point moves monotonically (a
+    line's projection), so the extremes are at the runs' first and last pixels."""
+    ends = np.concatenate([runs.a + runs.x0[:, None] * runs.b,
+                           runs.a + (runs.x0 + runs.length - 1)[:, None] * runs.b])
+    xl, xr, yt, yb = frustum.window
+    u = (ends[:, 0] / ends[:, 2] - xl) / (xr - xl)
+    v = (ends[:, 1] / ends[:, 2] - yt) / (yb - yt)
+    return float(u.min()), float(v.min()), float(u.max()), float(v.max())
 
 
 def window_uv(camera: torch.Tensor, frustum: CameraFrustum) -> torch.Tensor:

@@ -24,8 +24,10 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from torch.profiler import record_function
 
 from render.assets import PinholeCamera, SceneAsset
+from render.host_to_device import upload
 from render.node.canvas_errors import CanvasError
 from render.scene.inner import placement_scale, rays_layer
 from render.scene.inner_pixels import InnerPixels
@@ -72,7 +74,7 @@ class SceneCanvasRenderer:
                 warm_up_asset(loaded.asset)
 
     def describe(self) -> dict[str, object]:
-        """What this renderer loaded (for ``RenderWorker.info``): asset -> path, kind, hash, error."""
+        """What this renderer loaded (the node's ``Ready`` info, ``scene``): asset -> path, kind, hash, error."""
         return {"device": str(self.device), "assets": {name: a.describe() for name, a in self.assets.items()}}
 
     def close(self) -> None:
@@ -83,17 +85,18 @@ class SceneCanvasRenderer:
     def render_canvas(self, job: CanvasJob, content: SceneContent, colour: torch.Tensor) -> None:
         """Fill ``colour`` ((H, W, 3) float32 on this device) with the canvas's scene colour."""
         if content is not job.content or not self.views.covers(job):
-            self.views.begin(None, job, content)  # rendered on its own: it shares with nobody
+            self.views.begin_alone(job, content)  # rendered on its own: it shares with nobody
         placed = self._placed(content.placements)
-        background = torch.tensor(content.quality.background, dtype=torch.float32, device=self.device)
+        background = upload(content.quality.background, torch.float32, self.device)
         count = job.width * job.height
         flat = colour.view(count, 3)
         if content.outer is not None:
             assets: PlacedAssets = [(loaded.asset, matrix, scale) for loaded, matrix, scale in placed
                                     if loaded.asset is not None]
-            outer = self.outer.image(job.canvas, content.outer.cache_key, content.outer.viewpoint, assets,
-                                     content.quality.outer_scale, background)
-            flat.copy_(outer)
+            with record_function("vpstage.outer"):
+                outer = self.outer.image(job.canvas, content.outer.cache_key, content.outer.viewpoint, assets,
+                                         content.quality.outer_scale, background)
+                flat.copy_(outer)
         else:
             flat.copy_(background.expand(count, 3))
         for view in content.inner:  # bottom first: each higher camera is blended over the ones below
@@ -118,14 +121,19 @@ class SceneCanvasRenderer:
                      background: torch.Tensor, colour: torch.Tensor) -> None:
         if view.state is None:
             raise CanvasError(f"inner view of camera {view.camera} carries no camera state (planner too old?)")
-        frustum, pixels = self.views.pixels(canvas, view)
+        with record_function("vpstage.inner_pixels"):
+            frustum, pixels = self.views.pixels(canvas, view)
         if not len(pixels):
             return
-        layers = [self._asset_layer(loaded, matrix, canvas, view, frustum, pixels, content.quality.inner_scale)
-                  for loaded, matrix, _ in placed]
-        inner = composite([layer for layer in layers if layer is not None], background, len(pixels))
-        weight = pixels.weight[:, None]
-        colour[pixels.index] = weight * inner + (1.0 - weight) * colour[pixels.index]
+        layers = []
+        for loaded, matrix, _ in placed:
+            with record_function(f"vpstage.layer.{loaded.model.name}"):
+                layers.append(self._asset_layer(loaded, matrix, canvas, view, frustum, pixels,
+                                                content.quality.inner_scale))
+        with record_function("vpstage.composite"):
+            inner = composite([layer for layer in layers if layer is not None], background, len(pixels))
+            weight = pixels.weight[:, None]
+            colour[pixels.index] = weight * inner + (1.0 - weight) * colour[pixels.index]
 
     def _asset_layer(self, loaded: LoadedAsset, matrix: np.ndarray, canvas: str, view: InnerView,
                      frustum: CanvasFrustum, pixels: InnerPixels, inner_scale: float) -> Layer | None:

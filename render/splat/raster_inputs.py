@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from render.assets import PinholeCamera, Rect
+from render.host_to_device import upload
 from vpstage.geometry import OrientedBox
 
 TILE_SIZE = 16
@@ -58,7 +59,7 @@ class RasterCamera:
     @functools.cached_property
     def viewmat(self) -> torch.Tensor:
         """(4, 4) float32 world -> camera on the device (made on first use)."""
-        return torch.as_tensor(self.world_to_camera, dtype=torch.float32).to(self.device)
+        return upload(self.world_to_camera, torch.float32, self.device)
 
     @property
     def window_size(self) -> tuple[int, int]:
@@ -109,9 +110,9 @@ def crop_mask(means: torch.Tensor, crop: OrientedBox, radii: torch.Tensor | None
     support reaches the box (the box grown by the radius per axis, a slight over-estimate at the
     edges and corners), so a splat centred outside that still covers a ray through the box is kept.
     """
-    center = torch.as_tensor(np.asarray(crop.center), dtype=means.dtype, device=means.device)
-    rotation = torch.as_tensor(np.asarray(crop.rotation), dtype=means.dtype, device=means.device)
-    half = torch.as_tensor(np.asarray(crop.half_extents), dtype=means.dtype, device=means.device)
+    center = upload(crop.center, means.dtype, means.device)
+    rotation = upload(crop.rotation, means.dtype, means.device)
+    half = upload(crop.half_extents, means.dtype, means.device)
     local = (means - center) @ rotation
     reach = half if radii is None else half + radii[:, None]
     return (local.abs() <= reach).all(dim=1)

@@ -114,6 +114,8 @@ def test_inner_pixels_match_the_frustum_module(small: Stage) -> None:
     np.testing.assert_allclose(pixels.uv.numpy()[order], frustum.uv().reshape(-1, 2)[flat], atol=2e-5)
     np.testing.assert_allclose(pixels.weight.numpy()[order],
                                frustum.frustum.edge_weight(frustum.uv().reshape(-1, 2)[flat]), atol=1e-5)
+    uv = pixels.uv.numpy()  # the window known on the host bounds exactly the pixels' UV
+    np.testing.assert_allclose(pixels.uv_window(), (*uv.min(axis=0), *uv.max(axis=0)), atol=1e-5)
 
 
 def test_an_inner_pixel_shows_the_camera_view_at_its_uv(demo: tuple[Stage, SceneCanvasRenderer]) -> None:

@@ -1,0 +1,136 @@
+"""Diagnosing a node's missed deadlines: a per-frame timeline and a torch profile of its render thread.
+
+Off unless the node process runs with ``VPSTAGE_NODE_TRACE=DIR`` (a developer's and a support
+engineer's switch; the bench scripts set it). Then the node writes, when it stops:
+
+* ``DIR/<node>.timeline.jsonl``: one line per order, times in ms relative to the frame's present
+  deadline (negative: before it): when the order arrived, when its render started and ended, and
+  whether it made it;
+* ``DIR/<node>.profile.txt``: ``torch.profiler`` tables (CPU and device time per operator) over
+  ``VPSTAGE_NODE_PROFILE_FRAMES=START:COUNT`` renders (default ``600:60``), so a slow frame can be
+  traced to its kernels or to Python.
+
+Costs nothing when off: every hook returns at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import threading
+import warnings
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+TRACE_ENV = "VPSTAGE_NODE_TRACE"
+FRAMES_ENV = "VPSTAGE_NODE_PROFILE_FRAMES"
+
+
+class NodeTrace:
+    """Timeline and profile of one node (see the module docstring); thread-safe."""
+
+    def __init__(self, node: str, folder: str | None = None, frames: str | None = None) -> None:
+        folder = os.environ.get(TRACE_ENV) if folder is None else folder
+        self.node = node
+        self.folder = Path(folder) if folder else None
+        start, _, count = (frames or os.environ.get(FRAMES_ENV) or "600:60").partition(":")
+        self.profile_from, self.profile_count = int(start), int(count or 60)
+        self._rows: dict[int, dict[str, float | str]] = {}
+        self._lock = threading.Lock()
+        self._renders = 0
+        self._profiler: Any = None
+        self._tables = ""
+        self._syncs: Any = None
+        self._sync_seen: list[warnings.WarningMessage] = []
+
+    @property
+    def on(self) -> bool:
+        return self.folder is not None
+
+    def note(self, frame: int, what: str, now_ns: int, deadline_ns: int) -> None:
+        """Record that ``what`` happened to ``frame`` at ``now_ns`` (node clock)."""
+        if self.folder is None:
+            return
+        with self._lock:
+            self._rows.setdefault(frame, {})[what] = round((now_ns - deadline_ns) / 1e6, 3)
+
+    def mark(self, frame: int, what: str, value: str) -> None:
+        """Record a fact about ``frame`` (e.g. its present's outcome)."""
+        if self.folder is None:
+            return
+        with self._lock:
+            self._rows.setdefault(frame, {})[what] = value
+
+    def before_render(self) -> None:
+        """Called before each render: starts or stops the profile at the window's edges."""
+        if self.folder is None:
+            return
+        self._renders += 1
+        if self._renders == self.profile_from:
+            self._start_profile()
+        elif self._renders == self.profile_from + self.profile_count and self._profiler is not None:
+            self._stop_profile()
+
+    def _start_profile(self) -> None:
+        import torch
+
+        activities = [torch.profiler.ProfilerActivity.CPU]
+        if torch.cuda.is_available():
+            activities.append(torch.profiler.ProfilerActivity.CUDA)
+        if torch.cuda.is_available():  # every host<->device synchronisation: where, how often
+            self._syncs = warnings.catch_warnings(record=True)
+            self._sync_seen = self._syncs.__enter__()
+            warnings.simplefilter("always")
+            torch.cuda.set_sync_debug_mode("warn")
+        try:
+            self._profiler = torch.profiler.profile(activities=activities)
+            self._profiler.__enter__()
+        except Exception as exc:  # a diagnostic never stops the node
+            log.warning("node %s: profiler did not start: %s", self.node, exc)
+            self._profiler = None
+
+    def _stop_profile(self) -> None:
+        profiler, self._profiler = self._profiler, None
+        syncs = self._stop_sync_watch()
+        try:
+            profiler.__exit__(None, None, None)
+            averages = profiler.key_averages()
+            device = "self_cuda_time_total" if any(getattr(a, "self_device_time_total", 0) for a in averages) \
+                else "self_cpu_time_total"
+            self._tables = (f"# {self.profile_count} renders from the {self.profile_from}th\n\n"
+                            f"## by self CPU time\n{averages.table(sort_by='self_cpu_time_total', row_limit=45)}\n"
+                            f"## by {device}\n{averages.table(sort_by=device, row_limit=45)}\n"
+                            f"## host-device synchronisations (where, how many)\n{syncs}\n")
+        except Exception as exc:
+            log.warning("node %s: profiler failed: %s", self.node, exc)
+
+    def _stop_sync_watch(self) -> str:
+        if self._syncs is None:
+            return "(not watched)"
+        import torch
+
+        torch.cuda.set_sync_debug_mode("default")
+        watch, self._syncs = self._syncs, None
+        with contextlib.suppress(Exception):
+            watch.__exit__(None, None, None)
+        seen = self._sync_seen
+        places = Counter(f"{w.filename}:{w.lineno}" for w in seen if "synchroniz" in str(w.message))
+        return "\n".join(f"{count:6d}  {place}" for place, count in places.most_common(40)) or "none"
+
+    def write(self) -> None:
+        """Write the timeline and the profile (on stop)."""
+        if self.folder is None:
+            return
+        if self._profiler is not None:
+            self._stop_profile()
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with self._lock:
+            rows = [{"frame": frame, **row} for frame, row in sorted(self._rows.items())]
+        lines = "".join(json.dumps(row) + "\n" for row in rows)
+        (self.folder / f"{self.node}.timeline.jsonl").write_text(lines)
+        if self._tables:
+            (self.folder / f"{self.node}.profile.txt").write_text(self._tables)
