@@ -16,10 +16,13 @@ Costs nothing when off: every hook returns at once.
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import logging
 import os
+import sys
 import threading
+import time
 import warnings
 from collections import Counter
 from pathlib import Path
@@ -45,6 +48,10 @@ class NodeTrace:
         self._profiler: Any = None
         self._tables = ""
         self._syncs: Any = None
+        self._facts: dict[str, float] = {}
+        self._gc_ms, self._gc_start = 0.0, 0.0
+        if self.folder is not None:
+            gc.callbacks.append(self._on_gc)
         self._sync_seen: list[warnings.WarningMessage] = []
 
     @property
@@ -57,6 +64,25 @@ class NodeTrace:
             return
         with self._lock:
             self._rows.setdefault(frame, {})[what] = round((now_ns - deadline_ns) / 1e6, 3)
+
+    def facts(self, frame: int) -> None:
+        """Record what happened in the process since the last call that can stall a render: time
+        in the garbage collector, splat rasterizer runners built and graphs captured."""
+        if self.folder is None:
+            return
+        raster = sys.modules.get("render.splat.backends.triton_rasterizer")
+        events = dict(getattr(raster, "RUNNER_EVENTS", {}))
+        now = {"gc_ms": round(self._gc_ms, 3), **{f"runners_{k}": v for k, v in events.items()}}
+        delta = {k: round(v - self._facts.get(k, 0), 3) for k, v in now.items() if v != self._facts.get(k, 0)}
+        self._facts = now
+        with self._lock:
+            self._rows.setdefault(frame, {}).update(delta)
+
+    def _on_gc(self, phase: str, _info: dict[str, int]) -> None:
+        if phase == "start":
+            self._gc_start = time.perf_counter()
+        else:
+            self._gc_ms += (time.perf_counter() - self._gc_start) * 1e3
 
     def mark(self, frame: int, what: str, value: str) -> None:
         """Record a fact about ``frame`` (e.g. its present's outcome)."""

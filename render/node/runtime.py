@@ -163,6 +163,7 @@ class NodeRuntime:
                 self.trace.note(entry.order.frame, "started", self.time.now_ns(), entry.deadline_ns)
                 rendered = self.renderer.render(self.orders.job(entry.order), request)
                 self.trace.note(entry.order.frame, "rendered", self.time.now_ns(), entry.deadline_ns)
+                self.trace.facts(entry.order.frame)
                 for thumbnail in rendered.thumbnails:
                     self.channel.send(thumbnail)
                 if not self.lock.rendered(entry.order.frame, rendered, self.time.now_ns(), rendered.render_ms):

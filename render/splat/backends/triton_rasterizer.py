@@ -32,7 +32,7 @@ import os
 import threading
 import warnings
 import weakref
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -69,6 +69,8 @@ TUNE_WARPS: tuple[int, ...] = tuple(
 Set VPSTAGE_SPLAT_TUNE_WARPS (e.g. ``4``, or ``0`` for none) to change them."""
 BUCKET_TILES = 8
 MAX_RUNNERS = 8
+RUNNER_EVENTS: Counter[str] = Counter()
+"""Runners built and graphs captured since start (a node's trace reports them per frame)."""
 USE_CUDA_GRAPHS = os.environ.get("VPSTAGE_SPLAT_CUDA_GRAPHS", "1") != "0"
 """Replay captured CUDA graphs on CUDA (set VPSTAGE_SPLAT_CUDA_GRAPHS=0 to launch eagerly)."""
 
@@ -114,6 +116,7 @@ class FrameRunner:
 
     def __init__(self, key: RunnerKey, inputs: tuple[torch.Tensor, ...], capacity: int) -> None:
         self.key, self.capacity = key, capacity
+        RUNNER_EVENTS["built"] += 1
         # weak: a cached runner must not keep an unloaded model's tensors alive on the GPU
         self.input_refs = tuple(weakref.ref(t) for t in inputs)
         device = inputs[0].device
@@ -196,6 +199,7 @@ class FrameRunner:
         captured on this torch build, say) the runner stays eager and a RuntimeWarning says so once.
         """
         shapes = [replace(self.blend_shape, warps=w) for w in TUNE_WARPS] or [self.blend_shape]
+        RUNNER_EVENTS["captured"] += 1
         best: tuple[float, BlendShape, torch.cuda.CUDAGraph] | None = None
         for shape in shapes:
             self.blend_shape = shape
