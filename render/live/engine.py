@@ -19,6 +19,7 @@ from devices.timecode.master import TimecodeRig
 from devices.tracking.hub import TrackingHub
 from devices.tracking.simulator import TrackerSimulator
 from devices.videohub import VideohubRouter
+from render.heap import freeze_startup_heap
 from render.live.options import CPU_STALL_S, TRACKER_LEAD_MS, LiveOptions
 from render.live.setup import hub_project, replay_path, run_project, start_tracker_simulator
 from render.node.cluster import default_outputs, make_node_cluster
@@ -197,6 +198,7 @@ class LiveEngine:
             self.gpu.start()
         if self.videohub is not None:
             self.videohub.start()
+        freeze_startup_heap()
         return errors
 
     def _genlock(self) -> None:

@@ -26,6 +26,7 @@ import time
 from fractions import Fraction
 
 from render.cancel import RenderCancelled
+from render.heap import freeze_startup_heap
 from render.node.frame_renderer import NodeFrameRenderer, RenderedFrame
 from render.node.outputs import NodeOutputs, canvas_formats
 from render.node.profiling import NodeTrace
@@ -80,6 +81,7 @@ class NodeRuntime:
         self.renderer = NodeFrameRenderer(self.spec, formats, self.configure.ring_slots, on_step=self._tell_step)
         info = self.renderer.info()
         info.update({"host": _hostname(), "same_clock": self.sync.same_clock})
+        freeze_startup_heap()
         return json.loads(json.dumps(info, default=str))  # plain values only, for the wire
 
     def _tell_step(self, step: str) -> None:

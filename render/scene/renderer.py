@@ -67,11 +67,17 @@ class SceneCanvasRenderer:
         self.views.begin(job)
 
     def warm_up(self) -> None:
-        """Render a small view of every loaded asset once, so kernel compilation (Triton JIT) and
-        buffer allocation happen before the node reports ready rather than in the first frames."""
+        """Render a view of every loaded asset, so kernel compilation (Triton JIT), buffer
+        allocation and graph capture happen before the node reports ready rather than in the first
+        frames. On a GPU the view is as large as the stage's largest canvas: the fast rasterizer
+        sizes its buffers by the largest window it has seen, and live camera views rarely exceed
+        it, so live frames reuse the buffers and the graph built here."""
+        canvases = self.frusta.stage.project.canvases
+        size = (max(c.width for c in canvases), max(c.height for c in canvases)) \
+            if canvases and self.device.type == "cuda" else (64, 64)
         for loaded in self.assets.values():
             if loaded.asset is not None:
-                warm_up_asset(loaded.asset)
+                warm_up_asset(loaded.asset, size)
 
     def describe(self) -> dict[str, object]:
         """What this renderer loaded (the node's ``Ready`` info, ``scene``): asset -> path, kind, hash, error."""
@@ -152,15 +158,18 @@ class SceneCanvasRenderer:
         return rays_layer(asset, frustum, pixels, matrix, crop.box)
 
 
-def warm_up_asset(asset: SceneAsset) -> None:
-    """Small renders of ``asset`` looking at the middle of its bounds (compile its kernels)."""
+def warm_up_asset(asset: SceneAsset, size: tuple[int, int] = (64, 64)) -> None:
+    """Renders of ``asset`` looking at the middle of its bounds, ``size`` (W, H) pixels (compile
+    its kernels, size its buffers)."""
     lo, hi = (np.asarray(v, dtype=np.float64) for v in asset.bounds())
     centre, reach = (lo + hi) / 2, float(np.linalg.norm(hi - lo)) / 2 + 1e-3
     eye = centre - np.array([0.0, 2.0 * reach, 0.0])
     world_to_camera = np.eye(4)
     world_to_camera[:3, :3] = np.array([[1.0, 0, 0], [0, 0, -1.0], [0, 1.0, 0]])  # look along +y
     world_to_camera[:3, 3] = -world_to_camera[:3, :3] @ eye
-    camera = PinholeCamera(world_to_camera, 48.0, 48.0, 32.0, 32.0, 64, 64)
+    width, height = size
+    focal = 0.75 * width
+    camera = PinholeCamera(world_to_camera, focal, focal, width / 2, height / 2, width, height)
     for _ in range(2):  # the second frame captures the fast path's graph (and tunes its launch shape)
         asset.render_pinhole(camera)
     if asset.supports_rays:

@@ -126,3 +126,18 @@ def quat_to_rotmat(quats: torch.Tensor) -> torch.Tensor:
         2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x),
         2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y),
     ], dim=-1).reshape(-1, 3, 3)
+
+
+def grown_grid(needed: tuple[int, int], current: tuple[int, int] | None, bucket: int) -> tuple[int, int]:
+    """The tile grid for a runner that must hold ``needed`` tiles: the current grid where it
+    suffices, else grown with 25 % headroom and rounded up to whole ``bucket``s, never shrinking, so
+    a window that moves and breathes with the camera rebuilds its runner a few times a session,
+    not every few frames (a new runner pays an eager frame and a graph capture)."""
+    tiles = []
+    for axis, need in enumerate(needed):
+        have = current[axis] if current is not None else 0
+        if need <= have:
+            tiles.append(have)
+        else:
+            tiles.append(max(have, math.ceil(math.ceil(need * 5 / 4) / bucket) * bucket))
+    return tiles[0], tiles[1]

@@ -11,15 +11,17 @@ Pipeline per frame, all on the splats' device with no host round trip until the 
    ``searchsorted`` gives each tile's range;
 5. ``raster_kernel``: front-to-back blending per tile into the window images;
 6. one host sync reads the pair total: if it exceeded the capacity the buffers grow and the frame
-   is rendered again (rare: capacities keep 25 % headroom over the largest frame seen). The first
+   is rendered again (rare: capacities keep 50 % headroom over the largest frame seen). The first
    frame of a runner sizes its buffers (``capacity_for``), since the sort costs what it sorts.
 
 A :class:`FrameRunner` owns the buffers for one (model, window size, options) combination. On CUDA
 it records steps 2-5 as a CUDA graph once and replays it for every later frame, so a frame costs a
 parameter upload, one graph launch and one sync instead of a dozen Python-level launches. When it
 captures, it tries the blend kernel with 2, 4 and 8 warps per tile on its frame and keeps the
-fastest (``TUNE_WARPS``). Windows are rounded up to whole multiples of 8 tiles (128 px) so a
-moving DoD rectangle reuses its graph.
+fastest (``TUNE_WARPS``), once per model (a runner that replaces it keeps the choice). One runner
+per model and options: its tile grid only grows (``grown_grid``: 25 % headroom, whole multiples of
+8 tiles), so a DoD window that moves and breathes with the camera reuses its graph instead of
+building and capturing a runner every few frames (an eager frame, a capture and tuning each).
 
 The result matches the torch reference (``rasterize_torch``) up to float rounding; see
 ``tests/gpu/test_splat_parity.py``. Runs on CUDA, or on CPU under ``TRITON_INTERPRET=1`` (eager).
@@ -46,7 +48,7 @@ from render.splat.backends.triton_kernels import (
     project_kernel,
     raster_kernel,
 )
-from render.splat.raster_inputs import RasterCamera
+from render.splat.raster_inputs import RasterCamera, grown_grid
 from render.splat.rasterize_torch import RasterResult
 from vpstage.geometry import OrientedBox
 
@@ -145,6 +147,8 @@ class FrameRunner:
         self.lock = threading.Lock()
         self.blend_shape = BLEND
         self.tuning: dict[int, float] = {}
+        self.tuned = False
+        """True once ``blend_shape`` was chosen by timing (a grown runner inherits it: no retuning)."""
         """GPU ms of this runner's frame per warp count tried at capture (empty before)."""
 
     def launch(self) -> None:
@@ -198,7 +202,8 @@ class FrameRunner:
         tile, many even lists (a large scene) fewer. If capture fails (an op that cannot be
         captured on this torch build, say) the runner stays eager and a RuntimeWarning says so once.
         """
-        shapes = [replace(self.blend_shape, warps=w) for w in TUNE_WARPS] or [self.blend_shape]
+        shapes = [replace(self.blend_shape, warps=w) for w in TUNE_WARPS] if not self.tuned else []
+        shapes = shapes or [self.blend_shape]
         RUNNER_EVENTS["captured"] += 1
         best: tuple[float, BlendShape, torch.cuda.CUDAGraph] | None = None
         for shape in shapes:
@@ -212,6 +217,7 @@ class FrameRunner:
                 best = (ms, shape, graph)
         assert best is not None
         _, self.blend_shape, self.graph = best
+        self.tuned = True
 
     def _capture_graph(self) -> torch.cuda.CUDAGraph | None:
         device = self.params.device
@@ -275,19 +281,27 @@ _CAPTURE_LOCK = threading.Lock()
 _RUNNERS_LOCK = threading.Lock()
 
 
+def _family(key: RunnerKey) -> RunnerKey:
+    """What runners may share one cache slot: the same model and options, any tile grid."""
+    return replace(key, tiles=(0, 0))
+
+
 def _runner_for(inputs: tuple[torch.Tensor, ...], camera: RasterCamera, has_crop: bool, graph: bool) -> FrameRunner:
-    tiles_x, tiles_y = camera.tile_grid
-    if graph:  # round the grid up so windows of nearby sizes share one graph
-        tiles_x, tiles_y = (ceil_div(t, BUCKET_TILES) * BUCKET_TILES for t in (tiles_x, tiles_y))
+    needed = camera.tile_grid
     n = int(inputs[0].shape[0])
     key = RunnerKey(str(inputs[0].device), tuple(t.data_ptr() for t in inputs), n, int(inputs[4].shape[1]),
-                    (tiles_x, tiles_y), camera.tile_size, has_crop, graph)
+                    (0, 0), camera.tile_size, has_crop, graph)
     with _RUNNERS_LOCK:
         for stale in [k for k, r in _RUNNERS.items() if not r.alive()]:
             del _RUNNERS[stale]
         runner = _RUNNERS.pop(key, None)
-        if runner is None:
-            runner = FrameRunner(key, inputs, capacity=max(1 << 16, _next_pow2(2 * n)))
+        if runner is None or any(need > have for need, have in zip(needed, runner.key.tiles, strict=True)):
+            grid = grown_grid(needed, runner.key.tiles if runner is not None else None, BUCKET_TILES)
+            capacity = runner.capacity if runner is not None else max(1 << 16, _next_pow2(2 * n))
+            grown = FrameRunner(replace(key, tiles=grid), inputs, capacity)
+            if runner is not None:
+                grown.sized, grown.blend_shape, grown.tuned = runner.sized, runner.blend_shape, runner.tuned
+            runner = grown
         _RUNNERS[key] = runner
         while len(_RUNNERS) > MAX_RUNNERS:
             _RUNNERS.popitem(last=False)
@@ -295,9 +309,9 @@ def _runner_for(inputs: tuple[torch.Tensor, ...], camera: RasterCamera, has_crop
 
 
 def capacity_for(total: int) -> int:
-    """Pair-buffer size for frames of about ``total`` pairs: 25 % headroom, rounded up to an eighth
+    """Pair-buffer size for frames of about ``total`` pairs: 50 % headroom, rounded up to an eighth
     of a power of two (so nearby totals share a size), at least 65,536."""
-    need = int(total * 1.25) + 1
+    need = int(total * 1.5) + 1
     step = max(1 << 13, _next_pow2(need) // 8)
     return max(1 << 16, ceil_div(need, step) * step)
 
@@ -305,9 +319,9 @@ def capacity_for(total: int) -> int:
 def _resized(runner: FrameRunner, total: int) -> FrameRunner:
     """A runner like ``runner`` with pair buffers for ``total`` pairs, replacing it in the cache."""
     fitted = FrameRunner(runner.key, runner.inputs(), capacity_for(total))
-    fitted.sized, fitted.blend_shape = True, runner.blend_shape
+    fitted.sized, fitted.blend_shape, fitted.tuned = True, runner.blend_shape, runner.tuned
     with _RUNNERS_LOCK:
-        _RUNNERS[runner.key] = fitted
+        _RUNNERS[_family(runner.key)] = fitted
     return fitted
 
 
