@@ -38,6 +38,7 @@ from render.scene.shared_views import SharedCameraViews
 from vpstage.frustum.canvas import CanvasFrustum
 from vpstage.frustum.dod import dod_crop
 from vpstage.frustum.node import StageFrustum, dod_image_bounds
+from vpstage.geometry import OrientedBox
 from vpstage.nodes.jobs import AssetPlacement, CanvasJob, FrameJob, InnerView, SceneContent
 from vpstage.stage import Stage
 
@@ -69,11 +70,11 @@ class SceneCanvasRenderer:
     def warm_up(self) -> None:
         """Render a view of every loaded asset, so kernel compilation (Triton JIT), buffer
         allocation and graph capture happen before the node reports ready rather than in the first
-        frames. On a GPU the view is as large as the stage's largest canvas: the fast rasterizer
-        sizes its buffers by the largest window it has seen, and live camera views rarely exceed
-        it, so live frames reuse the buffers and the graph built here."""
+        frames. On a GPU the view is twice as wide and high as the stage's largest canvas: the
+        fast rasterizer sizes its tile grid by the largest window it has seen, and live camera
+        views rarely exceed it, so live frames reuse the buffers and the graph built here."""
         canvases = self.frusta.stage.project.canvases
-        size = (max(c.width for c in canvases), max(c.height for c in canvases)) \
+        size = (2 * max(c.width for c in canvases), 2 * max(c.height for c in canvases)) \
             if canvases and self.device.type == "cuda" else (64, 64)
         for loaded in self.assets.values():
             if loaded.asset is not None:
@@ -159,19 +160,22 @@ class SceneCanvasRenderer:
 
 
 def warm_up_asset(asset: SceneAsset, size: tuple[int, int] = (64, 64)) -> None:
-    """Renders of ``asset`` looking at the middle of its bounds, ``size`` (W, H) pixels (compile
-    its kernels, size its buffers)."""
+    """Renders of ``asset`` looking at the middle of its bounds, ``size`` (W, H) pixels, with and
+    without a DoD crop (each is its own compiled kernel and its own set of buffers), so kernels
+    compile and buffers are sized before live frames. The asset fills a small part of the view:
+    buffers for the pairs it makes start small and grow with live frames."""
     lo, hi = (np.asarray(v, dtype=np.float64) for v in asset.bounds())
     centre, reach = (lo + hi) / 2, float(np.linalg.norm(hi - lo)) / 2 + 1e-3
-    eye = centre - np.array([0.0, 2.0 * reach, 0.0])
+    eye = centre - np.array([0.0, 6.0 * reach, 0.0])
     world_to_camera = np.eye(4)
     world_to_camera[:3, :3] = np.array([[1.0, 0, 0], [0, 0, -1.0], [0, 1.0, 0]])  # look along +y
     world_to_camera[:3, 3] = -world_to_camera[:3, :3] @ eye
     width, height = size
     focal = 0.75 * width
     camera = PinholeCamera(world_to_camera, focal, focal, width / 2, height / 2, width, height)
-    for _ in range(2):  # the second frame captures the fast path's graph (and tunes its launch shape)
-        asset.render_pinhole(camera)
+    for crop in (None, OrientedBox.from_aabb(lo, hi)):
+        for _ in range(2):  # the second frame captures the fast path's graph (and tunes its launch shape)
+            asset.render_pinhole(camera, crop=crop)
     if asset.supports_rays:
         origins = torch.as_tensor(np.tile(eye, (64, 1)), dtype=torch.float32, device=asset.device)
         directions = torch.zeros_like(origins)
