@@ -18,7 +18,7 @@ A :class:`FrameRunner` owns the buffers for one (model, window size, options) co
 it records steps 2-5 as a CUDA graph once and replays it for every later frame, so a frame costs a
 parameter upload, one graph launch and one sync instead of a dozen Python-level launches. When it
 captures, it tries the blend kernel with 2, 4 and 8 warps per tile on its frame and keeps the
-fastest (``TUNE_WARPS``), once per model (a runner that replaces it keeps the choice). One runner
+fastest (``TUNE_WARPS``, off by default), once per model (a runner that replaces it keeps the choice). One runner
 per model and options: its tile grid only grows (``grown_grid``: 25 % headroom, whole multiples of
 8 tiles), so a DoD window that moves and breathes with the camera reuses its graph instead of
 building and capturing a runner every few frames (an eager frame, a capture and tuning each).
@@ -66,9 +66,11 @@ class BlendShape:
 BLEND = BlendShape(warps=4)
 """Blend kernel shape: chosen by ``bench.splat_gpu --sweep`` on an H100 (see docs/benchmarks.md)."""
 TUNE_WARPS: tuple[int, ...] = tuple(
-    int(w) for w in os.environ.get("VPSTAGE_SPLAT_TUNE_WARPS", "2,4,8").split(",") if w.strip() not in ("", "0"))
+    int(w) for w in os.environ.get("VPSTAGE_SPLAT_TUNE_WARPS", "0").split(",") if w.strip() not in ("", "0"))
 """Warp counts a runner tries when it captures its graph, keeping the fastest (empty: ``BLEND``'s).
-Set VPSTAGE_SPLAT_TUNE_WARPS (e.g. ``4``, or ``0`` for none) to change them."""
+Off by default (``BLEND``'s shape): a render node's first capture happens at warm-up on a view
+unlike its live ones, and live frames measured faster untuned (docs/benchmarks.md, "Live frames
+and the splat rasterizer's runners"). Set VPSTAGE_SPLAT_TUNE_WARPS (e.g. ``2,4,8``) to tune."""
 BUCKET_TILES = 8
 MAX_RUNNERS = 8
 RUNNER_EVENTS: Counter[str] = Counter()
