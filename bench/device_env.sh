@@ -7,7 +7,7 @@
 #     pip download --no-deps --only-binary :all: --python-version 3.12 --implementation cp \
 #         --platform manylinux2014_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux_2_28_x86_64 \
 #         --platform any -d .gpu/wheels pydantic pydantic-core annotated-types typing-inspection \
-#         typing-extensions psygnal cbor2 python-osc pyserial zstandard bmdwire ndi-python msgpack
+#         typing-extensions psygnal cbor2 python-osc pyserial zstandard bmdwire ndi-python msgpack opencolorio
 #     (cd .gpu/debs && apt-get download libavahi-common3 libavahi-client3 libavahi-common-data libdbus-1-3 \
 #         libsystemd0 libcap2 libgcrypt20 libgpg-error0 liblz4-1)
 VPSTAGE_SITE=${VPSTAGE_SITE:-/tmp/vpstage-site}

@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "cli.train_commands",
     "cli.delay_commands",
     "cli.lens_commands",
+    "cli.colour_commands",
 )
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2

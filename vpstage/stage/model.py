@@ -1,8 +1,9 @@
 """The project document: everything about one stage, as edited by the operator.
 
 One YAML file holds the LED sections, processors, canvases and their pixel map, render nodes,
-cameras and tracking sources, scene assets with their placements, the frame rate and the
-outer-frustum viewpoint. See ``docs/project-format.md`` for a field-by-field guide.
+cameras and tracking sources, scene assets with their placements, the frame rate, the
+outer-frustum viewpoint and the colour pipeline (``vpstage.colour.settings``). See
+``docs/project-format.md`` for a field-by-field guide.
 
 Geometry conventions (stage frame: metres, +Z up, +Y toward the main wall):
 
@@ -29,6 +30,7 @@ from pydantic import (
     model_validator,
 )
 
+from vpstage.colour.settings import ColourSettings
 from vpstage.geometry.rotations import body_rotation
 from vpstage.protocols.endpoints import parse_endpoint
 from vpstage.protocols.osc_map import OscFieldName
@@ -530,3 +532,5 @@ class Project(_Model):
     """Optional SDI router: canvases are routed to processor inputs as declared."""
     timecode: TimecodeSettings = Field(default_factory=TimecodeSettings)
     """Timecode master and the frame clock's lock to it."""
+    colour: ColourSettings | None = None
+    """OCIO colour management of the wall (None: rendered values sent as they are, 8-bit)."""

@@ -15,6 +15,7 @@ import yaml
 from vpstage.config import atomic_write_text
 from vpstage.stage.catalog import load_catalog
 from vpstage.stage.project_io import catalog_path, save_project
+from vpstage.stage.rebase import rebased_colour
 from vpstage.stage.stage import Stage
 
 
@@ -22,7 +23,8 @@ def scaled_stage(stage: Stage, factor: int, folder: Path) -> Stage:
     """The stage with cabinets of 1/``factor`` the pixels (same size in metres, ``factor`` x the
     pitch), written into ``folder`` (project and panel catalog) and opened from there. Panels whose
     pixel counts do not divide by ``factor`` are left out of the catalog (a stage using one fails
-    to open, naming it). Relative paths of scene assets and the lens library are made absolute."""
+    to open, naming it). Relative paths of scene assets and the lens library are made absolute;
+    the colour section's files are made relative to ``folder``."""
     if factor < 1:
         raise ValueError(f"scale factor must be >= 1, got {factor}")
     base = stage.layout.base_dir
@@ -45,6 +47,8 @@ def scaled_stage(stage: Stage, factor: int, folder: Path) -> Stage:
     for asset in project.scene:
         if not asset.path.startswith("procedural:"):
             asset.path = str((base / asset.path).resolve())
+    if project.colour is not None:
+        project.colour = rebased_colour(project.colour, base, folder)
     for canvas in project.canvases:
         canvas.width, canvas.height = canvas.width // factor, canvas.height // factor
     for entry in project.pixel_map:

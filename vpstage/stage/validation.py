@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from pathlib import Path
 
 import numpy as np
 
+from vpstage.colour.checks import colour_problems
 from vpstage.config import Problem
 from vpstage.stage.layout import StageLayout
 from vpstage.stage.model import Project
@@ -99,6 +101,12 @@ def check_videohub(project: Project) -> list[Problem]:
                                     f"videohub.routes[{outputs[route.output]}]"))
         outputs.setdefault(route.output, i)
     return problems
+
+
+def check_colour(project: Project, base_dir: Path) -> list[Problem]:
+    """The colour section's config, names, canvases, assets and calibration files (OCIO)."""
+    return colour_problems(project.colour, [c.name for c in project.canvases], [a.name for a in project.scene],
+                           base_dir)
 
 
 def check_map_bounds(layout: StageLayout) -> list[Problem]:
@@ -225,7 +233,7 @@ def validate_layout(layout: StageLayout) -> list[Problem]:
     limit gets only the rules that do not need the whole stage (names, references)."""
     project = layout.project
     problems = list(layout.problems) + check_names(project) + check_references(project)
-    problems += check_videohub(project) + check_timecode(project)
+    problems += check_videohub(project) + check_timecode(project) + check_colour(project, layout.base_dir)
     if layout.complete:
         problems += check_map_bounds(layout) + check_overlaps(layout) + check_unmapped(layout)
         problems += check_ports(layout)
