@@ -3,7 +3,8 @@
 Each frame goes out with ``send_send_video_async_v2``, which returns at once; NDI may read the
 pixels until the next send on that sender, so the caller keeps a buffer untouched until then (the
 render node's host ring does). Pixels arrive already in the sender's format: (H, W, 2) UYVY,
-NDI's native 4:2:2 (the node packs it on its GPU), or (H, W, 4) BGRX.
+NDI's native 4:2:2 (the node packs it on its GPU), (H, W, 4) BGRX, or (2H, W, 2) bytes of P216
+(16-bit 4:2:2: a Y plane then an interleaved CbCr plane, for 10- and 16-bit canvases).
 
 Frame rate goes out as the exact N/D of the stage; timecode on every frame is the frame's SMPTE
 label as real time since midnight in 100 ns units (``count * D * 10**7 // N``). ``clock_video``
@@ -29,7 +30,7 @@ from devices.outputs.ndi_runtime import NdiUnavailable, NetworkMode, ndi
 from devices.outputs.pixels import bgrx_to_uyvy
 from vpstage.nodes.outputs import OutputInfo
 
-FourCC = Literal["BGRX", "UYVY"]
+FourCC = Literal["BGRX", "UYVY", "P216"]
 NDI_MESSAGING_PORT = 5960
 """NDI's per-host listing port (every NDI process opens it; it is not a sender's)."""
 _create_lock = threading.Lock()
@@ -65,18 +66,23 @@ class NdiSender:
         self.frames_sent = 0
 
     def send(self, pixels: NDArray[np.uint8], timecode_100ns: int) -> None:
-        """Queue ``pixels`` ((H, W, 2) UYVY or (H, W, 4) BGRX uint8, untouched until the next
-        ``send``) with its timecode. A BGRX picture on a UYVY sender is converted here (CPU)."""
+        """Queue ``pixels`` ((H, W, 2) UYVY, (H, W, 4) BGRX or, on a P216 sender, (2H, W, 2)
+        uint8, untouched until the next ``send``) with its timecode. A BGRX picture on a UYVY
+        sender is converted here (CPU)."""
         if pixels.ndim != 3 or pixels.shape[2] not in (2, 4) or pixels.dtype != np.uint8:
             raise ValueError(f"an NDI frame is (H, W, 2) UYVY or (H, W, 4) BGRX uint8, not {pixels.shape} "
                              f"{pixels.dtype}")
+        if self.fourcc == "P216" and (pixels.shape[2] != 2 or pixels.shape[0] % 2):
+            raise ValueError(f"a P216 frame is (2H, W, 2) uint8, not {pixels.shape}")
         if pixels.shape[2] == 4 and self.fourcc == "UYVY":
             pixels = self._to_uyvy(pixels)
-        fourcc = "UYVY" if pixels.shape[2] == 2 else "BGRX"
+        fourcc = "P216" if self.fourcc == "P216" else "UYVY" if pixels.shape[2] == 2 else "BGRX"
         data = np.ascontiguousarray(pixels)
         self._frame.data = data  # sets yres and the stride from the array's shape
         self._frame.xres = data.shape[1]
         self._frame.line_stride_in_bytes = data.shape[1] * data.shape[2]
+        if fourcc == "P216":
+            self._frame.yres = data.shape[0] // 2  # the CbCr plane follows the Y plane
         self._frame.FourCC = getattr(self.lib, f"FOURCC_VIDEO_TYPE_{fourcc}")
         self._frame.timecode = timecode_100ns
         self.lib.send_send_video_async_v2(self._instance, self._frame)

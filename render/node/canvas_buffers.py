@@ -3,7 +3,8 @@
 A canvas on a CUDA node owns, allocated once:
 
 * ``colour``: (H, W, 3) float32 on the device, what the scene renderer fills;
-* ``packed``: (H, W, 2) UYVY or (H, W, 4) BGRX uint8 on the device, the output format;
+* ``packed``: the output format on the device, uint8: (H, W, 2) UYVY, (H, W, 4) BGRX or
+  (2H, W, 2) P216 (``render.node.pixel_formats.Packing``);
 * a ring of ``slots`` page-locked (pinned) host buffers of the packed shape, each with a CUDA
   event. A frame's packed pixels reach the host once, by an asynchronous copy on the node's
   stream into a free slot; the event says when they have landed. Packing and copy of a scene
@@ -29,10 +30,9 @@ import numpy as np
 import torch
 from numpy.typing import NDArray
 
-from render.node.pixel_formats import pack_rgb
+from render.node.pixel_formats import Packing, pack
 from vpstage.nodes.messages import FourCC
 
-CHANNELS = {"UYVY": 2, "BGRX": 4}
 GRAPHS = os.environ.get("VPSTAGE_NODE_CUDA_GRAPHS", "1") != "0"
 """Pack scene canvases with CUDA graphs (set VPSTAGE_NODE_CUDA_GRAPHS=0 to launch eagerly)."""
 log = logging.getLogger(__name__)
@@ -53,12 +53,15 @@ class NoFreeSlot(RuntimeError):
 
 
 class CanvasBuffers:
-    def __init__(self, name: str, width: int, height: int, fourcc: FourCC, device: torch.device, slots: int) -> None:
-        if fourcc == "UYVY" and width % 2:
-            raise ValueError(f"canvas {name}: UYVY needs an even width, not {width}")
-        self.name, self.width, self.height, self.fourcc = name, width, height, fourcc
+    def __init__(self, name: str, width: int, height: int, packing: Packing | FourCC, device: torch.device,
+                 slots: int) -> None:
+        packing = packing if isinstance(packing, Packing) else Packing(packing)
+        if packing.fourcc != "BGRX" and width % 2:
+            raise ValueError(f"canvas {name}: {packing.fourcc} needs an even width, not {width}")
+        self.name, self.width, self.height, self.packing = name, width, height, packing
+        self.fourcc = packing.fourcc
         self.device = device
-        shape = (height, width, CHANNELS[fourcc])
+        shape = packing.shape(width, height)
         cuda = device.type == "cuda"
         self.colour = torch.zeros((height, width, 3), dtype=torch.float32, device=device)
         self.packed = torch.zeros(shape, dtype=torch.uint8, device=device) if cuda else None
@@ -75,7 +78,7 @@ class CanvasBuffers:
 
     @property
     def frame_bytes(self) -> int:
-        return self.width * self.height * CHANNELS[self.fourcc]
+        return int(np.prod(self.packing.shape(self.width, self.height)))
 
     def acquire(self, frame: int, timeout_s: float = 1.0) -> Slot:
         with self._cond:
@@ -100,7 +103,7 @@ class CanvasBuffers:
         two steps are one CUDA graph per slot (captured after a first eager frame, all of a
         canvas's graphs sharing one memory pool): a dozen kernel launches become one."""
         if self.packed is None:
-            pack_rgb(self.colour, slot.host)
+            pack(self.colour, slot.host, self.packing)
             return
         graph = self._graphs.get(slot.index)
         if graph is None and GRAPHS and not self._graph_failed and self._eager_frames > 0:
@@ -115,7 +118,7 @@ class CanvasBuffers:
 
     def _pack_and_copy(self, slot: Slot) -> None:
         assert self.packed is not None
-        pack_rgb(self.colour, self.packed)
+        pack(self.colour, self.packed, self.packing)
         slot.host.copy_(self.packed, non_blocking=True)
 
     def _capture(self, slot: Slot, stream: torch.cuda.Stream | None) -> torch.cuda.CUDAGraph | None:

@@ -8,9 +8,12 @@ Per canvas of a job (the node's render thread, its CUDA stream):
   composited by depth, soft edge);
 * **test pattern**: the pattern's still layer is kept on the device (drawn once by
   ``vpstage.patterns``); a frame pastes only its moving parts (sync bar, frame counter);
-* then the canvas is packed into its output format on the device (UYVY or BGRX,
-  ``render.node.pixel_formats``) and copied once, asynchronously, into a free pinned host slot
-  (``render.node.canvas_buffers``).
+* **colour**: a canvas with colour settings goes through its baked OCIO transform on the device
+  (``render.node.colour``: scene colour to the canvas's code values); test patterns are drawn in
+  code values already and skip it;
+* then the canvas is packed into its output format on the device (UYVY, BGRX, or 16-bit P216 for
+  10- and 16-bit canvases; ``render.node.pixel_formats``) and copied once, asynchronously, into a
+  free pinned host slot (``render.node.canvas_buffers``).
 
 No per-frame allocation of canvas-sized memory. A canvas that cannot be rendered (no scene
 engine, a missing or corrupt asset, an exception in the engine) shows the error card instead, and
@@ -38,7 +41,8 @@ from torch.profiler import record_function
 from render.cancel import RenderCancelled, cancellable
 from render.node.canvas_buffers import CanvasBuffers, Slot
 from render.node.canvas_errors import CanvasError
-from render.node.pixel_formats import pack_bgrx, quantise
+from render.node.colour import CanvasColour
+from render.node.pixel_formats import Packing, pack_bgrx, quantise
 from vpstage.nodes.failures import failure_text
 from vpstage.nodes.jobs import CanvasJob, FrameJob, SceneContent
 from vpstage.nodes.messages import FourCC, Thumbnail, ThumbnailRequest
@@ -96,12 +100,13 @@ class RenderedFrame:
 class NodeFrameRenderer:
     """Renders the canvases of each FrameJob for one node (see the module docstring)."""
 
-    def __init__(self, spec: NodeSpec, fourcc: Mapping[str, FourCC], slots: int = 3,
+    def __init__(self, spec: NodeSpec, packings: Mapping[str, Packing | FourCC], slots: int = 3,
                  on_step: Callable[[str], None] | None = None) -> None:
-        """``on_step`` hears what the build is doing (loading the scene, compiling kernels, ...)."""
+        """``packings``: canvas -> its output format (a bare FourCC: 8-bit). ``on_step`` hears what
+        the build is doing (loading the scene, compiling kernels, ...)."""
         step = on_step or (lambda _text: None)
         self.spec = spec
-        self.fourcc = dict(fourcc)
+        self.packings = {c: p if isinstance(p, Packing) else Packing(p) for c, p in packings.items()}
         self.slots = slots
         self.device = torch.device(spec.device)
         self.stream = torch.cuda.Stream(self.device) if self.device.type == "cuda" else None
@@ -128,6 +133,8 @@ class NodeFrameRenderer:
                         warm_up()
             except Exception as exc:  # the node still runs: scene canvases show why they are empty
                 self.scene_error = f"scene failed to load: {failure_text(exc)}"
+        step("baking the colour transforms")
+        self.colour = CanvasColour(spec.project, spec.base_dir, self.device)
         step("drawing test patterns")
         for canvas in self._sizes:  # the costly still layer, drawn before the node reports ready
             self.painter.still_layer(canvas, WARM_PATTERN)
@@ -145,7 +152,8 @@ class NodeFrameRenderer:
         found = self._buffers.get(canvas)
         if found is None:
             width, height = self._sizes[canvas]
-            found = CanvasBuffers(canvas, width, height, self.fourcc.get(canvas, "BGRX"), self.device, self.slots)
+            found = CanvasBuffers(canvas, width, height, self.packings.get(canvas, Packing()), self.device,
+                                  self.slots)
             self._buffers[canvas] = found
         return found
 
@@ -219,6 +227,8 @@ class NodeFrameRenderer:
             raise CanvasError("the job was planned for another revision of the stage; restart the node")
         with record_function("vpstage.scene"):
             self.scene.render_canvas(job, content, buffers.colour)
+        with record_function("vpstage.colour"):
+            self.colour.apply(job.canvas, buffers.colour)
         with record_function("vpstage.pack_copy"):
             buffers.finish_colour(slot, self.stream)
         self._shown.pop(job.canvas, None)
@@ -236,7 +246,7 @@ class NodeFrameRenderer:
                 h, w = pixels.shape[:2]
                 picture[y:y + h, x:x + w] = torch.from_numpy(np.array(pixels)).to(self.device)
         self._shown[canvas] = picture
-        pack_bgrx(picture, buffers.target(slot))
+        pack_bgrx(picture, buffers.target(slot), buffers.packing)
         buffers.publish(slot, self.stream)
 
     def _still(self, canvas: str, spec: PatternSpec) -> torch.Tensor:

@@ -17,15 +17,27 @@ from fractions import Fraction
 import numpy as np
 from numpy.typing import NDArray
 
+from render.node.pixel_formats import Packing
 from vpstage.nodes.failures import failure_text
-from vpstage.nodes.messages import FourCC, OutputSettings
+from vpstage.nodes.messages import OutputSettings
 from vpstage.nodes.outputs import CanvasOutput
 from vpstage.stage.model import Project
 
 
-def canvas_formats(project: Project, settings: OutputSettings) -> dict[str, FourCC]:
-    """Pixel format each canvas is packed in: the NDI format for NDI canvases, BGRX for SDI."""
-    return {c.name: settings.fourcc if c.transport == "ndi" else "BGRX" for c in project.canvases}
+def canvas_formats(project: Project, settings: OutputSettings) -> dict[str, Packing]:
+    """How each canvas is packed: NDI canvases in the senders' format, or 16-bit P216 when their
+    colour settings ask for 10 or 16 bits (BT.2020 matrix for PQ); SDI canvases in 8-bit BGRX."""
+    colour = project.colour.canvases if project.colour is not None else {}
+    out = {}
+    for c in project.canvases:
+        wanted = colour.get(c.name)
+        if c.transport != "ndi":
+            out[c.name] = Packing("BGRX")
+        elif wanted is not None and wanted.bits > 8:
+            out[c.name] = Packing("P216", wanted.bits, "2020" if wanted.encoding == "pq" else "709")
+        else:
+            out[c.name] = Packing(settings.fourcc)
+    return out
 
 
 class NodeOutputs:
@@ -33,6 +45,7 @@ class NodeOutputs:
         self.settings = settings
         self.rate = Fraction(project.frame_rate)
         self.transports = {c.name: c.transport for c in project.canvases}
+        self.formats = canvas_formats(project, settings)
         self.outputs: dict[str, CanvasOutput] = {}
         self.errors: dict[str, str] = {}
         """Canvas -> why its output is not open (cleared when it opens)."""
@@ -66,7 +79,7 @@ class NodeOutputs:
         if transport == "ndi":
             from devices.outputs.ndi import NdiSender
 
-            return NdiSender(f"{self.settings.prefix} {canvas}", self.rate, fourcc=self.settings.fourcc,
+            return NdiSender(f"{self.settings.prefix} {canvas}", self.rate, fourcc=self.formats[canvas].fourcc,
                              groups=self.settings.ndi_groups, mode=self.settings.network_mode, canvas=canvas)
         if transport == "sdi":
             from devices.outputs.sdi import DeckLinkOutput, OutputUnavailable

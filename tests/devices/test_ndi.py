@@ -162,6 +162,48 @@ def test_uyvy_sender_round_trip(packed: bool) -> None:
         sender.close()
 
 
+def test_a_p216_sender_carries_10_bit_code_values_to_a_receiver() -> None:
+    """A 10-bit canvas packed as P216 on its node reaches a receiver on loopback as 16-bit P216 with
+    its luma codes intact on flat patches (ndi-python hands a receiver the Y plane only)."""
+    import torch
+
+    from render.node.pixel_formats import Packing, rgb_to_p216
+
+    levels = (0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0, 0.333)
+    rgb = torch.zeros((64, 128, 3))
+    for i, level in enumerate(levels):
+        rgb[:, i * 16:(i + 1) * 16] = level
+    packing = Packing("P216", 10, "709")
+    pixels = rgb_to_p216(rgb, torch.empty(packing.shape(128, 64), dtype=torch.uint8), packing).numpy()
+    sender = NdiSender(f"vpstage-test-p216-{uuid.uuid4().hex[:6]}", Fraction(25), fourcc="P216")
+    try:
+        address = sender.address()
+        assert address is not None
+        lib = ndi("loopback")
+        settings = lib.RecvCreateV3()
+        settings.color_format = lib.RECV_COLOR_FORMAT_BEST  # native formats: 16-bit stays 16-bit
+        receiver = lib.recv_create_v3(settings)
+        source = lib.Source()
+        source.url_address = address
+        lib.recv_connect(receiver, source)
+        luma = None
+        for _ in range(100):
+            sender.send(pixels, 1234)
+            kind, video, _audio, _meta = lib.recv_capture_v2(receiver, 100)
+            if kind == lib.FRAME_TYPE_VIDEO:
+                assert (video.FourCC.name, video.xres, video.yres) == ("FOURCC_VIDEO_TYPE_P216", 128, 64)
+                luma = np.array(video.data, copy=True).reshape(-1).view(np.uint16)[:64 * 128].reshape(64, 128)
+                lib.recv_free_video_v2(receiver, video)
+                break
+        lib.recv_destroy(receiver)
+        assert luma is not None, "no frame arrived"
+        sent = pixels.reshape(-1).view(np.uint16)[:64 * 128].reshape(64, 128)
+        np.testing.assert_array_equal(luma[32, 8::16] >> 6, sent[32, 8::16] >> 6)
+        assert list(sent[32, 8::16] >> 6) == [round((16 + 219 * v) * 4) for v in levels]
+    finally:
+        sender.close()
+
+
 def test_uyvy_conversion_values() -> None:
     image = np.zeros((2, 4, 4), np.uint8)
     image[:, 0:2, :3] = 255  # white
