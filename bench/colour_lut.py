@@ -2,6 +2,7 @@
 the torch apply cost on a 1920 x 1080 frame (CPU, or ``--device``).
 
     python -m bench.colour_lut [--sizes 33,65,129] [--config URI] [--frames 5] [--device cuda] [--apply-only]
+        [--frame 3840x2160]
 
 Errors are in output code values, printed in 10-bit steps (1/1023): max and 99th percentile
 over the dense grid of ``render.colour.accuracy`` (every combination of 40 values per channel),
@@ -20,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+import render.colour.apply as apply_module
 from render.colour.accuracy import TEN_BIT_STEP, compare, dense_grid, lut_apply_numpy, ocio_reference
 from render.colour.apply import Interpolation, apply_lut
 from render.colour.bake import bake_canvas_lut, clear_cache
@@ -65,9 +67,9 @@ def accuracy_rows(config_uri: str, sizes: list[int]) -> None:
                       f"{calm.max / TEN_BIT_STEP:10.2f} {calm.p99 / TEN_BIT_STEP:10.2f}", flush=True)
 
 
-def _frame(device: str) -> torch.Tensor:
-    """A smooth 1920x1080 test frame (gradients, values 0..1)."""
-    y, x = torch.meshgrid(torch.linspace(0, 1, 1080), torch.linspace(0, 1, 1920), indexing="ij")
+def _frame(device: str, width: int = 1920, height: int = 1080) -> torch.Tensor:
+    """A smooth test frame (gradients, values 0..1)."""
+    y, x = torch.meshgrid(torch.linspace(0, 1, height), torch.linspace(0, 1, width), indexing="ij")
     return torch.stack([x, y, 1 - x * y], dim=-1).contiguous().to(device)
 
 
@@ -84,22 +86,26 @@ def _median_ms(run: Callable[[], object], frames: int, device: str) -> float:
     return 1000 * float(np.median(times[1:]))  # the first run warms up
 
 
-def apply_cost(config_uri: str, sizes: list[int], frames: int, device: str = "cpu") -> None:
-    """Median time of ``apply_lut`` on a 1920x1080 frame; off the CPU also its largest difference
-    from the CPU result."""
+def apply_cost(config_uri: str, sizes: list[int], frames: int, device: str = "cpu",
+               frame_size: tuple[int, int] = (1920, 1080)) -> None:
+    """Median time of ``apply_lut`` on a frame; off the CPU also its largest difference from the CPU
+    result, with the fused kernel (where Triton is) and with the torch path."""
     config = load_config(config_uri, Path("."))
-    frame = _frame(device)
+    frame = _frame(device, *frame_size)
     out = torch.empty_like(frame)
     where = f"CPU, {torch.get_num_threads()} threads" if device == "cpu" else torch.cuda.get_device_name(device)
-    print(f"\napply_lut on 1920x1080 float32, {where} (median of {frames})")
+    print(f"\napply_lut on {frame_size[0]}x{frame_size[1]} float32, {where} (median of {frames})")
+    paths = [True, False] if device != "cpu" else [False]
     for source, display, view in CHAINS[:2]:
         for size in sizes:
             baked = bake_canvas_lut(config, CanvasTransform(source, OutputTarget(display, view)), size)
             lut = device_lut(baked, device)
-            for interpolation in INTERPOLATIONS:
+            for interpolation, fused in [(i, f) for i in INTERPOLATIONS for f in paths]:
+                apply_module.FUSED = fused
                 run = functools.partial(apply_lut, frame, lut, out, interpolation=interpolation)
                 ms = _median_ms(run, frames, device)
-                line = f"  {view[:34]:34s} N={size:3d} {interpolation:12s} {ms:7.2f} ms"
+                label = f"{interpolation}{' fused' if fused and interpolation == 'tetrahedral' else ''}"
+                line = f"  {view[:34]:34s} N={size:3d} {label:18s} {ms:7.3f} ms"
                 if device != "cpu":
                     reference = apply_lut(frame.cpu(), device_lut(baked, "cpu"), torch.empty(frame.shape),
                                           interpolation=interpolation)
@@ -114,11 +120,13 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=5)
     parser.add_argument("--device", default="cpu", help="where apply_lut runs (cpu, cuda, cuda:1, ...)")
     parser.add_argument("--apply-only", action="store_true", help="skip the accuracy table")
+    parser.add_argument("--frame", default="1920x1080", help="apply frame size, WxH")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     if not args.apply_only:
         accuracy_rows(args.config, sizes)
-    apply_cost(args.config, sizes, args.frames, args.device)
+    width, height = (int(v) for v in args.frame.lower().split("x"))
+    apply_cost(args.config, sizes, args.frames, args.device, (width, height))
 
 
 if __name__ == "__main__":

@@ -3,12 +3,15 @@
 ``apply_lut(rgb, lut, out)`` reads (H, W, 3) float32 source values on any device and writes
 (H, W, 3) float32 code values (0..1) into the preallocated ``out``. Interpolation is tetrahedral
 (what OCIO and Resolve use for 3D LUTs; measured against OCIO in ``tests/colour``) or trilinear.
+On a CUDA device with Triton, tetrahedral calls run as one fused kernel
+(``render.colour.triton_apply``, compared against this reference in ``tests/gpu``).
 On the CPU the picture goes through in chunks of ``chunk_pixels`` so the temporaries stay small
 and in cache; on a GPU in one piece.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Literal
 
@@ -18,6 +21,9 @@ from render.colour.shaper import Shaper
 
 Interpolation = Literal["tetrahedral", "trilinear"]
 CPU_CHUNK_PIXELS = 1 << 18
+FUSED = os.environ.get("VPSTAGE_COLOUR_FUSED", "1") != "0"
+"""On CUDA with Triton, apply with the fused kernel (``render.colour.triton_apply``); set
+VPSTAGE_COLOUR_FUSED=0 for the torch path."""
 
 
 @dataclass(frozen=True)
@@ -82,6 +88,17 @@ def _apply_flat(rgb: torch.Tensor, lut: DeviceLut, out: torch.Tensor, interpolat
         _trilinear(flat, frac, lut, out)
 
 
+def _fused(rgb: torch.Tensor, out: torch.Tensor, interpolation: Interpolation, chunk_pixels: int | None) -> bool:
+    """Whether the fused Triton kernel takes this call (CUDA, tetrahedral, contiguous, Triton present)."""
+    if out.device.type != "cuda" or interpolation != "tetrahedral" or chunk_pixels is not None:
+        return False
+    if not rgb.is_contiguous() or rgb.dtype != torch.float32 or not FUSED:
+        return False
+    from render.splat.backends import has_triton
+
+    return has_triton(out.device)
+
+
 def apply_lut(rgb: torch.Tensor, lut: DeviceLut, out: torch.Tensor, *,
               interpolation: Interpolation = "tetrahedral", chunk_pixels: int | None = None) -> torch.Tensor:
     """``out`` (H, W, 3) float32, contiguous, on ``lut``'s device <- LUT(shaper(``rgb``)); returns ``out``.
@@ -92,6 +109,10 @@ def apply_lut(rgb: torch.Tensor, lut: DeviceLut, out: torch.Tensor, *,
         raise ValueError(f"rgb {tuple(rgb.shape)} and out {tuple(out.shape)} must both be (..., 3)")
     if out.dtype != torch.float32 or not out.is_contiguous() or out.device != lut.table.device:
         raise ValueError("out must be a contiguous float32 tensor on the LUT's device")
+    if _fused(rgb, out, interpolation, chunk_pixels):
+        from render.colour.triton_apply import apply_lut_triton
+
+        return apply_lut_triton(rgb, lut, out)
     source, target = rgb.reshape(-1, 3), out.view(-1, 3)
     if chunk_pixels is None:
         chunk_pixels = CPU_CHUNK_PIXELS if out.device.type == "cpu" else max(1, source.shape[0])
