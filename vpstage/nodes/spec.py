@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
 
@@ -35,8 +36,9 @@ class NodeSpec:
     host: str = "localhost"
     """Where the node runs (``RenderNode.host``)."""
 
-    @property
+    @functools.cached_property
     def revision(self) -> str:
+        """The project's :func:`stage_revision` (hashed once: a spec's project does not change)."""
         return stage_revision(self.project)
 
     @property
