@@ -142,7 +142,8 @@ class ConsoleActions(QObject):
             if key == "canvases":
                 continue  # Ctrl+0: Edit → Canvases and processors (shows it, even in Live)
             toggle = dock.toggleViewAction()
-            toggle.setShortcut(QKeySequence(f"Ctrl+{number}"))
+            if number <= 9:
+                toggle.setShortcut(QKeySequence(f"Ctrl+{number}"))
             view.addAction(toggle)
         view.addAction(self.window.docks["canvases"].toggleViewAction())
         view.addSeparator()

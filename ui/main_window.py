@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from ui.actions import ConsoleActions
+from ui.colour.colour_panel import ColourPanel
 from ui.commands import DocumentEditor
 from ui.dock_tabs import hide_stray_tab_bars
 from ui.dock_title import DockTitleBar
@@ -62,8 +63,9 @@ def ask_unsaved(parent: QWidget, what: str) -> Answer:
 class ConsoleWindow(QMainWindow):
     DOCKS = (("plan", "Wall plan"), ("section", "Section"), ("map", "Pixel map"), ("problems", "Problems"),
              ("catalog", "Cabinet catalog"), ("preview", "Live preview"), ("health", "Health"),
-             ("tracking", "Tracking"), ("takes", "Takes"), ("canvases", "Canvases"))
-    """Key and title of every dock; View → Ctrl+1 … Ctrl+9, Ctrl+0 toggle them in this order."""
+             ("tracking", "Tracking"), ("takes", "Takes"), ("canvases", "Canvases"), ("colour", "Colour"))
+    """Key and title of every dock; View → Ctrl+1 … Ctrl+9, Ctrl+0 toggle them in this order (Colour
+    has no shortcut)."""
 
     def __init__(self, document: StageDocument, *, rehearsal: bool, settings: QSettings,
                  confirm: Confirm | None = None, stage_backend: str = "auto",
@@ -130,6 +132,7 @@ class ConsoleWindow(QMainWindow):
         self.problems = ProblemsPanel(document)
         self.problems.fix_requested.connect(self.act.apply_fix)
         self.canvas_panel = CanvasPanel(document, self.editor)
+        self.colour_panel = ColourPanel(document, self.editor)
         self.catalog = CatalogPanel(document.catalog)
         self.catalog.panel_activated.connect(self.act.add_panel_section)
         if self.live.document is not document:
@@ -146,6 +149,7 @@ class ConsoleWindow(QMainWindow):
         self.docks["problems"].setWidget(self.problems)
         self.docks["catalog"].setWidget(self.catalog)
         self.docks["canvases"].setWidget(self._scrolling(self.canvas_panel))
+        self.docks["colour"].setWidget(self._scrolling(self.colour_panel))
         self.plan.snap_enabled = self.map.snap_enabled = self.act.snap.isChecked()
         document.project_changed.connect(self._schedule_validation)
         self.status.bind(document, rehearsal)
@@ -157,7 +161,7 @@ class ConsoleWindow(QMainWindow):
         assert self.document is not None
         self.document.project_changed.disconnect(self._schedule_validation)
         for panel in (self.stage_view, self.plan, self.map, self.section_panel, self.problems, self.canvas_panel,
-                      self.live_panels):
+                      self.colour_panel, self.live_panels):
             panel.detach()
         for dock in self.docks.values():  # setWidget() does not delete the widget it replaces
             old = dock.widget()

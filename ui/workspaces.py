@@ -1,6 +1,6 @@
 """Workspaces: the console's two dock arrangements, Live and Edit, one key apart (F2).
 
-- **Live** (shooting): Health over Tracking in a full-height column on the right, nearly half
+- **Live** (shooting): Health over Tracking (tabbed with Colour) in a full-height column on the right, nearly half
   the window wide (Health's columns and plots in view, the tracking readout and streams whole); on
   the left the live preview (as wide as its tiles and camera view need) beside the stage view, and
   the takes under both, wide enough for every column of the take list. Panels are locked: no
@@ -52,7 +52,7 @@ class Arrangement:
 
 
 ARRANGEMENTS: dict[WorkspaceName, Arrangement] = {
-    "live": Arrangement(("health", "tracking", "preview", "takes"), locked=True),
+    "live": Arrangement(("health", "tracking", "colour", "preview", "takes"), locked=True),
     "edit": Arrangement(("catalog", "plan", "section", "canvases", "map", "problems"), locked=False),
 }
 
@@ -103,6 +103,7 @@ class Workspaces(QObject):
         if name == "live":
             self._put(Area.RightDockWidgetArea, ["health"])
             w.splitDockWidget(self._dock("health"), self._dock("tracking"), V)
+            w.tabifyDockWidget(self._dock("tracking"), self._dock("colour"))
             self._put(Area.LeftDockWidgetArea, ["preview"])
             self._put(Area.BottomDockWidgetArea, ["takes"])
         else:
@@ -114,7 +115,7 @@ class Workspaces(QObject):
             w.tabifyDockWidget(self._dock("map"), self._dock("problems"))
         for key, dock in self.docks.items():
             dock.setVisible(key in shown)
-        for key in ("section", "map"):
+        for key in ("section", "map", "tracking"):
             if key in shown:
                 self._dock(key).raise_()
 

@@ -69,7 +69,7 @@ def probe_plan(plan: ColourPlan, canvas: str, rgb: tuple[float, float, float], s
     out = apply_lut(pixel, device_lut(baked, "cpu"), torch.empty_like(pixel)).reshape(3).numpy()
     target = canvas_plan.target
     return ProbeResult([int(v) for v in code_values(out, canvas_plan.bits)], [float(v) for v in out],
-                       canvas_plan.bits, plan.settings.config, source, target.display, target.view,
+                       canvas_plan.bits, plan.settings.ocio[0], source, target.display, target.view,
                        target.colour_space)
 
 

@@ -37,16 +37,17 @@ class CanvasColour:
             return
         try:
             plan = colour_plan(project.colour, Path(base_dir))
-            source = plan.settings.working_space
+            source = plan.settings.ocio[1]
             for canvas in plan.canvases:
                 self.luts[canvas] = device_lut(bake_canvas(plan, canvas, [source]).for_source(source), device)
         except Exception as exc:  # the node still runs: colour-managed canvases say why they are dark
             self.error = f"colour transform failed to load: {failure_text(exc)}"
             log.error("%s", self.error)
-        others = sorted(set(project.colour.assets.values()) - {project.colour.working_space})
+        working = project.colour.ocio[1]
+        others = sorted(set(project.colour.assets.values()) - {working})
         if others:
             log.warning("assets in %s are rendered as the working space %s (per-asset spaces are not applied "
-                        "on the node yet)", ", ".join(others), project.colour.working_space)
+                        "on the node yet)", ", ".join(others), working)
 
     def apply(self, canvas: str, colour: torch.Tensor) -> None:
         """Turn ``canvas``'s scene colour into its code values, in place (nothing for an unmanaged

@@ -11,6 +11,8 @@ Per canvas of a job (the node's render thread, its CUDA stream):
 * **colour**: a canvas with colour settings goes through its baked OCIO transform on the device
   (``render.node.colour``: scene colour to the canvas's code values); test patterns are drawn in
   code values already and skip it;
+* **colour regions**: the operator's per-region corrections the frame's order carries
+  (``render.node.regions``), in place on the canvas's code values, each on its rectangle only;
 * then the canvas is packed into its output format on the device (UYVY, BGRX, or 16-bit P216 for
   10- and 16-bit canvases; ``render.node.pixel_formats``) and copied once, asynchronously, into a
   free pinned host slot (``render.node.canvas_buffers``).
@@ -43,6 +45,7 @@ from render.node.canvas_buffers import CanvasBuffers, Slot
 from render.node.canvas_errors import CanvasError
 from render.node.colour import CanvasColour
 from render.node.pixel_formats import Packing, pack_bgrx, quantise
+from render.node.regions import CanvasRegions
 from vpstage.nodes.failures import failure_text
 from vpstage.nodes.jobs import CanvasJob, FrameJob, SceneContent
 from vpstage.nodes.messages import FourCC, Thumbnail, ThumbnailRequest
@@ -135,6 +138,7 @@ class NodeFrameRenderer:
                 self.scene_error = f"scene failed to load: {failure_text(exc)}"
         step("baking the colour transforms")
         self.colour = CanvasColour(spec.project, spec.base_dir, self.device)
+        self.regions = CanvasRegions(self.device)
         step("drawing test patterns")
         for canvas in self._sizes:  # the costly still layer, drawn before the node reports ready
             self.painter.still_layer(canvas, WARM_PATTERN)
@@ -229,6 +233,9 @@ class NodeFrameRenderer:
             self.scene.render_canvas(job, content, buffers.colour)
         with record_function("vpstage.colour"):
             self.colour.apply(job.canvas, buffers.colour)
+        if content.regions:
+            with record_function("vpstage.colour_regions"):
+                self.regions.apply(job.canvas, content.regions, buffers.colour)
         with record_function("vpstage.pack_copy"):
             buffers.finish_colour(slot, self.stream)
         self._shown.pop(job.canvas, None)

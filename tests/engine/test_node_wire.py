@@ -11,6 +11,7 @@ import msgpack
 import numpy as np
 import pytest
 
+from vpstage.colour.grading import RegionGrade
 from vpstage.nodes.channel import Channel, ChannelClosed
 from vpstage.nodes.codec import HEADER_SIZE, MAGIC, Kind, WireError, decode, decode_header, encode
 from vpstage.nodes.jobs import AssetPlacement, OuterView, RenderQuality
@@ -37,6 +38,10 @@ DISTORTION = LensDistortion("Brown-Conrady U-D", (-0.21, 0.034, -0.0021, 0.0013,
                             1.125, (0.031, -0.047))
 
 
+REGION = RegionGrade(canvas="front", rect=(10, 20, 110, 70), feather_px=12.5, lift=(0.01, -0.02, 0.0),
+                     gamma=(1.1, 0.9, 1.0), gain=(1.05, 1.0, 0.95), saturation=0.8)
+
+
 def camera_state() -> CameraState:
     return CameraState.from_pan_tilt_roll((0.5, -3.0, 1.6), 12.0, -3.0, 0.5, 35.0, 24.88, 13.99, 1920, 1080,
                                           focus_distance_m=4.0, time_ns=123_456, extra={"entrance_pupil_m": 0.12},
@@ -47,7 +52,8 @@ def frame_order() -> FrameOrder:
     matrix = np.eye(4)
     matrix[:3, 3] = (1.0, 2.0, 3.0)
     scene = SceneOrder(placements=(AssetPlacement("demo", matrix, True),),
-                       outer=OuterView((0.0, 0.0, 1.7), "abc123"), quality=RenderQuality(0.5, 0.25, (0.1, 0.2, 0.3)))
+                       outer=OuterView((0.0, 0.0, 1.7), "abc123"), quality=RenderQuality(0.5, 0.25, (0.1, 0.2, 0.3)),
+                       regions=(REGION,))
     camera = CameraOrder(name="A", state=camera_state(), data_time_ns=99, lost=False, rects={"front": (1, 2, 30, 40)},
                          priority=-3, active=True, on_wall=False)
     return FrameOrder(frame=7, count=1234, time_ns=10**12, deadline_ns=10**12 + 16_666_666, sent_ns=10**12 + 5,
@@ -78,6 +84,36 @@ def test_frame_order_round_trip_keeps_every_field() -> None:
     assert back.scene is not None and order.scene is not None
     np.testing.assert_array_equal(back.scene.placements[0].stage_to_scene, order.scene.placements[0].stage_to_scene)
     assert back.scene.outer == order.scene.outer and back.scene.quality == order.scene.quality
+    assert back.scene.regions == (REGION,)
+
+
+def test_an_order_without_regions_still_decodes() -> None:
+    """Orders from a master built before colour regions carry no ``regions`` key: no regions."""
+    fields = msgpack.unpackb(encode(frame_order())[HEADER_SIZE:])
+    del fields["scene"]["regions"]
+    back = decode(_framed(Kind.FRAME, msgpack.packb(fields)))
+    assert isinstance(back, FrameOrder) and back.scene is not None and back.scene.regions == ()
+
+
+@pytest.mark.parametrize(("key", "value", "why"), [
+    ("rect", [10, 20, 10, 70], "empty rectangle"),
+    ("rect", [10, 20, 110], "4 integers"),
+    ("gamma", [1.0, 0.0, 1.0], "out of range"),
+    ("gain", [1.0, float("nan"), 1.0], "not finite"),
+    ("feather", -1.0, "out of range"),
+    ("sat", 9.0, "out of range"),
+    ("canvas", None, "missing"),
+])
+def test_a_bad_region_is_refused(key: str, value: object, why: str) -> None:
+    fields = msgpack.unpackb(encode(frame_order())[HEADER_SIZE:])
+    region = fields["scene"]["regions"][0]
+    if value is None:
+        del region[key]
+    else:
+        region[key] = value
+    with pytest.raises(WireError, match=why) as caught:
+        decode(_framed(Kind.FRAME, msgpack.packb(fields)))
+    assert caught.value.reason == "bad_field"
 
 
 def test_report_and_small_messages_round_trip() -> None:

@@ -45,9 +45,9 @@ def test_the_fixture_is_schema_1() -> None:
 
     cameras, _ = msgpack.unpackb(payload)
     assert len(cameras[0]) == 4 and len(cameras[0][2]) == 12  # schema 1 rows: nothing appended
-    assert RECORD_SCHEMA == 2
-    (camera, *_), _ = unpack_frame_payload(payload)
-    assert camera.calibrated is not None and camera.priority is None
+    assert RECORD_SCHEMA == 3
+    (camera, *_), _, regions = unpack_frame_payload(payload)
+    assert camera.calibrated is not None and camera.priority is None and regions == ()
 
 
 def test_an_old_take_reads_with_its_distortion_as_d_u(old_db: Path) -> None:

@@ -25,7 +25,7 @@ from tests.conftest import ROOT
 
 XVFB = shutil.which("Xvfb")
 SIZES = ((1920, 1080), (2560, 1440))
-LIVE = {"health", "tracking", "preview", "takes"}
+LIVE = {"health", "tracking", "colour", "preview", "takes"}
 EDIT = {"catalog", "plan", "section", "canvases", "map", "problems"}
 HEALTH_MIN_WIDTH_PX = 860
 TAKE_LIST_MIN_PX = 520

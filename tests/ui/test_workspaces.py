@@ -18,7 +18,7 @@ from ui.dock_title import DockTitleBar
 from ui.main_window import ConsoleWindow
 from vpstage.stage.document import StageDocument
 
-LIVE = {"health", "tracking", "preview", "takes"}
+LIVE = {"health", "tracking", "colour", "preview", "takes"}
 EDIT = {"catalog", "plan", "section", "canvases", "map", "problems"}
 DRAG_NOTICES = pytest.mark.qt_log_ignore("This plugin does not support")  # offscreen: no raise, no grab
 

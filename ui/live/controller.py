@@ -156,7 +156,9 @@ class LiveController(QObject):
         self.sync.detach()
         self.document = document
         self.sync = EngineSync(document, self.control, notice=self.message.emit)
-        self.sync.bind(self.models.hub if self.models else None)
+        models = self.models
+        if models is not None:
+            self.sync.bind(models.hub, models.planner, models.stage)
         if self.console_log is not None:
             self.console_log.follow(document.path)
 
@@ -318,7 +320,8 @@ class LiveController(QObject):
         self.models = live_models(engine)
         self.bridge.attach(hub=self.models.hub, loop=self.models.loop, gpu=self.models.gpu,
                            events=getattr(engine, "events", None))
-        self.sync.bind(self.models.hub)
+        self.sync.bind(self.models.hub, self.models.planner, self.models.stage)
+        self.sync.apply_colour_regions()  # edits made while it started
         self._configure_views()
         self.views.start()
         self._set_state("running")

@@ -94,4 +94,5 @@ def live_models(engine: Any) -> LiveModels:
         patterns=EnginePatterns(engine) if hasattr(engine, "set_pattern") else None,
         takes=EngineTakes(engine) if hasattr(engine, "start_take") and recorder is not None else None,
         cameras=EngineCameras(engine) if hasattr(engine, "set_active_camera") else None,
+        planner=getattr(engine, "planner", None),
     )

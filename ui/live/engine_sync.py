@@ -1,12 +1,15 @@
-"""EngineSync: project edits that the running engine takes at once (tracking sources and camera
-settings), applied to the TrackingHub when the document changes, undo and redo included.
+"""EngineSync: project edits that the running engine takes at once (tracking sources, camera
+settings and colour regions), applied to the TrackingHub and the planner when the document
+changes, undo and redo included.
 
 The panels edit the document (one undoable command per edit); this object watches
 ``project_changed`` and brings the hub in line: a changed or new source restarts or starts its
 receiver (on the control thread: closing and binding sockets may block briefly), a camera's
 delay, lens and alignment go to the hub's setters (cheap, any thread, effective at the next
 ``state_at``). What the hub cannot take live (new cameras, removed sources) waits for the next
-engine start, and ``notice`` says so.
+engine start, and ``notice`` says so. Colour regions go to the planner's
+``set_colour_regions`` (cheap, any thread): the next frame's orders carry them to the nodes,
+moved onto the engine's canvases when it runs a scaled-down copy of the stage.
 """
 
 from __future__ import annotations
@@ -16,10 +19,15 @@ from collections.abc import Callable
 from typing import Any
 
 from ui.live.control import EngineControl
+from vpstage.colour.grading import region_grades, rescaled_grades
 from vpstage.stage.change import Change
 from vpstage.stage.document import StageDocument
-from vpstage.stage.model import Camera
+from vpstage.stage.model import Camera, Project
 from vpstage.tracking.alignment import AlignmentTransform
+
+
+def _canvas_sizes(project: Project) -> dict[str, tuple[int, int]]:
+    return {c.name: (c.width, c.height) for c in project.canvases}
 
 
 class EngineSync:
@@ -27,6 +35,8 @@ class EngineSync:
                  notice: Callable[[str], None] = lambda _text: None) -> None:
         self._doc, self._control, self._notice = document, control, notice
         self.hub: Any = None
+        self.planner: Any = None
+        self.stage: Any = None
         self._applied: dict[str, Any] = {}
         """Source name -> the TrackingSource the hub runs (as built, then as updated here)."""
         document.project_changed.connect(self._on_project_changed)
@@ -34,12 +44,15 @@ class EngineSync:
     def detach(self) -> None:
         self._doc.project_changed.disconnect(self._on_project_changed)
 
-    def bind(self, hub: Any) -> None:
-        """Keep ``hub`` (a TrackingHub, or None) in line with the document."""
-        self.hub = hub
+    def bind(self, hub: Any, planner: Any = None, stage: Any = None) -> None:
+        """Keep ``hub`` (a TrackingHub, or None) and ``planner`` (a Planner planning ``stage``, the
+        stage as the engine runs it; or None) in line with the document."""
+        self.hub, self.planner, self.stage = hub, planner, stage
         self._applied = {s.name: s for s in hub.project.tracking} if hub is not None else {}
 
     def _on_project_changed(self, change: Change | None) -> None:
+        if change is not None and "colour" in change.after:
+            self.apply_colour_regions()
         if self.hub is None or change is None:
             return
         if "tracking" in change.after:
@@ -47,6 +60,15 @@ class EngineSync:
         if "cameras" in change.after:
             for camera in self._doc.project.cameras:
                 self.apply_camera(camera)
+
+    def apply_colour_regions(self) -> None:
+        """The document's enabled colour regions to the planner, on the engine's canvases."""
+        if self.planner is None or self.stage is None:
+            return
+        project = self._doc.project
+        grades = region_grades(project.colour.regions) if project.colour is not None else ()
+        self.planner.set_colour_regions(rescaled_grades(grades, _canvas_sizes(project),
+                                                        _canvas_sizes(self.stage.project)))
 
     def _sync_sources(self) -> None:
         hub = self.hub

@@ -76,3 +76,5 @@ class LiveModels:
     patterns: PatternTarget | None = None
     takes: TakeControl | None = None
     cameras: CameraSwitch | None = None
+    planner: Any = None
+    """vpstage.engine.Planner (its setters take effect at the next frame; any thread)"""

@@ -56,7 +56,7 @@ def _space_problem(config: OcioConfig, path: tuple[str | int, ...], name: str, w
 
 
 def _asset_problems(settings: ColourSettings, config: OcioConfig, assets: list[str]) -> list[Problem]:
-    problems = _space_problem(config, ROOT + ("working_space",), settings.working_space, "the working space")
+    problems = _space_problem(config, ROOT + ("working_space",), settings.ocio[1], "the working space")
     for name, space in settings.assets.items():
         path = ROOT + ("assets", name)
         if name not in assets:
@@ -106,8 +106,9 @@ def _canvas_problems(settings: ColourSettings, config: OcioConfig, canvases: lis
 
 def colour_problems(settings: ColourSettings | None, canvases: list[str], assets: list[str],
                     base_dir: Path) -> list[Problem]:
-    """Every problem of a project's colour section (none when it has none)."""
-    if settings is None:
+    """Every OCIO problem of a project's colour section (none when it has none, or holds regions
+    only; ``vpstage.colour.region_checks`` checks the regions)."""
+    if settings is None or settings.config is None:
         return []
     try:
         config = load_config(settings.config, base_dir)

@@ -41,7 +41,7 @@ class ColourPlan:
     canvases: dict[str, CanvasPlan] = field(default_factory=dict)
 
     def source_for(self, asset: str | None) -> str:
-        return self.settings.working_space if asset is None else self.settings.asset_space(asset)
+        return self.settings.ocio[1] if asset is None else self.settings.asset_space(asset)
 
 
 def plan_canvas(config: OcioConfig, name: str, canvas: CanvasColour, base_dir: Path) -> CanvasPlan:
@@ -52,7 +52,8 @@ def plan_canvas(config: OcioConfig, name: str, canvas: CanvasColour, base_dir: P
 
 
 def colour_plan(settings: ColourSettings, base_dir: Path) -> ColourPlan:
-    """The plan of a validated colour section (ColourConfigError / OutputError otherwise)."""
-    config = load_config(settings.config, base_dir)
+    """The plan of a validated colour section with an OCIO config (ColourConfigError / OutputError
+    otherwise; ValueError for a section of regions only)."""
+    config = load_config(settings.ocio[0], base_dir)
     canvases = {name: plan_canvas(config, name, c, base_dir) for name, c in settings.canvases.items()}
     return ColourPlan(settings, config, base_dir, canvases)

@@ -20,7 +20,8 @@ the render nodes, in parallel on their own processes: it costs ~1-2 ms per canva
 more than a planning budget of 1 ms for 16 nodes allows (``docs/frameloop.md``, ``bench.planner``).
 
 Control (any thread; takes effect at the next frame): ``set_pattern``, ``set_placement``,
-``set_asset_enabled``, ``set_quality``, ``set_outer_viewpoint``, ``set_active_camera``. Events (psygnal, fired on the
+``set_asset_enabled``, ``set_quality``, ``set_outer_viewpoint``, ``set_active_camera``,
+``set_colour_regions``. Events (psygnal, fired on the
 frame loop's thread): ``tracking_lost(camera)``, ``tracking_recovered(camera)``.
 """
 from __future__ import annotations
@@ -31,6 +32,7 @@ from collections.abc import Mapping, Sequence
 
 from psygnal import Signal
 
+from vpstage.colour.grading import RegionGrade, region_grades
 from vpstage.engine.cameras import CameraLayering, CameraSampler, CameraSource, TrackedCamera
 from vpstage.engine.plan import FramePlan, PlannedFrame
 from vpstage.engine.scene_state import SceneState, Vec3
@@ -77,6 +79,7 @@ class Planner:
         self._enabled: dict[str, bool] = {}
         self._viewpoint: Vec3 = project.outer_viewpoint
         self._quality = quality or RenderQuality()
+        self._regions = region_grades(project.colour.regions) if project.colour is not None else ()
         self.scene = self._build_scene()
         self._all_pattern: PatternSpec | None = None
         self._patterns: dict[str, PatternSpec] = {}
@@ -129,6 +132,18 @@ class Planner:
             self._viewpoint = (float(viewpoint[0]), float(viewpoint[1]), float(viewpoint[2]))
             self.scene = self._build_scene()
 
+    def set_colour_regions(self, regions: Sequence[RegionGrade]) -> None:
+        """Grade the wall with ``regions`` (the enabled ones, in canvas pixels of this planner's
+        stage) from the next frame on; regions of canvases the stage lacks are dropped."""
+        known = tuple(r for r in regions if r.canvas in self._sizes)
+        with self._lock:
+            self._regions = known
+            self.scene = self._build_scene()
+
+    @property
+    def colour_regions(self) -> tuple[RegionGrade, ...]:
+        return self.scene.regions
+
     def set_active_camera(self, camera: str | None) -> None:
         """Make ``camera`` the active camera from the next frame on: its inner frustum is drawn over
         every other camera's, whatever their priorities (inactive cameras are still rendered, below
@@ -150,7 +165,7 @@ class Planner:
 
     def _build_scene(self) -> SceneState:
         return SceneState.build(self.stage.project.scene, self._viewpoint, self._quality, self._placements,
-                                self._enabled)
+                                self._enabled, self._regions)
 
     # ------------------------------------------------------------------ per frame (loop thread)
 
@@ -178,8 +193,8 @@ class Planner:
         self.last = planned
         for name, lost in changes:
             (self.tracking_lost if lost else self.tracking_recovered).emit(name)
-        return FramePlan(tick, patterns, tuple(orders), SceneOrder(scene.placements, scene.outer, scene.quality),
-                         planned, plan_ns)
+        order = SceneOrder(scene.placements, scene.outer, scene.quality, scene.regions)
+        return FramePlan(tick, patterns, tuple(orders), order, planned, plan_ns)
 
     def _camera_rects(self, camera: TrackedCamera) -> Mapping[str, Rect]:
         """Cull the stage for one camera: canvas -> launch rectangle for every canvas it may see."""

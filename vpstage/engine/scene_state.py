@@ -1,10 +1,12 @@
-"""The scene as the planner sends it: asset placements, the outer view and its cache key.
+"""The scene as the planner sends it: asset placements, the outer view and its cache key, and the
+colour regions.
 
 A :class:`SceneState` is an immutable snapshot built whenever the operator changes something
-(a placement, an asset switched on or off, the outer viewpoint, the quality); the planner hands
+(a placement, an asset switched on or off, the outer viewpoint, the quality, a colour region); the planner hands
 the same objects to every job until the next change, so per-frame planning does not rebuild
 them. The outer view's ``cache_key`` is a hash of everything the outer picture depends on, so
-workers re-render their outer pixels exactly when it changes.
+workers re-render their outer pixels exactly when it changes (colour regions apply after the
+render, so they are not part of it).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from vpstage.colour.grading import RegionGrade
 from vpstage.nodes.jobs import AssetPlacement, OuterView, RenderQuality
 from vpstage.stage.model import Placement, SceneAsset
 
@@ -44,11 +47,14 @@ class SceneState:
     """The same placements as the project's ``Placement`` models (for take records)."""
     outer: OuterView
     quality: RenderQuality
+    regions: tuple[RegionGrade, ...] = ()
+    """The enabled colour regions, in the order they apply."""
 
     @staticmethod
     def build(assets: Sequence[SceneAsset], viewpoint: Vec3, quality: RenderQuality,
               placements: Mapping[str, Placement] | None = None,
-              enabled: Mapping[str, bool] | None = None) -> SceneState:
+              enabled: Mapping[str, bool] | None = None,
+              regions: tuple[RegionGrade, ...] = ()) -> SceneState:
         """From the project's assets, with optional per-asset placement / enabled overrides."""
         placed, models = [], []
         for asset in assets:
@@ -60,4 +66,4 @@ class SceneState:
             placed.append(AssetPlacement(asset.name, matrix, on))
         key = outer_cache_key(assets, placed, viewpoint, quality)
         point = (float(viewpoint[0]), float(viewpoint[1]), float(viewpoint[2]))
-        return SceneState(tuple(assets), tuple(placed), tuple(models), OuterView(point, key), quality)
+        return SceneState(tuple(assets), tuple(placed), tuple(models), OuterView(point, key), quality, regions)

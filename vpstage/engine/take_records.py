@@ -11,7 +11,8 @@ from the planner's :class:`~vpstage.engine.planner.PlannedFrame` of the same fra
   ``tracking_age_ms`` is the age of the newest sample at the frame instant. ``priority``,
   ``active``, ``on_wall`` and ``interleave`` say how the camera's inner frustum was layered this
   frame (every camera has them, tracked or not).
-* scene: each asset's placement and its content hash as the render workers loaded it.
+* scene: each asset's placement and its content hash as the render workers loaded it, and the
+  colour regions the frame's orders carried.
 * nodes: the frame's plan time, and per node render / present time, late and dropped flags.
   ``render_ms`` is 0 for a node that delivered nothing on time (``late`` or ``dropped`` says why):
   the record has no spelling for "unknown", and a late answer arrives after the frame is recorded.
@@ -74,4 +75,5 @@ def frame_record(plan: PlannedFrame, stats: FrameStats, rate: Fraction, trackers
     nodes = tuple(NodeTiming(n.node, _finite(stats.plan_ms), _finite(n.render_ms), _finite(n.present_ms), n.late,
                              n.dropped) for n in stats.nodes)
     cameras = tuple(camera_record(c, trackers.get(c.name, "")) for c in plan.cameras)
-    return FrameRecord(tick.index, str(tick.timecode), tick.count, rate, tick.time_ns, cameras, assets, nodes)
+    return FrameRecord(tick.index, str(tick.timecode), tick.count, rate, tick.time_ns, cameras, assets, nodes,
+                       scene.regions)

@@ -21,6 +21,7 @@ from typing import Any
 import msgpack
 import numpy as np
 
+from vpstage.colour.grading import RegionGrade
 from vpstage.nodes.jobs import AssetPlacement, OuterView, RenderQuality
 from vpstage.nodes.messages import (
     MAX_PRIORITY,
@@ -72,6 +73,10 @@ MAX_PAYLOAD = {Kind.HELLO: 4096, Kind.CONFIGURE: 64 << 20, Kind.READY: 1 << 20, 
                Kind.THUMBNAIL: (1 << 20) + 4096, Kind.PING: 64, Kind.PONG: 64, Kind.STOP: 4096,
                Kind.PROGRESS: 4096}
 """Largest payload accepted per kind (bytes). A thumbnail carries at most 1 MiB of pixels."""
+MAX_WIRE_REGIONS = 256
+"""Colour regions a frame order may carry (a project holds at most 64)."""
+MAX_FEATHER, MAX_SATURATION, MAX_GAMMA, MAX_GAIN = 4096.0, 4.0, 10.0, 8.0
+"""Ranges a region's values are accepted in (those of ``vpstage.colour.settings.ColourRegion``)."""
 MAX_SKIP = max(MAX_PAYLOAD.values())
 """A header announcing more than this is not trusted at all (the connection closes)."""
 
@@ -260,7 +265,42 @@ def _w_scene(s: SceneOrder) -> dict[str, Any]:
     return {"placements": [{"asset": p.asset, "m": [float(v) for v in np.asarray(p.stage_to_scene).reshape(16)],
                             "on": p.enabled} for p in s.placements],
             "viewpoint": list(s.outer.viewpoint), "key": s.outer.cache_key,
-            "quality": [q.inner_scale, q.outer_scale, *q.background]}
+            "quality": [q.inner_scale, q.outer_scale, *q.background],
+            "regions": [_w_region(r) for r in s.regions]}
+
+
+def _w_region(r: RegionGrade) -> dict[str, Any]:
+    return {"canvas": r.canvas, "rect": list(r.rect), "feather": r.feather_px, "lift": list(r.lift),
+            "gamma": list(r.gamma), "gain": list(r.gain), "sat": r.saturation}
+
+
+def _rgb(f: Fields, key: str, lo: float, hi: float, low_open: bool = False) -> tuple[float, float, float]:
+    r, g, b = f.numbers(key, 3)
+    if not all((lo < v if low_open else lo <= v) and v <= hi for v in (r, g, b)):
+        raise f.fail(key, f"({r}, {g}, {b}) out of range {'(' if low_open else '['}{lo}, {hi}]")
+    return r, g, b
+
+
+def _r_region(f: Fields) -> RegionGrade:
+    x0, y0, x1, y1 = _r_rect(f, "rect")
+    if x1 <= x0 or y1 <= y0:
+        raise f.fail("rect", f"empty rectangle ({x0}, {y0}, {x1}, {y1})")
+    feather, saturation = f.number("feather"), f.number("sat")
+    if not (0.0 <= feather <= MAX_FEATHER and 0.0 <= saturation <= MAX_SATURATION):
+        raise f.fail("feather", f"feather {feather} or saturation {saturation} out of range")
+    return RegionGrade(canvas=f.text("canvas"), rect=(x0, y0, x1, y1), feather_px=feather,
+                       lift=_rgb(f, "lift", -1.0, 1.0), gamma=_rgb(f, "gamma", 0.0, MAX_GAMMA, low_open=True),
+                       gain=_rgb(f, "gain", 0.0, MAX_GAIN), saturation=saturation)
+
+
+def _r_regions(f: Fields) -> tuple[RegionGrade, ...]:
+    """Absent from orders of builds before colour regions: none."""
+    if f.data.get("regions") is None:
+        return ()
+    regions = f.each("regions", _r_region)
+    if len(regions) > MAX_WIRE_REGIONS:
+        raise f.fail("regions", f"{len(regions)} colour regions (at most {MAX_WIRE_REGIONS})")
+    return regions
 
 
 def _r_placement(f: Fields) -> AssetPlacement:
@@ -275,7 +315,7 @@ def _r_scene(f: Fields) -> SceneOrder:
         raise f.fail("quality", f"scales {q[0]}, {q[1]} out of range")
     v = f.numbers("viewpoint", 3)
     return SceneOrder(f.each("placements", _r_placement), OuterView((v[0], v[1], v[2]), f.text("key")),
-                      RenderQuality(q[0], q[1], (q[2], q[3], q[4])))
+                      RenderQuality(q[0], q[1], (q[2], q[3], q[4])), _r_regions(f))
 
 
 def _w_frame(m: FrameOrder) -> dict[str, Any]:

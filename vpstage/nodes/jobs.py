@@ -13,7 +13,8 @@ per canvas what to show. A canvas shows either a test pattern (:class:`PatternSp
   that changes only when the scene, a placement or the viewpoint changes;
 * the rays handle: which canvas's LED pixel positions (held by the worker since start-up, from
   ``Stage.canvas_pixels``) the rays are cast through; jobs never carry pixel arrays;
-* placements (stage -> scene, per asset) and quality settings.
+* placements (stage -> scene, per asset) and quality settings;
+* the canvas's colour regions (``vpstage.colour.grading``), applied after its output transform.
 
 Everything here is plain data: picklable (Ray ships jobs to actors) and immutable.
 """
@@ -25,6 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from vpstage.colour.grading import RegionGrade
 from vpstage.frustum.frustum import CameraFrustum, FrustumSettings, Window
 from vpstage.geometry import OrientedBox
 from vpstage.patterns import PatternSpec
@@ -123,6 +125,8 @@ class SceneContent:
     outer: OuterView | None
     placements: tuple[AssetPlacement, ...]
     quality: RenderQuality = field(default_factory=RenderQuality)
+    regions: tuple[RegionGrade, ...] = ()
+    """This canvas's colour regions, in the order they apply."""
 
     @property
     def tracking_time_ns(self) -> int | None:

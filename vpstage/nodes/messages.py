@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from vpstage.colour.grading import RegionGrade
 from vpstage.nodes.jobs import AssetPlacement, OuterView, RenderQuality
 from vpstage.patterns import PatternSpec
 from vpstage.tracking.camera import CameraState
@@ -127,6 +128,9 @@ class SceneOrder:
     placements: tuple[AssetPlacement, ...]
     outer: OuterView
     quality: RenderQuality
+    regions: tuple[RegionGrade, ...] = ()
+    """The enabled colour regions of every canvas, in the order they apply (each node applies those
+    of its scene canvases after their output transform)."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -59,8 +59,9 @@ class OrderReader:
             return pattern
         if scene is None:
             return PatternSpec("error", text="no scene in this frame's order")
+        regions = tuple(r for r in scene.regions if r.canvas == canvas)
         return SceneContent(RaysHandle(canvas, self.revision), tuple(views.get(canvas, ())), scene.outer,
-                            scene.placements, scene.quality)
+                            scene.placements, scene.quality, regions)
 
     def _views(self, cameras: tuple[CameraOrder, ...]) -> dict[str, list[InnerView]]:
         """Canvas -> its inner views in blend order (bottom first)."""

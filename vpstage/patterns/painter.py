@@ -14,11 +14,15 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from vpstage.patterns.cabinets import cabinet_canvas
+from vpstage.patterns.calibration import grey_ramp, smpte_bars
 from vpstage.patterns.drawing import Image, blank, colour_bars, error_card, grid, moving_patches, paste
 from vpstage.stage.layout import StageLayout
 
-PatternName = Literal["cabinets", "grid", "bars", "sync", "solid", "black", "error"]
-PATTERN_NAMES: tuple[str, ...] = ("cabinets", "grid", "bars", "sync", "solid", "black", "error")
+PatternName = Literal["cabinets", "grid", "bars", "sync", "solid", "black", "error", "colour_bars", "grey_ramp"]
+PATTERN_NAMES: tuple[str, ...] = ("cabinets", "grid", "bars", "sync", "solid", "black", "error", "colour_bars",
+                                  "grey_ramp")
+"""``colour_bars`` and ``grey_ramp`` are calibration patterns in code values
+(``vpstage.patterns.calibration``)."""
 
 
 @dataclass(frozen=True)
@@ -97,6 +101,10 @@ class PatternPainter:
             return grid(height, width, spec.grid_px, canvas)
         if spec.name == "bars":
             return colour_bars(height, width)
+        if spec.name == "colour_bars":
+            return smpte_bars(height, width)
+        if spec.name == "grey_ramp":
+            return grey_ramp(height, width)
         if spec.name == "solid":
             return blank(height, width, spec.color)
         if spec.name == "error":

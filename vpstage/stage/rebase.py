@@ -23,7 +23,8 @@ def rebased_colour(colour: ColourSettings, old_dir: Path, new_dir: Path) -> Colo
     canvases = {name: c.model_copy(update={"calibration": CubeCalibration(cube=_rebased(c.calibration.cube, old_dir,
                                                                                         new_dir))})
                 if isinstance(c.calibration, CubeCalibration) else c for name, c in colour.canvases.items()}
-    return colour.model_copy(update={"config": _rebased(colour.config, old_dir, new_dir), "canvases": canvases})
+    config = None if colour.config is None else _rebased(colour.config, old_dir, new_dir)
+    return colour.model_copy(update={"config": config, "canvases": canvases})
 
 
 def rebase_paths(project: Project, old_dir: Path, new_dir: Path) -> Change | None:

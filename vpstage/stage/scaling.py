@@ -12,11 +12,23 @@ from pathlib import Path
 
 import yaml
 
+from vpstage.colour.settings import ColourSettings
 from vpstage.config import atomic_write_text
 from vpstage.stage.catalog import load_catalog
 from vpstage.stage.project_io import catalog_path, save_project
 from vpstage.stage.rebase import rebased_colour
 from vpstage.stage.stage import Stage
+
+
+def _scaled_regions(colour: ColourSettings, factor: int) -> ColourSettings:
+    """Colour regions on canvases ``factor`` times smaller (each keeps at least one pixel)."""
+    regions = []
+    for region in colour.regions:
+        x0, y0, x1, y1 = (v // factor for v in region.rect)
+        rect = (x0, y0, max(x1, x0 + 1), max(y1, y0 + 1))
+        feather = min(region.feather_px / factor, min(rect[2] - x0, rect[3] - y0) / 2)
+        regions.append(region.model_copy(update={"rect": rect, "feather_px": feather}))
+    return colour.model_copy(update={"regions": regions})
 
 
 def scaled_stage(stage: Stage, factor: int, folder: Path) -> Stage:
@@ -48,7 +60,7 @@ def scaled_stage(stage: Stage, factor: int, folder: Path) -> Stage:
         if not asset.path.startswith("procedural:"):
             asset.path = str((base / asset.path).resolve())
     if project.colour is not None:
-        project.colour = rebased_colour(project.colour, base, folder)
+        project.colour = _scaled_regions(rebased_colour(project.colour, base, folder), factor)
     for canvas in project.canvases:
         canvas.width, canvas.height = canvas.width // factor, canvas.height // factor
     for entry in project.pixel_map:

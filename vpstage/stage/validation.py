@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from vpstage.colour.checks import colour_problems
+from vpstage.colour.region_checks import region_problems
 from vpstage.config import Problem
 from vpstage.stage.layout import StageLayout
 from vpstage.stage.model import Project
@@ -104,9 +105,11 @@ def check_videohub(project: Project) -> list[Problem]:
 
 
 def check_colour(project: Project, base_dir: Path) -> list[Problem]:
-    """The colour section's config, names, canvases, assets and calibration files (OCIO)."""
-    return colour_problems(project.colour, [c.name for c in project.canvases], [a.name for a in project.scene],
-                           base_dir)
+    """The colour section's config, names, canvases, assets and calibration files (OCIO), and its
+    regions (canvases and rectangles)."""
+    problems = colour_problems(project.colour, [c.name for c in project.canvases],
+                               [a.name for a in project.scene], base_dir)
+    return problems + region_problems(project.colour, {c.name: (c.width, c.height) for c in project.canvases})
 
 
 def check_map_bounds(layout: StageLayout) -> list[Problem]:

@@ -1,9 +1,10 @@
-"""Compact binary encoding of frame records for the journal (record schema 2).
+"""Compact binary encoding of frame records for the journal (record schema 3).
 
 Each frame row stores its scalar fields as columns and the rest as two MessagePack arrays, fields
 in a fixed order (positional, no key names: about half the bytes of keyed maps):
 
-* frame payload: ``[cameras, nodes]``
+* frame payload: ``[cameras, nodes]``, (schema 3, only on frames with colour regions:) ``[cameras,
+  nodes, regions]``
   - camera: ``[camera, raw | nil, calibrated | nil, tracking_age_ms | nil,`` (schema 2:)
     ``priority | nil, active | nil, on_wall | nil, interleave[2] | nil]``
   - raw: ``[protocol, source, x_m, y_m, z_m, pan_deg, tilt_deg, roll_deg, focus_raw, iris_raw, zoom_raw]``
@@ -12,6 +13,8 @@ in a fixed order (positional, no key names: about half the bytes of keyed maps):
     distortion[4] (k1, k2, p1, p2), entrance_pupil_offset_m,`` (schema 2:) ``distortion_model,
     distortion_k3_k6[4], distortion_overscan, distortion_offset_mm[2]]``
   - node: ``[node, plan_ms, render_ms, present_ms, late, dropped]``
+  - region (an enabled colour region as the nodes applied it): ``[canvas, rect[4], feather_px,
+    lift[3], gamma[3], gain[3], saturation]``
 * scene payload (stored once per distinct scene state in ``scene_states``):
   ``[[name, content_hash, translation[3], yaw_deg, pitch_deg, roll_deg, scale, enabled], ...]``
 
@@ -19,7 +22,8 @@ Floats are written as float64, so every value reads back bit-exactly. Schema 2 o
 fields at the end of arrays, so it stays compatible both ways: schema 1 rows (takes recorded
 before) read with the new fields absent (distortion Brown-Conrady D-U with k3..k6 zero, overscan
 1, no offset; priority, active, on-wall and interleave None), and a schema 1 reader ignores what
-it does not know. A later schema may append more the same way.
+it does not know. Schema 3 appends the frame's colour regions the same way (a frame without any
+is written exactly as in schema 2). A later schema may append more the same way.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from typing import Any
 
 import msgpack
 
+from vpstage.colour.grading import RegionGrade
 from vpstage.takes.records import (
     CalibratedCameraState,
     CameraRecord,
@@ -37,11 +42,11 @@ from vpstage.takes.records import (
 )
 from vpstage.tracking.distortion import DEFAULT_MODEL, LensDistortion
 
-RECORD_SCHEMA = 2
+RECORD_SCHEMA = 3
 
 
 class RecordDecodeError(ValueError):
-    """A stored payload that does not decode as a frame record (schema 1 or 2)."""
+    """A stored payload that does not decode as a frame record (schema 1 to 3)."""
 
 
 def _raw_row(raw: RawCameraState) -> list[Any]:
@@ -62,9 +67,32 @@ def _camera_row(cam: CameraRecord) -> list[Any]:
             cam.priority, cam.active, cam.on_wall, cam.interleave]
 
 
-def pack_frame_payload(cameras: tuple[CameraRecord, ...], nodes: tuple[NodeTiming, ...]) -> bytes:
+def _region_row(r: RegionGrade) -> list[Any]:
+    return [r.canvas, r.rect, r.feather_px, r.lift, r.gamma, r.gain, r.saturation]
+
+
+def _region_from_row(row: list[Any]) -> RegionGrade:
+    canvas, rect, feather, lift, gamma, gain, saturation = row[:7]
+    return RegionGrade(canvas=canvas, rect=_ints4(rect), feather_px=feather, lift=_floats3(lift),
+                       gamma=_floats3(gamma), gain=_floats3(gain), saturation=saturation)
+
+
+def _ints4(values: list[Any]) -> tuple[int, int, int, int]:
+    a, b, c, d = (int(v) for v in values)
+    return a, b, c, d
+
+
+def _floats3(values: list[Any]) -> tuple[float, float, float]:
+    a, b, c = (float(v) for v in values)
+    return a, b, c
+
+
+def pack_frame_payload(cameras: tuple[CameraRecord, ...], nodes: tuple[NodeTiming, ...],
+                       regions: tuple[RegionGrade, ...] = ()) -> bytes:
     rows = [[_camera_row(c) for c in cameras],
             [[n.node, n.plan_ms, n.render_ms, n.present_ms, n.late, n.dropped] for n in nodes]]
+    if regions:
+        rows.append([_region_row(r) for r in regions])
     return msgpack.packb(rows, use_bin_type=True)  # type: ignore[no-any-return]
 
 
@@ -100,10 +128,15 @@ def _camera_from_row(row: list[Any]) -> CameraRecord:
                         None if interleave is None else (int(interleave[0]), int(interleave[1])))
 
 
-def unpack_frame_payload(data: bytes) -> tuple[tuple[CameraRecord, ...], tuple[NodeTiming, ...]]:
+FramePayload = tuple[tuple[CameraRecord, ...], tuple[NodeTiming, ...], tuple[RegionGrade, ...]]
+
+
+def unpack_frame_payload(data: bytes) -> FramePayload:
+    """(cameras, nodes, colour regions) of a stored frame (no regions before schema 3)."""
     try:
-        cameras, nodes = msgpack.unpackb(data, raw=False)[:2]
-        return (tuple(_camera_from_row(c) for c in cameras), tuple(NodeTiming(*n[:6]) for n in nodes))
+        cameras, nodes, *rest = msgpack.unpackb(data, raw=False)
+        regions = tuple(_region_from_row(r) for r in rest[0]) if rest else ()
+        return (tuple(_camera_from_row(c) for c in cameras), tuple(NodeTiming(*n[:6]) for n in nodes), regions)
     except (ValueError, TypeError, msgpack.UnpackException) as exc:
         raise RecordDecodeError(f"frame payload does not decode: {exc}") from exc
 

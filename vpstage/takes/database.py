@@ -322,9 +322,9 @@ def iter_frames(conn: sqlite3.Connection, take_id: int) -> Iterator[FrameRecord]
     cursor = conn.execute("SELECT frame, timecode, timecode_frames, rate_num, rate_den, monotonic_ns, scene_state_id, "
                           "payload FROM frames WHERE take_id = ? ORDER BY frame", (take_id,))
     for frame, tc, tc_frames, num, den, mono, scene_id, payload in cursor:
-        cameras, nodes = unpack_frame_payload(payload)
+        cameras, nodes, regions = unpack_frame_payload(payload)
         scene = () if scene_id is None else scenes[scene_id]
-        yield FrameRecord(frame, tc, tc_frames, Fraction(num, den), mono, cameras, scene, nodes)
+        yield FrameRecord(frame, tc, tc_frames, Fraction(num, den), mono, cameras, scene, nodes, regions)
 
 
 @contextlib.contextmanager

@@ -358,6 +358,7 @@ class JournalWriter:
 def _pack(take_id: int, handed_ns: int, frame: FrameRecord) -> _Pending:
     scene = pack_scene_payload(frame.scene) if frame.scene else None
     row = (int(frame.frame), str(frame.timecode), int(frame.timecode_frames), int(frame.rate.numerator),
-           int(frame.rate.denominator), int(frame.monotonic_ns), pack_frame_payload(frame.cameras, frame.nodes))
+           int(frame.rate.denominator), int(frame.monotonic_ns), pack_frame_payload(frame.cameras, frame.nodes,
+                                                                                 frame.colour_regions))
     return _Pending(take_id, handed_ns, scene, row)
 

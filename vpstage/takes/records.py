@@ -13,11 +13,14 @@ Frames of reference and units (see ``docs/takes.md``):
 * timing: milliseconds; ``monotonic_ns`` is the process's monotonic clock at the frame tick;
 * several cameras: per camera and frame its draw ``priority``, whether it was the ``active``
   camera, whether its inner frustum was ``on_wall`` and its ``interleave`` (every, phase); None in
-  takes recorded before record schema 2.
+  takes recorded before record schema 2;
+* colour regions: the enabled ones the nodes applied (canvas pixels of the stage as it ran, grade
+  values), none in takes recorded before record schema 3.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from fractions import Fraction
@@ -25,6 +28,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from vpstage.colour.grading import RegionGrade
 from vpstage.geometry.rotations import CV_FROM_BODY, matrix_to_quat, pan_tilt_roll_from_rotation, quat_to_matrix
 from vpstage.stage.model import Placement
 from vpstage.tracking.camera import CameraState
@@ -253,6 +257,8 @@ class FrameRecord:
     cameras: tuple[CameraRecord, ...] = ()
     scene: tuple[SceneAssetState, ...] = ()
     nodes: tuple[NodeTiming, ...] = ()
+    colour_regions: tuple[RegionGrade, ...] = ()
+    """The enabled colour regions the nodes applied this frame (none in takes before record schema 3)."""
 
     def camera(self, name: str) -> CameraRecord | None:
         return next((c for c in self.cameras if c.camera == name), None)
@@ -261,14 +267,25 @@ class FrameRecord:
         return {"frame": self.frame, "timecode": self.timecode, "timecode_frames": self.timecode_frames,
                 "rate": format_rate_nd(self.rate), "monotonic_ns": self.monotonic_ns,
                 "cameras": [c.to_dict() for c in self.cameras], "scene": [s.to_dict() for s in self.scene],
-                "nodes": [n.to_dict() for n in self.nodes]}
+                "nodes": [n.to_dict() for n in self.nodes],
+                "colour_regions": [region_dict(r) for r in self.colour_regions]}
 
     @staticmethod
     def from_dict(data: dict[str, Any]) -> FrameRecord:
         return FrameRecord(data["frame"], data["timecode"], data["timecode_frames"], parse_rate_nd(data["rate"]),
                            data["monotonic_ns"], tuple(CameraRecord.from_dict(c) for c in data["cameras"]),
                            tuple(SceneAssetState.from_dict(s) for s in data["scene"]),
-                           tuple(NodeTiming.from_dict(n) for n in data["nodes"]))
+                           tuple(NodeTiming.from_dict(n) for n in data["nodes"]),
+                           tuple(region_from_dict(r) for r in data.get("colour_regions", ())))
+
+
+def region_dict(region: RegionGrade) -> dict[str, Any]:
+    return {k: _jsonable(v) for k, v in dataclasses.asdict(region).items()}
+
+
+def region_from_dict(data: dict[str, Any]) -> RegionGrade:
+    fields: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+    return RegionGrade(**fields)
 
 
 # ----------------------------------------------------------------------------- takes

@@ -1,0 +1,1 @@
+"""The Colour dock: each canvas's output and the operator's colour regions."""
