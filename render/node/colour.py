@@ -5,8 +5,8 @@ LUT; unchanged chains come from the bake cache). Each frame, a scene canvas's co
 values in the project's working space) is replaced in place by the canvas's code values (0..1),
 ready for packing; canvases without colour settings keep the rendered values, as before.
 
-Assets declared in another colour space than the working space are rendered as the working
-space for now (their own chains are validated and probed, not yet applied per asset).
+Assets declared in another colour space than the working space reach the canvas already converted
+to the working space (``render.scene.asset_colour``), so one LUT per canvas serves every asset.
 """
 
 from __future__ import annotations
@@ -43,11 +43,6 @@ class CanvasColour:
         except Exception as exc:  # the node still runs: colour-managed canvases say why they are dark
             self.error = f"colour transform failed to load: {failure_text(exc)}"
             log.error("%s", self.error)
-        working = project.colour.ocio[1]
-        others = sorted(set(project.colour.assets.values()) - {working})
-        if others:
-            log.warning("assets in %s are rendered as the working space %s (per-asset spaces are not applied "
-                        "on the node yet)", ", ".join(others), working)
 
     def apply(self, canvas: str, colour: torch.Tensor) -> None:
         """Turn ``canvas``'s scene colour into its code values, in place (nothing for an unmanaged

@@ -29,6 +29,7 @@ from torch.profiler import record_function
 from render.assets import PinholeCamera, SceneAsset
 from render.host_to_device import upload
 from render.node.canvas_errors import CanvasError
+from render.scene.asset_colour import in_working_space
 from render.scene.inner import placement_scale, rays_layer
 from render.scene.inner_pixels import InnerPixels
 from render.scene.layers import Layer, composite
@@ -56,7 +57,8 @@ class SceneCanvasRenderer:
     def __init__(self, stage: Stage, device: str, assets: dict[str, LoadedAsset] | None = None) -> None:
         self.stage = stage
         self.device = torch.device(device)
-        self.assets = assets if assets is not None else load_scene(stage, device)
+        loaded = assets if assets is not None else load_scene(stage, device)
+        self.assets = in_working_space(loaded, stage.project, stage.layout.base_dir)
         self.frusta = StageFrustum(stage)
         self.bounds = SceneBounds(stage)
         self.outer = OuterCache(self.frusta.geometry, [c.name for c in stage.project.canvases], self.device)
