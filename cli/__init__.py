@@ -11,7 +11,7 @@ import argparse
 import importlib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 COMMAND_MODULES: tuple[str, ...] = (
     "cli.stage_commands",
@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "cli.train_commands",
     "cli.delay_commands",
     "cli.lens_commands",
+    "cli.token_commands",
     "cli.colour_commands",
 )
 
@@ -39,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--project", metavar="FILE", help="open this project in the console")
     parser.add_argument("--rehearsal", action="store_true", help="force rehearsal mode (demo stage, simulated tracker)")
+    parser.add_argument("--web", metavar="HOST:PORT", help="serve the web viewer and control API from the console "
+                        "(loopback unless the project's network.mode is studio; console setting remote/web)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
@@ -48,7 +51,26 @@ def build_parser() -> argparse.ArgumentParser:
 def _open_console(args: argparse.Namespace) -> int:
     from ui.app import run_console  # Qt only when the console is wanted
 
-    return int(run_console(project=args.project, rehearsal=args.rehearsal or args.project is None))
+    return int(run_console(project=args.project, rehearsal=args.rehearsal or args.project is None,
+                           on_window=lambda window: _serve_console(window, args.web)))
+
+
+def _serve_console(window: object, listen: str | None) -> Callable[[], None] | None:
+    """The console's web viewer when ``--web`` or the console setting asks for it; returns what
+    stops it (None when off, or when it could not start: the reason goes to stderr)."""
+    from remote.console import serve_console, web_listen
+    from remote.headless import web_settings
+
+    where = web_listen(getattr(window, "settings", None), listen)
+    if where is None:
+        return None
+    try:
+        server = serve_console(window, web_settings(where))
+    except (ValueError, OSError) as exc:
+        print(f"web viewer: {exc}", file=sys.stderr)
+        return None
+    print(f"web viewer at {server.url}", file=sys.stderr, flush=True)
+    return server.stop
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -3,6 +3,7 @@
     python main.py run --stage STAGE.yaml [--scene ASSET] [--tracker udp://HOST:PORT | --simulate orbit
         | --replay TAKE] [--frames N] [--outputs ndi|none] [--cluster local|ray|threads] --report report.json
         [--record SLATE [--take-scene S] [--notes N]] [--scale N] [--inner-scale F] [--outer-scale F]
+        [--web HOST:PORT [--web-cert CERT --web-key KEY] [--web-fps F]]
 """
 
 from __future__ import annotations
@@ -51,6 +52,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     ltc.add_argument("--ltc-file", metavar="WAV", help="follow the LTC of this WAV file, replayed in real time")
     ltc.add_argument("--ltc-simulate", type=float, metavar="PPM",
                      help="follow a simulated LTC generator running PPM parts per million fast (rehearsal)")
+    web = p.add_argument_group("web viewer and control API (tokens: main.py token create)")
+    web.add_argument("--web", metavar="HOST:PORT", help="serve the viewer page at / and the API under /api/ "
+                     "(loopback unless the project's network.mode is studio; port 0: any free port)")
+    web.add_argument("--web-cert", metavar="CERT", help="TLS certificate (PEM) for the web server")
+    web.add_argument("--web-key", metavar="KEY", help="TLS private key (PEM) for the web server")
+    web.add_argument("--web-fps", type=float, default=30.0, metavar="F", help="viewer frame rate (default 30)")
     p.set_defaults(handler=cmd_run)
 
 
@@ -73,7 +80,7 @@ def _options(args: argparse.Namespace, stage: Any, db: Path) -> Any:
                        trackers=tuple(args.tracker), scene=args.scene, cluster=args.cluster, outputs=args.outputs,
                        fourcc=args.fourcc,
                        quality=RenderQuality(args.inner_scale, args.outer_scale),
-                       takes_db=db if args.record else None, frames=args.frames,
+                       takes_db=db if args.record or args.web else None, frames=args.frames,
                        timecode_master=args.timecode_master, ltc_file=args.ltc_file,
                        ltc_simulate_ppm=args.ltc_simulate)
 
@@ -124,7 +131,7 @@ def _run_engine(engine: Any, args: argparse.Namespace) -> int:
     engine.loop.events.node_down.connect(lambda node, why: print(f"node {node} down: {why}", file=sys.stderr))
     engine.loop.events.canvas_error.connect(
         lambda canvas, why: print(f"canvas {canvas}: {why or 'renders again'}", file=sys.stderr))
-    take = None
+    take = web = None
     try:
         engine.cluster.start()  # start-up errors surface here, before any frame
         if args.timecode:  # labels the frame that starts now: the loop's first
@@ -137,12 +144,20 @@ def _run_engine(engine: Any, args: argparse.Namespace) -> int:
         errors = engine.start()
         for source, error in errors.items():
             print(f"tracking source {source}: {error}", file=sys.stderr)
+        try:
+            web = _serve_web(engine, args)
+        except (ValueError, OSError) as exc:  # its address, or its certificate
+            print(f"--web: {exc}", file=sys.stderr)
+            engine.stop()
+            return EXIT_INVALID
         _wait(engine)
     except WorkerStartError as exc:
         print(f"cannot start the render nodes: {exc}", file=sys.stderr)
         return EXIT_FAILED
     finally:
-        if take is not None:
+        if web is not None:
+            web.stop()
+        if take is not None or engine.recording is not None:
             take = engine.stop_take()
         report = engine.report()
         engine.close()
@@ -152,6 +167,17 @@ def _run_engine(engine: Any, args: argparse.Namespace) -> int:
     atomic_write_text(args.report, json.dumps(report, indent=2, allow_nan=False) + "\n", backup=False)
     print(f"report written to {args.report}")
     return EXIT_OK if engine.loop.error is None else EXIT_FAILED
+
+
+def _serve_web(engine: Any, args: argparse.Namespace) -> Any:
+    """The web viewer and control API when ``--web`` is given (None otherwise)."""
+    if not args.web:
+        return None
+    from remote.headless import serve_engine, web_settings
+
+    server = serve_engine(engine, args.stage, web_settings(args.web, args.web_fps, args.web_cert, args.web_key))
+    print(f"web viewer at {server.url} (API under {server.url}api/; tokens: main.py token create)", flush=True)
+    return server
 
 
 def _wait(engine: Any) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -42,9 +43,11 @@ def _qt_message(mode: Any, context: Any, message: str) -> None:
     print(f"qt: {getattr(mode, 'name', mode)}: {message}", file=sys.stderr)
 
 
-def run_console(project: str | None = None, rehearsal: bool = True, quit_after_s: float | None = None) -> int:
+def run_console(project: str | None = None, rehearsal: bool = True, quit_after_s: float | None = None,
+                on_window: Callable[[Any], Callable[[], None] | None] | None = None) -> int:
     """Open the console window and run the Qt event loop until it closes. Returns the exit code
-    (2 when the project file cannot be loaded)."""
+    (2 when the project file cannot be loaded). ``on_window(window)``, called once the window is
+    shown, may return a function to call when the window has closed (the web viewer uses it)."""
     _ensure_display()
     from PySide6.QtCore import QTimer, qInstallMessageHandler
     from PySide6.QtWidgets import QApplication
@@ -75,6 +78,7 @@ def run_console(project: str | None = None, rehearsal: bool = True, quit_after_s
     if os.environ.get("VPSTAGE_ENGINE_REPORT"):
         window.live.report_path = Path(os.environ["VPSTAGE_ENGINE_REPORT"])
     window.show()
+    closing = on_window(window) if on_window is not None else None
     if rehearsal:
         QTimer.singleShot(0, window.live.start_engine)
     if quit_after_s is None and os.environ.get("VPSTAGE_QUIT_AFTER_S"):
@@ -82,6 +86,8 @@ def run_console(project: str | None = None, rehearsal: bool = True, quit_after_s
     if quit_after_s is not None:
         QTimer.singleShot(int(quit_after_s * 1000), window.close)
     code = int(app.exec())
+    if closing is not None:
+        closing()
     log.close()
     if not window.engine_stopped_cleanly:
         # A render worker is still inside a long frame (CPU rendering): letting the interpreter

@@ -294,6 +294,14 @@ class PreviewPanel(QWidget):
             if tile.pattern.currentText() == "Solid colour":
                 self._apply_choice(name, "Solid colour")
 
+    def apply_pattern(self, canvas: str | None, spec: PatternSpec | None) -> None:
+        """Show ``spec`` on ``canvas`` (None: every canvas; ``spec`` None: the scene) as if it was
+        picked in the canvas's menu (the remote control API goes through here)."""
+        if spec is not None and spec.name == "solid":
+            self._colour = spec.color
+            self.colour_button.setStyleSheet(f"background: rgb{spec.color};")
+        self._apply_choice(canvas, choice_of(spec))
+
     def _apply_choice(self, canvas: str | None, choice: str) -> None:
         patterns = self._models.patterns if self._models is not None else None
         if patterns is None:

@@ -6,6 +6,11 @@ each owning node a :class:`~vpstage.nodes.messages.ThumbnailRequest` at most ``r
 second, splitting ``max_bytes`` (1 MiB by default) between the nodes asked in one round. Nodes
 answer with downscaled BGRX thumbnails of the next frame they present; :meth:`offer` (the link's
 reader thread) keeps the newest per canvas. Nothing is asked while nothing is wanted.
+
+Several clients may want thumbnails at once (the console's live views, the web viewer): each
+says what it wants under its own name and the loop asks for the union, each canvas at the widest
+width any client wants. ``set_rate`` changes the request rate (at most 30 Hz) within the same
+per-round byte budget.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ class Previews:
         self.max_bytes = max_bytes
         self._widths = dict(canvas_widths)
         self._wanted: dict[str, int] = {}
+        self._clients: dict[str, dict[str, int]] = {}
         self._latest: dict[str, PreviewImage] = {}
         self._lock = threading.Lock()
         self._next_ns = 0
@@ -50,13 +56,27 @@ class Previews:
         self.thumbnails = 0
         self.bytes_received = 0
 
-    def want(self, widths: Mapping[str, int]) -> None:
-        """Canvases to preview and the width each is shown at (empty: none). Any thread."""
+    def want(self, widths: Mapping[str, int], client: str = "console") -> None:
+        """Canvases ``client`` previews and the width each is shown at (empty: none); replaces
+        what that client wanted before. Any thread."""
         unknown = set(widths) - set(self._widths)
         if unknown:
             raise KeyError(f"no canvas named {sorted(unknown)[0]!r}")
         with self._lock:
-            self._wanted = {c: max(1, int(w)) for c, w in widths.items()}
+            self._clients[client] = {c: max(1, int(w)) for c, w in widths.items()}
+            merged: dict[str, int] = {}
+            for wanted in self._clients.values():
+                for canvas, width in wanted.items():
+                    merged[canvas] = max(merged.get(canvas, 0), width)
+            self._wanted = merged
+
+    def set_rate(self, rate_hz: float) -> None:
+        """Ask the nodes ``rate_hz`` times a second from now on (within (0, 30]; the byte budget
+        per round is unchanged). Any thread."""
+        if not 0 < rate_hz <= 30:
+            raise ValueError(f"preview rate {rate_hz} Hz must be within (0, 30]")
+        with self._lock:
+            self.period_ns = int(1e9 / rate_hz)
 
     def wanted(self) -> dict[str, int]:
         with self._lock:
