@@ -180,6 +180,7 @@ class TrackerSimulator:
             raise ValueError(f"{rate_hz} Hz does not fit a {getattr(link, 'baud', 0)}-baud serial line "
                              f"(at most {capacity:.0f} FreeD frames per second)")
         self.encoder, self.link, self.path = encoder, link, path
+        self._closed = False
         self.rate = Fraction(rate_hz).limit_denominator(1001)
         self.camera_id = camera_id
         self.clock = clock
@@ -243,3 +244,10 @@ class TrackerSimulator:
         if self._thread is not None:
             self._thread.join(2.0)
             self._thread = None
+
+    def close(self) -> None:
+        """Stop and release the link (its socket, port or pty); a second call does nothing."""
+        self.stop()
+        if not self._closed:
+            self._closed = True
+            self.link.close()

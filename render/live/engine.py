@@ -232,6 +232,8 @@ class LiveEngine:
             if self.recorder is not None:
                 self.recorder.close()
         finally:
+            if self.simulator is not None:
+                self.simulator.close()
             self.loop.close()
             self.tracking.stop()
             self.gpu.stop()
