@@ -8,8 +8,8 @@ widgets use, so the console shows it at once and can undo what is undoable:
   through ``DocumentEditor.run`` (what the tracking panel's delay field does);
 * active camera: the live models' ``set_active_camera`` (the camera switch);
 * takes: the takes panel's commands on the engine-control thread (``EngineControl.submit``);
-* scene placement and enabled: an undoable document edit of ``scene`` (Edit > Undo reverts the
-  document) and the running planner at once.
+* scene placement and enabled: an undoable document edit of ``scene`` and the running planner at
+  once (Edit > Undo reverts both: ``ui.live.engine_sync`` follows the document).
 """
 
 from __future__ import annotations

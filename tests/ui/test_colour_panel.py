@@ -124,3 +124,21 @@ def test_a_refused_value_springs_back(rig: ColourRig) -> None:
 def test_the_console_has_a_colour_dock(window: ConsoleWindow) -> None:
     assert window.docks["colour"].widget() is not None and window.docks["colour"].windowTitle() == "Colour"
     assert window.colour_panel.canvas.count() == len(window.document.project.canvases)  # type: ignore[union-attr]
+
+
+def test_a_scene_edit_and_its_undo_reach_the_running_planner(rig: ColourRig) -> None:
+    """Scene placements and enabled flags follow the document, undo included (the console's and
+    the web API's scene edits are document edits)."""
+    from vpstage.stage.change import replace_fields
+
+    doc, planner, stack = rig.doc, rig.planner, rig.stack
+    editor = DocumentEditor(doc, stack)
+    before = doc.project.scene[0].placement
+    assets = [a.model_copy(deep=True) for a in doc.project.scene]
+    assets[0].enabled = False
+    assets[0].placement = before.model_copy(update={"translation": (1.0, 2.0, 0.0)})
+    assert editor.run(lambda: replace_fields(doc.project, "move and hide the demo scene", scene=assets))
+    assert not planner.scene.placements[0].enabled
+    assert planner.scene.placement_models[0].translation == (1.0, 2.0, 0.0)
+    stack.undo()
+    assert planner.scene.placements[0].enabled and planner.scene.placement_models[0] == before

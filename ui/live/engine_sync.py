@@ -8,8 +8,10 @@ receiver (on the control thread: closing and binding sockets may block briefly),
 delay, lens and alignment go to the hub's setters (cheap, any thread, effective at the next
 ``state_at``). What the hub cannot take live (new cameras, removed sources) waits for the next
 engine start, and ``notice`` says so. Colour regions go to the planner's
-``set_colour_regions`` (cheap, any thread): the next frame's orders carry them to the nodes,
-moved onto the engine's canvases when it runs a scaled-down copy of the stage.
+``set_colour_regions`` and scene asset placements and enabled flags to ``set_placement`` /
+``set_asset_enabled`` (cheap, any thread): the next frame's orders carry them to the nodes
+(regions moved onto the engine's canvases when it runs a scaled-down copy of the stage). An asset
+the running engine did not load waits for the next start, and ``notice`` says so.
 """
 
 from __future__ import annotations
@@ -53,6 +55,8 @@ class EngineSync:
     def _on_project_changed(self, change: Change | None) -> None:
         if change is not None and "colour" in change.after:
             self.apply_colour_regions()
+        if change is not None and "scene" in change.after:
+            self.apply_scene()
         if self.hub is None or change is None:
             return
         if "tracking" in change.after:
@@ -69,6 +73,21 @@ class EngineSync:
         grades = region_grades(project.colour.regions) if project.colour is not None else ()
         self.planner.set_colour_regions(rescaled_grades(grades, _canvas_sizes(project),
                                                         _canvas_sizes(self.stage.project)))
+
+    def apply_scene(self) -> None:
+        """The document's scene placements and enabled flags to the planner (assets it plans)."""
+        if self.planner is None or self.stage is None:
+            return
+        known = {a.name for a in self.stage.project.scene}
+        waiting = []
+        for asset in self._doc.project.scene:
+            if asset.name not in known:
+                waiting.append(asset.name)
+                continue
+            self.planner.set_placement(asset.name, asset.placement)
+            self.planner.set_asset_enabled(asset.name, asset.enabled)
+        if waiting:
+            self._notice(f"scene asset {', '.join(waiting)} appears when the engine restarts")
 
     def _sync_sources(self) -> None:
         hub = self.hub
