@@ -121,6 +121,9 @@ class NodeFrameRenderer:
         self._stills: OrderedDict[tuple[str, PatternSpec], torch.Tensor] = OrderedDict()
         self._scratch: dict[str, torch.Tensor] = {}
         """Canvas -> its own BGRX buffer a moving pattern is drawn into."""
+        self._request: ThumbnailRequest | None = None
+        self._early: dict[str, Thumbnail | str] = {}
+        """Canvas -> this frame's scene-referred thumbnail, cut before the colour transform."""
         self._shown: dict[str, torch.Tensor] = {}
         """Canvas -> the 8-bit BGRX picture of its last pattern frame (absent: its scene colour)."""
         self.scene: SceneRenderer | None = None
@@ -171,6 +174,7 @@ class NodeFrameRenderer:
         """Render every canvas of ``job`` into host slots; returns once they are in host memory."""
         start = time.perf_counter()
         out = RenderedFrame(job.frame, {}, {})
+        self._request, self._early = thumbnails, {}
         events = self._gpu_events()
         try:
             with cancellable(self._cancel), self._on_stream():
@@ -231,6 +235,8 @@ class NodeFrameRenderer:
             raise CanvasError("the job was planned for another revision of the stage; restart the node")
         with record_function("vpstage.scene"):
             self.scene.render_canvas(job, content, buffers.colour)
+        if self._wants_scene_referred(job.canvas, bool(content.regions)):
+            self._early[job.canvas] = self._early_thumbnail(job.canvas, frame)
         with record_function("vpstage.colour"):
             self.colour.apply(job.canvas, buffers.colour)
         if content.regions:
@@ -272,18 +278,39 @@ class NodeFrameRenderer:
 
     def _thumbnails(self, request: ThumbnailRequest, frame: int, out: RenderedFrame) -> list[Thumbnail]:
         """Thumbnails of the requested canvases this frame rendered (a failure costs the preview
-        only: it is reported as the canvas's error, the frame goes out)."""
+        only: it is reported as the canvas's error, the frame goes out). Scene-referred ones were
+        cut before the colour transform (``_early``)."""
         canvases = [c for c in request.canvases if c in out.slots]
         if not canvases:
             return []
         budget = request.max_bytes // len(canvases)
         thumbnails = []
         for canvas in canvases:
+            early = self._early.get(canvas)
             try:
-                thumbnails.append(self._thumbnail(request.request, canvas, frame, request.max_width, budget))
+                if isinstance(early, str):
+                    raise RuntimeError(early)
+                thumbnails.append(early or self._thumbnail(request.request, canvas, frame, request.max_width, budget))
             except Exception as exc:
                 out.errors.setdefault(canvas, f"preview thumbnail failed: {failure_text(exc)}")
         return thumbnails
+
+    def _wants_scene_referred(self, canvas: str, has_regions: bool) -> bool:
+        """Whether this frame's request wants ``canvas`` before its colour transform and regions
+        (only a canvas that has them differs)."""
+        request = self._request
+        return (request is not None and request.scene_referred and canvas in request.canvases
+                and (canvas in self.colour.managed or has_regions))
+
+    def _early_thumbnail(self, canvas: str, frame: int) -> Thumbnail | str:
+        """``canvas``'s thumbnail now, from the scene's colour (or why it failed)."""
+        request = self._request
+        assert request is not None
+        budget = request.max_bytes // max(1, sum(1 for c in request.canvases if c in self._sizes))
+        try:
+            return self._thumbnail(request.request, canvas, frame, request.max_width, budget)
+        except Exception as exc:
+            return failure_text(exc)
 
     def _thumbnail(self, request: int, canvas: str, frame: int, max_width: int, budget: int) -> Thumbnail:
         buffers = self._buffers[canvas]

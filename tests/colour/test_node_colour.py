@@ -21,7 +21,7 @@ from tests.engine.test_frame_renderer import pictures, scene_job
 from vpstage.colour.cube_file import CubeLut, write_cube
 from vpstage.colour.settings import CanvasColour, ColourSettings, CubeCalibration
 from vpstage.colour.transforms import CanvasTransform, canvas_processor
-from vpstage.nodes.messages import OutputSettings
+from vpstage.nodes.messages import OutputSettings, Thumbnail, ThumbnailRequest
 from vpstage.nodes.spec import node_specs
 from vpstage.stage import Stage
 
@@ -43,15 +43,16 @@ def half_cube(folder: Path) -> CubeCalibration:
     return CubeCalibration(cube=str(folder / "half.cube"))
 
 
-def render_front(stage: Stage) -> tuple[np.ndarray, np.ndarray]:
+def render_front(stage: Stage, thumbnails: ThumbnailRequest | None = None
+                 ) -> tuple[np.ndarray, np.ndarray, list[Thumbnail]]:
     spec = dataclasses.replace(node_specs(stage)["n1"], scene_renderer="tests.engine.scene_plugin:build")
     renderer = NodeFrameRenderer(spec, canvas_formats(stage.project, OutputSettings(fourcc="BGRX")))
     try:
-        result = renderer.render(scene_job(spec.revision))
+        result = renderer.render(scene_job(spec.revision), thumbnails)
         try:
             assert result.errors == {}
             shown = dict(pictures(result))
-            return shown["front"].copy(), shown["side"].copy()
+            return shown["front"].copy(), shown["side"].copy(), result.thumbnails
         finally:
             result.release()
     finally:
@@ -64,21 +65,39 @@ def ocio(aces: Any, spec: CanvasTransform) -> np.ndarray:
 
 def test_a_calibrated_sdr_canvas_sends_ocio_code_values(tmp_path: Path, aces: Any) -> None:
     front = CanvasColour(display=SDR.display, view=SDR.view, calibration=half_cube(tmp_path))
-    picture, side = render_front(colour_stage(front))
+    picture, side, _ = render_front(colour_stage(front))
     expected = ocio(aces, CanvasTransform(SRGB_TEXTURE, SDR)) * 0.5
     bgr = picture[10, 20, :3].astype(np.int32)
     np.testing.assert_allclose(bgr[::-1], np.round(expected * 255), atol=1)  # the baked LUT, within 1 code
     assert not picture[40, 100, :3].any()  # black stays black
-    untouched, _ = render_front(tiny_stage())
+    untouched, _, _ = render_front(tiny_stage())
     assert tuple(untouched[10, 20, :3]) == (0, 200, 50) != tuple(picture[10, 20, :3])
     assert side[..., :3].any()  # the side canvas (a test pattern, no colour settings) still renders
+
+
+def test_the_preview_shows_code_values_or_on_request_the_scene(tmp_path: Path) -> None:
+    """Thumbnails show what the wall gets; a scene-referred request shows the scene's values (the
+    side canvas, a test pattern with no colour settings, looks the same either way)."""
+    stage = colour_stage(CanvasColour(display=SDR.display, view=SDR.view, calibration=half_cube(tmp_path)))
+    pixels: dict[bool, dict[str, np.ndarray]] = {}
+    for scene_referred in (False, True):
+        request = ThumbnailRequest(request=1, canvases=("front", "side"), max_width=192, max_bytes=1 << 20,
+                                   scene_referred=scene_referred)
+        picture, _, thumbnails = render_front(stage, request)
+        pixels[scene_referred] = {t.canvas: np.frombuffer(t.pixels, np.uint8).reshape(t.height, t.width, 4)
+                                  for t in thumbnails}
+        if not scene_referred:
+            np.testing.assert_array_equal(pixels[False]["front"], picture)  # code values, as sent
+    assert tuple(pixels[True]["front"][10, 20, :3]) == (0, 200, 50)  # the scene's own colour
+    assert tuple(pixels[False]["front"][10, 20, :3]) != (0, 200, 50)
+    np.testing.assert_array_equal(pixels[True]["side"], pixels[False]["side"])
 
 
 def test_a_10_bit_pq_canvas_is_packed_as_p216_with_the_bt2020_matrix(tmp_path: Path, aces: Any) -> None:
     front = CanvasColour(display=PQ_1000.display, view=PQ_1000.view, encoding="pq", peak_nits=1000, bits=10)
     stage = colour_stage(front)
     assert canvas_formats(stage.project, OutputSettings())["front"] == Packing("P216", 10, "2020")
-    picture, _ = render_front(stage)
+    picture, _, _ = render_front(stage)
     assert picture.shape == (2 * 64, 192, 2)
     samples = picture.view(np.uint16).reshape(2 * 64, 192)
     assert not (samples & 0x3F).any()  # 10-bit codes, left-aligned in 16 bits

@@ -126,6 +126,7 @@ def test_report_and_small_messages_round_trip() -> None:
     assert (back.status, back.late_renders, back.errors, back.output_info, back.clock_offset_ns) == \
         ("repeat", ((2, 21.5),), {"front": "no scene"}, report.output_info, -40)
     for message in (Pong(1, 2), Stop("bye"), ThumbnailRequest(request=4, canvases=("a",), max_width=64, max_bytes=9),
+                    ThumbnailRequest(request=5, canvases=("a",), max_width=64, max_bytes=9, scene_referred=True),
                     Thumbnail(request=4, canvas="a", frame=2, width=2, height=1, pixels=bytes(8))):
         assert decode(encode(message)) == message
 

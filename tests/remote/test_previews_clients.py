@@ -34,3 +34,13 @@ def test_the_rate_can_be_raised_to_30_hz_and_the_budget_per_round_stays() -> Non
     assert request.max_bytes == DEFAULT_MAX_BYTES
     with pytest.raises(ValueError):
         previews.set_rate(60.0)
+
+
+def test_requests_carry_the_scene_referred_choice() -> None:
+    previews = Previews({"left": 1920})
+    previews.want({"left": 640})
+    [(_, request)] = previews.requests(0, {"left": "node1"})
+    assert not request.scene_referred
+    previews.set_scene_referred(True)
+    [(_, request)] = previews.requests(int(1e9), {"left": "node1"})
+    assert request.scene_referred and previews.report()["scene_referred"] is True

@@ -66,6 +66,11 @@ def test_engine_start_shows_the_wall_the_camera_and_its_frustum_then_stop(qtbot:
     preview = window.live_panels.preview
     qtbot.waitUntil(lambda: all(t.view.image is not None for t in preview.tiles.values()), timeout=WAIT_MS)
     assert set(preview.tiles) == {"front-a", "front-b", "side"}
+    assert not rig.loop.previews.scene_referred  # the preview shows what the wall gets ...
+    preview.scene_referred.setChecked(True)  # ... or, on request, the scene before its colour transform
+    assert rig.loop.previews.scene_referred
+    preview.scene_referred.setChecked(False)
+    assert not rig.loop.previews.scene_referred
     qtbot.waitUntil(lambda: {"camera", "footprint", "crops"} <= set(window.stage_view.layers), timeout=WAIT_MS)
     footprint = window.stage_view.layers["footprint"]
     assert np.allclose(footprint.points[:, 1], 2.0, atol=1e-5)  # traced on the front wall's plane (y = 2 m)

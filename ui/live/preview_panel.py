@@ -21,6 +21,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
+    QCheckBox,
     QColorDialog,
     QComboBox,
     QGridLayout,
@@ -113,6 +114,10 @@ class PreviewPanel(QWidget):
         self.all_patterns.setToolTip("Show this on every canvas")
         self.colour_button = QPushButton("Colour…")
         self.colour_button.clicked.connect(self._pick_colour)
+        self.scene_referred = QCheckBox("Scene-referred")
+        self.scene_referred.setToolTip("Show colour-managed canvases as the scene renders them, before their colour "
+                                       "transform and regions (the wall still gets its code values)")
+        self.scene_referred.toggled.connect(lambda _on: self._apply_scene_referred())
         self.status = QLabel()
         self._grid_host = QWidget()
         self._grid = QGridLayout(self._grid_host)
@@ -138,6 +143,7 @@ class PreviewPanel(QWidget):
         bar.addWidget(QLabel("All canvases:"))
         bar.addWidget(self.all_patterns)
         bar.addWidget(self.colour_button)
+        bar.addWidget(self.scene_referred)
         bar.addStretch(1)
         bar.addWidget(self.status)
         left = QWidget()
@@ -154,6 +160,13 @@ class PreviewPanel(QWidget):
         box.setContentsMargins(4, 4, 4, 4)
         box.addLayout(bar)
         box.addWidget(split, 1)
+
+    def _apply_scene_referred(self) -> None:
+        """The running loop's previews follow the Scene-referred box (the camera view's pictures
+        come from the same thumbnails, so it follows too)."""
+        previews = getattr(getattr(self._models, "loop", None), "previews", None)
+        if previews is not None:
+            previews.set_scene_referred(self.scene_referred.isChecked())
 
     def detach(self) -> None:
         self._announce.stop()
@@ -179,6 +192,7 @@ class PreviewPanel(QWidget):
         self.all_patterns.setEnabled(patterns is not None)
         self.all_patterns.allow_scene(bool(patterns and patterns.supports_scene))
         self.colour_button.setEnabled(patterns is not None)
+        self._apply_scene_referred()
         if running:
             self._show_live_views()
         elif was_running:

@@ -10,7 +10,8 @@ reader thread) keeps the newest per canvas. Nothing is asked while nothing is wa
 Several clients may want thumbnails at once (the console's live views, the web viewer): each
 says what it wants under its own name and the loop asks for the union, each canvas at the widest
 width any client wants. ``set_rate`` changes the request rate (at most 30 Hz) within the same
-per-round byte budget.
+per-round byte budget. ``set_scene_referred`` asks for colour-managed canvases as the scene
+renders them, before their colour transform (every client sees the same choice).
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ class Previews:
         self._lock = threading.Lock()
         self._next_ns = 0
         self._request = 0
+        self.scene_referred = False
         self.rounds = 0
         self.thumbnails = 0
         self.bytes_received = 0
@@ -78,6 +80,11 @@ class Previews:
         with self._lock:
             self.period_ns = int(1e9 / rate_hz)
 
+    def set_scene_referred(self, on: bool) -> None:
+        """Thumbnails of the scene's values (True) or of the code values the wall gets (False,
+        the default) from the next request on. Any thread."""
+        self.scene_referred = bool(on)
+
     def wanted(self) -> dict[str, int]:
         with self._lock:
             return dict(self._wanted)
@@ -102,7 +109,7 @@ class Previews:
             self._request += 1
             width = max(wanted[c] for c in canvases)
             out.append((node, ThumbnailRequest(request=self._request, canvases=tuple(canvases), max_width=width,
-                                                max_bytes=share)))
+                                                max_bytes=share, scene_referred=self.scene_referred)))
         return out
 
     def offer(self, thumbnail: Thumbnail) -> None:
@@ -127,5 +134,6 @@ class Previews:
     def report(self) -> dict[str, object]:
         with self._lock:
             return {"rate_hz": round(1e9 / self.period_ns, 3), "max_bytes_per_round": self.max_bytes,
-                    "rounds": self.rounds, "thumbnails": self.thumbnails, "bytes_received": self.bytes_received,
+                    "scene_referred": self.scene_referred, "rounds": self.rounds, "thumbnails": self.thumbnails,
+                    "bytes_received": self.bytes_received,
                     "budget_bytes": self.rounds * self.max_bytes}

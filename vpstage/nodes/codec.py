@@ -382,12 +382,14 @@ def _r_output_info(f: Fields) -> tuple[dict[str, object], ...] | None:
 
 
 def _w_thumb_request(m: ThumbnailRequest) -> dict[str, Any]:
-    return {"request": m.request, "canvases": list(m.canvases), "width": m.max_width, "bytes": m.max_bytes}
+    return {"request": m.request, "canvases": list(m.canvases), "width": m.max_width, "bytes": m.max_bytes,
+            "scene": m.scene_referred}
 
 
 def _r_thumb_request(f: Fields) -> ThumbnailRequest:
     return ThumbnailRequest(request=f.integer("request", 0), canvases=f.texts("canvases"),
-                            max_width=f.integer("width", 1, 1 << 14), max_bytes=f.integer("bytes", 1, 1 << 20))
+                            max_width=f.integer("width", 1, 1 << 14), max_bytes=f.integer("bytes", 1, 1 << 20),
+                            scene_referred="scene" in f.data and f.flag("scene"))
 
 
 def _w_thumbnail(m: Thumbnail) -> dict[str, Any]:

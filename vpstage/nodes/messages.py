@@ -201,6 +201,9 @@ class ThumbnailRequest:
     max_width: int
     max_bytes: int
     """Budget for all thumbnails answering this request together."""
+    scene_referred: bool = False
+    """Colour-managed canvases before their colour transform and regions (the scene's values),
+    not the code values the wall gets."""
 
 
 @dataclass(frozen=True, kw_only=True)
