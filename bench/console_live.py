@@ -61,7 +61,7 @@ def pattern_engine_factory(rate_hz: float) -> Callable[..., Any]:
         engine = LiveEngine(Stage.from_project(project, base_dir),
                             LiveOptions(rehearsal=True, simulate_rate_hz=rate_hz, scene_renderer=None,
                                         outputs="none"))
-        engine.set_pattern(None, PatternSpec("sync"))
+        engine.set_pattern(None, PatternSpec(name="sync"))
         return engine
 
     return build

@@ -60,7 +60,7 @@ def run(stage: Stage, frames: int, outputs: str, cluster: str, fourcc: str = "UY
 
     settings = default_outputs(stage, kind=outputs, fourcc=fourcc,  # type: ignore[arg-type]
                                prefix=f"vpstage-bench-{stage.project.canvases[0].width}")
-    loop = FrameLoop(stage, PatternSource(stage, PatternSpec("cabinets", sync_overlay=True)),
+    loop = FrameLoop(stage, PatternSource(stage, PatternSpec(name="cabinets", sync_overlay=True)),
                      make_node_cluster(stage, cluster, outputs=settings))  # type: ignore[arg-type]
     if kill_at is not None:
         kill_node_at(loop, stage.project.nodes[0].name, kill_at)

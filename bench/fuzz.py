@@ -41,9 +41,11 @@ from vpstage.tracking.sample import CameraSample
 MS = 1_000_000
 SENDER = ("127.0.0.1", 5000)
 PROTOCOLS = ("freed", "freed-serial", "opentrackio", "osc")
-VALID_D1 = freed.write_d1(freed.FreeDPosition(1, 45.0, -10.5, 0.0, 1000.0, -2500.5, 1650.0, 0x1234, 0x800))
-SAMPLE = CameraSample("opentrackio", "x", 1, 0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, focal_length_mm=35.0,
-                      focus_distance_m=2.0, zoom_raw=7, distortion=(0.1, 0.0, 0.0, 0.0), sequence=3, status="ok")
+VALID_D1 = freed.write_d1(freed.FreeDPosition(camera_id=1, pan_deg=45.0, tilt_deg=-10.5, roll_deg=0.0, x_mm=1000.0,
+                                              y_mm=-2500.5, z_mm=1650.0, zoom_raw=0x1234, focus_raw=0x800))
+SAMPLE = CameraSample(protocol="opentrackio", source="x", camera_id=1, arrival_ns=0, x_m=1.0, y_m=2.0, z_m=3.0,
+                      pan_deg=4.0, tilt_deg=5.0, roll_deg=6.0, focal_length_mm=35.0, focus_distance_m=2.0, zoom_raw=7,
+                      distortion=(0.1, 0.0, 0.0, 0.0), sequence=3, status="ok")
 EXTREMES: list[Any] = [math.nan, math.inf, -math.inf, 1e308, -1e308, 2**63, -(2**63), 2**80, -1, 0, True, None,
                        "x", [], {}]
 FLOATS32 = [math.nan, math.inf, -math.inf, 3.4e38, -3.4e38, 1e-45, -0.0, 1.0]

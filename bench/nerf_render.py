@@ -52,13 +52,13 @@ def bench_camera(asset: NerfAsset, size: tuple[int, int]) -> PinholeCamera:
         c2w[:3, 3] = center - np.array([0.0, 2.5 * radius, 0.0])
         c2w[:3, :3] = np.array([[1.0, 0, 0], [0, 0, 1.0], [0, -1.0, 0]])
         focal = 0.8 * w
-    return PinholeCamera(np.linalg.inv(c2w), focal, focal, w / 2, h / 2, w, h)
+    return PinholeCamera(world_to_camera=np.linalg.inv(c2w), fx=focal, fy=focal, cx=w / 2, cy=h / 2, width=w, height=h)
 
 
 def content_point(asset: NerfAsset, camera: PinholeCamera) -> np.ndarray:
     """Where the optical axis meets the content: median depth of a low-resolution render's centre."""
-    small = PinholeCamera(camera.world_to_camera, camera.fx / 20, camera.fy / 20, camera.cx / 20, camera.cy / 20,
-                          camera.width // 20, camera.height // 20)
+    small = PinholeCamera(world_to_camera=camera.world_to_camera, fx=camera.fx / 20, fy=camera.fy / 20,
+                          cx=camera.cx / 20, cy=camera.cy / 20, width=camera.width // 20, height=camera.height // 20)
     out = asset.render_pinhole(small)
     h, w = out.depth.shape
     centre = out.depth[h // 3: 2 * h // 3, w // 3: 2 * w // 3]

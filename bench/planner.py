@@ -69,7 +69,9 @@ def sample_at(t_ns: int, i: int, radius: float) -> CameraSample:
     eye = (0.3 * radius * math.sin(a), -0.3 * radius * math.cos(a), 1.7)
     pan = math.degrees(a) + 30 * math.sin(3 * a)
     focal = 34 + 16 * math.sin(2 * a)
-    return CameraSample("freed", "127.0.0.1", 1, t_ns, *eye, pan, 5 * math.sin(5 * a), 0.0,
+    x, y, z = eye
+    return CameraSample(protocol="freed", source="127.0.0.1", camera_id=1, arrival_ns=t_ns, x_m=x, y_m=y, z_m=z,
+                        pan_deg=pan, tilt_deg=5 * math.sin(5 * a), roll_deg=0.0,
                         zoom_raw=round(focal * 100), focus_raw=30_000, user_bits=280)
 
 

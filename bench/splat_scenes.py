@@ -38,7 +38,7 @@ def biker_camera(width: int, height: int) -> PinholeCamera:
 def frontal_camera(width: int, height: int, vertical_fov_deg: float = 50.0) -> PinholeCamera:
     """At the origin looking along +z (asset frame = OpenCV camera frame)."""
     f = focal_for_fov(vertical_fov_deg, height)
-    return PinholeCamera(np.eye(4), f, f, width / 2, height / 2, width, height)
+    return PinholeCamera(world_to_camera=np.eye(4), fx=f, fy=f, cx=width / 2, cy=height / 2, width=width, height=height)
 
 
 def synthetic_scene(n: int, camera: PinholeCamera, *, degree: int = 3, seed: int = 0,
@@ -65,8 +65,9 @@ def synthetic_scene(n: int, camera: PinholeCamera, *, degree: int = 3, seed: int
     k = (degree + 1) ** 2
     sh = torch.cat([3.0 * rand(n, 1, 3) - 1.5, 0.6 * rand(n, k - 1, 3) - 0.3], dim=1)
     opacities = 0.05 + 0.95 * rand(n)
-    return SplatModel(positions.to(device), scales.to(device), quats.to(device), opacities.to(device),
-                      sh.to(device), source=f"synthetic:{n}", source_format="synthetic")
+    return SplatModel(positions=positions.to(device), scales=scales.to(device), quats=quats.to(device),
+                      opacities=opacities.to(device), sh=sh.to(device), source=f"synthetic:{n}",
+                      source_format="synthetic")
 
 
 def stage_camera(width: int = 1920, height: int = 1080, vertical_fov_deg: float = 40.0) -> PinholeCamera:
@@ -76,7 +77,7 @@ def stage_camera(width: int = 1920, height: int = 1080, vertical_fov_deg: float 
                           vertical_fov_deg=vertical_fov_deg)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class NodeTile:
     """One render node's part of a film camera's inner view on a stage (from ``vpstage.frustum``)."""
 
@@ -124,8 +125,10 @@ def demo_node_tiles(scene_bounds: OrientedBox | None, width: int = 1920, height:
             if nf.dod is None or pinhole.rect is None:
                 continue
             k = pinhole.intrinsics
-            camera = PinholeCamera(pinhole.world_to_camera, k.fx, k.fy, k.cx, k.cy, k.width, k.height)
-            tiles.append(NodeTile(f"{label} {node}", camera, pinhole.rect, nf.dod.box, nf.inner_pixels))
+            camera = PinholeCamera(world_to_camera=pinhole.world_to_camera, fx=k.fx, fy=k.fy, cx=k.cx, cy=k.cy,
+                                   width=k.width, height=k.height)
+            tiles.append(NodeTile(label=f"{label} {node}", camera=camera, rect=pinhole.rect, crop=nf.dod.box,
+                                  inner_pixels=nf.inner_pixels))
             if len(nf.canvases) > 1:  # the engine renders canvas by canvas, each with its own crop
                 tiles.extend(t for t in _canvas_tiles(f"{label} {node}", nf, pinhole, camera) if t.rect != pinhole.rect)
     return tiles
@@ -140,5 +143,6 @@ def _canvas_tiles(label: str, nf: Any, pinhole: Any, camera: PinholeCamera) -> l
             continue
         x0, x1, y0, y1 = canvas.image_bounds.window
         uv = ((x0 - xl) / (xr - xl), (y0 - yt) / (yb - yt), (x1 - xl) / (xr - xl), (y1 - yt) / (yb - yt))
-        tiles.append(NodeTile(f"{label}/{name}", camera, pinhole.rect_for(uv), crop.box, canvas.inner_pixels))
+        tiles.append(NodeTile(label=f"{label}/{name}", camera=camera, rect=pinhole.rect_for(uv), crop=crop.box,
+                              inner_pixels=canvas.inner_pixels))
     return tiles

@@ -57,19 +57,21 @@ class RecordSource:
         state = CameraState.from_pan_tilt_roll((x, y - 2.0, z + 1.6), 30 * pan, 10 * tilt, roll, 35 + zoom, 24.89,
                                                18.66, focus_distance_m=3.0 + x, f_stop=2.8,
                                                distortion=(-0.02, 0.001, 0.0, 0.0))
-        raw = RawCameraState("freed", f"tracker{k}", float(x), float(y), float(z), float(30 * pan), float(10 * tilt),
-                             float(roll), int(40000 + 1000 * x), 1200, int(30000 + 1000 * zoom))
-        return CameraRecord(f"cam{k}", raw, CalibratedCameraState.from_camera_state(state, 0.11),
-                            float(self.rng.uniform(2.0, 9.0)))
+        raw = RawCameraState(protocol="freed", source=f"tracker{k}", x_m=float(x), y_m=float(y), z_m=float(z),
+                             pan_deg=float(30 * pan), tilt_deg=float(10 * tilt), roll_deg=float(roll),
+                             focus_raw=int(40000 + 1000 * x), iris_raw=1200, zoom_raw=int(30000 + 1000 * zoom))
+        return CameraRecord(camera=f"cam{k}", raw=raw, calibrated=CalibratedCameraState.from_camera_state(state, 0.11),
+                            tracking_age_ms=float(self.rng.uniform(2.0, 9.0)))
 
     def frame(self, i: int) -> FrameRecord:
         timings = self.rng.uniform(0.1, 12.0, (4, 3))
-        nodes = tuple(NodeTiming(f"node{n}", *map(float, timings[n]), bool(timings[n, 1] > 11.9), False)
+        nodes = tuple(NodeTiming(node=f"node{n}", plan_ms=float(timings[n, 0]), render_ms=float(timings[n, 1]),
+                                 present_ms=float(timings[n, 2]), late=bool(timings[n, 1] > 11.9), dropped=False)
                       for n in range(4))
         count = 216000 + i
         tc = f"{count // 216000:02d}:{count // 3600 % 60:02d}:{count // 60 % 60:02d}:{count % 60:02d}"
-        return FrameRecord(i, tc, count, RATE, time.monotonic_ns(), (self._camera(0), self._camera(1)),
-                           self.scene, nodes)
+        return FrameRecord(frame=i, timecode=tc, timecode_frames=count, rate=RATE, monotonic_ns=time.monotonic_ns(),
+                           cameras=(self._camera(0), self._camera(1)), scene=self.scene, nodes=nodes)
 
 
 def _record_cost(db: Path, frames: list[FrameRecord]) -> tuple[list[float], float, int]:

@@ -39,9 +39,10 @@ def record_moving_take(db: Path, frames: int) -> None:
             state = CameraState.from_pan_tilt_roll((-1.0 + 0.04 * i, -1.5, 1.7), -15.0 + 2.0 * i, 3.0, 0.0, 28.0,
                                                    24.89, 14.0, image_width=1920, image_height=1080)
             count = 3600 * 24 + i
-            camera = CameraRecord("A", None, CalibratedCameraState.from_camera_state(state), 4.0)
-            recorder.record(FrameRecord(i, str(Timecode.from_count(count, RATE)), count, RATE, i * 41_708_333,
-                                        (camera,), scene))
+            camera = CameraRecord(camera="A", raw=None, calibrated=CalibratedCameraState.from_camera_state(state),
+                                  tracking_age_ms=4.0)
+            recorder.record(FrameRecord(frame=i, timecode=str(Timecode.from_count(count, RATE)), timecode_frames=count,
+                                        rate=RATE, monotonic_ns=i * 41_708_333, cameras=(camera,), scene=scene))
         recorder.stop_take()
 
 
@@ -62,7 +63,7 @@ def main() -> None:
         record_moving_take(db, args.frames)
         with TakeLibrary(db) as library:
             for quality in args.quality:
-                options = ReviewOptions((width, height), quality, device=args.device, codec="libx264")
+                options = ReviewOptions(size=(width, height), quality=quality, device=args.device, codec="libx264")
                 started = time.perf_counter()
                 result = render_take_review(library, "BENCH_T01", Path(folder) / f"{quality}.mp4", options,
                                             project_dir=folder)

@@ -19,11 +19,13 @@ from vpstage.protocols import freed, opentrackio, osc_map
 from vpstage.tracking.sample import CameraSample, SampleTimecode
 
 SENDER = ("127.0.0.1", 5000)
-FULL = CameraSample("opentrackio", "x", 1, 0, 1.25, -2.5, 1.75, 33.0, -4.5, 1.5, focus_raw=1200, zoom_raw=40000,
-                    focal_length_mm=32.5, focus_distance_m=3.25, f_stop=2.8, entrance_pupil_m=0.11,
-                    distortion=(-0.01, 0.002, 0.0, 0.0), source_time_ns=1_718_806_554_500_000_000,
-                    timecode=SampleTimecode(10, 0, 1, 23, __import__("fractions").Fraction(24000, 1001)),
-                    sequence=999, status="Optical Good")
+FULL = CameraSample(protocol="opentrackio", source="x", camera_id=1, arrival_ns=0, x_m=1.25, y_m=-2.5, z_m=1.75,
+                    pan_deg=33.0, tilt_deg=-4.5, roll_deg=1.5, focus_raw=1200, zoom_raw=40000, focal_length_mm=32.5,
+                    focus_distance_m=3.25, f_stop=2.8, entrance_pupil_m=0.11, distortion=(-0.01, 0.002, 0.0, 0.0),
+                    source_time_ns=1_718_806_554_500_000_000,
+                    timecode=SampleTimecode(hours=10, minutes=0, seconds=1, frames=23,
+                                            rate=__import__("fractions").Fraction(24000, 1001)), sequence=999,
+                    status="Optical Good")
 
 
 def rate(fn: Callable[[], Any], seconds: float) -> float:
@@ -55,7 +57,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=1.5, help="time per row")
     args = parser.parse_args()
-    d1 = freed.write_d1(freed.FreeDPosition(1, 45.0, -10.5, 0.0, 1000.0, -2500.5, 1650.0, 0x1234, 0x800))
+    d1 = freed.write_d1(freed.FreeDPosition(camera_id=1, pan_deg=45.0, tilt_deg=-10.5, roll_deg=0.0, x_mm=1000.0,
+                                            y_mm=-2500.5, z_mm=1650.0, zoom_raw=0x1234, focus_raw=0x800))
     json_packet = opentrackio.write_sample_packets(FULL, 1, opentrackio.ENCODING_JSON)[0]
     cbor_packet = opentrackio.write_sample_packets(FULL, 1, opentrackio.ENCODING_CBOR)[0]
     osc_bundle = osc_map.write_bundle(osc_map.vp_messages(FULL))

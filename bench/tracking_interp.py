@@ -30,8 +30,9 @@ def filled_buffer() -> SampleBuffer:
     buf = SampleBuffer(capacity=512)
     for i in range(512):
         t = i / 240
-        buf.push(CameraSample("freed", "bench", 1, i * PERIOD_NS, np.sin(t), -3.0 + 0.1 * t, 1.6, 30 * np.sin(t),
-                              -5.0, 0.5, zoom_raw=20000 + 10 * i, focus_raw=30000 - 5 * i))
+        buf.push(CameraSample(protocol="freed", source="bench", camera_id=1, arrival_ns=i * PERIOD_NS, x_m=np.sin(t),
+                              y_m=-3.0 + 0.1 * t, z_m=1.6, pan_deg=30 * np.sin(t), tilt_deg=-5.0, roll_deg=0.5,
+                              zoom_raw=20000 + 10 * i, focus_raw=30000 - 5 * i))
     return buf
 
 
@@ -54,8 +55,9 @@ def main() -> None:
     inside = [rng.randrange(0, span) for _ in range(args.calls)]
     past = [span + rng.randrange(0, 20_000_000) for _ in range(args.calls)]
     lens = load_lens_library("configs/lenses.yaml")["example-zoom-18-80"]
-    calibration = CameraCalibration(24.89, 18.66, 3840, 2160, lens,
-                                    AlignmentTransform(body_rotation(12.0, 0.5, 0.0), np.array([0.2, 1.0, 0.0])))
+    calibration = CameraCalibration(
+        sensor_width_mm=24.89, sensor_height_mm=18.66, image_width=3840, image_height=2160, lens=lens,
+        alignment=AlignmentTransform(body_rotation(12.0, 0.5, 0.0), np.array([0.2, 1.0, 0.0])))
     rows = [
         ["buffer.state_at, interpolated (slerp)", per_call_us(lambda i: buf.state_at(inside[i]), args.calls)],
         ["buffer.state_at, extrapolated <= 20 ms",

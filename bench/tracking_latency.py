@@ -50,7 +50,9 @@ def measure(protocol: str, packets: int, rate_hz: float) -> list[float]:
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     try:
         for i in range(packets):
-            sample = CameraSample(protocol, "bench", 1, 0, i / 1000, 0.0, 1.5, 0.0, 0.0, 0.0,  # type: ignore[arg-type]
+            sample = CameraSample(protocol=protocol,  # type: ignore[arg-type]
+                                  source="bench", camera_id=1, arrival_ns=0, x_m=i / 1000, y_m=0.0, z_m=1.5,
+                                  pan_deg=0.0, tilt_deg=0.0, roll_deg=0.0,
                                   focal_length_mm=35.0, focus_distance_m=2.0, sequence=i)
             datagrams = encoder.encode(sample)
             sent[i] = time.monotonic_ns()

@@ -3,6 +3,10 @@
 Each module in ``COMMAND_MODULES`` defines ``register(subparsers)`` and imports its heavy
 dependencies (torch, Qt, ...) only inside the command handler, so ``main.py --help`` and the
 light commands start fast.
+
+Logging is configured here, once, for every subcommand (``vpstage.logs.configure_cli_logging``:
+stderr, WARNING by default, ``-v`` INFO, ``-vv`` DEBUG with the library throttle lifted, ``-q``
+errors only); the console configures its own (``ui.live.console_log``).
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ import importlib
 import os
 import sys
 from collections.abc import Callable, Sequence
+
+from vpstage.logs import cli_logging
 
 COMMAND_MODULES: tuple[str, ...] = (
     "cli.stage_commands",
@@ -42,6 +48,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--rehearsal", action="store_true", help="force rehearsal mode (demo stage, simulated tracker)")
     parser.add_argument("--web", metavar="HOST:PORT", help="serve the web viewer and control API from the console "
                         "(loopback unless the project's network.mode is studio; console setting remote/web)")
+    noise = parser.add_mutually_exclusive_group()
+    noise.add_argument("-v", "--verbose", action="count", default=0,
+                       help="subcommands: log INFO (progress lines when stderr is not a terminal); -vv: DEBUG, "
+                       "third-party libraries included")
+    noise.add_argument("-q", "--quiet", action="store_true", help="subcommands: log errors only, no progress bars")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
@@ -73,6 +84,11 @@ def _serve_console(window: object, listen: str | None) -> Callable[[], None] | N
     return server.stop
 
 
+def verbosity(args: argparse.Namespace) -> int:
+    """-1 for ``-q``, else the number of ``-v`` (``vpstage.logs.level_for_verbosity``)."""
+    return -1 if getattr(args, "quiet", False) else int(getattr(args, "verbose", 0))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -80,7 +96,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if handler is None:
             return _open_console(args)
-        return int(handler(args))
+        with cli_logging(verbosity(args)):
+            return int(handler(args))
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -7,6 +7,7 @@ import json
 import sys
 
 from cli import EXIT_FAILED, EXIT_INVALID, EXIT_OK
+from cli.progress import EventCounter, ProgressReporter, progress_for, wait_reporting
 from vpstage.patterns import PATTERN_NAMES
 
 
@@ -32,7 +33,7 @@ def _pattern(args: argparse.Namespace) -> object:
     color = tuple(int(v) for v in args.color.split(","))
     if len(color) != 3:
         raise ValueError(f"--color {args.color!r} is not R,G,B")
-    return PatternSpec(args.pattern, color=color, sync_overlay=args.sync_overlay)  # type: ignore[arg-type]
+    return PatternSpec(name=args.pattern, color=color, sync_overlay=args.sync_overlay)  # type: ignore[arg-type]
 
 
 def cmd_patterns(args: argparse.Namespace) -> int:
@@ -62,7 +63,8 @@ def cmd_patterns(args: argparse.Namespace) -> int:
     loop.events.node_down.connect(lambda node, reason: print(f"node {node} down: {reason}", file=sys.stderr))
     loop.events.node_up.connect(lambda node: print(f"node {node} back up", file=sys.stderr))
     try:
-        _run(loop, args.frames)
+        with progress_for(args, "patterns", "frame") as progress:
+            _run(loop, args.frames, progress)
     except WorkerStartError as exc:
         print(f"cannot start the render nodes: {exc}", file=sys.stderr)
         return EXIT_FAILED
@@ -80,16 +82,18 @@ def cmd_patterns(args: argparse.Namespace) -> int:
     return EXIT_OK if loop.error is None else EXIT_FAILED
 
 
-def _run(loop: object, frames: int | None) -> None:
-    """Run the loop on its own thread; Ctrl+C stops it cleanly after the current frame."""
+def _run(loop: object, frames: int | None, progress: ProgressReporter) -> None:
+    """Run the loop on its own thread (frames presented of ``frames`` to ``progress``); Ctrl+C stops
+    it cleanly after the current frame."""
     from vpstage.engine import FrameLoop
 
     assert isinstance(loop, FrameLoop)
     loop.cluster.start()  # start-up errors surface here, on the caller's thread
+    presented = EventCounter()
+    loop.events.frame_presented.connect(presented)
     loop.start(frames)
     try:
-        while not loop.join(timeout=0.2):
-            pass
+        wait_reporting(lambda timeout: loop.join(timeout=timeout), presented, frames, progress)
     except KeyboardInterrupt:
         print("stopping", file=sys.stderr)
         loop.stop()

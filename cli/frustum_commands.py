@@ -110,7 +110,8 @@ def frustum_report(stage: Any, camera_doc: dict[str, Any], pixels: list[tuple[st
         (camera_doc["x_m"], camera_doc["y_m"], camera_doc["z_m"]), camera_doc["pan_deg"], camera_doc["tilt_deg"],
         camera_doc["roll_deg"], camera_doc["focal_length_mm"], camera_doc["sensor_width_mm"],
         camera_doc["sensor_height_mm"], **size)
-    settings = FrustumSettings(tuple(camera_doc["overscan_pct"]), fov_multiplier, soft_edge, far)  # type: ignore[arg-type]
+    settings = FrustumSettings(overscan_pct=tuple(camera_doc["overscan_pct"]),  # type: ignore[arg-type]
+                               fov_multiplier=fov_multiplier, soft_edge_pct=soft_edge, far_m=far)
     assets = [a for a in stage.project.scene if a.enabled]
     asset = assets[0] if assets else None
     bounds = asset_scene_bounds(stage, asset)

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from cli import EXIT_FAILED, EXIT_INVALID, EXIT_OK
+from cli.progress import progress_for
 
 DEFAULT_SENSOR_WIDTH_MM = 24.88
 """Super 35 (the shipped stages' cameras); used, with a warning, when no sensor width is given."""
@@ -70,7 +71,9 @@ def cmd_lens_calibrate(args: argparse.Namespace) -> int:
             return EXIT_INVALID
         images.append(image)
     try:
-        result = calibrate_lens(images, board, radial=args.radial, tangential=not args.no_tangential)
+        with progress_for(args, "lens-calibrate: board search", "image") as progress:
+            result = calibrate_lens(images, board, radial=args.radial, tangential=not args.no_tangential,
+                                    progress=progress)
     except CalibrationError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED

@@ -3,7 +3,7 @@
 Both go through :func:`render.assets.load_asset`, so they work for splats and NeRFs alike. torch,
 PyAV and OpenCV are imported inside the handlers, after the arguments have been checked: a bad
 argument is refused at once (exit 2), not after the renderer has loaded. ``preview`` says how far
-it is as it renders (frames done / total and the time left, on stderr).
+it is as it renders (``cli.progress``: a bar on a terminal, INFO lines with ``-v`` elsewhere).
 """
 
 from __future__ import annotations
@@ -12,12 +12,11 @@ import argparse
 import json
 import os
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from cli import EXIT_FAILED, EXIT_INVALID, EXIT_OK
+from cli.progress import announce, progress_for
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -94,7 +93,7 @@ def parse_camera(text: str, width: int, height: int) -> Any:
         raise ValueError(f"--camera world_to_camera must be a finite 4x4 matrix, got shape {view.shape}")
     if fx <= 0 or fy <= 0 or width <= 0 or height <= 0:
         raise ValueError("focal lengths and image size must be positive")
-    return PinholeCamera(view, fx, fy, cx, cy, width, height)
+    return PinholeCamera(world_to_camera=view, fx=fx, fy=fy, cx=cx, cy=cy, width=width, height=height)
 
 
 def cmd_render(args: argparse.Namespace) -> int:
@@ -155,36 +154,6 @@ def _preview_options(args: argparse.Namespace) -> Any:
     return options
 
 
-def duration_text(seconds: float) -> str:
-    """``45 s``, ``7 min 20 s``, ``1 h 02 min``."""
-    s = max(0, round(seconds))
-    if s < 60:
-        return f"{s} s"
-    if s < 3600:
-        return f"{s // 60} min {s % 60:02d} s"
-    return f"{s // 3600} h {s % 3600 // 60:02d} min"
-
-
-class FrameProgress:
-    """Prints ``preview: frame 12/240 (5 %), 1.9 s a frame, about 7 min 20 s left`` to ``out``: after
-    the first frame, then at most every ``every_s`` seconds, and after the last."""
-
-    def __init__(self, out: TextIO, every_s: float = 2.0, clock: Callable[[], float] = time.monotonic) -> None:
-        self.out, self.every_s, self.clock = out, every_s, clock
-        self.started = clock()
-        self._last = -float("inf")
-
-    def __call__(self, done: int, total: int, _render_s: float) -> None:
-        now = self.clock()
-        if done not in (1, total) and now - self._last < self.every_s:
-            return
-        self._last = now
-        per_frame = (now - self.started) / max(1, done)
-        left = f", about {duration_text(per_frame * (total - done))} left" if done < total else ""
-        print(f"preview: frame {done}/{total} ({100 * done // max(1, total)} %), {per_frame:.1f} s a frame{left}",
-              file=self.out, flush=True)
-
-
 def cmd_preview(args: argparse.Namespace) -> int:
     try:
         options = _preview_options(args)  # before torch and the asset load: a bad argument is refused at once
@@ -196,11 +165,13 @@ def cmd_preview(args: argparse.Namespace) -> int:
     from render.assets import load_asset
     from render.preview import render_preview
 
-    print(f"preview: loading {args.asset} on {args.device}, then {options.frame_count} frames of "
-          f"{options.width}x{options.height}", file=sys.stderr, flush=True)
+    announce(args, f"preview: loading {args.asset} on {args.device}, then {options.frame_count} frames of "
+                   f"{options.width}x{options.height}")
     try:
         asset = load_asset(args.asset, args.device)
-        result = render_preview(asset, args.output, options, progress=FrameProgress(sys.stderr))
+        with progress_for(args, "preview", "frame") as progress:
+            result = render_preview(asset, args.output, options,
+                                    progress=lambda done, total, _render_s: progress(done, total))
     except Exception as exc:  # every failure: an error, or a warning under --best-effort
         return _preview_failed(args, exc)
     print(f"wrote {result.video} ({result.frames} frames, {result.codec}, "

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from cli import EXIT_FAILED, EXIT_INVALID, EXIT_OK
+from cli.progress import EventCounter, ProgressReporter, progress_for, wait_reporting
 
 SIMULATED_MOVES = ("orbit", "dolly", "crane", "handheld", "static")
 
@@ -150,7 +151,8 @@ def _run_engine(engine: Any, args: argparse.Namespace) -> int:
             print(f"--web: {exc}", file=sys.stderr)
             engine.stop()
             return EXIT_INVALID
-        _wait(engine)
+        with progress_for(args, "run", "frame") as progress:
+            _wait(engine, args.frames, progress)
     except WorkerStartError as exc:
         print(f"cannot start the render nodes: {exc}", file=sys.stderr)
         return EXIT_FAILED
@@ -180,11 +182,13 @@ def _serve_web(engine: Any, args: argparse.Namespace) -> Any:
     return server
 
 
-def _wait(engine: Any) -> None:
-    """Until the loop ends (``--frames``) or Ctrl+C, which stops it after the current frame."""
+def _wait(engine: Any, frames: int | None, progress: ProgressReporter) -> None:
+    """Until the loop ends (``--frames``: frames presented to ``progress``) or Ctrl+C, which stops it
+    after the current frame."""
+    presented = EventCounter()
+    engine.loop.events.frame_presented.connect(presented)
     try:
-        while not engine.wait(timeout=0.2):
-            pass
+        wait_reporting(lambda timeout: engine.wait(timeout=timeout), presented, frames, progress)
     except KeyboardInterrupt:
         print("stopping", file=sys.stderr)
         engine.stop()

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from pathlib import Path
 
 from cli import EXIT_INVALID, EXIT_OK
 from vpstage.config import ConfigError
 from vpstage.stage.report import format_summary
+
+log = logging.getLogger(__name__)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -43,6 +46,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         stage = Stage.open(args.stage)
     except ConfigError as exc:
         return _print_problems(exc)
+    log.info("validated %s (%d warnings)", Path(args.stage).resolve(), len(stage.problems))
     for warning in stage.problems:
         print(warning.format(), file=sys.stderr)
     print(format_summary(stage.summary()))

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from cli import EXIT_FAILED, EXIT_INVALID, EXIT_OK
+from cli.progress import progress_for
 from vpstage.takes import (
     TakeDatabaseError,
     TakeInfo,
@@ -207,7 +208,8 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     def run(library: TakeLibrary) -> int:
-        path = export_take(library, args.take, args.format, args.output)
+        with progress_for(args, f"takes export {args.format}", "frame") as progress:
+            path = export_take(library, args.take, args.format, args.output, progress=progress)
         print(f"wrote {args.format} export of {library.get(args.take).name} to {path}")
         return EXIT_OK
 
@@ -237,7 +239,8 @@ def cmd_render(args: argparse.Namespace) -> int:
     from render.review import ReviewError, ReviewOptions, render_take_review
 
     try:
-        options = ReviewOptions(args.size, args.quality, args.camera, args.device, args.crf)
+        options = ReviewOptions(size=args.size, quality=args.quality, camera=args.camera, device=args.device,
+                                crf=args.crf)
         options.check()
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -245,7 +248,9 @@ def cmd_render(args: argparse.Namespace) -> int:
 
     def run(library: TakeLibrary) -> int:
         try:
-            result = render_take_review(library, args.take, args.output, options, project_dir=_project_dir(args))
+            with progress_for(args, "takes render", "frame") as progress:
+                result = render_take_review(library, args.take, args.output, options, project_dir=_project_dir(args),
+                                            progress=progress)
         except ReviewError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return EXIT_FAILED

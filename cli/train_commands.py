@@ -1,13 +1,28 @@
-"""NeRF training command: ``main.py train DATASET -o ASSET``."""
+"""NeRF training command: ``main.py train DATASET -o ASSET``.
+
+While it trains: a progress bar (step, loss, batch PSNR, time left) on a terminal, INFO lines with
+``-v`` elsewhere (``cli.progress``); the step table (every ``--progress-every`` steps) on stdout.
+"""
 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import warnings
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from cli import EXIT_FAILED, EXIT_INVALID, EXIT_OK
+from cli.progress import ProgressReporter, progress_for
+
+if TYPE_CHECKING:
+    from render.nerf.train.trainer import TrainProgress
+
+BAR_EVERY_STEPS = 10
+"""How often, at most, the trainer reports to the bar / lines (each report reads the occupancy grid);
+a divisor of ``--progress-every``, so that every step line's step is reported."""
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -26,7 +41,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="occupancy-grid cells per axis and cascade (default 128, what instant-ngp snapshots need; "
                         "smaller trains faster on CPU)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--progress-every", type=int, default=100, metavar="STEPS")
+    p.add_argument("--progress-every", type=int, default=100, metavar="STEPS",
+                   help="print a step line (loss, PSNR, rays, samples, occupancy) every STEPS steps (default 100)")
     p.set_defaults(handler=cmd_train)
 
 
@@ -44,7 +60,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from render.assets import AssetError
     from render.nerf.snapshot import save_model
     from render.nerf.train.dataset import DatasetError, DatasetWarning, load_transforms
-    from render.nerf.train.trainer import NerfTrainer, TrainConfig, TrainProgress
+    from render.nerf.train.trainer import NerfTrainer, TrainConfig
 
     problem = _check_device(args.device)
     if problem is not None:
@@ -69,21 +85,12 @@ def cmd_train(args: argparse.Namespace) -> int:
                          time_limit_s=args.time_limit, grid_resolution=args.grid_resolution, seed=args.seed)
     print(f"{len(dataset.frames)} frames, aabb_scale {dataset.aabb_scale}, device {args.device}")
     trainer = NerfTrainer(dataset, config, args.device)
-
-    def report(p: TrainProgress) -> None:
-        print(f"step {p.step:6d}/{p.steps}  loss {p.loss:.5f}  batch {p.batch_psnr:5.2f} dB  rays {p.rays:7d}  "
-              f"samples {p.samples:8d}  occupied {100 * p.occupancy:5.1f}%  {p.elapsed_s:7.1f} s", flush=True)
-
-    result = trainer.train(report, progress_every=args.progress_every)
+    with progress_for(args, "train", "step") as progress:
+        result = trainer.train(_step_reporter(progress, args.progress_every),
+                               progress_every=math.gcd(max(1, args.progress_every), BAR_EVERY_STEPS))
     print(f"trained {result.steps} steps in {result.elapsed_s:.1f} s")
     if result.test_frames:
-        from render.nerf.asset import make_backend
-        from render.nerf.train.evaluation import evaluate_frames
-
-        scores = evaluate_frames(result.model, result.test_frames, make_backend("auto", result.model))
-        for s in scores:
-            print(f"held out {s.file_path}: {s.psnr:.2f} dB")
-        print(f"mean held-out PSNR {sum(s.psnr for s in scores) / len(scores):.2f} dB over {len(scores)} frames")
+        _report_held_out(args, result)
     try:
         save_model(result.model, args.output)
         print(f"wrote {args.output}")
@@ -94,3 +101,29 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"train: {exc}", file=sys.stderr)
         return EXIT_FAILED
     return EXIT_OK
+
+
+def _step_reporter(progress: ProgressReporter, table_every: int) -> Callable[[TrainProgress], None]:
+    """The trainer's callback: every report to ``progress``, a step line every ``table_every`` steps and the last."""
+
+    def report(p: TrainProgress) -> None:
+        progress(p.step, p.steps, {"loss": f"{p.loss:.5f}", "PSNR": f"{p.batch_psnr:.2f} dB"})
+        if p.step % max(1, table_every) == 0 or p.last:
+            progress.write(f"step {p.step:6d}/{p.steps}  loss {p.loss:.5f}  batch {p.batch_psnr:5.2f} dB  "
+                           f"rays {p.rays:7d}  samples {p.samples:8d}  occupied {100 * p.occupancy:5.1f}%  "
+                           f"{p.elapsed_s:7.1f} s")
+
+    return report
+
+
+def _report_held_out(args: argparse.Namespace, result: Any) -> None:
+    """Render the held-out frames (a progress bar / lines while it does) and print their PSNR."""
+    from render.nerf.asset import make_backend
+    from render.nerf.train.evaluation import evaluate_frames
+
+    with progress_for(args, "held-out PSNR", "frame") as progress:
+        scores = evaluate_frames(result.model, result.test_frames, make_backend("auto", result.model),
+                                 progress=progress)
+    for s in scores:
+        print(f"held out {s.file_path}: {s.psnr:.2f} dB")
+    print(f"mean held-out PSNR {sum(s.psnr for s in scores) / len(scores):.2f} dB over {len(scores)} frames")

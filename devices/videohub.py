@@ -40,7 +40,7 @@ def split_address(address: str) -> tuple[str, int]:
     return text, DEFAULT_PORT
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RouteState:
     canvas: str
     input: int
@@ -56,7 +56,7 @@ class RouteState:
         return self.current == self.input
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class VideohubStatus:
     address: str
     connected: bool = False
@@ -86,8 +86,8 @@ class VideohubRouter:
         self.host, self.port = split_address(config.address)
         self.network_mode = network_mode
         self.poll_s, self.timeout_s = poll_s, timeout_s
-        self._status = VideohubStatus(config.address, routes=tuple(
-            RouteState(r.canvas, r.input, r.output) for r in config.routes))
+        self._status = VideohubStatus(address=config.address, routes=tuple(
+            RouteState(canvas=r.canvas, input=r.input, output=r.output) for r in config.routes))
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()

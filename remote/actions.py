@@ -62,7 +62,7 @@ class SetActiveCamera:
     camera: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SetPlacement:
     asset: str
     translation: tuple[float, float, float]
@@ -108,8 +108,8 @@ def _set_placement(b: Body) -> Action:
     translation = b.vector("translation", -TRANSLATION_M, TRANSLATION_M, required=False) or (0.0, 0.0, 0.0)
     angles = [b.number(name, -360.0, 360.0, required=False) or 0.0 for name in ("yaw_deg", "pitch_deg", "roll_deg")]
     scale = b.number("scale", 1e-3, 1e3, required=False)
-    return SetPlacement(asset, (translation[0], translation[1], translation[2]), angles[0], angles[1], angles[2],
-                        1.0 if scale is None else scale)
+    return SetPlacement(asset=asset, translation=(translation[0], translation[1], translation[2]), yaw_deg=angles[0],
+                        pitch_deg=angles[1], roll_deg=angles[2], scale=1.0 if scale is None else scale)
 
 
 PARSERS: dict[str, Callable[[Body], Action]] = {

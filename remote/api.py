@@ -41,7 +41,7 @@ SIZE_RANGE = ((160, 3840), (90, 2160))
 CONTROL_THREADS = 2
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ServerParts:
     controls: Controls
     feed: ViewFeed

@@ -96,7 +96,7 @@ class ConsoleControls:
                 return {"engine": live.state}
             case SetPattern(canvas=canvas, pattern=pattern, color=color):
                 self._models("patterns")
-                spec = None if pattern is None else PatternSpec(pattern, color=color)  # type: ignore[arg-type]
+                spec = None if pattern is None else PatternSpec(name=pattern, color=color)  # type: ignore[arg-type]
                 self.window.live_panels.preview.apply_pattern(canvas, spec)
                 return {"canvas": canvas, "pattern": pattern}
             case SetDelay(camera=camera, ms=ms):

@@ -90,7 +90,8 @@ class EngineControls:
                     raise ApiError(409, "no take is recording")
                 return {"take": engine.stop_take().to_dict()}
             case SetPattern(canvas=canvas, pattern=pattern, color=color):
-                engine.set_pattern(canvas, None if pattern is None else PatternSpec(pattern, color=color))  # type: ignore[arg-type]
+                spec = None if pattern is None else PatternSpec(name=pattern, color=color)  # type: ignore[arg-type]
+                engine.set_pattern(canvas, spec)
                 return {"canvas": canvas, "pattern": pattern}
             case SetDelay(camera=camera, ms=ms):
                 engine.set_delay(camera, ms)

@@ -31,7 +31,7 @@ START_TIMEOUT_S = 10.0
 ENCODER_THREADS = 4
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class WebSettings:
     host: str = "127.0.0.1"
     port: int = 0
@@ -90,8 +90,9 @@ class WebServer:
         self.settings = settings
         self._ssl = ssl_context(settings.cert, settings.key)
         self.feed = ViewFeed(pictures, fps=settings.fps)
-        self.parts = ServerParts(controls, self.feed, tokens, Refusals(), Viewers(self.feed, settings.max_viewers),
-                                 LatencyLog(self.feed.published_at))
+        self.parts = ServerParts(controls=controls, feed=self.feed, tokens=tokens, refusals=Refusals(),
+                                 viewers=Viewers(self.feed, settings.max_viewers),
+                                 latency=LatencyLog(self.feed.published_at))
         self.address: tuple[str, int] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None

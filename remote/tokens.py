@@ -26,7 +26,7 @@ TOKENS_FILE = "remote_tokens.json"
 TOKEN_BYTES = 32
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TokenEntry:
     id: str
     role: Role
@@ -64,7 +64,8 @@ class TokenStore:
             raise ValueError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
         token = secrets.token_urlsafe(TOKEN_BYTES)
         salt = secrets.token_hex(16)
-        entry = TokenEntry(secrets.token_hex(4), role, salt, token_digest(token, salt), time.time(), label)
+        entry = TokenEntry(id=secrets.token_hex(4), role=role, salt=salt, digest=token_digest(token, salt),
+                           created=time.time(), label=label)
         with self._lock:
             entries = [*self._read(), entry]
             document = {"version": 1, "tokens": [e.__dict__ for e in entries]}

@@ -40,7 +40,7 @@ def restrict_ice_to_loopback(enabled: bool) -> None:
         aioice.ice.get_host_addresses = _ORIGINAL_HOST_ADDRESSES
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ViewerStats:
     id: int
     view: str
@@ -117,7 +117,8 @@ class Viewers:
         a lower one takes every n-th feed frame); its answer and viewer id."""
         every = 1 if fps is None else max(1, round(self.feed.fps / fps))
         slot = self.feed.watch(key)  # KeyError for an unknown view
-        stats = ViewerStats(next(self._ids), key[0], key[1], key[2], role, fps=self.feed.fps / every)
+        stats = ViewerStats(id=next(self._ids), view=key[0], width=key[1], height=key[2], role=role,
+                            fps=self.feed.fps / every)
         pc = RTCPeerConnection()
         self._peers[stats.id] = (pc, stats, key)
 

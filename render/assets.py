@@ -33,7 +33,7 @@ Rect = tuple[int, int, int, int]
 Color = tuple[float, float, float]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PinholeCamera:
     world_to_camera: np.ndarray
     """(4, 4) float64, asset frame -> OpenCV camera."""

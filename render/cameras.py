@@ -42,4 +42,5 @@ def look_at_camera(eye: np.ndarray, target: np.ndarray, up: np.ndarray, *, width
     rotation = look_at_rotation(np.asarray(eye, dtype=np.float64), np.asarray(target, dtype=np.float64),
                                 np.asarray(up, dtype=np.float64))
     f = focal_for_fov(vertical_fov_deg, height)
-    return PinholeCamera(world_to_camera_from_pose(rotation, eye), f, f, width / 2.0, height / 2.0, width, height)
+    return PinholeCamera(world_to_camera=world_to_camera_from_pose(rotation, eye), fx=f, fy=f, cx=width / 2.0,
+                         cy=height / 2.0, width=width, height=height)

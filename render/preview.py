@@ -57,7 +57,7 @@ Progress = Callable[[int, int, float], None]
 """(frames done, frames in all, seconds spent rendering so far)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PreviewOptions:
     seconds: float = 8.0
     fps: float = 30.0
@@ -95,7 +95,7 @@ class PreviewOptions:
         return round(self.seconds * self.fps)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class PreviewResult:
     video: Path
     path_json: Path
@@ -143,7 +143,8 @@ def orbit_poses(centroid: np.ndarray, up: np.ndarray, radius: float, elevation_d
 def _camera_for(pose: np.ndarray, options: PreviewOptions) -> PinholeCamera:
     f = focal_for_fov(options.vertical_fov_deg, options.height)
     view = world_to_camera_from_pose(pose[:3, :3], pose[:3, 3])
-    return PinholeCamera(view, f, f, options.width / 2.0, options.height / 2.0, options.width, options.height)
+    return PinholeCamera(world_to_camera=view, fx=f, fy=f, cx=options.width / 2.0, cy=options.height / 2.0,
+                         width=options.width, height=options.height)
 
 
 def _to_uint8(rgb: torch.Tensor) -> np.ndarray:
@@ -186,7 +187,7 @@ def chosen_framing(asset: SceneAsset, options: PreviewOptions) -> Literal["objec
     return "stage" if asset_frame_convention(asset) == "stage" else "object"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Orbit:
     """The camera path of a preview: poses, and what they circle."""
 
@@ -202,7 +203,7 @@ def object_orbit(asset: SceneAsset, up: np.ndarray, options: PreviewOptions) -> 
     centroid = (np.asarray(lo, dtype=np.float64) + np.asarray(hi, dtype=np.float64)) / 2.0
     radius = orbit_radius(lo, hi, options.vertical_fov_deg, options.width / options.height)
     poses = orbit_poses(centroid, up, radius, options.elevation_deg, options.arc_deg, options.frame_count)
-    return Orbit(centroid, up, radius, poses, "object")
+    return Orbit(centre=centroid, up=up, radius=radius, poses=poses, framing="object")
 
 
 def stage_orbit(up: np.ndarray, options: PreviewOptions) -> Orbit:
@@ -223,7 +224,7 @@ def stage_orbit(up: np.ndarray, options: PreviewOptions) -> Orbit:
         pose[:3, 3] = eye
         poses.append(pose)
     radius = float(np.linalg.norm(poses[0][:2, 3] - target[:2])) if poses else 0.0
-    return Orbit(target, up, radius, poses, "stage")
+    return Orbit(centre=target, up=up, radius=radius, poses=poses, framing="stage")
 
 
 def preview_orbit(asset: SceneAsset, options: PreviewOptions) -> Orbit:
@@ -260,7 +261,8 @@ def render_preview(asset: SceneAsset, video: str | Path, options: PreviewOptions
     atomic_write_text(path_json, json.dumps(document, indent=1), backup=False)
     atomic_write_bytes(thumb_png, _png_bytes(thumbnail), backup=False)
     timings = {"total": time.perf_counter() - started, "render": render_s}
-    return PreviewResult(video, path_json, thumb_png, encoded.frames, encoded.codec, timings)
+    return PreviewResult(video=video, path_json=path_json, thumbnail=thumb_png, frames=encoded.frames,
+                         codec=encoded.codec, timings_s=timings)
 
 
 def _png_bytes(rgb: np.ndarray | None) -> bytes:

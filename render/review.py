@@ -62,7 +62,7 @@ class ReviewCancelled(ReviewError):
     pass
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ReviewOptions:
     size: tuple[int, int] | None = None
     """Output (width, height), even numbers; None: the camera's image aspect, at most 1920 wide."""
@@ -87,7 +87,7 @@ class ReviewOptions:
             raise ValueError(f"unknown quality {self.quality!r}; use {', '.join(RENDER_SCALE)}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ReviewResult:
     path: Path
     take: str
@@ -156,9 +156,11 @@ def render_take_review(library: TakeLibrary, ref: str | int, output: str | Path,
     except (RuntimeError, OSError) as exc:  # encoder errors (VideoEncoderError), device errors, a full disk
         raise ReviewError(f"{take.name}: {exc}") from exc
     gaps = sum(e.hold == "tracking gap" for e in timeline)
-    return ReviewResult(encoded.path, take.name, camera, encoded.frames, writer.rendered, gaps,
-                        sum(e.hold == "not recorded" for e in timeline), take.rate, size[0], size[1],
-                        encoded.codec, options.quality, writer.render_s, scene.warnings)
+    return ReviewResult(path=encoded.path, take=take.name, camera=camera, frames=encoded.frames,
+                        rendered=writer.rendered, tracking_gaps=gaps,
+                        not_recorded=sum(e.hold == "not recorded" for e in timeline), rate=take.rate, width=size[0],
+                        height=size[1], codec=encoded.codec, quality=options.quality, render_s=writer.render_s,
+                        warnings=scene.warnings)
 
 
 class _ReviewWriter:

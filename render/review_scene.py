@@ -48,7 +48,7 @@ class ReviewSceneError(Exception):
     """The take's scene cannot be rendered; the message says which asset and why."""
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ReviewScene:
     """Loaded assets (name -> model and asset) on ``device``; ``warnings`` for the operator."""
 
@@ -72,7 +72,8 @@ class ReviewScene:
             view = np.eye(4)
             view[:3, :3] = rotation.T
             view[:3, 3] = -rotation.T @ to_scene(matrix, state.eye)
-            camera = PinholeCamera(view, intrinsics.fx, intrinsics.fy, intrinsics.cx, intrinsics.cy, width, height)
+            camera = PinholeCamera(world_to_camera=view, fx=intrinsics.fx, fy=intrinsics.fy, cx=intrinsics.cx,
+                                   cy=intrinsics.cy, width=width, height=height)
             out = asset.render_pinhole(camera, crop=self._crop(model, matrix), background=(0.0, 0.0, 0.0))
             layers.append(Layer(out.rgb.reshape(-1, 3).to(self.device), out.alpha.reshape(-1).to(self.device),
                                 out.depth.reshape(-1).to(self.device) / placement_scale(matrix)))
@@ -103,7 +104,7 @@ def load_review_scene(stage_yaml: str | None, shown: Iterable[str], take_name: s
     configuration or does not load."""
     names = sorted(set(shown))
     if not names:
-        return ReviewScene({}, torch.device(device), None)
+        return ReviewScene(assets={}, device=torch.device(device), bounds=None)
     if stage_yaml is None:
         raise ReviewSceneError(f"{take_name} has no stored stage configuration, so its scene assets "
                                f"({', '.join(names)}) cannot be found")
@@ -120,7 +121,7 @@ def load_review_scene(stage_yaml: str | None, shown: Iterable[str], take_name: s
         if recorded and recorded != assets[name][1].content_hash():
             warnings.append(f"scene asset {name} ({model.path}) has changed since {take_name} was recorded")
     bounds = _stage_bounds(project, [model for model, _asset in assets.values()], project_dir, take_name, warnings)
-    return ReviewScene(assets, torch.device(device), bounds, warnings=warnings)
+    return ReviewScene(assets=assets, device=torch.device(device), bounds=bounds, warnings=warnings)
 
 
 def _load(model: SceneAssetModel, project_dir: Path, device: str) -> SceneAsset:

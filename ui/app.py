@@ -9,7 +9,7 @@ the project with the engine stopped (Engine → Start engine); its takes go to
 ``VPSTAGE_QUIT_AFTER_S`` (seconds) closes the window after that long: the smoke test and the
 screenshot script use it. ``VPSTAGE_ENGINE_REPORT`` (a file) receives the engine's run report
 (JSON, ``LiveEngine.report()``) each time the engine stops. Qt's own messages go to stderr
-prefixed with ``qt:``. Python's logging goes to the console's log file (``ui.live.console_log``:
+prefixed with ``qt:``. Python's logging and warnings go to the console's log file (``ui.live.console_log``:
 ``logs/console.log`` beside the project, or in the config folder in rehearsal); the terminal
 shows only errors that are not the operator's to fix, one line each.
 """

@@ -34,7 +34,7 @@ class LiveField:
     """Everything behind ``text`` (tooltip, details pane); empty when the text says it all."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class LiveStatus:
     engine: LiveField
     timecode: LiveField
@@ -46,8 +46,8 @@ class LiveStatus:
     @staticmethod
     def stopped(engine: str = "ENGINE STOPPED") -> LiveStatus:
         off = LiveField("—")
-        return LiveStatus(LiveField(engine), LiveField("--:--:--:--"), off, LiveField("LOCK —"),
-                          LiveField("TRK —"), LiveField("STANDBY"))
+        return LiveStatus(engine=LiveField(engine), timecode=LiveField("--:--:--:--"), rate=off,
+                          lock=LiveField("LOCK —"), tracking=LiveField("TRK —"), recording=LiveField("STANDBY"))
 
 
 def _restyle(label: QLabel, name: str, value: str) -> None:

@@ -11,6 +11,6 @@ def probe_path(eye: Vec3, pan_deg: float, tilt_deg: float, motion: ProbeMotion, 
     """A ``TrackerSimulator`` path: the camera at ``eye`` (stage metres), tilted ``tilt_deg``,
     panning ``pan_deg + motion.offset(t)`` (``t`` seconds since the simulator started)."""
     def at(t: float) -> PathPoint:
-        return PathPoint(eye[0], eye[1], eye[2], pan_deg + motion.offset(t), tilt_deg, 0.0,
-                         focal_length_mm, round(focus_distance_m, 4))
+        return PathPoint(x_m=eye[0], y_m=eye[1], z_m=eye[2], pan_deg=pan_deg + motion.offset(t), tilt_deg=tilt_deg,
+                         roll_deg=0.0, focal_length_mm=focal_length_mm, focus_distance_m=round(focus_distance_m, 4))
     return at

@@ -30,7 +30,7 @@ Extract = Callable[[NDArray[np.uint8]], float]
 """(H, W, 3|4) BGR(X) picture -> its signal (NaN: nothing to measure)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PictureSample:
     receive_ns: int
     """Monotonic time the picture was handed over by the receiver (or the capture device)."""
@@ -135,7 +135,8 @@ class NdiWatcher(_Watcher):
             arrived = time.monotonic_ns()
             try:
                 value = self.extract(video.data)
-                self._keep(PictureSample(arrived, int(video.timecode), value, int(video.xres), int(video.yres)))
+                self._keep(PictureSample(receive_ns=arrived, timecode_100ns=int(video.timecode), value=value,
+                                         width=int(video.xres), height=int(video.yres)))
             finally:
                 lib.recv_free_video_v2(self._instance, video)
 
@@ -171,8 +172,8 @@ class CaptureWatcher(_Watcher):
                 self.ended = True  # a file at its end, or a device that went away
                 return
             picture = np.asarray(frame, dtype=np.uint8)
-            self._keep(PictureSample(arrived, None, self.extract(picture), int(picture.shape[1]),
-                                     int(picture.shape[0])))
+            self._keep(PictureSample(receive_ns=arrived, timecode_100ns=None, value=self.extract(picture),
+                                     width=int(picture.shape[1]), height=int(picture.shape[0])))
 
     def stop(self) -> None:
         super().stop()

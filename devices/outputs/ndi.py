@@ -111,10 +111,11 @@ class NdiSender:
     def info(self) -> OutputInfo:
         host = "127.0.0.1" if self.mode == "loopback" else _host_address()
         exposed = self.mode == "loopback" and self.bound not in (None, "127.0.0.1", "::1")
-        return OutputInfo(self.canvas, "ndi", self.source_name(), self.address(host),
-                          f"{self.fourcc} {self.rate.numerator}/{self.rate.denominator}, {self.frames_sent} frames "
-                          f"sent, {self.connections()} receiver(s), listening on {self.bound}"
-                          + (" (NOT loopback: reachable from the network)" if exposed else ""))
+        return OutputInfo(
+            canvas=self.canvas, kind="ndi", name=self.source_name(), address=self.address(host),
+            detail=f"{self.fourcc} {self.rate.numerator}/{self.rate.denominator}, {self.frames_sent} frames "
+                   f"sent, {self.connections()} receiver(s), listening on {self.bound}"
+                   + (" (NOT loopback: reachable from the network)" if exposed else ""))
 
     def close(self) -> None:
         if self._instance is not None:

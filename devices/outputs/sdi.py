@@ -85,8 +85,8 @@ class DeckLinkOutput:
         self.frames_sent += 1
 
     def info(self) -> OutputInfo:
-        return OutputInfo(self.canvas, "sdi", f"DeckLink {self.device_index}", None,
-                          f"{self.frames_sent} frames sent")
+        return OutputInfo(canvas=self.canvas, kind="sdi", name=f"DeckLink {self.device_index}", address=None,
+                          detail=f"{self.frames_sent} frames sent")
 
     def close(self) -> None:
         self._output.__exit__(None, None, None)

@@ -43,7 +43,7 @@ def throttle_reason_names(mask: int, nvml: Any) -> tuple[str, ...]:
     return tuple(names)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class GpuSample:
     index: int
     name: str
@@ -112,13 +112,17 @@ class NvmlTelemetry:
         memory = nvml.nvmlDeviceGetMemoryInfo(handle)
         mask = nvml.nvmlDeviceGetCurrentClocksThrottleReasons(handle)
         clock = nvml.nvmlDeviceGetClockInfo
-        return GpuSample(
-            index, _text(nvml.nvmlDeviceGetName(handle)), _text(nvml.nvmlDeviceGetUUID(handle)), time.monotonic_ns(),
-            float(util.gpu), float(util.memory), memory.used / 2**20, memory.total / 2**20,
-            float(nvml.nvmlDeviceGetTemperature(handle, nvml.NVML_TEMPERATURE_GPU)),
-            nvml.nvmlDeviceGetPowerUsage(handle) / 1000.0, nvml.nvmlDeviceGetEnforcedPowerLimit(handle) / 1000.0,
-            int(clock(handle, nvml.NVML_CLOCK_GRAPHICS)), int(clock(handle, nvml.NVML_CLOCK_SM)),
-            int(clock(handle, nvml.NVML_CLOCK_MEM)), throttle_reason_names(int(mask), nvml))
+        return GpuSample(index=index, name=_text(nvml.nvmlDeviceGetName(handle)),
+                         uuid=_text(nvml.nvmlDeviceGetUUID(handle)), time_ns=time.monotonic_ns(),
+                         utilization_pct=float(util.gpu), memory_utilization_pct=float(util.memory),
+                         memory_used_mib=memory.used / 2**20, memory_total_mib=memory.total / 2**20,
+                         temperature_c=float(nvml.nvmlDeviceGetTemperature(handle, nvml.NVML_TEMPERATURE_GPU)),
+                         power_w=nvml.nvmlDeviceGetPowerUsage(handle) / 1000.0,
+                         power_limit_w=nvml.nvmlDeviceGetEnforcedPowerLimit(handle) / 1000.0,
+                         graphics_clock_mhz=int(clock(handle, nvml.NVML_CLOCK_GRAPHICS)),
+                         sm_clock_mhz=int(clock(handle, nvml.NVML_CLOCK_SM)),
+                         memory_clock_mhz=int(clock(handle, nvml.NVML_CLOCK_MEM)),
+                         throttle_reasons=throttle_reason_names(int(mask), nvml))
 
     def close(self) -> None:
         if self._nvml is not None:

@@ -62,7 +62,7 @@ class TimecodeRig:
             camera = self._tracker_camera(project, tracking_project or project, settings)
             self.discipline = ClockDiscipline(self.rate, "tracker", f"the tracker of camera {camera}", loop,
                                               prefilter="minimum")
-            self.tracker = TrackerTimecodeMaster(self.discipline, self.rate, camera)
+            self.tracker = TrackerTimecodeMaster(sink=self.discipline, rate=self.rate, camera=camera)
             return
         try:
             ltc_rate(self.rate)

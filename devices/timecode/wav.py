@@ -21,7 +21,7 @@ class WavError(ValueError):
     """Not a WAV file this reader handles (the message says why)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class WavInfo:
     sample_rate: int
     channels: int
@@ -71,7 +71,8 @@ def read_info(f: BinaryIO, name: str = "file") -> WavInfo:
             f.seek(here)
             if size in (0, 0xFFFFFFFF) or size > available:  # streamed or RF64: up to the end
                 size = available
-            return WavInfo(rate, channels, bits, floating, size // width, here)
+            return WavInfo(sample_rate=rate, channels=channels, bits=bits, floating=floating, frames=size // width,
+                           data_offset=here)
         else:
             f.seek(size + (size & 1), 1)
 

@@ -21,8 +21,8 @@ def address_map(source: TrackingSource) -> osc_map.OscAddressMap:
     """The source's custom OSC routes, or its preset."""
     if not source.osc_routes:
         return osc_map.PRESETS[source.osc_map]
-    routes = tuple(osc_map.OscRoute(r.address, tuple(r.args), r.axes,
-                                    tuple(r.scales) if r.scales is not None else None, r.emits)
+    routes = tuple(osc_map.OscRoute(address=r.address, args=tuple(r.args), axes=r.axes,
+                                    scales=tuple(r.scales) if r.scales is not None else None, emits=r.emits)
                    for r in source.osc_routes)
     return osc_map.OscAddressMap(f"{source.name}-custom", routes)
 

@@ -46,7 +46,7 @@ log = logging.getLogger(__name__)
 SHIPPED_LENSES = Path(__file__).resolve().parents[2] / "configs" / "lenses.yaml"
 
 
-@dataclass
+@dataclass(kw_only=True)
 class _CameraSlot:
     config: Camera
     stream_id: CameraId | None
@@ -87,8 +87,8 @@ class TrackingHub:
         self._cameras: dict[str, _CameraSlot] = {}
         for i, camera in enumerate(project.cameras):
             if camera.lens not in self.lenses:
-                problems.append(Problem(("cameras", i, "lens"), f"unknown lens profile {camera.lens!r}; "
-                                        f"known: {', '.join(sorted(self.lenses))}"))
+                problems.append(Problem(path=("cameras", i, "lens"), message=f"unknown lens profile {camera.lens!r}; "
+                                                     f"known: {', '.join(sorted(self.lenses))}"))
                 continue
             self._cameras[camera.name] = self._slot(camera)
         if problems:
@@ -113,9 +113,9 @@ class TrackingHub:
                     if smoothing is not None else None)
         delay = (frames_to_ns(camera.delay_frames, self.project.frame_rate) if camera.delay_frames is not None
                  else ms_to_ns(camera.delay_ms))
-        return _CameraSlot(camera, stream_id, SampleBuffer(smoothing=settings),
-                           CameraCalibration.from_camera(camera, self.lenses[camera.lens]), delay,
-                           ms_to_ns(camera.extrapolate_ms))
+        return _CameraSlot(config=camera, stream_id=stream_id, buffer=SampleBuffer(smoothing=settings),
+                           calibration=CameraCalibration.from_camera(camera, self.lenses[camera.lens]), delay_ns=delay,
+                           extrapolate_ns=ms_to_ns(camera.extrapolate_ms))
 
     # ------------------------------------------------------------------ receivers
 

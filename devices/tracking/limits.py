@@ -15,7 +15,7 @@ from vpstage.protocols.opentrackio.reassembly import ReassemblyLimits
 from vpstage.protocols.osc_wire import OscLimits
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ReceiverLimits:
     max_datagram_bytes: int
     """A longer datagram is refused (``too_large``) before any parsing."""

@@ -23,7 +23,7 @@ SUBJECT: Vec3 = (0.0, 0.5, 1.5)
 """Where the scripted moves look: the middle of a main wall 2 m ahead of the origin."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PathPoint:
     x_m: float
     y_m: float
@@ -51,7 +51,9 @@ def look_at(eye: Vec3, target: Vec3) -> tuple[float, float]:
 def _aimed(eye: Vec3, target: Vec3, focal_mm: float, roll: float = 0.0) -> PathPoint:
     pan, tilt = look_at(eye, target)
     distance = math.dist(eye, target)
-    return PathPoint(*eye, pan, tilt, roll, focal_mm, round(distance, 4))
+    x, y, z = eye
+    return PathPoint(x_m=x, y_m=y, z_m=z, pan_deg=pan, tilt_deg=tilt, roll_deg=roll, focal_length_mm=focal_mm,
+                     focus_distance_m=round(distance, 4))
 
 
 def _breathe(t: float, low: float, high: float, period_s: float) -> float:
@@ -78,7 +80,8 @@ def dolly(start: Vec3 = (-2.0, -2.0, 1.6), end: Vec3 = (2.0, -2.0, 1.6), period_
     def at(t: float) -> PathPoint:
         u = 0.5 - 0.5 * math.cos(2 * math.pi * t / period_s)
         eye = tuple(s + (e - s) * u for s, e in zip(start, end, strict=True))
-        return PathPoint(eye[0], eye[1], eye[2], 0.0, 0.0, 0.0, 35.0, round(WALL_TARGET[1] - eye[1], 4))
+        return PathPoint(x_m=eye[0], y_m=eye[1], z_m=eye[2], pan_deg=0.0, tilt_deg=0.0, roll_deg=0.0,
+                         focal_length_mm=35.0, focus_distance_m=round(WALL_TARGET[1] - eye[1], 4))
     return at
 
 
@@ -104,8 +107,9 @@ def handheld(base: Vec3 = (0.0, -2.5, 1.6), amplitude_m: float = 0.015, amplitud
     def at(t: float) -> PathPoint:
         dx, dy, dz = (amplitude_m * wobble(i, t) for i in range(3))
         pan, tilt, roll = (amplitude_deg * wobble(3 + i, t) for i in range(3))
-        return PathPoint(base[0] + dx, base[1] + dy, base[2] + dz, base_pan + pan, base_tilt + tilt, roll,
-                         35.0, round(math.dist(base, target), 4))
+        return PathPoint(x_m=base[0] + dx, y_m=base[1] + dy, z_m=base[2] + dz, pan_deg=base_pan + pan,
+                         tilt_deg=base_tilt + tilt, roll_deg=roll, focal_length_mm=35.0,
+                         focus_distance_m=round(math.dist(base, target), 4))
     return at
 
 
@@ -137,10 +141,12 @@ def _optional(row: dict[str, Any], key: str) -> float | None:
 
 def _point_from_record(row: dict[str, Any]) -> PathPoint:
     zoom, focus = row.get("zoom_raw"), row.get("focus_raw")
-    return PathPoint(float(row["x_m"]), float(row["y_m"]), float(row["z_m"]), float(row["pan_deg"]),
-                     float(row["tilt_deg"]), float(row.get("roll_deg", 0.0)), _optional(row, "focal_length_mm"),
-                     _optional(row, "focus_distance_m"), _optional(row, "f_stop"),
-                     zoom if isinstance(zoom, int) else None, focus if isinstance(focus, int) else None)
+    return PathPoint(x_m=float(row["x_m"]), y_m=float(row["y_m"]), z_m=float(row["z_m"]), pan_deg=float(row["pan_deg"]),
+                     tilt_deg=float(row["tilt_deg"]), roll_deg=float(row.get("roll_deg", 0.0)),
+                     focal_length_mm=_optional(row, "focal_length_mm"),
+                     focus_distance_m=_optional(row, "focus_distance_m"), f_stop=_optional(row, "f_stop"),
+                     zoom_raw=zoom if isinstance(zoom, int) else None,
+                     focus_raw=focus if isinstance(focus, int) else None)
 
 
 def _lerp(a: float | None, b: float | None, u: float) -> float | None:
@@ -190,6 +196,7 @@ class RecordedPath:
         x, y, z, pan, tilt, roll = (p + (q - p) * u for p, q in ((a.x_m, b.x_m), (a.y_m, b.y_m), (a.z_m, b.z_m),
                                                                   (a.pan_deg, b.pan_deg), (a.tilt_deg, b.tilt_deg),
                                                                   (a.roll_deg, b.roll_deg)))
-        return PathPoint(x, y, z, pan, tilt, roll, _lerp(a.focal_length_mm, b.focal_length_mm, u),
-                         _lerp(a.focus_distance_m, b.focus_distance_m, u), _lerp(a.f_stop, b.f_stop, u),
-                         a.zoom_raw, a.focus_raw)
+        return PathPoint(x_m=x, y_m=y, z_m=z, pan_deg=pan, tilt_deg=tilt, roll_deg=roll,
+                         focal_length_mm=_lerp(a.focal_length_mm, b.focal_length_mm, u),
+                         focus_distance_m=_lerp(a.focus_distance_m, b.focus_distance_m, u),
+                         f_stop=_lerp(a.f_stop, b.f_stop, u), zoom_raw=a.zoom_raw, focus_raw=a.focus_raw)

@@ -165,9 +165,10 @@ class Receiver:
 
     def stats(self) -> ReceiverStats:
         packets, samples, bad, discarded = self.counters.snapshot()
-        return ReceiverStats(self.name, self.decoder.protocol, self.transport.address, self.running,
-                             packets, sum(bad.values()), bad, samples, self.error, discarded,
-                             self.streams.refused)
+        return ReceiverStats(name=self.name, protocol=self.decoder.protocol, address=self.transport.address,
+                             running=self.running, packets=packets, bad_packets=sum(bad.values()), bad_by_reason=bad,
+                             samples=samples, error=self.error, discarded_by_reason=discarded,
+                             streams_refused=self.streams.refused)
 
     def stream_stats(self) -> list[StreamStats]:
         return self.streams.snapshot(time.monotonic_ns())

@@ -122,9 +122,10 @@ class FreeDEncoder:
         zoom = sample.zoom_raw if sample.zoom_raw is not None else round((sample.focal_length_mm or 0.0) * 100)
         focus = sample.focus_raw if sample.focus_raw is not None else round((sample.focus_distance_m or 0.0) * 10_000)
         iris = min(0xFFF, round((sample.f_stop or 0.0) * 100))
-        pos = freed.FreeDPosition(int(sample.camera_id), pan, sample.tilt_deg, sample.roll_deg,
-                                  sample.x_m * 1000, sample.y_m * 1000, sample.z_m * 1000,
-                                  max(0, min(UINT24, zoom)), max(0, min(UINT24, focus)), iris | (self._frame << 12))
+        pos = freed.FreeDPosition(camera_id=int(sample.camera_id), pan_deg=pan, tilt_deg=sample.tilt_deg,
+                                  roll_deg=sample.roll_deg, x_mm=sample.x_m * 1000, y_mm=sample.y_m * 1000,
+                                  z_mm=sample.z_m * 1000, zoom_raw=max(0, min(UINT24, zoom)),
+                                  focus_raw=max(0, min(UINT24, focus)), spare=iris | (self._frame << 12))
         return [freed.write_d1(pos)]
 
 
@@ -161,7 +162,7 @@ def _timecode(frame: int, rate: Fraction) -> SampleTimecode | None:
     seconds, frames = divmod(frame, fps)
     minutes, seconds = divmod(seconds, 60)
     hours, minutes = divmod(minutes, 60)
-    return SampleTimecode(hours % 24, minutes, seconds, frames, rate)
+    return SampleTimecode(hours=hours % 24, minutes=minutes, seconds=seconds, frames=frames, rate=rate)
 
 
 class TrackerSimulator:
@@ -196,12 +197,13 @@ class TrackerSimulator:
         point: PathPoint | None = self.path(t)
         if point is None:
             return None
-        return CameraSample(
-            self.encoder.protocol, "simulator", self.camera_id, self.clock(), point.x_m, point.y_m, point.z_m,
-            point.pan_deg, point.tilt_deg, point.roll_deg, focus_raw=point.focus_raw, zoom_raw=point.zoom_raw,
-            focal_length_mm=point.focal_length_mm, focus_distance_m=point.focus_distance_m, f_stop=point.f_stop,
-            source_time_ns=time.time_ns(), timecode=_timecode(frame, self.rate), sequence=frame,
-            sample_rate=self.rate, status="simulated")
+        return CameraSample(protocol=self.encoder.protocol, source="simulator", camera_id=self.camera_id,
+                            arrival_ns=self.clock(), x_m=point.x_m, y_m=point.y_m, z_m=point.z_m, pan_deg=point.pan_deg,
+                            tilt_deg=point.tilt_deg, roll_deg=point.roll_deg, focus_raw=point.focus_raw,
+                            zoom_raw=point.zoom_raw, focal_length_mm=point.focal_length_mm,
+                            focus_distance_m=point.focus_distance_m, f_stop=point.f_stop, source_time_ns=time.time_ns(),
+                            timecode=_timecode(frame, self.rate), sequence=frame, sample_rate=self.rate,
+                            status="simulated")
 
     def tick(self, frame: int) -> None:
         sample = self.sample_at(frame)

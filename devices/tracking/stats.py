@@ -24,7 +24,7 @@ from vpstage.tracking.sample import CameraId, CameraSample
 INTERVAL_WINDOW = 120
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class StreamStats:
     receiver: str
     protocol: str
@@ -38,7 +38,7 @@ class StreamStats:
     lost: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ReceiverStats:
     name: str
     protocol: str
@@ -56,7 +56,7 @@ class ReceiverStats:
     """Samples refused because the receiver was at ``max_streams`` (also in ``bad_by_reason``)."""
 
 
-@dataclass
+@dataclass(kw_only=True)
 class _Stream:
     protocol: str
     samples: int = 0
@@ -98,7 +98,7 @@ class StreamRegistry:
                 if len(self._streams) >= self.max_streams and not self._forget_stale(sample.arrival_ns):
                     self.refused += 1
                     return "refused"
-                stream = self._streams[key] = _Stream(sample.protocol)
+                stream = self._streams[key] = _Stream(protocol=sample.protocol)
                 admission = "new"
             stream.samples += 1
             stream.last_seen_ns = sample.arrival_ns
@@ -141,8 +141,8 @@ class StreamRegistry:
         intervals = [b - a for a, b in itertools.pairwise(times) if b > a]
         rate = 1e9 / statistics.fmean(intervals) if intervals else 0.0
         jitter = statistics.pstdev(intervals) / 1e6 if len(intervals) > 1 else 0.0
-        return StreamStats(self.receiver, protocol, key[0], key[1], samples, rate, jitter, last,
-                           (now_ns - last) / 1e6, lost)
+        return StreamStats(receiver=self.receiver, protocol=protocol, source=key[0], camera_id=key[1], samples=samples,
+                           rate_hz=rate, jitter_ms=jitter, last_seen_ns=last, age_ms=(now_ns - last) / 1e6, lost=lost)
 
 
 class PacketCounters:

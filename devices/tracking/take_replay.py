@@ -46,9 +46,10 @@ def _point(frame: FrameRecord, camera: str) -> PathPoint | None:
     raw, cal = record.raw, record.calibrated
     zoom = round(raw.zoom_raw) if raw.protocol == "freed" and raw.zoom_raw is not None else None
     focus = round(raw.focus_raw) if raw.protocol == "freed" and raw.focus_raw is not None else None
-    return PathPoint(raw.x_m, raw.y_m, raw.z_m, raw.pan_deg, raw.tilt_deg, raw.roll_deg,
-                     None if cal is None else cal.focal_length_mm, None if cal is None else cal.focus_distance_m,
-                     None if cal is None else cal.f_stop, zoom, focus)
+    return PathPoint(x_m=raw.x_m, y_m=raw.y_m, z_m=raw.z_m, pan_deg=raw.pan_deg, tilt_deg=raw.tilt_deg,
+                     roll_deg=raw.roll_deg, focal_length_mm=None if cal is None else cal.focal_length_mm,
+                     focus_distance_m=None if cal is None else cal.focus_distance_m,
+                     f_stop=None if cal is None else cal.f_stop, zoom_raw=zoom, focus_raw=focus)
 
 
 class TakePath:

@@ -43,7 +43,7 @@ class VideoEncoderError(RuntimeError):
     """Encoding failed; the message names the output file."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class EncodedVideo:
     path: Path
     frames: int
@@ -203,7 +203,8 @@ class VideoEncoder:
                 raise
             raise VideoEncoderError(f"{self.path}: finishing the video failed: {exc}") from exc
         self._closed = True
-        return EncodedVideo(self.path, self.frames, self.codec, self.fps, self.width, self.height)
+        return EncodedVideo(path=self.path, frames=self.frames, codec=self.codec, fps=self.fps, width=self.width,
+                            height=self.height)
 
     def abort(self) -> None:
         """Stop encoding and remove the temporary file; the target path is left untouched."""

@@ -31,7 +31,7 @@ BAKE_VERSION = 1
 MAX_CACHED = 64
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class BakedLut:
     """A shaper and its 3D table: ``table`` (N³, 3) float32, red fastest, code values 0..1."""
 
@@ -98,7 +98,8 @@ def bake_canvas_lut(config: OcioConfig, spec: CanvasTransform, size: int = DEFAU
         cached = _cache.get(key)
     if cached is not None:
         return cached
-    baked = BakedLut(shaper, _bake_table(config, spec, shaper), key, spec.source, spec.target.describe())
+    baked = BakedLut(shaper=shaper, table=_bake_table(config, spec, shaper), key=key, source=spec.source,
+                     target=spec.target.describe())
     with _cache_lock:
         if len(_cache) >= MAX_CACHED:
             _cache.pop(next(iter(_cache)))

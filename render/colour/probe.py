@@ -25,7 +25,7 @@ class ProbeError(ValueError):
     """A probe that cannot run (no colour section, unknown canvas or asset)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ProbeResult:
     code_values: list[int]
     values: list[float]
@@ -68,9 +68,9 @@ def probe_plan(plan: ColourPlan, canvas: str, rgb: tuple[float, float, float], s
     pixel = torch.tensor([[rgb]], dtype=torch.float32)
     out = apply_lut(pixel, device_lut(baked, "cpu"), torch.empty_like(pixel)).reshape(3).numpy()
     target = canvas_plan.target
-    return ProbeResult([int(v) for v in code_values(out, canvas_plan.bits)], [float(v) for v in out],
-                       canvas_plan.bits, plan.settings.ocio[0], source, target.display, target.view,
-                       target.colour_space)
+    return ProbeResult(code_values=[int(v) for v in code_values(out, canvas_plan.bits)], values=[float(v) for v in out],
+                       bits=canvas_plan.bits, config=plan.settings.ocio[0], source=source, display=target.display,
+                       view=target.view, colour_space=target.colour_space)
 
 
 def probe_colour(project: Project, base_dir: Path, canvas: str, rgb: tuple[float, float, float],

@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 ShaperKind = Literal["log2", "linear"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Shaper:
     """Source value -> grid coordinate ``u`` in ``[0, size - 1]``, per channel."""
 
@@ -75,5 +75,5 @@ def make_shaper(kind: ShaperKind, size: int) -> Shaper:
     """The documented shaper of ``kind`` for a ``size``³ LUT."""
     if size < 4:
         raise ValueError(f"a shaper + 3D LUT needs at least 4 grid points per axis, got {size}")
-    return Shaper(kind, size)
+    return Shaper(kind=kind, size=size)
 

@@ -111,7 +111,7 @@ def build_probe_renderer(stage: Stage, device: str) -> ProbeRenderer:
 # ----------------------------------------------------------------------------- where to look
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ProbeAim:
     """Where the probe camera stands and how it pans for one canvas."""
 
@@ -168,8 +168,8 @@ def aim_at_canvas(stage: Stage, canvas: str, camera: Camera, *, distance_m: floa
         half = window_half_width_deg(camera, focal)
         amplitude = min(amplitude_deg, 0.75 * (room - half))
         if amplitude >= min(2.0, amplitude_deg):
-            return ProbeAim(canvas, (float(eye[0]), float(eye[1]), float(eye[2])), pan, 0.0, focal, amplitude,
-                            (lo, hi), half)
+            return ProbeAim(canvas=canvas, eye=(float(eye[0]), float(eye[1]), float(eye[2])), pan_deg=pan, tilt_deg=0.0,
+                            focal_length_mm=focal, amplitude_deg=amplitude, span_deg=(lo, hi), window_half_deg=half)
     raise ValueError(f"canvas {canvas} spans {hi - lo:.1f} degrees from {distance_m} m: too narrow for the "
                      f"inner window to move on it (try a larger distance or another canvas)")
 
@@ -205,7 +205,7 @@ def azimuth_map(stage: Stage, aim: ProbeAim) -> np.ndarray:
 # ----------------------------------------------------------------------------- a run
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ProbeSettings:
     """How a probe runs. ``seconds`` of pictures are analysed after ``settle_s`` (start-up);
     ``inject_ms`` delays the tracking packets on their way to the hub; ``delay_ms`` /
@@ -250,7 +250,7 @@ class ProbeSettings:
             raise ValueError(f"settle_s must be within 0-60, got {self.settle_s}")
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ProbeResult:
     """What a probe measured. ``wall`` (tracking to the picture's arrival, the tool's answer),
     ``present`` (to the frame's present time) and ``plan`` (to the frame instant the planner
@@ -432,8 +432,8 @@ def run_probe(stage: Stage, settings: ProbeSettings | None = None,
     aim = (aim_at_canvas(run_stage, settings.canvas, camera, distance_m=settings.distance_m,
                          amplitude_deg=settings.amplitude_deg)
            if settings.canvas else choose_canvas(run_stage, camera, settings.distance_m, settings.amplitude_deg))
-    motion = ProbeMotion(aim.amplitude_deg, settings.motion.chip_s, settings.motion.ramp_s, settings.motion.order,
-                         settings.motion.seed)
+    motion = ProbeMotion(amplitude_deg=aim.amplitude_deg, chip_s=settings.motion.chip_s, ramp_s=settings.motion.ramp_s,
+                         order=settings.motion.order, seed=settings.motion.seed)
     signal = WindowSignal(azimuth_map(run_stage, aim) if settings.capture is None else None)
     node = next(c.node for c in project.canvases if c.name == aim.canvas)
     source = next(s for s in project.tracking if s.name == camera.tracker)
@@ -561,7 +561,9 @@ def _analyse(stage: Stage, run_stage: Stage, aim: ProbeAim, camera: Camera, moti
     hub_camera = run_stage.project.cameras[0]
     delay = (hub_camera.delay_ms if hub_camera.delay_frames is None
              else 1000.0 * float(Fraction(hub_camera.delay_frames)) / rate)
-    return ProbeResult(str(stage.path or stage.project.name), aim.canvas, camera.name, frame_rate, tracker_rate, aim,
-                       settings.inject_ms, delay, hub_camera.extrapolate_ms, wall, present, plan, len(samples),
-                       int(np.isfinite(values).sum()), records.frames, records.late, records.dropped, problems,
-                       samples)
+    return ProbeResult(stage=str(stage.path or stage.project.name), canvas=aim.canvas, camera=camera.name,
+                       frame_rate=frame_rate, tracker_rate_hz=tracker_rate, aim=aim, inject_ms=settings.inject_ms,
+                       delay_ms=delay, extrapolate_ms=hub_camera.extrapolate_ms, wall=wall, present=present, plan=plan,
+                       pictures=len(samples), pictures_with_signal=int(np.isfinite(values).sum()),
+                       frames=records.frames, late=records.late, dropped=records.dropped, problems=problems,
+                       samples=samples)

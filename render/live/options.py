@@ -26,7 +26,7 @@ class ReplaySpec:
     camera: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class LiveOptions:
     """Everything about a live engine that is not in the project file.
 

@@ -28,7 +28,7 @@ def default_per_level_scale(n_levels: int, base_resolution: int, aabb_scale: flo
     return math.exp(math.log(2048.0 * aabb_scale / base_resolution) / (n_levels - 1))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class HashGridConfig:
     """Multiresolution hash encoding (tiny-cuda-nn ``HashGrid``)."""
 
@@ -48,7 +48,7 @@ class HashGridConfig:
         return self.n_levels * self.n_features_per_level
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class FieldConfig:
     """The whole NeRF network (instant-ngp ``base.json`` by default)."""
 

@@ -49,7 +49,7 @@ class RayRender:
     stats: RenderStats
 
 
-@dataclass
+@dataclass(kw_only=True)
 class NerfModel:
     field: NgpField
     grid: OccupancyGrid

@@ -125,8 +125,8 @@ def _model_from(doc: dict[str, Any], tensors: dict[str, torch.Tensor]) -> NerfMo
     grid = OccupancyGrid(int(g["n_cascades"]), int(g["resolution"]), float(g["min_step"]))
     grid.density.copy_(tensors["density_grid"].reshape(grid.density.shape))
     grid.update_bitfield()
-    return NerfModel(
-        field, grid, np.asarray(doc["aabb"]["min"], dtype=np.float64), np.asarray(doc["aabb"]["max"], dtype=np.float64),
-        np.asarray(doc["asset_to_field"], dtype=np.float64), _box_from_json(doc.get("render_box")),
-        float(doc["cone_angle"]), float(doc["min_transmittance"]), dict(doc.get("metadata", {})),
-    )
+    return NerfModel(field=field, grid=grid, aabb_min=np.asarray(doc["aabb"]["min"], dtype=np.float64),
+                     aabb_max=np.asarray(doc["aabb"]["max"], dtype=np.float64),
+                     asset_to_field=np.asarray(doc["asset_to_field"], dtype=np.float64),
+                     render_box=_box_from_json(doc.get("render_box")), cone_angle=float(doc["cone_angle"]),
+                     min_transmittance=float(doc["min_transmittance"]), metadata=dict(doc.get("metadata", {})))

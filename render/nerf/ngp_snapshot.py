@@ -124,10 +124,10 @@ def model_from_snapshot(doc: dict[str, Any], path: Path) -> NerfModel:
                                                "nerf.dataset.offset", path), bool(dataset.get("from_mitsuba", False)))
     else:  # no dataset: the asset frame is the normalised frame
         asset_to_field = np.eye(4)
-    model = NerfModel(field, _grid(snap, aabb_scale, path), lo, hi, asset_to_field,
-                      cone_angle=default_cone_angle(aabb_scale),
+    model = NerfModel(field=field, grid=_grid(snap, aabb_scale, path), aabb_min=lo, aabb_max=hi,
+                      asset_to_field=asset_to_field, cone_angle=default_cone_angle(aabb_scale),
                       metadata={"source": str(path), "training_step": int(snap.get("training_step", 0)),
-                                "loss": float(snap.get("loss", 0.0))})
+                            "loss": float(snap.get("loss", 0.0))})
     model.render_box = _render_box(snap, model, path)
     if dataset:
         model.metadata["ngp_dataset"] = _dataset_summary(dataset)

@@ -38,7 +38,7 @@ GRAPHS = os.environ.get("VPSTAGE_NODE_CUDA_GRAPHS", "1") != "0"
 log = logging.getLogger(__name__)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Slot:
     index: int
     host: torch.Tensor
@@ -68,7 +68,8 @@ class CanvasBuffers:
         self.slots = []
         for index in range(slots):
             host = torch.zeros(shape, dtype=torch.uint8, pin_memory=cuda)
-            self.slots.append(Slot(index, host, host.numpy(), torch.cuda.Event() if cuda else None))
+            self.slots.append(Slot(index=index, host=host, array=host.numpy(),
+                                   event=torch.cuda.Event() if cuda else None))
         self._free = list(range(slots))
         self._cond = threading.Condition()
         self._graphs: dict[int, torch.cuda.CUDAGraph] = {}

@@ -83,7 +83,7 @@ def load_scene_renderer(path: str, stage: Stage, device: str) -> SceneRenderer:
     return renderer
 
 
-@dataclass
+@dataclass(kw_only=True)
 class RenderedFrame:
     """One frame's pictures in host slots (the present thread sends them, then releases them)."""
 
@@ -173,7 +173,7 @@ class NodeFrameRenderer:
     def render(self, job: FrameJob, thumbnails: ThumbnailRequest | None = None) -> RenderedFrame:
         """Render every canvas of ``job`` into host slots; returns once they are in host memory."""
         start = time.perf_counter()
-        out = RenderedFrame(job.frame, {}, {})
+        out = RenderedFrame(frame=job.frame, slots={}, errors={})
         self._request, self._early = thumbnails, {}
         events = self._gpu_events()
         try:

@@ -21,7 +21,7 @@ PREPARED_CACHE = 64
 """Distinct regions whose weights and constants stay on the device (per node)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PreparedRegion:
     """One region's device constants: weights (h, w, 1) over its rectangle's part on the canvas, and per-channel
     ``1 - lift``, ``lift``, ``gain``, ``1 / gamma`` of shape (3,)."""

@@ -56,7 +56,8 @@ class NodeRuntime:
         self.time = time_source or MonotonicTimeSource()
         project = Project.model_validate_json(configure.project_json)
         self.project = project
-        self.spec = NodeSpec(configure.node, configure.device, project, configure.base_dir, configure.scene_renderer)
+        self.spec = NodeSpec(node=configure.node, device=configure.device, project=project,
+                             base_dir=configure.base_dir, scene_renderer=configure.scene_renderer)
         self.rate = Fraction(project.frame_rate)
         self.orders = OrderReader(configure.node, project, self.spec.revision, configure.far_m,
                                   configure.dod_margin_px)

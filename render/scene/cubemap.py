@@ -136,7 +136,7 @@ def face_camera(face: int, size: int, viewpoint: np.ndarray, stage_to_scene: np.
     view[:3, 3] = -rotation.T @ eye
     half = size / 2.0
     full = size + 2 * PAD
-    return PinholeCamera(view, half, half, half + PAD, half + PAD, full, full)
+    return PinholeCamera(world_to_camera=view, fx=half, fy=half, cx=half + PAD, cy=half + PAD, width=full, height=full)
 
 
 def render_face(assets: Sequence[tuple[SceneAsset, np.ndarray, float]], face: int, rect: Rect, size: int,

@@ -71,7 +71,8 @@ def led_image_size(canvas: CanvasFrustum, inner_scale: float) -> tuple[int, int]
 
 def camera_view(pinhole: InnerPinhole) -> PinholeCamera:
     k = pinhole.intrinsics
-    return PinholeCamera(pinhole.world_to_camera, k.fx, k.fy, k.cx, k.cy, k.width, k.height)
+    return PinholeCamera(world_to_camera=pinhole.world_to_camera, fx=k.fx, fy=k.fy, cx=k.cx, cy=k.cy, width=k.width,
+                         height=k.height)
 
 
 def sample_window(rgb: torch.Tensor, alpha: torch.Tensor, depth: torch.Tensor, rect: tuple[int, int, int, int],

@@ -25,7 +25,7 @@ from vpstage.frustum.canvas import CanvasFrustum
 from vpstage.frustum.frustum import CameraFrustum
 
 
-@dataclass
+@dataclass(kw_only=True)
 class InnerPixels:
     index: torch.Tensor
     camera: torch.Tensor
@@ -42,7 +42,7 @@ class InnerPixels:
         return self.window
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PixelRuns:
     """A canvas's inner pixels as runs along footprint rows (host side, from the exact spans).
 
@@ -84,10 +84,10 @@ def pixel_runs(canvas: CanvasFrustum) -> PixelRuns:
         floats.append((start + 0.5, k[:, 0] + y * k[:, 2], k[:, 1] + y * k[:, 3]))
     if not parts:
         empty_i, empty_f = np.zeros(0, np.int64), np.zeros(0)
-        return PixelRuns(empty_i, empty_f, empty_i, np.zeros((0, 3)), np.zeros((0, 3)))
-    return PixelRuns(np.concatenate([p[0] for p in parts]), np.concatenate([f[0] for f in floats]),
-                     np.concatenate([p[1] for p in parts]), np.concatenate([f[1] for f in floats]),
-                     np.concatenate([f[2] for f in floats]))
+        return PixelRuns(base=empty_i, x0=empty_f, length=empty_i, a=np.zeros((0, 3)), b=np.zeros((0, 3)))
+    return PixelRuns(base=np.concatenate([p[0] for p in parts]), x0=np.concatenate([f[0] for f in floats]),
+                     length=np.concatenate([p[1] for p in parts]), a=np.concatenate([f[1] for f in floats]),
+                     b=np.concatenate([f[2] for f in floats]))
 
 
 def inner_pixels(canvas: CanvasFrustum, device: torch.device) -> InnerPixels:
@@ -99,8 +99,8 @@ def inner_pixels(canvas: CanvasFrustum, device: torch.device) -> InnerPixels:
     count = runs.pixels
     if not count:
         empty = torch.zeros(0, device=device)
-        return InnerPixels(torch.zeros(0, dtype=torch.int64, device=device), empty.reshape(0, 3),
-                           empty.reshape(0, 2), empty)
+        return InnerPixels(index=torch.zeros(0, dtype=torch.int64, device=device), camera=empty.reshape(0, 3),
+                           uv=empty.reshape(0, 2), weight=empty)
     offset = np.cumsum(runs.length) - runs.length
     ints = upload(np.stack([runs.base, runs.length, offset]), torch.int64, device)
     floats = upload(np.concatenate([runs.x0[:, None], runs.a, runs.b], axis=1), torch.float32, device)
@@ -109,8 +109,8 @@ def inner_pixels(canvas: CanvasFrustum, device: torch.device) -> InnerPixels:
     x = floats[run, 0] + step.to(torch.float32)
     camera = floats[run, 1:4] + x[:, None] * floats[run, 4:7]
     uv = window_uv(camera, canvas.frustum)
-    return InnerPixels(ints[0][run] + step, camera, uv, edge_weight(uv, canvas.frustum.soft_edge),
-                       runs_uv_window(runs, canvas.frustum))
+    return InnerPixels(index=ints[0][run] + step, camera=camera, uv=uv,
+                       weight=edge_weight(uv, canvas.frustum.soft_edge), window=runs_uv_window(runs, canvas.frustum))
 
 
 def runs_uv_window(runs: PixelRuns, frustum: CameraFrustum) -> tuple[float, float, float, float]:

@@ -176,7 +176,8 @@ def warm_up_asset(asset: SceneAsset, size: tuple[int, int] = (64, 64)) -> None:
     world_to_camera[:3, 3] = -world_to_camera[:3, :3] @ eye
     width, height = size
     focal = 0.75 * width
-    camera = PinholeCamera(world_to_camera, focal, focal, width / 2, height / 2, width, height)
+    camera = PinholeCamera(world_to_camera=world_to_camera, fx=focal, fy=focal, cx=width / 2, cy=height / 2,
+                           width=width, height=height)
     for crop in (None, OrientedBox.from_aabb(lo, hi)):
         for _ in range(2):  # the second frame captures the fast path's graph (and tunes its launch shape)
             asset.render_pinhole(camera, crop=crop)

@@ -58,7 +58,7 @@ class AssetFrame:
     note: str = ""
 
 
-@dataclass
+@dataclass(kw_only=True)
 class SplatModel:
     """Gaussian splats in the asset frame (see the module docstring for shapes and units)."""
 
@@ -100,8 +100,8 @@ class SplatModel:
                 array = array.copy()
             return torch.from_numpy(array).to(device)
 
-        return SplatModel(t(positions), t(scales), t(quats), t(opacities), t(sh), frame or AssetFrame(),
-                          source, source_format)
+        return SplatModel(positions=t(positions), scales=t(scales), quats=t(quats), opacities=t(opacities), sh=t(sh),
+                          frame=frame or AssetFrame(), source=source, source_format=source_format)
 
     # ------------------------------------------------------------------ properties
     @property

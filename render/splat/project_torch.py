@@ -24,7 +24,7 @@ from render.splat.raster_inputs import (
 from render.splat.sh import sh_to_color
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ProjectedSplats:
     """The splats that survive culling, in screen space (M of them, in input order)."""
 

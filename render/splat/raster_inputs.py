@@ -31,7 +31,7 @@ ALPHA_MAX = 0.99
 TRANSMITTANCE_MIN = 1e-4
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RasterCamera:
     """A pinhole camera for a device, plus the window of its image to render."""
 
@@ -53,8 +53,9 @@ class RasterCamera:
                      tile_size: int = TILE_SIZE) -> RasterCamera:
         window = full_rect(camera.width, camera.height) if rect is None else clip_rect(rect, camera)
         view = np.asarray(camera.world_to_camera, dtype=np.float64).reshape(4, 4)
-        return RasterCamera(view, torch.device(device), float(camera.fx), float(camera.fy), float(camera.cx),
-                            float(camera.cy), int(camera.width), int(camera.height), window, tile_size)
+        return RasterCamera(world_to_camera=view, device=torch.device(device), fx=float(camera.fx), fy=float(camera.fy),
+                            cx=float(camera.cx), cy=float(camera.cy), width=int(camera.width),
+                            height=int(camera.height), rect=window, tile_size=tile_size)
 
     @functools.cached_property
     def viewmat(self) -> torch.Tensor:

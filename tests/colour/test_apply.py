@@ -31,7 +31,7 @@ def _affine_in_grid(shaper: Shaper) -> Table:
 @pytest.mark.parametrize("kind", ["log2", "linear"])
 @pytest.mark.parametrize("interpolation", ["tetrahedral", "trilinear"])
 def test_interpolation_is_exact_for_functions_affine_in_the_grid(kind: str, interpolation: str) -> None:
-    shaper = Shaper(kind, 17)  # type: ignore[arg-type]
+    shaper = Shaper(kind=kind, size=17)  # type: ignore[arg-type]
     function = _affine_in_grid(shaper)
     rng = np.random.default_rng(1)
     top = 300.0 if kind == "log2" else 1.0
@@ -43,7 +43,7 @@ def test_interpolation_is_exact_for_functions_affine_in_the_grid(kind: str, inte
 
 
 def test_grid_points_come_back_exactly_and_red_varies_fastest() -> None:
-    shaper = Shaper("log2", 9)
+    shaper = Shaper(kind="log2", size=9)
     points = grid_points(shaper)
     assert points[1, 0] > 0 and points[1, 1] == 0 and points[9, 1] > 0 and points[81, 2] > 0
     lut = _lut_of(shaper, lambda x: x[:, [2, 0, 1]] / 256.0)
@@ -53,7 +53,7 @@ def test_grid_points_come_back_exactly_and_red_varies_fastest() -> None:
 
 
 def test_shaper_breakpoints_and_clamps() -> None:
-    shaper = Shaper("log2", 65)
+    shaper = Shaper(kind="log2", size=65)
     values = shaper.grid_values()
     assert values[0] == 0.0 and values[2] == 2.0**-12 and values[-1] == pytest.approx(256.0)
     steps = np.diff(np.log2(values[2:]))
@@ -65,7 +65,7 @@ def test_shaper_breakpoints_and_clamps() -> None:
 
 
 def test_writes_into_out_and_chunks_change_nothing() -> None:
-    shaper = Shaper("log2", 33)
+    shaper = Shaper(kind="log2", size=33)
     lut = _lut_of(shaper, lambda x: np.sqrt(np.clip(x, 0, None)) / 16.0)
     rgb = torch.rand(40, 70, 3) * 8.0
     out_whole, out_chunked = torch.empty(40, 70, 3), torch.empty(40, 70, 3)
@@ -76,7 +76,7 @@ def test_writes_into_out_and_chunks_change_nothing() -> None:
 
 
 def test_a_strided_input_view_is_read_as_it_is() -> None:
-    shaper = Shaper("linear", 17)
+    shaper = Shaper(kind="linear", size=17)
     lut = _lut_of(shaper, lambda x: x**2)
     rgba = torch.rand(30, 20, 4)
     out = torch.empty(30, 20, 3)
@@ -87,7 +87,7 @@ def test_a_strided_input_view_is_read_as_it_is() -> None:
 
 
 def test_wrong_shapes_and_outputs_are_refused() -> None:
-    lut = _lut_of(Shaper("linear", 5), lambda x: x)
+    lut = _lut_of(Shaper(kind="linear", size=5), lambda x: x)
     with pytest.raises(ValueError, match="must both be"):
         apply_lut(torch.zeros(4, 4, 3), lut, torch.empty(4, 5, 3))
     with pytest.raises(ValueError, match="contiguous float32"):

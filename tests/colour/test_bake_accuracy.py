@@ -96,4 +96,4 @@ def test_bakes_are_cached_by_what_decides_them(aces: Any) -> None:
     assert bake_canvas_lut(aces, CanvasTransform("ACEScg", SDR), 17) is first
     other = bake_canvas_lut(aces, CanvasTransform("ACEScg", PQ_1000), 17)
     assert other.key != first.key and not np.array_equal(other.table, first.table)
-    assert bake_key(aces, CanvasTransform("ACEScg", SDR), Shaper("log2", 33)) != first.key
+    assert bake_key(aces, CanvasTransform("ACEScg", SDR), Shaper(kind="log2", size=33)) != first.key

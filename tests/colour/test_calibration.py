@@ -52,7 +52,7 @@ def _wall_cube(gain: float) -> np.ndarray:
 
 
 def test_3d_cube_calibration(aces: Any, tmp_path: Path) -> None:
-    write_cube(tmp_path / "wall.cube", CubeLut("3d", _wall_cube(0.5)))
+    write_cube(tmp_path / "wall.cube", CubeLut(kind="3d", table=_wall_cube(0.5)))
     plain = _through(aces, CanvasTransform("ACEScg", SDR))
     expected = np.stack([0.8 * plain[:, 1] + 0.1, plain[:, 0], 0.5 * plain[:, 2]], axis=1)
     spec = CanvasTransform("ACEScg", SDR, CubeCalibration(cube="wall.cube"), tmp_path / "wall.cube")
@@ -63,7 +63,8 @@ def test_3d_cube_calibration(aces: Any, tmp_path: Path) -> None:
 
 def test_1d_cube_calibration(aces: Any, tmp_path: Path) -> None:
     ramp = np.linspace(0.0, 1.0, 1024)
-    write_cube(tmp_path / "gamma.cube", CubeLut("1d", np.stack([ramp**2, ramp, np.sqrt(ramp)], axis=1)), precision=9)
+    write_cube(tmp_path / "gamma.cube", CubeLut(kind="1d",
+                                                table=np.stack([ramp**2, ramp, np.sqrt(ramp)], axis=1)), precision=9)
     plain = _through(aces, CanvasTransform("ACEScg", SDR))
     spec = CanvasTransform("ACEScg", SDR, CubeCalibration(cube="gamma.cube"), tmp_path / "gamma.cube")
     expected = np.stack([plain[:, 0] ** 2, plain[:, 1], np.sqrt(plain[:, 2])], axis=1)
@@ -72,10 +73,10 @@ def test_1d_cube_calibration(aces: Any, tmp_path: Path) -> None:
 
 def test_an_edited_cube_is_baked_again(aces: Any, tmp_path: Path) -> None:
     path = tmp_path / "wall.cube"
-    write_cube(path, CubeLut("3d", _wall_cube(0.5)))
+    write_cube(path, CubeLut(kind="3d", table=_wall_cube(0.5)))
     spec = CanvasTransform("ACEScg", SDR, CubeCalibration(cube="wall.cube"), path)
     before = bake_canvas_lut(aces, spec, 17)
-    write_cube(path, CubeLut("3d", _wall_cube(0.25)))
+    write_cube(path, CubeLut(kind="3d", table=_wall_cube(0.25)))
     after = bake_canvas_lut(aces, spec, 17)
     assert after.key != before.key
     np.testing.assert_allclose(after.table[:, 2], before.table[:, 2] / 2, atol=1e-5)  # OCIO read the new file

@@ -17,7 +17,7 @@ def _ramp_3d(size: int) -> np.ndarray:
 
 
 def test_3d_round_trip_keeps_table_domain_and_title(tmp_path: Path) -> None:
-    lut = CubeLut("3d", _ramp_3d(5), (-0.1, 0.0, 0.0), (1.0, 2.0, 1.5), "wall A")
+    lut = CubeLut(kind="3d", table=_ramp_3d(5), domain_min=(-0.1, 0.0, 0.0), domain_max=(1.0, 2.0, 1.5), title="wall A")
     write_cube(tmp_path / "a.cube", lut)
     back = read_cube(tmp_path / "a.cube")
     assert back.kind == "3d" and back.size == 5 and back.title == "wall A"
@@ -27,7 +27,7 @@ def test_3d_round_trip_keeps_table_domain_and_title(tmp_path: Path) -> None:
 
 
 def test_red_varies_fastest_in_the_file() -> None:
-    text = format_cube(CubeLut("3d", _ramp_3d(3)))
+    text = format_cube(CubeLut(kind="3d", table=_ramp_3d(3)))
     rows = [line for line in text.splitlines() if line[0].isdigit()]
     assert rows[1].split() == ["0.250000", "0.000000", "0.000000"]  # r = 0.5 -> r² = 0.25, g = b = 0
     assert rows[3].split() == ["0.000000", "0.250000", "0.000000"]  # g = 0.5 -> 0.5 * g
@@ -41,7 +41,7 @@ def test_1d_with_resolve_input_range_and_comments() -> None:
 
 
 def test_a_full_size_lut_reads_through_the_fast_path_exactly(tmp_path: Path) -> None:
-    lut = CubeLut("3d", _ramp_3d(33))
+    lut = CubeLut(kind="3d", table=_ramp_3d(33))
     write_cube(tmp_path / "big.cube", lut, precision=9)
     np.testing.assert_allclose(read_cube(tmp_path / "big.cube").table, lut.table, atol=1e-9)
 

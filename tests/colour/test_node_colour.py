@@ -25,7 +25,7 @@ from vpstage.nodes.messages import OutputSettings, Thumbnail, ThumbnailRequest
 from vpstage.nodes.spec import node_specs
 from vpstage.stage import Stage
 
-HALF = CubeLut("3d", np.stack(np.meshgrid(*[np.linspace(0, 1, 2)] * 3, indexing="ij"), axis=-1) * 0.5)
+HALF = CubeLut(kind="3d", table=np.stack(np.meshgrid(*[np.linspace(0, 1, 2)] * 3, indexing="ij"), axis=-1) * 0.5)
 """A wall calibration that halves every code value."""
 SCENE = np.array([flat_colour(1)], np.float32)
 """What the test scene plug-in paints inside the inner launch rectangle."""

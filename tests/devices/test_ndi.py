@@ -29,7 +29,7 @@ pytest.importorskip("NDIlib", reason="ndi-python is not installed")
 pytestmark = pytest.mark.network
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Received:
     image: np.ndarray
     timecode: int
@@ -57,8 +57,9 @@ class Receiver:
         while len(out) < count and time.monotonic() < deadline:
             kind, video, _audio, _meta = self.lib.recv_capture_v2(self.instance, 100)
             if kind == self.lib.FRAME_TYPE_VIDEO:
-                out.append(Received(np.array(video.data, copy=True), video.timecode, video.xres, video.yres,
-                                    Fraction(video.frame_rate_N, video.frame_rate_D), video.FourCC.name))
+                out.append(Received(image=np.array(video.data, copy=True), timecode=video.timecode, xres=video.xres,
+                                    yres=video.yres, rate=Fraction(video.frame_rate_N, video.frame_rate_D),
+                                    fourcc=video.FourCC.name))
                 self.lib.recv_free_video_v2(self.instance, video)
         return out
 
@@ -83,7 +84,7 @@ def test_two_node_processes_send_their_own_canvases() -> None:
     stage = without_spare(tiny_stage())
     prefix = f"vpstage-test-{uuid.uuid4().hex[:6]}"
     cluster = make_node_cluster(stage, "local", outputs=default_outputs(stage, prefix=prefix, fourcc="UYVY"))
-    loop = FrameLoop(stage, PatternSource(stage, PatternSpec("sync")), cluster)
+    loop = FrameLoop(stage, PatternSource(stage, PatternSpec(name="sync")), cluster)
     loop.clock.set_timecode(Timecode.parse("01:00:00:00", 30))
     painter = PatternPainter(stage.layout)
     try:
@@ -120,14 +121,14 @@ def check_frames(frames: list[Received], loop: FrameLoop, painter: PatternPainte
     first = loop.clock.tick(0).count
     counts = []
     for got in frames:
-        size = painter.still_layer(canvas, PatternSpec("sync")).shape
+        size = painter.still_layer(canvas, PatternSpec(name="sync")).shape
         assert (got.yres, got.xres, got.rate) == (size[0], size[1], Fraction(30))
         count = next(c for c in range(first, first + 100_000) if count_to_ndi_100ns(c, Fraction(30)) == got.timecode)
         frame = count - first
         counter = read_frame_counter(got.image)
         assert counter in (None, frame)
         counts.append(count)
-        expected = painter.paint(canvas, PatternSpec("sync"), frame)[..., :3].astype(np.int16)
+        expected = painter.paint(canvas, PatternSpec(name="sync"), frame)[..., :3].astype(np.int16)
         assert np.abs(got.image[..., :3].astype(np.int16) - expected).mean() < 6  # SpeedHQ is lossy
     assert counts == sorted(counts)
     steps = np.diff(counts)

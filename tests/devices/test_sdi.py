@@ -53,7 +53,7 @@ def test_decklink_status_lists_the_devices(decklink: dict[int, list[np.ndarray]]
 def test_a_node_plays_its_sdi_canvas_out_of_its_decklink(decklink: dict[int, list[np.ndarray]]) -> None:
     stage = sdi_stage()
     cluster = make_node_cluster(stage, "threads", outputs=default_outputs(stage))
-    loop = FrameLoop(stage, PatternSource(stage, PatternSpec("sync")), cluster)
+    loop = FrameLoop(stage, PatternSource(stage, PatternSpec(name="sync")), cluster)
     try:
         loop.cluster.start()
         loop.start()
@@ -71,7 +71,7 @@ def test_a_node_plays_its_sdi_canvas_out_of_its_decklink(decklink: dict[int, lis
         bgrx = np.concatenate([rgb[..., ::-1], np.full((*rgb.shape[:2], 1), 255, np.uint8)], axis=-1)
         frame = read_frame_counter(bgrx)
         assert frame is not None
-        np.testing.assert_array_equal(bgrx, painter.paint("side", PatternSpec("sync"), frame))
+        np.testing.assert_array_equal(bgrx, painter.paint("side", PatternSpec(name="sync"), frame))
 
 
 def test_an_sdi_canvas_without_a_decklink_is_reported_not_fatal(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -79,7 +79,7 @@ def test_an_sdi_canvas_without_a_decklink_is_reported_not_fatal(monkeypatch: pyt
     monkeypatch.setitem(sys.modules, "blackmagic_io", None)  # importing it fails, as without the package
     stage = sdi_stage()
     errors: list[tuple[str, str]] = []
-    loop = FrameLoop(stage, PatternSource(stage, PatternSpec("sync")),
+    loop = FrameLoop(stage, PatternSource(stage, PatternSpec(name="sync")),
                      make_node_cluster(stage, "threads", outputs=default_outputs(stage, prefix="vpstage-sdi-test")))
     loop.events.output_error.connect(lambda canvas, why: errors.append((canvas, why)))
     try:

@@ -52,13 +52,15 @@ def test_groups_keep_rules_and_subjects_apart(demo_doc: StageDocument) -> None:
 
 def test_classify_reads_canvas_and_processor_rules(demo_doc: StageDocument) -> None:
     project = demo_doc.project
-    outside = Problem(("pixel_map", 3), "cabinet wall-left/c00r05 at (1900, 0) size 128x128 lies outside canvas "
-                                        "wall-left (1920x1080)")
-    port = Problem(("processors", 0), "port 2 of proc-left carries 600000 px, over its capacity of 525000 px at 30 Hz, "
-                                      "8-bit")
+    outside = Problem(path=("pixel_map", 3),
+                      message="cabinet wall-left/c00r05 at (1900, 0) size 128x128 lies outside canvas "
+                              "wall-left (1920x1080)")
+    port = Problem(path=("processors", 0),
+                   message="port 2 of proc-left carries 600000 px, over its capacity of 525000 px at 30 Hz, "
+                           "8-bit")
     assert classify(outside, project) == ("outside_canvas", "wall-left")
     assert classify(port, project) == ("port_overload", "proc-left")
-    assert classify(Problem(("nodes", 0), "node 'x' has no canvases"), project) is None
+    assert classify(Problem(path=("nodes", 0), message="node 'x' has no canvases"), project) is None
     groups = group_problems([outside, port, port], project)
     assert [g.fixes[-1].label for g in groups] == ["Resize canvas", "Processor settings"]
     assert groups[1].summary == "2 ports of proc-left carry more pixels than they can"

@@ -52,13 +52,13 @@ def test_grey_ramp_code_values() -> None:
 def test_the_node_sends_them_as_drawn(name: str) -> None:
     assert name in PATTERN_NAMES
     order = FrameOrder(frame=1, count=1, time_ns=0, deadline_ns=1, sent_ns=0, canvases=("front",),
-                       patterns={"front": PatternSpec(name)})  # type: ignore[arg-type]
+                       patterns={"front": PatternSpec(name=name)})  # type: ignore[arg-type]
     assert decode(encode(order)) == order
     stage = tiny_stage()
     spec = node_specs(stage)["n1"]
     renderer = NodeFrameRenderer(dataclasses.replace(spec, scene_renderer=None), {"front": "BGRX", "side": "BGRX"})
     try:
-        result = renderer.render(pattern_job({"front": PatternSpec(name)}, 0))  # type: ignore[arg-type]
+        result = renderer.render(pattern_job({"front": PatternSpec(name=name)}, 0))  # type: ignore[arg-type]
         try:
             drawn = smpte_bars(64, 192) if name == "colour_bars" else grey_ramp(64, 192)
             assert np.array_equal(dict(pictures(result))["front"], drawn)

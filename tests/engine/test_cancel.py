@@ -29,7 +29,8 @@ def test_check_cancelled_only_raises_inside_a_cancelled_render() -> None:
 def test_cancel_stops_a_long_scene_render_on_another_thread() -> None:
     stage = Stage.open(DEMO)  # full size: the first scene frame (outer cube map) takes long on a CPU
     _planner, jobs = plan_frame(stage, RenderQuality(inner_scale=1.0, outer_scale=1.0))
-    spec = NodeSpec("node1", "cpu", stage.project, str(stage.layout.base_dir), "render.scene:build_scene_renderer")
+    spec = NodeSpec(node="node1", device="cpu", project=stage.project, base_dir=str(stage.layout.base_dir),
+                    scene_renderer="render.scene:build_scene_renderer")
     renderer = NodeFrameRenderer(spec, dict.fromkeys(stage.canvases_of_node("node1"), "BGRX"))
     assert renderer.scene is not None, renderer.scene_error
     started, outcome = threading.Event(), []

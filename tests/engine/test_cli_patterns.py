@@ -19,9 +19,11 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 
 def test_patterns_command_runs_and_writes_a_report(tmp_path: Path) -> None:
     report_path = tmp_path / "report.json"
-    result = run("patterns", str(TINY), "--pattern", "grid", "--outputs", "none", "--frames", "12",
+    result = run("-v", "patterns", str(TINY), "--pattern", "grid", "--outputs", "none", "--frames", "12",
                  "--timecode", "01:00:00:00", "--report", str(report_path))
     assert result.returncode == 0, result.stderr
+    progress = [line for line in result.stderr.splitlines() if line.startswith("INFO cli.progress: patterns: ")]
+    assert progress[-1].startswith("INFO cli.progress: patterns: frame 12/12 (100 %), ")
     report = json.loads(report_path.read_text())
     assert report["frames"] == 12 and set(report["nodes"]) == {"n1", "n2", "n3"}
     assert report["outputs"] == [] and report["canvas_errors"] == {}

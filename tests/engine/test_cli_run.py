@@ -31,7 +31,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.Comp
     stage = folder / "demo.yaml"
     shutil.copy(DEMO, stage)
     report = folder / "report.json"
-    done = main("run", "--stage", str(stage), "--simulate", "orbit", "--frames", str(FRAMES), "--outputs", "none",
+    done = main("-v", "run", "--stage", str(stage), "--simulate", "orbit", "--frames", str(FRAMES), "--outputs", "none",
                 "--scale", "8", "--inner-scale", "0.25", "--outer-scale", "0.05", "--report", str(report),
                 "--record", "R001", "--take-scene", "rehearsal", "--timecode", "01:00:00:00")
     assert done.returncode == 0, done.stderr
@@ -42,6 +42,14 @@ def percentiles(value: Any) -> None:
     assert set(value) == {"p50", "p99", "max"}
     for v in value.values():
         assert v is None or isinstance(v, float)
+
+
+def test_it_says_how_many_frames_are_done(run: tuple[Path, subprocess.CompletedProcess[str], dict[str, Any]]) -> None:
+    _, done, _ = run
+    lines = [line for line in done.stderr.splitlines() if line.startswith("INFO cli.progress: run: frame ")]
+    assert lines and lines[-1].startswith(f"INFO cli.progress: run: frame {FRAMES}/{FRAMES} (100 %), ")
+    counts = [int(line.split("frame ")[1].split("/")[0]) for line in lines]
+    assert counts == sorted(set(counts)) and counts[0] < FRAMES  # the first presented frames, then the last
 
 
 def test_the_report_has_every_figure(run: tuple[Path, subprocess.CompletedProcess[str], dict[str, Any]]) -> None:

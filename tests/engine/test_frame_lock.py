@@ -80,8 +80,10 @@ def report(node_frame: int, present_ns: int, status: str = "fresh", **extra: obj
 def open_frame(clock: FrameClock, index: int, sent: dict[str, tuple[str, ...]],
                groups: dict[str, tuple[str, ...]] | None = None, cameras: tuple[CameraOrder, ...] = ()) -> OpenFrame:
     tick = clock.tick(index)
-    plan = FramePlan(tick, {c: PatternSpec("sync") for canvases in sent.values() for c in canvases}, cameras)
-    return OpenFrame(plan, groups or dict(sent), dict(sent), tick.deadline_ns + 3 * PERIOD, 0.1, 0.05, 0)
+    plan = FramePlan(tick=tick, patterns={c: PatternSpec(name="sync") for canvases in sent.values() for c in canvases},
+                     cameras=cameras)
+    return OpenFrame(plan=plan, groups=groups or dict(sent), sent=dict(sent), close_at_ns=tick.deadline_ns + 3 * PERIOD,
+                     plan_ms=0.1, send_ms=0.05, skipped_before=0)
 
 
 def test_accounts_close_frames_in_order_when_every_node_reported_or_the_grace_ran_out() -> None:
@@ -136,7 +138,8 @@ def test_tracking_to_present_runs_from_the_oldest_tracking_data_shown() -> None:
     tick = clock.tick(0)
     camera = CameraOrder(name="A", state=None, data_time_ns=tick.time_ns - 4 * MS, lost=False,
                          rects={"front": (0, 0, 8, 8)})
-    frame = OpenFrame(FramePlan(tick, {}, (camera,)), {"n1": ("front",)}, {"n1": ("front",)}, 0, 0.1, 0.0, 0)
+    frame = OpenFrame(plan=FramePlan(tick=tick, patterns={}, cameras=(camera,)), groups={"n1": ("front",)},
+                      sent={"n1": ("front",)}, close_at_ns=0, plan_ms=0.1, send_ms=0.0, skipped_before=0)
     frame.reports = {"n1": report(0, tick.deadline_ns + 500_000)}
     stats = frame_stats(frame, {"n1": "up"})
     assert stats.tracking_age_ms == pytest.approx(4.0)

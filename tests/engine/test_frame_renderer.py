@@ -40,14 +40,17 @@ def renderer_for(spec: NodeSpec, fourcc: FourCC = "BGRX", scene: str | None = No
 
 def scene_job(revision: str, tracking_ns: int = 5, frame: int = 3) -> FrameJob:
     camera = CameraState.from_pan_tilt_roll((0.0, -2.0, 1.5), 0.0, 0.0, 0.0, 35.0, 24.9, 14.0, 1920, 1080)
-    view = InnerView("A", camera.world_to_camera(), camera.intrinsics(), ((10, 5, 40, 30),), None, tracking_ns)
-    content = SceneContent(RaysHandle("front", revision), (view,), None, ())
-    return FrameJob("n1", frame, TC, 0, 10, (CanvasJob("front", 192, 64, content),
-                                             CanvasJob("side", 96, 96, PatternSpec("grid"))))
+    view = InnerView(camera="A", world_to_camera=camera.world_to_camera(), intrinsics=camera.intrinsics(),
+                     launch_rects=((10, 5, 40, 30),), dod_crop=None, tracking_time_ns=tracking_ns)
+    content = SceneContent(rays=RaysHandle("front", revision), inner=(view,), outer=None, placements=())
+    return FrameJob(node="n1", frame=frame, timecode=TC, frame_time_ns=0, deadline_ns=10,
+                    canvases=(CanvasJob("front", 192, 64, content),
+                              CanvasJob("side", 96, 96, PatternSpec(name="grid"))))
 
 
 def pattern_job(patterns: Mapping[str, PatternSpec], frame: int) -> FrameJob:
-    return FrameJob("n1", frame, TC, 0, 10, tuple(CanvasJob(c, *SIZES[c], p) for c, p in patterns.items()))
+    return FrameJob(node="n1", frame=frame, timecode=TC, frame_time_ns=0, deadline_ns=10,
+                    canvases=tuple(CanvasJob(c, *SIZES[c], p) for c, p in patterns.items()))
 
 
 def pictures(rendered: RenderedFrame) -> Iterator[tuple[str, np.ndarray]]:
@@ -111,7 +114,8 @@ def test_a_scene_that_fails_to_load_or_a_stale_plan_shows_the_error_card(spec: N
         stale = working.render(scene_job("0123456789abcdef"))
         assert "another revision of the stage" in stale.errors["front"] and "side" not in stale.errors
         stale.release()
-        wrong_size = working.render(FrameJob("n1", 0, TC, 0, 1, (CanvasJob("front", 100, 100, PatternSpec("grid")),)))
+        wrong_size = working.render(FrameJob(node="n1", frame=0, timecode=TC, frame_time_ns=0, deadline_ns=1,
+                                             canvases=(CanvasJob("front", 100, 100, PatternSpec(name="grid")),)))
         assert "not on this node's stage" in wrong_size.errors["front"]
         card = wrong_size.slots["front"][1].array
         assert card.shape == (64, 192, 4) and np.all(card[..., 3] == 255) and card[..., 2].mean() > 60
@@ -124,7 +128,7 @@ def test_a_scene_that_fails_to_load_or_a_stale_plan_shows_the_error_card(spec: N
 def test_patterns_are_the_painters_pictures_byte_for_byte(stage: Stage, spec: NodeSpec, fourcc: FourCC) -> None:
     painter = PatternPainter(stage.layout)
     renderer = renderer_for(spec, fourcc)
-    patterns = {"front": PatternSpec("sync"), "side": PatternSpec("bars", sync_overlay=True)}
+    patterns = {"front": PatternSpec(name="sync"), "side": PatternSpec(name="bars", sync_overlay=True)}
     try:
         for frame in (0, 1, 2, 31, 64, 1001):
             result = renderer.render(pattern_job(patterns, frame))
@@ -146,7 +150,7 @@ def test_a_still_pattern_is_unchanged_after_a_moving_one(stage: Stage, spec: Nod
     painter = PatternPainter(stage.layout)
     renderer = renderer_for(spec)
     try:
-        for frame, pattern in enumerate([PatternSpec("grid"), PatternSpec("sync"), PatternSpec("grid")]):
+        for frame, pattern in enumerate([PatternSpec(name="grid"), PatternSpec(name="sync"), PatternSpec(name="grid")]):
             result = renderer.render(pattern_job({"front": pattern}, frame))
             picture = result.slots["front"][1].array.copy()
             result.release()
@@ -157,7 +161,7 @@ def test_a_still_pattern_is_unchanged_after_a_moving_one(stage: Stage, spec: Nod
 
 def test_thumbnails_come_within_the_byte_budget(spec: NodeSpec) -> None:
     renderer = renderer_for(spec, "UYVY")
-    solid = PatternSpec("solid", color=(200, 40, 10))
+    solid = PatternSpec(name="solid", color=(200, 40, 10))
     try:
         roomy = ThumbnailRequest(request=1, canvases=("front", "side", "nowhere"), max_width=64, max_bytes=1 << 20)
         result = renderer.render(pattern_job({"front": solid, "side": solid}, 12), roomy)
@@ -171,7 +175,7 @@ def test_thumbnails_come_within_the_byte_budget(spec: NodeSpec) -> None:
             assert np.all(pixels == (10, 40, 200, 255))  # BGRX of the solid colour
 
         tight = ThumbnailRequest(request=2, canvases=("front", "side"), max_width=96, max_bytes=5000)
-        result = renderer.render(pattern_job({"front": solid, "side": PatternSpec("grid")}, 13), tight)
+        result = renderer.render(pattern_job({"front": solid, "side": PatternSpec(name="grid")}, 13), tight)
         result.release()
         assert {t.canvas for t in result.thumbnails} == {"front", "side"} and result.errors == {}
         assert sum(len(t.pixels) for t in result.thumbnails) <= tight.max_bytes
@@ -187,8 +191,10 @@ def test_thumbnails_come_within_the_byte_budget(spec: NodeSpec) -> None:
 def test_a_canvas_the_stage_does_not_know_is_reported_and_the_others_render() -> None:
     stage = tiny_stage()
     renderer = NodeFrameRenderer(node_specs(stage)["n1"], {"front": "BGRX"})
-    job = FrameJob("n1", 0, Timecode(0, 0, 0, 0, stage.project.frame_rate), 0, 0,
-                   (CanvasJob("nowhere", 0, 0, PatternSpec("grid")), CanvasJob("front", 192, 64, PatternSpec("grid"))))
+    timecode = Timecode(hours=0, minutes=0, seconds=0, frames=0, rate=stage.project.frame_rate)
+    job = FrameJob(node="n1", frame=0, timecode=timecode, frame_time_ns=0, deadline_ns=0,
+                   canvases=(CanvasJob("nowhere", 0, 0, PatternSpec(name="grid")),
+                             CanvasJob("front", 192, 64, PatternSpec(name="grid"))))
     rendered = renderer.render(job)
     assert set(rendered.slots) == {"front"} and "nowhere" in rendered.errors["nowhere"]
     rendered.release()

@@ -55,9 +55,9 @@ def test_rehearsal_records_a_take_of_consistent_cameras(small: Stage, tmp_path: 
         assert engine.recording == take
         engine.set_delay("A", 12.5)
         assert engine.tracking.delay_ms("A") == 12.5
-        engine.set_pattern("ceiling", PatternSpec("grid"))
+        engine.set_pattern("ceiling", PatternSpec(name="grid"))
         assert wait_for(lambda: engine.loop.history.frames > 45)
-        assert engine.planner.pattern_for("ceiling") == PatternSpec("grid")
+        assert engine.planner.pattern_for("ceiling") == PatternSpec(name="grid")
         assert wait_for(lambda: engine.loop.latest_image("ceiling") is not None)
         done = engine.stop_take()
     finally:

@@ -26,7 +26,7 @@ from vpstage.timing import FrameClock
 
 def test_frames_flow_and_previews_stay_within_their_budget() -> None:
     stage = without_spare(tiny_stage())
-    loop = thread_loop(stage, PatternSource(stage, PatternSpec("sync")))
+    loop = thread_loop(stage, PatternSource(stage, PatternSpec(name="sync")))
     loop.previews.want({"front": 96})
     closed: list[FrameStats] = []
     loop.events.frame_presented.connect(closed.append)
@@ -51,7 +51,7 @@ def test_frames_flow_and_previews_stay_within_their_budget() -> None:
 
 def test_a_node_that_goes_away_fails_over_to_the_spare_and_comes_home() -> None:
     stage = tiny_stage()
-    loop = thread_loop(stage, PatternSource(stage, PatternSpec("sync")), restart_retry_s=0.1)
+    loop = thread_loop(stage, PatternSource(stage, PatternSpec(name="sync")), restart_retry_s=0.1)
     downs: list[tuple[str, str]] = []
     loop.events.node_down.connect(lambda node, why: downs.append((node, why)))
     owners: list[dict[str, tuple[str, ...]]] = []
@@ -80,7 +80,7 @@ def test_a_node_that_goes_away_fails_over_to_the_spare_and_comes_home() -> None:
 
 def test_the_master_refuses_strangers_and_keeps_serving() -> None:
     stage = without_spare(tiny_stage())
-    loop = thread_loop(stage, PatternSource(stage, PatternSpec("grid")))
+    loop = thread_loop(stage, PatternSource(stage, PatternSpec(name="grid")))
     try:
         loop.cluster.start()
         host, port = loop.cluster.address.rsplit(":", 1)
@@ -120,7 +120,7 @@ def test_a_node_refuses_bad_orders_and_carries_on() -> None:
     thread = threading.Thread(target=runtime.run, daemon=True)
     thread.start()
     clock = FrameClock(Fraction(30))
-    source = PatternSource(stage, PatternSpec("sync"))
+    source = PatternSource(stage, PatternSpec(name="sync"))
     reports: list[FrameReport] = []
 
     def send(index: int) -> FrameOrder:
@@ -164,7 +164,7 @@ def test_a_node_refuses_bad_orders_and_carries_on() -> None:
 @pytest.mark.parametrize("backend", ["threads"])
 def test_a_stalled_node_is_restarted(backend: str) -> None:
     stage = without_spare(tiny_stage())
-    loop: FrameLoop = thread_loop(stage, PatternSource(stage, PatternSpec("black")), stall_frames=3,
+    loop: FrameLoop = thread_loop(stage, PatternSource(stage, PatternSpec(name="black")), stall_frames=3,
                                   first_answer_grace_s=0.0)
     downs: list[tuple[str, str]] = []
     loop.events.node_down.connect(lambda node, why: downs.append((node, why)))
@@ -186,7 +186,7 @@ def test_a_stalled_node_is_restarted(backend: str) -> None:
 
 def test_nodes_say_what_they_are_doing_while_they_start() -> None:
     stage = without_spare(tiny_stage())
-    loop = thread_loop(stage, PatternSource(stage, PatternSpec("grid")))
+    loop = thread_loop(stage, PatternSource(stage, PatternSpec(name="grid")))
     seen: set[str] = set()
     original = loop.cluster._note  # every message a node sends while it builds passes here
 
@@ -210,7 +210,7 @@ def test_a_node_that_cannot_start_ends_the_run_with_an_error() -> None:
     project = stage.project.model_copy(deep=True)
     project.nodes[0].gpu = 0  # this machine has no CUDA device: the node cannot build itself
     stage = Stage.from_project(project, stage.layout.base_dir)
-    loop = thread_loop(stage, PatternSource(stage, PatternSpec("grid")))
+    loop = thread_loop(stage, PatternSource(stage, PatternSpec(name="grid")))
     reasons: list[str] = []
     loop.events.stopped.connect(reasons.append)
     try:

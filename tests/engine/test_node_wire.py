@@ -34,8 +34,8 @@ PING_GOLDEN = bytes.fromhex("56504e44" "01" "09" "0000" "00000009") + bytes.from
 """Ping(node_ns=12345): magic VPND, version 1, kind 9, flags 0, length 9, then {"node": 12345}."""
 
 
-DISTORTION = LensDistortion("Brown-Conrady U-D", (-0.21, 0.034, -0.0021, 0.0013, -4e-4, 2.5e-5), (1.5e-4, -2.5e-4),
-                            1.125, (0.031, -0.047))
+DISTORTION = LensDistortion(model="Brown-Conrady U-D", radial=(-0.21, 0.034, -0.0021, 0.0013, -4e-4, 2.5e-5),
+                            tangential=(1.5e-4, -2.5e-4), overscan=1.125, offset_mm=(0.031, -0.047))
 
 
 REGION = RegionGrade(canvas="front", rect=(10, 20, 110, 70), feather_px=12.5, lift=(0.01, -0.02, 0.0),
@@ -57,7 +57,7 @@ def frame_order() -> FrameOrder:
     camera = CameraOrder(name="A", state=camera_state(), data_time_ns=99, lost=False, rects={"front": (1, 2, 30, 40)},
                          priority=-3, active=True, on_wall=False)
     return FrameOrder(frame=7, count=1234, time_ns=10**12, deadline_ns=10**12 + 16_666_666, sent_ns=10**12 + 5,
-                      canvases=("front", "side"), patterns={"side": PatternSpec("sync", color=(1, 2, 3))},
+                      canvases=("front", "side"), patterns={"side": PatternSpec(name="sync", color=(1, 2, 3))},
                       cameras=(camera,), scene=scene)
 
 

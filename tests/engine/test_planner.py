@@ -34,7 +34,9 @@ def stage() -> Stage:
 
 def freed_sample(t_ns: int, eye: tuple[float, float, float] = (0.0, -2.0, 1.6), pan: float = 0.0,
                  tilt: float = 0.0, focal_mm: float = 35.0) -> CameraSample:
-    return CameraSample("freed", "127.0.0.1", 1, t_ns, *eye, pan, tilt, 0.0,
+    x, y, z = eye
+    return CameraSample(protocol="freed", source="127.0.0.1", camera_id=1, arrival_ns=t_ns, x_m=x, y_m=y, z_m=z,
+                        pan_deg=pan, tilt_deg=tilt, roll_deg=0.0,
                         zoom_raw=round(focal_mm * 100), focus_raw=30_000, user_bits=280)
 
 
@@ -172,7 +174,7 @@ def test_pattern_overrides_from_another_thread(stage: Stage) -> None:
     hub = TrackingHub(stage.project)
     planner = Planner(stage, hub)
     clock = ticks(stage, ManualTimeSource(10**12))
-    bars, grid = PatternSpec("bars"), PatternSpec("grid")
+    bars, grid = PatternSpec(name="bars"), PatternSpec(name="grid")
 
     def contents(i: int) -> dict[str, object]:
         jobs = plan_jobs(planner, stage, clock.tick(i))

@@ -85,7 +85,7 @@ def ray_host(loop: FrameLoop, node: str) -> str:
 def test_node_actors_send_their_own_ndi_and_fail_over_across_ray_nodes(loopback_cluster: str) -> None:
     stage = stage_on(loopback_cluster)
     prefix = f"vpstage-ray-{uuid.uuid4().hex[:6]}"
-    loop = FrameLoop(stage, PatternSource(stage, PatternSpec("sync")),
+    loop = FrameLoop(stage, PatternSource(stage, PatternSpec(name="sync")),
                      make_node_cluster(stage, outputs=default_outputs(stage, prefix=prefix)), restart_retry_s=0.5)
     painter = PatternPainter(stage.layout)
     downs: list[tuple[str, str]] = []

@@ -59,8 +59,9 @@ def plan_frame(stage: Stage, quality: RenderQuality, pose: tuple = ((0.0, -2.0, 
     """One frame planned for a FreeD camera at ``pose``; node -> FrameJob."""
     hub = TrackingHub(stage.project)
     (x, y, z), pan, tilt = pose
-    hub.push("sim", CameraSample("freed", "127.0.0.1", 1, T0, x, y, z, pan, tilt, 0.0,
-                                 zoom_raw=round(focal_mm * 100), focus_raw=30_000, user_bits=280))
+    hub.push("sim", CameraSample(protocol="freed", source="127.0.0.1", camera_id=1, arrival_ns=T0, x_m=x, y_m=y, z_m=z,
+                                 pan_deg=pan, tilt_deg=tilt, roll_deg=0.0, zoom_raw=round(focal_mm * 100),
+                                 focus_raw=30_000, user_bits=280))
     planner = Planner(stage, hub, quality=quality)
     tick = FrameClock(stage.project.frame_rate, time_source=ManualTimeSource(T0), start_ns=T0).tick(0)
     return planner, jobs_from_plan(stage, planner.plan(tick), node_assignment(stage))
@@ -135,7 +136,8 @@ def test_an_inner_pixel_shows_the_camera_view_at_its_uv(demo: tuple[Stage, Scene
     pinhole = inner_pinhole(frustum.frustum, width, height, matrix)
     k = pinhole.intrinsics
     full = renderer.assets["demo"].asset.render_pinhole(  # type: ignore[union-attr]
-        PinholeCamera(pinhole.world_to_camera, k.fx, k.fy, k.cx, k.cy, width, height), crop=crop.box)
+        PinholeCamera(world_to_camera=pinhole.world_to_camera, fx=k.fx, fy=k.fy, cx=k.cx, cy=k.cy, width=width,
+                      height=height), crop=crop.box)
     uv = pixels.uv.numpy().astype(np.float64)
     expected = bilinear(full.rgb.numpy().astype(np.float64), uv[:, 0] * width, uv[:, 1] * height)
     got = out.reshape(-1, 3)[pixels.index.numpy()]
@@ -159,7 +161,8 @@ def test_outer_pixels_come_from_a_cache_reused_until_the_scene_changes(demo: tup
     planner.set_placement("demo", Placement(translation=(0.0, 0.0, -0.5)))  # the ground rises 0.5 m
     moved = planner.scene
     assert moved.outer.cache_key != job.content.outer.cache_key  # type: ignore[union-attr]
-    changed = render(renderer, job, SceneContent(job.content.rays, (), moved.outer, moved.placements, quality))
+    changed = render(renderer, job, SceneContent(rays=job.content.rays, inner=(), outer=moved.outer,
+                                                 placements=moved.placements, quality=quality))
     assert renderer.outer.renders > renders
     assert np.abs(changed.astype(int) - first.astype(int)).mean() > 1.0
 
@@ -204,8 +207,8 @@ def test_soft_edge_blends_inner_over_outer(small: Stage) -> None:
     job = jobs["wall-centre"]
     content = job.content
     blended = rgb_of(render(renderer, job))
-    outer = rgb_of(render(renderer, job, SceneContent(content.rays, (), content.outer, content.placements,
-                                                     content.quality)))
+    outer = rgb_of(render(renderer, job, SceneContent(rays=content.rays, inner=(), outer=content.outer,
+                                                      placements=content.placements, quality=content.quality)))
     hard = dataclasses.replace(content, inner=tuple(
         dataclasses.replace(v, settings=dataclasses.replace(v.settings, soft_edge_pct=0.0)) for v in content.inner))
     inner = rgb_of(render(renderer, job, hard))
@@ -257,7 +260,8 @@ def test_a_missing_or_corrupt_asset_shows_the_error_card(small: Stage, tmp_path:
     project.scene = [SceneAssetModel(name="set", path=str(tmp_path / name))]
     stage = Stage.from_project(project, small.layout.base_dir)
     assert load_scene(stage, "cpu")["set"].error is not None
-    spec = NodeSpec("node1", "cpu", project, str(small.layout.base_dir), "render.scene:build_scene_renderer")
+    spec = NodeSpec(node="node1", device="cpu", project=project, base_dir=str(small.layout.base_dir),
+                    scene_renderer="render.scene:build_scene_renderer")
     renderer = NodeFrameRenderer(spec, dict.fromkeys(stage.canvases_of_node("node1"), "BGRX"))
     try:
         _, jobs = plan_frame(stage, RenderQuality())
@@ -310,8 +314,8 @@ def plan_two(stage: Stage, frames: int = 1, between: Callable[[Planner, int], No
     hub = TrackingHub(stage.project)
     tracker = stage.project.tracking[0].name
     for k, ((x, y, z), pan, tilt) in enumerate(POSES.values()):
-        hub.push(tracker, CameraSample("freed", "127.0.0.1", k + 1, T0, x, y, z, pan, tilt, 0.0,
-                                       focal_length_mm=24.0))
+        hub.push(tracker, CameraSample(protocol="freed", source="127.0.0.1", camera_id=k + 1, arrival_ns=T0, x_m=x,
+                                       y_m=y, z_m=z, pan_deg=pan, tilt_deg=tilt, roll_deg=0.0, focal_length_mm=24.0))
     planner = Planner(stage, hub, quality=RenderQuality(inner_scale=1.0, outer_scale=0.15))
     clock = FrameClock(stage.project.frame_rate, time_source=ManualTimeSource(T0), start_ns=T0)
     contents = []

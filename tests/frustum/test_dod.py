@@ -57,7 +57,8 @@ def random_case(rng: np.random.Generator) -> tuple[CameraState, Placement, Orien
     centre = placement.stage_to_scene() @ np.array([*rng.uniform(-8, 8, 3), 1.0])
     bounds = OrientedBox(centre[:3], body_rotation(*rng.uniform(-180, 180, 3)),
                          rng.uniform(0.5, 20, 3) * placement.scale)
-    settings = FrustumSettings(tuple(rng.uniform(0, 25, 4)), far_m=rng.uniform(3, 60))  # type: ignore[arg-type]
+    settings = FrustumSettings(overscan_pct=tuple(rng.uniform(0, 25, 4)),  # type: ignore[arg-type]
+                               far_m=rng.uniform(3, 60))
     return camera, placement, bounds, settings
 
 

@@ -102,7 +102,7 @@ def test_overscan_grows_the_rectangle_by_the_expected_amount(flat: Stage) -> Non
     assert plain.inner_rect is not None
     assert rect[0] == pytest.approx(plain.inner_rect[0] - 0.2 * half_w / PITCH, abs=1)
     # overscan on the left only moves only the left edge
-    left = frusta.node("node1", square_camera(), FrustumSettings((25.0, 0, 0, 0))).canvases["main"]
+    left = frusta.node("node1", square_camera(), FrustumSettings(overscan_pct=(25.0, 0, 0, 0))).canvases["main"]
     assert left.inner_rect == hand_rect((-half_w - 0.5 * half_w, half_w), (1.5 - half_h, 1.5 + half_h))
     # the camera's own image stays at camera UV 0..1 inside the grown window
     assert grown.frustum.inner_to_camera_uv(np.array([1 / 12, 1 / 12])) == pytest.approx([0, 0], abs=1e-9)

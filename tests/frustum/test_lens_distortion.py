@@ -48,7 +48,7 @@ def test_the_model_is_opencvs_and_each_direction_inverts_the_other() -> None:
     rng = np.random.default_rng(3)
     points = rng.uniform(-0.5, 0.5, (500, 2))
     for model in (BROWN_CONRADY_UD, BROWN_CONRADY_DU):
-        d = LensDistortion(model, (-0.3, 0.11, -0.02, 0.01, -0.004, 0.002), (1e-3, -2e-3))
+        d = LensDistortion(model=model, radial=(-0.3, 0.11, -0.02, 0.01, -0.004, 0.002), tangential=(1e-3, -2e-3))
         forward = opencv_project(points, d.opencv())  # the polynomial, whichever way it maps
         if model == BROWN_CONRADY_UD:
             np.testing.assert_allclose(distort_points(d, points), forward, atol=1e-12)
@@ -59,7 +59,7 @@ def test_the_model_is_opencvs_and_each_direction_inverts_the_other() -> None:
         np.testing.assert_allclose(distort_points(d, undistort_points(d, points, centre), centre), points,
                                    atol=1e-10)
     # an unknown model is kept but not applied
-    odd = LensDistortion("Vendor Fisheye", (0.4, 0.0, 0.0, 0.0, 0.0, 0.0))
+    odd = LensDistortion(model="Vendor Fisheye", radial=(0.4, 0.0, 0.0, 0.0, 0.0, 0.0))
     np.testing.assert_array_equal(undistort_points(odd, points), points)
 
 
@@ -121,7 +121,7 @@ def test_overscan_of_the_lens_and_unknown_models() -> None:
     sensor = sensor_window(plain)
     wide = image_window(camera(24.0, LensDistortion(overscan=1.2)))
     np.testing.assert_allclose(wide, [v * 1.2 for v in sensor], atol=1e-12)  # scaled about the optical axis
-    odd = image_window(camera(24.0, LensDistortion("Vendor Fisheye", (0.5, 0, 0, 0, 0, 0), overscan=1.1)))
+    odd = image_window(camera(24.0, LensDistortion(model="Vendor Fisheye", radial=(0.5, 0, 0, 0, 0, 0), overscan=1.1)))
     np.testing.assert_allclose(odd, [v * 1.1 for v in sensor], atol=1e-12)  # not applied: its overscan only
     # a mild pincushion needs less than the sensor: the window never shrinks below it
     pin = camera(24.0, LensDistortion.from_coefficients((0.05,), model=BROWN_CONRADY_UD))

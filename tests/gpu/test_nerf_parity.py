@@ -107,7 +107,7 @@ def test_full_render_parity() -> None:
     w2c = np.eye(4)
     w2c[:3, :3] = rot.T
     w2c[:3, 3] = -rot.T @ eye
-    cam = PinholeCamera(w2c, 300.0, 300.0, 160.0, 120.0, 320, 240)
+    cam = PinholeCamera(world_to_camera=w2c, fx=300.0, fy=300.0, cx=160.0, cy=120.0, width=320, height=240)
     ref = NerfAsset(model, "a", backend="torch").render_pinhole(cam)
     fast_asset = NerfAsset(model, "a", backend="triton")
     fast = fast_asset.render_pinhole(cam)

@@ -38,14 +38,14 @@ def test_patterns_reach_the_pinned_host_ring_exactly(fourcc: str) -> None:
                                  {"front": fourcc, "side": fourcc})  # type: ignore[dict-item]
     painter = PatternPainter(stage.layout)
     clock = FrameClock(stage.project.frame_rate)
-    source = PatternSource(stage, PatternSpec("sync"))
+    source = PatternSource(stage, PatternSpec(name="sync"))
     for frame in range(3):
         job = jobs_from_plan(stage, source.plan(clock.tick(frame)), {"n1": ("front",)})["n1"]
         request = ThumbnailRequest(request=frame, canvases=("front",), max_width=96, max_bytes=1 << 16)
         rendered = renderer.render(job, request)
         _, slot = rendered.slots["front"]
         assert slot.host.is_pinned()
-        expected = painter.paint("front", PatternSpec("sync"), frame)
+        expected = painter.paint("front", PatternSpec(name="sync"), frame)
         if fourcc == "UYVY":
             expected = bgrx_to_uyvy(expected)
         np.testing.assert_array_equal(slot.array, expected)

@@ -60,7 +60,7 @@ def _compare(fast, ref, max_bad_fraction: float = 1e-4) -> None:  # type: ignore
 @pytest.mark.parametrize("degree", [0, 3])
 def test_triton_matches_reference_on_random_scene(degree: int) -> None:
     model = random_scene(20_000, seed=degree, degree=degree).to("cuda")
-    cam = PinholeCamera(np.eye(4), 500.0, 500.0, 320.0, 240.0, 640, 480)
+    cam = PinholeCamera(world_to_camera=np.eye(4), fx=500.0, fy=500.0, cx=320.0, cy=240.0, width=640, height=480)
     ref = rasterize_splats(model, cam, backend="torch", background=(0.1, 0.2, 0.3))
     fast = rasterize_splats(model, cam, backend="triton", background=(0.1, 0.2, 0.3))
     _compare(fast, ref)

@@ -14,7 +14,9 @@ from render.nerf.model_components.occupancy import OccupancyGrid
 
 def small_config(n_levels: int = 8, features: int = 2, log2_size: int = 12, base: int = 4,
                  per_level_scale: float = 1.5, width: int = 32) -> FieldConfig:
-    return FieldConfig(grid=HashGridConfig(n_levels, features, log2_size, base, per_level_scale), n_neurons=width)
+    return FieldConfig(grid=HashGridConfig(n_levels=n_levels, n_features_per_level=features,
+                                           log2_hashmap_size=log2_size, base_resolution=base,
+                                           per_level_scale=per_level_scale), n_neurons=width)
 
 
 def random_field(config: FieldConfig, seed: int = 0, grid_range: float = 1.0, fp16: bool = False) -> NgpField:
@@ -43,5 +45,5 @@ def model_with_grid(field: NgpField, occupied: torch.Tensor | None = None, n_cas
             grid.density[m, morton] = occupied[m].reshape(-1).float()
     grid.update_bitfield()
     half = aabb_scale / 2
-    return NerfModel(field, grid, np.full(3, 0.5 - half), np.full(3, 0.5 + half),
-                     asset_to_field_matrix(scale, (0.5, 0.5, 0.5)), cone_angle=cone_angle)
+    return NerfModel(field=field, grid=grid, aabb_min=np.full(3, 0.5 - half), aabb_max=np.full(3, 0.5 + half),
+                     asset_to_field=asset_to_field_matrix(scale, (0.5, 0.5, 0.5)), cone_angle=cone_angle)

@@ -108,7 +108,8 @@ def test_encoding_matches_direct_evaluation() -> None:
 
 
 def test_encoding_has_table_gradient_at_the_used_entries() -> None:
-    field = NgpField(FieldConfig(grid=HashGridConfig(4, 2, 10, 5, 2.0), n_neurons=16))
+    field = NgpField(FieldConfig(grid=HashGridConfig(n_levels=4, n_features_per_level=2, log2_hashmap_size=10,
+                                                     base_resolution=5, per_level_scale=2.0), n_neurons=16))
     x = torch.full((1, 3), 0.3)
     field.encode(x).sum().backward()
     grad = field.grid_table.grad

@@ -135,7 +135,8 @@ def camera(eye: np.ndarray, target: np.ndarray, size: tuple[int, int] = (20, 14)
     w2c = np.eye(4)
     w2c[:3, :3] = rot.T
     w2c[:3, 3] = -rot.T @ eye
-    return PinholeCamera(w2c, 18.0, 18.0, size[0] / 2, size[1] / 2, size[0], size[1])
+    return PinholeCamera(world_to_camera=w2c, fx=18.0, fy=18.0, cx=size[0] / 2, cy=size[1] / 2, width=size[0],
+                         height=size[1])
 
 
 def test_pinhole_rect_equals_window_of_full_render() -> None:

@@ -46,7 +46,8 @@ def camera_looking_at_origin(eye: np.ndarray, size: int) -> PinholeCamera:
     w2c = np.eye(4)
     w2c[:3, :3] = rot.T
     w2c[:3, 3] = -rot.T @ eye
-    return PinholeCamera(w2c, 2.0 * size, 2.0 * size, size / 2, size / 2, size, size)
+    return PinholeCamera(world_to_camera=w2c, fx=2.0 * size, fy=2.0 * size, cx=size / 2, cy=size / 2, width=size,
+                         height=size)
 
 
 def render(asset: NerfAsset, camera: PinholeCamera):

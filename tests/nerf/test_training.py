@@ -84,13 +84,33 @@ def test_train_command_writes_asset_and_reports_progress(tmp_path: Path, one_thr
                                                          capsys: pytest.CaptureFixture[str]) -> None:
     write_scene(tmp_path / "scene", n_views=6, size=16, missing=1)
     out = tmp_path / "out.nerf"
-    code = main(["train", str(tmp_path / "scene"), "-o", str(out), "--steps", "6", "--device", "cpu",
-                 "--progress-every", "2", "--grid-resolution", "16"])
+    code = main(["-v", "train", str(tmp_path / "scene"), "-o", str(out), "--steps", "6", "--device", "cpu",
+                 "--progress-every", "2", "--grid-resolution", "16", "--holdout", "3"])
     captured = capsys.readouterr()
     assert code == 0, captured.err
     assert "warning:" in captured.err and "missing" in captured.err
     assert captured.out.count("step ") == 3 and f"wrote {out}" in captured.out
+    # stderr is no terminal: progress as INFO lines (-v), the first report and the last
+    lines = [line for line in captured.err.splitlines() if line.startswith("INFO cli.progress: ")]
+    assert lines[0].startswith("INFO cli.progress: train: step 2/6 (33 %), loss ") and lines[0].endswith(" dB")
+    assert ", PSNR " in lines[0]
+    assert lines[1].startswith("INFO cli.progress: train: step 6/6 (100 %), loss ")
+    assert lines[1].endswith(("s a step", "steps/s"))  # the rate
+    assert lines[2].startswith("INFO cli.progress: held-out PSNR: frame 1/2 (50 %)")
+    assert lines[3].startswith("INFO cli.progress: held-out PSNR: frame 2/2 (100 %)")
+    assert "mean held-out PSNR" in captured.out
     assert (out / "nerf.json").is_file() and (out / "weights.safetensors").is_file()
+
+
+def test_progress_counts_up_to_the_total_and_marks_the_last(tmp_path: Path, one_thread: None) -> None:
+    dataset = load_transforms(write_scene(tmp_path / "scene", n_views=4, size=8))
+    config = tiny_config(7)
+    config.grid_resolution, config.holdout_every = 16, 0
+    seen: list[TrainProgress] = []
+    NerfTrainer(dataset, config).train(seen.append, progress_every=3)
+    assert [(p.step, p.steps, p.last) for p in seen] == [(3, 7, False), (6, 7, False), (7, 7, True)]
+    assert all(math.isfinite(p.loss) and p.batch_psnr > 0 for p in seen)
+    assert seen[0].elapsed_s <= seen[1].elapsed_s <= seen[2].elapsed_s
 
 
 def test_train_command_rejects_bad_arguments(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

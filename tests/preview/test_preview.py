@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 
@@ -32,8 +33,12 @@ def small_asset(up: str = "z") -> SplatAsset:
 
 
 def test_video_is_h264_yuv420p_30fps_faststart(tmp_path) -> None:
-    result = render_preview(small_asset(), tmp_path / "preview.mp4", PreviewOptions(**SMALL))
+    seen: list[tuple[int, int, float]] = []
+    result = render_preview(small_asset(), tmp_path / "preview.mp4", PreviewOptions(**SMALL),
+                            progress=lambda done, total, render_s: seen.append((done, total, render_s)))
     assert result.frames == 150
+    assert [(done, total) for done, total, _ in seen] == [(i, 150) for i in range(1, 151)]  # after every frame
+    assert all(a[2] <= b[2] for a, b in itertools.pairwise(seen)) and seen[-1][2] > 0
     boxes = top_level_boxes(result.video)
     assert boxes.index("moov") < boxes.index("mdat")
     with av.open(str(result.video)) as container:

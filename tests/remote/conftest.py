@@ -42,7 +42,7 @@ class Reply:
     body: Any
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Served:
     engine: LiveEngine
     server: WebServer
@@ -81,7 +81,7 @@ def serve(engine: LiveEngine, folder: Path, settings: WebSettings | None = None,
     server = WebServer(controls, EnginePictures(engine), tokens, settings or WebSettings(),
                        network_mode=engine.stage.project.network.mode)
     server.start()
-    return Served(engine, server, controls, viewer, operator)
+    return Served(engine=engine, server=server, controls=controls, viewer=viewer, operator=operator)
 
 
 @pytest.fixture

@@ -67,9 +67,9 @@ def test_engine_start_and_stop(served: Served) -> None:
 def test_patterns_delay_and_active_camera(running: Served) -> None:
     engine = running.engine
     assert running.act("/api/pattern", {"canvas": "ceiling", "pattern": "solid", "color": [255, 0, 0]}).status == 200
-    assert engine.planner.pattern_for("ceiling") == PatternSpec("solid", color=(255, 0, 0))
+    assert engine.planner.pattern_for("ceiling") == PatternSpec(name="solid", color=(255, 0, 0))
     assert running.act("/api/pattern", {"pattern": "grid"}).status == 200  # every canvas
-    assert engine.planner.pattern_for("wall-left") == PatternSpec("grid")
+    assert engine.planner.pattern_for("wall-left") == PatternSpec(name="grid")
     assert running.act("/api/pattern", {"canvas": "ceiling", "pattern": None}).status == 200
     assert running.act("/api/pattern", {"pattern": None}).status == 200
     assert engine.planner.pattern_for("wall-left") is None and engine.planner.pattern_for("ceiling") is None

@@ -100,7 +100,8 @@ def test_a_viewer_that_stops_reading_misses_frames_and_counts_them(running: Serv
     feed = ViewFeed(EnginePictures(engine), fps=30)
     key = ("wall-centre", 320, 180)
     slot = feed.watch(key)
-    stats = ViewerStats(1, *key, role="viewer")
+    view, width, height = key
+    stats = ViewerStats(id=1, view=view, width=width, height=height, role="viewer")
     track = FeedTrack(slot, stats)
     feed.start()
     try:
@@ -121,7 +122,8 @@ def test_a_viewer_at_a_lower_frame_rate_takes_every_nth_frame(running: Served) -
     engine = running.engine
     feed = ViewFeed(EnginePictures(engine), fps=30)
     key = ("camera", 320, 180)
-    stats = ViewerStats(1, *key, role="viewer")
+    view, width, height = key
+    stats = ViewerStats(id=1, view=view, width=width, height=height, role="viewer")
     track = FeedTrack(feed.watch(key), stats, every=2)  # 15 fps from a 30 fps feed
 
     async def read(count: int) -> list[int]:

@@ -33,9 +33,10 @@ def review_frame(i: int, rate: Fraction, *, gap: Collection[int] = (),
                  scene: tuple[SceneAssetState, ...]) -> FrameRecord:
     count = 3600 * round(rate) + i  # 01:00:00:00 (non-drop labels) plus i frames
     tracked = i not in gap
-    camera = CameraRecord("A", None, camera_state(i) if tracked else None, 5.0 if tracked else None)
-    return FrameRecord(100 + i, str(Timecode.from_count(count, rate)), count, rate, 10**9 + i * 10**7, (camera,),
-                       scene)
+    camera = CameraRecord(camera="A", raw=None, calibrated=camera_state(i) if tracked else None,
+                          tracking_age_ms=5.0 if tracked else None)
+    return FrameRecord(frame=100 + i, timecode=str(Timecode.from_count(count, rate)), timecode_frames=count, rate=rate,
+                       monotonic_ns=10**9 + i * 10**7, cameras=(camera,), scene=scene)
 
 
 def record_review_take(db: Path, slate: str, count: int, *, rate: Fraction = Fraction(24000, 1001),

@@ -16,9 +16,9 @@ from tests.review.takes import DEMO_STAGE, record_review_take  # noqa: E402
 from vpstage.stage import Stage, save_project  # noqa: E402
 
 
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, str(ROOT / "main.py"), "takes", "render", *args], capture_output=True,
-                          text=True, cwd=ROOT, timeout=300)
+def run(*args: str, flags: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, str(ROOT / "main.py"), *flags, "takes", "render", *args],
+                          capture_output=True, text=True, cwd=ROOT, timeout=300)
 
 
 @pytest.fixture(scope="module")
@@ -33,8 +33,11 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_render_high_quality(project: Path, tmp_path: Path) -> None:
     out = tmp_path / "b.mp4"
     done = run("B001_T01", "-o", str(out), "--size", "160x90", "--quality", "high", "--device", "cpu",
-               "--project", str(project))
+               "--project", str(project), flags=("-v",))
     assert done.returncode == 0, done.stderr
+    progress = [line for line in done.stderr.splitlines() if line.startswith("INFO cli.progress: ")]
+    assert progress[0] == "INFO cli.progress: takes render: frame 1/6 (16 %)"
+    assert progress[-1].startswith("INFO cli.progress: takes render: frame 6/6 (100 %), ")
     assert f"wrote {out}: 6 frames (2 rendered" in done.stdout
     assert "0.200 s at 30/1 fps, 160x90" in done.stdout and "quality high, camera A" in done.stdout
     with av.open(str(out)) as container:

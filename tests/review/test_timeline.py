@@ -28,8 +28,10 @@ def test_lost_frames_continue_drop_frame_labels() -> None:
     rate = Fraction(30000, 1001)
     before = review_frame(0, rate, scene=())
     count = Timecode.parse("00:00:59;29", rate).to_count()
-    first = type(before)(before.frame, "00:00:59;29", count, rate, 0, before.cameras)
-    last = type(before)(before.frame + 3, "00:01:00;04", count + 3, rate, 1, before.cameras)
+    first = type(before)(frame=before.frame, timecode="00:00:59;29", timecode_frames=count, rate=rate, monotonic_ns=0,
+                         cameras=before.cameras)
+    last = type(before)(frame=before.frame + 3, timecode="00:01:00;04", timecode_frames=count + 3, rate=rate,
+                        monotonic_ns=1, cameras=before.cameras)
     labels = [e.timecode for e in review_timeline([first, last], "A")]
     assert labels == ["00:00:59;29", "00:01:00;02", "00:01:00;03", "00:01:00;04"]  # ;00 and ;01 do not exist
 

@@ -21,7 +21,7 @@ from vpstage.geometry import OrientedBox, quat_to_matrix
 
 def camera(width: int = 64, height: int = 48, f: float = 100.0) -> PinholeCamera:
     """At the origin looking along +z (asset frame = OpenCV camera frame)."""
-    return PinholeCamera(np.eye(4), f, f, width / 2, height / 2, width, height)
+    return PinholeCamera(world_to_camera=np.eye(4), fx=f, fy=f, cx=width / 2, cy=height / 2, width=width, height=height)
 
 
 def splats(positions, scales, opacities, colours, quats=None) -> SplatModel:  # type: ignore[no-untyped-def]

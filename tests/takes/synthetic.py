@@ -47,8 +47,9 @@ def distortion(camera: str, i: int) -> LensDistortion:
     """Every coefficient set and different per frame; camera A OpenCV-calibrated (U-D), B D-U."""
     model = "Brown-Conrady U-D" if camera == "A" else "Brown-Conrady D-U"
     radial = tuple(-0.02 + 1e-4 * math.sin(i) if k == 0 else 10.0 ** -(k + 2) * math.cos(i + k) for k in range(6))
-    return LensDistortion(model, radial, (1e-5 * math.sin(i / 3), -2e-5 + 1e-7 * i),  # type: ignore[arg-type]
-                          1.05 + 1e-3 * math.sin(i / 7), (0.01 * math.cos(i / 5), -0.02 + 1e-4 * i))
+    return LensDistortion(model=model, radial=radial,  # type: ignore[arg-type]
+                          tangential=(1e-5 * math.sin(i / 3), -2e-5 + 1e-7 * i), overscan=1.05 + 1e-3 * math.sin(i / 7),
+                          offset_mm=(0.01 * math.cos(i / 5), -0.02 + 1e-4 * i))
 
 
 def layering(camera: str, i: int) -> dict[str, object]:
@@ -59,16 +60,18 @@ def layering(camera: str, i: int) -> dict[str, object]:
 
 def camera_record(camera: str, i: int, *, stale: bool = False, missing: bool = False) -> CameraRecord:
     if missing:
-        return CameraRecord(camera, None, None, None, **layering(camera, i))  # type: ignore[arg-type]
+        return CameraRecord(camera=camera, raw=None, calibrated=None, tracking_age_ms=None,
+                            **layering(camera, i))  # type: ignore[arg-type]
     eye, pan, tilt, roll = pose(camera, i)
     state = CameraState.from_pan_tilt_roll(eye, pan, tilt, roll, 35.0 + math.sin(i / 50), 24.89, 18.66,
                                            principal_offset_mm=(0.05, -0.03), distortion=distortion(camera, i),
                                            focus_distance_m=3.2 + math.sin(i / 70), f_stop=2.8)
-    raw = RawCameraState("freed", f"tracker-{camera}", eye[0] + 0.001, eye[1], eye[2], pan, tilt, roll,
-                         40000 + i, 1200, 30000 + 2 * i)
+    raw = RawCameraState(protocol="freed", source=f"tracker-{camera}", x_m=eye[0] + 0.001, y_m=eye[1], z_m=eye[2],
+                         pan_deg=pan, tilt_deg=tilt, roll_deg=roll, focus_raw=40000 + i, iris_raw=1200,
+                         zoom_raw=30000 + 2 * i)
     age = 250.0 + i % 7 if stale else 4.0 + 1.7 * math.sin(i / 3) ** 2
-    return CameraRecord(camera, raw, CalibratedCameraState.from_camera_state(state, 0.1234), age,
-                        **layering(camera, i))  # type: ignore[arg-type]
+    return CameraRecord(camera=camera, raw=raw, calibrated=CalibratedCameraState.from_camera_state(state, 0.1234),
+                        tracking_age_ms=age, **layering(camera, i))  # type: ignore[arg-type]
 
 
 def scene_state(i: int) -> tuple[SceneAssetState, ...]:
@@ -85,11 +88,13 @@ def make_frame(i: int, *, late: Collection[str] = (), dropped: Collection[str] =
                frame_offset: int = 1000) -> FrameRecord:
     """Frame ``i`` of a take (frame number ``frame_offset + i``, timecode from 01:00:00:00)."""
     cameras = tuple(camera_record(c, i, stale=c in stale, missing=c in missing) for c in CAMERAS)
-    nodes = tuple(NodeTiming(n, 0.3 + 0.01 * k, 9.0 + math.sin(i + k), 0.8 + 0.1 * math.cos(i * k),
-                             n in late, n in dropped) for k, n in enumerate(NODES))
+    nodes = tuple(NodeTiming(node=n, plan_ms=0.3 + 0.01 * k, render_ms=9.0 + math.sin(i + k),
+                             present_ms=0.8 + 0.1 * math.cos(i * k), late=n in late,
+                             dropped=n in dropped) for k, n in enumerate(NODES))
     count = START_TC_FRAMES + i
     mono = monotonic_ns if monotonic_ns is not None else 10**12 + i * 16_666_667
-    return FrameRecord(frame_offset + i, timecode_60(count), count, RATE, mono, cameras, scene_state(i), nodes)
+    return FrameRecord(frame=frame_offset + i, timecode=timecode_60(count), timecode_frames=count, rate=RATE,
+                       monotonic_ns=mono, cameras=cameras, scene=scene_state(i), nodes=nodes)
 
 
 def drive(recorder: TakeRecorder, count: int, *, rate_hz: float | None = 60.0,

@@ -14,9 +14,9 @@ from tests.takes.synthetic import make_frame, record_take
 from vpstage.takes import FrameRecord, TakeRecorder
 
 
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, str(ROOT / "main.py"), "takes", *args], capture_output=True, text=True,
-                          cwd=ROOT, timeout=120)
+def run(*args: str, flags: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, str(ROOT / "main.py"), *flags, "takes", *args], capture_output=True,
+                          text=True, cwd=ROOT, timeout=120)
 
 
 def _gappy(i: int) -> FrameRecord:
@@ -54,6 +54,13 @@ def test_list_json_show_and_export(db: Path, tmp_path: Path) -> None:
     exported = run("export", "A001_T01", "--format", "json", "-o", str(out), "--db", str(db))
     assert exported.returncode == 0, exported.stderr
     assert len(json.loads(out.read_text())["frames"]) == 20
+    assert exported.stderr == ""  # stderr is a pipe: no bar, and progress lines only with -v
+    verbose = run("export", "A001_T01", "--format", "csv", "-o", str(tmp_path / "a.csv"), "--db", str(db),
+                  flags=("-v",))
+    assert verbose.returncode == 0, verbose.stderr
+    lines = [line for line in verbose.stderr.splitlines() if line.startswith("INFO cli.progress: ")]
+    assert lines[0] == "INFO cli.progress: takes export csv: frame 1/20 (5 %)"
+    assert lines[-1].startswith("INFO cli.progress: takes export csv: frame 20/20 (100 %), ")
 
 
 def test_rename_edit_delete_restore(db: Path) -> None:

@@ -72,6 +72,8 @@ def test_the_engine_records_the_regions_the_planner_sent() -> None:
     planned = planner.plan(tick).planned
     assert planned is not None
     nan = math.nan
-    stats = FrameStats(tick.index, str(tick.timecode), tick.time_ns, 0, 0.1, 0.1, 0.0, 0.0, nan, nan, 0, ())
+    stats = FrameStats(frame=tick.index, timecode=str(tick.timecode), time_ns=tick.time_ns, deadline_ns=0, plan_ms=0.1,
+                       send_ms=0.1, present_ms=0.0, present_skew_ms=0.0, tracking_age_ms=nan,
+                       tracking_to_present_ms=nan, skipped_before=0, nodes=())
     record = frame_record(planned, stats, Fraction(30), {}, {})
     assert record.colour_regions == (RegionGrade(canvas="front", rect=(0, 0, 20, 10)),)

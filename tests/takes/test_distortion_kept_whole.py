@@ -31,9 +31,11 @@ LENS = {
          "tangential": [0.000152587890625, -0.0003814697265625], "overscan": 1.0859375},
     ],
 }
-EXPECTED = LensDistortion("Brown-Conrady U-D", (-0.1875, 0.046875, -0.00390625, 0.0009765625, -0.000244140625,
-                                                6.103515625e-05), (0.000152587890625, -0.0003814697265625),
-                          1.0859375, (0.0125, -0.0375))
+EXPECTED = LensDistortion(model="Brown-Conrady U-D",
+                          radial=(-0.1875, 0.046875, -0.00390625, 0.0009765625, -0.000244140625,
+                                  6.103515625e-05),
+                          tangential=(0.000152587890625, -0.0003814697265625), overscan=1.0859375,
+                          offset_mm=(0.0125, -0.0375))
 
 
 def sample_document(i: int) -> dict[str, object]:
@@ -54,17 +56,19 @@ def test_every_distortion_value_survives_decode_record_and_export(tmp_path: Path
         assert sample is not None and sample.distortion == EXPECTED
         buffer.push(sample)
     # sample at a frame instant between two samples, calibrate with the physical lens (sent values)
-    calibration = CameraCalibration(24.88, 13.99, 1920, 1080)
+    calibration = CameraCalibration(sensor_width_mm=24.88, sensor_height_mm=13.99, image_width=1920, image_height=1080)
     frames = []
     for i in range(2):
         pose = buffer.state_at(10**12 + i * 41_708_333 + 20_000_000)
         assert pose is not None
         state = calibration.camera_state(pose)
         assert state.distortion == EXPECTED
-        tracked = TrackedCamera("A", state, pose, False, 3.5, priority=2, active=True, on_wall=True)
+        tracked = TrackedCamera(name="A", state=state, pose=pose, tracking_lost=False, age_ms=3.5, priority=2,
+                                active=True, on_wall=True)
         record = camera_record(tracked, "otio")
         assert record.calibrated is not None and record.calibrated.distortion == EXPECTED
-        frames.append(FrameRecord(100 + i, f"01:00:00:{i:02d}", 86400 + i, RATE, 10**12 + i, (record,)))
+        frames.append(FrameRecord(frame=100 + i, timecode=f"01:00:00:{i:02d}", timecode_frames=86400 + i, rate=RATE,
+                                  monotonic_ns=10**12 + i, cameras=(record,)))
     # the takes database
     db = tmp_path / "takes.sqlite"
     with TakeRecorder(db) as recorder:

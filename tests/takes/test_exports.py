@@ -37,6 +37,19 @@ def test_registered_formats() -> None:
     assert sorted(FORMATS) == ["csv", "json", "opentrackio", "usd"]
 
 
+@pytest.mark.parametrize(("fmt", "passes"), [("csv", 1), ("json", 1), ("opentrackio", 1), ("usd", len(CAMERAS))])
+def test_export_reports_progress_up_to_the_total(recorded: tuple[TakeLibrary, list[FrameRecord]], tmp_path: Path,
+                                                 fmt: str, passes: int) -> None:
+    if fmt == "usd":
+        pytest.importorskip("pxr", reason="usd-core is needed for the USD export")
+    library, frames = recorded
+    seen: list[tuple[int, int]] = []
+    export_take(library, "A001_T01", fmt, tmp_path / f"take.{fmt}",
+                progress=lambda done, total: seen.append((done, total)))
+    total = passes * len(frames)  # USD walks the frames once per camera
+    assert seen == [(i, total) for i in range(1, total + 1)]
+
+
 def test_csv_parses_back(recorded: tuple[TakeLibrary, list[FrameRecord]], tmp_path: Path) -> None:
     library, frames = recorded
     path = export_take(library, "A001_T01", "csv", tmp_path / "out" / "take.csv")

@@ -93,7 +93,8 @@ def test_unencodable_record_is_counted_and_the_journal_goes_on(tmp_path: Path) -
     bad_raw = RawCameraState(**{**cam.raw.to_dict(), "focus_raw": np.int64(5)})  # not a plain number
     bad = make_frame(1)
     bad = type(bad)(**{**{k: getattr(bad, k) for k in bad.__slots__},
-                       "cameras": (type(cam)(cam.camera, bad_raw, cam.calibrated, cam.tracking_age_ms),)})
+                       "cameras": (type(cam)(camera=cam.camera, raw=bad_raw, calibrated=cam.calibrated,
+                                             tracking_age_ms=cam.tracking_age_ms),)})
     with TakeRecorder(tmp_path / "t.sqlite") as recorder:
         recorder.start_take("A001", rate=RATE)
         for frame in (good, bad, make_frame(2)):

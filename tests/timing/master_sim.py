@@ -16,7 +16,7 @@ from vpstage.timing import ClockDiscipline, DisciplineSettings, FrameClock, Manu
 T0 = 10**12
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Row:
     t_s: float
     """Seconds since the simulation began (host clock)."""
@@ -28,7 +28,7 @@ class Row:
     alarm: str | None
 
 
-@dataclass
+@dataclass(kw_only=True)
 class MasterSim:
     rate: Fraction
     ppm: float = 0.0
@@ -98,8 +98,8 @@ class MasterSim:
             kk, within = divmod(ahead, self.per_label)
             master_at = origin + kk * period + within * period / self.per_label
             status = discipline.status(now)
-            rows.append(Row(t_s, tick.time_ns - master_at, status.state, str(tick.timecode), status.master_rate_ppm,
-                            status.alarm))
+            rows.append(Row(t_s=t_s, error_ns=tick.time_ns - master_at, state=status.state, label=str(tick.timecode),
+                            rate_ppm=status.master_rate_ppm, alarm=status.alarm))
             index = clock.next_index(index)
             if t_s > seconds:
                 return rows, discipline, clock, alarms

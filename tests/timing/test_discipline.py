@@ -31,7 +31,7 @@ def worst_us(rows: list[Row]) -> float:
     (Fraction(50), False, 2), (R5994, True, 2)])
 @pytest.mark.parametrize("ppm", [100.0, -100.0])
 def test_converges_to_a_master_drifting_100_ppm(rate: Fraction, drop: bool, per_label: int, ppm: float) -> None:
-    sim = MasterSim(rate, ppm, drop_frame=drop, per_label=per_label,
+    sim = MasterSim(rate=rate, ppm=ppm, drop_frame=drop, per_label=per_label,
                     start_label="10:00:00;00" if drop else "10:00:00:00")
     rows, discipline, clock, alarms = sim.run(40.0)
     locked_at = next(r.t_s for r in rows if r.state == "locked")
@@ -49,13 +49,13 @@ def test_converges_to_a_master_drifting_100_ppm(rate: Fraction, drop: bool, per_
 def test_a_clock_jammed_once_then_free_drifts_away() -> None:
     """The control for the bounds above: jam-synced to the same master, then left free, the clock
     is 4 ms (100 ppm x 40 s) off after 40 s."""
-    rows, _, _, _ = MasterSim(Fraction(25), 100.0, jam_only=True).run(40.0)
+    rows, _, _, _ = MasterSim(rate=Fraction(25), ppm=100.0, jam_only=True).run(40.0)
     assert worst_us(window(rows, 0.5, 2)) < 300
     assert 3_500 < worst_us(window(rows, 39, 40)) < 4_500
 
 
 def test_dropout_holds_the_rate_and_raises_then_clears_the_alarm() -> None:
-    rows, discipline, _, alarms = MasterSim(Fraction(24), 100.0, dropouts=((20.0, 30.0),)).run(45.0)
+    rows, discipline, _, alarms = MasterSim(rate=Fraction(24), ppm=100.0, dropouts=((20.0, 30.0),)).run(45.0)
     assert {r.state for r in window(rows, 15, 20)} == {"locked"}
     assert {r.state for r in window(rows, 20.7, 30)} == {"holdover"}
     # held at the learned rate: without it the phase would be 1 ms off after 10 s at 100 ppm
@@ -71,7 +71,7 @@ def test_dropout_holds_the_rate_and_raises_then_clears_the_alarm() -> None:
 
 
 def test_a_label_jump_is_followed_after_three_frames() -> None:
-    rows, discipline, _, _ = MasterSim(Fraction(25), -50.0, jump=(10.0, 100)).run(15.0)
+    rows, discipline, _, _ = MasterSim(rate=Fraction(25), ppm=-50.0, jump=(10.0, 100)).run(15.0)
     assert worst_us(window(rows, 5, 10)) < 30
     assert worst_us(window(rows, 10.3, 15)) < 100  # relabelled: our labels are the master's again
     assert rows[-1].label.startswith("10:00:19")  # 15 s + 100 frames (4 s) after 10:00:00:00
@@ -80,7 +80,7 @@ def test_a_label_jump_is_followed_after_three_frames() -> None:
 
 
 def test_labels_follow_a_non_drop_frame_master_at_29_97() -> None:
-    rows, _, clock, _ = MasterSim(R2997, 30.0, drop_frame=False).run(5.0)
+    rows, _, clock, _ = MasterSim(rate=R2997, ppm=30.0, drop_frame=False).run(5.0)
     assert clock.drop_frame is False  # the clock took the master's convention
     assert ";" not in rows[-1].label and rows[-1].label[:8] in ("10:00:04", "10:00:05")
     assert worst_us(window(rows, 1, 5)) < 100
@@ -88,12 +88,12 @@ def test_labels_follow_a_non_drop_frame_master_at_29_97() -> None:
 
 def test_a_master_at_another_rate_raises_an_alarm() -> None:
     """LTC at 23.976 on a 24 fps stage: 1000 ppm slow, beyond what a clock can be off."""
-    _, _, _, alarms = MasterSim(Fraction(24), 1001.0).run(20.0)
+    _, _, _, alarms = MasterSim(rate=Fraction(24), ppm=1001.0).run(20.0)
     assert alarms and alarms[0].startswith("TIMECODE RATE")
 
 
 def test_no_master_at_all_raises_no_timecode() -> None:
-    rows, discipline, clock, alarms = MasterSim(Fraction(24), 0.0, dropouts=((0.0, 100.0),)).run(3.0)
+    rows, discipline, clock, alarms = MasterSim(rate=Fraction(24), ppm=0.0, dropouts=((0.0, 100.0),)).run(3.0)
     assert alarms == ["NO TIMECODE: nothing from the simulated master"]
     assert rows[-1].state == "free" and not discipline.acquired
     assert clock.scale == 1.0
@@ -112,14 +112,14 @@ def test_a_fault_is_an_alarm_until_cleared() -> None:
 def test_status_text_and_report() -> None:
     assert internal_status().display == "TC INT" and internal_status().severity == "ok"
     assert clock_lock_status(FrameClock(Fraction(25), time_source=ManualTimeSource())).master == "internal"
-    _, discipline, clock, _ = MasterSim(Fraction(25), 10.0).run(3.0)
+    _, discipline, clock, _ = MasterSim(rate=Fraction(25), ppm=10.0).run(3.0)
     status = discipline.status()
     assert clock_lock_status(clock) == discipline.status(clock.now_ns())
     assert status.display.startswith("TC LOCK LTC ") and status.display.endswith(" us")
     assert status.severity == "ok"
-    _, lost, _, _ = MasterSim(Fraction(25), 10.0, dropouts=((2.0, 9.0),)).run(3.0)
+    _, lost, _, _ = MasterSim(rate=Fraction(25), ppm=10.0, dropouts=((2.0, 9.0),)).run(3.0)
     assert lost.status().display.startswith("TC HOLD") and lost.status().severity == "warning"
-    _, never, _, _ = MasterSim(Fraction(25), 0.0, dropouts=((0.0, 9.0),)).run(1.0)
+    _, never, _, _ = MasterSim(rate=Fraction(25), ppm=0.0, dropouts=((0.0, 9.0),)).run(1.0)
     assert never.status().severity == "error"
     report = status.to_dict()
     assert report["state"] == "locked" and report["locked"] is True and report["master_timecode"].startswith("10:00:0")
@@ -134,7 +134,7 @@ def test_settings_are_checked() -> None:
 
 
 def test_offset_moves_the_frame_instants_earlier() -> None:
-    rows, _, _, _ = MasterSim(Fraction(25), 0.0, jitter_us=0.0,
+    rows, _, _, _ = MasterSim(rate=Fraction(25), ppm=0.0, jitter_us=0.0,
                               settings=DisciplineSettings(offset_ms=2.0)).run(5.0)
     assert all(abs(r.error_ns + 2e6) < 5e3 for r in window(rows, 2, 5))  # 2 ms ahead of the master's arrival
 
@@ -159,7 +159,7 @@ def test_rebase_keeps_a_locked_clock_on_the_master_grid() -> None:
 @pytest.mark.parametrize(("rate", "start", "drop"), [(Fraction(25), "23:59:58:00", False),
                                                      (R2997, "23:59:58;00", True)])
 def test_midnight_is_not_a_jump(rate: Fraction, start: str, drop: bool) -> None:
-    rows, discipline, _, _ = MasterSim(rate, 50.0, start_label=start, drop_frame=drop).run(5.0)
+    rows, discipline, _, _ = MasterSim(rate=rate, ppm=50.0, start_label=start, drop_frame=drop).run(5.0)
     status = discipline.status()
     assert status.jumps == 0 and status.outliers == 0
     assert rows[-1].label[:7] == "00:00:0" and worst_us(window(rows, 1, 5)) < 100

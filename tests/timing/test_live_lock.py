@@ -99,8 +99,10 @@ def test_a_run_locks_to_the_trackers_opentrackio_timecode(small: Stage) -> None:
             if stop.wait(max(0.0, (at + 2_000_000 - time.monotonic_ns()) / 1e9)):
                 return
             tc = Timecode.from_count(first.to_count() + k, rate)
-            sample = CameraSample("opentrackio", "tracker", 1, at + 2_000_000, 0.0, -3.0, 1.6, 0.0, 0.0, 0.0,
-                                  timecode=SampleTimecode(tc.hours, tc.minutes, tc.seconds, tc.frames, rate))
+            sample = CameraSample(protocol="opentrackio", source="tracker", camera_id=1, arrival_ns=at + 2_000_000,
+                                  x_m=0.0, y_m=-3.0, z_m=1.6, pan_deg=0.0, tilt_deg=0.0, roll_deg=0.0,
+                                  timecode=SampleTimecode(hours=tc.hours, minutes=tc.minutes, seconds=tc.seconds,
+                                              frames=tc.frames, rate=rate))
             engine.tracking.push(project.tracking[0].name, sample)
 
     sender = threading.Thread(target=tracker, daemon=True)

@@ -33,7 +33,8 @@ def sending_order(word: int) -> str:
 
 
 def test_the_word_follows_the_standard_layout() -> None:
-    frame = LtcFrame(12, 34, 56, 23, drop_frame=True, color_frame=False, user_bits=0x87654321, flags=0b010)
+    frame = LtcFrame(hours=12, minutes=34, seconds=56, frames=23, drop_frame=True, color_frame=False,
+                     user_bits=0x87654321, flags=0b010)
     bits = sending_order(frame_bits(frame, 30))
     assert bits[64:] == "0011111111111101"                      # sync word, as sent
     assert bits[0:4] == "1100" and bits[8:10] == "01"          # frames 23: units 3, tens 2 (LSB first)
@@ -44,20 +45,24 @@ def test_the_word_follows_the_standard_layout() -> None:
     assert bits[4:8] == "1000" and bits[60:64] == "0001"        # user groups 1 (0x1) and 8 (0x8)
     assert bits[58] == "1"                                      # BGF1
     assert bits.count("1") % 2 == 0                             # polarity correction: even ones
-    at25 = sending_order(frame_bits(LtcFrame(0, 0, 0, 3), 25))  # 2 ones + 13 in the sync word: odd
-    at30 = sending_order(frame_bits(LtcFrame(0, 0, 0, 3), 30))
+    at25 = sending_order(frame_bits(LtcFrame(hours=0, minutes=0, seconds=0,
+                                             frames=3), 25))  # 2 ones + 13 in the sync word: odd
+    at30 = sending_order(frame_bits(LtcFrame(hours=0, minutes=0, seconds=0, frames=3), 30))
     assert at25.count("1") % 2 == 0 and at30.count("1") % 2 == 0
     assert at25[59] == "1" and at25[27] == "0" and at30[27] == "1" and at30[59] == "0"  # 25 fps: bit 59
     assert (frame_bits(frame, 30) >> 64) == SYNC_WORD
 
 
 def test_parse_refuses_what_cannot_be_a_frame() -> None:
-    good = LtcFrame(23, 59, 59, 29)
+    good = LtcFrame(hours=23, minutes=59, seconds=59, frames=29)
     assert parse_bits(frame_bits(good, 30), 30) == good
-    assert parse_bits(frame_bits(LtcFrame(0, 0, 0, 24), 25), 24) is None            # frame 24 at 24 fps
-    assert parse_bits(frame_bits(LtcFrame(0, 0, 0, 5, drop_frame=True), 25), 25) is None  # no DF at 25
-    assert parse_bits(frame_bits(LtcFrame(0, 1, 0, 0, drop_frame=True), 30), 30) is None  # skipped label
-    assert parse_bits(frame_bits(LtcFrame(24, 0, 0, 0), 30), 30) is None
+    assert parse_bits(frame_bits(LtcFrame(hours=0, minutes=0, seconds=0,
+                                          frames=24), 25), 24) is None            # frame 24 at 24 fps
+    assert parse_bits(frame_bits(LtcFrame(hours=0, minutes=0, seconds=0, frames=5,
+                                          drop_frame=True), 25), 25) is None  # no DF at 25
+    assert parse_bits(frame_bits(LtcFrame(hours=0, minutes=1, seconds=0, frames=0,
+                                          drop_frame=True), 30), 30) is None  # skipped label
+    assert parse_bits(frame_bits(LtcFrame(hours=24, minutes=0, seconds=0, frames=0), 30), 30) is None
     word = frame_bits(good, 30) | 0xF  # frame units 15
     assert parse_bits(word, 30) is None
 
@@ -149,7 +154,7 @@ def test_frame_pairs_above_30() -> None:
     assert ltc_rate(Fraction(48)) == (Fraction(24), 2) and ltc_rate(Fraction(24)) == (Fraction(24), 1)
     with pytest.raises(ValueError, match="no LTC"):
         ltc_rate(Fraction(120))
-    frame = LtcFrame(1, 0, 0, 12, drop_frame=True)
+    frame = LtcFrame(hours=1, minutes=0, seconds=0, frames=12, drop_frame=True)
     assert frame.video_count(Fraction(60000, 1001)) == 2 * Timecode.parse("01:00:00;12", R2997).to_count()
     assert str(Timecode.from_count(frame.video_count(Fraction(60000, 1001)), Fraction(60000, 1001), True)) \
         == "01:00:00;24"

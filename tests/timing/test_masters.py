@@ -39,10 +39,11 @@ DEMO = Path(__file__).resolve().parents[2] / "configs" / "stages" / "demo.yaml"
 
 def otio_sample(tc: Timecode, arrival_ns: int, sequence: int, sub_frame: int = 0) -> CameraSample:
     """A tracker's sample labelled ``tc``, through OpenTrackIO packets and the receiver's decoder."""
-    sent = CameraSample("opentrackio", "tracker", 1, 0, 1.0, 2.0, 1.5, 10.0, -3.0, 0.0, sequence=sequence,
-                        timecode=SampleTimecode(tc.hours, tc.minutes, tc.seconds, tc.frames, tc.rate, tc.drop_frame,
-                                                sub_frame),
-                        sample_rate=tc.rate * 2)
+    sent = CameraSample(protocol="opentrackio", source="tracker", camera_id=1, arrival_ns=0, x_m=1.0, y_m=2.0, z_m=1.5,
+                        pan_deg=10.0, tilt_deg=-3.0, roll_deg=0.0, sequence=sequence,
+                        timecode=SampleTimecode(hours=tc.hours, minutes=tc.minutes, seconds=tc.seconds,
+                                            frames=tc.frames, rate=tc.rate, drop_frame=tc.drop_frame,
+                                            sub_frame=sub_frame), sample_rate=tc.rate * 2)
     decoder = OpenTrackIODecoder()
     samples = []
     for packet in opentrackio.write_sample_packets(sent, sequence):
@@ -63,7 +64,7 @@ def test_tracker_timecode_locks_the_clock(rate: Fraction, tc_rate: Fraction, dro
     per_label = int(rate / tc_rate)
 
     def deliver(discipline: ClockDiscipline, count: int, at: int, label: str) -> None:
-        master = masters.setdefault(id(discipline), TrackerTimecodeMaster(discipline, rate, "A"))
+        master = masters.setdefault(id(discipline), TrackerTimecodeMaster(sink=discipline, rate=rate, camera="A"))
         tc = Timecode.from_count(count // per_label, tc_rate, drop)
         period = 1e9 / float(tc_rate)
         for sub in (0, 1):  # two samples per timecode frame
@@ -72,7 +73,7 @@ def test_tracker_timecode_locks_the_clock(rate: Fraction, tc_rate: Fraction, dro
             master.offer("A", otio_sample(tc, arrival, sequence[0], sub))
         master.offer("B", otio_sample(tc, at, 0))  # another camera: ignored
 
-    sim = MasterSim(rate, -60.0, jitter_us=0.0, drop_frame=drop, per_label=per_label, deliver=deliver,
+    sim = MasterSim(rate=rate, ppm=-60.0, jitter_us=0.0, drop_frame=drop, per_label=per_label, deliver=deliver,
                     start_label="09:59:50;00" if drop else "09:59:50:00", settings=DisciplineSettings(offset_ms=3.0),
                     prefilter="minimum")  # as TimecodeRig sets it for a tracker
     rows, _, clock, alarms = sim.run(20.0)
@@ -92,10 +93,11 @@ def test_tracker_timecode_locks_the_clock(rate: Fraction, tc_rate: Fraction, dro
 
 def test_tracker_samples_without_or_at_another_rate_say_why() -> None:
     discipline = ClockDiscipline(Fraction(24), "tracker", "the tracker of camera A")
-    master = TrackerTimecodeMaster(discipline, Fraction(24), "A")
+    master = TrackerTimecodeMaster(sink=discipline, rate=Fraction(24), camera="A")
     master.offer("A", otio_sample(Timecode.parse("01:00:00:00", 25), 1, 1))
     assert master.other_rate == 1 and discipline._hint is not None and "25" in discipline._hint
-    plain = CameraSample("freed", "tracker", 1, 5, 0, 0, 0, 0, 0, 0)
+    plain = CameraSample(protocol="freed", source="tracker", camera_id=1, arrival_ns=5, x_m=0, y_m=0, z_m=0, pan_deg=0,
+                         tilt_deg=0, roll_deg=0)
     master.offer("A", plain)
     assert master.without_timecode == 1 and "no timecode" in (discipline._hint or "")
 

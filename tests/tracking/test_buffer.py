@@ -17,7 +17,8 @@ MS = 1_000_000
 
 
 def sample(t_ms: float, x: float = 0.0, pan: float = 0.0, tilt: float = 0.0, **lens: object) -> CameraSample:
-    return CameraSample("freed", "src", 1, round(t_ms * MS), x, 2 * x, 1.0, pan, tilt, 0.0, **lens)  # type: ignore[arg-type]
+    return CameraSample(protocol="freed", source="src", camera_id=1, arrival_ns=round(t_ms * MS), x_m=x, y_m=2 * x,
+                        z_m=1.0, pan_deg=pan, tilt_deg=tilt, roll_deg=0.0, **lens)  # type: ignore[arg-type]
 
 
 def test_quaternion_matches_body_rotation_and_converts_back() -> None:

@@ -20,9 +20,10 @@ def pose_of(sample: CameraSample):  # type: ignore[no-untyped-def]
 
 
 def test_eye_is_the_entrance_pupil_along_the_optical_axis() -> None:
-    sample = CameraSample("opentrackio", "s", 1, 0, 1.0, 2.0, 1.5, 90.0, 0.0, 0.0, focal_length_mm=35.0,
-                          entrance_pupil_m=0.12)
-    state = CameraCalibration(36.0, 24.0, 3600, 2400).camera_state(pose_of(sample))
+    sample = CameraSample(protocol="opentrackio", source="s", camera_id=1, arrival_ns=0, x_m=1.0, y_m=2.0, z_m=1.5,
+                          pan_deg=90.0, tilt_deg=0.0, roll_deg=0.0, focal_length_mm=35.0, entrance_pupil_m=0.12)
+    state = CameraCalibration(sensor_width_mm=36.0, sensor_height_mm=24.0, image_width=3600,
+                              image_height=2400).camera_state(pose_of(sample))
     assert state.eye == pytest.approx([1.12, 2.0, 1.5])  # pan 90 looks along +X
     assert state.forward == pytest.approx([1.0, 0.0, 0.0])
     assert state.rotation[:, 1] == pytest.approx([0.0, 0.0, -1.0])  # image down is stage down
@@ -33,15 +34,17 @@ def test_eye_is_the_entrance_pupil_along_the_optical_axis() -> None:
 
 def test_alignment_moves_and_turns_the_camera_into_the_stage_frame() -> None:
     align = AlignmentTransform(body_rotation(90.0, 0.0, 0.0), np.array([10.0, 0.0, 0.0]))
-    sample = CameraSample("freed", "s", 1, 0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, zoom_raw=2500, focus_raw=30000,
-                          user_bits=400)
-    state = CameraCalibration(24.0, 13.5, lens=PRESETS["zcam-freed"], alignment=align).camera_state(pose_of(sample))
+    sample = CameraSample(protocol="freed", source="s", camera_id=1, arrival_ns=0, x_m=0.0, y_m=1.0, z_m=0.0,
+                          pan_deg=0.0, tilt_deg=0.0, roll_deg=0.0, zoom_raw=2500, focus_raw=30000, user_bits=400)
+    state = CameraCalibration(sensor_width_mm=24.0, sensor_height_mm=13.5, lens=PRESETS["zcam-freed"],
+                              alignment=align).camera_state(pose_of(sample))
     assert state.eye == pytest.approx([11.0, 0.0, 0.0])  # tracker +Y becomes stage +X
     assert state.forward == pytest.approx([1.0, 0.0, 0.0])
     assert (state.focal_length_mm, state.focus_distance_m, state.f_stop) == pytest.approx((25.0, 3.0, 4.0))
 
 
 def test_projection_offset_becomes_principal_offset_with_y_down() -> None:
-    sample = CameraSample("opentrackio", "s", 1, 0, 0, 0, 0, 0, 0, 0, projection_offset_mm=(0.5, 0.25))
-    state = CameraCalibration(36.0, 24.0).camera_state(pose_of(sample))
+    sample = CameraSample(protocol="opentrackio", source="s", camera_id=1, arrival_ns=0, x_m=0, y_m=0, z_m=0, pan_deg=0,
+                          tilt_deg=0, roll_deg=0, projection_offset_mm=(0.5, 0.25))
+    state = CameraCalibration(sensor_width_mm=36.0, sensor_height_mm=24.0).camera_state(pose_of(sample))
     assert state.principal_offset_mm == (0.5, -0.25)

@@ -60,19 +60,23 @@ def test_bad_d0_is_refused() -> None:
 
 
 def test_encoding_rounds_to_wire_units_and_refuses_what_does_not_fit() -> None:
-    pos = freed.FreeDPosition(3, -0.00001, 89.99999, 12.3456789, 0.001, -0.01, 131071.98, 0xFFFFFF, 0, 0xFFFF)
+    pos = freed.FreeDPosition(camera_id=3, pan_deg=-0.00001, tilt_deg=89.99999, roll_deg=12.3456789, x_mm=0.001,
+                              y_mm=-0.01, z_mm=131071.98, zoom_raw=0xFFFFFF, focus_raw=0, spare=0xFFFF)
     back = freed.parse_d1(freed.write_d1(pos))
     assert back.tilt_deg == pytest.approx(90.0, abs=1 / 32768)
     assert back.roll_deg == pytest.approx(12.3456789, abs=0.5 / 32768)
     assert (back.zoom_raw, back.spare) == (0xFFFFFF, 0xFFFF)
     with pytest.raises(ValueError, match="x_mm"):
-        freed.write_d1(freed.FreeDPosition(1, 0, 0, 0, 200_000.0, 0, 0, 0, 0))
+        freed.write_d1(freed.FreeDPosition(camera_id=1, pan_deg=0, tilt_deg=0, roll_deg=0, x_mm=200_000.0, y_mm=0,
+                                           z_mm=0, zoom_raw=0, focus_raw=0))
     with pytest.raises(ValueError, match="zoom_raw"):
-        freed.write_d1(freed.FreeDPosition(1, 0, 0, 0, 0, 0, 0, 1 << 24, 0))
+        freed.write_d1(freed.FreeDPosition(camera_id=1, pan_deg=0, tilt_deg=0, roll_deg=0, x_mm=0, y_mm=0, z_mm=0,
+                                           zoom_raw=1 << 24, focus_raw=0))
 
 
 def test_scanner_finds_frames_after_garbage_and_across_chunks() -> None:
-    other = freed.write_d1(freed.FreeDPosition(2, 10, 20, 30, 1, 2, 3, 4, 5))
+    other = freed.write_d1(freed.FreeDPosition(camera_id=2, pan_deg=10, tilt_deg=20, roll_deg=30, x_mm=1, y_mm=2,
+                                               z_mm=3, zoom_raw=4, focus_raw=5))
     stream = b"\x00\xd1\xd1garbage" + TV_F2 + TV_F2[:10] + b"\xff" + other
     scanner = freed.D1FrameScanner()
     frames = []

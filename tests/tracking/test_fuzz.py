@@ -49,11 +49,12 @@ MEMORY_BUDGET = 8 << 20
 SECOND_HALF_GROWTH = 512 << 10
 """Bytes the second half of a flood may add to what the first half left."""
 
-VALID_POSE = freed.FreeDPosition(1, 45.0, -10.5, 0.0, 1000.0, -2500.5, 1650.0, 0x1234, 0x800)
+VALID_POSE = freed.FreeDPosition(camera_id=1, pan_deg=45.0, tilt_deg=-10.5, roll_deg=0.0, x_mm=1000.0, y_mm=-2500.5,
+                                 z_mm=1650.0, zoom_raw=0x1234, focus_raw=0x800)
 VALID_D1 = freed.write_d1(VALID_POSE)
-SAMPLE = CameraSample("opentrackio", "x", 1, 0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, focal_length_mm=35.0,
-                      focus_distance_m=2.0, zoom_raw=7, distortion=(0.1, 0.0, 0.0, 0.0), sequence=3,
-                      status="ok")
+SAMPLE = CameraSample(protocol="opentrackio", source="x", camera_id=1, arrival_ns=0, x_m=1.0, y_m=2.0, z_m=3.0,
+                      pan_deg=4.0, tilt_deg=5.0, roll_deg=6.0, focal_length_mm=35.0, focus_distance_m=2.0, zoom_raw=7,
+                      distortion=(0.1, 0.0, 0.0, 0.0), sequence=3, status="ok")
 VALID_DOC = opentrackio.document_from_sample(SAMPLE, sample_id="urn:x")
 EXTREMES: list[Any] = [math.nan, math.inf, -math.inf, 1e308, -1e308, 5e-324, -0.0, 2**63, -(2**63), 2**80,
                        -1, 0, True, None, "x", "", [], {}, [1.0], {"x": 1}]
@@ -199,7 +200,7 @@ def freed_datagrams(rng: random.Random) -> Iterator[tuple[bytes, Any]]:
         elif kind == 2:
             yield mutated(rng, d0, limit), sender
         else:
-            yield freed.write_d1(freed.FreeDPosition(rng.randrange(256), *VALID_POSE[1:])), sender
+            yield freed.write_d1(VALID_POSE._replace(camera_id=rng.randrange(256))), sender
 
 
 def test_fuzz_freed_udp() -> None:

@@ -36,8 +36,8 @@ def project(**camera: object) -> Project:
 
 
 def freed_sample(t_ms: float, x_m: float, pan: float = 0.0, camera_id: int = 1) -> CameraSample:
-    return CameraSample("freed", "127.0.0.1", camera_id, round(t_ms * MS), x_m, 0.0, 1.5, pan, 0.0, 0.0,
-                        zoom_raw=3500, focus_raw=20000)
+    return CameraSample(protocol="freed", source="127.0.0.1", camera_id=camera_id, arrival_ns=round(t_ms * MS), x_m=x_m,
+                        y_m=0.0, z_m=1.5, pan_deg=pan, tilt_deg=0.0, roll_deg=0.0, zoom_raw=3500, focus_raw=20000)
 
 
 def test_state_at_applies_lens_delay_and_alignment_and_set_delay_is_immediate() -> None:
@@ -129,7 +129,8 @@ def test_live_hub_receives_reports_loss_and_restarts_on_a_port_change() -> None:
     hub.stream_recovered.connect(recovered.append)
     hub.sample_received.connect(lambda *_: threads.add(threading.current_thread().name))
     sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    message = freed.write_d1(freed.FreeDPosition(1, 10.0, 0.0, 0.0, 500.0, 0.0, 1500.0, 3500, 20000))
+    message = freed.write_d1(freed.FreeDPosition(camera_id=1, pan_deg=10.0, tilt_deg=0.0, roll_deg=0.0, x_mm=500.0,
+                                                 y_mm=0.0, z_mm=1500.0, zoom_raw=3500, focus_raw=20000))
     try:
         assert hub.start() == {} and hub.running
 

@@ -13,7 +13,8 @@ from vpstage.tracking.sample import CameraSample
 
 
 def sample(**fields: object) -> CameraSample:
-    return CameraSample("freed", "src", 1, 0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, **fields)  # type: ignore[arg-type]
+    return CameraSample(protocol="freed", source="src", camera_id=1, arrival_ns=0, x_m=0.0, y_m=0.0, z_m=0.0,
+                        pan_deg=0.0, tilt_deg=0.0, roll_deg=0.0, **fields)  # type: ignore[arg-type]
 
 
 def test_piecewise_linear_interpolates_and_holds_the_ends() -> None:

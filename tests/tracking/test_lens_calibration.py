@@ -68,7 +68,9 @@ def images(rays: np.ndarray) -> list[np.ndarray]:
 
 
 def test_calibration_recovers_the_lens(images: list[np.ndarray]) -> None:
-    result = calibrate_lens(images, BOARD, radial=2)
+    seen: list[tuple[int, int]] = []
+    result = calibrate_lens(images, BOARD, radial=2, progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(i, len(images)) for i in range(1, len(images) + 1)]  # after each image's board search
     assert len(result.used) >= 8 and set(result.used) | set(result.rejected) == set(range(10))
     assert result.rms_px < 0.5
     assert result.distortion.model == BROWN_CONRADY_UD
@@ -107,7 +109,8 @@ def test_the_cli_writes_one_zoom_point_per_step(images: list[np.ndarray], tmp_pa
     (lens,) = doc["lenses"]
     assert lens["distortion_model"] == "Brown-Conrady U-D" and [p["encoder"] for p in lens["zoom"]] == [0, 65535]
     profile = load_lens_library(lenses)["zoom-a"]
-    values = profile.evaluate(CameraSample("freed", "src", 1, 0, 0, 0, 0, 0, 0, 0, zoom_raw=0))
+    values = profile.evaluate(CameraSample(protocol="freed", source="src", camera_id=1, arrival_ns=0, x_m=0, y_m=0,
+                                           z_m=0, pan_deg=0, tilt_deg=0, roll_deg=0, zoom_raw=0))
     assert values.distortion.model == BROWN_CONRADY_UD
     assert abs(values.distortion.radial[0] - TRUE.radial[0]) < 0.01
     assert values.focal_length_mm == pytest.approx(10.4, rel=0.005)

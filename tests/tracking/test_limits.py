@@ -169,7 +169,8 @@ def test_a_smaller_datagram_limit_applies() -> None:
 # ---------------------------------------------------------------------------------- OSC structure
 
 def osc_bad(data: bytes, limits: osc_wire.OscLimits | None = None) -> list[str]:
-    decoder = OscDecoder(osc_map.PRESETS["vp"], ReceiverLimits(8192, osc=limits or osc_wire.OscLimits()))
+    decoder = OscDecoder(osc_map.PRESETS["vp"], ReceiverLimits(max_datagram_bytes=8192,
+                                                               osc=limits or osc_wire.OscLimits()))
     return list(decoder.decode(data, A, 0).bad)
 
 
@@ -233,7 +234,8 @@ def test_valid_osc_at_the_message_and_argument_limits_decodes() -> None:
 # ---------------------------------------------------------------------------------- streams
 
 def pose_sample(camera_id: object, arrival_ns: int, source: str = "10.0.0.1") -> CameraSample:
-    return CameraSample("freed", source, camera_id, arrival_ns, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)  # type: ignore[arg-type]
+    return CameraSample(protocol="freed", source=source, camera_id=camera_id,  # type: ignore[arg-type]
+                        arrival_ns=arrival_ns, x_m=0.0, y_m=0.0, z_m=0.0, pan_deg=0.0, tilt_deg=0.0, roll_deg=0.0)
 
 
 def test_the_stream_registry_refuses_new_streams_when_full_and_recycles_stale_ones() -> None:
@@ -253,10 +255,12 @@ def test_a_receiver_counts_refused_streams_and_keeps_serving_live_ones() -> None
     got: list[CameraSample] = []
     receiver = Receiver("f", Null(), FreeDDecoder(), on_sample=lambda name, s: got.append(s),
                         limits=ReceiverLimits(max_datagram_bytes=64, max_streams=4))
-    live = freed.write_d1(freed.FreeDPosition(200, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 0, 0))
+    live = freed.write_d1(freed.FreeDPosition(camera_id=200, pan_deg=1.0, tilt_deg=2.0, roll_deg=3.0, x_mm=4.0,
+                                              y_mm=5.0, z_mm=6.0, zoom_raw=0, focus_raw=0))
     receiver.feed(live, A, 0)
     for cam in range(100):  # a flood of new camera ids, with the live camera in between
-        receiver.feed(freed.write_d1(freed.FreeDPosition(cam, 0, 0, 0, 0, 0, 0, 0, 0)), A, cam * MS)
+        receiver.feed(freed.write_d1(freed.FreeDPosition(camera_id=cam, pan_deg=0, tilt_deg=0, roll_deg=0, x_mm=0,
+                                                         y_mm=0, z_mm=0, zoom_raw=0, focus_raw=0)), A, cam * MS)
         receiver.feed(live, A, cam * MS)
     stats = receiver.stats()
     assert len(receiver.streams) == 4 and stats.bad_by_reason == {"stream_limit": 97}

@@ -46,7 +46,8 @@ def project(grace_ms: float | None = None) -> Project:
 
 
 def sample(arrival_ns: int, camera_id: int = 1) -> CameraSample:
-    return CameraSample("freed", "127.0.0.1", camera_id, arrival_ns, 0.0, 0.0, 1.5, 0.0, 0.0, 0.0)
+    return CameraSample(protocol="freed", source="127.0.0.1", camera_id=camera_id, arrival_ns=arrival_ns, x_m=0.0,
+                        y_m=0.0, z_m=1.5, pan_deg=0.0, tilt_deg=0.0, roll_deg=0.0)
 
 
 @pytest.fixture
@@ -91,7 +92,8 @@ def test_the_detail_says_what_the_source_did_receive(hub: TrackingHub) -> None:
     receiver = hub._receivers["tracker"]
     receiver.feed(b"\xd1" + bytes(28), ("127.0.0.1", 9), START)  # wrong checksum
     assert camera_alarm(hub, START + 3000 * MS)[2].endswith("only bad packets (checksum)")  # type: ignore[index]
-    other = freed.write_d1(freed.FreeDPosition(7, 0, 0, 0, 0, 0, 0, 0, 0))  # a camera id nobody listens to
+    other = freed.write_d1(freed.FreeDPosition(camera_id=7, pan_deg=0, tilt_deg=0, roll_deg=0, x_mm=0, y_mm=0, z_mm=0,
+                                               zoom_raw=0, focus_raw=0))  # a camera id nobody listens to
     receiver.feed(other, ("127.0.0.1", 9), START)
     assert camera_alarm(hub, START + 3000 * MS)[2].endswith("samples for other camera ids")  # type: ignore[index]
 
@@ -100,7 +102,8 @@ def test_the_report_flags_sources_and_cameras_never_tracked(hub: TrackingHub) ->
     (entry,) = hub.report()  # the report reads after the run: no grace period
     assert entry["never_tracked"] and entry["cameras_never_tracked"] == ["A"]
     assert entry["samples"] == 0 and entry["bad_by_reason"] == {} and entry["discarded_by_reason"] == {}
-    hub._receivers["tracker"].feed(freed.write_d1(freed.FreeDPosition(1, 0, 0, 0, 0, 0, 0, 0, 0)),
+    hub._receivers["tracker"].feed(freed.write_d1(freed.FreeDPosition(camera_id=1, pan_deg=0, tilt_deg=0, roll_deg=0,
+                                                                      x_mm=0, y_mm=0, z_mm=0, zoom_raw=0, focus_raw=0)),
                                    ("127.0.0.1", 9), START)
     (entry,) = hub.report()
     assert not entry["never_tracked"] and entry["cameras_never_tracked"] == []
@@ -140,5 +143,6 @@ def test_the_receiver_logs_never_tracked_once(caplog: pytest.LogCaptureFixture) 
     (record,) = caplog.records
     assert "tracker" in record.getMessage() and "NEVER TRACKED" in record.getMessage()
     assert "1 bad packets (size 1)" in record.getMessage()
-    receiver.feed(freed.write_d1(freed.FreeDPosition(1, 0, 0, 0, 0, 0, 0, 0, 0)), ("127.0.0.1", 1), START)
+    receiver.feed(freed.write_d1(freed.FreeDPosition(camera_id=1, pan_deg=0, tilt_deg=0, roll_deg=0, x_mm=0, y_mm=0,
+                                                     z_mm=0, zoom_raw=0, focus_raw=0)), ("127.0.0.1", 1), START)
     assert not receiver.check_never_tracked(START + 3000 * MS)

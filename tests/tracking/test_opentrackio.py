@@ -116,9 +116,10 @@ def test_the_reference_example_parses_into_our_model() -> None:
     assert (sample.focus_norm, sample.iris_norm, sample.zoom_norm) == (0.1, 0.2, 0.3)
     assert sample.entrance_pupil_m == 0.123
     # the example's one entry names no model: OpenTrackIO's default; kept whole, overscan included
-    assert sample.distortion == LensDistortion("Brown-Conrady D-U", (1.0, 2.0, 3.0, 0.0, 0.0, 0.0), (1.0, 2.0), 3.1)
+    assert sample.distortion == LensDistortion(model="Brown-Conrady D-U", radial=(1.0, 2.0, 3.0, 0.0, 0.0, 0.0),
+                                               tangential=(1.0, 2.0), overscan=3.1)
     assert sample.projection_offset_mm == (0.1, 0.2)
-    assert sample.timecode == SampleTimecode(1, 2, 3, 4, Fraction(24000, 1001))
+    assert sample.timecode == SampleTimecode(hours=1, minutes=2, seconds=3, frames=4, rate=Fraction(24000, 1001))
     assert sample.sample_rate == Fraction(24000, 1001) and sample.status == "Optical Good"
 
 
@@ -136,8 +137,8 @@ def test_the_complete_example_keeps_every_distortion_value() -> None:
     doc = {**EXAMPLE, "lens": COMPLETE_LENS}
     sample = otio.sample_from_document(doc, "src", 0)
     assert sample is not None
-    assert sample.distortion == LensDistortion("Brown-Conrady U-D", (1.0, 2.0, 3.0, 4.0, 5.0, 6.0), (1.0, 2.0), 3.0,
-                                               (1.0, 2.0))
+    assert sample.distortion == LensDistortion(model="Brown-Conrady U-D", radial=(1.0, 2.0, 3.0, 4.0, 5.0, 6.0),
+                                               tangential=(1.0, 2.0), overscan=3.0, offset_mm=(1.0, 2.0))
     # written back and read again: nothing lost
     back = otio.sample_from_document(otio.document_from_sample(sample), "src", 0)
     assert back is not None and back.distortion == sample.distortion
@@ -146,10 +147,11 @@ def test_the_complete_example_keeps_every_distortion_value() -> None:
 @pytest.mark.parametrize(("entries", "expected"), [
     # the first Brown-Conrady entry wins over a vendor model listed before it
     ([{"model": "Vendor Fisheye", "radial": [0.9]}, {"radial": [0.1, 0.2], "tangential": [0.3]}],
-     LensDistortion("Brown-Conrady D-U", (0.1, 0.2, 0.0, 0.0, 0.0, 0.0), (0.3, 0.0))),
+     LensDistortion(model="Brown-Conrady D-U", radial=(0.1, 0.2, 0.0, 0.0, 0.0, 0.0), tangential=(0.3, 0.0))),
     # only unknown models: the first is kept as sent (and not applied)
     ([{"model": "Vendor Fisheye", "radial": [0.9], "overscan": 1.2}],
-     LensDistortion("Vendor Fisheye", (0.9, 0.0, 0.0, 0.0, 0.0, 0.0), (0.0, 0.0), 1.2)),
+     LensDistortion(
+         model="Vendor Fisheye", radial=(0.9, 0.0, 0.0, 0.0, 0.0, 0.0), tangential=(0.0, 0.0), overscan=1.2)),
 ])
 def test_which_distortion_entry_is_kept(entries: list[dict[str, object]], expected: LensDistortion) -> None:
     sample = otio.sample_from_document({**EXAMPLE, "lens": {"distortion": entries}}, "src", 0)
@@ -199,14 +201,16 @@ def test_transform_scale_applies_to_children() -> None:
     assert sample is not None and sample.position_m == pytest.approx((2.0, 2.0, 2.0))
 
 
-FULL = CameraSample("opentrackio", "src", 7, 55, 1.25, -2.5, 1.75, 33.0, -4.5, 1.5, focus_raw=1200, iris_raw=3,
-                    zoom_raw=40000, focus_norm=0.25, iris_norm=0.5, zoom_norm=0.75, focal_length_mm=32.5,
-                    focus_distance_m=3.25, f_stop=2.8, t_stop=3.1, entrance_pupil_m=0.11,
-                    distortion=LensDistortion("Brown-Conrady U-D", (-0.01, 0.002, 3e-4, 1e-5, -2e-6, 4e-7),
-                                              (0.0001, -0.0002), 1.07, (0.012, -0.034)),
-                    projection_offset_mm=(0.05, -0.02),
-                    sensor_size_mm=(24.89, 18.66), source_time_ns=1_718_806_554_500_000_000,
-                    timecode=SampleTimecode(10, 0, 1, 23, Fraction(24000, 1001), False, 0), sequence=999,
+FULL = CameraSample(protocol="opentrackio", source="src", camera_id=7, arrival_ns=55, x_m=1.25, y_m=-2.5, z_m=1.75,
+                    pan_deg=33.0, tilt_deg=-4.5, roll_deg=1.5, focus_raw=1200, iris_raw=3, zoom_raw=40000,
+                    focus_norm=0.25, iris_norm=0.5, zoom_norm=0.75, focal_length_mm=32.5, focus_distance_m=3.25,
+                    f_stop=2.8, t_stop=3.1, entrance_pupil_m=0.11,
+                    distortion=LensDistortion(model="Brown-Conrady U-D", radial=(-0.01, 0.002, 3e-4, 1e-5, -2e-6, 4e-7),
+                                              tangential=(0.0001, -0.0002), overscan=1.07, offset_mm=(0.012, -0.034)),
+                    projection_offset_mm=(0.05, -0.02), sensor_size_mm=(24.89, 18.66),
+                    source_time_ns=1_718_806_554_500_000_000,
+                    timecode=SampleTimecode(hours=10, minutes=0, seconds=1, frames=23, rate=Fraction(24000, 1001),
+                                            drop_frame=False, sub_frame=0), sequence=999,
                     sample_rate=Fraction(24000, 1001), status="Optical Good")
 
 

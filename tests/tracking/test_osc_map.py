@@ -87,6 +87,6 @@ def test_unmapped_addresses_are_ignored_not_bad() -> None:
 
 def test_route_validation() -> None:
     with pytest.raises(ValueError, match="unknown field"):
-        osc.OscRoute("/a/{id}", ("x_m", "speed"))
+        osc.OscRoute(address="/a/{id}", args=("x_m", "speed"))
     with pytest.raises(ValueError, match="at most one"):
-        osc.OscRoute("/{id}/{id}", ("x_m",))
+        osc.OscRoute(address="/{id}/{id}", args=("x_m",))

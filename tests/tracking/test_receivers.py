@@ -22,7 +22,8 @@ from vpstage.tracking.sample import CameraSample
 
 pytestmark = pytest.mark.network
 
-POSE = freed.FreeDPosition(4, 45.0, -10.5, 0.0, 1000.0, -2500.5, 1650.0, 0x1234, 0x800, 0x0118)
+POSE = freed.FreeDPosition(camera_id=4, pan_deg=45.0, tilt_deg=-10.5, roll_deg=0.0, x_mm=1000.0, y_mm=-2500.5,
+                           z_mm=1650.0, zoom_raw=0x1234, focus_raw=0x800, spare=0x0118)
 
 
 class Collector:
@@ -67,8 +68,9 @@ def test_opentrackio_over_udp_loopback_segmented_cbor_and_json(udp_sender: socke
     got = Collector()
     receiver = got.receiver("opentrackio")
     receiver.start()
-    base = CameraSample("opentrackio", "x", 3, 0, 0.5, 1.5, 2.5, 10.0, 20.0, 30.0, focal_length_mm=32.0,
-                        focus_distance_m=4.0, status="x" * 3000)  # a long status forces segmentation
+    base = CameraSample(protocol="opentrackio", source="x", camera_id=3, arrival_ns=0, x_m=0.5, y_m=1.5, z_m=2.5,
+                        pan_deg=10.0, tilt_deg=20.0, roll_deg=30.0, focal_length_mm=32.0, focus_distance_m=4.0,
+                        status="x" * 3000)  # a long status forces segmentation
     try:
         for sequence, encoding in ((1, opentrackio.ENCODING_CBOR), (2, opentrackio.ENCODING_JSON)):
             datagrams = opentrackio.write_sample_packets(base, sequence, encoding, mtu=1000)
@@ -88,7 +90,8 @@ def test_osc_over_udp_loopback(udp_sender: socket.socket) -> None:
     got = Collector()
     receiver = got.receiver("osc")
     receiver.start()
-    sample = CameraSample("osc", "x", 2, 0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, focal_length_mm=50.0)
+    sample = CameraSample(protocol="osc", source="x", camera_id=2, arrival_ns=0, x_m=1.0, y_m=2.0, z_m=3.0, pan_deg=4.0,
+                          tilt_deg=5.0, roll_deg=6.0, focal_length_mm=50.0)
     try:
         udp_sender.sendto(osc_map.write_bundle(osc_map.vp_messages(sample)), _target(receiver))
         assert wait_until(lambda: len(got.samples) == 1)
@@ -101,7 +104,8 @@ def test_a_live_receiver_counts_and_drops_garbage_and_keeps_running(udp_sender: 
     got = Collector()
     receiver = got.receiver("opentrackio")
     receiver.start()
-    good = CameraSample("opentrackio", "x", 1, 0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0)
+    good = CameraSample(protocol="opentrackio", source="x", camera_id=1, arrival_ns=0, x_m=0.0, y_m=0.0, z_m=1.0,
+                        pan_deg=0.0, tilt_deg=0.0, roll_deg=0.0)
     packet = {seq: opentrackio.write_sample_packets(good, seq)[0] for seq in (1, 2, 20, 21)}
     nan_doc = opentrackio.document_from_sample(good)
     nan_doc["transforms"][0]["translation"]["x"] = float("nan")
@@ -207,7 +211,8 @@ def test_freed_over_serial_through_a_pty_pair() -> None:
     receiver = got.receiver("freed", f"serial://{os.ttyname(slave)}")
     receiver.start()
     try:
-        other = freed.write_d1(freed.FreeDPosition(9, -30.0, 5.0, 1.0, 10.0, 20.0, 30.0, 1, 2))
+        other = freed.write_d1(freed.FreeDPosition(camera_id=9, pan_deg=-30.0, tilt_deg=5.0, roll_deg=1.0, x_mm=10.0,
+                                                   y_mm=20.0, z_mm=30.0, zoom_raw=1, focus_raw=2))
         stream = b"\xff\xd1noise" + freed.write_d1(POSE) + freed.write_d1(POSE)[:12] + other
         for i in range(0, len(stream), 5):  # dribble it in as a serial line would
             os.write(master, stream[i:i + 5])

@@ -25,7 +25,7 @@ from vpstage.stage.document import StageDocument
 from vpstage.stage.scaling import scaled_stage
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ColourRig:
     doc: StageDocument
     stack: QUndoStack
@@ -45,7 +45,7 @@ def rig(qtbot: QtBot, demo_doc: StageDocument, tmp_path: Path) -> Iterator[Colou
     control = EngineControl()
     sync = EngineSync(demo_doc, control)
     sync.bind(None, planner, engine_stage)
-    yield ColourRig(demo_doc, stack, panel, planner, sync, control)
+    yield ColourRig(doc=demo_doc, stack=stack, panel=panel, planner=planner, sync=sync, control=control)
     sync.detach()
     panel.detach()
     control.shutdown()

@@ -96,7 +96,8 @@ def test_engine_start_shows_the_wall_the_camera_and_its_frustum_then_stop(qtbot:
     for picture in (*(t.view for t in preview.tiles.values()), preview.camera_view):
         assert picture.image is not None and STOPPED_AT.match(picture.stale_label or ""), picture.stale_label
     old = preview.tiles["side"].view.image
-    preview.show_previews([PreviewFrame("side", view, np.zeros(1), object(), 0.0)])  # late: dropped
+    preview.show_previews([PreviewFrame(key="side", image=view, pixels=np.zeros(1), source=object(),
+                                        made_at=0.0)])  # late: dropped
     assert preview.tiles["side"].view.image is old and preview.tiles["side"].view.stale_label
     assert window.act.start_engine.isEnabled() and not window.act.record.isEnabled()
 

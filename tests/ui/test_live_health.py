@@ -35,12 +35,15 @@ CANVASES = {"n1": ("front-a",), "n2": ("front-b", "side")}
 
 
 def node(name: str, *, dropped: bool = False, late: bool = False, state: str = "up") -> NodeStats:
-    return NodeStats(name, state, CANVASES[name], math.nan if late else 4.0, 0.5, 0, late, dropped)
+    return NodeStats(node=name, state=state, canvases=CANVASES[name], render_ms=math.nan if late else 4.0,
+                     present_ms=0.5, present_ns=0, late=late, dropped=dropped)
 
 
 def frame(index: int, skipped: int = 0, **nodes: NodeStats) -> FrameStats:
     stats = tuple(nodes.get(n) or node(n) for n in CANVASES)
-    return FrameStats(index, "00:00:00:00", index, index, 1.0, 0.2, 0.3, 0.1, math.nan, math.nan, skipped, stats)
+    return FrameStats(frame=index, timecode="00:00:00:00", time_ns=index, deadline_ns=index, plan_ms=1.0, send_ms=0.2,
+                      present_ms=0.3, present_skew_ms=0.1, tracking_age_ms=math.nan, tracking_to_present_ms=math.nan,
+                      skipped_before=skipped, nodes=stats)
 
 
 def stage_with(gpu: bool) -> Stage:
@@ -205,7 +208,9 @@ def test_timecode_alarm_follows_the_clocks_lock() -> None:
     from vpstage.timing import LockStatus
 
     def status(state: str, alarm: str | None) -> LockStatus:
-        return LockStatus("ltc", "LTC file", state, state == "locked", None, 0.0, 0.0, None, None, alarm)  # type: ignore[arg-type]
+        return LockStatus(master="ltc", source="LTC file", state=state,  # type: ignore[arg-type]
+                          locked=state == "locked", phase_error_us=None, frequency_ppm=0.0, master_rate_ppm=0.0,
+                          master_timecode=None, last_seen_ms=None, alarm=alarm)
 
     assert timecode_alarms(status("locked", None)) == []
     [held] = timecode_alarms(status("holdover", "TIMECODE LOST: nothing from LTC file for 500 ms"))

@@ -64,8 +64,8 @@ def tracking(qtbot: QtBot) -> Iterator[TrackingRig]:
 
 
 def _sample(t_ms: float, x: float, y: float = 0.0, z: float = 1.5) -> CameraSample:
-    return CameraSample("freed", "127.0.0.1", 1, round(t_ms * MS), x, y, z, 0.0, 0.0, 0.0, zoom_raw=3500,
-                        focus_raw=20000)
+    return CameraSample(protocol="freed", source="127.0.0.1", camera_id=1, arrival_ns=round(t_ms * MS), x_m=x, y_m=y,
+                        z_m=z, pan_deg=0.0, tilt_deg=0.0, roll_deg=0.0, zoom_raw=3500, focus_raw=20000)
 
 
 def test_the_delay_takes_effect_at_once_and_is_saved_to_the_camera(tracking: TrackingRig) -> None:
@@ -254,12 +254,12 @@ def test_back_to_the_scene_on_one_canvas_keeps_the_others_patterns() -> None:
     engine = PlannerEngine()
     patterns = EnginePatterns(engine)
     assert patterns.supports_scene  # LiveOptions' default scene renderer
-    patterns.set_pattern(PatternSpec("grid"))  # every canvas
-    patterns.set_pattern(PatternSpec("bars"), "side")
+    patterns.set_pattern(PatternSpec(name="grid"))  # every canvas
+    patterns.set_pattern(PatternSpec(name="bars"), "side")
     patterns.set_pattern(None, "front-a")  # the scene there; the others keep what they showed
     assert patterns.pattern_for("front-a") is None
-    assert patterns.pattern_for("front-b") == PatternSpec("grid")
-    assert patterns.pattern_for("side") == PatternSpec("bars")
+    assert patterns.pattern_for("front-b") == PatternSpec(name="grid")
+    assert patterns.pattern_for("side") == PatternSpec(name="bars")
     patterns.set_pattern(None)
     assert {patterns.pattern_for(c) for c in ("front-a", "front-b", "side")} == {None}
 

@@ -35,7 +35,7 @@ SNAP_RADIUS_M = 0.15
 GRID_M = 0.1
 
 
-@dataclass
+@dataclass(kw_only=True)
 class _Drag:
     names: list[str]
     start: QPointF
@@ -145,7 +145,7 @@ class WallPlanView(EditorView):
         index = {s.name: k for k, s in enumerate(self._doc.project.sections)}
         moving = plan_snap_points(self._doc.layout, [index[n] for n in names])
         fixed = plan_snap_points(self._doc.layout, [k for n, k in index.items() if n not in names])
-        self._drag = _Drag(names, start, moving, fixed)
+        self._drag = _Drag(names=names, start=start, moving=moving, fixed=fixed)
 
     def drag_to(self, scene_pos: QPointF, free: bool = False) -> tuple[float, float]:
         """Move the dragged items to follow ``scene_pos`` (snapped); returns the offset in metres."""

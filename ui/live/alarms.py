@@ -36,7 +36,7 @@ SEVERITY_RANK: dict[str, int] = {"critical": 0, "warning": 1, "info": 2}
 EVENT_ALARM_HOLD_S = 5.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Alarm:
     key: str
     """Stable identity (e.g. ``tracking:A``), so the console can tell a new alarm from an old one."""
@@ -73,8 +73,8 @@ def tracking_alarms(hub: Any, now_ns: int) -> list[Alarm]:
     receivers = {r.name: r for r in hub.receiver_health()}
     for receiver in receivers.values():
         if receiver.error:
-            alarms.append(Alarm(f"receiver:{receiver.name}", "critical", "TRACKER INPUT FAILED",
-                                f"{receiver.name} ({receiver.address}): {receiver.error}"))
+            alarms.append(Alarm(key=f"receiver:{receiver.name}", severity="critical", title="TRACKER INPUT FAILED",
+                                detail=f"{receiver.name} ({receiver.address}): {receiver.error}"))
     for name in hub.camera_names:
         tracker = cameras[name].tracker if name in cameras else "?"
         source = sources.get(tracker)
@@ -82,8 +82,8 @@ def tracking_alarms(hub: Any, now_ns: int) -> list[Alarm]:
         if age is None:
             alarms.append(_untracked_alarm(hub, name, tracker, source, receivers.get(tracker), now_ns))
         elif age > (source.lost_after_ms if source is not None else 500.0):
-            alarms.append(Alarm(f"tracking:{name}", "critical", "TRACKING LOST",
-                                f"camera {name} ({tracker}): no data for {_age_text(age)}"))
+            alarms.append(Alarm(key=f"tracking:{name}", severity="critical", title="TRACKING LOST",
+                                detail=f"camera {name} ({tracker}): no data for {_age_text(age)}"))
     return alarms
 
 
@@ -91,11 +91,11 @@ def _untracked_alarm(hub: Any, name: str, tracker: str, source: Any, receiver: A
     """A camera without any sample yet: waiting (warning) within the grace period, else NEVER TRACKED."""
     grace_ms = source.never_tracked_after_ms if source is not None else 3000.0
     if not hub.never_tracked(name, now_ns):
-        return Alarm(f"tracking:{name}", "warning", "NO TRACKING",
-                     f"camera {name}: waiting for {tracker} (NEVER TRACKED after {_age_text(grace_ms)})")
-    return Alarm(f"tracking:{name}", "critical", "NEVER TRACKED",
-                 f"camera {name}: no sample from {tracker} since it started "
-                 f"({_age_text(grace_ms)} grace){_input_text(receiver)}")
+        return Alarm(key=f"tracking:{name}", severity="warning", title="NO TRACKING",
+                     detail=f"camera {name}: waiting for {tracker} (NEVER TRACKED after {_age_text(grace_ms)})")
+    return Alarm(key=f"tracking:{name}", severity="critical", title="NEVER TRACKED",
+                 detail=f"camera {name}: no sample from {tracker} since it started "
+                        f"({_age_text(grace_ms)} grace){_input_text(receiver)}")
 
 
 def _input_text(receiver: Any) -> str:
@@ -160,22 +160,24 @@ class AlarmMonitor:
         FrameStats (or None)."""
         alarms: list[Alarm] = []
         if self._failure is not None:
-            alarms.append(Alarm("engine", "critical", "ENGINE FAILED", self._failure.summary,
-                                self._failure.full_text()))
+            alarms.append(Alarm(key="engine", severity="critical", title="ENGINE FAILED", detail=self._failure.summary,
+                                more=self._failure.full_text()))
         if self._stopped_error:
-            alarms.append(Alarm("loop", "critical", "FRAME LOOP STOPPED", self._stopped_error))
+            alarms.append(Alarm(
+                key="loop", severity="critical", title="FRAME LOOP STOPPED", detail=self._stopped_error))
         if hub is not None:
             alarms += tracking_alarms(hub, now_ns)
         if loop is not None:
             alarms += self._loop_alarms(loop, latest, now_ns)
         if self._refused is not None and (now_ns - self._refused[1]) / 1e9 <= EVENT_ALARM_HOLD_S:
-            alarms.append(Alarm("take", "warning", "TAKE FRAMES LOST",
-                                f"the recorder refused {self._refused[0]} frame(s) (disk too slow?)"))
+            alarms.append(Alarm(key="take", severity="warning", title="TAKE FRAMES LOST",
+                                detail=f"the recorder refused {self._refused[0]} frame(s) (disk too slow?)"))
         for canvas, (message, at_ns) in list(self._output_errors.items()):
             if (now_ns - at_ns) / 1e9 > EVENT_ALARM_HOLD_S:
                 del self._output_errors[canvas]
             else:
-                alarms.append(Alarm(f"output:{canvas}", "warning", "OUTPUT ERROR", f"{canvas}: {message}"))
+                alarms.append(Alarm(key=f"output:{canvas}", severity="warning", title="OUTPUT ERROR",
+                                    detail=f"{canvas}: {message}"))
         return sort_alarms(alarms)
 
     def _loop_alarms(self, loop: Any, latest: Any, now_ns: int) -> list[Alarm]:
@@ -185,7 +187,8 @@ class AlarmMonitor:
             for node in latest.nodes:
                 if node.state != "up":
                     reason = self._down_reason.get(node.node, node.state)
-                    alarms.append(Alarm(f"node:{node.node}", "critical", "NODE DOWN", f"{node.node}: {reason}"))
+                    alarms.append(Alarm(key=f"node:{node.node}", severity="critical", title="NODE DOWN",
+                                        detail=f"{node.node}: {reason}"))
                 elif node.canvases:
                     up.add(node.node)
         clock = getattr(loop, "clock", None)
@@ -205,7 +208,7 @@ def timecode_alarms(lock: LockStatus) -> list[Alarm]:
         return []
     title, _, detail = lock.alarm.partition(": ")
     severity: Severity = "critical" if lock.severity == "error" else "warning"
-    return [Alarm("timecode", severity, title, detail or lock.display)]
+    return [Alarm(key="timecode", severity=severity, title=title, detail=detail or lock.display)]
 
 
 def frame_alarms(rates: dict[str, NodeRates]) -> list[Alarm]:
@@ -214,11 +217,11 @@ def frame_alarms(rates: dict[str, NodeRates]) -> list[Alarm]:
     for node, r in rates.items():
         w = r.window
         if w.late:
-            alarms.append(Alarm(f"late:{node}", "warning", "LATE FRAMES",
-                                f"{node}: {count_text(w.late, w.frames)} late in the last {WINDOW_S:g} s"))
+            alarms.append(Alarm(key=f"late:{node}", severity="warning", title="LATE FRAMES",
+                                detail=f"{node}: {count_text(w.late, w.frames)} late in the last {WINDOW_S:g} s"))
         elif w.dropped:
-            alarms.append(Alarm(f"dropped:{node}", "warning", "DROPPED FRAMES",
-                                f"{node}: {count_text(w.dropped, w.frames)} dropped in the last {WINDOW_S:g} s"))
+            alarms.append(Alarm(key=f"dropped:{node}", severity="warning", title="DROPPED FRAMES",
+                                detail=f"{node}: {count_text(w.dropped, w.frames)} dropped in the last {WINDOW_S:g} s"))
     return alarms
 
 
@@ -228,9 +231,9 @@ def cpu_alarms(rates: dict[str, NodeRates]) -> list[Alarm]:
     alarms = []
     for node, r in rates.items():
         if r.since_fresh_s > CPU_NO_FRESH_S:
-            alarms.append(Alarm(f"stale:{node}", "warning", "NO NEW PICTURES",
-                                f"{node}: no new picture for {r.since_fresh_s:.0f} s"))
+            alarms.append(Alarm(key=f"stale:{node}", severity="warning", title="NO NEW PICTURES",
+                                detail=f"{node}: no new picture for {r.since_fresh_s:.0f} s"))
     notice = cpu_rehearsal_notice(rates)
     if notice is not None:
-        alarms.append(Alarm("rehearsal", "info", "CPU REHEARSAL", notice))
+        alarms.append(Alarm(key="rehearsal", severity="info", title="CPU REHEARSAL", detail=notice))
     return alarms

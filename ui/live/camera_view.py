@@ -45,7 +45,7 @@ SENSOR_FRAME = QColor("#ffffff")
 INNER_FRAME = QColor("#ff4fe0")  # the stage view's footprint colour (ui.palette.FOOTPRINT)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CabinetPatches:
     """Every mapped cabinet as a canvas rectangle and the stage quad its LEDs cover."""
 
@@ -74,10 +74,10 @@ class CabinetPatches:
                     rects.append((x0, y0, x0 + block.width, y0 + block.height))
                     corners.append(block.positions(k, xl, yl))
                     normals.append(block.normals[k])
-        return CabinetPatches(names, np.asarray(index, dtype=np.intp),
-                              np.asarray(rects, dtype=np.float64).reshape(-1, 4),
-                              np.asarray(corners, dtype=np.float64).reshape(-1, 4, 3),
-                              np.asarray(normals, dtype=np.float64).reshape(-1, 3))
+        return CabinetPatches(canvases=names, canvas_index=np.asarray(index, dtype=np.intp),
+                              rects=np.asarray(rects, dtype=np.float64).reshape(-1, 4),
+                              corners=np.asarray(corners, dtype=np.float64).reshape(-1, 4, 3),
+                              normals=np.asarray(normals, dtype=np.float64).reshape(-1, 3))
 
 
 def view_intrinsics(camera: CameraState, width: int, margin: float) -> Intrinsics:
@@ -85,8 +85,8 @@ def view_intrinsics(camera: CameraState, width: int, margin: float) -> Intrinsic
     from its aspect ratio): a pixel is (fx * x / z + cx, fy * y / z + cy)."""
     height = max(1, round(width * camera.image_height / camera.image_width))
     k = camera.intrinsics(width, height)
-    return Intrinsics(k.fx / margin, k.fy / margin, width / 2 + (k.cx - width / 2) / margin,
-                      height / 2 + (k.cy - height / 2) / margin, width, height)
+    return Intrinsics(fx=k.fx / margin, fy=k.fy / margin, cx=width / 2 + (k.cx - width / 2) / margin,
+                      cy=height / 2 + (k.cy - height / 2) / margin, width=width, height=height)
 
 
 def window_rect(k: Intrinsics, window: tuple[float, float, float, float]) -> QRectF:

@@ -5,8 +5,10 @@ document has no file (rehearsal). The terminal gets only errors that are not the
 validate, a render node that could not build) are logged at WARNING and never reach it.
 
 ``ConsoleLog.install()`` puts its handlers on the root logger (the console process does this once,
-in ``ui.app.run_console``); ``follow(document_path)`` moves the file when another project opens;
-``close()`` takes them off again. The file is created on the first record (nothing is written
+in ``ui.app.run_console``), routes Python warnings into the log (``py.warnings``) and holds the
+chatty third-party libraries at the levels the CLI holds them at (``vpstage.logs``:
+``throttle_libraries``, ``LibraryRecords``); ``follow(document_path)`` moves the file when another
+project opens; ``close()`` undoes all of it. The file is created on the first record (nothing is written
 into a project folder until there is something to say) and rotated at ``MAX_BYTES``.
 """
 
@@ -20,6 +22,7 @@ from pathlib import Path
 from typing import TextIO
 
 from ui.settings import config_dir
+from vpstage.logs import LibraryRecords, LibraryThrottle, throttle_libraries
 
 LOG_NAME = Path("logs") / "console.log"
 MAX_BYTES = 2_000_000
@@ -63,8 +66,10 @@ class ConsoleLog:
         self._terminal = logging.StreamHandler(terminal if terminal is not None else sys.stderr)
         self._terminal.setLevel(logging.ERROR)
         self._terminal.setFormatter(_TerminalFormatter(self))
+        self._terminal.addFilter(LibraryRecords())
         self._logger: logging.Logger | None = None
         self._level = logging.NOTSET
+        self._throttle = LibraryThrottle()
 
     @classmethod
     def for_document(cls, document_path: Path | None, terminal: TextIO | None = None) -> ConsoleLog:
@@ -75,6 +80,7 @@ class ConsoleLog:
         handler = _LazyFileHandler(path)
         handler.setLevel(logging.INFO)
         handler.setFormatter(logging.Formatter(FILE_FORMAT))
+        handler.addFilter(LibraryRecords())
         return handler
 
     def install(self, logger: logging.Logger | None = None) -> ConsoleLog:
@@ -85,6 +91,8 @@ class ConsoleLog:
             target.setLevel(logging.INFO)
         target.addHandler(self._file)
         target.addHandler(self._terminal)
+        self._throttle = throttle_libraries()
+        logging.captureWarnings(True)
         return self
 
     def follow(self, document_path: Path | None) -> None:
@@ -105,4 +113,6 @@ class ConsoleLog:
             self._logger.removeHandler(self._terminal)
             self._logger.setLevel(self._level)
             self._logger = None
+            self._throttle.undo()
+            logging.captureWarnings(False)
         self._file.close()

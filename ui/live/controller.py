@@ -214,7 +214,7 @@ class LiveController(QObject):
         self.monitor.note_engine_failed(None)
         self._build_step = "preparing"
         self._started_at = time.monotonic()
-        self.startup = StartupProgress("building", doing=self._build_step)
+        self.startup = StartupProgress(phase="building", doing=self._build_step)
         self._set_state("starting")
         self.control.submit(START, build_and_start)
         return True
@@ -380,7 +380,7 @@ class LiveController(QObject):
             return
         elapsed = time.monotonic() - self._started_at
         if self.state == "starting":
-            self.startup = StartupProgress("building", elapsed_s=elapsed, doing=self._build_step)
+            self.startup = StartupProgress(phase="building", elapsed_s=elapsed, doing=self._build_step)
         elif self.state == "running" and loop is not None and hasattr(loop, "cluster"):
             self.startup = startup_progress(loop, elapsed)
             failure = startup_failure(self.startup, loop)

@@ -31,7 +31,7 @@ those packages (and what they import) before an engine is built; also what a loo
 names (``error: WorkerStartError: ...``)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class EngineFailure:
     summary: str
     """One line, at most ``SUMMARY_CHARS``: what went wrong and how much of it."""
@@ -87,14 +87,16 @@ def failure_from_exception(exc: BaseException, when: float | None = None) -> Eng
         errors = [p for p in exc.problems if p.severity == "error"] or list(exc.problems)
         lines = [_problem_text(p) for p in errors]
         summary = _lines_summary(lines, "a problem in the project", "problems in the project")
-        return EngineFailure(summary, "\n".join(_problem_text(p) for p in exc.problems), kind, True, stamp)
+        return EngineFailure(summary=summary, details="\n".join(_problem_text(p) for p in exc.problems), kind=kind,
+                             expected=True, when=stamp)
     return failure_from_text(kind, str(exc) or kind, is_expected(exc), stamp)
 
 
 def failure_from_text(kind: str, text: str, expected: bool, when: float | None = None) -> EngineFailure:
     lines = [line.strip() for line in text.splitlines() if line.strip()] or [kind]
     summary = one_line(f"{kind}: {lines[0]}" + (f" (+{len(lines) - 1} more)" if len(lines) > 1 else ""))
-    return EngineFailure(summary, "\n".join(lines), kind, expected, time.time() if when is None else when)
+    return EngineFailure(summary=summary, details="\n".join(lines), kind=kind, expected=expected,
+                         when=time.time() if when is None else when)
 
 
 def failure_from_loop_error(reason: str, when: float | None = None) -> EngineFailure:

@@ -87,6 +87,6 @@ def live_status(state: str, models: LiveModels | None, alarms: Sequence[Alarm], 
         rate = LiveField("—")
     take = models.takes.current_take if models.takes is not None else None
     recording = LiveField(f"● REC {take.name}", "rec") if take is not None else LiveField("STANDBY")
-    return LiveStatus(engine, timecode, rate, _lock(alarms, loop, notices), _tracking(alarms, models.hub),
-                      recording)
+    return LiveStatus(engine=engine, timecode=timecode, rate=rate, lock=_lock(alarms, loop, notices),
+                      tracking=_tracking(alarms, models.hub), recording=recording)
 

@@ -47,7 +47,7 @@ FRUSTUM_FAR_M = 6.0
 """Length of the drawn pyramid when the view does not land on the wall."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class StageOverlays:
     """One tick's overlays for the 3D view (stage frame, metres)."""
 
@@ -69,7 +69,7 @@ class CameraView:
     """Wall-clock time (``time.time()``) it was drawn (from the newest thumbnails then)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PreviewFrame:
     """One decimated canvas picture for the live preview."""
 
@@ -84,7 +84,7 @@ class PreviewFrame:
     """Wall-clock time (``time.time()``) the picture came from its node."""
 
 
-@dataclass
+@dataclass(kw_only=True)
 class _Config:
     stage: Stage
     hub: Any
@@ -135,9 +135,10 @@ class LiveViewsWorker(QObject):
                     else FrustumSettings(far_m=DISPLAY_FAR_M))
         asset = next((a for a in project.scene if a.enabled), None)
         placement = asset.placement.stage_to_scene() if asset is not None else np.eye(4)
-        config = _Config(stage, hub, loop, camera_name if camera is not None else None, settings,
-                         CameraViewRenderer(stage.layout, settings), StageFrustum(stage),
-                         asset_scene_bounds(stage, asset), np.asarray(placement, dtype=np.float64), view_width)
+        config = _Config(stage=stage, hub=hub, loop=loop, camera_name=camera_name if camera is not None else None,
+                         settings=settings, renderer=CameraViewRenderer(stage.layout, settings),
+                         frusta=StageFrustum(stage), bounds=asset_scene_bounds(stage, asset),
+                         stage_to_scene=np.asarray(placement, dtype=np.float64), view_width=view_width)
         with self._lock:
             self._config = config
             self._sent = {}
@@ -238,7 +239,7 @@ class LiveViewsWorker(QObject):
             if picture is None or picture is sent.get(key):
                 continue
             image, pixels = decimated(picture, max(1, picture.shape[1] // max(1, width)))
-            frames.append(PreviewFrame(key, image, pixels, picture, time.time()))
+            frames.append(PreviewFrame(key=key, image=image, pixels=pixels, source=picture, made_at=time.time()))
             sent[key] = picture
         with self._lock:
             if self._requests == requests:  # not asked for other sizes meanwhile
@@ -250,7 +251,7 @@ class LiveViewsWorker(QObject):
     def _overlays(self, config: _Config, camera: CameraState | None) -> StageOverlays:
         assert config.camera_name is not None
         if camera is None:
-            return StageOverlays(config.camera_name, None, None)
+            return StageOverlays(camera_name=config.camera_name, camera=None, footprint=None)
         frustum = CameraFrustum.from_camera(camera, config.settings)
         footprint = wall_footprint(frustum, config.stage.layout.cabinets.corners)
         points = [p for path in footprint.paths for p in path]
@@ -263,8 +264,8 @@ class LiveViewsWorker(QObject):
             if nf.dod is not None:
                 crops.append(_stage_box(nf.dod.box, config.stage_to_scene))
                 nodes.append(name)
-        return StageOverlays(config.camera_name, camera, footprint, tuple(crops), tuple(nodes),
-                             wall_depth if wall_depth is not None else FRUSTUM_FAR_M)
+        return StageOverlays(camera_name=config.camera_name, camera=camera, footprint=footprint, crops=tuple(crops),
+                             crop_nodes=tuple(nodes), far_m=wall_depth if wall_depth is not None else FRUSTUM_FAR_M)
 
     def _note(self, name: str, start: float) -> float:
         ms = (time.perf_counter() - start) * 1000.0

@@ -60,7 +60,7 @@ class CameraSwitch(Protocol):
         ...
 
 
-@dataclass
+@dataclass(kw_only=True)
 class LiveModels:
     """The running engine's parts, for the live panels. None where the engine has no such part."""
 

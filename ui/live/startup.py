@@ -50,7 +50,7 @@ class NodeStep:
         return f"{self.node}: {self.doing()}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class StartupProgress:
     phase: Phase
     nodes: tuple[NodeStep, ...] = ()
@@ -114,12 +114,12 @@ def startup_progress(loop: Any, elapsed_s: float) -> StartupProgress:
     names = [n.name for n in loop.stage.project.nodes]
     steps = node_steps(loop.cluster.progress(), names)
     if any(s.status != "ready" for s in steps):
-        return StartupProgress("nodes", steps, elapsed_s)
+        return StartupProgress(phase="nodes", nodes=steps, elapsed_s=elapsed_s)
     wanted = sorted(loop.previews.wanted())
     waiting = tuple(c for c in wanted if loop.latest_image(c) is None)
     if loop.history.frames == 0 or waiting:
-        return StartupProgress("first frames", steps, elapsed_s, waiting_for=waiting)
-    return StartupProgress("running", steps, elapsed_s)
+        return StartupProgress(phase="first frames", nodes=steps, elapsed_s=elapsed_s, waiting_for=waiting)
+    return StartupProgress(phase="running", nodes=steps, elapsed_s=elapsed_s)
 
 
 def startup_failure(progress: StartupProgress, loop: Any) -> EngineFailure | None:

@@ -32,7 +32,7 @@ def _rz(deg: float) -> F64:
     return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class OrbitCamera:
     center: tuple[float, float, float] = (0.0, 0.0, 1.5)
     distance: float = 14.0

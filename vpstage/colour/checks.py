@@ -51,8 +51,8 @@ def cube_error(path: Path) -> CubeError | None:
 def _space_problem(config: OcioConfig, path: tuple[str | int, ...], name: str, what: str) -> list[Problem]:
     if has_colour_space(config, name):
         return []
-    return [Problem(path, f"unknown colour space {name!r} for {what}; colour spaces: "
-                          f"{choices(name, colour_space_names(config))}")]
+    return [Problem(path=path, message=f"unknown colour space {name!r} for {what}; colour spaces: "
+                                       f"{choices(name, colour_space_names(config))}")]
 
 
 def _asset_problems(settings: ColourSettings, config: OcioConfig, assets: list[str]) -> list[Problem]:
@@ -60,7 +60,8 @@ def _asset_problems(settings: ColourSettings, config: OcioConfig, assets: list[s
     for name, space in settings.assets.items():
         path = ROOT + ("assets", name)
         if name not in assets:
-            problems.append(Problem(path, f"unknown scene asset {name!r}; scene assets: {choices(name, assets)}"))
+            problems.append(Problem(path=path,
+                                    message=f"unknown scene asset {name!r}; scene assets: {choices(name, assets)}"))
         problems += _space_problem(config, path, space, f"asset {name!r}")
     return problems
 
@@ -72,8 +73,8 @@ def _cube_problems(plan: CanvasPlan, path: tuple[str | int, ...]) -> list[Proble
     if exc is None:
         return []
     if exc.line is None:
-        return [Problem(path, f"{exc.reason}: {exc.file}")]
-    return [Problem(path, exc.reason, exc.file, exc.line)]
+        return [Problem(path=path, message=f"{exc.reason}: {exc.file}")]
+    return [Problem(path=path, message=exc.reason, file=exc.file, line=exc.line)]
 
 
 def _processor_problems(config: OcioConfig, plan: CanvasPlan, sources: Iterable[str],
@@ -83,7 +84,8 @@ def _processor_problems(config: OcioConfig, plan: CanvasPlan, sources: Iterable[
         try:
             canvas_processor(config, plan.transform(source))
         except Exception as exc:  # OCIO raises its own Exception type for every refusal
-            return [Problem(path, f"OpenColorIO cannot build {source!r} -> {plan.target.describe()}: {exc}")]
+            return [Problem(path=path,
+                            message=f"OpenColorIO cannot build {source!r} -> {plan.target.describe()}: {exc}")]
     return []
 
 
@@ -93,11 +95,11 @@ def _canvas_problems(settings: ColourSettings, config: OcioConfig, canvases: lis
     for name, canvas in settings.canvases.items():
         path = ROOT + ("canvases", name)
         if name not in canvases:
-            problems.append(Problem(path, f"unknown canvas {name!r}; canvases: {choices(name, canvases)}"))
+            problems.append(Problem(path=path, message=f"unknown canvas {name!r}; canvases: {choices(name, canvases)}"))
         try:
             plan = plan_canvas(config, name, canvas, base_dir)
         except OutputError as exc:
-            problems.append(Problem(path + (exc.field,), str(exc)))
+            problems.append(Problem(path=path + (exc.field,), message=str(exc)))
             continue
         cube = _cube_problems(plan, path + ("calibration", "cube"))
         problems += cube or _processor_problems(config, plan, sources, path)
@@ -113,7 +115,7 @@ def colour_problems(settings: ColourSettings | None, canvases: list[str], assets
     try:
         config = load_config(settings.config, base_dir)
     except ColourConfigError as exc:
-        return [Problem(ROOT + ("config",), str(exc))]
+        return [Problem(path=ROOT + ("config",), message=str(exc))]
     problems = _asset_problems(settings, config, assets)
     sources = [s for s in settings.source_spaces(assets) if has_colour_space(config, s)]
     return problems + _canvas_problems(settings, config, canvases, base_dir, sources)

@@ -45,7 +45,7 @@ class CubeError(ValueError):
         super().__init__(f"{where}: {message}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CubeLut:
     """One LUT. ``table`` is float64: (N, 3) for 1D, (N, N, N, 3) indexed ``[r, g, b]`` for 3D
     (the file lists red fastest; ``table[r, g, b]`` is the output at input grid point r, g, b)."""
@@ -67,7 +67,7 @@ class CubeLut:
         return self.table.transpose(2, 1, 0, 3).reshape(-1, 3)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class _Header:
     file: str
     title: str | None = None
@@ -139,7 +139,7 @@ def _content_lines(text: str) -> Iterator[tuple[int, str]]:
 
 def _read_header(file: str, lines: list[tuple[int, str]]) -> tuple[_Header, int]:
     """Keywords up to the first data line; returns the header and the index of that line."""
-    header = _Header(file)
+    header = _Header(file=file)
     for position, (number, raw) in enumerate(lines):
         head, *words = raw.split()
         if head in KEYWORDS:
@@ -217,7 +217,8 @@ def parse_cube(text: str, file: str = "<text>") -> CubeLut:
     last_line = max(1, len(text.splitlines()))
     rows = _read_data(file, lines[start:], expected, last_line)
     table = rows if kind == "1d" else rows.reshape(size, size, size, 3).transpose(2, 1, 0, 3)
-    return CubeLut(kind, np.ascontiguousarray(table), header.domain_min, header.domain_max, header.title)
+    return CubeLut(kind=kind, table=np.ascontiguousarray(table), domain_min=header.domain_min,
+                   domain_max=header.domain_max, title=header.title)
 
 
 def read_cube(path: str | os.PathLike[str]) -> CubeLut:

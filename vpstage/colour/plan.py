@@ -15,7 +15,7 @@ from vpstage.colour.settings import CanvasColour, ColourSettings
 from vpstage.colour.transforms import Calibration, CanvasTransform, cube_path
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CanvasPlan:
     """One canvas's output: OCIO target, code-value depth, calibration."""
 
@@ -47,8 +47,8 @@ class ColourPlan:
 def plan_canvas(config: OcioConfig, name: str, canvas: CanvasColour, base_dir: Path) -> CanvasPlan:
     """Resolve one canvas (raises OutputError naming the field at fault)."""
     target = resolve_output(config, canvas)
-    return CanvasPlan(name, target, canvas.encoding, canvas.bits, canvas.calibration,
-                      cube_path(canvas.calibration, base_dir))
+    return CanvasPlan(canvas=name, target=target, encoding=canvas.encoding, bits=canvas.bits,
+                      calibration=canvas.calibration, cube_path=cube_path(canvas.calibration, base_dir))
 
 
 def colour_plan(settings: ColourSettings, base_dir: Path) -> ColourPlan:

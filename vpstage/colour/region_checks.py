@@ -21,8 +21,8 @@ def _rect_problem(region: ColourRegion, size: tuple[int, int], path: tuple[str |
     x0, y0, x1, y1 = region.rect
     width, height = size
     if x0 < 0 or y0 < 0 or x1 > width or y1 > height:
-        return [Problem(path + ("rect",), f"the rectangle [{x0}, {y0}, {x1}, {y1}] is outside canvas "
-                                          f"{region.canvas!r} ({width} x {height} pixels)")]
+        return [Problem(path=path + ("rect",), message=f"the rectangle [{x0}, {y0}, {x1}, {y1}] is outside canvas "
+                                                       f"{region.canvas!r} ({width} x {height} pixels)")]
     return []
 
 
@@ -30,8 +30,8 @@ def _feather_problem(region: ColourRegion, path: tuple[str | int, ...]) -> list[
     x0, y0, x1, y1 = region.rect
     half = min(x1 - x0, y1 - y0) / 2
     if region.feather_px > half:
-        return [Problem(path + ("feather_px",), f"a feather of {region.feather_px:g} px does not fit the "
-                                                f"rectangle (at most half its shorter side: {half:g} px)")]
+        return [Problem(path=path + ("feather_px",), message=f"a feather of {region.feather_px:g} px does not fit the "
+                                                             f"rectangle (at most half its shorter side: {half:g} px)")]
     return []
 
 
@@ -44,8 +44,8 @@ def region_problems(settings: ColourSettings | None, canvas_sizes: Mapping[str, 
         path = (*ROOT, i)
         size = canvas_sizes.get(region.canvas)
         if size is None:
-            problems.append(Problem(path + ("canvas",), f"unknown canvas {region.canvas!r}; canvases: "
-                                                        f"{choices(region.canvas, list(canvas_sizes))}"))
+            problems.append(Problem(path=path + ("canvas",), message=f"unknown canvas {region.canvas!r}; canvases: "
+                                                                     f"{choices(region.canvas, list(canvas_sizes))}"))
             continue
         problems += _rect_problem(region, size, path) or _feather_problem(region, path)
     return problems

@@ -102,7 +102,7 @@ def update_region(project: Project, name: str, **fields: Any) -> Change:
 def set_region_enabled(project: Project, name: str, enabled: bool) -> Change:
     change = update_region(project, name, enabled=enabled)
     verb = "enable" if enabled else "disable"
-    return Change(f"{verb} colour region {name!r}", change.before, change.after)
+    return Change(description=f"{verb} colour region {name!r}", before=change.before, after=change.after)
 
 
 def remove_region(project: Project, name: str) -> Change:

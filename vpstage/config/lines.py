@@ -26,5 +26,5 @@ class LineIndex:
         return None
 
     def problem(self, path: KeyPath, message: str, severity: str = "error") -> Problem:
-        return Problem(tuple(path), message, self.file, self.line(tuple(path)),
-                       "warning" if severity == "warning" else "error")
+        return Problem(path=tuple(path), message=message, file=self.file, line=self.line(tuple(path)),
+                       severity="warning" if severity == "warning" else "error")

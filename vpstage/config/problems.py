@@ -21,7 +21,7 @@ def format_path(path: Sequence[PathPart]) -> str:
     return out or "(document)"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Problem:
     """One finding. ``line`` is 1-based, or None when it has no place in a file."""
 

@@ -55,7 +55,7 @@ class LimitError(Exception):
         self.problem = problem
 
 
-@dataclass
+@dataclass(kw_only=True)
 class _Frame:
     """A mapping or sequence being built."""
 
@@ -103,10 +103,10 @@ class EventBuilder:
     # ------------------------------------------------------------------ bookkeeping
 
     def _stop(self, path: KeyPath, line: int, message: str) -> LimitError:
-        return LimitError(Problem(path, message, self.index.file, line))
+        return LimitError(Problem(path=path, message=message, file=self.index.file, line=line))
 
     def _problem(self, path: KeyPath, line: int, message: str) -> None:
-        self.problems.append(Problem(path, message, self.index.file, line))
+        self.problems.append(Problem(path=path, message=message, file=self.index.file, line=line))
 
     def _charge(self, count: int, path: KeyPath, line: int) -> None:
         self._values += count
@@ -233,7 +233,7 @@ class EventBuilder:
         if anchor is not None:
             self._open_anchors.add(anchor)
         self.index.set(path, line)
-        self._stack.append(_Frame(path, container, line, anchor, self._values - 1))
+        self._stack.append(_Frame(path=path, value=container, line=line, anchor=anchor, values_start=self._values - 1))
 
     def _end(self) -> None:
         frame = self._stack.pop()

@@ -44,21 +44,23 @@ def _malformed(exc: yaml.YAMLError, file: str | None, limits: YamlLimits) -> Con
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
         if "maximum nesting depth" in str(exc.problem):  # libyaml's own cap, met before ours (flow style)
-            return ConfigError([Problem((), f"nested deeper than {limits.max_depth} levels (YAML limit max_depth)",
-                                        file, line)])
+            return ConfigError([Problem(path=(),
+                                        message=f"nested deeper than {limits.max_depth} levels (YAML limit max_depth)",
+                                        file=file, line=line)])
         message = f"malformed YAML: {exc.problem or exc}"
         if exc.context and exc.context_mark is not None and exc.context_mark.line + 1 != line:
             context = exc.context.removeprefix("while parsing ").removeprefix("a ")
             message += f" (in the {context} that starts on line {exc.context_mark.line + 1})"
-        return ConfigError([Problem((), message, file, line)])
-    return ConfigError([Problem((), f"malformed YAML: {exc}", file, None)])
+        return ConfigError([Problem(path=(), message=message, file=file, line=line)])
+    return ConfigError([Problem(path=(), message=f"malformed YAML: {exc}", file=file, line=None)])
 
 
 def parse_yaml(text: str, file: str | None = None, limits: YamlLimits = DEFAULT_YAML_LIMITS) -> tuple[Any, LineIndex]:
     """Parse one YAML document. Raises ConfigError (located) on malformed YAML or a crossed limit."""
     if len(text) > limits.max_file_bytes:
-        raise ConfigError([Problem((), f"larger than {limits.max_file_bytes:,} bytes (YAML limit max_file_bytes)",
-                                   file, None)])
+        raise ConfigError([Problem(path=(),
+                                   message=f"larger than {limits.max_file_bytes:,} bytes (YAML limit max_file_bytes)",
+                                   file=file, line=None)])
     builder = EventBuilder(file, limits)
     try:
         for event in _events(text):
@@ -68,7 +70,7 @@ def parse_yaml(text: str, file: str | None = None, limits: YamlLimits = DEFAULT_
     except yaml.YAMLError as exc:
         raise _malformed(exc, file, limits) from None
     except UnicodeError as exc:
-        raise ConfigError([Problem((), f"not UTF-8 text: {exc}", file, None)]) from None
+        raise ConfigError([Problem(path=(), message=f"not UTF-8 text: {exc}", file=file, line=None)]) from None
     if builder.problems:
         raise ConfigError(builder.problems[:_MAX_REPORTED_PROBLEMS])
     return builder.root, builder.index
@@ -79,18 +81,20 @@ def load_yaml(path: str | Path, limits: YamlLimits = DEFAULT_YAML_LIMITS) -> tup
     p = Path(path)
     try:
         if p.exists() and not p.is_file():  # a FIFO or a device could block or never end
-            raise ConfigError([Problem((), "not a regular file", str(p), None)])
+            raise ConfigError([Problem(path=(), message="not a regular file", file=str(p), line=None)])
         with p.open("rb") as handle:
             raw = handle.read(limits.max_file_bytes + 1)
     except OSError as exc:
-        raise ConfigError([Problem((), f"cannot read file: {exc.strerror or exc}", str(p), None)]) from exc
+        raise ConfigError([Problem(path=(), message=f"cannot read file: {exc.strerror or exc}", file=str(p),
+                                   line=None)]) from exc
     if len(raw) > limits.max_file_bytes:
-        raise ConfigError([Problem((), f"larger than {limits.max_file_bytes:,} bytes (YAML limit max_file_bytes)",
-                                   str(p), None)])
+        raise ConfigError([Problem(path=(),
+                                   message=f"larger than {limits.max_file_bytes:,} bytes (YAML limit max_file_bytes)",
+                                   file=str(p), line=None)])
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ConfigError([Problem((), f"not UTF-8 text: {exc}", str(p), None)]) from exc
+        raise ConfigError([Problem(path=(), message=f"not UTF-8 text: {exc}", file=str(p), line=None)]) from exc
     return parse_yaml(text, str(p), limits)
 
 
@@ -129,7 +133,7 @@ def validation_problems(exc: ValidationError, data: Any, index: LineIndex) -> li
         problems.append(index.problem(path, message))
     hidden = exc.error_count() - len(problems)
     if hidden > 0:
-        problems.append(Problem((), f"{hidden:,} more problems not shown", index.file, None))
+        problems.append(Problem(path=(), message=f"{hidden:,} more problems not shown", file=index.file, line=None))
     return problems
 
 
@@ -146,9 +150,10 @@ def validate_model(model: type[M], data: Any, index: LineIndex) -> M:
             fail_fast_model(model).model_validate(data)
         except ValidationError as exc:
             problems = validation_problems(exc, data, index)
-            problems.append(Problem((), f"a large file ({index.values:,} values): each list and mapping was checked "
-                                    "up to its first problem; fix these and validate again for more", index.file,
-                                    None, "warning"))
+            problems.append(Problem(
+                path=(), message=f"a large file ({index.values:,} values): each list and mapping was checked "
+                                 "up to its first problem; fix these and validate again for more",
+                file=index.file, line=None, severity="warning"))
             raise ConfigError(problems) from exc
     try:
         return model.model_validate(data)

@@ -24,7 +24,7 @@ from vpstage.engine.stats import FrameStats, NodeStats
 from vpstage.nodes.messages import FrameReport
 
 
-@dataclass
+@dataclass(kw_only=True)
 class OpenFrame:
     plan: FramePlan
     groups: dict[str, tuple[str, ...]]
@@ -102,7 +102,7 @@ def frame_stats(frame: OpenFrame, states: Mapping[str, str]) -> FrameStats:
             presents.append(report.present_ns)
         complete = sent is not None and set(canvases) <= set(sent)
         nodes.append(NodeStats(
-            node, state, canvases,
+            node=node, state=state, canvases=canvases,
             render_ms=report.render_ms if fresh and report is not None else math.nan,
             present_ms=report.present_ms if report is not None else 0.0,
             present_ns=report.present_ns if report is not None else 0,
@@ -115,7 +115,8 @@ def frame_stats(frame: OpenFrame, states: Mapping[str, str]) -> FrameStats:
     oldest = frame.plan.tracking_time_ns(shown)
     last = max(presents) if presents else tick.deadline_ns
     present_ms = max((n.present_ms for n in nodes), default=0.0)
-    return FrameStats(
-        tick.index, str(tick.timecode), tick.time_ns, tick.deadline_ns, frame.plan_ms, frame.send_ms, present_ms,
-        skew, math.nan if oldest is None else (tick.time_ns - oldest) / 1e6,
-        math.nan if oldest is None else (last - oldest) / 1e6, frame.skipped_before, tuple(nodes))
+    return FrameStats(frame=tick.index, timecode=str(tick.timecode), time_ns=tick.time_ns, deadline_ns=tick.deadline_ns,
+                      plan_ms=frame.plan_ms, send_ms=frame.send_ms, present_ms=present_ms, present_skew_ms=skew,
+                      tracking_age_ms=math.nan if oldest is None else (tick.time_ns - oldest) / 1e6,
+                      tracking_to_present_ms=math.nan if oldest is None else (last - oldest) / 1e6,
+                      skipped_before=frame.skipped_before, nodes=tuple(nodes))

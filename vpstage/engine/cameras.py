@@ -43,7 +43,7 @@ class CameraSource(Protocol):
         ...
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TrackedCamera:
     """One camera at one frame (what the planner used, and what a take records)."""
 
@@ -116,12 +116,13 @@ class CameraSampler:
         if got is None:
             last = self._last.get(name)
             if last is None:
-                return TrackedCamera(name, None, None, True, None)
+                return TrackedCamera(name=name, state=None, pose=None, tracking_lost=True, age_ms=None)
             age = max(0, t_ns - last.pose.newest_arrival_ns) / 1e6
-            return TrackedCamera(name, last.state, last.pose, True, age, held=True)
+            return TrackedCamera(name=name, state=last.state, pose=last.pose, tracking_lost=True, age_ms=age, held=True)
         self._last[name] = got
         age_ns = max(0, t_ns - got.pose.newest_arrival_ns)
-        return TrackedCamera(name, got.state, got.pose, age_ns > self._lost_after_ns[name], age_ns / 1e6)
+        return TrackedCamera(name=name, state=got.state, pose=got.pose,
+                             tracking_lost=age_ns > self._lost_after_ns[name], age_ms=age_ns / 1e6)
 
 
 def camera_priorities(cameras: Sequence[Camera]) -> dict[str, int]:

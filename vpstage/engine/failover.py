@@ -18,7 +18,7 @@ from vpstage.stage.model import Project
 NodeState = Literal["up", "down", "starting"]
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Outage:
     node: str
     reason: str
@@ -91,7 +91,8 @@ class Failover:
         outage = self._open.get(node)
         if outage is None:
             canvases = tuple(c for c, home in self.home.items() if home == node)
-            outage = Outage(node, reason, min(failed_ns, now_ns), now_ns, canvases)
+            outage = Outage(node=node, reason=reason, failed_ns=min(failed_ns, now_ns), detected_ns=now_ns,
+                            canvases=canvases)
             outage.covered_by = self._take_cover(node) if canvases else None
             self.outages.append(outage)
             self._open[node] = outage

@@ -216,8 +216,8 @@ class FrameLoop:
         sent = self._send_orders(plan, assignment)
         t2 = time.perf_counter_ns()
         close_at = tick.deadline_ns + CLOSE_GRACE_FRAMES * self.clock.period_ns_floor()
-        self.accounts.open(OpenFrame(plan, self._groups(assignment), sent, close_at, (t1 - t0) / 1e6,
-                                     (t2 - t1) / 1e6, skipped_before))
+        self.accounts.open(OpenFrame(plan=plan, groups=self._groups(assignment), sent=sent, close_at_ns=close_at,
+                                     plan_ms=(t1 - t0) / 1e6, send_ms=(t2 - t1) / 1e6, skipped_before=skipped_before))
         self._frames_sent += 1
         self._check_stalls(tick)
         owners = {c: n for n, canvases in sent.items() for c in canvases}

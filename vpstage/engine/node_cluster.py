@@ -73,7 +73,7 @@ class NodeLauncher(Protocol):
     def close(self) -> None: ...
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Incoming:
     """A message from a node, or the end of its connection (``message`` None, ``closed`` set)."""
 
@@ -84,7 +84,7 @@ class Incoming:
     arrived_ns: int = 0
 
 
-@dataclass
+@dataclass(kw_only=True)
 class _Slot:
     spec: NodeSpec
     generation: int
@@ -160,7 +160,7 @@ class NodeCluster:
     def _launch(self, node: str) -> None:
         with self._lock:
             self._generation += 1
-            slot = _Slot(self.specs[node], self._generation)
+            slot = _Slot(spec=self.specs[node], generation=self._generation)
             self._slots[node] = slot
         try:
             slot.process = self.launcher.launch(slot.spec, slot.generation, self.address, self.token)
@@ -296,11 +296,12 @@ class NodeCluster:
                     self.thumbnail_sink(message)  # previews need no frame-loop thread
                     continue
                 self._note(slot, message)
-                self.inbox.put(Incoming(slot.spec.node, slot.generation, message, arrived_ns=time.monotonic_ns()))
+                self.inbox.put(Incoming(node=slot.spec.node, generation=slot.generation, message=message,
+                                        arrived_ns=time.monotonic_ns()))
         except ChannelClosed as closed:
             if slot.channel is channel and self._slots.get(slot.spec.node) is slot:
-                self.inbox.put(Incoming(slot.spec.node, slot.generation, None, closed.reason or "closed",
-                                        time.monotonic_ns()))
+                self.inbox.put(Incoming(node=slot.spec.node, generation=slot.generation, message=None,
+                                        closed=closed.reason or "closed", arrived_ns=time.monotonic_ns()))
 
     def _accept(self, hello: Message, channel: Channel) -> _Slot | None:
         reason = ""

@@ -19,7 +19,7 @@ from vpstage.patterns import PatternSpec
 from vpstage.timing import FrameTick
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PlannedFrame:
     """What the planner used for one frame (read by the take recorder on the loop's thread)."""
 
@@ -38,7 +38,7 @@ class PlannedFrame:
         return self.tick.index
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class FramePlan:
     tick: FrameTick
     patterns: Mapping[str, PatternSpec]

@@ -189,12 +189,13 @@ class Planner:
         if every is not None:
             patterns = {c: patterns.get(c, every) for c in self._sizes}
         plan_ns = time.perf_counter_ns() - start
-        planned = PlannedFrame(tick, cameras, visible, scene, plan_ns)
+        planned = PlannedFrame(tick=tick, cameras=cameras, visible=visible, scene=scene, plan_ns=plan_ns)
         self.last = planned
         for name, lost in changes:
             (self.tracking_lost if lost else self.tracking_recovered).emit(name)
         order = SceneOrder(scene.placements, scene.outer, scene.quality, scene.regions)
-        return FramePlan(tick, patterns, tuple(orders), order, planned, plan_ns)
+        return FramePlan(tick=tick, patterns=patterns, cameras=tuple(orders), scene=order, planned=planned,
+                         plan_ns=plan_ns)
 
     def _camera_rects(self, camera: TrackedCamera) -> Mapping[str, Rect]:
         """Cull the stage for one camera: canvas -> launch rectangle for every canvas it may see."""

@@ -37,7 +37,7 @@ def outer_cache_key(assets: Sequence[SceneAsset], placements: Sequence[AssetPlac
     return digest.hexdigest()[:16]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SceneState:
     """Placements, outer view and quality for every job until the next change."""
 
@@ -66,4 +66,5 @@ class SceneState:
             placed.append(AssetPlacement(asset.name, matrix, on))
         key = outer_cache_key(assets, placed, viewpoint, quality)
         point = (float(viewpoint[0]), float(viewpoint[1]), float(viewpoint[2]))
-        return SceneState(tuple(assets), tuple(placed), tuple(models), OuterView(point, key), quality, regions)
+        return SceneState(assets=tuple(assets), placements=tuple(placed), placement_models=tuple(models),
+                          outer=OuterView(point, key), quality=quality, regions=regions)

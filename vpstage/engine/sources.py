@@ -24,7 +24,7 @@ class PatternSource:
 
     def __init__(self, stage: Stage, default: PatternSpec | None = None) -> None:
         self._canvases = tuple(c.name for c in stage.project.canvases)
-        self._default = default or PatternSpec("cabinets")
+        self._default = default or PatternSpec(name="cabinets")
         self._overrides: dict[str, PatternSpec] = {}
         self._lock = threading.Lock()
 
@@ -43,4 +43,4 @@ class PatternSource:
 
     def plan(self, tick: FrameTick) -> FramePlan:
         with self._lock:
-            return FramePlan(tick, {c: self._overrides.get(c, self._default) for c in self._canvases})
+            return FramePlan(tick=tick, patterns={c: self._overrides.get(c, self._default) for c in self._canvases})

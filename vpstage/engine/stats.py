@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 F64 = NDArray[np.float64]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class NodeStats:
     node: str
     state: str
@@ -43,7 +43,7 @@ class NodeStats:
     """GPU time of a fresh render (NaN on the CPU)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class FrameStats:
     frame: int
     timecode: str

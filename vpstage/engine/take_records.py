@@ -39,16 +39,23 @@ from vpstage.takes.records import (
 
 def camera_record(camera: TrackedCamera, source_name: str) -> CameraRecord:
     """The take record of one camera (``source_name``: its tracking source in the project)."""
-    layering = (camera.priority, camera.active, camera.on_wall, camera.interleave)
     if camera.state is None or camera.pose is None:
-        return CameraRecord(camera.name, None, None, None, *layering)
+        return _layered(camera, None, None, None)
     s = camera.pose.sample
-    raw = RawCameraState(s.protocol, source_name, s.x_m, s.y_m, s.z_m, s.pan_deg, s.tilt_deg, s.roll_deg,
-                         _encoder(s.focus_raw, s.focus_norm), _encoder(s.iris_raw, s.iris_norm),
-                         _encoder(s.zoom_raw, s.zoom_norm))
+    raw = RawCameraState(protocol=s.protocol, source=source_name, x_m=s.x_m, y_m=s.y_m, z_m=s.z_m, pan_deg=s.pan_deg,
+                         tilt_deg=s.tilt_deg, roll_deg=s.roll_deg, focus_raw=_encoder(s.focus_raw, s.focus_norm),
+                         iris_raw=_encoder(s.iris_raw, s.iris_norm), zoom_raw=_encoder(s.zoom_raw, s.zoom_norm))
     pupil = float(camera.state.extra.get("entrance_pupil_m", 0.0))
     calibrated = CalibratedCameraState.from_camera_state(camera.state, pupil)
-    return CameraRecord(camera.name, raw, calibrated, camera.age_ms, *layering)
+    return _layered(camera, raw, calibrated, camera.age_ms)
+
+
+def _layered(camera: TrackedCamera, raw: RawCameraState | None, calibrated: CalibratedCameraState | None,
+             age_ms: float | None) -> CameraRecord:
+    """``camera``'s record with how its inner frustum was layered this frame."""
+    return CameraRecord(camera=camera.name, raw=raw, calibrated=calibrated, tracking_age_ms=age_ms,
+                        priority=camera.priority, active=camera.active, on_wall=camera.on_wall,
+                        interleave=camera.interleave)
 
 
 def _encoder(raw: int | None, norm: float | None) -> float | None:
@@ -72,8 +79,9 @@ def frame_record(plan: PlannedFrame, stats: FrameStats, rate: Fraction, trackers
     assets = tuple(SceneAssetState.from_placement(placed.asset, model, asset_hashes.get(placed.asset, ""),
                                                   placed.enabled)
                    for placed, model in zip(scene.placements, scene.placement_models, strict=True))
-    nodes = tuple(NodeTiming(n.node, _finite(stats.plan_ms), _finite(n.render_ms), _finite(n.present_ms), n.late,
-                             n.dropped) for n in stats.nodes)
+    nodes = tuple(NodeTiming(node=n.node, plan_ms=_finite(stats.plan_ms), render_ms=_finite(n.render_ms),
+                             present_ms=_finite(n.present_ms), late=n.late, dropped=n.dropped) for n in stats.nodes)
     cameras = tuple(camera_record(c, trackers.get(c.name, "")) for c in plan.cameras)
-    return FrameRecord(tick.index, str(tick.timecode), tick.count, rate, tick.time_ns, cameras, assets, nodes,
-                       scene.regions)
+    return FrameRecord(frame=tick.index, timecode=str(tick.timecode), timecode_frames=tick.count, rate=rate,
+                       monotonic_ns=tick.time_ns, cameras=cameras, scene=assets, nodes=nodes,
+                       colour_regions=scene.regions)

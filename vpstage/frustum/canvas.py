@@ -37,7 +37,7 @@ class Piece:
     """(rows, columns) of the output array."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CanvasFrustum:
     """Inner pixels of one canvas for one camera frustum (canvas pixel coordinates throughout)."""
 
@@ -203,9 +203,11 @@ def canvas_frustum(geometry: CanvasGeometry, frustum: CameraFrustum) -> CanvasFr
     """The per-frame result for one canvas (cost: O(cabinet rows), no pixel maps)."""
     spans = tuple(s for s in (block_spans(b, frustum) for b in geometry.blocks) if len(s.members))
     if not spans:
-        return CanvasFrustum(geometry, frustum, (), 0, None, None)
+        return CanvasFrustum(geometry=geometry, frustum=frustum, spans=(), inner_pixels=0, inner_rect=None,
+                             image_bounds=None)
     rects = np.concatenate([s.member_rects() for s in spans])
     rect = (int(rects[:, 0].min()), int(rects[:, 1].min()), int(rects[:, 2].max()), int(rects[:, 3].max()))
     points = np.concatenate([spans_image_points(s, frustum) for s in spans])
-    return CanvasFrustum(geometry, frustum, spans, sum(s.inner_pixels for s in spans), rect,
-                         ImageBounds.from_points(points))
+    return CanvasFrustum(geometry=geometry, frustum=frustum, spans=spans,
+                         inner_pixels=sum(s.inner_pixels for s in spans), inner_rect=rect,
+                         image_bounds=ImageBounds.from_points(points))

@@ -138,7 +138,7 @@ def _box_halfspaces(box: OrientedBox) -> tuple[F64, F64]:
     return np.concatenate([axes, -axes]), np.concatenate([along + box.half_extents, box.half_extents - along])
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DodCrop:
     """A node's DoD crop in scene space (scene units)."""
 
@@ -233,5 +233,5 @@ def dod_crop(frustum: CameraFrustum, image: ImageBounds, stage_to_scene: F64,
     origin = linear @ frustum.eye + stage_to_scene[:3, 3]
     scene_normals = np.concatenate(normals) @ np.linalg.inv(to_scene)
     scene_offsets = np.concatenate(offsets) + scene_normals @ origin
-    return DodCrop(box, vertices.min(axis=0) - pad, vertices.max(axis=0) + pad, vertices, scene_normals,
-                   scene_offsets)
+    return DodCrop(box=box, aabb_min=vertices.min(axis=0) - pad, aabb_max=vertices.max(axis=0) + pad, vertices=vertices,
+                   plane_normals=scene_normals, plane_offsets=scene_offsets)

@@ -50,7 +50,7 @@ BORDER_SAMPLES = 64
 undistorted border; between samples it bends by far less than a pixel)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class FrustumSettings:
     """How the inner frustum is grown around the camera's view, and how the DoD is clipped."""
 
@@ -150,7 +150,7 @@ def inner_window(camera: CameraState, settings: FrustumSettings) -> Window:
     return (xl - left * width, xr + right * width, yt - top * height, yb + bottom * height)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CameraFrustum:
     """The inner frustum of one camera state: a pyramid from the eye through ``window``.
 
@@ -172,8 +172,10 @@ class CameraFrustum:
     @staticmethod
     def from_camera(camera: CameraState, settings: FrustumSettings | None = None) -> CameraFrustum:
         s = settings or FrustumSettings()
-        return CameraFrustum(np.asarray(camera.eye, dtype=np.float64), np.asarray(camera.rotation, dtype=np.float64),
-                             inner_window(camera, s), sensor_window(camera), s.soft_edge_pct / 100.0, s, camera)
+        return CameraFrustum(eye=np.asarray(camera.eye, dtype=np.float64),
+                             rotation=np.asarray(camera.rotation, dtype=np.float64), window=inner_window(camera, s),
+                             camera_window=sensor_window(camera), soft_edge=s.soft_edge_pct / 100.0, settings=s,
+                             camera=camera)
 
     def core(self) -> CameraFrustum:
         """The frustum of the window less its soft-edge band (where every weight is 1)."""

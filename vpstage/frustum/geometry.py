@@ -64,7 +64,7 @@ def _bilinear_coefficients(corners: F64, width: int, height: int, rotation: int,
     return np.stack([p[0], p[1] - p[0], p[2] - p[0], p[3] - p[1] - p[2] + p[0]])
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CabinetBlock:
     """The cabinets of one canvas that share one footprint size; arrays are parallel (n = cabinets)."""
 
@@ -110,7 +110,7 @@ class CabinetBlock:
         return np.asarray(c[0] + x * c[1] + y * c[2] + x * y * c[3], dtype=np.float64)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CanvasGeometry:
     """One canvas: its size, node, and cabinet blocks."""
 
@@ -177,6 +177,8 @@ def canvas_geometry(layout: StageLayout, canvas: int) -> CanvasGeometry:
         corners = cab.corners[idx]
         centers = corners.mean(axis=1)
         radii = np.linalg.norm(corners - centers[:, None], axis=2).max(axis=1)
-        blocks.append(CabinetBlock(cw, ch, idx, pm.x[idx].astype(np.int64), pm.y[idx].astype(np.int64),
-                                   coef, normals[idx], centers, radii))
-    return CanvasGeometry(canvas, spec.name, spec.node, spec.width, spec.height, tuple(blocks))
+        blocks.append(CabinetBlock(width=cw, height=ch, cabinets=idx, x0=pm.x[idx].astype(np.int64),
+                                   y0=pm.y[idx].astype(np.int64), coef=coef, normals=normals[idx], centers=centers,
+                                   radii=radii))
+    return CanvasGeometry(index=canvas, name=spec.name, node=spec.node, width=spec.width, height=spec.height,
+                          blocks=tuple(blocks))

@@ -188,4 +188,4 @@ def inner_pinhole(frustum: CameraFrustum, width: int | None = None, height: int 
     view = np.eye(4)
     view[:3, :3] = rotation.T
     view[:3, 3] = -rotation.T @ eye
-    return InnerPinhole(view, Intrinsics(fx, fy, -xl * fx, -yt * fy, w, h), uv_window)
+    return InnerPinhole(view, Intrinsics(fx=fx, fy=fy, cx=-xl * fx, cy=-yt * fy, width=w, height=h), uv_window)

@@ -36,7 +36,7 @@ F32 = NDArray[np.float32]
 F64 = NDArray[np.float64]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class NodeFrustum:
     """One node's inner-frustum result for one camera state."""
 
@@ -149,7 +149,8 @@ class StageFrustum:
                 bounds = c.image_bounds if bounds is None else bounds.union(c.image_bounds)
         matrix = placement_matrix(placement)
         crop = None if bounds is None else dod_crop(frustum, dod_image_bounds(bounds, frustum), matrix, scene_bounds)
-        return NodeFrustum(node, frustum, canvases, bounds, matrix, scene_bounds, crop)
+        return NodeFrustum(node=node, frustum=frustum, canvases=canvases, image_bounds=bounds, stage_to_scene=matrix,
+                           scene_bounds=scene_bounds, dod=crop)
 
     def nodes(self, camera: CameraState, settings: FrustumSettings | None = None,
               scene_bounds: OrientedBox | None = None,

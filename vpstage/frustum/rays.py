@@ -73,7 +73,7 @@ def outer_directions(geometry: CanvasGeometry, viewpoint: F64, stage_to_scene: F
     return out
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CanvasRays:
     """Rays of every LED pixel in ``rect`` of one canvas, scene frame."""
 
@@ -123,5 +123,6 @@ def canvas_rays(frustum: CanvasFrustum, outer: F32, viewpoint: F64, stage_to_sce
         target[mask] = _unit_directions(piece.spans.block, member, eye, rotation, piece.local)[mask]
         inner[piece.out] = mask
     valid = frustum.geometry.valid_mask((x0, y0, x1, y1))
-    return CanvasRays((x0, y0, x1, y1), directions, inner, valid, to_scene(stage_to_scene, eye),
-                      to_scene(stage_to_scene, np.asarray(viewpoint, dtype=np.float64)))
+    return CanvasRays(rect=(x0, y0, x1, y1), directions=directions, inner=inner, valid=valid,
+                      inner_origin=to_scene(stage_to_scene, eye),
+                      outer_origin=to_scene(stage_to_scene, np.asarray(viewpoint, dtype=np.float64)))

@@ -24,7 +24,7 @@ from vpstage.frustum.geometry import CabinetBlock
 I32 = NDArray[np.int32]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class BlockSpans:
     """Inner pixels of one cabinet block: only members with at least one inner pixel are kept.
 
@@ -87,8 +87,8 @@ def corners_inside(block: CabinetBlock, members: NDArray[np.intp], frustum: Came
 
 def _empty(block: CabinetBlock) -> BlockSpans:
     none = np.zeros((0, block.height), dtype=np.int32)
-    return BlockSpans(block, np.zeros(0, dtype=np.intp), none, none.copy(), np.zeros(0, dtype=np.int64),
-                      np.zeros(0, dtype=bool))
+    return BlockSpans(block=block, members=np.zeros(0, dtype=np.intp), start=none, stop=none.copy(),
+                      counts=np.zeros(0, dtype=np.int64), full=np.zeros(0, dtype=bool))
 
 
 def row_spans(block: CabinetBlock, members: NDArray[np.intp], frustum: CameraFrustum) -> tuple[I32, I32]:
@@ -128,4 +128,5 @@ def block_spans(block: CabinetBlock, frustum: CameraFrustum) -> BlockSpans:
     counts = (stop - start).sum(axis=1, dtype=np.int64)
     keep = counts > 0
     full = counts[keep] == block.width * block.height
-    return BlockSpans(block, members[keep], start[keep], stop[keep], counts[keep], full)
+    return BlockSpans(block=block, members=members[keep], start=start[keep], stop=stop[keep], counts=counts[keep],
+                      full=full)

@@ -204,8 +204,8 @@ def _r_distortion(f: Fields) -> LensDistortion:
     k3, k4, k5, k6 = x.numbers("k", 4)
     offset = x.numbers("offset", 2)
     try:
-        return LensDistortion(x.text("model", MAX_MODEL_NAME), (k1, k2, k3, k4, k5, k6), (p1, p2),
-                              x.number("overscan"), (offset[0], offset[1]))
+        return LensDistortion(model=x.text("model", MAX_MODEL_NAME), radial=(k1, k2, k3, k4, k5, k6),
+                              tangential=(p1, p2), overscan=x.number("overscan"), offset_mm=(offset[0], offset[1]))
     except ValueError as exc:
         raise f.fail("distx", str(exc)) from None
 
@@ -213,10 +213,12 @@ def _r_distortion(f: Fields) -> LensDistortion:
 def _r_camera_state(f: Fields) -> CameraState:
     extra = Fields(f"{f.where}.extra", f.mapping("extra"))
     pp = f.numbers("pp", 2)
-    return CameraState(np.array(f.numbers("eye", 3)), np.array(f.numbers("rot", 9)).reshape(3, 3), f.number("f"),
-                       f.number("sw"), f.number("sh"), f.integer("w", 1, 1 << 16), f.integer("h", 1, 1 << 16),
-                       (pp[0], pp[1]), _r_distortion(f), f.opt_number("focus"),
-                       f.opt_number("fstop"), f.integer("t"), {extra.str_key(k): extra.number(k) for k in extra.data})
+    return CameraState(eye=np.array(f.numbers("eye", 3)), rotation=np.array(f.numbers("rot", 9)).reshape(3, 3),
+                       focal_length_mm=f.number("f"), sensor_width_mm=f.number("sw"), sensor_height_mm=f.number("sh"),
+                       image_width=f.integer("w", 1, 1 << 16), image_height=f.integer("h", 1, 1 << 16),
+                       principal_offset_mm=(pp[0], pp[1]), distortion=_r_distortion(f),
+                       focus_distance_m=f.opt_number("focus"), f_stop=f.opt_number("fstop"), time_ns=f.integer("t"),
+                       extra={extra.str_key(k): extra.number(k) for k in extra.data})
 
 
 def _w_camera(c: CameraOrder) -> dict[str, Any]:
@@ -256,8 +258,8 @@ def _r_pattern(f: Fields) -> PatternSpec:
     if color is None:
         raise f.fail("color", "expected 3 integers")
     rgb = tuple(color.integer(str(i), 0, 255) for i in range(3))
-    return PatternSpec(name, (rgb[0], rgb[1], rgb[2]), f.integer("grid", 2, 1 << 14), f.text("text", MAX_TEXT),  # type: ignore[arg-type]
-                       f.flag("sync"))
+    return PatternSpec(name, color=(rgb[0], rgb[1], rgb[2]), grid_px=f.integer("grid", 2, 1 << 14),  # type: ignore[arg-type]
+                       text=f.text("text", MAX_TEXT), sync_overlay=f.flag("sync"))
 
 
 def _w_scene(s: SceneOrder) -> dict[str, Any]:

@@ -30,7 +30,7 @@ R = TypeVar("R")
 Outcome = Literal["fresh", "repeat", "black"]
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Scheduled(Generic[R]):
     order: FrameOrder
     deadline_ns: int
@@ -40,7 +40,7 @@ class Scheduled(Generic[R]):
     render_ms: float = float("nan")
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Due(Generic[R]):
     """The frame whose deadline has come, and what to show for it."""
 
@@ -52,7 +52,7 @@ class Due(Generic[R]):
     render_ms: float
 
 
-@dataclass
+@dataclass(kw_only=True)
 class FrameLockCounters:
     scheduled: int = 0
     out_of_order: int = 0
@@ -84,7 +84,7 @@ class FrameLock(Generic[R]):
                 self.counters.out_of_order += 1
                 return False
             self._last_frame = order.frame
-            self._frames[order.frame] = Scheduled(order, deadline_ns)
+            self._frames[order.frame] = Scheduled(order=order, deadline_ns=deadline_ns)
             self.counters.scheduled += 1
             self._cond.notify_all()
             return True
@@ -141,10 +141,11 @@ class FrameLock(Generic[R]):
             del self._frames[frame]
             if entry.result is not None:
                 self.counters.fresh += 1
-                return Due(entry.order, entry.deadline_ns, "fresh", entry.result, entry.render_ms)
+                return Due(order=entry.order, deadline_ns=entry.deadline_ns, outcome="fresh", result=entry.result,
+                           render_ms=entry.render_ms)
             self.counters.repeated += 1
-            return Due(entry.order, entry.deadline_ns, "repeat" if have_previous else "black", None,
-                       entry.render_ms)
+            return Due(order=entry.order, deadline_ns=entry.deadline_ns, outcome="repeat" if have_previous else "black",
+                       result=None, render_ms=entry.render_ms)
 
     def take_late_renders(self) -> tuple[tuple[int, float], ...]:
         with self._cond:

@@ -50,7 +50,7 @@ class RaysHandle:
     stage_revision: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class InnerView:
     """One tracked camera's inner frustum on one canvas."""
 
@@ -116,7 +116,7 @@ class RenderQuality:
     """Linear RGB 0..1 behind the scene content."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SceneContent:
     """The scene on one canvas (see the module docstring)."""
 
@@ -145,7 +145,7 @@ class CanvasJob:
     content: Content
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class FrameJob:
     """Everything one node renders for one frame."""
 
@@ -165,7 +165,7 @@ class FrameJob:
         return min((t for t in times if t is not None), default=None)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class NodeFrame:
     """A worker's answer to a FrameJob. Images are never modified after they are handed over."""
 

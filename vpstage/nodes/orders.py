@@ -50,7 +50,8 @@ class OrderReader:
             content = self._content(canvas, order.patterns, views, order.scene)
             canvases.append(CanvasJob(canvas, width, height, content))
         timecode = Timecode.from_count(order.count, self.rate, default_drop_frame(self.rate))
-        return FrameJob(self.node, order.frame, timecode, order.time_ns, order.deadline_ns, tuple(canvases))
+        return FrameJob(node=self.node, frame=order.frame, timecode=timecode, frame_time_ns=order.time_ns,
+                        deadline_ns=order.deadline_ns, canvases=tuple(canvases))
 
     def _content(self, canvas: str, patterns: Mapping[str, PatternSpec], views: Mapping[str, list[InnerView]],
                  scene: SceneOrder | None) -> Content:
@@ -58,10 +59,10 @@ class OrderReader:
         if pattern is not None:
             return pattern
         if scene is None:
-            return PatternSpec("error", text="no scene in this frame's order")
+            return PatternSpec(name="error", text="no scene in this frame's order")
         regions = tuple(r for r in scene.regions if r.canvas == canvas)
-        return SceneContent(RaysHandle(canvas, self.revision), tuple(views.get(canvas, ())), scene.outer,
-                            scene.placements, scene.quality, regions)
+        return SceneContent(rays=RaysHandle(canvas, self.revision), inner=tuple(views.get(canvas, ())),
+                            outer=scene.outer, placements=scene.placements, quality=scene.quality, regions=regions)
 
     def _views(self, cameras: tuple[CameraOrder, ...]) -> dict[str, list[InnerView]]:
         """Canvas -> its inner views in blend order (bottom first)."""
@@ -78,7 +79,9 @@ class OrderReader:
             used_ns = camera.data_time_ns if camera.data_time_ns is not None else state.time_ns
             world_to_camera = state.world_to_camera()
             for canvas, rect in camera.rects.items():
-                views.setdefault(canvas, []).append(InnerView(
-                    camera.name, world_to_camera, intrinsics, (rect,), None, used_ns, camera.lost, soft_px, state,
-                    settings, frustum.window))
+                views.setdefault(canvas, []).append(InnerView(camera=camera.name, world_to_camera=world_to_camera,
+                                                              intrinsics=intrinsics, launch_rects=(rect,),
+                                                              dod_crop=None, tracking_time_ns=used_ns,
+                                                              tracking_lost=camera.lost, soft_edge_px=soft_px,
+                                                              state=state, settings=settings, window=frustum.window))
         return views

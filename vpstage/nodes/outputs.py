@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class OutputInfo:
     """One output, for the report and the console."""
 

@@ -19,7 +19,7 @@ def node_device(gpu: int | None) -> str:
     return "cpu" if gpu is None else f"cuda:{gpu}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class NodeSpec:
     """Everything needed to build one render node, in this process or another one."""
 
@@ -49,5 +49,6 @@ class NodeSpec:
 def node_specs(stage: Stage, scene_renderer: str | None = None) -> dict[str, NodeSpec]:
     """One spec per render node of the stage (spares included), in project order."""
     base = str(stage.layout.base_dir)
-    return {n.name: NodeSpec(n.name, node_device(n.gpu), stage.project, base, scene_renderer, n.host)
+    return {n.name: NodeSpec(node=n.name, device=node_device(n.gpu), project=stage.project, base_dir=base,
+                             scene_renderer=scene_renderer, host=n.host)
             for n in stage.project.nodes}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, replace
+from dataclasses import KW_ONLY, dataclass, replace
 from typing import Literal
 
 from vpstage.patterns.cabinets import cabinet_canvas
@@ -30,6 +30,7 @@ class PatternSpec:
     """What a test-pattern canvas shows."""
 
     name: PatternName
+    _: KW_ONLY
     color: tuple[int, int, int] = (255, 255, 255)
     """RGB 0..255 of the ``solid`` pattern."""
     grid_px: int = 64

@@ -67,7 +67,7 @@ class ParseError(CodecError):
     """An OSC message whose arguments do not fit its route."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class OscRoute:
     """One address and the sample field each of its arguments fills."""
 
@@ -121,16 +121,16 @@ class OscAddressMap:
 
 PRESETS: dict[str, OscAddressMap] = {
     "vp": OscAddressMap("vp", (
-        OscRoute("/vp/cam/{id}/pose", (*POSITION_FIELDS, *EULER_FIELDS)),
-        OscRoute("/vp/cam/{id}/lens", ("focal_length_mm", "focus_distance_m", "f_stop"), emits=False),
+        OscRoute(address="/vp/cam/{id}/pose", args=(*POSITION_FIELDS, *EULER_FIELDS)),
+        OscRoute(address="/vp/cam/{id}/lens", args=("focal_length_mm", "focus_distance_m", "f_stop"), emits=False),
     )),
     "loled": OscAddressMap("loled", (
-        OscRoute("/tracker/position/{id}", (*POSITION_FIELDS, "tilt_deg", "roll_deg", "pan_deg",
-                                            "focus_norm", "iris_norm", "zoom_norm")),
+        OscRoute(address="/tracker/position/{id}", args=(*POSITION_FIELDS, "tilt_deg", "roll_deg", "pan_deg",
+                                                         "focus_norm", "iris_norm", "zoom_norm")),
     )),
     "zigsim": OscAddressMap("zigsim", (
-        OscRoute("/{id}/arkitposition", POSITION_FIELDS, axes="arkit", emits=False),
-        OscRoute("/{id}/arkitrotation", QUATERNION_FIELDS, axes="arkit"),
+        OscRoute(address="/{id}/arkitposition", args=POSITION_FIELDS, axes="arkit", emits=False),
+        OscRoute(address="/{id}/arkitrotation", args=QUATERNION_FIELDS, axes="arkit"),
     )),
 }
 
@@ -243,8 +243,8 @@ class OscSampleAssembler:
         extra: dict[str, Any] = {name: int(v[name]) for name in INTEGER_FIELDS if name in v}
         extra.update({name: v[name] for name in LENS_FIELDS if name in v})
         pan, tilt, roll = angles
-        return CameraSample("osc", source, camera_id, arrival_ns, v["x_m"], v["y_m"], v["z_m"],
-                            pan, tilt, roll, **extra)
+        return CameraSample(protocol="osc", source=source, camera_id=camera_id, arrival_ns=arrival_ns, x_m=v["x_m"],
+                            y_m=v["y_m"], z_m=v["z_m"], pan_deg=pan, tilt_deg=tilt, roll_deg=roll, **extra)
 
     def apply_matched(self, matched: Iterable[tuple[OscRoute, CameraId, Sequence[Any]]], source: str,
                       arrival_ns: int, bundled: bool) -> list[CameraSample]:

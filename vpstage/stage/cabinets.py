@@ -23,7 +23,7 @@ def mesh_cabinet_id(section: str, face: int) -> str:
     return f"{section}/f{face:04d}"
 
 
-@dataclass
+@dataclass(kw_only=True)
 class CabinetSet:
     """All cabinets of a stage as parallel arrays (index i is one cabinet)."""
 

@@ -20,7 +20,7 @@ class EditError(ValueError):
     """An edit that cannot be made; the message says why in the operator's terms."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Change:
     """Replacement of some top-level Project fields: ``before`` -> ``after`` (same keys)."""
 
@@ -39,7 +39,8 @@ class Change:
 
     def inverse(self) -> Change:
         renamed = tuple((new, old) for old, new in self.renamed_sections)
-        return Change(f"undo {self.description}", self.after, self.before, self.cabinets, renamed)
+        return Change(description=f"undo {self.description}", before=self.after, after=self.before,
+                      cabinets=self.cabinets, renamed_sections=renamed)
 
     def renamed_id(self, cabinet_id: str) -> str:
         """``cabinet_id`` after this change's section renames."""
@@ -60,4 +61,4 @@ def replace_fields(project: Project, description: str, cabinets: frozenset[str] 
             raise KeyError(f"Project has no field {name!r}")
     before = {name: copy.deepcopy(getattr(project, name)) for name in new_values}
     after = {name: copy.deepcopy(value) for name, value in new_values.items()}
-    return Change(description, before, after, cabinets)
+    return Change(description=description, before=before, after=after, cabinets=cabinets)

@@ -35,7 +35,7 @@ from vpstage.stage.sections import arc_columns, place_arc, place_ceiling, place_
 FLIPS = {"none": 0, "h": 1, "v": 2}
 
 
-@dataclass
+@dataclass(kw_only=True)
 class PixelMap:
     """Per-cabinet canvas placement; ``canvas == -1`` means unmapped."""
 
@@ -53,11 +53,11 @@ class PixelMap:
         def full(value: int, dtype: type) -> NDArray:  # type: ignore[type-arg]
             return np.full(count, value, dtype=dtype)
 
-        return PixelMap(full(-1, np.int32), full(0, np.int32), full(0, np.int32), full(0, np.int32),
-                        full(0, np.int8), full(-1, np.int32), full(-1, np.int32))
+        return PixelMap(canvas=full(-1, np.int32), x=full(0, np.int32), y=full(0, np.int32), rotation=full(0, np.int32),
+                        flip=full(0, np.int8), port=full(-1, np.int32), entry=full(-1, np.int32))
 
 
-@dataclass
+@dataclass(kw_only=True)
 class StageLayout:
     project: Project
     catalog: Catalog
@@ -100,12 +100,14 @@ class _Budget:
         """Count ``count`` cabinets of ``panel``; StageLimitError when that crosses a limit."""
         cabinets, pixels = self.cabinets + count, self.pixels + count * panel.pixel_count
         if cabinets > self.limits.max_cabinets:
-            raise StageLimitError(Problem(path, f"{count:,} cabinets here bring the stage to {cabinets:,}, over the "
-                                          f"limit of {self.limits.max_cabinets:,} (stage limit max_cabinets)"))
+            raise StageLimitError(Problem(path=path,
+                                          message=f"{count:,} cabinets here bring the stage to {cabinets:,}, over the "
+                                            f"limit of {self.limits.max_cabinets:,} (stage limit max_cabinets)"))
         if pixels > self.limits.max_led_pixels:
-            raise StageLimitError(Problem(path, f"{count:,} cabinets of {panel.pixels_w}x{panel.pixels_h} px here "
-                                          f"bring the stage to {pixels:,} LED pixels, over the limit of "
-                                          f"{self.limits.max_led_pixels:,} (stage limit max_led_pixels)"))
+            raise StageLimitError(Problem(path=path,
+                                          message=f"{count:,} cabinets of {panel.pixels_w}x{panel.pixels_h} px here "
+                                            f"bring the stage to {pixels:,} LED pixels, over the limit of "
+                                            f"{self.limits.max_led_pixels:,} (stage limit max_led_pixels)"))
         self.cabinets, self.pixels = cabinets, pixels
 
 
@@ -141,13 +143,13 @@ def _place_sections(project: Project, catalog: Catalog, base_dir: Path,
     for i, section in enumerate(project.sections):
         panel = catalog.panels.get(section.panel)
         if panel is None:
-            problems.append(Problem(("sections", i, "panel"),
-                                    f"unknown panel type {section.panel!r} (not in the catalog)"))
+            problems.append(Problem(path=("sections", i, "panel"),
+                                    message=f"unknown panel type {section.panel!r} (not in the catalog)"))
             continue
         try:
             problems += _place_section(cabinets, i, section, panel, base_dir, budget)
         except ValueError as exc:
-            problems.append(Problem(("sections", i), str(exc)))
+            problems.append(Problem(path=("sections", i), message=str(exc)))
         except StageLimitError as exc:
             problems.append(exc.problem)
             complete = False
@@ -166,8 +168,9 @@ class _MapBudget:
     def spend(self, k: int) -> None:
         self.left -= 1
         if self.left < 0:
-            raise StageLimitError(Problem(("pixel_map", k), f"the pixel map places more than {self.limit:,} "
-                                          "cabinets (stage limit max_cabinets)"))
+            raise StageLimitError(Problem(path=("pixel_map", k),
+                                          message=f"the pixel map places more than {self.limit:,} "
+                                "cabinets (stage limit max_cabinets)"))
 
 
 def _entry_cabinets(entry: MapEntry, k: int, project: Project, ids: dict[str, int], omitted: dict[str, set[str]],
@@ -177,12 +180,12 @@ def _entry_cabinets(entry: MapEntry, k: int, project: Project, ids: dict[str, in
     if entry.cabinet is not None:
         budget.spend(k)
         if entry.cabinet not in ids:
-            return [], [Problem(path + ("cabinet",), f"unknown cabinet {entry.cabinet!r}")]
+            return [], [Problem(path=path + ("cabinet",), message=f"unknown cabinet {entry.cabinet!r}")]
         return [(ids[entry.cabinet], 0, 0)], []
     assert entry.block is not None
     block = entry.block
     if not any(s.name == block.section for s in project.sections):
-        return [], [Problem(path + ("block", "section"), f"unknown section {block.section!r}")]
+        return [], [Problem(path=path + ("block", "section"), message=f"unknown section {block.section!r}")]
     skip = omitted.get(block.section, set())
     out, problems = [], []
     for r in range(block.rows[0], block.rows[1] + 1):
@@ -192,7 +195,7 @@ def _entry_cabinets(entry: MapEntry, k: int, project: Project, ids: dict[str, in
             if cid in ids:
                 out.append((ids[cid], c - block.columns[0], r - block.rows[0]))
             elif cid not in skip:
-                problems.append(Problem(path + ("block",), f"block reaches {cid}, which does not exist"))
+                problems.append(Problem(path=path + ("block",), message=f"block reaches {cid}, which does not exist"))
                 return out, problems
     return out, problems
 
@@ -211,7 +214,7 @@ def _resolve_map(project: Project, cabinets: CabinetSet, ids: dict[str, int],
     omitted, budget = _omitted(project), _MapBudget(limits.max_cabinets)
     for k, entry in enumerate(project.pixel_map):
         if entry.canvas not in canvas_index:
-            problems.append(Problem(("pixel_map", k, "canvas"), f"unknown canvas {entry.canvas!r}"))
+            problems.append(Problem(path=("pixel_map", k, "canvas"), message=f"unknown canvas {entry.canvas!r}"))
             continue
         try:
             placed, found = _entry_cabinets(entry, k, project, ids, omitted, budget)
@@ -221,15 +224,16 @@ def _resolve_map(project: Project, cabinets: CabinetSet, ids: dict[str, int],
         for idx_, dx, dy in placed:
             idx = int(idx_)
             if pm.entry[idx] >= 0:
-                problems.append(Problem(("pixel_map", k), f"cabinet {cabinets.ids[idx]} is already mapped "
-                                        f"by pixel_map[{pm.entry[idx]}]"))
+                problems.append(Problem(path=("pixel_map", k), message=f"cabinet {cabinets.ids[idx]} is already mapped "
+                                                     f"by pixel_map[{pm.entry[idx]}]"))
                 continue
             w, h = cabinets.pixels_w[idx], cabinets.pixels_h[idx]
             fw, fh = (h, w) if entry.rotation in (90, 270) else (w, h)
             x, y = entry.x + dx * fw, entry.y + dy * fh
             if max(x, y) > MAX_CANVAS_SIDE_PX:
-                problems.append(Problem(("pixel_map", k), f"cabinet {cabinets.ids[idx]} would sit at ({x}, {y}), "
-                                        f"beyond the largest canvas ({MAX_CANVAS_SIDE_PX} px a side)"))
+                problems.append(Problem(path=("pixel_map", k),
+                                        message=f"cabinet {cabinets.ids[idx]} would sit at ({x}, {y}), "
+                              f"beyond the largest canvas ({MAX_CANVAS_SIDE_PX} px a side)"))
                 continue
             pm.canvas[idx], pm.entry[idx] = canvas_index[entry.canvas], k
             pm.x[idx], pm.y[idx] = x, y
@@ -248,9 +252,11 @@ def build_layout(project: Project, catalog: Catalog, base_dir: Path,
     ids: dict[str, int] = {}
     for i, cid in enumerate(cabinets.ids):
         if cid in ids:
-            problems.append(Problem(("sections", cabinets.section[i]), f"duplicate cabinet id {cid!r}"))
+            problems.append(Problem(path=("sections", cabinets.section[i]), message=f"duplicate cabinet id {cid!r}"))
         ids.setdefault(cid, i)
     if not complete:
-        return StageLayout(project, catalog, base_dir, cabinets, PixelMap.empty(len(cabinets)), ids, problems, False)
+        return StageLayout(project=project, catalog=catalog, base_dir=base_dir, cabinets=cabinets,
+                           pixel_map=PixelMap.empty(len(cabinets)), id_to_index=ids, problems=problems, complete=False)
     pixel_map, map_problems, complete = _resolve_map(project, cabinets, ids, limits)
-    return StageLayout(project, catalog, base_dir, cabinets, pixel_map, ids, problems + map_problems, complete)
+    return StageLayout(project=project, catalog=catalog, base_dir=base_dir, cabinets=cabinets, pixel_map=pixel_map,
+                       id_to_index=ids, problems=problems + map_problems, complete=complete)

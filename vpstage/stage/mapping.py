@@ -31,7 +31,7 @@ class LayoutError(ValueError):
     pass
 
 
-@dataclass
+@dataclass(kw_only=True)
 class _Placed:
     cabinet: int
     canvas: int
@@ -107,7 +107,7 @@ def _pack(layout: StageLayout) -> list[_Placed]:
         last_key = key
         canvas, x, y = cursor.place(cab.pixels_w[i], cab.pixels_h[i])
         port = ports.assign(project.canvases[canvas], cab.pixel_count(i))
-        placed.append(_Placed(i, canvas, x, y, port))
+        placed.append(_Placed(cabinet=i, canvas=canvas, x=x, y=y, port=port))
     return placed
 
 

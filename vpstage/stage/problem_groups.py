@@ -33,7 +33,7 @@ class Fix:
     """The canvas or processor the fix opens (settings fixes), else ''."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ProblemGroup:
     rule: str
     """Which rule found the members ('' for a problem of its own)."""
@@ -129,12 +129,14 @@ def group_problems(problems: Sequence[Problem], project: Project,
     for key, members in keyed.items():
         first = problems[members[0]]
         if isinstance(key, int):
-            groups.append(ProblemGroup("", "", tuple(members), first.message, first.severity))
+            groups.append(ProblemGroup(rule="", subject="", members=tuple(members), summary=first.message,
+                                       severity=first.severity))
             continue
         rule = rules[key[0]]
         summary = first.message if len(members) == 1 else rule.summary(len(members), key[1])
         fixes, hint = _with_advice(rule, key[1], advice)
-        groups.append(ProblemGroup(rule.name, key[1], tuple(members), summary, first.severity, fixes, hint))
+        groups.append(ProblemGroup(rule=rule.name, subject=key[1], members=tuple(members), summary=summary,
+                                   severity=first.severity, fixes=fixes, hint=hint))
     return groups
 
 

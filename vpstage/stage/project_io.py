@@ -112,5 +112,6 @@ def save_project(project: Project, path: str | Path, *, base_dir: str | Path | N
     _layout, problems = resolve(project, Path(base_dir) if base_dir else target.parent.resolve())
     errors = [p for p in problems if p.severity == "error"]
     if errors:
-        raise ConfigError([Problem(p.path, p.message, p.file or str(target), p.line, p.severity) for p in errors])
+        raise ConfigError([Problem(path=p.path, message=p.message, file=p.file or str(target), line=p.line,
+                                   severity=p.severity) for p in errors])
     atomic_write_text(target, dump_project_yaml(project))

@@ -19,7 +19,7 @@ def _duplicates(kind: str, field: str, names: Iterable[str]) -> list[Problem]:
     problems, seen = [], set()
     for i, name in enumerate(names):
         if name in seen:
-            problems.append(Problem((field, i, "name"), f"duplicate {kind} name {name!r}"))
+            problems.append(Problem(path=(field, i, "name"), message=f"duplicate {kind} name {name!r}"))
         seen.add(name)
     return problems
 
@@ -39,25 +39,27 @@ def check_references(project: Project) -> list[Problem]:
     processors = {p.name: p for p in project.processors}
     for i, canvas in enumerate(project.canvases):
         if canvas.node not in nodes:
-            problems.append(Problem(("canvases", i, "node"), f"canvas {canvas.name!r} has no node: "
-                                    f"{canvas.node!r} is not a render node"))
+            problems.append(Problem(path=("canvases", i, "node"), message=f"canvas {canvas.name!r} has no node: "
+                                                 f"{canvas.node!r} is not a render node"))
         if canvas.processor is not None:
             proc = processors.get(canvas.processor)
             if proc is None:
-                problems.append(Problem(("canvases", i, "processor"), f"unknown processor {canvas.processor!r}"))
+                problems.append(Problem(path=("canvases", i, "processor"),
+                                        message=f"unknown processor {canvas.processor!r}"))
             elif canvas.input >= proc.inputs:
-                problems.append(Problem(("canvases", i, "input"),
-                                        f"processor {proc.name} has {proc.inputs} input(s); "
-                                        f"input {canvas.input} does not exist"))
+                problems.append(Problem(path=("canvases", i, "input"),
+                                        message=f"processor {proc.name} has {proc.inputs} input(s); "
+                                                f"input {canvas.input} does not exist"))
     used = Counter(c.node for c in project.canvases)
     for i, node in enumerate(project.nodes):
         if not used[node.name] and not node.spare:
-            problems.append(Problem(("nodes", i), f"node {node.name!r} has no canvases (mark it 'spare: true' "
-                                    "if it stands by for failover)"))
+            problems.append(Problem(path=("nodes", i),
+                                    message=f"node {node.name!r} has no canvases (mark it 'spare: true' "
+                              "if it stands by for failover)"))
     sources = {t.name for t in project.tracking}
     for i, cam in enumerate(project.cameras):
         if cam.tracker not in sources:
-            problems.append(Problem(("cameras", i, "tracker"), f"unknown tracking source {cam.tracker!r}"))
+            problems.append(Problem(path=("cameras", i, "tracker"), message=f"unknown tracking source {cam.tracker!r}"))
     return problems
 
 
@@ -67,8 +69,9 @@ def check_timecode(project: Project) -> list[Problem]:
     settings = project.timecode
     problems = []
     if settings.master == "ltc" and project.frame_rate > 60:
-        problems.append(Problem(("timecode", "master"), f"LTC does not run at {float(project.frame_rate):g} fps; "
-                                "use the internal or tracker master"))
+        problems.append(Problem(path=("timecode", "master"),
+                                message=f"LTC does not run at {float(project.frame_rate):g} fps; "
+                "use the internal or tracker master"))
     if settings.master != "tracker" and settings.tracker_camera is None:
         return problems
     cameras = {c.name: c for c in project.cameras}
@@ -76,13 +79,14 @@ def check_timecode(project: Project) -> list[Problem]:
     where = ("timecode", "tracker_camera") if settings.tracker_camera is not None else ("timecode", "master")
     camera = cameras.get(name) if name is not None else None
     if camera is None:
-        problems.append(Problem(where, f"no camera {name!r} to take timecode from" if name else
-                                "the tracker master needs a camera, and the project has none"))
+        problems.append(Problem(path=where, message=f"no camera {name!r} to take timecode from" if name else
+                                             "the tracker master needs a camera, and the project has none"))
         return problems
     source = next((t for t in project.tracking if t.name == camera.tracker), None)
     if settings.master == "tracker" and source is not None and source.protocol != "opentrackio":
-        problems.append(Problem(where, f"camera {name!r} is tracked over {source.protocol}, which carries no "
-                                "timecode; the tracker master needs OpenTrackIO"))
+        problems.append(Problem(path=where,
+                                message=f"camera {name!r} is tracked over {source.protocol}, which carries no "
+                                 "timecode; the tracker master needs OpenTrackIO"))
     return problems
 
 
@@ -96,10 +100,10 @@ def check_videohub(project: Project) -> list[Problem]:
     for i, route in enumerate(project.videohub.routes):
         path = ("videohub", "routes", i)
         if route.canvas not in canvases:
-            problems.append(Problem(path + ("canvas",), f"unknown canvas {route.canvas!r}"))
+            problems.append(Problem(path=path + ("canvas",), message=f"unknown canvas {route.canvas!r}"))
         if route.output in outputs:
-            problems.append(Problem(path + ("output",), f"router output {route.output} is already used by "
-                                    f"videohub.routes[{outputs[route.output]}]"))
+            problems.append(Problem(path=path + ("output",), message=f"router output {route.output} is already used by "
+                                                 f"videohub.routes[{outputs[route.output]}]"))
         outputs.setdefault(route.output, i)
     return problems
 
@@ -119,9 +123,10 @@ def check_map_bounds(layout: StageLayout) -> list[Problem]:
         canvas = project.canvases[pm.canvas[idx]]
         w, h = layout.footprint(idx)
         if pm.x[idx] + w > canvas.width or pm.y[idx] + h > canvas.height:
-            problems.append(Problem(("pixel_map", int(pm.entry[idx])),
-                                    f"cabinet {layout.cabinets.ids[idx]} at ({pm.x[idx]}, {pm.y[idx]}) size {w}x{h} "
-                                    f"lies outside canvas {canvas.name} ({canvas.width}x{canvas.height})"))
+            problems.append(Problem(
+                path=("pixel_map", int(pm.entry[idx])),
+                message=f"cabinet {layout.cabinets.ids[idx]} at ({pm.x[idx]}, {pm.y[idx]}) size {w}x{h} "
+                        f"lies outside canvas {canvas.name} ({canvas.width}x{canvas.height})"))
     return problems
 
 
@@ -145,13 +150,14 @@ def _canvas_overlaps(layout: StageLayout, members: np.ndarray) -> list[Problem]:
         hits = rest[(y0[rest] < y1[a]) & (y0[a] < y1[rest])]
         for b in hits:
             if len(problems) == MAX_OVERLAPS_REPORTED:
-                return problems + [Problem(("pixel_map",), f"more than {MAX_OVERLAPS_REPORTED} overlaps on canvas "
-                                           f"{name}; the rest are not listed")]
+                return problems + [Problem(path=("pixel_map",),
+                                           message=f"more than {MAX_OVERLAPS_REPORTED} overlaps on canvas "
+                                   f"{name}; the rest are not listed")]
             ia, ib = members[a], members[b]
             first, second = sorted((ia, ib), key=lambda i: (pm.entry[i], i))
-            problems.append(Problem(("pixel_map", int(pm.entry[second])),
-                                    f"cabinet {layout.cabinets.ids[second]} overlaps cabinet "
-                                    f"{layout.cabinets.ids[first]} on canvas {name}"))
+            problems.append(Problem(path=("pixel_map", int(pm.entry[second])),
+                                    message=f"cabinet {layout.cabinets.ids[second]} overlaps cabinet "
+                                            f"{layout.cabinets.ids[first]} on canvas {name}"))
     return problems
 
 
@@ -180,8 +186,8 @@ def check_unmapped(layout: StageLayout) -> list[Problem]:
     problems = []
     for idx in np.flatnonzero(layout.pixel_map.canvas < 0):
         section = layout.cabinets.section[idx]
-        problems.append(Problem(("sections", section),
-                                f"cabinet {layout.cabinets.ids[idx]} has no pixel-map entry"))
+        problems.append(Problem(path=("sections", section),
+                                message=f"cabinet {layout.cabinets.ids[idx]} has no pixel-map entry"))
     return problems
 
 
@@ -205,19 +211,20 @@ def check_ports(layout: StageLayout) -> list[Problem]:
         canvas = project.canvases[pm.canvas[idx]]
         where = ("pixel_map", int(pm.entry[idx]), "port")
         if canvas.processor is None:
-            problems.append(Problem(where, f"canvas {canvas.name} feeds no processor, so it has no ports"))
+            problems.append(Problem(path=where, message=f"canvas {canvas.name} feeds no processor, so it has no ports"))
         elif canvas.processor in processors and pm.port[idx] >= processors[canvas.processor][1].ports:
             proc = processors[canvas.processor][1]
-            problems.append(Problem(where, f"processor {proc.name} has {proc.ports} ports; "
-                                    f"port {pm.port[idx]} does not exist"))
+            problems.append(Problem(path=where, message=f"processor {proc.name} has {proc.ports} ports; "
+                                                 f"port {pm.port[idx]} does not exist"))
     for (name, port), load in sorted(port_loads(layout).items()):
         if name not in processors:
             continue
         i, proc = processors[name]
         capacity = proc.port_capacity_at(project.frame_rate)
         if port < proc.ports and load > capacity:
-            problems.append(Problem(("processors", i), f"port {port} of {name} carries {load} px, over its capacity "
-                                    f"of {capacity} px at {project.frame_rate} Hz, {proc.bit_depth}-bit"))
+            problems.append(Problem(path=("processors", i),
+                                    message=f"port {port} of {name} carries {load} px, over its capacity "
+                         f"of {capacity} px at {project.frame_rate} Hz, {proc.bit_depth}-bit"))
     return problems
 
 

@@ -103,7 +103,14 @@ def pack_scene_payload(scene: tuple[SceneAssetState, ...]) -> bytes:
 
 
 def _raw_from_row(row: list[Any]) -> RawCameraState:
-    return RawCameraState(*row[:11])
+    protocol, source, x, y, z, pan, tilt, roll, focus, iris, zoom = row[:11]
+    return RawCameraState(protocol=protocol, source=source, x_m=x, y_m=y, z_m=z, pan_deg=pan, tilt_deg=tilt,
+                          roll_deg=roll, focus_raw=focus, iris_raw=iris, zoom_raw=zoom)
+
+
+def _node_from_row(row: list[Any]) -> NodeTiming:
+    node, plan, render, present, late, dropped = row[:6]
+    return NodeTiming(node=node, plan_ms=plan, render_ms=render, present_ms=present, late=late, dropped=dropped)
 
 
 def _distortion_from_row(legacy: list[Any], extra: list[Any]) -> LensDistortion:
@@ -111,21 +118,25 @@ def _distortion_from_row(legacy: list[Any], extra: list[Any]) -> LensDistortion:
     k1, k2, p1, p2 = legacy
     model, high, overscan, offset = (extra + [DEFAULT_MODEL, (0.0, 0.0, 0.0, 0.0), 1.0, (0.0, 0.0)][len(extra):])[:4]
     k3, k4, k5, k6 = high
-    return LensDistortion(model, (k1, k2, k3, k4, k5, k6), (p1, p2), overscan, (offset[0], offset[1]))
+    return LensDistortion(model=model, radial=(k1, k2, k3, k4, k5, k6), tangential=(p1, p2), overscan=overscan,
+                          offset_mm=(offset[0], offset[1]))
 
 
 def _calibrated_from_row(row: list[Any]) -> CalibratedCameraState:
     eye, quat, focal, sw, sh, focus, fstop, iw, ih, principal, legacy, epo = row[:12]
-    return CalibratedCameraState(tuple(eye), tuple(quat), focal, sw, sh, focus, fstop, iw, ih, tuple(principal),
-                                 _distortion_from_row(legacy, list(row[12:16])), epo)
+    return CalibratedCameraState(eye_m=tuple(eye), rotation_wxyz=tuple(quat), focal_length_mm=focal, sensor_width_mm=sw,
+                                 sensor_height_mm=sh, focus_distance_m=focus, f_stop=fstop, image_width=iw,
+                                 image_height=ih, principal_offset_mm=tuple(principal),
+                                 distortion=_distortion_from_row(legacy, list(row[12:16])), entrance_pupil_offset_m=epo)
 
 
 def _camera_from_row(row: list[Any]) -> CameraRecord:
     name, raw, cal, age = row[:4]
     priority, active, on_wall, interleave = (list(row[4:8]) + [None] * 4)[:4]
-    return CameraRecord(name, None if raw is None else _raw_from_row(raw),
-                        None if cal is None else _calibrated_from_row(cal), age, priority, active, on_wall,
-                        None if interleave is None else (int(interleave[0]), int(interleave[1])))
+    return CameraRecord(camera=name, raw=None if raw is None else _raw_from_row(raw),
+                        calibrated=None if cal is None else _calibrated_from_row(cal), tracking_age_ms=age,
+                        priority=priority, active=active, on_wall=on_wall,
+                        interleave=None if interleave is None else (int(interleave[0]), int(interleave[1])))
 
 
 FramePayload = tuple[tuple[CameraRecord, ...], tuple[NodeTiming, ...], tuple[RegionGrade, ...]]
@@ -136,14 +147,15 @@ def unpack_frame_payload(data: bytes) -> FramePayload:
     try:
         cameras, nodes, *rest = msgpack.unpackb(data, raw=False)
         regions = tuple(_region_from_row(r) for r in rest[0]) if rest else ()
-        return (tuple(_camera_from_row(c) for c in cameras), tuple(NodeTiming(*n[:6]) for n in nodes), regions)
+        return (tuple(_camera_from_row(c) for c in cameras), tuple(_node_from_row(n) for n in nodes), regions)
     except (ValueError, TypeError, msgpack.UnpackException) as exc:
         raise RecordDecodeError(f"frame payload does not decode: {exc}") from exc
 
 
 def unpack_scene_payload(data: bytes) -> tuple[SceneAssetState, ...]:
     try:
-        return tuple(SceneAssetState(name, digest, tuple(t), yaw, pitch, roll, scale, enabled)
+        return tuple(SceneAssetState(name=name, content_hash=digest, translation=tuple(t), yaw_deg=yaw, pitch_deg=pitch,
+                                     roll_deg=roll, scale=scale, enabled=enabled)
                      for name, digest, t, yaw, pitch, roll, scale, enabled, *_ in msgpack.unpackb(data, raw=False))
     except (ValueError, TypeError, msgpack.UnpackException) as exc:
         raise RecordDecodeError(f"scene payload does not decode: {exc}") from exc

@@ -262,9 +262,11 @@ class RecorderLock:
 def take_from_row(row: tuple[Any, ...]) -> TakeInfo:
     (id_, uuid, slate, number, scene, roll, notes, circled, rate_num, rate_den, start_tc, end_tc, stage_hash,
      project_name, created_at, closed_at, status, deleted, frame_count, frames_lost) = row
-    return TakeInfo(id_, uuid, slate, number, Fraction(rate_num, rate_den), status, created_at, scene, roll, notes,
-                    bool(circled), start_tc, end_tc, stage_hash, project_name, closed_at, bool(deleted), frame_count,
-                    frames_lost)
+    return TakeInfo(id=id_, uuid=uuid, slate=slate, take_number=number, rate=Fraction(rate_num, rate_den),
+                    status=status, created_at=created_at, scene=scene, camera_roll=roll, notes=notes,
+                    circled=bool(circled), start_timecode=start_tc, end_timecode=end_tc, stage_hash=stage_hash,
+                    project_name=project_name, closed_at=closed_at, deleted=bool(deleted), frame_count=frame_count,
+                    frames_lost=frames_lost)
 
 
 def select_takes(conn: sqlite3.Connection, where: str = "1", params: tuple[Any, ...] = ()) -> list[TakeInfo]:
@@ -324,7 +326,8 @@ def iter_frames(conn: sqlite3.Connection, take_id: int) -> Iterator[FrameRecord]
     for frame, tc, tc_frames, num, den, mono, scene_id, payload in cursor:
         cameras, nodes, regions = unpack_frame_payload(payload)
         scene = () if scene_id is None else scenes[scene_id]
-        yield FrameRecord(frame, tc, tc_frames, Fraction(num, den), mono, cameras, scene, nodes, regions)
+        yield FrameRecord(frame=frame, timecode=tc, timecode_frames=tc_frames, rate=Fraction(num, den),
+                          monotonic_ns=mono, cameras=cameras, scene=scene, nodes=nodes, colour_regions=regions)
 
 
 @contextlib.contextmanager

@@ -56,7 +56,7 @@ class FrameSpan:
         return str(self.first) if self.first == self.last else f"{self.first}-{self.last}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TakeDamage:
     """What is wrong with one take and what of it still reads back."""
 
@@ -254,4 +254,5 @@ def scan_take(conn: sqlite3.Connection, take: TakeInfo) -> TakeDamage | None:
             start = _past_damage(conn, take.id, last if last is not None else start)
     if not errors:
         return None
-    return TakeDamage(take, errors[0], tuple(spans), scenes_ok, stage_ok)
+    return TakeDamage(take=take, error=errors[0], readable=tuple(spans), scene_states_ok=scenes_ok,
+                      stage_config_ok=stage_ok)

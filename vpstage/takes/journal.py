@@ -80,7 +80,7 @@ class DurabilityPolicy:
             raise ValueError("max_batch_frames and checkpoint_wal_bytes must be positive")
 
 
-@dataclass
+@dataclass(kw_only=True)
 class JournalStats:
     """Written by the journal and fsync threads only; read a :meth:`JournalWriter.snapshot`. Times in ms."""
 

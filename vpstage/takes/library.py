@@ -81,7 +81,7 @@ class TakeLibrary:
             raise TakeDatabaseError(f"{self.path}: cannot read {what}: {exc} (the database file is damaged)") from exc
 
     def _damaged(self, take: TakeInfo, exc: Exception) -> TakeDatabaseError:
-        damage = scan_take(self._conn, take) or TakeDamage(take, str(exc), ())
+        damage = scan_take(self._conn, take) or TakeDamage(take=take, error=str(exc), readable=())
         return TakeDamagedError(str(self.path), damage)
 
     def check(self) -> DatabaseHealth:

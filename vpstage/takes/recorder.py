@@ -52,7 +52,7 @@ def stage_config(project: Project) -> tuple[str, str]:
     return hashlib.sha256(text.encode("utf-8")).hexdigest(), text
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RecorderStats:
     """Counters since the recorder opened (a snapshot)."""
 
@@ -165,8 +165,10 @@ class TakeRecorder:
         return self._take
 
     def stats(self) -> RecorderStats:
-        return RecorderStats(self._accepted, self._dropped, self._rejected, self._outside, self._journal.queue_depth,
-                             self._journal.snapshot(), self._journal.alive)
+        return RecorderStats(frames_accepted=self._accepted, frames_dropped_queue_full=self._dropped,
+                             frames_rejected_out_of_order=self._rejected, frames_outside_take=self._outside,
+                             queue_depth=self._journal.queue_depth, journal=self._journal.snapshot(),
+                             journal_alive=self._journal.alive)
 
     def close(self, timeout_s: float = 10.0) -> None:
         """Stop a take still recording (as ``complete``), finish writing, release the database."""

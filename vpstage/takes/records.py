@@ -51,7 +51,7 @@ def parse_rate_nd(text: str) -> Fraction:
     return Fraction(int(num), int(den or 1))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RawCameraState:
     """The tracker's sample as received, in the tracker frame (before alignment and lens profile).
 
@@ -82,7 +82,7 @@ class RawCameraState:
         return RawCameraState(**data)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CalibratedCameraState:
     """The render camera in the stage frame after alignment, lens profile and nodal offset.
 
@@ -117,9 +117,12 @@ class CalibratedCameraState:
         eye = tuple(float(v) for v in state.eye)
         quat = tuple(float(v) for v in matrix_to_quat(state.rotation))
         return CalibratedCameraState(
-            eye, quat, float(state.focal_length_mm), float(state.sensor_width_mm),  # type: ignore[arg-type]
-            float(state.sensor_height_mm), state.focus_distance_m, state.f_stop, state.image_width,
-            state.image_height, state.principal_offset_mm, state.distortion, entrance_pupil_offset_m)
+            eye_m=eye, rotation_wxyz=quat,  # type: ignore[arg-type]
+            focal_length_mm=float(state.focal_length_mm), sensor_width_mm=float(state.sensor_width_mm),
+            sensor_height_mm=float(state.sensor_height_mm), focus_distance_m=state.focus_distance_m,
+            f_stop=state.f_stop, image_width=state.image_width, image_height=state.image_height,
+            principal_offset_mm=state.principal_offset_mm, distortion=state.distortion,
+            entrance_pupil_offset_m=entrance_pupil_offset_m)
 
     def rotation_matrix(self) -> np.ndarray:
         """3x3 OpenCV-camera -> stage rotation (float64)."""
@@ -132,9 +135,12 @@ class CalibratedCameraState:
 
     def to_camera_state(self, time_ns: int = 0) -> CameraState:
         """The planner/renderer camera this record describes."""
-        return CameraState(np.asarray(self.eye_m, dtype=np.float64), self.rotation_matrix(), self.focal_length_mm,
-                           self.sensor_width_mm, self.sensor_height_mm, self.image_width, self.image_height,
-                           self.principal_offset_mm, self.distortion, self.focus_distance_m, self.f_stop, time_ns)
+        return CameraState(eye=np.asarray(self.eye_m, dtype=np.float64), rotation=self.rotation_matrix(),
+                           focal_length_mm=self.focal_length_mm, sensor_width_mm=self.sensor_width_mm,
+                           sensor_height_mm=self.sensor_height_mm, image_width=self.image_width,
+                           image_height=self.image_height, principal_offset_mm=self.principal_offset_mm,
+                           distortion=self.distortion, focus_distance_m=self.focus_distance_m, f_stop=self.f_stop,
+                           time_ns=time_ns)
 
     def to_dict(self) -> dict[str, Any]:
         out = {name: _jsonable(getattr(self, name)) for name in self.__slots__}
@@ -152,7 +158,7 @@ class CalibratedCameraState:
         return CalibratedCameraState(**fields)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CameraRecord:
     """One tracked camera in one frame. ``tracking_age_ms`` is how old the newest tracking sample was
     at the frame's sampling time; None (and ``calibrated`` None) when the camera had no sample.
@@ -183,13 +189,14 @@ class CameraRecord:
     def from_dict(data: dict[str, Any]) -> CameraRecord:
         raw, cal = data["raw"], data["calibrated"]
         interleave = data.get("interleave")
-        return CameraRecord(data["camera"], None if raw is None else RawCameraState.from_dict(raw),
-                            None if cal is None else CalibratedCameraState.from_dict(cal), data["tracking_age_ms"],
-                            data.get("priority"), data.get("active"), data.get("on_wall"),
-                            None if interleave is None else (int(interleave[0]), int(interleave[1])))
+        return CameraRecord(camera=data["camera"], raw=None if raw is None else RawCameraState.from_dict(raw),
+                            calibrated=None if cal is None else CalibratedCameraState.from_dict(cal),
+                            tracking_age_ms=data["tracking_age_ms"], priority=data.get("priority"),
+                            active=data.get("active"), on_wall=data.get("on_wall"),
+                            interleave=None if interleave is None else (int(interleave[0]), int(interleave[1])))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SceneAssetState:
     """A scene asset as shown in this frame: its content hash and its stage -> scene placement
     (``p_scene = scale * R(yaw, pitch, roll) @ p_stage + translation``; translation in scene units)."""
@@ -205,8 +212,10 @@ class SceneAssetState:
 
     @staticmethod
     def from_placement(name: str, placement: Placement, content_hash: str, enabled: bool = True) -> SceneAssetState:
-        return SceneAssetState(name, content_hash, tuple(placement.translation), placement.yaw_deg,  # type: ignore[arg-type]
-                               placement.pitch_deg, placement.roll_deg, placement.scale, enabled)
+        return SceneAssetState(name=name, content_hash=content_hash,
+                               translation=tuple(placement.translation),  # type: ignore[arg-type]
+                               yaw_deg=placement.yaw_deg, pitch_deg=placement.pitch_deg, roll_deg=placement.roll_deg,
+                               scale=placement.scale, enabled=enabled)
 
     def placement(self) -> Placement:
         return Placement(translation=self.translation, yaw_deg=self.yaw_deg, pitch_deg=self.pitch_deg,
@@ -220,7 +229,7 @@ class SceneAssetState:
         return SceneAssetState(**{**data, "translation": tuple(data["translation"])})
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class NodeTiming:
     """One render node's timing for one frame (milliseconds). ``late``: presented after the
     deadline; ``dropped``: missed the frame and repeated its previous one."""
@@ -240,7 +249,7 @@ class NodeTiming:
         return NodeTiming(**data)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class FrameRecord:
     """Everything recorded about one frame.
 
@@ -272,11 +281,12 @@ class FrameRecord:
 
     @staticmethod
     def from_dict(data: dict[str, Any]) -> FrameRecord:
-        return FrameRecord(data["frame"], data["timecode"], data["timecode_frames"], parse_rate_nd(data["rate"]),
-                           data["monotonic_ns"], tuple(CameraRecord.from_dict(c) for c in data["cameras"]),
-                           tuple(SceneAssetState.from_dict(s) for s in data["scene"]),
-                           tuple(NodeTiming.from_dict(n) for n in data["nodes"]),
-                           tuple(region_from_dict(r) for r in data.get("colour_regions", ())))
+        return FrameRecord(frame=data["frame"], timecode=data["timecode"], timecode_frames=data["timecode_frames"],
+                           rate=parse_rate_nd(data["rate"]), monotonic_ns=data["monotonic_ns"],
+                           cameras=tuple(CameraRecord.from_dict(c) for c in data["cameras"]),
+                           scene=tuple(SceneAssetState.from_dict(s) for s in data["scene"]),
+                           nodes=tuple(NodeTiming.from_dict(n) for n in data["nodes"]),
+                           colour_regions=tuple(region_from_dict(r) for r in data.get("colour_regions", ())))
 
 
 def region_dict(region: RegionGrade) -> dict[str, Any]:
@@ -331,7 +341,7 @@ def split_take_name(text: str) -> tuple[str, int] | None:
     return check_slate(match["slate"]), int(match["number"])
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TakeInfo:
     """One take's metadata (a row of the ``takes`` table).
 

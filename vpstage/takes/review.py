@@ -26,7 +26,7 @@ class ReviewTimelineError(ValueError):
     """The take cannot make a review video (no frames, unknown camera, never tracked)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ReviewFrame:
     """One video frame. ``state`` and ``scene`` are what to render; ``hold`` (with ``state`` None)
     says why the previous picture is repeated instead."""
@@ -80,12 +80,13 @@ def review_timeline(frames: Sequence[FrameRecord], camera: str) -> list[ReviewFr
     for record in frames:
         if previous is not None:
             for step in range(1, record.frame - previous.frame):
-                out.append(ReviewFrame(len(out), previous.frame + step, _label_after(previous, step), None,
-                                       previous.scene, "not recorded"))
+                out.append(ReviewFrame(index=len(out), frame=previous.frame + step,
+                                       timecode=_label_after(previous, step), state=None, scene=previous.scene,
+                                       hold="not recorded"))
         entry = record.camera(camera)
         state = None if entry is None else entry.calibrated
-        out.append(ReviewFrame(len(out), record.frame, record.timecode, state, record.scene,
-                               None if state is not None else "tracking gap"))
+        out.append(ReviewFrame(index=len(out), frame=record.frame, timecode=record.timecode, state=state,
+                               scene=record.scene, hold=None if state is not None else "tracking gap"))
         previous = record
     return out
 

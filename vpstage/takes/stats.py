@@ -15,7 +15,7 @@ from vpstage.takes.records import FrameRecord, TakeInfo
 DEFAULT_GAP_THRESHOLD_MS = 100.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class FrameRange:
     """Consecutive recorded frames ``first_frame..last_frame`` (inclusive) and their timecodes."""
 
@@ -26,7 +26,7 @@ class FrameRange:
     frames: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class NodeStats:
     """One render node over the take (times in ms)."""
 
@@ -53,7 +53,7 @@ class TrackingGap:
     """Oldest sample age seen in the range (None if every frame lacked a sample)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TakeStats:
     take: str
     frame_count: int
@@ -80,16 +80,19 @@ def take_stats(take: TakeInfo, frames: Sequence[FrameRecord],
                gap_threshold_ms: float = DEFAULT_GAP_THRESHOLD_MS) -> TakeStats:
     """Statistics of ``take`` from its frames (in increasing frame order)."""
     if not frames:
-        return TakeStats(take.name, 0, None, None, None, None, 0.0, 0.0, 0, [], gap_threshold_ms, [], [])
+        return TakeStats(take=take.name, frame_count=0, first_frame=None, last_frame=None, start_timecode=None,
+                         end_timecode=None, duration_s=0.0, clock_duration_s=0.0, missing_frames=0, missing_ranges=[],
+                         gap_threshold_ms=gap_threshold_ms, nodes=[], tracking_gaps=[])
     first, last = frames[0], frames[-1]
     period = 1 / take.rate
     missing = _missing_ranges([f.frame for f in frames])
-    return TakeStats(
-        take.name, len(frames), first.frame, last.frame, first.timecode, last.timecode,
-        float((last.timecode_frames - first.timecode_frames + 1) * period),
-        (last.monotonic_ns - first.monotonic_ns) / 1e9 + float(period),
-        sum(b - a + 1 for a, b in missing), missing, gap_threshold_ms,
-        _node_stats(frames), _tracking_gaps(frames, gap_threshold_ms))
+    return TakeStats(take=take.name, frame_count=len(frames), first_frame=first.frame, last_frame=last.frame,
+                     start_timecode=first.timecode, end_timecode=last.timecode,
+                     duration_s=float((last.timecode_frames - first.timecode_frames + 1) * period),
+                     clock_duration_s=(last.monotonic_ns - first.monotonic_ns) / 1e9 + float(period),
+                     missing_frames=sum(b - a + 1 for a, b in missing), missing_ranges=missing,
+                     gap_threshold_ms=gap_threshold_ms, nodes=_node_stats(frames),
+                     tracking_gaps=_tracking_gaps(frames, gap_threshold_ms))
 
 
 def _missing_ranges(numbers: list[int]) -> list[tuple[int, int]]:
@@ -112,7 +115,8 @@ def _ranges(frames: Sequence[FrameRecord], flagged: Iterable[bool]) -> list[tupl
 
 
 def _frame_range(frames: Sequence[FrameRecord], i: int, j: int) -> FrameRange:
-    return FrameRange(frames[i].frame, frames[j].frame, frames[i].timecode, frames[j].timecode, j - i + 1)
+    return FrameRange(first_frame=frames[i].frame, last_frame=frames[j].frame, first_timecode=frames[i].timecode,
+                      last_timecode=frames[j].timecode, frames=j - i + 1)
 
 
 def _node_stats(frames: Sequence[FrameRecord]) -> list[NodeStats]:
@@ -122,10 +126,11 @@ def _node_stats(frames: Sequence[FrameRecord]) -> list[NodeStats]:
         present = [t for t in timings if t is not None]
         flagged = [t is not None and (t.late or t.dropped) for t in timings]
         renders = [t.render_ms for t in present]
-        out.append(NodeStats(
-            name, len(present), sum(t.late for t in present), sum(t.dropped for t in present),
-            float(sum(renders) / len(renders)), max(renders), max(t.plan_ms for t in present),
-            max(t.present_ms for t in present), [_frame_range(frames, i, j) for i, j in _ranges(frames, flagged)]))
+        out.append(NodeStats(node=name, frames=len(present), late=sum(t.late for t in present),
+                             dropped=sum(t.dropped for t in present), mean_render_ms=float(sum(renders) / len(renders)),
+                             max_render_ms=max(renders), max_plan_ms=max(t.plan_ms for t in present),
+                             max_present_ms=max(t.present_ms for t in present),
+                             late_or_dropped=[_frame_range(frames, i, j) for i, j in _ranges(frames, flagged)]))
     return out
 
 

@@ -94,7 +94,7 @@ class ManualTimeSource:
             self._now = max(self._now, t_ns)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class FrameTick:
     """One frame of the run, as the clock schedules it (all times monotonic ns)."""
 
@@ -126,7 +126,8 @@ class FrameClock:
         self.rate = check_rate(Fraction(rate))
         self.time_source: TimeSource = time_source or MonotonicTimeSource()
         self.drop_frame = default_drop_frame(self.rate) if drop_frame is None else drop_frame
-        Timecode(0, 0, 0, 0, self.rate, self.drop_frame)  # refuses drop-frame at rates without it
+        Timecode(hours=0, minutes=0, seconds=0, frames=0, rate=self.rate,
+                 drop_frame=self.drop_frame)  # refuses drop-frame at rates without it
         self.deadline_ns = self.period_ns_floor() if deadline_ns is None else int(deadline_ns)
         if self.deadline_ns <= 0:
             raise ValueError("the frame deadline must be positive")
@@ -232,7 +233,8 @@ class FrameClock:
 
     def set_drop_frame(self, drop_frame: bool) -> None:
         """Label drop-frame or not from now on (a master's convention); frame counts stay."""
-        Timecode(0, 0, 0, 0, self.rate, drop_frame)  # refuses drop-frame at rates without it
+        Timecode(hours=0, minutes=0, seconds=0, frames=0, rate=self.rate,
+                 drop_frame=drop_frame)  # refuses drop-frame at rates without it
         day = frames_per_day(self.rate, drop_frame)
         self._offset %= day
         self.drop_frame, self._day = drop_frame, day
@@ -251,8 +253,8 @@ class FrameClock:
             discipline.apply(self, index)
         count = (index + self._offset) % self._day
         t = self.time_of(index)
-        return FrameTick(index, count, Timecode.from_count(count, self.rate, self.drop_frame), t,
-                         t + self.deadline_ns)
+        return FrameTick(index=index, count=count, timecode=Timecode.from_count(count, self.rate, self.drop_frame),
+                         time_ns=t, deadline_ns=t + self.deadline_ns)
 
     def next_index(self, after: int) -> int:
         """The frame to run after frame ``after``: the next one, or the current one when the
@@ -319,7 +321,8 @@ class FrameClock:
         d = nom // 15 if self.drop_frame else 0
         if d and now.second == 0 and now.minute % 10 and frames < d:
             frames = d  # that label does not exist under drop-frame: take the next one
-        label = Timecode(now.hour, now.minute, now.second, frames, self.rate, self.drop_frame)
+        label = Timecode(hours=now.hour, minutes=now.minute, seconds=now.second, frames=frames, rate=self.rate,
+                         drop_frame=self.drop_frame)
         self.set_timecode(label, at_ns)
         return label
 

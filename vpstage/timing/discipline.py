@@ -124,7 +124,7 @@ class DisciplineSettings:
             raise ValueError("offset_ms must be finite")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class LockStatus:
     """A snapshot of the discipline (any thread; the run report's ``timecode`` block)."""
 
@@ -181,7 +181,8 @@ class LockStatus:
 
 def internal_status() -> LockStatus:
     """The status of a clock with no master (``timecode.master: internal``)."""
-    return LockStatus("internal", "the host's clock", "free", False, None, 0.0, 0.0, None, None, None)
+    return LockStatus(master="internal", source="the host's clock", state="free", locked=False, phase_error_us=None,
+                      frequency_ppm=0.0, master_rate_ppm=0.0, master_timecode=None, last_seen_ms=None, alarm=None)
 
 
 def clock_lock_status(clock: Any) -> LockStatus:
@@ -439,10 +440,11 @@ class ClockDiscipline:
             locked = {"p50": round(values[len(values) // 2], 3),
                       "p99": round(values[min(len(values) - 1, int(len(values) * 0.99))], 3),
                       "max": round(values[-1], 3)}
-        return LockStatus(
-            self.master, self.source, state, state == "locked",
-            None if self._theta is None else round(self._theta * 1e6, 3), round(self._y * 1e6, 4),
-            round(self._y_i * 1e6, 4), self._last_label,
-            None if newest is None else round((now - newest) / 1e6, 3), self._alarm,
-            self.observations, self.outliers, self.jumps, self.holdovers, locked)
+        return LockStatus(master=self.master, source=self.source, state=state, locked=state == "locked",
+                          phase_error_us=None if self._theta is None else round(self._theta * 1e6, 3),
+                          frequency_ppm=round(self._y * 1e6, 4), master_rate_ppm=round(self._y_i * 1e6, 4),
+                          master_timecode=self._last_label,
+                          last_seen_ms=None if newest is None else round((now - newest) / 1e6, 3), alarm=self._alarm,
+                          observations=self.observations, outliers=self.outliers, jumps=self.jumps,
+                          holdovers=self.holdovers, locked_phase_us=locked)
 

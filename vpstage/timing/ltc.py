@@ -108,7 +108,7 @@ def ltc_rate(rate: Fraction) -> tuple[Fraction, int]:
                      "and labels frame pairs at 48 to 60)")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class LtcFrame:
     """One decoded (or to-be-encoded) LTC frame."""
 
@@ -134,7 +134,8 @@ class LtcFrame:
 
     def timecode(self, rate: Fraction) -> Timecode:
         """The label at the LTC rate ``rate`` (raises TimecodeError when it does not exist there)."""
-        return Timecode(self.hours, self.minutes, self.seconds, self.frames, Fraction(rate), self.drop_frame)
+        return Timecode(hours=self.hours, minutes=self.minutes, seconds=self.seconds, frames=self.frames,
+                        rate=Fraction(rate), drop_frame=self.drop_frame)
 
     def video_count(self, rate: Fraction) -> int:
         """Frame count at the stage ``rate`` of the video frame that starts with this LTC frame
@@ -202,7 +203,8 @@ def parse_bits(word: int, nominal: int | None) -> LtcFrame | None:
         user |= _get(word, at, 4) << (4 * group)
     bgf = (27, 58, 43) if nominal == 25 else (43, 58, 59)
     flags = sum(_get(word, at, 1) << i for i, at in enumerate(bgf))
-    return LtcFrame(hours, minutes, seconds, frames, drop, bool(_get(word, 11, 1)), user, flags)
+    return LtcFrame(hours=hours, minutes=minutes, seconds=seconds, frames=frames, drop_frame=drop,
+                    color_frame=bool(_get(word, 11, 1)), user_bits=user, flags=flags)
 
 
 # ----------------------------------------------------------------------------- encoder
@@ -274,7 +276,8 @@ class LtcEncoder:
         frames = []
         for i in range(count):
             tc = Timecode.from_count(count0 + i, first.rate, first.drop_frame)
-            frames.append(LtcFrame(tc.hours, tc.minutes, tc.seconds, tc.frames, tc.drop_frame, user_bits=user_bits))
+            frames.append(LtcFrame(hours=tc.hours, minutes=tc.minutes, seconds=tc.seconds, frames=tc.frames,
+                                   drop_frame=tc.drop_frame, user_bits=user_bits))
         return self.encode(frames)
 
 
@@ -429,8 +432,9 @@ class LtcDecoder:
             self.wrong_rate += 1
             return None
         self.frames += 1
-        return LtcFrame(frame.hours, frame.minutes, frame.seconds, frame.frames, frame.drop_frame,
-                        frame.color_frame, frame.user_bits, frame.flags, start, stop)
+        return LtcFrame(hours=frame.hours, minutes=frame.minutes, seconds=frame.seconds, frames=frame.frames,
+                        drop_frame=frame.drop_frame, color_frame=frame.color_frame, user_bits=frame.user_bits,
+                        flags=frame.flags, start=start, end=stop)
 
 
 _CELLS = np.arange(BITS_PER_FRAME + 1, dtype=np.float64)

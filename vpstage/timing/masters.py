@@ -181,7 +181,7 @@ class LtcMaster:
                 "last": None if self.last is None else self.last.label}
 
 
-@dataclass
+@dataclass(kw_only=True)
 class TrackerTimecodeMaster:
     """A tracker's timecode as the master (see the module notes). ``offer(camera, sample)`` takes
     what ``TrackingHub.sample_received`` sends (receiver threads)."""
@@ -226,7 +226,9 @@ class TrackerTimecodeMaster:
                 return
             self._last = key
             try:
-                count = Fraction(Timecode(*key, Fraction(tc.rate), bool(tc.drop_frame)).to_count()) * factor
+                timecode = Timecode(hours=tc.hours, minutes=tc.minutes, seconds=tc.seconds, frames=tc.frames,
+                                    rate=Fraction(tc.rate), drop_frame=bool(tc.drop_frame))
+                count = Fraction(timecode.to_count()) * factor
             except TimecodeError:
                 self.invalid += 1
                 return

@@ -58,7 +58,7 @@ def count_to_ndi_100ns(count: int, rate: Fraction) -> int:
     return count * rate.denominator * NDI_TICKS_PER_SECOND // rate.numerator
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Timecode:
     """One SMPTE label at ``rate``. Construct with :meth:`from_count` or :meth:`parse`; the
     constructor checks the fields (ranges, and labels that drop-frame counting skips)."""
@@ -93,7 +93,8 @@ class Timecode:
             per_minute = 60 * nom - d
             tens, rest = divmod(n, per_ten)
             n += 9 * d * tens + (d * ((rest - d) // per_minute) if rest >= d else 0)
-        return cls(n // (3600 * nom) % 24, n // (60 * nom) % 60, n // nom % 60, n % nom, rate, drop_frame)
+        return cls(hours=n // (3600 * nom) % 24, minutes=n // (60 * nom) % 60, seconds=n // nom % 60, frames=n % nom,
+                   rate=rate, drop_frame=drop_frame)
 
     def to_count(self) -> int:
         """Frames since 00:00:00:00 (the inverse of :meth:`from_count`)."""
@@ -123,7 +124,7 @@ class Timecode:
             raise TimecodeError(f"{text!r} is not a timecode (hh:mm:ss:ff, or hh:mm:ss;ff for drop-frame)")
         h, m, s, sep, f = match.groups()
         df = sep != ":" if drop_frame is None else drop_frame
-        return cls(int(h), int(m), int(s), int(f), fraction, df)
+        return cls(hours=int(h), minutes=int(m), seconds=int(s), frames=int(f), rate=fraction, drop_frame=df)
 
     def _text(self) -> str:
         sep = ";" if self.drop_frame else ":"
@@ -147,8 +148,8 @@ class Timecode:
         try:
             rate_obj = fields["frameRate"]
             rate = Fraction(int(rate_obj["num"]), int(rate_obj["denom"]))
-            return cls(int(fields["hours"]), int(fields["minutes"]), int(fields["seconds"]),
-                       int(fields["frames"]), rate, bool(fields.get("dropFrame", False)))
+            return cls(hours=int(fields["hours"]), minutes=int(fields["minutes"]), seconds=int(fields["seconds"]),
+                       frames=int(fields["frames"]), rate=rate, drop_frame=bool(fields.get("dropFrame", False)))
         except (KeyError, TypeError, ValueError, ZeroDivisionError) as exc:
             if isinstance(exc, TimecodeError):
                 raise

@@ -43,7 +43,7 @@ def frames_to_ns(frames: float, rate: Fraction) -> int:
     return round(Fraction(frames) * 1_000_000_000 / rate)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PoseAt:
     """The camera at ``time_ns`` in the tracker frame.
 
@@ -176,7 +176,8 @@ class SampleBuffer:
     @staticmethod
     def _at(entry: _Entry, t: int, mode: Mode, newest_t: int) -> PoseAt:
         sample = entry.sample._replace(arrival_ns=t)
-        return PoseAt(t, entry.position, entry.quat, sample, mode, newest_t)
+        return PoseAt(time_ns=t, position_m=entry.position, quaternion=entry.quat, sample=sample, mode=mode,
+                      newest_arrival_ns=newest_t)
 
     @staticmethod
     def _blend(a: _Entry, b: _Entry, u: float, t: int, mode: Mode, newest_t: int) -> PoseAt:
@@ -189,4 +190,5 @@ class SampleBuffer:
         nearest = a.sample if u < 0.5 else b.sample
         sample = nearest._replace(arrival_ns=t, x_m=position[0], y_m=position[1], z_m=position[2], pan_deg=pan,
                                   tilt_deg=tilt, roll_deg=roll, **lens)
-        return PoseAt(t, position, quat, sample, mode, newest_t)
+        return PoseAt(time_ns=t, position_m=position, quaternion=quat, sample=sample, mode=mode,
+                      newest_arrival_ns=newest_t)

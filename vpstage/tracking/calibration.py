@@ -35,7 +35,7 @@ class CalibratedPose(NamedTuple):
     state: CameraState
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CameraCalibration:
     """Everything that turns a tracker pose into a ``CameraState`` for one film camera."""
 
@@ -48,8 +48,9 @@ class CameraCalibration:
 
     @staticmethod
     def from_camera(camera: Camera, lens: LensProfile) -> CameraCalibration:
-        return CameraCalibration(camera.sensor_width_mm, camera.sensor_height_mm, camera.image_width,
-                                 camera.image_height, lens, AlignmentTransform.from_model(camera.alignment))
+        return CameraCalibration(sensor_width_mm=camera.sensor_width_mm, sensor_height_mm=camera.sensor_height_mm,
+                                 image_width=camera.image_width, image_height=camera.image_height, lens=lens,
+                                 alignment=AlignmentTransform.from_model(camera.alignment))
 
     def camera_state(self, pose: PoseAt) -> CameraState:
         """The calibrated camera at ``pose.time_ns`` (stage frame, eye = entrance pupil)."""

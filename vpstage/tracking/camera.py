@@ -14,7 +14,7 @@ from vpstage.tracking.distortion import NO_DISTORTION, LensDistortion
 F64 = NDArray[np.float64]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Intrinsics:
     """Pinhole intrinsics in pixels (OpenCV: origin at the top-left pixel's corner, +x right, +y down)."""
 
@@ -31,10 +31,11 @@ class Intrinsics:
     def scaled(self, width: int, height: int) -> Intrinsics:
         """The same camera at another image size."""
         sx, sy = width / self.width, height / self.height
-        return Intrinsics(self.fx * sx, self.fy * sy, self.cx * sx, self.cy * sy, width, height)
+        return Intrinsics(
+            fx=self.fx * sx, fy=self.fy * sy, cx=self.cx * sx, cy=self.cy * sy, width=width, height=height)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CameraState:
     """A tracked film camera at one instant, in the stage frame.
 
@@ -71,9 +72,10 @@ class CameraState:
                            sensor_height_mm: float, image_width: int = 3840, image_height: int = 2160,
                            **kwargs: object) -> CameraState:
         """A camera posed with FreeD/OpenTrackIO angles (see vpstage.geometry.rotations)."""
-        return CameraState(np.asarray(position_m, dtype=np.float64), camera_rotation(pan_deg, tilt_deg, roll_deg),
-                           focal_length_mm, sensor_width_mm, sensor_height_mm, image_width, image_height,
-                           **kwargs)  # type: ignore[arg-type]
+        return CameraState(eye=np.asarray(position_m, dtype=np.float64),
+                           rotation=camera_rotation(pan_deg, tilt_deg, roll_deg), focal_length_mm=focal_length_mm,
+                           sensor_width_mm=sensor_width_mm, sensor_height_mm=sensor_height_mm, image_width=image_width,
+                           image_height=image_height, **kwargs)  # type: ignore[arg-type]
 
     def intrinsics(self, width: int | None = None, height: int | None = None) -> Intrinsics:
         w = self.image_width if width is None else width
@@ -82,7 +84,7 @@ class CameraState:
         fy = self.focal_length_mm * h / self.sensor_height_mm
         cx = w / 2 + self.principal_offset_mm[0] * w / self.sensor_width_mm
         cy = h / 2 + self.principal_offset_mm[1] * h / self.sensor_height_mm
-        return Intrinsics(fx, fy, cx, cy, w, h)
+        return Intrinsics(fx=fx, fy=fy, cx=cx, cy=cy, width=w, height=h)
 
     def distortion_centre(self) -> tuple[float, float]:
         """The distortion centre relative to the principal point, normalized image coordinates

@@ -75,7 +75,7 @@ def mls_bits(order: int = 9, seed: int = 1) -> NDArray[np.int8]:
     return out
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ProbeMotion:
     """A pan pattern with a rich spectrum: a pseudo-random binary sequence between ``-amplitude``
     and ``+amplitude`` degrees, one bit per ``chip_s``, each change a raised-cosine ramp of
@@ -254,7 +254,7 @@ def parabolic_peak(left: float, centre: float, right: float) -> tuple[float, flo
     return offset, centre - 0.25 * (left - right) * offset
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class LagEstimate:
     """The lag of a signal behind its reference, and how much to trust it.
 
@@ -346,9 +346,10 @@ def estimate_lag(signal: F64, reference: F64, rate_hz: float, max_lag_s: float, 
     sidelobe = float(np.abs(outside).max()) if outside.size else 0.0
     lag = float(lags[i]) + offset
     a, b = _overlap(signal, reference, int(lags[i]))
-    return LagEstimate(lag, 1000.0 * lag / rate_hz, rate_hz, min(1.0, peak), sidelobe,
-                       max(0.0, min(1.0, peak - sidelobe)), _half_width(c, i, peak),
-                       polarity, bool(at_edge), len(a), _gain(a, b))
+    return LagEstimate(lag_samples=lag, lag_ms=1000.0 * lag / rate_hz, rate_hz=rate_hz, peak=min(1.0, peak),
+                       sidelobe=sidelobe, confidence=max(0.0, min(1.0, peak - sidelobe)),
+                       width_samples=_half_width(c, i, peak), polarity=polarity, at_edge=bool(at_edge), samples=len(a),
+                       gain=_gain(a, b))
 
 
 def _overlap(signal: F64, reference: F64, lag: int) -> tuple[F64, F64]:

@@ -54,7 +54,7 @@ _CONVERGED = 1e-9
 """Largest residual (normalized units, ~1e-5 pixel) of an inverted point."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class LensDistortion:
     """One lens's distortion at one instant (see the module docstring). Immutable and hashable."""
 
@@ -93,7 +93,8 @@ class LensDistortion:
         k = (*map(float, radial), *_ZERO_RADIAL[len(radial):])
         p = (*map(float, tangential), *_ZERO_RADIAL[:TANGENTIAL_COUNT - len(tangential)])
         ox, oy = offset_mm
-        return LensDistortion(model, k, p, float(overscan), (float(ox), float(oy)))  # type: ignore[arg-type]
+        return LensDistortion(model=model, radial=k, tangential=p,  # type: ignore[arg-type]
+                              overscan=float(overscan), offset_mm=(float(ox), float(oy)))
 
     @staticmethod
     def from_opencv(coefficients: Sequence[float] | NDArray[np.floating], model: str = BROWN_CONRADY_UD,

@@ -87,7 +87,7 @@ class DistortionTables:
         return LensDistortion.from_coefficients(k, p, self.model, max(overscan, 1e-6))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class LensValues:
     """A lens state in physical units (what ``CameraState`` needs)."""
 
@@ -99,7 +99,7 @@ class LensValues:
     projection_offset_mm: tuple[float, float] = (0.0, 0.0)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class LensProfile:
     """Maps a sample's encoders (or sent physical values) to ``LensValues``. See the module doc."""
 
@@ -154,7 +154,8 @@ class LensProfile:
         else:
             distortion = NO_DISTORTION
         offset = sample.projection_offset_mm if sent and sample.projection_offset_mm else (0.0, 0.0)
-        return LensValues(max(focal, 1e-3), focus_m, pupil, distortion, self._f_stop(sample, iris), offset)
+        return LensValues(focal_length_mm=max(focal, 1e-3), focus_distance_m=focus_m, entrance_pupil_m=pupil,
+                          distortion=distortion, f_stop=self._f_stop(sample, iris), projection_offset_mm=offset)
 
 
 def _scale(units_per_value: float) -> PiecewiseLinear:
@@ -163,13 +164,13 @@ def _scale(units_per_value: float) -> PiecewiseLinear:
 
 
 PRESETS: dict[str, LensProfile] = {
-    "physical": LensProfile("physical", encoder="normalized", use_sent_values=True,
+    "physical": LensProfile(name="physical", encoder="normalized", use_sent_values=True,
                             description="values the sender sends in physical units (OpenTrackIO, OSC)"),
-    "zcam-freed": LensProfile("zcam-freed", encoder="raw", use_sent_values=False,
+    "zcam-freed": LensProfile(name="zcam-freed", encoder="raw", use_sent_values=False,
                               focal_length=_scale(100.0), focus_distance=_scale(10_000.0),
                               iris_user_bits_divisor=100.0,
                               description="Z CAM PTZ FreeD: zoom mm x 100, focus mm x 10, iris f x 100 in spare"),
-    "syncrolink-freed": LensProfile("syncrolink-freed", encoder="raw", use_sent_values=False,
+    "syncrolink-freed": LensProfile(name="syncrolink-freed", encoder="raw", use_sent_values=False,
                                     focal_length=_scale(64.0), focus_distance=_scale(64_000.0),
                                     iris_user_bits_divisor=10.0,
                                     description="SYNCRO-LINK FreeD: zoom mm x 64, focus mm x 64, iris f x 10 in spare"),

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -74,7 +74,7 @@ class Board:
         return np.concatenate([grid, np.zeros((len(grid), 1))], axis=1).astype(np.float32)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class LensCalibration:
     """One zoom step's calibration (pixels of the calibration images; OpenCV conventions)."""
 
@@ -113,8 +113,9 @@ class LensCalibration:
         sensor_height = height * pixel_mm * self.fx / self.fy  # square pixels make it height * pixel_mm
         cx, cy = float(self.camera_matrix[0, 2]), float(self.camera_matrix[1, 2])
         offset = ((cx - width / 2) * pixel_mm, (cy - height / 2) * sensor_height / height)
-        return CameraState(np.zeros(3), np.eye(3), focal, sensor_width_mm, sensor_height, width, height, offset,
-                           self.distortion)
+        return CameraState(eye=np.zeros(3), rotation=np.eye(3), focal_length_mm=focal, sensor_width_mm=sensor_width_mm,
+                           sensor_height_mm=sensor_height, image_width=width, image_height=height,
+                           principal_offset_mm=offset, distortion=self.distortion)
 
     def overscan(self, sensor_width_mm: float) -> float:
         """The render overscan factor this distortion needs: the largest ratio, side by side, of the
@@ -167,10 +168,11 @@ def find_corners(image: NDArray[Any], board: Board) -> NDArray[np.float32] | Non
 
 
 def calibrate_lens(images: Sequence[NDArray[Any]], board: Board, radial: RadialCount = 3,
-                   tangential: bool = True) -> LensCalibration:
+                   tangential: bool = True, progress: Callable[[int, int], None] | None = None) -> LensCalibration:
     """Calibrate from checkerboard images of one zoom step (module docstring). ``radial``: how many
     radial coefficients to estimate (2: k1 k2; 3: k1 k2 k3; 6: the rational model k1..k6);
-    ``tangential``: estimate p1 p2 (else 0). Raises CalibrationError."""
+    ``tangential``: estimate p1 p2 (else 0); ``progress(images searched, images in all)`` after each
+    image's corner search (seconds each on large images), on the calling thread. Raises CalibrationError."""
     import cv2
 
     if not images:
@@ -185,6 +187,8 @@ def calibrate_lens(images: Sequence[NDArray[Any]], board: Board, radial: RadialC
         elif shape != size:
             raise CalibrationError(f"image {i} is {shape[0]}x{shape[1]}, the first was {size[0]}x{size[1]}")
         corners = find_corners(gray, board)
+        if progress is not None:
+            progress(i + 1, len(images))
         if corners is None:
             rejected.append(i)
             continue
@@ -212,4 +216,5 @@ def calibrate_lens(images: Sequence[NDArray[Any]], board: Board, radial: RadialC
         diff = np.asarray(projected, dtype=np.float64).reshape(-1, 2) - img.reshape(-1, 2)
         errors.append(float(np.sqrt(np.mean(np.sum(diff * diff, axis=1)))))
     distortion = LensDistortion.from_opencv(coefficients[:8], BROWN_CONRADY_UD)
-    return LensCalibration(size, matrix, distortion, float(rms), tuple(errors), tuple(used), tuple(rejected))
+    return LensCalibration(image_size=size, camera_matrix=matrix, distortion=distortion, rms_px=float(rms),
+                           view_errors_px=tuple(errors), used=tuple(used), rejected=tuple(rejected))

@@ -19,7 +19,7 @@ Protocol = Literal["freed", "opentrackio", "osc"]
 CameraId = int | str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SampleTimecode:
     """SMPTE timecode as a sender labelled a sample (no arithmetic; see the frame clock for that)."""
 

@@ -26,7 +26,7 @@ HASH_PRIMES = (1, 2654435761, 805459861)
 UINT32_MASK = 0xFFFFFFFF
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class LevelLayout:
     """Per-level constants of a hash grid (numpy arrays of length L)."""
 
@@ -66,7 +66,8 @@ def level_layout(config: HashGridConfig) -> LevelLayout:
     size = np.array([min(d, max_size) for d in dense], dtype=np.int64)
     offset = np.concatenate([[0], np.cumsum(size)[:-1]]).astype(np.int64)
     hashed = resolution.astype(np.float64) ** 3 > size
-    return LevelLayout(scale, resolution, size, offset, hashed, config.n_features_per_level)
+    return LevelLayout(scale=scale, resolution=resolution, size=size, offset=offset, hashed=hashed,
+                       n_features=config.n_features_per_level)
 
 
 def grid_index(corner: torch.Tensor, resolution: torch.Tensor, size: torch.Tensor,

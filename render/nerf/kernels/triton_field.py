@@ -94,7 +94,7 @@ def _field_kernel(
     tl.store(rgb_ptr + flat[:, None] * 3 + c16[None, :], rgb, mask=mask[:, None] & (c16[None, :] < 3))
 
 
-@dataclass
+@dataclass(kw_only=True)
 class PackedField:
     """The field's weights rearranged for the kernel (fp16, [in, out] row-major), on one device."""
 

@@ -34,7 +34,7 @@ class DatasetWarning(UserWarning):
     """Something in a dataset was skipped (for example frames whose images are missing)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Frame:
     """One posed image: OpenGL camera-to-world (asset frame) and OpenCV intrinsics in pixels."""
 
@@ -58,8 +58,8 @@ class Frame:
         """The same camera for an image resized by ``factor`` (pixel centres preserved)."""
         w, h = max(1, round(self.w * factor)), max(1, round(self.h * factor))
         sx, sy = w / self.w, h / self.h
-        return Frame(self.image_path, self.file_path, self.c2w, self.fl_x * sx, self.fl_y * sy, self.cx * sx,
-                     self.cy * sy, w, h, self.distortion)
+        return Frame(image_path=self.image_path, file_path=self.file_path, c2w=self.c2w, fl_x=self.fl_x * sx,
+                     fl_y=self.fl_y * sy, cx=self.cx * sx, cy=self.cy * sy, w=w, h=h, distortion=self.distortion)
 
     def to_json(self) -> dict[str, Any]:
         """transforms.json-style record (kept in the asset's metadata for snapshot export)."""
@@ -68,7 +68,7 @@ class Frame:
                 **dict(zip(DISTORTION_KEYS, self.distortion, strict=True))}
 
 
-@dataclass
+@dataclass(kw_only=True)
 class PosedImageSet:
     source: Path
     frames: list[Frame]
@@ -126,8 +126,10 @@ def _make_frame(record: dict[str, Any], intr: dict[str, float], image_path: Path
     fl_x = fl_x if fl_x is not None else fl_y
     fl_y = fl_y if fl_y is not None else fl_x
     dist = tuple(float(intr.get(k, 0.0)) for k in DISTORTION_KEYS)
-    return Frame(image_path, str(record.get("file_path", "")), c2w, float(fl_x), float(fl_y),  # type: ignore[arg-type]
-                 float(intr.get("cx", w / 2)), float(intr.get("cy", h / 2)), int(w), int(h), dist)  # type: ignore[arg-type]
+    return Frame(image_path=image_path, file_path=str(record.get("file_path", "")), c2w=c2w,
+                 fl_x=float(fl_x), fl_y=float(fl_y),  # type: ignore[arg-type]
+                 cx=float(intr.get("cx", w / 2)), cy=float(intr.get("cy", h / 2)), w=int(w), h=int(h),
+                 distortion=dist)  # type: ignore[arg-type]
 
 
 def _resolve_image(root: Path, file_path: str) -> Path | None:
@@ -175,8 +177,9 @@ def load_transforms(path: str | Path) -> PosedImageSet:
     if aabb_scale < 1 or aabb_scale > 128 or aabb_scale & (aabb_scale - 1):
         raise DatasetError(f"{p}: aabb_scale must be a power of two in 1..128, got {aabb_scale}")
     offset = data.get("offset", NGP_DEFAULT_OFFSET)
-    return PosedImageSet(p, frames, aabb_scale, float(data.get("scale", NGP_DEFAULT_SCALE)),
-                         (float(offset[0]), float(offset[1]), float(offset[2])), missing)
+    return PosedImageSet(source=p, frames=frames, aabb_scale=aabb_scale,
+                         scale=float(data.get("scale", NGP_DEFAULT_SCALE)),
+                         offset=(float(offset[0]), float(offset[1]), float(offset[2])), missing=missing)
 
 
 def load_image(frame: Frame) -> np.ndarray:

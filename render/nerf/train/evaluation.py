@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,8 +46,10 @@ def render_frame(model: NerfModel, cameras: FrameCameras, i: int, backend: Rende
 
 
 def evaluate_frames(model: NerfModel, frames: list[Frame], backend: RenderBackend,
-                    background: tuple[float, float, float] = (0.0, 0.0, 0.0)) -> list[FrameScore]:
-    """PSNR of each frame's render against its image composited over ``background``."""
+                    background: tuple[float, float, float] = (0.0, 0.0, 0.0),
+                    progress: Callable[[int, int], None] | None = None) -> list[FrameScore]:
+    """PSNR of each frame's render against its image composited over ``background``;
+    ``progress(frames scored, frames in all)`` after each, on the calling thread."""
     cameras = FrameCameras(frames, model.device)
     bg = np.asarray(background, dtype=np.float32)
     scores = []
@@ -56,4 +59,6 @@ def evaluate_frames(model: NerfModel, frames: list[Frame], backend: RenderBacken
         rendered, ms, spr = render_frame(model, cameras, i, backend, background)
         value = psnr(rendered.cpu(), torch.from_numpy(expected))
         scores.append(FrameScore(frame.file_path, value, ms, spr))
+        if progress is not None:
+            progress(len(scores), len(frames))
     return scores

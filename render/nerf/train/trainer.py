@@ -8,7 +8,8 @@ over a random background (so opacity is learned from images with alpha) and take
 on a Huber loss. The occupancy grid follows instant-ngp's schedule (grid_updates.py). The number
 of rays per step adapts so that each step evaluates about ``batch_samples`` samples.
 
-Threading: ``NerfTrainer.train`` runs on the caller's thread and calls ``progress`` there.
+Threading: ``NerfTrainer.train`` runs on the caller's thread and calls ``progress`` there: every
+``progress_every`` steps and after the last (``TrainProgress.last``).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from render.nerf.train.grid_updates import mark_unseen_cells, update_grid
 HUBER_DELTA = 0.1
 
 
-@dataclass
+@dataclass(kw_only=True)
 class TrainConfig:
     steps: int = 2000
     """Adam steps."""
@@ -67,7 +68,7 @@ class TrainConfig:
     seed: int = 0
 
 
-@dataclass
+@dataclass(kw_only=True)
 class TrainProgress:
     step: int
     steps: int
@@ -79,9 +80,11 @@ class TrainProgress:
     elapsed_s: float
     occupancy: float
     """Fraction of occupied cells in cascade 0."""
+    last: bool = False
+    """Training stops after this step (its step count reached, or its time limit)."""
 
 
-@dataclass
+@dataclass(kw_only=True)
 class TrainResult:
     model: NerfModel
     steps: int
@@ -134,9 +137,9 @@ class NerfTrainer:
         half = dataset.aabb_scale / 2
         metadata = {"source": str(dataset.source), "frames": [f.to_json() for f in dataset.frames],
                     "missing_frames": dataset.missing, "ngp_scale": dataset.scale, "ngp_offset": list(dataset.offset)}
-        return NerfModel(field_, grid, np.full(3, 0.5 - half), np.full(3, 0.5 + half),
-                         asset_to_field_matrix(dataset.scale, dataset.offset), None,
-                         default_cone_angle(dataset.aabb_scale), metadata=metadata)
+        return NerfModel(field=field_, grid=grid, aabb_min=np.full(3, 0.5 - half), aabb_max=np.full(3, 0.5 + half),
+                         asset_to_field=asset_to_field_matrix(dataset.scale, dataset.offset), render_box=None,
+                         cone_angle=default_cone_angle(dataset.aabb_scale), metadata=metadata)
 
     def _load_images(self, frames: list[Frame]) -> torch.Tensor:
         """(n, h_max, w_max, 4) uint8 RGBA on the device."""
@@ -264,7 +267,7 @@ class NerfTrainer:
             elapsed = time.perf_counter() - start
             done = self.step >= cfg.steps or (cfg.time_limit_s is not None and elapsed >= cfg.time_limit_s)
             if progress is not None and (self.step % progress_every == 0 or done):
-                progress(self._progress(loss, mse, samples, elapsed))
+                progress(self._progress(loss, mse, samples, elapsed, done))
             if done:
                 break
         self.update_occupancy()
@@ -272,9 +275,11 @@ class NerfTrainer:
         self.model.metadata.update({"training_step": self.step, "loss": loss, "training_seconds": elapsed,
                                     "train_frames": len(self.train_frames), "test_frames": len(self.test_frames),
                                     "device": str(self.device), "accelerated": self.use_triton})
-        return TrainResult(self.model, self.step, elapsed, self.train_frames, self.test_frames)
+        return TrainResult(model=self.model, steps=self.step, elapsed_s=elapsed, train_frames=self.train_frames,
+                           test_frames=self.test_frames)
 
-    def _progress(self, loss: float, mse: float, samples: int, elapsed: float) -> TrainProgress:
+    def _progress(self, loss: float, mse: float, samples: int, elapsed: float, last: bool) -> TrainProgress:
         occupancy = float(self.model.grid.occupied_cells(0).float().mean())
         psnr = -10.0 * math.log10(max(mse, 1e-10))
-        return TrainProgress(self.step, self.config.steps, loss, psnr, self.n_rays, samples, elapsed, occupancy)
+        return TrainProgress(step=self.step, steps=self.config.steps, loss=loss, batch_psnr=psnr, rays=self.n_rays,
+                             samples=samples, elapsed_s=elapsed, occupancy=occupancy, last=last)

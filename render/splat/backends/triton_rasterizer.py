@@ -102,7 +102,7 @@ def parameter_block(camera: RasterCamera, crop: OrientedBox | None, background: 
     return block.astype(np.float32)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RunnerKey:
     device: str
     inputs: tuple[int, ...]
@@ -291,8 +291,9 @@ def _family(key: RunnerKey) -> RunnerKey:
 def _runner_for(inputs: tuple[torch.Tensor, ...], camera: RasterCamera, has_crop: bool, graph: bool) -> FrameRunner:
     needed = camera.tile_grid
     n = int(inputs[0].shape[0])
-    key = RunnerKey(str(inputs[0].device), tuple(t.data_ptr() for t in inputs), n, int(inputs[4].shape[1]),
-                    (0, 0), camera.tile_size, has_crop, graph)
+    key = RunnerKey(device=str(inputs[0].device), inputs=tuple(t.data_ptr() for t in inputs), count=n,
+                    sh_coeffs=int(inputs[4].shape[1]), tiles=(0, 0), tile_size=camera.tile_size, has_crop=has_crop,
+                    graph=graph)
     with _RUNNERS_LOCK:
         for stale in [k for k, r in _RUNNERS.items() if not r.alive()]:
             del _RUNNERS[stale]

@@ -194,7 +194,8 @@ def sample_from_document(doc: dict[str, Any], source: str, arrival_ns: int) -> C
     if pose is None:
         return None
     x, y, z, pan, tilt, roll = pose
-    return CameraSample("opentrackio", source, camera_id, arrival_ns, x, y, z, pan, tilt, roll, **fields)
+    return CameraSample(protocol="opentrackio", source=source, camera_id=camera_id, arrival_ns=arrival_ns, x_m=x, y_m=y,
+                        z_m=z, pan_deg=pan, tilt_deg=tilt, roll_deg=roll, **fields)
 
 
 def document_from_sample(sample: CameraSample, source_id: str | None = None,

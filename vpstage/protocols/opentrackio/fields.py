@@ -79,7 +79,8 @@ def timecode(timing: dict[str, Any]) -> SampleTimecode | None:
     if not isinstance(drop, bool):
         raise ParseError("timecode.dropFrame must be a boolean", "bad_value")
     sub = integer(tc, "subFrame", 0, 0xFFFFFFFF) or 0
-    return SampleTimecode(hours, minutes, seconds, frames, rate, drop, sub)
+    return SampleTimecode(hours=hours, minutes=minutes, seconds=seconds, frames=frames, rate=rate, drop_frame=drop,
+                          sub_frame=sub)
 
 
 def _vector(container: dict[str, Any], key: str, names: tuple[str, str, str], default: float) -> list[float]:

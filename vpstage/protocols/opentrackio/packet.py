@@ -61,7 +61,7 @@ def fletcher16(data: bytes | bytearray | memoryview, modulus: int = MODULUS_V1_0
     return (s2 << 8) | s1
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Packet:
     """One datagram: header fields and this segment's payload bytes."""
 
@@ -108,8 +108,9 @@ def parse_packet(data: bytes | bytearray | memoryview) -> Packet:
         modulus = MODULUS_V1_0_0
     else:
         raise ParseError("Fletcher-16 checksum mismatch (mod 256 and mod 255)", "checksum")
-    return Packet(encoding, sequence, offset, bool(length_field & LAST_SEGMENT_FLAG),
-                  bytes(data[HEADER_SIZE:]), modulus)
+    return Packet(encoding=encoding, sequence=sequence, segment_offset=offset,
+                  last_segment=bool(length_field & LAST_SEGMENT_FLAG), payload=bytes(data[HEADER_SIZE:]),
+                  checksum_modulus=modulus)
 
 
 def write_segments(payload: bytes, encoding: int, sequence: int, mtu: int = DEFAULT_MTU,

@@ -32,7 +32,7 @@ SEQUENCE_MODULUS = 1 << 16
 RESYNC_AFTER = 16
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ReassemblyLimits:
     """What one reassembler may hold. Defaults fit real senders (a sample is a few KB, sent in
     1500-byte segments within a millisecond) with a wide margin."""
@@ -63,7 +63,7 @@ def sequence_delta(new: int, last: int) -> int:
     return delta - SEQUENCE_MODULUS if delta >= SEQUENCE_MODULUS // 2 else delta
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, kw_only=True)
 class _Partial:
     encoding: int
     started_ns: int
@@ -102,7 +102,7 @@ class _Partial:
         return b"".join(self.segments[offset] for offset in self.offsets)
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, kw_only=True)
 class _SenderState:
     last_delivered: int | None = None
     rejected_in_row: int = 0
@@ -252,7 +252,7 @@ class Reassembler:
             _check_segment(partial, packet, end)
         self._check_room(state, size)
         if partial is None:
-            partial = state.partial[packet.sequence] = _Partial(packet.encoding, now_ns)
+            partial = state.partial[packet.sequence] = _Partial(encoding=packet.encoding, started_ns=now_ns)
         if packet.last_segment:
             partial.total = end
         partial.add(packet.segment_offset, packet.payload)

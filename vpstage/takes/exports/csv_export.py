@@ -132,7 +132,7 @@ def take_csv(export: TakeExport) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(header)
-    for frame in frames:
+    for frame in export.reporting(frames):
         row = [_cell(get(frame)) for _, get in FRAME_COLUMNS]
         for kind, name, columns in groups:
             item = _group(frame, kind, name)

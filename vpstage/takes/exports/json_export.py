@@ -25,7 +25,7 @@ def take_document(export: TakeExport) -> dict[str, Any]:
     take = export.take
     stage = None if export.stage_yaml is None else {"sha256": take.stage_hash, "yaml": export.stage_yaml}
     return {"format": FORMAT_NAME, "format_version": FORMAT_VERSION, "take": take.to_dict(), "stage_config": stage,
-            "frames": [f.to_dict() for f in export.frames]}
+            "frames": [f.to_dict() for f in export.reporting(export.frames)]}
 
 
 @export_format("json", suffix=".json", description="take metadata, stage configuration and every frame record")

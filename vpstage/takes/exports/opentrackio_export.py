@@ -41,7 +41,8 @@ def sample_timecode(frame: FrameRecord) -> SampleTimecode | None:
     if len(parts) != 4 or not all(p.isdigit() for p in parts):
         return None
     hours, minutes, seconds, frames = (int(p) for p in parts)
-    return SampleTimecode(hours, minutes, seconds, frames, frame.rate, drop)
+    return SampleTimecode(
+        hours=hours, minutes=minutes, seconds=seconds, frames=frames, rate=frame.rate, drop_frame=drop)
 
 
 def _integral(value: float | None) -> int | None:
@@ -58,16 +59,16 @@ def camera_sample(frame: FrameRecord, record: CameraRecord, number: int) -> Came
     pan, tilt, roll = cal.pan_tilt_roll()
     raw = record.raw
     offset_x, offset_y = cal.principal_offset_mm
-    return CameraSample(
-        "opentrackio", "vpstage", number, frame.monotonic_ns, float(sensor[0]), float(sensor[1]), float(sensor[2]),
-        pan, tilt, roll,
-        focus_raw=None if raw is None else _integral(raw.focus_raw),
-        iris_raw=None if raw is None else _integral(raw.iris_raw),
-        zoom_raw=None if raw is None else _integral(raw.zoom_raw),
-        focal_length_mm=cal.focal_length_mm, focus_distance_m=cal.focus_distance_m, f_stop=cal.f_stop,
-        entrance_pupil_m=cal.entrance_pupil_offset_m, distortion=cal.distortion,
-        projection_offset_mm=(offset_x, -offset_y), sensor_size_mm=(cal.sensor_width_mm, cal.sensor_height_mm),
-        timecode=sample_timecode(frame), sequence=frame.frame, sample_rate=frame.rate, status="recorded")
+    return CameraSample(protocol="opentrackio", source="vpstage", camera_id=number, arrival_ns=frame.monotonic_ns,
+                        x_m=float(sensor[0]), y_m=float(sensor[1]), z_m=float(sensor[2]), pan_deg=pan, tilt_deg=tilt,
+                        roll_deg=roll, focus_raw=None if raw is None else _integral(raw.focus_raw),
+                        iris_raw=None if raw is None else _integral(raw.iris_raw),
+                        zoom_raw=None if raw is None else _integral(raw.zoom_raw), focal_length_mm=cal.focal_length_mm,
+                        focus_distance_m=cal.focus_distance_m, f_stop=cal.f_stop,
+                        entrance_pupil_m=cal.entrance_pupil_offset_m, distortion=cal.distortion,
+                        projection_offset_mm=(offset_x, -offset_y),
+                        sensor_size_mm=(cal.sensor_width_mm, cal.sensor_height_mm), timecode=sample_timecode(frame),
+                        sequence=frame.frame, sample_rate=frame.rate, status="recorded")
 
 
 @export_format("opentrackio", suffix=".jsonl",
@@ -77,7 +78,7 @@ def write_opentrackio(export: TakeExport, path: Path) -> None:
     cameras = list(dict.fromkeys(c.camera for f in export.frames for c in f.cameras))
     namespace = uuid.UUID(take.uuid)
     lines = []
-    for frame in export.frames:
+    for frame in export.reporting(export.frames):
         for record in frame.cameras:
             number = cameras.index(record.camera) + 1
             sample = camera_sample(frame, record, number)

@@ -6,16 +6,22 @@ and a target path, and writes the file atomically. Adding a format is one decora
     @export_format("myformat", suffix=".txt", description="...")
     def write_myformat(export: TakeExport, path: Path) -> None: ...
 
-plus importing its module in ``vpstage/takes/exports/__init__.py``.
+plus importing its module in ``vpstage/takes/exports/__init__.py``. A writer walks the frames
+through ``export.reporting(frames)`` so that a long export says how far it is (``progress``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from vpstage.takes.records import FrameRecord, TakeInfo
+
+T = TypeVar("T")
+ExportProgress = Callable[[int, int], None]
+"""(items written, items in all), called on the writer's thread."""
 
 
 class ExportError(Exception):
@@ -24,11 +30,22 @@ class ExportError(Exception):
 
 @dataclass(frozen=True)
 class TakeExport:
-    """What a writer gets: the take, its frames in frame order, and its stage configuration YAML."""
+    """What a writer gets: the take, its frames in frame order, its stage configuration YAML, and
+    whom to tell how far the writing is (``reporting``)."""
 
     take: TakeInfo
     frames: Sequence[FrameRecord]
     stage_yaml: str | None = None
+    progress: ExportProgress | None = None
+
+    def reporting(self, items: Sequence[T], passes: int = 1, pass_index: int = 0) -> Iterator[T]:
+        """``items`` one by one, telling ``progress`` after each; a writer that walks the frames
+        ``passes`` times (once per camera) counts them all: (``pass_index`` x len + i + 1, ``passes`` x len)."""
+        total = passes * len(items)
+        for i, item in enumerate(items, start=pass_index * len(items) + 1):
+            yield item
+            if self.progress is not None:
+                self.progress(i, total)
 
 
 Writer = Callable[[TakeExport, Path], None]

@@ -94,12 +94,12 @@ def build_stage(export: TakeExport) -> Any:
     layer.customLayerData = _layer_data(export)
     stage.SetDefaultPrim(UsdGeom.Xform.Define(stage, "/Take").GetPrim())
     prims = _prim_names(list(dict.fromkeys(c.camera for f in frames for c in f.cameras)))
-    for camera, prim_name in prims.items():
+    for index, (camera, prim_name) in enumerate(prims.items()):
         attrs = _define_camera(stage, f"/Take/{prim_name}", camera)
         # Time samples go straight into the layer inside one change block: one recomposition, not
         # one per value (about 10x faster for long takes).
         with Sdf.ChangeBlock():
-            for frame in frames:
+            for frame in export.reporting(frames, len(prims), index):
                 record = frame.camera(camera)
                 if record is None or record.calibrated is None:
                     continue  # no sample this frame: DCC tools interpolate between neighbours
