@@ -64,7 +64,7 @@ def _sources(args: argparse.Namespace) -> list[Any]:
 
 
 def _loopback_or_serial(address: str) -> bool:
-    from vpstage.protocols.endpoints import is_loopback, parse_endpoint
+    from vpstage.config.endpoints import is_loopback, parse_endpoint
 
     endpoint = parse_endpoint(address)
     return endpoint.kind == "serial" or is_loopback(endpoint.host)
@@ -132,7 +132,7 @@ def cmd_track(args: argparse.Namespace) -> int:
 
 def _build_simulator(args: argparse.Namespace) -> Any:
     from devices.tracking import paths, simulator
-    from vpstage.protocols.endpoints import parse_endpoint
+    from vpstage.config.endpoints import parse_endpoint
 
     if args.serial and args.protocol != "freed":
         raise ValueError("only FreeD runs over serial")

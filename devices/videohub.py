@@ -22,7 +22,7 @@ from typing import Literal
 from psygnal import Signal
 from videohubwire import Videohub, VideohubError
 
-from vpstage.protocols.endpoints import is_loopback
+from vpstage.config.endpoints import is_loopback
 from vpstage.stage.model import Videohub as VideohubConfig
 
 DEFAULT_PORT = 9990

@@ -12,8 +12,8 @@ from devices.tracking.decoders import (
 from devices.tracking.limits import ReceiverLimits, default_limits
 from devices.tracking.receiver import Receiver, SampleCallback, StreamCallback, _ignore_sample, _ignore_stream
 from devices.tracking.transports import SerialTransport, Transport, UdpTransport
+from vpstage.config.endpoints import parse_endpoint
 from vpstage.protocols import osc_map
-from vpstage.protocols.endpoints import parse_endpoint
 from vpstage.stage.model import TrackingSource
 
 

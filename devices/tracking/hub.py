@@ -29,7 +29,7 @@ from devices.tracking.factory import make_receiver
 from devices.tracking.receiver import Receiver
 from devices.tracking.stats import ReceiverStats, StreamStats
 from vpstage.config import ConfigError, Problem
-from vpstage.protocols.endpoints import is_loopback, parse_endpoint
+from vpstage.config.endpoints import is_loopback, parse_endpoint
 from vpstage.stage.model import Alignment, Camera, Project, TrackingSource
 from vpstage.stage.project_io import load_project, locate
 from vpstage.tracking.alignment import AlignmentTransform

@@ -28,9 +28,9 @@ from typing import Literal, Protocol
 import serial
 
 from devices.tracking.paths import PathFn, PathPoint
+from vpstage.config.endpoints import is_loopback
 from vpstage.protocols import freed, opentrackio
 from vpstage.protocols import osc_map as osc
-from vpstage.protocols.endpoints import is_loopback
 from vpstage.tracking.sample import CameraSample, SampleTimecode
 from vpstage.tracking.sample import Protocol as WireProtocol
 

@@ -16,7 +16,7 @@ from devices.tracking.paths import PATHS
 from devices.tracking.simulator import TrackerSimulator, UdpLink
 from devices.tracking.take_replay import TakePath, encoder_for, take_simulator
 from render.live.options import DEMO_SCENE, LiveOptions
-from vpstage.protocols.endpoints import parse_endpoint
+from vpstage.config.endpoints import parse_endpoint
 from vpstage.stage.model import Camera, Project, SceneAsset, TrackingSource
 
 REHEARSAL_SOURCE = TrackingSource(name="sim", protocol="freed", address="udp://127.0.0.1:40000", camera_id=1)

@@ -29,8 +29,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from vpstage.config.endpoints import is_loopback
 from vpstage.nodes.spec import NodeSpec
-from vpstage.protocols.endpoints import is_loopback
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LOCAL_ONLY_ENV = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"

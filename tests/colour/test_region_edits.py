@@ -11,10 +11,10 @@ from pydantic import ValidationError
 from tests.colour.conftest import ACES_CONFIG
 from tests.engine.helpers import tiny_stage
 from vpstage.colour.region_checks import region_problems
-from vpstage.colour.region_edits import add_region, remove_region, set_region_enabled, update_region
 from vpstage.colour.settings import ColourRegion, ColourSettings
 from vpstage.stage import Stage
 from vpstage.stage.change import EditError
+from vpstage.stage.colour_edits import add_region, remove_region, set_region_enabled, update_region
 from vpstage.stage.document import StageDocument
 from vpstage.stage.project_io import save_project
 from vpstage.stage.scaling import scaled_stage

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from vpstage.frustum import FrustumSettings, StageFrustum
-from vpstage.frustum.frustum import CameraFrustum, image_window, inner_window, sensor_border, sensor_window
+from vpstage.frustum.frustum import CameraFrustum, inner_window
 from vpstage.stage import Stage
 from vpstage.tracking.camera import CameraState
 from vpstage.tracking.distortion import (
@@ -20,6 +20,7 @@ from vpstage.tracking.distortion import (
     distort_points,
     undistort_points,
 )
+from vpstage.tracking.image_window import image_window, sensor_border, sensor_window
 
 FLAT = Path(__file__).resolve().parents[2] / "configs" / "stages" / "flat_wall.yaml"
 W, H = 1920, 1080

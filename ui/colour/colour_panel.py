@@ -1,7 +1,7 @@
 """ColourPanel: per canvas what it sends (display, view, encoding, bits; read-only here), and the
 colour regions (add on a canvas, remove, enable, edit the grade).
 
-Every edit goes to the document through the undo stack (``vpstage.colour.region_edits``); a running
+Every edit goes to the document through the undo stack (``vpstage.stage.colour_edits``); a running
 engine follows the document at its next frame (``ui.live.engine_sync.EngineSync``). The panel
 keeps no domain state of its own beyond which region is selected (by name); it refills from the
 document whenever the project changes, undo and redo included.
@@ -27,9 +27,9 @@ from PySide6.QtWidgets import (
 
 from ui.colour.region_form import RegionForm
 from ui.commands import DocumentEditor
-from vpstage.colour.region_edits import add_region, remove_region, set_region_enabled, update_region
 from vpstage.colour.settings import ColourRegion
 from vpstage.stage.change import Change
+from vpstage.stage.colour_edits import add_region, remove_region, set_region_enabled, update_region
 from vpstage.stage.document import StageDocument
 from vpstage.stage.model import Project
 

@@ -31,11 +31,12 @@ from numpy.typing import NDArray
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen, QPolygonF, QTransform
 
-from vpstage.frustum.frustum import FrustumSettings, inner_window, sensor_border, sensor_window
+from vpstage.frustum.frustum import FrustumSettings, inner_window
 from vpstage.frustum.geometry import canvas_geometry
 from vpstage.stage.layout import StageLayout
 from vpstage.tracking.camera import CameraState, Intrinsics
 from vpstage.tracking.distortion import distort_points, undistort_points
+from vpstage.tracking.image_window import sensor_border, sensor_window
 
 F64 = NDArray[np.float64]
 NEAR_M = 0.05

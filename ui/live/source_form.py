@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from vpstage.protocols.endpoints import Endpoint, parse_endpoint
+from vpstage.config.endpoints import Endpoint, parse_endpoint
 from vpstage.stage.change import EditError
 from vpstage.stage.model import TrackingSource
 from vpstage.stage.tracking_edits import build_source

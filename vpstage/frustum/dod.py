@@ -28,9 +28,10 @@ from functools import lru_cache
 import numpy as np
 from numpy.typing import NDArray
 
-from vpstage.frustum.frustum import CameraFrustum, Window
+from vpstage.frustum.frustum import CameraFrustum
 from vpstage.frustum.spans import BlockSpans
 from vpstage.geometry import OrientedBox
+from vpstage.tracking.image_window import Window
 
 F64 = NDArray[np.float64]
 

@@ -6,8 +6,8 @@ Coordinates used throughout ``vpstage.frustum``:
 * **Image plane** (tangent space, undistorted): ``x = c_x / c_z``, ``y = c_y / c_z``. The
   camera's sensor as a pinhole covers ``x in [-cx/fx, (W - cx)/fx]``, ``y in [-cy/fy, (H - cy)/fy]``
   (principal offset included): :func:`sensor_window`.
-* **Image window** (:func:`image_window`): what the lens actually brings onto the sensor. Its
-  distortion bends the sensor's straight edges in the undistorted image plane, so the window is
+* **Image window** (``vpstage.tracking.image_window``): what the lens actually brings onto the
+  sensor. Its distortion bends the sensor's straight edges in the undistorted image plane, so the window is
   the bounding box of the sensor border (sampled, undistorted with
   :func:`vpstage.tracking.distortion.undistort_points` about the distortion centre), together with
   the sensor window itself and the sensor window scaled by the lens's overscan factor about the
@@ -31,7 +31,6 @@ of the LED, not of the frustum; :mod:`vpstage.frustum.spans` applies it per cabi
 
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass, replace
 
@@ -40,14 +39,9 @@ from numpy.typing import NDArray
 
 from vpstage.stage.model import Camera
 from vpstage.tracking.camera import CameraState
-from vpstage.tracking.distortion import LensDistortion, undistort_points
+from vpstage.tracking.image_window import Window, image_window, sensor_window
 
 F64 = NDArray[np.float64]
-Window = tuple[float, float, float, float]
-"""Image-plane window (x_left, x_right, y_top, y_bottom), tangent units."""
-BORDER_SAMPLES = 64
-"""Sensor border points per side undistorted for the image window (the bounding box of the
-undistorted border; between samples it bends by far less than a pixel)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -89,49 +83,6 @@ class FrustumSettings:
     def for_camera(camera: Camera, **kwargs: float) -> FrustumSettings:
         """Settings from a project camera's ``overscan_pct`` (all sides) and ``soft_edge_pct``."""
         return FrustumSettings.uniform(camera.overscan_pct, soft_edge_pct=camera.soft_edge_pct, **kwargs)
-
-
-def sensor_window(camera: CameraState) -> Window:
-    """The camera's own image-plane window as a pinhole (principal offset included)."""
-    k = camera.intrinsics()
-    return (-k.cx / k.fx, (k.width - k.cx) / k.fx, -k.cy / k.fy, (k.height - k.cy) / k.fy)
-
-
-def sensor_border(window: Window, samples: int = BORDER_SAMPLES) -> NDArray[np.float64]:
-    """(4 * samples, 2) points around a window's edge, corners included, clockwise from top-left."""
-    xl, xr, yt, yb = window
-    t = np.linspace(0.0, 1.0, samples, endpoint=False)
-    top = np.stack([xl + t * (xr - xl), np.full_like(t, yt)], axis=1)
-    right = np.stack([np.full_like(t, xr), yt + t * (yb - yt)], axis=1)
-    bottom = np.stack([xr - t * (xr - xl), np.full_like(t, yb)], axis=1)
-    left = np.stack([np.full_like(t, xl), yb - t * (yb - yt)], axis=1)
-    return np.concatenate([top, right, bottom, left])
-
-
-@functools.lru_cache(maxsize=256)
-def _lens_window(sensor: Window, distortion: LensDistortion, centre: tuple[float, float]) -> Window:
-    xl, xr, yt, yb = sensor
-    s = max(distortion.overscan, 1.0)
-    xl, xr, yt, yb = min(xl, xl * s), max(xr, xr * s), min(yt, yt * s), max(yb, yb * s)
-    if distortion.known and not distortion.is_zero:
-        border = undistort_points(distortion, sensor_border(sensor), centre)
-        good = border[np.all(np.isfinite(border), axis=1)]
-        if len(good):
-            lo, hi = good.min(axis=0), good.max(axis=0)
-            xl, xr = min(xl, float(lo[0])), max(xr, float(hi[0]))
-            yt, yb = min(yt, float(lo[1])), max(yb, float(hi[1]))
-    return (xl, xr, yt, yb)
-
-
-def image_window(camera: CameraState) -> Window:
-    """What the lens brings onto the sensor, in the undistorted image plane: the sensor window, the
-    bounding box of its distorted border undistorted, and the sensor window times the lens's
-    overscan factor (see the module docstring). Equal to :func:`sensor_window` without distortion."""
-    sensor = sensor_window(camera)
-    distortion = camera.distortion
-    if distortion.overscan <= 1.0 and (distortion.is_zero or not distortion.known):
-        return sensor
-    return _lens_window(sensor, distortion, camera.distortion_centre())
 
 
 def _widen(edge: float, multiplier: float) -> float:

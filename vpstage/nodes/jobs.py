@@ -27,11 +27,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from vpstage.colour.grading import RegionGrade
-from vpstage.frustum.frustum import CameraFrustum, FrustumSettings, Window
+from vpstage.frustum.frustum import CameraFrustum, FrustumSettings
 from vpstage.geometry import OrientedBox
 from vpstage.patterns import PatternSpec
 from vpstage.timing import Timecode
 from vpstage.tracking.camera import CameraState, Intrinsics
+from vpstage.tracking.image_window import Window
 
 Rect = tuple[int, int, int, int]
 """(x0, y0, x1, y1) in canvas pixels, inclusive-exclusive."""

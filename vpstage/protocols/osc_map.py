@@ -42,6 +42,7 @@ from pythonosc.osc_message_builder import OscMessageBuilder
 
 from vpstage.geometry.rotations import pan_tilt_roll_from_rotation, quat_to_matrix
 from vpstage.protocols.errors import CodecError
+from vpstage.stage.types import OscFieldName
 from vpstage.tracking.sample import CameraId, CameraSample
 
 Axes = Literal["stage", "arkit"]
@@ -51,10 +52,6 @@ EULER_FIELDS = ("pan_deg", "tilt_deg", "roll_deg")
 QUATERNION_FIELDS = ("qx", "qy", "qz", "qw")
 INTEGER_FIELDS = ("focus_raw", "iris_raw", "zoom_raw")
 LENS_FIELDS = ("focus_norm", "iris_norm", "zoom_norm", "focal_length_mm", "focus_distance_m", "f_stop")
-OscFieldName = Literal["", "x_m", "y_m", "z_m", "pan_deg", "tilt_deg", "roll_deg", "qx", "qy", "qz", "qw",
-                      "focus_raw", "iris_raw", "zoom_raw", "focus_norm", "iris_norm", "zoom_norm",
-                      "focal_length_mm", "focus_distance_m", "f_stop"]
-"""Names an argument may fill; an empty name skips that argument."""
 FIELDS = frozenset(name for name in get_args(OscFieldName) if name)
 assert frozenset((*POSITION_FIELDS, *EULER_FIELDS, *QUATERNION_FIELDS, *INTEGER_FIELDS, *LENS_FIELDS)) == FIELDS
 

@@ -31,11 +31,10 @@ from pydantic import (
 )
 
 from vpstage.colour.settings import ColourSettings
+from vpstage.config.endpoints import parse_endpoint
 from vpstage.geometry.rotations import body_rotation
-from vpstage.protocols.endpoints import parse_endpoint
-from vpstage.protocols.osc_map import OscFieldName
 from vpstage.stage.limits import MAX_CANVAS_SIDE_PX, MAX_PORT_INDEX
-from vpstage.stage.types import Finite, FrameRate, Name, PositiveFinite, Vec2, Vec3
+from vpstage.stage.types import Finite, FrameRate, Name, OscFieldName, PositiveFinite, Vec2, Vec3
 
 SCHEMA_VERSION = 1  # Project.schema_version
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 from fractions import Fraction
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer
 
@@ -96,3 +96,9 @@ def _check_name(value: str) -> str:
 
 
 Name = Annotated[str, AfterValidator(_check_name)]
+
+
+OscFieldName = Literal["", "x_m", "y_m", "z_m", "pan_deg", "tilt_deg", "roll_deg", "qx", "qy", "qz", "qw",
+                      "focus_raw", "iris_raw", "zoom_raw", "focus_norm", "iris_norm", "zoom_norm",
+                      "focal_length_mm", "focus_distance_m", "f_stop"]
+"""Names an OSC argument may fill (``vpstage.protocols.osc_map``); an empty name skips that argument."""

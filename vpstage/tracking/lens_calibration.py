@@ -9,7 +9,7 @@ intrinsics, the distortion (Brown-Conrady **U-D**: OpenCV's coefficients map und
 distorted), the RMS reprojection error and what each image gave. :meth:`LensCalibration.zoom_point`
 turns it into a lens file zoom point (``vpstage.tracking.lens_file``): focal length in mm from the
 sensor width, k1..k6, p1, p2 and the overscan factor the distortion needs (the widest side of the
-image window, :func:`vpstage.frustum.frustum.image_window`, over the sensor's).
+image window, :func:`vpstage.tracking.image_window.image_window`, over the sensor's).
 
 The board is given by its **inner corners** (``9x6`` for a board of 10 x 7 squares) and its square
 size in millimetres. Images are 8-bit grey or BGR arrays (any reader; the CLI uses OpenCV's).
@@ -120,7 +120,7 @@ class LensCalibration:
     def overscan(self, sensor_width_mm: float) -> float:
         """The render overscan factor this distortion needs: the largest ratio, side by side, of the
         image window (the distorted sensor border, undistorted) to the sensor window (>= 1)."""
-        from vpstage.frustum.frustum import image_window, sensor_window
+        from vpstage.tracking.image_window import image_window, sensor_window
 
         state = self.camera_state(sensor_width_mm)
         sensor, image = sensor_window(state), image_window(state)
