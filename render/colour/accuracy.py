@@ -13,8 +13,9 @@ import numpy as np
 import torch
 from numpy.typing import NDArray
 
-from render.colour.apply import DeviceLut, Interpolation, apply_lut
+from render.colour.apply import Interpolation, apply_lut
 from render.colour.bake import BakedLut
+from render.colour.device_lut import DeviceLut
 from render.colour.shaper import ShaperKind
 
 TEN_BIT_STEP = 1.0 / 1023.0

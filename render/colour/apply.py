@@ -12,30 +12,17 @@ and in cache; on a GPU in one piece.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from typing import Literal
 
 import torch
 
-from render.colour.shaper import Shaper
+from render.colour.device_lut import DeviceLut
 
 Interpolation = Literal["tetrahedral", "trilinear"]
 CPU_CHUNK_PIXELS = 1 << 18
 FUSED = os.environ.get("VPSTAGE_COLOUR_FUSED", "1") != "0"
 """On CUDA with Triton, apply with the fused kernel (``render.colour.triton_apply``); set
 VPSTAGE_COLOUR_FUSED=0 for the torch path."""
-
-
-@dataclass(frozen=True)
-class DeviceLut:
-    """A baked LUT on one device: ``table`` (N³, 3) float32, red fastest (the .cube order)."""
-
-    shaper: Shaper
-    table: torch.Tensor
-
-    @property
-    def size(self) -> int:
-        return self.shaper.size
 
 
 def _cell(rgb: torch.Tensor, lut: DeviceLut) -> tuple[torch.Tensor, torch.Tensor]:

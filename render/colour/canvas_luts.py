@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 import torch
 
-from render.colour.apply import DeviceLut
 from render.colour.bake import BakedLut, bake_canvas_lut
+from render.colour.device_lut import DeviceLut
 from vpstage.colour.plan import CanvasPlan, ColourPlan
 
 

@@ -15,7 +15,7 @@ import torch
 import triton
 import triton.language as tl
 
-from render.colour.apply import DeviceLut
+from render.colour.device_lut import DeviceLut
 
 BLOCK = 512
 

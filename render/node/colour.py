@@ -16,8 +16,9 @@ from pathlib import Path
 
 import torch
 
-from render.colour.apply import DeviceLut, apply_lut
+from render.colour.apply import apply_lut
 from render.colour.canvas_luts import bake_canvas, device_lut
+from render.colour.device_lut import DeviceLut
 from render.node.canvas_errors import CanvasError
 from vpstage.colour.plan import colour_plan
 from vpstage.nodes.failures import failure_text

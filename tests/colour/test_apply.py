@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from render.colour.apply import DeviceLut, apply_lut
+from render.colour.apply import apply_lut
 from render.colour.bake import grid_points
+from render.colour.device_lut import DeviceLut
 from render.colour.shaper import Shaper
 
 Table = Callable[[np.ndarray], np.ndarray]
