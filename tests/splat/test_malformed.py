@@ -41,6 +41,16 @@ def test_ply_header_problems(tmp_path, ply_bytes) -> None:
     _expect_error(tmp_path / "d.ply", listed, "list property")
 
 
+def test_repeated_names_and_negative_counts_in_a_ply_header(tmp_path, ply_bytes) -> None:
+    twice = ply_bytes.replace(b"property float y\n", b"property float y\nproperty float y\n", 1)
+    _expect_error(tmp_path / "d.ply", twice, "line", "'y' appears twice")
+    head = b"ply\nformat binary_little_endian 1.0\n"
+    _expect_error(tmp_path / "e.ply", head + b"element v 1\nproperty float x\nelement v 1\nproperty float y\n"
+                  b"end_header\n" + bytes(8), "element 'v' appears twice")
+    _expect_error(tmp_path / "f.ply", head + b"element vertex -5\nproperty float x\nend_header\n",
+                  "malformed element line")
+
+
 def test_point_cloud_ply_is_not_a_splat(tmp_path) -> None:
     cloud = b"ply\nformat ascii 1.0\nelement vertex 1\nproperty float x\nproperty float y\nproperty float z\n" \
             b"end_header\n0 0 0\n"

@@ -89,6 +89,8 @@ def _parse_header_lines(lines: list[str], path: str) -> tuple[str, list[str], li
                 raise AssetError(f"{where}: malformed element line {raw.strip()!r}")
             if current is not None:
                 elements.append(PlyElement(current[0], current[1], tuple(current[2])))
+            if any(e.name == words[1] for e in elements):
+                raise AssetError(f"{where}: element {words[1]!r} appears twice")
             current = (words[1], int(words[2]), [])
         elif words[0] == "property":
             if current is None:
@@ -97,6 +99,8 @@ def _parse_header_lines(lines: list[str], path: str) -> tuple[str, list[str], li
                 raise AssetError(f"{where}: list property {words[-1]!r} is not supported in splat files")
             if len(words) != 3 or words[1] not in PLY_TYPES:
                 raise AssetError(f"{where}: malformed property line {raw.strip()!r}")
+            if any(name == words[2] for name, _ in current[2]):
+                raise AssetError(f"{where}: property {words[2]!r} appears twice in element {current[0]!r}")
             current[2].append((words[2], PLY_TYPES[words[1]]))
         else:
             raise AssetError(f"{where}: unexpected header keyword {words[0]!r}")
