@@ -16,14 +16,15 @@ from typing import Any
 from bench.common import machine, print_table
 from devices.tracking.decoders import FreeDDecoder, OpenTrackIODecoder, OscDecoder, SerialFreeDDecoder
 from vpstage.protocols import freed, opentrackio, osc_map
-from vpstage.tracking.sample import CameraSample, SampleTimecode
+from vpstage.timing.timecode import Timecode
+from vpstage.tracking.sample import CameraSample
 
 SENDER = ("127.0.0.1", 5000)
 FULL = CameraSample(protocol="opentrackio", source="x", camera_id=1, arrival_ns=0, x_m=1.25, y_m=-2.5, z_m=1.75,
                     pan_deg=33.0, tilt_deg=-4.5, roll_deg=1.5, focus_raw=1200, zoom_raw=40000, focal_length_mm=32.5,
                     focus_distance_m=3.25, f_stop=2.8, entrance_pupil_m=0.11, distortion=(-0.01, 0.002, 0.0, 0.0),
                     source_time_ns=1_718_806_554_500_000_000,
-                    timecode=SampleTimecode(hours=10, minutes=0, seconds=1, frames=23,
+                    timecode=Timecode(hours=10, minutes=0, seconds=1, frames=23,
                                             rate=__import__("fractions").Fraction(24000, 1001)), sequence=999,
                     status="Optical Good")
 

@@ -31,7 +31,8 @@ from devices.tracking.paths import PathFn, PathPoint
 from vpstage.config.endpoints import is_loopback
 from vpstage.protocols import freed, opentrackio
 from vpstage.protocols import osc_map as osc
-from vpstage.tracking.sample import CameraSample, SampleTimecode
+from vpstage.timing.timecode import Timecode
+from vpstage.tracking.sample import CameraSample
 from vpstage.tracking.sample import Protocol as WireProtocol
 
 MIN_RATE_HZ, MAX_RATE_HZ = 24.0, 240.0
@@ -155,14 +156,14 @@ class Encoder(Protocol):
     def encode(self, sample: CameraSample) -> list[bytes]: ...
 
 
-def _timecode(frame: int, rate: Fraction) -> SampleTimecode | None:
+def _timecode(frame: int, rate: Fraction) -> Timecode | None:
     fps = round(rate)
     if rate.denominator != 1 or not 1 <= fps <= 120:
         return None
     seconds, frames = divmod(frame, fps)
     minutes, seconds = divmod(seconds, 60)
     hours, minutes = divmod(minutes, 60)
-    return SampleTimecode(hours=hours % 24, minutes=minutes, seconds=seconds, frames=frames, rate=rate)
+    return Timecode(hours=hours % 24, minutes=minutes, seconds=seconds, frames=frames, rate=rate)
 
 
 class TrackerSimulator:

@@ -19,7 +19,7 @@ from vpstage.stage import Stage
 from vpstage.stage.model import TimecodeSettings
 from vpstage.stage.scaling import scaled_stage
 from vpstage.timing import Timecode
-from vpstage.tracking.sample import CameraSample, SampleTimecode
+from vpstage.tracking.sample import CameraSample
 
 DEMO = Path(__file__).resolve().parents[2] / "configs" / "stages" / "demo.yaml"
 
@@ -101,7 +101,7 @@ def test_a_run_locks_to_the_trackers_opentrackio_timecode(small: Stage) -> None:
             tc = Timecode.from_count(first.to_count() + k, rate)
             sample = CameraSample(protocol="opentrackio", source="tracker", camera_id=1, arrival_ns=at + 2_000_000,
                                   x_m=0.0, y_m=-3.0, z_m=1.6, pan_deg=0.0, tilt_deg=0.0, roll_deg=0.0,
-                                  timecode=SampleTimecode(hours=tc.hours, minutes=tc.minutes, seconds=tc.seconds,
+                                  timecode=Timecode(hours=tc.hours, minutes=tc.minutes, seconds=tc.seconds,
                                               frames=tc.frames, rate=rate))
             engine.tracking.push(project.tracking[0].name, sample)
 

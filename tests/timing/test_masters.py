@@ -32,7 +32,7 @@ from vpstage.timing import (
     Timecode,
     TrackerTimecodeMaster,
 )
-from vpstage.tracking.sample import CameraSample, SampleTimecode
+from vpstage.tracking.sample import CameraSample
 
 DEMO = Path(__file__).resolve().parents[2] / "configs" / "stages" / "demo.yaml"
 
@@ -41,7 +41,7 @@ def otio_sample(tc: Timecode, arrival_ns: int, sequence: int, sub_frame: int = 0
     """A tracker's sample labelled ``tc``, through OpenTrackIO packets and the receiver's decoder."""
     sent = CameraSample(protocol="opentrackio", source="tracker", camera_id=1, arrival_ns=0, x_m=1.0, y_m=2.0, z_m=1.5,
                         pan_deg=10.0, tilt_deg=-3.0, roll_deg=0.0, sequence=sequence,
-                        timecode=SampleTimecode(hours=tc.hours, minutes=tc.minutes, seconds=tc.seconds,
+                        timecode=Timecode(hours=tc.hours, minutes=tc.minutes, seconds=tc.seconds,
                                             frames=tc.frames, rate=tc.rate, drop_frame=tc.drop_frame,
                                             sub_frame=sub_frame), sample_rate=tc.rate * 2)
     decoder = OpenTrackIODecoder()

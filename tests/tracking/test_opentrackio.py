@@ -8,8 +8,9 @@ import cbor2
 import pytest
 
 from vpstage.protocols import opentrackio as otio
+from vpstage.timing.timecode import Timecode
 from vpstage.tracking.distortion import LensDistortion
-from vpstage.tracking.sample import CameraSample, SampleTimecode
+from vpstage.tracking.sample import CameraSample
 
 TV_O1 = bytes.fromhex("4f54726b000100070000000080 1257bb".replace(" ", "")) + b'{"sourceNumber":1}'
 TV_O1_V100_CHECKSUM = bytes.fromhex("d2c3")
@@ -92,6 +93,11 @@ def test_payloads_that_are_not_samples(payload: bytes, encoding: int, reason: st
     ({"timing": {"timecode": {"hours": 25, "minutes": 0, "seconds": 0, "frames": 0,
                               "frameRate": {"num": 24, "denom": 1}}}}, "bad_value"),
     ({"timing": {"sampleRate": {"num": 0, "denom": 1}}}, "bad_value"),
+    # labels no clock shows: frame 30 at 24 fps, and a number drop-frame counting skips
+    ({"timing": {"timecode": {"hours": 1, "minutes": 0, "seconds": 0, "frames": 30,
+                              "frameRate": {"num": 24, "denom": 1}}}}, "bad_value"),
+    ({"timing": {"timecode": {"hours": 0, "minutes": 1, "seconds": 0, "frames": 0, "dropFrame": True,
+                              "frameRate": {"num": 30000, "denom": 1001}}}}, "bad_value"),
 ])
 def test_bad_fields_refuse_the_whole_sample(patch: dict[str, object], reason: str) -> None:
     doc = {**EXAMPLE, **patch}
@@ -119,7 +125,7 @@ def test_the_reference_example_parses_into_our_model() -> None:
     assert sample.distortion == LensDistortion(model="Brown-Conrady D-U", radial=(1.0, 2.0, 3.0, 0.0, 0.0, 0.0),
                                                tangential=(1.0, 2.0), overscan=3.1)
     assert sample.projection_offset_mm == (0.1, 0.2)
-    assert sample.timecode == SampleTimecode(hours=1, minutes=2, seconds=3, frames=4, rate=Fraction(24000, 1001))
+    assert sample.timecode == Timecode(hours=1, minutes=2, seconds=3, frames=4, rate=Fraction(24000, 1001))
     assert sample.sample_rate == Fraction(24000, 1001) and sample.status == "Optical Good"
 
 
@@ -209,7 +215,7 @@ FULL = CameraSample(protocol="opentrackio", source="src", camera_id=7, arrival_n
                                               tangential=(0.0001, -0.0002), overscan=1.07, offset_mm=(0.012, -0.034)),
                     projection_offset_mm=(0.05, -0.02), sensor_size_mm=(24.89, 18.66),
                     source_time_ns=1_718_806_554_500_000_000,
-                    timecode=SampleTimecode(hours=10, minutes=0, seconds=1, frames=23, rate=Fraction(24000, 1001),
+                    timecode=Timecode(hours=10, minutes=0, seconds=1, frames=23, rate=Fraction(24000, 1001),
                                             drop_frame=False, sub_frame=0), sequence=999,
                     sample_rate=Fraction(24000, 1001), status="Optical Good")
 

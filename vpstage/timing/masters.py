@@ -194,7 +194,6 @@ class TrackerTimecodeMaster:
     without_timecode: int = 0
     other_rate: int = 0
     repeated: int = 0
-    invalid: int = 0
 
     def __post_init__(self) -> None:
         self._last: tuple[int, int, int, int] | None = None
@@ -225,13 +224,7 @@ class TrackerTimecodeMaster:
                 self.repeated += 1
                 return
             self._last = key
-            try:
-                timecode = Timecode(hours=tc.hours, minutes=tc.minutes, seconds=tc.seconds, frames=tc.frames,
-                                    rate=Fraction(tc.rate), drop_frame=bool(tc.drop_frame))
-                count = Fraction(timecode.to_count()) * factor
-            except TimecodeError:
-                self.invalid += 1
-                return
+            count = Fraction(tc.to_count()) * factor  # a Timecode: its label exists (the decoder checked)
             if count.denominator != 1:  # timecode at twice the stage rate: every other label
                 return
             self.used += 1
@@ -248,4 +241,4 @@ class TrackerTimecodeMaster:
         with self._lock:
             return {"camera": self.camera, "samples": self.samples, "used": self.used,
                     "without_timecode": self.without_timecode, "other_rate": self.other_rate,
-                    "repeated": self.repeated, "invalid": self.invalid}
+                    "repeated": self.repeated}

@@ -69,8 +69,13 @@ class Timecode:
     frames: int
     rate: Fraction
     drop_frame: bool = False
+    sub_frame: int = 0
+    """Which sample within the frame, as a tracker labels several per frame (OpenTrackIO
+    ``subFrame``); not part of the label's count."""
 
     def __post_init__(self) -> None:
+        if self.sub_frame < 0:
+            raise TimecodeError(f"sub-frame {self.sub_frame} is negative")
         nom = nominal_fps(self.rate)
         d = drops_per_minute(self.rate, self.drop_frame)
         if not (0 <= self.hours < 24 and 0 <= self.minutes < 60 and 0 <= self.seconds < 60

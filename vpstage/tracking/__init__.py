@@ -7,6 +7,6 @@ Import submodules for the rest: ``buffer`` (SampleBuffer, PoseAt), ``lens`` / ``
 """
 
 from vpstage.tracking.camera import CameraState, Intrinsics
-from vpstage.tracking.sample import CameraSample, SampleTimecode
+from vpstage.tracking.sample import CameraSample
 
-__all__ = ["CameraSample", "CameraState", "Intrinsics", "SampleTimecode"]
+__all__ = ["CameraSample", "CameraState", "Intrinsics"]

@@ -9,31 +9,14 @@ millimetres are divided by 1000), pan/tilt/roll as in ``vpstage.geometry.rotatio
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from fractions import Fraction
 from typing import Literal, NamedTuple
 
+from vpstage.timing.timecode import Timecode
 from vpstage.tracking.distortion import LensDistortion
 
 Protocol = Literal["freed", "opentrackio", "osc"]
 CameraId = int | str
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SampleTimecode:
-    """SMPTE timecode as a sender labelled a sample (no arithmetic; see the frame clock for that)."""
-
-    hours: int
-    minutes: int
-    seconds: int
-    frames: int
-    rate: Fraction
-    drop_frame: bool = False
-    sub_frame: int = 0
-
-    def __str__(self) -> str:
-        sep = ";" if self.drop_frame else ":"
-        return f"{self.hours:02d}:{self.minutes:02d}:{self.seconds:02d}{sep}{self.frames:02d}"
 
 
 class CameraSample(NamedTuple):
@@ -89,7 +72,7 @@ class CameraSample(NamedTuple):
     projection_offset_mm: tuple[float, float] | None = None
     sensor_size_mm: tuple[float, float] | None = None
     source_time_ns: int | None = None
-    timecode: SampleTimecode | None = None
+    timecode: Timecode | None = None
     sequence: int | None = None
     sample_rate: Fraction | None = None
     status: str | None = None

@@ -15,7 +15,7 @@ import numpy as np
 
 from vpstage.geometry.rotations import body_rotation, pan_tilt_roll_from_rotation
 from vpstage.protocols.opentrackio.packet import ParseError
-from vpstage.tracking.sample import SampleTimecode
+from vpstage.timing.timecode import Timecode, TimecodeError
 
 Pose = tuple[float, float, float, float, float, float]
 
@@ -65,7 +65,7 @@ def fraction(container: dict[str, Any], key: str) -> Fraction | None:
     return Fraction(num, denom)
 
 
-def timecode(timing: dict[str, Any]) -> SampleTimecode | None:
+def timecode(timing: dict[str, Any]) -> Timecode | None:
     tc = obj(timing, "timecode")
     if tc is None:
         return None
@@ -79,8 +79,11 @@ def timecode(timing: dict[str, Any]) -> SampleTimecode | None:
     if not isinstance(drop, bool):
         raise ParseError("timecode.dropFrame must be a boolean", "bad_value")
     sub = integer(tc, "subFrame", 0, 0xFFFFFFFF) or 0
-    return SampleTimecode(hours=hours, minutes=minutes, seconds=seconds, frames=frames, rate=rate, drop_frame=drop,
-                          sub_frame=sub)
+    try:
+        return Timecode(hours=hours, minutes=minutes, seconds=seconds, frames=frames, rate=rate, drop_frame=drop,
+                        sub_frame=sub)
+    except TimecodeError as exc:  # a label no clock shows (frames past the rate, a dropped number)
+        raise ParseError(f"timecode: {exc}", "bad_value") from None
 
 
 def _vector(container: dict[str, Any], key: str, names: tuple[str, str, str], default: float) -> list[float]:

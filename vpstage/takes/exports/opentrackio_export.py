@@ -30,10 +30,11 @@ from vpstage.config import atomic_write_text
 from vpstage.protocols.opentrackio import document_from_sample
 from vpstage.takes.exports.registry import ExportError, TakeExport, export_format
 from vpstage.takes.records import CameraRecord, FrameRecord
-from vpstage.tracking.sample import CameraSample, SampleTimecode
+from vpstage.timing.timecode import Timecode, TimecodeError
+from vpstage.tracking.sample import CameraSample
 
 
-def sample_timecode(frame: FrameRecord) -> SampleTimecode | None:
+def sample_timecode(frame: FrameRecord) -> Timecode | None:
     """The frame's SMPTE label as OpenTrackIO timing (None when it cannot be read)."""
     text = frame.timecode
     drop = ";" in text or "." in text or "," in text
@@ -41,8 +42,10 @@ def sample_timecode(frame: FrameRecord) -> SampleTimecode | None:
     if len(parts) != 4 or not all(p.isdigit() for p in parts):
         return None
     hours, minutes, seconds, frames = (int(p) for p in parts)
-    return SampleTimecode(
-        hours=hours, minutes=minutes, seconds=seconds, frames=frames, rate=frame.rate, drop_frame=drop)
+    try:
+        return Timecode(hours=hours, minutes=minutes, seconds=seconds, frames=frames, rate=frame.rate, drop_frame=drop)
+    except TimecodeError:  # a label that does not exist at the take's rate: exported without timing
+        return None
 
 
 def _integral(value: float | None) -> int | None:
