@@ -54,7 +54,7 @@ def with_backend(factory: Callable[..., Any], cluster: str | None) -> Callable[.
 
 def pattern_engine_factory(rate_hz: float) -> Callable[..., Any]:
     def build(project: Any, base_dir: Path, _path: Path | None) -> Any:
-        from render.live import LiveEngine, LiveOptions
+        from live import LiveEngine, LiveOptions
         from vpstage.patterns import PatternSpec
         from vpstage.stage import Stage
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import machine, print_table
-from render.live import LiveEngine, LiveOptions
+from live import LiveEngine, LiveOptions
 from vpstage.nodes import RenderQuality
 from vpstage.stage import Stage
 from vpstage.stage.scaling import scaled_stage

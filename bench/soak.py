@@ -19,7 +19,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from bench.common import machine, print_table
-from render.live import LiveEngine, LiveOptions
+from live import LiveEngine, LiveOptions
 from vpstage.nodes import RenderQuality
 from vpstage.stage import Stage
 from vpstage.stage.scaling import scaled_stage

@@ -62,11 +62,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--view", default="camera")
     args = parser.parse_args(argv)
 
+    from live import LiveEngine, LiveOptions
     from remote.engine_controls import EngineControls
     from remote.pictures import EnginePictures
     from remote.server import WebServer, WebSettings
     from remote.tokens import TokenStore
-    from render.live import LiveEngine, LiveOptions
     from vpstage.stage import Stage
     from vpstage.stage.scaling import scaled_stage
 

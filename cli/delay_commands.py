@@ -7,7 +7,7 @@
 A simulated tracker pans the stage's first camera in a pseudo-random binary pattern, the live
 engine puts its inner frustum on the wall (white on black), an NDI receiver on loopback watches
 one canvas, and the lag between the commanded pan and the window's position in the pictures is
-found by cross-correlation (``render.live.delay_probe``, ``vpstage.tracking.delay_measure``).
+found by cross-correlation (``live.delay_probe``, ``vpstage.tracking.delay_measure``).
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ def machine() -> str:
 
 
 def _settings(args: argparse.Namespace) -> Any:
-    from render.live.delay_probe import ProbeSettings
+    from live.delay_probe import ProbeSettings
 
     capture: int | str | None = None
     if args.capture is not None:
@@ -106,7 +106,7 @@ def cmd_measure_delay(args: argparse.Namespace) -> int:
         try:
             settings = _settings(args)
             stage, scale = _open_stage(args, Path(workdir))
-            from render.live.delay_probe import run_probe
+            from live.delay_probe import run_probe
 
             progress = (lambda line: print(line, file=sys.stderr)) if not args.json else None
             result = run_probe(stage, settings, progress=progress)

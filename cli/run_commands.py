@@ -63,7 +63,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _options(args: argparse.Namespace, stage: Any, db: Path) -> Any:
-    from render.live import LiveOptions, ReplaySpec
+    from live import LiveOptions, ReplaySpec
     from vpstage.nodes import RenderQuality
 
     replay = None
@@ -109,7 +109,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         try:
             stage = _open_stage(args, Path(workdir))
             options = _options(args, stage, db)
-            from render.live import LiveEngine
+            from live import LiveEngine
 
             engine = LiveEngine(stage, options)
         except ConfigError as exc:

@@ -2,7 +2,7 @@
 for the tracker simulator, a delay line that holds tracking packets back by a known amount (to
 check the tool), and the watchers that timestamp what the wall shows (an NDI receiver on a
 canvas, or a camera through OpenCV). The signal maths is ``vpstage.tracking.delay_measure``; the
-engine orchestration ``render.live.delay_probe``."""
+engine orchestration ``live.delay_probe``."""
 
 from devices.delay_probe.delay_line import DelayLine
 from devices.delay_probe.motion import probe_path

@@ -17,9 +17,9 @@ import pytest
 from cli import EXIT_INVALID, main
 from devices.delay_probe import CaptureWatcher, DelayLine, ndi_100ns_to_count
 from devices.tracking.simulator import UdpLink
-from render.live.delay_probe import ProbeSettings, aim_at_canvas, azimuth_map, choose_canvas, run_probe
-from render.live.options import TRACKER_LEAD_MS
-from render.live.setup import REHEARSAL_CAMERA
+from live.delay_probe import ProbeSettings, aim_at_canvas, azimuth_map, choose_canvas, run_probe
+from live.options import TRACKER_LEAD_MS
+from live.setup import REHEARSAL_CAMERA
 from tests.waiting import wait_for
 from vpstage.stage import Stage
 from vpstage.stage.scaling import scaled_stage

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from render.live import LiveEngine, LiveOptions, ReplaySpec
+from live import LiveEngine, LiveOptions, ReplaySpec
 from tests.engine.helpers import jobs_from_plan, node_assignment
 from tests.takes.synthetic import make_frame
 from tests.waiting import wait_for

@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 
+from live import LiveEngine, LiveOptions
 from remote.engine_controls import EngineControls
 from remote.pictures import EnginePictures
 from remote.server import WebServer, WebSettings
 from remote.tokens import TokenStore
-from render.live import LiveEngine, LiveOptions
 from vpstage.stage import Stage
 from vpstage.stage.scaling import scaled_stage
 

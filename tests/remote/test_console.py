@@ -15,10 +15,10 @@ import pytest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
+from live import LiveEngine, LiveOptions
 from remote.console import serve_console
 from remote.server import WebServer, WebSettings
 from remote.tokens import TOKENS_FILE, TokenStore
-from render.live import LiveEngine, LiveOptions
 from ui.main_window import ConsoleWindow
 from ui.settings import console_settings
 from vpstage.stage import Stage

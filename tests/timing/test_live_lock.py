@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from render.live import LiveEngine, LiveOptions
+from live import LiveEngine, LiveOptions
 from tests.timing.ltc_audio import labels, ltc_audio
 from tests.waiting import wait_for
 from vpstage.engine import FrameStats

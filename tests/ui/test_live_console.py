@@ -182,10 +182,10 @@ def test_record_and_stop_a_take_and_it_appears_in_the_list(qtbot: QtBot, live_wi
 
 
 def test_the_real_live_engine_through_the_console(qtbot: QtBot, tmp_path: Path) -> None:
-    """render.live.LiveEngine itself (test patterns only, no outputs, render nodes on threads): the
+    """live.LiveEngine itself (test patterns only, no outputs, render nodes on threads): the
     adapter's view of its API (set_pattern(canvas, spec), the planner's patterns, takes through its
     recorder, preview thumbnails through its loop)."""
-    from render.live import LiveEngine, LiveOptions
+    from live import LiveEngine, LiveOptions
     from vpstage.stage import Stage
 
     def factory(project: object, base_dir: Path, _path: Path | None) -> LiveEngine:

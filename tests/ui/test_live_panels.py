@@ -233,7 +233,7 @@ def test_camera_view_and_overlays_are_computed_off_the_gui_thread(qtbot: QtBot, 
 
 def test_back_to_the_scene_on_one_canvas_keeps_the_others_patterns() -> None:
     """EnginePatterns over a real Planner (what LiveEngine.set_pattern forwards to)."""
-    from render.live import LiveOptions
+    from live import LiveOptions
     from ui.live.engine_adapter import EnginePatterns
     from vpstage.engine import Planner
     from vpstage.patterns import PatternSpec

@@ -1,6 +1,6 @@
 """How the console reads a live engine: its parts as ``LiveModels``.
 
-The engine is ``render.live.LiveEngine`` (or a test's composition with the same surface): parts
+The engine is ``live.LiveEngine`` (or a test's composition with the same surface): parts
 ``tracking`` (TrackingHub), ``loop`` (FrameLoop), ``gpu`` (GpuMonitor), ``recorder``
 (TakeRecorder or None), ``planner`` (``pattern_for``), ``events``; commands ``start()``,
 ``close()``, ``set_pattern(canvas, spec)`` (spec None = the scene), ``start_take(slate, ...)``,

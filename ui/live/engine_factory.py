@@ -1,4 +1,4 @@
-"""The console's live engine: ``render.live.LiveEngine`` built for the project being shown.
+"""The console's live engine: ``live.LiveEngine`` built for the project being shown.
 
 Rehearsal (``python main.py``): simulated tracker on loopback, the demo scene, NDI senders on this
 machine, takes in ``<config dir>/rehearsal/takes/takes.sqlite``. When every render node of the
@@ -57,7 +57,7 @@ def rehearsal_stage(stage: Stage) -> tuple[Stage, dict[str, Any]]:
 
 def live_engine_factory(rehearsal: bool) -> EngineFactory:
     def build(project: Project, base_dir: Path, path: Path | None) -> Any:
-        from render.live import LiveEngine, LiveOptions
+        from live import LiveEngine, LiveOptions
 
         stage = Stage.from_project(project, base_dir, file=path.name if path is not None else "unsaved project")
         extra: dict[str, Any] = {}

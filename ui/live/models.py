@@ -1,6 +1,6 @@
 """What the live panels are given: the running engine's parts (any may be missing).
 
-The live engine (``render.live.LiveEngine``) composes a TrackingHub, a FrameLoop, a GpuMonitor
+The live engine (``live.LiveEngine``) composes a TrackingHub, a FrameLoop, a GpuMonitor
 and a TakeRecorder; the panels read those objects directly (each is thread-safe for the reads
 the panels make) and change them only through the setters their owners document. Tests build
 the same objects by hand. ``PatternTarget`` and ``TakeControl`` are the two commands the panels

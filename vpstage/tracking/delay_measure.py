@@ -1,6 +1,6 @@
 """Measuring the tracking-to-wall delay: the probe motion, a 1-D signal from each picture, and the
 lag between the two by cross-correlation (no Qt, no torch; the orchestration lives in
-``render.live.delay_probe``).
+``live.delay_probe``).
 
 The method, end to end:
 

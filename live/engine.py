@@ -19,9 +19,9 @@ from devices.timecode.master import TimecodeRig
 from devices.tracking.hub import TrackingHub
 from devices.tracking.simulator import TrackerSimulator
 from devices.videohub import VideohubRouter
+from live.options import CPU_STALL_S, TRACKER_LEAD_MS, LiveOptions
+from live.setup import hub_project, replay_path, run_project, start_tracker_simulator
 from render.heap import freeze_startup_heap
-from render.live.options import CPU_STALL_S, TRACKER_LEAD_MS, LiveOptions
-from render.live.setup import hub_project, replay_path, run_project, start_tracker_simulator
 from render.node.cluster import default_outputs, make_node_cluster
 from vpstage.engine import FrameLoop, FramePlan, FrameStats, Planner
 from vpstage.engine.node_latency import NodeLatencyHistory
@@ -90,7 +90,7 @@ def stall_frames(project: Project, options: LiveOptions) -> int | None:
 class LiveEngine:
     """Everything that puts the tracked camera's view on the wall, live.
 
-    Built from a :class:`~vpstage.stage.Stage` and :class:`~render.live.options.LiveOptions`::
+    Built from a :class:`~vpstage.stage.Stage` and :class:`~live.options.LiveOptions`::
 
         engine = LiveEngine(stage, LiveOptions(rehearsal=True, outputs="none"))
         engine.start()                      # tracking, simulator, telemetry, router, loop thread

@@ -15,7 +15,7 @@ from devices.tracking.hub import TrackingHub
 from devices.tracking.paths import PATHS
 from devices.tracking.simulator import TrackerSimulator, UdpLink
 from devices.tracking.take_replay import TakePath, encoder_for, take_simulator
-from render.live.options import DEMO_SCENE, LiveOptions
+from live.options import DEMO_SCENE, LiveOptions
 from vpstage.config.endpoints import parse_endpoint
 from vpstage.stage.model import Camera, Project, SceneAsset, TrackingSource
 

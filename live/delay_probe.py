@@ -9,7 +9,7 @@ What runs, all of it the real thing except the shading of the canvases:
   real packets (the camera's tracking protocol) to the ``TrackingHub`` on loopback, optionally
   through a ``DelayLine`` (``inject_ms``) that makes the tracker that much slower;
 * the ``LiveEngine`` (its planner, node cluster, frame lock and NDI outputs) runs the stage with
-  :class:`ProbeRenderer` as the nodes' scene engine: every canvas black, and the camera's exact
+  ``render.scene.probe_renderer`` as the nodes' scene engine: every canvas black, and the camera's exact
   inner pixels (the same ``inner_pixels`` the scene renderer composites into) white, so the
   picture is where the engine put the inner frustum;
 * an ``NdiWatcher`` receives the watched canvas on loopback and stamps every picture on arrival;
@@ -38,7 +38,6 @@ from fractions import Fraction
 from typing import Any, Literal
 
 import numpy as np
-import torch
 
 from devices.delay_probe import (
     CaptureWatcher,
@@ -50,62 +49,23 @@ from devices.delay_probe import (
 )
 from devices.tracking.simulator import Link, TrackerSimulator, UdpLink
 from devices.tracking.take_replay import encoder_for
-from render.live.engine import LiveEngine
-from render.live.options import TRACKER_LEAD_MS, LiveOptions
-from render.live.setup import REHEARSAL_CAMERA, REHEARSAL_SOURCE, bound_port, stream_id
-from render.node.canvas_errors import CanvasError
-from render.scene.inner_pixels import inner_pixels
+from live.engine import LiveEngine
+from live.options import TRACKER_LEAD_MS, LiveOptions
+from live.setup import REHEARSAL_CAMERA, REHEARSAL_SOURCE, bound_port, stream_id
+from render.scene.probe_renderer import PROBE_RENDERER
 from vpstage.engine import FramePlan, FrameStats
 from vpstage.frustum.geometry import canvas_geometry
-from vpstage.frustum.node import StageFrustum
 from vpstage.frustum.rays import outer_directions
-from vpstage.nodes.jobs import CanvasJob, SceneContent
 from vpstage.stage import Stage
 from vpstage.stage.model import Camera, Project
 from vpstage.timing import frames_per_day
 from vpstage.tracking.delay_measure import LagEstimate, ProbeMotion, WindowSignal, measure_lag, proposed_delay
 
-PROBE_RENDERER = "render.live.delay_probe:build_probe_renderer"
-INNER_LEVEL, OUTER_LEVEL = 1.0, 0.0
 FOCAL_LENGTHS_MM = (35.0, 50.0, 75.0, 100.0, 135.0, 200.0)
 """Focal lengths tried, widest first, until the inner window fits the canvas with room to pan."""
 LENS_FOR_PROTOCOL = {"freed": "zcam-freed"}
 """The lens profile that reads the simulator's lens encoding back exactly (others: ``physical``)."""
 REFERENCE_RATE_HZ = 1000.0
-
-
-# ----------------------------------------------------------------------------- the nodes' renderer
-
-
-class ProbeRenderer:
-    """A scene engine for render nodes (``NodeSpec.scene_renderer = PROBE_RENDERER``): each canvas
-    black, each camera's exact inner pixels white (scaled by the soft-edge weight). Nothing else:
-    the picture shows only where the engine placed the inner frustum."""
-
-    def __init__(self, stage: Stage, device: str) -> None:
-        self.device = torch.device(device)
-        self.frusta = StageFrustum(stage)
-
-    def render_canvas(self, job: CanvasJob, content: SceneContent, colour: torch.Tensor) -> None:
-        colour.fill_(OUTER_LEVEL)
-        flat = colour.view(-1, 3)
-        for view in content.inner:
-            if view.state is None:
-                raise CanvasError(f"inner view of camera {view.camera} carries no camera state")
-            pixels = inner_pixels(self.frusta.canvas(job.canvas, view.frustum()), self.device)
-            if len(pixels):
-                level = OUTER_LEVEL + (INNER_LEVEL - OUTER_LEVEL) * pixels.weight[:, None]
-                flat[pixels.index] = torch.maximum(flat[pixels.index], level.expand(-1, 3))
-
-    def describe(self) -> dict[str, object]:
-        return {"device": str(self.device), "assets": {}, "probe": "inner frustum white on black"}
-
-    def close(self) -> None:
-        pass
-
-
-def build_probe_renderer(stage: Stage, device: str) -> ProbeRenderer:
-    return ProbeRenderer(stage, device)
 
 
 # ----------------------------------------------------------------------------- where to look
