@@ -24,7 +24,7 @@ CHROMIUM = chromium_path()
 needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed "
                                     "(apt-get install -y chromium; .ci/run installs it)")
 WINDOW_FRAMES = 90
-STALLED_WINDOWS = 3
+STALLED_WINDOWS = 4
 
 
 async def until(condition: Callable[[], bool], timeout_s: float = 30.0) -> None:
@@ -41,9 +41,10 @@ def bad_frames(counts: dict[str, int]) -> int:
 
 
 async def two_viewers(served: Served) -> dict[str, Any]:
-    """A reading viewer (320x180) alone, then with a second one (1280x720) whose page stopped
+    """A reading viewer (320x180) alone, then with a second one of the same size whose page stopped
     (its script paused in the debugger: no more frames read, no status polls). Viewers are browser
-    pages, in their own processes, as on set."""
+    pages, in their own processes, as on set. Same size: on this 2-core machine a second, larger
+    stream's encoding alone takes CPU the render nodes need, which is not what is tested here."""
     assert CHROMIUM is not None
     engine = served.engine
     async with Chromium(CHROMIUM) as browser, Chromium(CHROMIUM) as other:  # two browsers: two renderers
@@ -52,7 +53,7 @@ async def two_viewers(served: Served) -> dict[str, Any]:
         start = wall_counts(engine)
         await until(lambda: engine.loop.history.frames >= start["frames"] + WINDOW_FRAMES)
         alone = wall_counts(engine)
-        stalled = await other.open(f"{served.url}#token={served.viewer}&size=1280x720")
+        stalled = await other.open(f"{served.url}#token={served.viewer}&size=320x180")
         await stalled.wait_for("window.vpstage && vpstage.decoded >= 5", 60)
         await other.send("Debugger.enable", session=stalled.session)
         await other.send("Debugger.pause", session=stalled.session)
