@@ -54,10 +54,6 @@ class NodeTrace:
             gc.callbacks.append(self._on_gc)
         self._sync_seen: list[warnings.WarningMessage] = []
 
-    @property
-    def on(self) -> bool:
-        return self.folder is not None
-
     def note(self, frame: int, what: str, now_ns: int, deadline_ns: int) -> None:
         """Record that ``what`` happened to ``frame`` at ``now_ns`` (node clock)."""
         if self.folder is None:
@@ -153,6 +149,8 @@ class NodeTrace:
             return
         if self._profiler is not None:
             self._stop_profile()
+        if self._on_gc in gc.callbacks:
+            gc.callbacks.remove(self._on_gc)
         self.folder.mkdir(parents=True, exist_ok=True)
         with self._lock:
             rows = [{"frame": frame, **row} for frame, row in sorted(self._rows.items())]
