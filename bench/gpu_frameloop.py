@@ -1,13 +1,14 @@
 """Helpers of ``bench/gpu_frameloop.sh``: the demo stage on GPUs, and a summary of the run reports.
 
-    python -m bench.gpu_frameloop stage --gpus 1|2|4 [--rate 60] [--canvas 1920x1080] -o STAGE.yaml
+    python -m bench.gpu_frameloop stage --gpus 1|2|4 [--rate 60] [--canvas 1920x1080] [--deadline-ms MS] -o STAGE.yaml
     python -m bench.gpu_frameloop add-splat STAGE.yaml SPLAT [--at X,Y,Z] [--height M]
     python -m bench.gpu_frameloop summary REPORT.json [REPORT.json ...]
 
 ``stage`` writes the demo stage at full size (four canvases on two nodes, 1920 x 1080 unless
 ``--canvas`` says otherwise) at ``--rate``, with the nodes on GPUs: with 1 GPU both nodes render
 on GPU 0 (two node processes sharing it), with 2 GPUs node1 on GPU 0 and node2 on GPU 1, with 4
-GPUs one node per canvas. ``add-splat`` adds a trained splat to the stage's scene (next to the
+GPUs one node per canvas; ``--deadline-ms`` sets the project's present deadline after each frame's
+instant (``cluster.deadline_ms``; default one period). ``add-splat`` adds a trained splat to the stage's scene (next to the
 procedural demo scene), standing upright on the floor at ``--at`` (default the simulated orbit's
 subject) and ``--height`` metres tall; it edits the YAML only, so it works on stage files of any
 version of the project. ``summary`` prints one row per report (``main.py run`` JSON, with the
@@ -33,14 +34,17 @@ SUBJECT = (0.0, 0.5, 0.0)
 """Stage floor point under the simulated orbit's subject (``devices.tracking.paths.SUBJECT``)."""
 
 
-def write_stage(gpus: int, rate: Fraction, canvas: tuple[int, int], path: Path) -> None:
-    """The demo stage at ``rate`` on ``gpus`` GPUs with canvases of ``canvas`` (W, H); the pixel map
-    is packed again (``auto_layout``): a processor port carries half as many pixels at 60 Hz."""
+def write_stage(gpus: int, rate: Fraction, canvas: tuple[int, int], path: Path,
+                deadline_ms: float | None = None) -> None:
+    """The demo stage at ``rate`` on ``gpus`` GPUs with canvases of ``canvas`` (W, H) and the present
+    deadline ``deadline_ms`` after each frame instant (None: one period); the pixel map is packed
+    again (``auto_layout``): a processor port carries half as many pixels at 60 Hz."""
     from vpstage.stage import Stage, auto_layout, save_project
 
     demo = Stage.open(DEMO)
     project = demo.project.model_copy(deep=True)
     project.frame_rate = rate
+    project.cluster.deadline_ms = deadline_ms
     for c in project.canvases:
         c.width, c.height = canvas
     if gpus > len(project.nodes):  # one node per canvas, each on its own GPU while there are enough
@@ -152,6 +156,8 @@ def main() -> None:
                        help="4: one node per canvas, each on its own GPU")
     stage.add_argument("--rate", default="60")
     stage.add_argument("--canvas", default="1920x1080", help="every canvas's size, WxH")
+    stage.add_argument("--deadline-ms", type=float, default=None,
+                       help="present deadline after each frame's instant (default: one period)")
     stage.add_argument("-o", "--output", required=True)
     splat = sub.add_parser("add-splat")
     splat.add_argument("stage")
@@ -163,7 +169,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.command == "stage":
         width, height = (int(v) for v in args.canvas.lower().split("x"))
-        write_stage(args.gpus, Fraction(args.rate), (width, height), Path(args.output))
+        if args.deadline_ms is not None and not (math.isfinite(args.deadline_ms) and args.deadline_ms > 0):
+            parser.error("--deadline-ms must be > 0")
+        write_stage(args.gpus, Fraction(args.rate), (width, height), Path(args.output), args.deadline_ms)
     elif args.command == "add-splat":
         if not math.isfinite(args.height) or args.height <= 0:
             parser.error("--height must be > 0")
