@@ -27,7 +27,7 @@ from render.host_to_device import upload
 from render.scene.inner_pixels import InnerPixels
 from render.scene.layers import Layer
 from vpstage.frustum.canvas import CanvasFrustum
-from vpstage.frustum.kooima import InnerPinhole, inner_pinhole
+from vpstage.frustum.kooima import InnerPinhole
 from vpstage.frustum.rays import scene_rotation, to_scene
 from vpstage.geometry import OrientedBox
 
@@ -90,20 +90,6 @@ def sample_window(rgb: torch.Tensor, alpha: torch.Tensor, depth: torch.Tensor, r
     return Layer(taps[:3].T.contiguous(), a, torch.where(a > 0, taps[4] / a.clamp_min(1e-12), torch.zeros_like(a)))
 
 
-def camera_view_layer(asset: SceneAsset, canvas: CanvasFrustum, pixels: InnerPixels, stage_to_scene: F64,
-                      crop: OrientedBox | None, inner_scale: float) -> Layer:
-    """The camera-view way (module docstring)."""
-    size = led_image_size(canvas, inner_scale)
-    window = pixels.uv_window()
-    pinhole = inner_pinhole(canvas.frustum, size[0], size[1], stage_to_scene, window)
-    rect = pinhole.rect_for(window, margin_px=1)
-    out = asset.render_pinhole(camera_view(pinhole), rect=rect, crop=crop, background=(0.0, 0.0, 0.0))
-    device = pixels.uv.device
-    layer = sample_window(out.rgb.to(device), out.alpha.to(device), out.depth.to(device), rect, size, pixels.uv)
-    layer.depth = layer.depth / placement_scale(stage_to_scene)
-    return layer
-
-
 def rays_layer(asset: SceneAsset, canvas: CanvasFrustum, pixels: InnerPixels, stage_to_scene: F64,
                crop: OrientedBox | None) -> Layer:
     """The rays way (module docstring)."""
@@ -120,12 +106,3 @@ def rays_layer(asset: SceneAsset, canvas: CanvasFrustum, pixels: InnerPixels, st
     depth = out.depth / placement_scale(stage_to_scene) * cosine
     target = pixels.uv.device
     return Layer(out.rgb.to(target), out.alpha.to(target), depth.to(target))
-
-
-def inner_layer(asset: SceneAsset, canvas: CanvasFrustum, pixels: InnerPixels, stage_to_scene: F64,
-                crop: OrientedBox | None, inner_scale: float) -> Layer:
-    """The asset's colour over the inner pixels, by rays when it can and the scale asks for every
-    LED pixel, else through the camera view."""
-    if asset.supports_rays and inner_scale >= 1.0:
-        return rays_layer(asset, canvas, pixels, stage_to_scene, crop)
-    return camera_view_layer(asset, canvas, pixels, stage_to_scene, crop, inner_scale)

@@ -1,8 +1,8 @@
 """A canvas's inner pixels for one camera, on the render device: where they are, UV, weights.
 
-Built from the exact per-row spans of :mod:`vpstage.frustum` (``CanvasFrustum``), expanded per
-cabinet block in torch (one bilinear form per cabinet, as ``CanvasFrustum.uv_coefficients``
-describes), so no canvas-sized numpy map is ever built on the CPU:
+Built from the exact per-row spans of :mod:`vpstage.frustum` (``CanvasFrustum``) as runs along
+pixel rows on the host, expanded on the device (one linear form per run), so no canvas-sized numpy
+map is ever built on the CPU:
 
 * ``index`` (N,) int64: flat canvas pixel index ``y * width + x`` of every inner pixel;
 * ``camera`` (N, 3) float32: the LED pixel centre in the camera frame (OpenCV, metres);
@@ -25,21 +25,94 @@ from vpstage.frustum.canvas import CanvasFrustum
 from vpstage.frustum.frustum import CameraFrustum
 
 
-@dataclass(kw_only=True)
+@dataclass(frozen=True, kw_only=True)
+class RunsOnDevice:
+    """A canvas's pixel runs on the render device, as two tensors uploaded once per canvas and camera:
+    ``ints`` (3, R) int64 (first flat canvas index, length, offset of the run's first pixel in the
+    expanded order) and ``floats`` (R, 7) float32 (first ``x``, ``a`` (3), ``b`` (3))."""
+
+    ints: torch.Tensor
+    floats: torch.Tensor
+
+    @property
+    def count(self) -> int:
+        return int(self.floats.shape[0])
+
+
 class InnerPixels:
-    index: torch.Tensor
-    camera: torch.Tensor
-    uv: torch.Tensor
-    weight: torch.Tensor
-    window: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
-    """(u0, v0, u1, v1) bounds of ``uv``, known on the host (no device round trip)."""
+    """The inner pixels of one canvas for one camera (see the module docstring).
+
+    Built on the host from the pixel runs; the per-pixel tensors (``index``, ``camera``, ``uv``,
+    ``weight``) are expanded on the device the first time one is asked for. A renderer that works
+    from the runs themselves (``render.scene.inner_blend``'s fused kernel) never expands them.
+    """
+
+    def __init__(self, runs: PixelRuns, frustum: CameraFrustum, device: torch.device) -> None:
+        self.runs, self.frustum, self.device = runs, frustum, device
+        self.count = runs.pixels
+        self.window = runs_uv_window(runs, frustum) if self.count else (0.0, 0.0, 0.0, 0.0)
+        """(u0, v0, u1, v1) bounds of ``uv``, known on the host (no device round trip)."""
+        self._on_device: RunsOnDevice | None = None
+        self._expanded: tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor] | None = None
 
     def __len__(self) -> int:
-        return int(self.index.numel())
+        return self.count
 
     def uv_window(self) -> tuple[float, float, float, float]:
         """(u0, v0, u1, v1) bounds of the UV of these pixels."""
         return self.window
+
+    def on_device(self) -> RunsOnDevice:
+        """The runs on the device (two asynchronous copies, made once)."""
+        if self._on_device is None:
+            runs = self.runs
+            offset = np.cumsum(runs.length) - runs.length
+            ints = upload(np.stack([runs.base, runs.length, offset]), torch.int64, self.device)
+            floats = upload(np.concatenate([runs.x0[:, None], runs.a, runs.b], axis=1), torch.float32, self.device)
+            self._on_device = RunsOnDevice(ints=ints, floats=floats)
+        return self._on_device
+
+    @property
+    def index(self) -> torch.Tensor:
+        """(N,) int64 flat canvas pixel index ``y * width + x``."""
+        return self._expand()[0]
+
+    @property
+    def camera(self) -> torch.Tensor:
+        """(N, 3) float32 LED pixel centres in the camera frame (OpenCV, metres)."""
+        return self._expand()[1]
+
+    @property
+    def uv(self) -> torch.Tensor:
+        """(N, 2) float32 inner-window UV."""
+        return self._expand()[2]
+
+    @property
+    def weight(self) -> torch.Tensor:
+        """(N,) float32 soft-edge weights."""
+        return self._expand()[3]
+
+    def _expand(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Every pixel of the runs, expanded on the device with sizes known on the host: building
+        them never waits for the device."""
+        if self._expanded is None:
+            self._expanded = self._expand_runs() if self.count else self._nothing()
+        return self._expanded
+
+    def _expand_runs(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        device, count = self.device, self.count
+        runs = self.on_device()
+        ints, floats = runs.ints, runs.floats
+        run = torch.repeat_interleave(torch.arange(runs.count, device=device), ints[1], output_size=count)
+        step = torch.arange(count, device=device) - ints[2][run]
+        x = floats[run, 0] + step.to(torch.float32)
+        camera = floats[run, 1:4] + x[:, None] * floats[run, 4:7]
+        uv = window_uv(camera, self.frustum)
+        return ints[0][run] + step, camera, uv, edge_weight(uv, self.frustum.soft_edge)
+
+    def _nothing(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        empty = torch.zeros(0, device=self.device)
+        return torch.zeros(0, dtype=torch.int64, device=self.device), empty.reshape(0, 3), empty.reshape(0, 2), empty
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -91,26 +164,9 @@ def pixel_runs(canvas: CanvasFrustum) -> PixelRuns:
 
 
 def inner_pixels(canvas: CanvasFrustum, device: torch.device) -> InnerPixels:
-    """The inner pixels of ``canvas`` (which carries its camera frustum) on ``device``.
-
-    The runs go to the device in two asynchronous copies and are expanded there with sizes known
-    on the host: building a canvas's inner pixels never waits for the device."""
-    runs = pixel_runs(canvas)
-    count = runs.pixels
-    if not count:
-        empty = torch.zeros(0, device=device)
-        return InnerPixels(index=torch.zeros(0, dtype=torch.int64, device=device), camera=empty.reshape(0, 3),
-                           uv=empty.reshape(0, 2), weight=empty)
-    offset = np.cumsum(runs.length) - runs.length
-    ints = upload(np.stack([runs.base, runs.length, offset]), torch.int64, device)
-    floats = upload(np.concatenate([runs.x0[:, None], runs.a, runs.b], axis=1), torch.float32, device)
-    run = torch.repeat_interleave(torch.arange(len(runs.length), device=device), ints[1], output_size=count)
-    step = torch.arange(count, device=device) - ints[2][run]
-    x = floats[run, 0] + step.to(torch.float32)
-    camera = floats[run, 1:4] + x[:, None] * floats[run, 4:7]
-    uv = window_uv(camera, canvas.frustum)
-    return InnerPixels(index=ints[0][run] + step, camera=camera, uv=uv,
-                       weight=edge_weight(uv, canvas.frustum.soft_edge), window=runs_uv_window(runs, canvas.frustum))
+    """The inner pixels of ``canvas`` (which carries its camera frustum) for ``device``: runs on the
+    host now, per-pixel tensors on the device when first asked for."""
+    return InnerPixels(pixel_runs(canvas), canvas.frustum, device)
 
 
 def runs_uv_window(runs: PixelRuns, frustum: CameraFrustum) -> tuple[float, float, float, float]:

@@ -31,8 +31,8 @@ from render.host_to_device import upload
 from render.node.canvas_errors import CanvasError
 from render.scene.asset_colour import in_working_space
 from render.scene.inner import placement_scale, rays_layer
+from render.scene.inner_blend import Source, blend_inner
 from render.scene.inner_pixels import InnerPixels
-from render.scene.layers import Layer, composite
 from render.scene.loaded import LoadedAsset, SceneBounds, load_scene
 from render.scene.outer import OuterCache, PlacedAssets
 from render.scene.shared_views import SharedCameraViews
@@ -136,26 +136,25 @@ class SceneCanvasRenderer:
             frustum, pixels = self.views.pixels(canvas, view)
         if not len(pixels):
             return
-        layers = []
+        sources = []
         for loaded, matrix, _ in placed:
             with record_function(f"vpstage.layer.{loaded.model.name}"):
-                layers.append(self._asset_layer(loaded, matrix, canvas, view, frustum, pixels,
-                                                content.quality.inner_scale))
+                source = self._asset_source(loaded, matrix, view, frustum, pixels, content.quality.inner_scale)
+            if source is not None:
+                sources.append(source)
         with record_function("vpstage.composite"):
-            inner = composite([layer for layer in layers if layer is not None], background, len(pixels))
-            weight = pixels.weight[:, None]
-            colour[pixels.index] = weight * inner + (1.0 - weight) * colour[pixels.index]
+            blend_inner(colour, pixels, sources, background)
 
-    def _asset_layer(self, loaded: LoadedAsset, matrix: np.ndarray, canvas: str, view: InnerView,
-                     frustum: CanvasFrustum, pixels: InnerPixels, inner_scale: float) -> Layer | None:
-        """One asset over the inner pixels (None when nothing of it can appear there): by rays,
-        cropped to this canvas's DoD in the asset's frame; or sampled from the camera view this
-        frame's canvases share (cropped to their DoD together)."""
+    def _asset_source(self, loaded: LoadedAsset, matrix: np.ndarray, view: InnerView, frustum: CanvasFrustum,
+                      pixels: InnerPixels, inner_scale: float) -> Source | None:
+        """One asset for the inner pixels (None when nothing of it can appear there): a layer by
+        rays, cropped to this canvas's DoD in the asset's frame; or the camera view this frame's
+        canvases share (cropped to their DoD together), to be sampled at the pixels."""
         asset = loaded.asset
         assert asset is not None and frustum.image_bounds is not None
         if not (asset.supports_rays and inner_scale >= 1.0):
-            return self.views.layer(canvas, view, asset, loaded.model.name, matrix,
-                                    lambda: self.bounds.of(loaded.model, matrix), inner_scale)
+            return self.views.window(view, asset, loaded.model.name, matrix,
+                                     lambda: self.bounds.of(loaded.model, matrix), inner_scale)
         bounds = self.bounds.of(loaded.model, matrix)
         crop = dod_crop(frustum.frustum, dod_image_bounds(frustum.image_bounds, frustum.frustum), matrix, bounds)
         if crop is None:

@@ -16,32 +16,20 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from render.assets import RenderOutput, SceneAsset
-from render.scene.inner import camera_view, led_image_size, placement_scale, sample_window
+from render.assets import SceneAsset
+from render.scene.inner import camera_view, led_image_size, placement_scale
+from render.scene.inner_blend import WindowSource
 from render.scene.inner_pixels import InnerPixels, inner_pixels
-from render.scene.layers import Layer
 from vpstage.frustum.canvas import CanvasFrustum
 from vpstage.frustum.dod import ImageBounds, dod_crop
 from vpstage.frustum.kooima import inner_pinhole
 from vpstage.frustum.node import StageFrustum, dod_image_bounds
 from vpstage.geometry import OrientedBox
 from vpstage.nodes.jobs import CanvasJob, FrameJob, InnerView, SceneContent
-
-Rect = tuple[int, int, int, int]
-
-
-@dataclass
-class SharedRender:
-    """One asset through one camera over a window of an image of ``size`` (W, H)."""
-
-    out: RenderOutput
-    rect: Rect
-    size: tuple[int, int]
 
 
 class SharedCameraViews:
@@ -51,7 +39,7 @@ class SharedCameraViews:
         self.frusta, self.device = frusta, device
         self._members: dict[str, list[tuple[str, InnerView]]] = {}
         self._pixels: dict[tuple[str, str], tuple[CanvasFrustum, InnerPixels]] = {}
-        self._renders: dict[tuple[str, str], SharedRender | None] = {}
+        self._renders: dict[tuple[str, str], WindowSource | None] = {}
         self._jobs: set[int] = set()
         self.renders = 0
         """Camera-view renders made since start (tests: one per camera and asset per frame)."""
@@ -86,26 +74,17 @@ class SharedCameraViews:
             self._pixels[key] = found
         return found
 
-    def layer(self, canvas: str, view: InnerView, asset: SceneAsset, asset_name: str, stage_to_scene: np.ndarray,
-              bounds_of: Callable[[], OrientedBox | None], inner_scale: float) -> Layer | None:
-        """``asset`` over ``canvas``'s inner pixels, sampled from the frame's shared render (None when
-        nothing of the asset can appear in any of the sharing canvases)."""
+    def window(self, view: InnerView, asset: SceneAsset, asset_name: str, stage_to_scene: np.ndarray,
+               bounds_of: Callable[[], OrientedBox | None], inner_scale: float) -> WindowSource | None:
+        """The frame's shared render of ``asset`` through ``view``'s camera, for the sharing canvases
+        to sample at their inner pixels (None when nothing of the asset can appear in any of them)."""
         key = (view.camera, asset_name)
         if key not in self._renders:
             self._renders[key] = self._render(view, asset, stage_to_scene, bounds_of, inner_scale)
-        shared = self._renders[key]
-        if shared is None:
-            return None
-        _, pixels = self.pixels(canvas, view)
-        out = shared.out
-        device = pixels.uv.device
-        layer = sample_window(out.rgb.to(device), out.alpha.to(device), out.depth.to(device), shared.rect,
-                              shared.size, pixels.uv)
-        layer.depth = layer.depth / placement_scale(stage_to_scene)
-        return layer
+        return self._renders[key]
 
     def _render(self, view: InnerView, asset: SceneAsset, stage_to_scene: np.ndarray,
-                bounds_of: Callable[[], OrientedBox | None], inner_scale: float) -> SharedRender | None:
+                bounds_of: Callable[[], OrientedBox | None], inner_scale: float) -> WindowSource | None:
         parts = [part for part in (self.pixels(name, member) for name, member in self._members[view.camera])
                  if len(part[1]) and part[0].image_bounds is not None]
         if not parts:
@@ -124,4 +103,4 @@ class SharedCameraViews:
         rect = pinhole.rect_for(window, margin_px=1)
         out = asset.render_pinhole(camera_view(pinhole), rect=rect, crop=crop.box, background=(0.0, 0.0, 0.0))
         self.renders += 1
-        return SharedRender(out, rect, size)
+        return WindowSource(out=out, rect=rect, size=size, scale=placement_scale(stage_to_scene))
