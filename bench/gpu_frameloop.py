@@ -5,15 +5,16 @@
     python -m bench.gpu_frameloop summary REPORT.json [REPORT.json ...]
 
 ``stage`` writes the demo stage at full size (four canvases on two nodes, 1920 x 1080 unless
-``--canvas`` says otherwise) at ``--rate``, with the nodes on GPUs: with 1 GPU both nodes render
-on GPU 0 (two node processes sharing it), with 2 GPUs node1 on GPU 0 and node2 on GPU 1, with 4
-GPUs one node per canvas; ``--deadline-ms`` sets the project's present deadline after each frame's
+``--canvas`` says otherwise) at ``--rate``, with the nodes on GPUs: with 1 GPU both nodes render on
+GPU 0 (two node processes sharing it), with 2 GPUs node1 on GPU 0 and node2 on GPU 1, with 4 GPUs
+one node per canvas; ``--deadline-ms`` sets the project's present deadline after each frame's
 instant (``cluster.deadline_ms``; default one period). ``add-splat`` adds a trained splat to the
-stage's scene (next to the procedural demo scene), standing upright on the floor at ``--at`` (default the simulated orbit's
-subject) and ``--height`` metres tall; it edits the YAML only, so it works on stage files of any
-version of the project. ``summary`` prints one row per report (``main.py run`` JSON, with the
-``cpu_probe`` JSON beside it): frames, late and dropped node-frames, fresh canvas-frames per
-second, skew and tracking-to-present p99, render, host CPU per node-frame and GPU busy.
+stage's scene (next to the procedural demo scene), standing upright on the floor at ``--at``
+(default the simulated orbit's subject) and ``--height`` metres tall; it edits the YAML only, so it
+works on stage files of any version of the project. ``summary`` prints one row per report
+(``main.py run`` JSON, with the ``cpu_probe`` JSON beside it): frames, late and dropped
+node-frames, fresh canvas-frames per second, skew and tracking-to-present p99, render, host CPU per
+node-frame and GPU busy.
 """
 
 from __future__ import annotations

@@ -22,8 +22,8 @@ import torch
 
 from render.assets import SceneAsset
 from render.scene.inner import camera_view, led_image_size, placement_scale
-from render.scene.inner_blend import WindowSource
 from render.scene.inner_pixels import InnerPixels, inner_pixels
+from render.scene.window_source import WindowSource
 from vpstage.frustum.canvas import CanvasFrustum
 from vpstage.frustum.dod import ImageBounds, dod_crop
 from vpstage.frustum.kooima import inner_pinhole

@@ -22,8 +22,8 @@ import triton
 import triton.language as tl
 
 from render.host_to_device import upload
-from render.scene.inner_blend import WindowSource
 from render.scene.inner_pixels import InnerPixels
+from render.scene.window_source import WindowSource
 
 MAX_SOURCES = 4
 """Asset windows one launch samples (more: the torch reference)."""

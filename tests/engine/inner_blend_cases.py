@@ -13,8 +13,8 @@ import numpy as np
 import torch
 
 from render.assets import RenderOutput
-from render.scene.inner_blend import WindowSource
 from render.scene.inner_pixels import InnerPixels, PixelRuns, pixel_runs
+from render.scene.window_source import WindowSource
 from vpstage.frustum.node import StageFrustum
 from vpstage.stage import Stage
 from vpstage.stage.scaling import scaled_stage

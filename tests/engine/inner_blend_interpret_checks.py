@@ -16,9 +16,9 @@ if os.environ.get("TRITON_INTERPRET") != "1" or "render.scene.triton_inner_blend
     raise RuntimeError("run through tests/engine/test_inner_blend.py (needs TRITON_INTERPRET=1 before import)")
 pytest.importorskip("triton", reason="the optional triton package is not installed (pip install triton)")
 
-from render.scene.inner_blend import blend_reference, fused_available  # noqa: E402
-from render.scene.triton_inner_blend import blend_inner_triton  # noqa: E402
-from tests.engine.inner_blend_cases import CASES, blend_case  # noqa: E402
+from render.scene.inner_blend import blend_reference, fused_available
+from render.scene.triton_inner_blend import blend_inner_triton
+from tests.engine.inner_blend_cases import CASES, blend_case
 
 pytestmark = pytest.mark.skipif(torch.cuda.is_available(), reason="CUDA present: the compiled kernel runs in tests/gpu")
 

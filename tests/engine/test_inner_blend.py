@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from render.scene.inner_blend import WindowSource, blend_reference, fused_available
+from render.scene.inner_blend import blend_reference, fused_available
 from render.scene.layers import Layer, composite
+from render.scene.window_source import WindowSource
 from tests.engine.inner_blend_cases import CASES, blend_case
 
 ROOT = Path(__file__).resolve().parents[2]
