@@ -2,7 +2,9 @@
 
 Each frame goes out with ``send_send_video_async_v2``, which returns at once; NDI may read the
 pixels until the next send on that sender, so the caller keeps a buffer untouched until then (the
-render node's host ring does). Pixels arrive already in the sender's format: (H, W, 2) UYVY,
+render node's host ring does). The call is made without Python's interpreter lock
+(``devices.outputs.ndi_async_send``): when NDI is still compressing the previous frame it waits,
+and the node's render thread must not wait with it. Pixels arrive already in the sender's format: (H, W, 2) UYVY,
 NDI's native 4:2:2 (the node packs it on its GPU), (H, W, 4) BGRX, or (2H, W, 2) bytes of P216
 (16-bit 4:2:2: a Y plane then an interleaved CbCr plane, for 10- and 16-bit canvases).
 
@@ -26,6 +28,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from devices.outputs.listening import new_listening_port
+from devices.outputs.ndi_async_send import AsyncVideoSend
 from devices.outputs.ndi_runtime import NdiUnavailable, NetworkMode, ndi
 from devices.outputs.pixels import bgrx_to_uyvy
 from vpstage.nodes.outputs import OutputInfo
@@ -59,8 +62,7 @@ class NdiSender:
         self.port = port
         self.bound = bound
         """The address the sender listens on (127.0.0.1 when the node runs with the loopback bind)."""
-        self._frame = self.lib.VideoFrameV2()
-        self._frame.frame_rate_N, self._frame.frame_rate_D = rate.numerator, rate.denominator
+        self._async = AsyncVideoSend(self.lib, self._instance)
         self._held: list[NDArray[np.uint8]] = []
         self._uyvy: list[NDArray[np.uint8]] = []
         self.frames_sent = 0
@@ -78,14 +80,10 @@ class NdiSender:
             pixels = self._to_uyvy(pixels)
         fourcc = "P216" if self.fourcc == "P216" else "UYVY" if pixels.shape[2] == 2 else "BGRX"
         data = np.ascontiguousarray(pixels)
-        self._frame.data = data  # sets yres and the stride from the array's shape
-        self._frame.xres = data.shape[1]
-        self._frame.line_stride_in_bytes = data.shape[1] * data.shape[2]
-        if fourcc == "P216":
-            self._frame.yres = data.shape[0] // 2  # the CbCr plane follows the Y plane
-        self._frame.FourCC = getattr(self.lib, f"FOURCC_VIDEO_TYPE_{fourcc}")
-        self._frame.timecode = timecode_100ns
-        self.lib.send_send_video_async_v2(self._instance, self._frame)
+        yres = data.shape[0] // 2 if fourcc == "P216" else data.shape[0]  # P216: the CbCr plane follows Y
+        self._async.send(data=data.ctypes.data, xres=data.shape[1], yres=yres, stride=data.shape[1] * data.shape[2],
+                         fourcc=int(getattr(self.lib, f"FOURCC_VIDEO_TYPE_{fourcc}")),
+                         rate=(self.rate.numerator, self.rate.denominator), timecode_100ns=timecode_100ns)
         self._held = [*self._held[-1:], data]  # the previous buffer is released only now
         self.frames_sent += 1
 
@@ -119,7 +117,8 @@ class NdiSender:
 
     def close(self) -> None:
         if self._instance is not None:
-            self.lib.send_destroy(self._instance)  # waits for an async frame in flight
+            self._async.flush()  # waits for the frame in flight, without the GIL
+            self.lib.send_destroy(self._instance)
             self._instance = None
             self._held = []
 

@@ -114,8 +114,8 @@ def _source(k: tl.constexpr, rgb0, a0, d0, rgb1, a1, d1, rgb2, a2, d2, rgb3, a3,
         return rgb3, a3, d3
 
 
-@triton.jit
-def inner_blend_kernel(colour, ints, floats, runs, params, strides, background,
+@triton.jit  # no argument may be named ``params`` or ``options``: Triton's launcher binds those names
+def inner_blend_kernel(colour, ints, floats, runs, window_params, window_strides, background,
                        rgb0, a0, d0, rgb1, a1, d1, rgb2, a2, d2, rgb3, a3, d3,
                        xl, x_span, yt, y_span, soft_edge,
                        SOURCES: tl.constexpr, SOFT: tl.constexpr, BLOCK_SIZE: tl.constexpr):
@@ -146,18 +146,18 @@ def inner_blend_kernel(colour, ints, floats, runs, params, strides, background,
         clear = tl.full([BLOCK_SIZE], 1.0, dtype=tl.float32)
         for k in tl.static_range(SOURCES):
             rgb_k, a_k, d_k = _source(k, rgb0, a0, d0, rgb1, a1, d1, rgb2, a2, d2, rgb3, a3, d3)
-            alpha_k, depth_k = _coverage_depth(a_k, d_k, params, strides, k, u, v, ok)
+            alpha_k, depth_k = _coverage_depth(a_k, d_k, window_params, window_strides, k, u, v, ok)
             seen = tl.full([BLOCK_SIZE], 1.0, dtype=tl.float32)  # transmittance of the layers in front
             for j in tl.static_range(SOURCES):
                 if j != k:
                     _, a_j, d_j = _source(j, rgb0, a0, d0, rgb1, a1, d1, rgb2, a2, d2, rgb3, a3, d3)
-                    alpha_j, depth_j = _coverage_depth(a_j, d_j, params, strides, j, u, v, ok)
+                    alpha_j, depth_j = _coverage_depth(a_j, d_j, window_params, window_strides, j, u, v, ok)
                     if j < k:  # noqa: SIM108 (compile-time branch: equal depths keep asset order)
                         front = depth_j <= depth_k
                     else:
                         front = depth_j < depth_k
                     seen = seen * tl.where(front, 1.0 - alpha_j, 1.0)
-            r, g, b = _colour(rgb_k, params, strides, k, u, v, ok)
+            r, g, b = _colour(rgb_k, window_params, window_strides, k, u, v, ok)
             acc_r += seen * r
             acc_g += seen * g
             acc_b += seen * b

@@ -216,3 +216,16 @@ def test_uyvy_conversion_values() -> None:
     assert (y0, y1) == (63, 63) and u == 102 and v == 240  # Rec. 709 red
     with pytest.raises(ValueError, match="even width"):
         bgrx_to_uyvy(np.zeros((2, 3, 4), np.uint8))
+
+
+def test_the_async_send_frame_has_the_sdk_layout() -> None:
+    """``NDIlib_video_frame_v2_t`` on x86-64, as the SDK header lays it out."""
+    import ctypes
+
+    from devices.outputs.ndi_async_send import VideoFrameV2
+
+    offsets = {name: getattr(VideoFrameV2, name).offset for name, _ in VideoFrameV2._fields_}
+    assert offsets == {"xres": 0, "yres": 4, "FourCC": 8, "frame_rate_N": 12, "frame_rate_D": 16,
+                       "picture_aspect_ratio": 20, "frame_format_type": 24, "timecode": 32, "p_data": 40,
+                       "line_stride_in_bytes": 48, "p_metadata": 56, "timestamp": 64}
+    assert ctypes.sizeof(VideoFrameV2) == 72
