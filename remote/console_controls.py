@@ -7,9 +7,9 @@ widgets use, so the console shows it at once and can undo what is undoable:
 * tracking delay: the hub at once and the camera's ``delay_ms`` as one undoable document edit
   through ``DocumentEditor.run`` (what the tracking panel's delay field does);
 * active camera: the live models' ``set_active_camera`` (the camera switch);
-* takes: the takes panel's commands on the engine-control thread (``EngineControl.submit``);
+* takes: the takes panel's commands on the engine-control thread (``ControlThread.submit``);
 * scene placement and enabled: an undoable document edit of ``scene`` and the running planner at
-  once (Edit > Undo reverts both: ``ui.live.engine_sync`` follows the document).
+  once (Edit > Undo reverts both: ``ui.live.edit_forwarder`` follows the document).
 """
 
 from __future__ import annotations

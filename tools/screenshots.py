@@ -90,7 +90,7 @@ def take(out: Path, size: tuple[int, int]) -> list[Path]:
         window.show()
         window.workspaces.switch("edit")
         settle(app)
-        window.act.frame_all()
+        window.act.view.frame_all()
         doc.select(doc.section_cabinets(["wall-centre"]))
         settle(app)
         saved = []
@@ -125,7 +125,6 @@ def take(out: Path, size: tuple[int, int]) -> list[Path]:
 
 def shoot_fixes(app: Any, window: Any, out: Path) -> list[Path]:
     """A section that does not fit the canvases: the grouped problem, the advice, the new canvas."""
-    from ui import fix_actions
     from vpstage.stage.edits import add_section, new_section_at
 
     doc = window.document
@@ -136,13 +135,13 @@ def shoot_fixes(app: Any, window: Any, out: Path) -> list[Path]:
     settle(app, 0.8)
     saved = [out / "problems_grouped.png"]
     window.docks["problems"].grab().save(str(saved[-1]))
-    box = fix_actions.run_auto_layout(window)
+    box = window.act.fixes.run_auto_layout()
     if box is not None:
         settle(app, 0.5)
         saved.append(out / "auto_layout_advice.png")
         box.grab().save(str(saved[-1]))
         box.close()
-    fix_actions.add_canvas(window)
+    window.act.fixes.add_canvas()
     settle(app, 0.8)
     saved.append(out / "canvases.png")
     window.docks["canvases"].grab().save(str(saved[-1]))

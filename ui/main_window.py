@@ -7,11 +7,17 @@ Docks move only by their title's drag handle (``ui.dock_title``), and not at all
 One StageDocument is shown at a time; opening another file rebuilds the panels on it. Edits go
 through one QUndoStack per document. The live engine is started and stopped through the
 LiveController (``self.live``); its alarms show in a banner across the top.
+
+The window composes the console: the menus' commands (``ui.actions``: one group per menu) are given
+the narrow objects they act on (the document's ``DocumentEditor``, its views, the LiveController)
+and bound again when another document is shown; what they say goes to the status bar. Long jobs
+a panel starts (a take export) show their progress in the status bar, with Cancel.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Literal
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
@@ -28,11 +34,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ui.actions import ConsoleActions
+from ui.actions import ConsoleActions, build_menus
 from ui.colour.colour_panel import ColourPanel
 from ui.commands import DocumentEditor
 from ui.dock_tabs import hide_stray_tab_bars
 from ui.dock_title import DockTitleBar
+from ui.edit_actions import EditActions
+from ui.engine_actions import EngineActions
+from ui.file_actions import FileActions
+from ui.fix_actions import ProblemFixes
+from ui.help_actions import HelpActions
 from ui.layout_editor.canvas_panel import CanvasPanel
 from ui.layout_editor.catalog_panel import CatalogPanel
 from ui.layout_editor.map_view import PixelMapView
@@ -44,10 +55,12 @@ from ui.live.controller import EngineFactory, LiveController
 from ui.live.live_docks import LivePanels, show_overlays
 from ui.stage_view.view import StageView
 from ui.status_bar import ConsoleStatusBar
+from ui.view_actions import ViewActions
 from ui.workspaces import Workspaces
 from vpstage.stage.document import StageDocument
 
 ENGINE_STOP_WAIT_S = 10.0
+JOB_STOP_WAIT_S = 5.0
 VALIDATE_AFTER_MS = 150
 Answer = Literal["save", "discard", "cancel"]
 Confirm = Callable[[str], Answer]
@@ -102,7 +115,7 @@ class ConsoleWindow(QMainWindow):
         self._validate_timer.setInterval(VALIDATE_AFTER_MS)
         self._validate_timer.timeout.connect(self._validate)
         self.document: StageDocument | None = None
-        self.act = ConsoleActions(self)
+        self.act = self._make_actions()
         self._add_engine_bar()
         self.install_document(document, rehearsal)
         self.resize(1600, 960)
@@ -124,33 +137,35 @@ class ConsoleWindow(QMainWindow):
         self.editor.refused.connect(self.status.say)
         self.stack.cleanChanged.connect(self.update_title)
         self.stack.indexChanged.connect(self._on_stack_index)
+        document.file_changed.connect(self._on_file_changed)
         self.stage_view = StageView(document, backend=self._stage_backend)
         self.setCentralWidget(self.stage_view)
         self.plan = WallPlanView(document, self.editor)
         self.map = PixelMapView(document, self.editor)
         self.section_panel = SectionPanel(document, self.editor)
         self.problems = ProblemsPanel(document)
-        self.problems.fix_requested.connect(self.act.apply_fix)
+        self.problems.fix_requested.connect(self.act.fixes.apply_fix)
         self.canvas_panel = CanvasPanel(document, self.editor)
         self.colour_panel = ColourPanel(document, self.editor)
         self.catalog = CatalogPanel(document.catalog)
-        self.catalog.panel_activated.connect(self.act.add_panel_section)
+        self.catalog.panel_activated.connect(self.act.edit.add_panel_section)
         if self.live.document is not document:
             self.live.stop_engine()  # it runs the previous project's snapshot
             self.live.set_document(document)
         self.live_panels = LivePanels(document, self.editor, self.live)
+        self.live_panels.takes.job_started.connect(self.status.show_job)
         self.docks["preview"].setWidget(self._scrolling(self.live_panels.preview))
         self.docks["health"].setWidget(self._scrolling(self.live_panels.health))
         self.docks["tracking"].setWidget(self._scrolling(self.live_panels.tracking))
         self.docks["takes"].setWidget(self._scrolling(self.live_panels.takes))
-        self.docks["plan"].setWidget(self._with_toolbar(self.plan, self.act.plan_tools()))
-        self.docks["map"].setWidget(self._with_toolbar(self.map, self.act.map_tools()))
+        self.docks["plan"].setWidget(self._with_toolbar(self.plan, self.act.edit.plan_tools()))
+        self.docks["map"].setWidget(self._with_toolbar(self.map, self.act.edit.map_tools()))
         self.docks["section"].setWidget(self._scrolling(self.section_panel))
         self.docks["problems"].setWidget(self.problems)
         self.docks["catalog"].setWidget(self.catalog)
         self.docks["canvases"].setWidget(self._scrolling(self.canvas_panel))
         self.docks["colour"].setWidget(self._scrolling(self.colour_panel))
-        self.plan.snap_enabled = self.map.snap_enabled = self.act.snap.isChecked()
+        self._bind_actions()
         document.project_changed.connect(self._schedule_validation)
         self.status.bind(document, rehearsal)
         self._validate()
@@ -160,6 +175,7 @@ class ConsoleWindow(QMainWindow):
     def _release_document(self) -> None:
         assert self.document is not None
         self.document.project_changed.disconnect(self._schedule_validation)
+        self.document.file_changed.disconnect(self._on_file_changed)
         for panel in (self.stage_view, self.plan, self.map, self.section_panel, self.problems, self.canvas_panel,
                       self.colour_panel, self.live_panels):
             panel.detach()
@@ -170,16 +186,43 @@ class ConsoleWindow(QMainWindow):
         self.undo_group.removeStack(self.stack)
         self.stack.deleteLater()
 
+    def _make_actions(self) -> ConsoleActions:
+        """The command groups, each given only what it acts on; their messages go to the status bar."""
+        fixes = ProblemFixes(self)
+        act = ConsoleActions(
+            file=FileActions(self, open_document=lambda document: self.install_document(document, rehearsal=False),
+                             may_discard=self.confirm_discard),
+            edit=EditActions(self, self.undo_group, fixes), fixes=fixes, engine=EngineActions(self, self.live),
+            view=ViewActions(self, self.workspaces), help=HelpActions(self, self._log_file))
+        for group in act.groups():
+            group.message.connect(self.status.say)
+            group.dock_wanted.connect(self.show_dock)
+        build_menus(self.menuBar(), act, self.docks)
+        return act
+
+    def _bind_actions(self) -> None:
+        """The commands act on the document shown, its editor and its views."""
+        assert self.document is not None
+        self.act.file.bind(self.editor)
+        self.act.edit.bind(self.editor, self.plan, self.map)
+        self.act.fixes.bind(self.editor, self.canvas_panel)
+        self.act.engine.bind(self.document, self.live_panels.takes)
+        self.act.view.bind(self.stage_view, self.plan, self.map)
+
+    def _log_file(self) -> Path | None:
+        log = self.live.console_log
+        return log.path if log is not None else None
+
     def _add_engine_bar(self) -> None:
         """Engine start/stop, record and the engine state in the menu bar's corner (no extra row);
         the alarm banner in a strip across the top, shown only while something is wrong."""
         corner = QToolBar("engine", self.menuBar())  # parented: setCornerWidget does not keep it alive
         corner.setObjectName("engineBar")
-        for action in self.act.workspace.values():
+        for action in self.act.view.workspace.values():
             corner.addAction(action)
             corner.widgetForAction(action).setObjectName("workspaceButton")
         corner.addSeparator()
-        for action in (self.act.start_engine, self.act.stop_engine, self.act.record):
+        for action in (self.act.engine.start_engine, self.act.engine.stop_engine, self.act.engine.record):
             corner.addAction(action)
         self.engine_state = QLabel()
         self.engine_state.setObjectName("engineState")
@@ -199,8 +242,6 @@ class ConsoleWindow(QMainWindow):
 
     def _on_engine_state(self, _changed: str = "") -> None:
         """The engine's one-line state (never growing the bar) with the full story in the tooltip."""
-        self.act.start_engine.setEnabled(self.live.can_start)
-        self.act.stop_engine.setEnabled(self.live.state == "running")
         self.engine_state.setText(f"  engine: {self.live.state_line}")
         self.engine_state.setToolTip(self.live.state_details)
 
@@ -213,7 +254,6 @@ class ConsoleWindow(QMainWindow):
             show_overlays(self.stage_view, overlays)  # type: ignore[arg-type]
 
     def _on_models_changed(self, models: object) -> None:
-        self.act.record.setEnabled(models is not None)
         if models is None:
             show_overlays(self.stage_view, None)
         else:  # the engine just started: show what the wall shows, and how it runs
@@ -248,6 +288,9 @@ class ConsoleWindow(QMainWindow):
 
     def _on_stack_index(self, _index: int) -> None:
         self.update_title()
+
+    def _on_file_changed(self, _path: object) -> None:
+        self.update_title()  # saved, maybe under another name
 
     def update_title(self, *_args: object) -> None:
         doc = self.document
@@ -286,7 +329,7 @@ class ConsoleWindow(QMainWindow):
     def save_layout(self) -> None:
         self.settings.setValue("console/geometry", self.saveGeometry())
         self.workspaces.save()
-        self.settings.setValue("editor/snap", self.act.snap.isChecked())
+        self.settings.setValue("editor/snap", self.act.edit.snap.isChecked())
         self.settings.sync()
 
     def restore_layout(self) -> bool:
@@ -295,13 +338,13 @@ class ConsoleWindow(QMainWindow):
         geometry = self.settings.value("console/geometry")
         snap = self.settings.value("editor/snap")
         if snap is not None:
-            self.act.snap.setChecked(str(snap).lower() in ("true", "1"))
+            self.act.edit.snap.setChecked(str(snap).lower() in ("true", "1"))
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
         restored = self.workspaces.restore()
         if not restored:
             self.workspaces.place(self.workspaces.current)
-        self.act.show_workspace(self.workspaces.current)
+        self.act.view.show_workspace(self.workspaces.current)
         return restored and isinstance(geometry, QByteArray)
 
     def reset_layout(self) -> None:
@@ -318,7 +361,7 @@ class ConsoleWindow(QMainWindow):
         what = self.document.path.name if self.document.path else "the untitled project"
         answer = self.confirm(what)
         if answer == "save":
-            return self.act.save()
+            return self.act.file.save()
         return answer == "discard"
 
     def closeEvent(self, event: QCloseEvent) -> None:
@@ -326,5 +369,15 @@ class ConsoleWindow(QMainWindow):
             event.ignore()
             return
         self.save_layout()
+        self._cancel_jobs()
         self.engine_stopped_cleanly = self.live.shutdown(ENGINE_STOP_WAIT_S)
         event.accept()
+
+    def _cancel_jobs(self) -> None:
+        """Cancel the long jobs still running (an export writes nothing when cancelled) and give
+        each a moment to unwind."""
+        jobs = [progress.job for progress in self.status.jobs]
+        for job in jobs:
+            job.cancel()
+        for job in jobs:
+            job.wait(JOB_STOP_WAIT_S)

@@ -1,7 +1,8 @@
 """ConsoleStatusBar: the live engine's state, and mode, file, validation state and selection of
 the current document.
 
-Permanent fields on the right; transient messages (refused edits, saves) on the left. Live
+Permanent fields on the right; transient messages (refused edits, saves) on the left; long jobs
+(``show_job``: a take export, ...) with their progress and Cancel between the two while they run. Live
 fields (engine, timecode, rate, frame lock, tracking, recording) are set from the console's
 live timer through :meth:`show_live`; each carries a state (ok, warning, error, off) that the
 theme colours, and may carry details: the field stays one short line (elided, so the bar never
@@ -11,43 +12,20 @@ grows), the details are its tooltip, and clicking the engine field opens them in
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtWidgets import QLabel, QSizePolicy, QStatusBar, QWidget
 
+from ui.background_job import BackgroundJob
+from ui.job_progress import JobProgress
 from ui.live.details_pane import DetailsPane
 from ui.live.elided_label import ElidedLabel
+from ui.live.live_status import LiveField, LiveStatus
 from vpstage.config import Problem
 from vpstage.stage.document import StageDocument
 
 MESSAGE_MS = 6000
 LIVE_FIELDS = ("engine", "timecode", "rate", "lock", "tracking", "recording")
-
-
-@dataclass(frozen=True)
-class LiveField:
-    text: str
-    state: str = "off"
-    """ok, warning, error or off (engine stopped / not applicable)."""
-    details: str = ""
-    """Everything behind ``text`` (tooltip, details pane); empty when the text says it all."""
-
-
-@dataclass(frozen=True, kw_only=True)
-class LiveStatus:
-    engine: LiveField
-    timecode: LiveField
-    rate: LiveField
-    lock: LiveField
-    tracking: LiveField
-    recording: LiveField
-
-    @staticmethod
-    def stopped(engine: str = "ENGINE STOPPED") -> LiveStatus:
-        off = LiveField("—")
-        return LiveStatus(engine=LiveField(engine), timecode=LiveField("--:--:--:--"), rate=off,
-                          lock=LiveField("LOCK —"), tracking=LiveField("TRK —"), recording=LiveField("STANDBY"))
 
 
 def _restyle(label: QLabel, name: str, value: str) -> None:
@@ -83,6 +61,8 @@ class ConsoleStatusBar(QStatusBar):
         for field in (self.file, self.cabinets, self.selection, self.validation, self.mode):
             self.addPermanentWidget(field)
         self._doc: StageDocument | None = None
+        self.jobs: list[JobProgress] = []
+        """The long jobs shown now (``show_job``), newest first on the bar."""
         self.show_live(LiveStatus.stopped())
 
     def bind(self, document: StageDocument, rehearsal: bool) -> None:
@@ -152,3 +132,18 @@ class ConsoleStatusBar(QStatusBar):
 
     def say(self, message: str) -> None:
         self.showMessage(message, MESSAGE_MS)
+
+    def show_job(self, job: BackgroundJob) -> JobProgress:
+        """``job``'s progress and Cancel, left of the permanent fields, until it ends; then what
+        became of it as a message. Returned for tests."""
+        progress = JobProgress(job, self)
+        progress.ended.connect(lambda line: self._end_job(progress, line))
+        self.insertPermanentWidget(0, progress)
+        self.jobs.append(progress)
+        return progress
+
+    def _end_job(self, progress: JobProgress, line: str) -> None:
+        self.jobs.remove(progress)
+        self.removeWidget(progress)
+        progress.deleteLater()
+        self.say(line)

@@ -1,7 +1,7 @@
 """A live engine assembled from the real parts, for the console's panel tests.
 
 ``LiveRig`` has the surface the console uses of ``live.LiveEngine`` (see
-``ui.live.engine_adapter``) but renders test patterns only, so the tests stay fast on a CPU: a
+``ui.live.model_adapters``) but renders test patterns only, so the tests stay fast on a CPU: a
 real TrackingHub listening on an ephemeral 127.0.0.1 port, fed by
 a real TrackerSimulator sending FreeD over UDP; a real FrameLoop showing test patterns from a
 PatternSource on a real render-node cluster whose nodes run on threads of the test process

@@ -16,8 +16,8 @@ from pytestqt.qtbot import QtBot
 from devices.tracking.hub import TrackingHub
 from ui.colour.colour_panel import ColourPanel
 from ui.commands import DocumentEditor
-from ui.live.control import EngineControl
-from ui.live.engine_sync import EngineSync
+from ui.live.control_thread import ControlThread
+from ui.live.edit_forwarder import EditForwarder
 from ui.main_window import ConsoleWindow
 from vpstage.engine import Planner
 from vpstage.stage import Stage
@@ -31,8 +31,8 @@ class ColourRig:
     stack: QUndoStack
     panel: ColourPanel
     planner: Planner
-    sync: EngineSync
-    control: EngineControl
+    forwarder: EditForwarder
+    control: ControlThread
 
 
 @pytest.fixture
@@ -42,11 +42,11 @@ def rig(qtbot: QtBot, demo_doc: StageDocument, tmp_path: Path) -> Iterator[Colou
     qtbot.addWidget(panel)
     engine_stage = scaled_stage(Stage.from_project(demo_doc.project, demo_doc.base_dir), 4, tmp_path / "div4")
     planner = Planner(engine_stage, TrackingHub(engine_stage.project))
-    control = EngineControl()
-    sync = EngineSync(demo_doc, control)
-    sync.bind(None, planner, engine_stage)
-    yield ColourRig(doc=demo_doc, stack=stack, panel=panel, planner=planner, sync=sync, control=control)
-    sync.detach()
+    control = ControlThread()
+    forwarder = EditForwarder(demo_doc, control)
+    forwarder.bind(None, planner, engine_stage)
+    yield ColourRig(doc=demo_doc, stack=stack, panel=panel, planner=planner, forwarder=forwarder, control=control)
+    forwarder.detach()
     panel.detach()
     control.shutdown()
 

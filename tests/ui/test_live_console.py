@@ -25,7 +25,6 @@ from devices.tracking import paths
 from tests.conftest import STAGES
 from tests.ui.conftest import make_window
 from tests.ui.live_rig import LIVE_STAGE, LiveRig, rig_factory
-from ui import file_actions
 from ui.live.console_log import ConsoleLog
 from ui.live.live_views import PreviewFrame
 from ui.main_window import ConsoleWindow
@@ -51,8 +50,8 @@ def live_window(qtbot: QtBot, tmp_path: Path) -> Iterator[ConsoleWindow]:
 
 
 def _start(qtbot: QtBot, window: ConsoleWindow) -> LiveRig:
-    assert window.act.start_engine.isEnabled() and not window.act.stop_engine.isEnabled()
-    window.act.start_engine.trigger()
+    assert window.act.engine.start_engine.isEnabled() and not window.act.engine.stop_engine.isEnabled()
+    window.act.engine.start_engine.trigger()
     qtbot.waitUntil(lambda: window.live.state == "running", timeout=WAIT_MS)
     rig: LiveRig = window.factory_built[-1]  # type: ignore[attr-defined]
     return rig
@@ -62,7 +61,7 @@ def test_engine_start_shows_the_wall_the_camera_and_its_frustum_then_stop(qtbot:
                                                                           live_window: ConsoleWindow) -> None:
     window = live_window
     rig = _start(qtbot, window)
-    assert window.act.stop_engine.isEnabled() and window.act.record.isEnabled()
+    assert window.act.engine.stop_engine.isEnabled() and window.act.engine.record.isEnabled()
     preview = window.live_panels.preview
     qtbot.waitUntil(lambda: all(t.view.image is not None for t in preview.tiles.values()), timeout=WAIT_MS)
     assert set(preview.tiles) == {"front-a", "front-b", "side"}
@@ -87,7 +86,7 @@ def test_engine_start_shows_the_wall_the_camera_and_its_frustum_then_stop(qtbot:
     qtbot.waitUntil(lambda: window.status.live["lock"].full_text in ("LOCKED", "CPU REHEARSAL"), timeout=WAIT_MS)
     # frame statistics close after the nodes report (a few frames after each frame's tick)
     qtbot.waitUntil(lambda: window.status.live["timecode"].text().startswith("00:00:"), timeout=WAIT_MS)
-    window.act.stop_engine.trigger()
+    window.act.engine.stop_engine.trigger()
     qtbot.waitUntil(lambda: window.live.state == "stopped", timeout=WAIT_MS)
     assert rig.stopped and rig.loop.join(0)
     assert "camera" not in window.stage_view.layers and "footprint" not in window.stage_view.layers
@@ -99,13 +98,13 @@ def test_engine_start_shows_the_wall_the_camera_and_its_frustum_then_stop(qtbot:
     preview.show_previews([PreviewFrame(key="side", image=view, pixels=np.zeros(1), source=object(),
                                         made_at=0.0)])  # late: dropped
     assert preview.tiles["side"].view.image is old and preview.tiles["side"].view.stale_label
-    assert window.act.start_engine.isEnabled() and not window.act.record.isEnabled()
+    assert window.act.engine.start_engine.isEnabled() and not window.act.engine.record.isEnabled()
 
 
 def test_opening_another_project_stops_the_engine(qtbot: QtBot, live_window: ConsoleWindow) -> None:
     window = live_window
     rig = _start(qtbot, window)
-    assert file_actions.open_project(window, STAGES / "flat_wall.yaml")
+    assert window.act.file.open_project(STAGES / "flat_wall.yaml")
     qtbot.waitUntil(lambda: window.live.state == "stopped" and rig.stopped, timeout=WAIT_MS)
     assert window.live.document is window.document and window.live_panels.preview.tiles.keys() == {"main"}
     assert window.status.live["engine"].full_text == "ENGINE STOPPED"
@@ -195,7 +194,7 @@ def test_the_real_live_engine_through_the_console(qtbot: QtBot, tmp_path: Path) 
 
     window = make_window(qtbot, StageDocument.open(LIVE_STAGE), tmp_path / "console.ini", engine_factory=factory)
     try:
-        window.act.start_engine.trigger()
+        window.act.engine.start_engine.trigger()
         qtbot.waitUntil(lambda: window.live.state == "running", timeout=WAIT_MS)
         engine = window.live.engine
         preview = window.live_panels.preview
@@ -218,7 +217,7 @@ def test_the_real_live_engine_through_the_console(qtbot: QtBot, tmp_path: Path) 
         assert int(takes.table.item(0, 5).text()) > 5  # frames recorded by the engine
         window.live_panels.tracking.set_delay(25.0)
         assert engine.tracking.delay_ms("A") == pytest.approx(25.0)
-        window.act.stop_engine.trigger()
+        window.act.engine.stop_engine.trigger()
         qtbot.waitUntil(lambda: window.live.state == "stopped", timeout=WAIT_MS)
     finally:
         window.live.shutdown()
@@ -275,7 +274,7 @@ def test_a_failed_start_is_one_line_an_alarm_and_a_logged_list(qtbot: QtBot, liv
     assert terminal.getvalue() == ""  # an expected failure never reaches the terminal
     pane.close()
     window.stack.undo()  # the cabinets are mapped again: the next start works and the alarm goes
-    window.act.start_engine.trigger()
+    window.act.engine.start_engine.trigger()
     qtbot.waitUntil(lambda: window.live.state == "running" and not window.banner.alarms, timeout=WAIT_MS)
     assert window.live.failure is None and "failed" not in window.engine_state.text()
 
@@ -291,7 +290,7 @@ def test_a_node_that_cannot_build_fails_the_start(qtbot: QtBot, tmp_path: Path) 
     factory = rig_factory(tmp_path / "takes.sqlite", path=CLOSE_UP)
     window = make_window(qtbot, doc, tmp_path / "console.ini", engine_factory=factory)
     try:
-        window.act.start_engine.trigger()
+        window.act.engine.start_engine.trigger()
         qtbot.waitUntil(lambda: window.live.state == "failed", timeout=WAIT_MS)
         failure = window.live.failure
         assert failure is not None and failure.kind == "WorkerStartError" and failure.expected
@@ -342,7 +341,7 @@ def test_the_take_list_and_the_next_name_hold_with_the_engine_stopped(qtbot: QtB
         qtbot.waitUntil(lambda: takes.recording is not None, timeout=WAIT_MS)
         takes.toggle_recording()
         qtbot.waitUntil(lambda: takes.take_names() == ["A001_T02", "A001_T01"], timeout=WAIT_MS)
-        window.act.stop_engine.trigger()
+        window.act.engine.stop_engine.trigger()
         qtbot.waitUntil(lambda: window.live.state == "stopped", timeout=WAIT_MS)
         assert takes.take_names() == ["A001_T02", "A001_T01"] and takes.next_take.text() == "A001_T03"
         with TakeRecorder(db) as recorder:  # another program records meanwhile: the list follows

@@ -20,7 +20,7 @@ from pytestqt.qtbot import QtBot
 from tests.engine.helpers import thread_cluster
 from tests.ui.live_rig import LIVE_STAGE
 from ui.live.alarms import AlarmMonitor, split_notices
-from ui.live.bridge import EngineBridge
+from ui.live.event_relay import EventRelay
 from ui.live.health_panel import COL, HealthPanel
 from ui.live.models import LiveModels
 from ui.live.node_rates import NodeRateWindow
@@ -118,22 +118,22 @@ def test_the_same_drops_on_a_gpu_stage_are_alarms() -> None:
 
 
 @pytest.fixture
-def health(qtbot: QtBot, cpu_loop: FrameLoop) -> Iterator[tuple[HealthPanel, EngineBridge]]:
-    bridge = EngineBridge()
-    panel = HealthPanel(StageDocument.open(LIVE_STAGE), bridge)
+def health(qtbot: QtBot, cpu_loop: FrameLoop) -> Iterator[tuple[HealthPanel, EventRelay]]:
+    relay = EventRelay()
+    panel = HealthPanel(StageDocument.open(LIVE_STAGE), relay)
     qtbot.addWidget(panel)
     panel.resize(900, 700)
     panel.show()
     qtbot.waitExposed(panel)
-    yield panel, bridge
+    yield panel, relay
     panel.detach()
 
 
-def test_the_health_panel_shows_counts_against_the_same_frames(health: tuple[HealthPanel, EngineBridge],
+def test_the_health_panel_shows_counts_against_the_same_frames(health: tuple[HealthPanel, EventRelay],
                                                                cpu_loop: FrameLoop) -> None:
-    panel, bridge = health
+    panel, relay = health
     panel.bind(LiveModels(loop=cpu_loop, stage=cpu_loop.stage))
-    bridge.latest_stats = record(cpu_loop, range(60), skipped=2, n1=node("n1", dropped=True, late=True))
+    relay.latest_stats = record(cpu_loop, range(60), skipped=2, n1=node("n1", dropped=True, late=True))
     panel.refresh()
 
     def cell(row: int, column: str) -> str:
@@ -177,9 +177,9 @@ def test_plot_series_are_read_as_of_one_frame() -> None:
     assert FrameSeries.read(history, ["n1"]) is None
 
 
-def test_the_health_plots_follow_a_running_loop(health: tuple[HealthPanel, EngineBridge], cpu_loop: FrameLoop,
+def test_the_health_plots_follow_a_running_loop(health: tuple[HealthPanel, EventRelay], cpu_loop: FrameLoop,
                                                 qtbot: QtBot) -> None:
-    panel, _bridge = health
+    panel, _relay = health
     stop = threading.Event()
 
     def run() -> None:  # a loop closing a frame every millisecond, far above any stage rate

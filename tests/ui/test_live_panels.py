@@ -15,9 +15,9 @@ from devices.tracking import paths
 from devices.tracking.hub import TrackingHub
 from tests.ui.live_rig import LIVE_STAGE, LiveRig
 from ui.commands import DocumentEditor
-from ui.live.bridge import EngineBridge
-from ui.live.control import EngineControl
-from ui.live.engine_sync import EngineSync
+from ui.live.control_thread import ControlThread
+from ui.live.edit_forwarder import EditForwarder
+from ui.live.event_relay import EventRelay
 from ui.live.health_panel import COL, HealthPanel
 from ui.live.live_views import CameraView, LiveViewsWorker
 from ui.live.models import LiveModels
@@ -33,17 +33,17 @@ MS = 1_000_000
 
 
 class TrackingRig:
-    """A document, its undo stack and editor, a hub on it, the sync and the panel."""
+    """A document, its undo stack and editor, a hub on it, the edit forwarder and the panel."""
 
     def __init__(self, qtbot: QtBot) -> None:
         self.doc = StageDocument.open(LIVE_STAGE)
         self.stack = QUndoStack()
         self.editor = DocumentEditor(self.doc, self.stack)
-        self.control = EngineControl()
+        self.control = ControlThread()
         self.hub = TrackingHub(self.doc.project, self.doc.base_dir)
         assert self.hub.start() == {}
-        self.sync = EngineSync(self.doc, self.control)
-        self.sync.bind(self.hub)
+        self.forwarder = EditForwarder(self.doc, self.control)
+        self.forwarder.bind(self.hub)
         self.panel = TrackingPanel(self.doc, self.editor)
         qtbot.addWidget(self.panel)
         self.panel.bind(LiveModels(hub=self.hub))
@@ -51,7 +51,7 @@ class TrackingRig:
 
     def close(self) -> None:
         self.panel.detach()
-        self.sync.detach()
+        self.forwarder.detach()
         self.control.shutdown()
         self.hub.stop()
 
@@ -171,15 +171,15 @@ def test_health_panel_shows_nodes_the_no_gpu_state_and_plots(qtbot: QtBot, tmp_p
     doc = StageDocument.open(LIVE_STAGE)
     rig = LiveRig(doc.project, doc.base_dir, tmp_path / "takes.sqlite",
                   path=paths.static(eye=(0.0, 0.9, 1.48), target=(0.0, 2.0, 1.48)))
-    bridge = EngineBridge()
-    panel = HealthPanel(doc, bridge)
+    relay = EventRelay()
+    panel = HealthPanel(doc, relay)
     qtbot.addWidget(panel)
     panel.show()
-    bridge.attach(hub=rig.tracking, loop=rig.loop, gpu=rig.gpu)
+    relay.attach(hub=rig.tracking, loop=rig.loop, gpu=rig.gpu)
     rig.start()
     try:
         panel.bind(LiveModels(hub=rig.tracking, loop=rig.loop, gpu=rig.gpu))
-        qtbot.waitUntil(lambda: rig.loop.history.frames > 10 and bridge.latest_stats is not None, timeout=8000)
+        qtbot.waitUntil(lambda: rig.loop.history.frames > 10 and relay.latest_stats is not None, timeout=8000)
         panel.refresh()
         assert [panel.nodes.item(r, 0).text() for r in range(2)] == ["n1", "n2"]
         assert panel.nodes.item(0, COL["state"]).text().startswith("up")
@@ -195,7 +195,7 @@ def test_health_panel_shows_nodes_the_no_gpu_state_and_plots(qtbot: QtBot, tmp_p
         assert "fps of 30" in panel.summary.text()
         assert panel.tracking.text().startswith("tracking  ·  camera A: ") and " Hz, jitter " in panel.tracking.text()
     finally:
-        bridge.detach()
+        relay.detach()
         rig.close()
 
 
@@ -232,9 +232,9 @@ def test_camera_view_and_overlays_are_computed_off_the_gui_thread(qtbot: QtBot, 
 
 
 def test_back_to_the_scene_on_one_canvas_keeps_the_others_patterns() -> None:
-    """EnginePatterns over a real Planner (what LiveEngine.set_pattern forwards to)."""
+    """PatternTargetAdapter over a real Planner (what LiveEngine.set_pattern forwards to)."""
     from live import LiveOptions
-    from ui.live.engine_adapter import EnginePatterns
+    from ui.live.model_adapters import PatternTargetAdapter
     from vpstage.engine import Planner
     from vpstage.patterns import PatternSpec
     from vpstage.stage import Stage
@@ -252,7 +252,7 @@ def test_back_to_the_scene_on_one_canvas_keeps_the_others_patterns() -> None:
             self.planner.set_pattern(canvas, spec)
 
     engine = PlannerEngine()
-    patterns = EnginePatterns(engine)
+    patterns = PatternTargetAdapter(engine)
     assert patterns.supports_scene  # LiveOptions' default scene renderer
     patterns.set_pattern(PatternSpec(name="grid"))  # every canvas
     patterns.set_pattern(PatternSpec(name="bars"), "side")
@@ -295,8 +295,8 @@ def test_a_start_that_fails_on_a_bug_logs_its_traceback_and_says_one_line(qtbot:
 
 
 def test_the_active_camera_switch_puts_the_chosen_camera_on_top_at_the_next_frame(tracking: TrackingRig) -> None:
-    """The tracking panel's switch over EngineCameras and a real two-camera Planner."""
-    from ui.live.engine_adapter import EngineCameras
+    """The tracking panel's switch over CameraSwitchAdapter and a real two-camera Planner."""
+    from ui.live.model_adapters import CameraSwitchAdapter
     from vpstage.engine import Planner
     from vpstage.stage import Stage
     from vpstage.timing import FrameClock
@@ -316,7 +316,7 @@ def test_the_active_camera_switch_puts_the_chosen_camera_on_top_at_the_next_fram
             self.planner.set_active_camera(camera)
 
     engine = TwoCameraEngine()
-    tracking.panel.bind(LiveModels(hub=tracking.hub, cameras=EngineCameras(engine)))
+    tracking.panel.bind(LiveModels(hub=tracking.hub, cameras=CameraSwitchAdapter(engine)))
     panel = tracking.panel
     assert [panel.active.itemText(i) for i in range(panel.active.count())] == ["A", "B"]
     assert panel.active.currentText() == "A" and panel.active.isEnabled()

@@ -11,7 +11,6 @@ from pytestqt.qtbot import QtBot
 from tests.conftest import STAGES
 from tests.ui.conftest import make_window
 from tests.ui.live_rig import rig_factory
-from ui import file_actions
 from ui.main_window import ConsoleWindow
 from vpstage.stage import Stage
 from vpstage.stage.document import StageDocument
@@ -35,7 +34,7 @@ def test_dock_layout_is_saved_and_restored(qtbot: QtBot, tmp_path: Path) -> None
     assert second.dockWidgetArea(second.docks["catalog"]) == Qt.DockWidgetArea.RightDockWidgetArea
     assert second.docks["problems"].isHidden() and not second.docks["map"].isHidden()
     assert (second.width(), second.height()) == (760, 680)
-    second.act.reset_layout.trigger()
+    second.act.view.reset_layout.trigger()
     assert second.dockWidgetArea(second.docks["catalog"]) == Qt.DockWidgetArea.LeftDockWidgetArea
     assert not second.docks["problems"].isHidden()
 
@@ -44,12 +43,12 @@ def test_save_writes_the_canonical_file_atomically(window: ConsoleWindow) -> Non
     doc = window.document
     assert doc is not None and doc.path is not None
     original = doc.path.read_text()
-    window.act.rotate_cw.trigger()  # nothing selected: refused, nothing to save
+    window.act.edit.rotate_cw.trigger()  # nothing selected: refused, nothing to save
     assert window.stack.count() == 0 and "select sections" in window.status.currentMessage()
     doc.select(doc.section_cabinets(["ceiling"]))
-    window.act.rotate_cw.trigger()
+    window.act.edit.rotate_cw.trigger()
     assert window.windowTitle().endswith("*") and window.is_modified()
-    assert window.act.save()
+    assert window.act.file.save()
     assert doc.path.read_text() == dump_project_yaml(doc.project)
     assert doc.path.with_name(doc.path.name + ".bak").read_text() == original
     assert not list(doc.path.parent.glob(".*.tmp")) and not window.is_modified()
@@ -63,7 +62,7 @@ def test_save_refuses_an_invalid_project(qtbot: QtBot, window: ConsoleWindow) ->
     original = doc.path.read_text()
     window.editor.run(lambda: move_map_rects(doc.project, doc.layout,
                                              {"wall-left/c00r05": MapPlacement("wall-left", 0, 0)}))
-    assert not window.act.save()
+    assert not window.act.file.save()
     assert doc.path.read_text() == original and not doc.path.with_name(doc.path.name + ".bak").exists()
     boxes = _message_boxes(window)
     assert len(boxes) == 1 and "nothing was written" in boxes[0].text()
@@ -77,7 +76,7 @@ def test_rehearsal_saves_under_a_new_name(qtbot: QtBot, tmp_path: Path) -> None:
     before = demo.read_text()
     window = make_window(qtbot, StageDocument.open(demo, untitled=True), tmp_path / "console.ini", rehearsal=True)
     assert "REHEARSAL" in window.windowTitle() and window.status.mode.text() == "REHEARSAL"
-    assert file_actions.save_as(window, tmp_path / "my_stage.yaml")
+    assert window.act.file.save_as(tmp_path / "my_stage.yaml")
     assert window.document is not None and window.document.path == tmp_path / "my_stage.yaml"
     assert Stage.open(tmp_path / "my_stage.yaml").project.name == "Demo volume"
     assert demo.read_text() == before  # the shipped demo is never written
@@ -121,10 +120,10 @@ def test_opening_another_project_rebuilds_the_panels(qtbot: QtBot, window: Conso
     assert old is not None
     broken = tmp_path / "broken.yaml"
     broken.write_text("name: x\nsections: [{kind: flat}]\n")
-    assert not file_actions.open_project(window, broken)
+    assert not window.act.file.open_project(broken)
     assert window.document is old and "could not be loaded" in _message_boxes(window)[0].text()
     _message_boxes(window)[0].close()
-    assert file_actions.open_project(window, STAGES / "flat_wall.yaml")
+    assert window.act.file.open_project(STAGES / "flat_wall.yaml")
     new = window.document
     assert new is not None and new is not old and not window.rehearsal
     assert set(window.plan.items_by_name) == {"wall"} and len(window.map.items_by_id) == 72
@@ -143,13 +142,13 @@ def test_problem_locations_read_as_files_never_memory(qtbot: QtBot, tmp_path: Pa
     qtbot.waitUntil(lambda: window.problems.tree.topLevelItemCount() == 1, timeout=2000)
     row = window.problems.tree.topLevelItem(0)
     assert row is not None and row.text(0) == f"unsaved project:{doc.problems[0].line}"  # rehearsal: no file yet
-    assert file_actions.save_as(window, tmp_path / "stage.yaml") is False  # errors: refused, and says where
+    assert window.act.file.save_as(tmp_path / "stage.yaml") is False  # errors: refused, and says where
     box = _message_boxes(window)[0]
     assert box.informativeText().startswith(f"unsaved project:{doc.problems[0].line}: pixel_map[")
     assert "<" not in box.informativeText()
     box.close()
     window.stack.undo()
-    assert file_actions.save_as(window, tmp_path / "stage.yaml")
+    assert window.act.file.save_as(tmp_path / "stage.yaml")
     window.editor.run(lambda: move_map_rects(doc.project, doc.layout,
                                              {"wall-left/c00r05": MapPlacement("wall-left", 0, 0)}))
     qtbot.waitUntil(lambda: (row := window.problems.tree.topLevelItem(0)) is not None
@@ -164,7 +163,7 @@ def test_the_engine_refuses_a_project_with_errors_and_says_where(qtbot: QtBot, d
     window.editor.run(lambda: move_map_rects(demo_doc.project, demo_doc.layout,
                                              {"wall-left/c00r05": MapPlacement("wall-left", 0, 0)}))
     window.docks["problems"].hide()
-    window.act.start_engine.trigger()
+    window.act.engine.start_engine.trigger()
     line = demo_doc.problems[0].line
     assert window.status.currentMessage() == (f"the engine cannot start: 1 error(s), first demo.yaml:{line}: cabinet "
                                               "wall-left/c00r05 overlaps cabinet wall-left/c00r00 on canvas wall-left "

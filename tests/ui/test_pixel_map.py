@@ -37,7 +37,7 @@ def test_drag_a_cabinet_then_undo(qtbot: QtBot, window: ConsoleWindow) -> None:
     grab = home + QPointF(64, 64)
     target = window.map.slots["wall-left"].origin + QPointF(600 + 64, 900 + 64)
     viewport = window.map.viewport()
-    window.act.snap.trigger()  # free placement: the target lands where the mouse lets go
+    window.act.edit.snap.trigger()  # free placement: the target lands where the mouse lets go
     assert not window.map.snap_enabled
     qtbot.mousePress(viewport, Qt.MouseButton.LeftButton, pos=_view_pos(window, grab))
     qtbot.mouseMove(viewport, _view_pos(window, (grab + target) / 2))
@@ -96,10 +96,10 @@ def test_turning_an_image_flags_the_overlap(qtbot: QtBot, window: ConsoleWindow)
     doc = window.document
     assert doc is not None
     doc.select(["ceiling/c00r00"])
-    window.act.turn_image.trigger()
+    window.act.edit.turn_image.trigger()
     qtbot.waitUntil(lambda: bool(doc.problems), timeout=2000)
     assert window.map.items_by_id["ceiling/c00r00"]._problem
     assert window.status.validation.text().endswith("ERROR") or "ERRORS" in window.status.validation.text()
-    window.act.auto_layout.trigger()  # auto-layout rewrites the map from scratch
+    window.act.edit.auto_layout.trigger()  # auto-layout rewrites the map from scratch
     qtbot.waitUntil(lambda: not doc.problems, timeout=2000)
     assert window.stack.count() == 2 and window.status.validation.text() == "VALID"

@@ -46,22 +46,23 @@ def _open(qtbot: QtBot, settings: Path, rehearsal: bool = False) -> ConsoleWindo
 
 
 def test_f2_switches_between_live_and_edit(qtbot: QtBot, window: ConsoleWindow) -> None:
-    assert window.workspaces.current == "edit" and window.act.workspace["edit"].isChecked()  # a project opens to edit
+    assert window.workspaces.current == "edit"  # a project opens to edit
+    assert window.act.view.workspace["edit"].isChecked()
     assert _shown(window) == EDIT and not _title(window.docks["plan"]).locked
     window.activateWindow()
     qtbot.waitUntil(window.isActiveWindow, timeout=2000)
     qtbot.keyClick(window, Qt.Key.Key_F2)
-    assert window.workspaces.current == "live" and window.act.workspace["live"].isChecked()
+    assert window.workspaces.current == "live" and window.act.view.workspace["live"].isChecked()
     assert _shown(window) == LIVE
     health = window.docks["health"]
     assert _title(health).locked and not health.features() & QDockWidget.DockWidgetFeature.DockWidgetMovable
-    assert window.act.lock_panels.isChecked()
+    assert window.act.view.lock_panels.isChecked()
     assert window.dockWidgetArea(health) == Qt.DockWidgetArea.RightDockWidgetArea
     assert window.dockWidgetArea(window.docks["tracking"]) == Qt.DockWidgetArea.RightDockWidgetArea
     assert health.width() > window.stage_view.width() * 0.5  # Health has real room, not 190 px
     qtbot.keyClick(window, Qt.Key.Key_F2)
     assert window.workspaces.current == "edit" and _shown(window) == EDIT
-    window.act.workspace["live"].trigger()  # the menu entry (and the button in the menu bar's corner)
+    window.act.view.workspace["live"].trigger()  # the menu entry (and the button in the menu bar's corner)
     assert window.workspaces.current == "live"
 
 
@@ -70,7 +71,7 @@ def test_rehearsal_opens_in_live_and_workspaces_are_remembered(qtbot: QtBot, tmp
     first = _open(qtbot, settings, rehearsal=True)
     assert first.workspaces.current == "live"
     first.docks["takes"].close()  # this arrangement is Live's own
-    first.act.lock_panels.setChecked(False)
+    first.act.view.lock_panels.setChecked(False)
     first.workspaces.switch("edit")
     assert _shown(first) == EDIT
     first.workspaces.switch("live")
@@ -78,12 +79,12 @@ def test_rehearsal_opens_in_live_and_workspaces_are_remembered(qtbot: QtBot, tmp
     first.workspaces.switch("edit")
     first.close()
     second = _open(qtbot, settings, rehearsal=True)
-    assert second.workspaces.current == "edit" and second.act.workspace["edit"].isChecked()
+    assert second.workspaces.current == "edit" and second.act.view.workspace["edit"].isChecked()
     assert _shown(second) == EDIT
     second.workspaces.switch("live")
-    assert _shown(second) == LIVE - {"takes"} and not second.act.lock_panels.isChecked()
-    second.act.reset_layout.trigger()  # Live as it comes: every panel back, locked
-    assert _shown(second) == LIVE and second.workspaces.locked and second.act.lock_panels.isChecked()
+    assert _shown(second) == LIVE - {"takes"} and not second.act.view.lock_panels.isChecked()
+    second.act.view.reset_layout.trigger()  # Live as it comes: every panel back, locked
+    assert _shown(second) == LIVE and second.workspaces.locked and second.act.view.lock_panels.isChecked()
     second.stack.setClean()
 
 
@@ -109,7 +110,7 @@ def test_locked_docks_do_not_move_even_by_the_handle(window: ConsoleWindow) -> N
     assert title.handle.isHidden() and title.float_button.isHidden() and not title.close_button.isHidden()
     _drag(title, title.handle.geometry().center(), QPoint(-300, 150))
     assert not dock.isFloating()
-    window.act.lock_panels.trigger()  # unlock: the handle is back and works
+    window.act.view.lock_panels.trigger()  # unlock: the handle is back and works
     assert not title.locked and not title.handle.isHidden()
     _drag(title.handle, QPoint(4, 4), QPoint(-300, 150))
     assert dock.isFloating()

@@ -2,7 +2,7 @@
 colour regions (add on a canvas, remove, enable, edit the grade).
 
 Every edit goes to the document through the undo stack (``vpstage.stage.colour_edits``); a running
-engine follows the document at its next frame (``ui.live.engine_sync.EngineSync``). The panel
+engine follows the document at its next frame (``ui.live.edit_forwarder.EditForwarder``). The panel
 keeps no domain state of its own beyond which region is selected (by name); it refills from the
 document whenever the project changes, undo and redo included.
 """

@@ -113,7 +113,7 @@ def _input_text(receiver: Any) -> str:
 
 class AlarmMonitor:
     """Turns engine state and events into alarms. Events are noted from the GUI thread (through
-    the bridge); ``evaluate`` runs there too."""
+    the event relay); ``evaluate`` runs there too."""
 
     def __init__(self) -> None:
         self._down_reason: dict[str, str] = {}

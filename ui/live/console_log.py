@@ -8,8 +8,9 @@ validate, a render node that could not build) are logged at WARNING and never re
 in ``ui.app.run_console``), routes Python warnings into the log (``py.warnings``) and holds the
 chatty third-party libraries at the levels the CLI holds them at (``vpstage.logs``:
 ``throttle_libraries``, ``LibraryRecords``); ``follow(document_path)`` moves the file when another
-project opens; ``close()`` undoes all of it. The file is created on the first record (nothing is written
-into a project folder until there is something to say) and rotated at ``MAX_BYTES``.
+project opens; ``close()`` undoes all of it. The file is created on the first record (nothing is
+written into a project folder until there is something to say) and rotated at ``MAX_BYTES``.
+Help → Open log folder (``ui.help_actions``) opens its folder, for a log to send with a bug report.
 """
 
 from __future__ import annotations
@@ -39,8 +40,8 @@ def console_log_path(document_path: Path | None) -> Path:
 class _LazyFileHandler(RotatingFileHandler):
     """Opens (and creates the folder of) its file on the first record only."""
 
-    def __init__(self, path: Path) -> None:
-        super().__init__(path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8", delay=True)
+    def __init__(self, path: Path, max_bytes: int) -> None:
+        super().__init__(path, maxBytes=max_bytes, backupCount=BACKUPS, encoding="utf-8", delay=True)
 
     def _open(self) -> io.TextIOWrapper:
         Path(self.baseFilename).parent.mkdir(parents=True, exist_ok=True)
@@ -60,9 +61,12 @@ class _TerminalFormatter(logging.Formatter):
 
 
 class ConsoleLog:
-    def __init__(self, path: Path, terminal: TextIO | None = None) -> None:
+    def __init__(self, path: Path, terminal: TextIO | None = None, max_bytes: int = MAX_BYTES) -> None:
+        """``max_bytes``: the file is rotated when it would grow past this (``console.log.1`` …
+        ``console.log.<BACKUPS>`` keep the older records)."""
         self.path = Path(path)
-        self._file = self._file_handler(self.path)
+        self._max_bytes = max_bytes
+        self._file = self._file_handler(self.path, max_bytes)
         self._terminal = logging.StreamHandler(terminal if terminal is not None else sys.stderr)
         self._terminal.setLevel(logging.ERROR)
         self._terminal.setFormatter(_TerminalFormatter(self))
@@ -72,12 +76,14 @@ class ConsoleLog:
         self._throttle = LibraryThrottle()
 
     @classmethod
-    def for_document(cls, document_path: Path | None, terminal: TextIO | None = None) -> ConsoleLog:
-        return cls(console_log_path(document_path), terminal)
+    def for_document(cls, document_path: Path | None, terminal: TextIO | None = None,
+                     max_bytes: int = MAX_BYTES) -> ConsoleLog:
+        """The log for a document's folder (``console_log_path``)."""
+        return cls(console_log_path(document_path), terminal, max_bytes)
 
     @staticmethod
-    def _file_handler(path: Path) -> logging.Handler:
-        handler = _LazyFileHandler(path)
+    def _file_handler(path: Path, max_bytes: int) -> logging.Handler:
+        handler = _LazyFileHandler(path, max_bytes)
         handler.setLevel(logging.INFO)
         handler.setFormatter(logging.Formatter(FILE_FORMAT))
         handler.addFilter(LibraryRecords())
@@ -100,7 +106,7 @@ class ConsoleLog:
         path = console_log_path(document_path)
         if path == self.path:
             return
-        old, self._file = self._file, self._file_handler(path)
+        old, self._file = self._file, self._file_handler(path, self._max_bytes)
         self.path = path
         if self._logger is not None:
             self._logger.addHandler(self._file)

@@ -1,8 +1,9 @@
 """LiveController: starts and stops the live engine for the console and feeds the live panels.
 
-It owns the pieces between the engine's threads and the widgets: the EngineBridge (events onto
-the GUI thread), the EngineControl thread (blocking commands), the live-views worker (camera
-state, footprint, DoD crops, camera view), the alarm monitor and the document -> hub sync. A GUI
+It owns the pieces between the engine's threads and the widgets: the EventRelay (events onto
+the GUI thread), the ControlThread (blocking commands), the live-views worker (camera
+state, footprint, DoD crops, camera view), the alarm monitor and the EditForwarder (document
+edits to the running hub and planner). A GUI
 timer (``TICK_HZ``) evaluates alarms and the status bar's live fields; engine events trigger an
 extra evaluation at once, so an alarm does not wait for the next tick.
 
@@ -36,14 +37,14 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from ui.live.alarms import Alarm, AlarmMonitor, split_notices
-from ui.live.bridge import EngineBridge
 from ui.live.console_log import ConsoleLog
-from ui.live.control import EngineControl
-from ui.live.engine_adapter import live_models
+from ui.live.control_thread import ControlThread
+from ui.live.edit_forwarder import EditForwarder
 from ui.live.engine_failure import EngineFailure, failure_from_loop_error, one_line
-from ui.live.engine_sync import EngineSync
+from ui.live.event_relay import EventRelay
 from ui.live.live_status import live_status
 from ui.live.live_views import LiveViewsWorker
+from ui.live.model_adapters import live_models
 from ui.live.models import LiveModels
 from ui.live.readouts import RateMeter
 from ui.live.startup import StartupProgress, startup_failure, startup_progress
@@ -80,11 +81,11 @@ class LiveController(QObject):
         super().__init__(parent)
         self.factory = factory
         self.document = document
-        self.bridge = EngineBridge(self)
-        self.control = EngineControl(self)
+        self.relay = EventRelay(self)
+        self.control = ControlThread(self)
         self.views = LiveViewsWorker(parent=self)
         self.monitor = AlarmMonitor()
-        self.sync = EngineSync(document, self.control, notice=self.message.emit)
+        self.forwarder = EditForwarder(document, self.control, notice=self.message.emit)
         self.engine: Any = None
         self.models: LiveModels | None = None
         self.state = "stopped"
@@ -112,17 +113,17 @@ class LiveController(QObject):
         self.control.finished.connect(self._on_finished)
         self.control.failed.connect(self._on_failed)
         self.control.failure.connect(self._on_failure)
-        self._wire_bridge()
+        self._wire_relay()
 
-    def _wire_bridge(self) -> None:
+    def _wire_relay(self) -> None:
         # Bound methods of this QObject (not lambdas): Qt then queues the call onto its thread.
-        self.bridge.node_down.connect(self._on_node_down)
-        self.bridge.node_up.connect(self._on_node_up)
-        self.bridge.output_error.connect(self._on_output_error)
-        self.bridge.loop_stopped.connect(self._on_loop_stopped)
-        self.bridge.stream_lost.connect(self._on_stream_event)
-        self.bridge.stream_recovered.connect(self._on_stream_event)
-        self.bridge.record_refused.connect(self._on_record_refused)
+        self.relay.node_down.connect(self._on_node_down)
+        self.relay.node_up.connect(self._on_node_up)
+        self.relay.output_error.connect(self._on_output_error)
+        self.relay.loop_stopped.connect(self._on_loop_stopped)
+        self.relay.stream_lost.connect(self._on_stream_event)
+        self.relay.stream_recovered.connect(self._on_stream_event)
+        self.relay.record_refused.connect(self._on_record_refused)
 
     def _on_node_down(self, node: str, reason: str) -> None:
         self.monitor.note_node_down(node, reason)
@@ -153,12 +154,12 @@ class LiveController(QObject):
 
     def set_document(self, document: StageDocument) -> None:
         """Follow another document (the window opened a file); the engine keeps its own snapshot."""
-        self.sync.detach()
+        self.forwarder.detach()
         self.document = document
-        self.sync = EngineSync(document, self.control, notice=self.message.emit)
+        self.forwarder = EditForwarder(document, self.control, notice=self.message.emit)
         models = self.models
         if models is not None:
-            self.sync.bind(models.hub, models.planner, models.stage)
+            self.forwarder.bind(models.hub, models.planner, models.stage)
         if self.console_log is not None:
             self.console_log.follow(document.path)
 
@@ -242,7 +243,7 @@ class LiveController(QObject):
         done = self.control.wait_idle(timeout)
         if done:
             self.control.shutdown(timeout)
-        self.sync.detach()
+        self.forwarder.detach()
         return done
 
     def _close_engine(self, engine: Any) -> None:
@@ -261,8 +262,8 @@ class LiveController(QObject):
         if engine is None:
             return None
         self.views.stop()
-        self.bridge.detach()
-        self.sync.bind(None)
+        self.relay.detach()
+        self.forwarder.bind(None)
         self.startup = None
         self.models = None
         self.monitor.reset()
@@ -318,10 +319,10 @@ class LiveController(QObject):
         log.info("engine started after %.1f s; the render nodes build themselves", time.monotonic() - self._started_at)
         self.engine = engine
         self.models = live_models(engine)
-        self.bridge.attach(hub=self.models.hub, loop=self.models.loop, gpu=self.models.gpu,
+        self.relay.attach(hub=self.models.hub, loop=self.models.loop, gpu=self.models.gpu,
                            events=getattr(engine, "events", None))
-        self.sync.bind(self.models.hub, self.models.planner, self.models.stage)
-        self.sync.apply_colour_regions()  # edits made while it started
+        self.forwarder.bind(self.models.hub, self.models.planner, self.models.stage)
+        self.forwarder.apply_colour_regions()  # edits made while it started
         self._configure_views()
         self.views.start()
         self._set_state("running")
@@ -356,7 +357,7 @@ class LiveController(QObject):
         if self.startup is not None:  # first: a start that failed releases the engine here
             self._update_startup(self.models.loop if self.models is not None else None)
         models = self.models
-        latest = self.bridge.latest_stats
+        latest = self.relay.latest_stats
         now = time.monotonic_ns()
         hub, loop = (models.hub, models.loop) if models is not None else (None, None)
         alarms, notices = split_notices(self.monitor.evaluate(now, hub, loop, latest))

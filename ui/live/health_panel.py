@@ -1,7 +1,7 @@
 """Health: alarms, per-node and per-GPU figures, and plots of frame timing and tracking.
 
 Everything is read on one GUI timer (``REFRESH_HZ``, at most 30 Hz): the frame loop's statistics
-rings and totals, the latest FrameStats (kept by the EngineBridge), the tracking hub's stream
+rings and totals, the latest FrameStats (kept by the EventRelay), the tracking hub's stream
 counters and the GPU monitor's history. Tracking figures have no ring of their own in the hub, so
 the panel samples them into small rings at each tick (what the plots show). Without NVML the GPU
 columns and plot say so ('no GPU: ...') instead of showing zeros.
@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
 
 from ui import palette
 from ui.live.alarms import Alarm
-from ui.live.bridge import EngineBridge
+from ui.live.event_relay import EventRelay
 from ui.live.health_plots import HealthPlots
 from ui.live.models import LiveModels
 from ui.live.node_rates import WINDOW_S, NodeRates, NodeRateWindow, count_text, cpu_only, cpu_rehearsal_notice
@@ -61,9 +61,9 @@ NOTICE_STYLE = "background: #1d3250; color: #d6e4ff; padding: 4px 6px; border-ra
 
 
 class HealthPanel(QWidget):
-    def __init__(self, document: StageDocument, bridge: EngineBridge, parent: QWidget | None = None) -> None:
+    def __init__(self, document: StageDocument, relay: EventRelay, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._doc, self._bridge = document, bridge
+        self._doc, self._relay = document, relay
         self._models: LiveModels | None = None
         self.alarms = QListWidget()
         self.alarms.setObjectName("alarmList")
@@ -207,7 +207,7 @@ class HealthPanel(QWidget):
             self._set_node_row(row, rates.get(name), states.get(name, ("–", "off")),
                                last_finite(history.node_series(name, "render_ms")))
         self._show_notice(cpu_rehearsal_notice(rates) if cpu else None)
-        stats = self._bridge.latest_stats
+        stats = self._relay.latest_stats
         skew = history.series("present_skew_ms")
         skipped, closed = history.skipped, history.frames
         self.summary.setText(
@@ -228,7 +228,7 @@ class HealthPanel(QWidget):
     def _node_states(self, loop: Any, rates: dict[str, NodeRates], cpu: bool) -> dict[str, tuple[str, str]]:
         """Node -> (state text, tone): building steps, down, up and whether it keeps up (on a CPU
         stage, not keeping up is expected: amber, not red)."""
-        stats = self._bridge.latest_stats
+        stats = self._relay.latest_stats
         reported = {n.node: n.state for n in stats.nodes} if stats is not None else {}
         progress = loop.cluster.progress() if hasattr(loop, "cluster") else {}
         out = {}

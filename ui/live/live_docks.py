@@ -20,7 +20,7 @@ class LivePanels:
     def __init__(self, document: StageDocument, editor: DocumentEditor, live: LiveController) -> None:
         self.live = live
         self.preview = PreviewPanel(document)
-        self.health = HealthPanel(document, live.bridge)
+        self.health = HealthPanel(document, live.relay)
         self.tracking = TrackingPanel(document, editor)
         self.takes = TakesPanel(document, live.control)
         for table in (self.takes.table, self.health.nodes, self.tracking.streams):

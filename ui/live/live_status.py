@@ -1,10 +1,11 @@
-"""The status bar's live fields from the engine's state and the active alarms (Qt-free)."""
+"""The status bar's live fields (``LiveStatus``) from the engine's state and the active alarms (Qt-free)."""
 
 from __future__ import annotations
 
 import dataclasses
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from ui.live.alarms import Alarm
@@ -12,8 +13,33 @@ from ui.live.engine_failure import EngineFailure
 from ui.live.models import LiveModels
 from ui.live.readouts import camera_stream
 from ui.live.startup import StartupProgress
-from ui.status_bar import LiveField, LiveStatus
 from vpstage.timing import clock_lock_status, internal_status
+
+
+@dataclass(frozen=True)
+class LiveField:
+    text: str
+    state: str = "off"
+    """ok, warning, error or off (engine stopped / not applicable)."""
+    details: str = ""
+    """Everything behind ``text`` (tooltip, details pane); empty when the text says it all."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class LiveStatus:
+    engine: LiveField
+    timecode: LiveField
+    rate: LiveField
+    lock: LiveField
+    tracking: LiveField
+    recording: LiveField
+
+    @staticmethod
+    def stopped(engine: str = "ENGINE STOPPED") -> LiveStatus:
+        off = LiveField("—")
+        return LiveStatus(engine=LiveField(engine), timecode=LiveField("--:--:--:--"), rate=off,
+                          lock=LiveField("LOCK —"), tracking=LiveField("TRK —"), recording=LiveField("STANDBY"))
+
 
 ENGINE_TEXT = {"starting": ("ENGINE STARTING…", "warning"), "running": ("ENGINE RUNNING", "ok"),
                "stopping": ("ENGINE STOPPING…", "warning"), "stopped": ("ENGINE STOPPED", "off")}

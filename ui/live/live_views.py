@@ -26,8 +26,8 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
-from ui.live.bridge import emit_safely
 from ui.live.camera_view import CameraViewRenderer, decimated
+from ui.thread_signals import emit_safely
 from vpstage.engine.stats import RingBuffer
 from vpstage.frustum import FrustumSettings, StageFrustum, wall_footprint
 from vpstage.frustum.footprint import Footprint

@@ -4,7 +4,7 @@ The live engine (``live.LiveEngine``) composes a TrackingHub, a FrameLoop, a Gpu
 and a TakeRecorder; the panels read those objects directly (each is thread-safe for the reads
 the panels make) and change them only through the setters their owners document. Tests build
 the same objects by hand. ``PatternTarget`` and ``TakeControl`` are the two commands the panels
-send that are not plain setters of one part (``ui.live.engine_adapter`` implements them over the
+send that are not plain setters of one part (``ui.live.model_adapters`` implements them over the
 engine).
 """
 

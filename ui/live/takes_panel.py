@@ -11,6 +11,9 @@ deleted a take; checked every ``POLL_MS``), and on demand.
 The list and the next take's name read the takes database whether or not the engine runs: the one
 the engine records into (``ui.live.engine_factory.takes_db_path``: the project's, or the
 rehearsal's), and after a stop the one it recorded into.
+
+Export… writes the selected take for post (``ui.live.take_export``) on a thread of its own; the
+panel hands the job to whoever shows long jobs (``job_started``: the window's status bar).
 """
 
 from __future__ import annotations
@@ -21,9 +24,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
+    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -35,9 +39,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ui.live.control import EngineControl
+from ui.background_job import BackgroundJob
+from ui.live.control_thread import ControlThread
 from ui.live.engine_factory import takes_db_path
 from ui.live.models import LiveModels, TakeControl
+from ui.live.take_export import export_filters, take_export_job, with_suffix
 from vpstage.stage.document import StageDocument
 from vpstage.takes import TakeInfo, TakeLibrary
 from vpstage.takes.database import TakeDatabaseError
@@ -73,7 +79,10 @@ def _restyle(widget: QWidget, name: str, value: str) -> None:
 
 
 class TakesPanel(QWidget):
-    def __init__(self, document: StageDocument, control: EngineControl, parent: QWidget | None = None) -> None:
+    job_started = Signal(object)
+    """A BackgroundJob the panel started (a take export), for the status bar to show (GUI thread)."""
+
+    def __init__(self, document: StageDocument, control: ControlThread, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._doc, self._control = document, control
         self._takes: TakeControl | None = None
@@ -98,6 +107,12 @@ class TakesPanel(QWidget):
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.export_button = QPushButton("Export…")
+        self.export_button.setToolTip("Write the selected take for post (CSV, JSON, OpenTrackIO, USD)")
+        self.export_button.clicked.connect(self.export_selected)
+        self.export_job: BackgroundJob | None = None
+        """The last export started (running or ended)."""
         self._build()
         control.finished.connect(self._on_finished)
         control.failed.connect(self._on_failed)
@@ -124,6 +139,7 @@ class TakesPanel(QWidget):
         refresh = QPushButton("Refresh")
         refresh.clicked.connect(self.refresh_list)
         search.addWidget(refresh)
+        search.addWidget(self.export_button)
         box = QVBoxLayout(self)
         box.setContentsMargins(4, 4, 4, 4)
         box.addWidget(self.record_button)
@@ -272,6 +288,40 @@ class TakesPanel(QWidget):
             self.table.setItem(row, len(TAKE_COLUMNS) - 1, circle)
         self.table.blockSignals(False)
         self._show_next()
+
+    def selected_take(self) -> tuple[int, str] | None:
+        """(id, name) of the take selected in the list."""
+        row = self.table.currentRow()
+        name, circle = self.table.item(row, 0), self.table.item(row, len(TAKE_COLUMNS) - 1)
+        if row < 0 or name is None or circle is None:
+            return None
+        return int(circle.data(Qt.ItemDataRole.UserRole)), name.text()
+
+    def export_selected(self) -> BackgroundJob | None:
+        """Ask for a file (its filter picks the format) and export the selected take to it."""
+        take = self.selected_take()
+        if take is None or self._library_path is None:
+            self.state.setText("select a take to export")
+            return None
+        filters = export_filters()
+        start = str(self._library_path.parent.parent / take[1])
+        chosen, selected = QFileDialog.getSaveFileName(self, f"Export {take[1]}", start, ";;".join(filters))
+        if not chosen or selected not in filters:
+            return None
+        fmt = filters[selected]
+        return self.export_take(fmt, with_suffix(Path(chosen), fmt))
+
+    def export_take(self, fmt: str, path: Path) -> BackgroundJob | None:
+        """Export the selected take in format ``fmt`` to ``path`` on a thread of its own (started,
+        announced through ``job_started`` and returned)."""
+        take = self.selected_take()
+        if take is None or self._library_path is None:
+            return None
+        job = take_export_job(self._library_path, take[0], take[1], fmt, path)
+        self.export_job = job
+        self.job_started.emit(job)
+        job.start()
+        return job
 
     def take_names(self) -> list[str]:
         items = (self.table.item(row, 0) for row in range(self.table.rowCount()))

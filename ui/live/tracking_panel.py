@@ -2,7 +2,7 @@
 per stream, and the alignment tool.
 
 Edits go to the document through the undo stack (``vpstage.stage.tracking_edits``); the running
-hub follows the document (``EngineSync``). The delay is the exception that makes it feel live:
+hub follows the document (``EditForwarder``). The delay is the exception that makes it feel live:
 while the operator turns it, every value goes straight to ``TrackingHub.set_delay`` (effective
 at the next frame), and the finished value is saved to the camera as one undoable edit.
 Live values are read from the hub on a GUI timer (``REFRESH_HZ``).

@@ -1,31 +1,24 @@
-"""EngineBridge: the engine's psygnal events, re-emitted as Qt signals on the GUI thread.
+"""EventRelay: the engine's psygnal events, re-emitted as Qt signals on the GUI thread.
 
 The tracking hub, the frame loop and the GPU monitor fire their events on their own threads
-(receiver threads, 'vpstage-frame-loop', 'vpstage-nvml'). The bridge is a QObject living on the
-GUI thread; its relay methods run on the emitting thread and emit Qt signals, which Qt delivers
+(receiver threads, 'vpstage-frame-loop', 'vpstage-nvml'). The relay is a QObject living on the
+GUI thread; its ``_on_*`` methods run on the emitting thread and emit Qt signals, which Qt delivers
 to GUI-thread receivers queued (the emitter's thread is not the receiver's). Frame statistics
-come at the frame rate: the bridge keeps only the latest (a reference swap on the loop thread)
+come at the frame rate: the relay keeps only the latest (a reference swap on the loop thread)
 and panels read it from their timers, instead of queueing one event per frame.
 """
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from ui.thread_signals import emit_safely
 from vpstage.engine.stats import FrameStats
 
 
-def emit_safely(signal: Any, *args: object) -> None:
-    """Emit a Qt signal from a worker thread; nothing happens when its QObject is already gone
-    (the console closed while a worker was finishing)."""
-    with contextlib.suppress(RuntimeError):
-        signal.emit(*args)
-
-
-class EngineBridge(QObject):
+class EventRelay(QObject):
     stream_lost = Signal(object)
     """StreamStats of a tracking stream that went silent (GUI thread)."""
     stream_recovered = Signal(object)
@@ -67,7 +60,7 @@ class EngineBridge(QObject):
             self._link(events.record_refused, self._on_record_refused)
 
     def detach(self) -> None:
-        """Stop relaying (before the engine or the bridge goes away)."""
+        """Stop relaying (before the engine or the relay goes away)."""
         for signal, slot in self._connections:
             signal.disconnect(slot)
         self._connections = []

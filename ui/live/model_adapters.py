@@ -1,4 +1,5 @@
-"""How the console reads a live engine: its parts as ``LiveModels``.
+"""How the console reads a live engine: its parts as ``LiveModels``, and the adapters that give the
+panels' commands (``PatternTarget``, ``TakeControl``, ``CameraSwitch`` in ``ui.live.models``) over it.
 
 The engine is ``live.LiveEngine`` (or a test's composition with the same surface): parts
 ``tracking`` (TrackingHub), ``loop`` (FrameLoop), ``gpu`` (GpuMonitor), ``recorder``
@@ -17,7 +18,7 @@ from vpstage.patterns import PatternSpec
 from vpstage.takes import TakeInfo
 
 
-class EnginePatterns:
+class PatternTargetAdapter:
     """``PatternTarget`` over the engine's ``set_pattern(canvas, spec)`` and its planner's
     ``pattern_for``. The scene is available when the engine has a scene renderer."""
 
@@ -46,7 +47,7 @@ class EnginePatterns:
         return spec
 
 
-class EngineTakes:
+class TakeControlAdapter:
     """``TakeControl`` over an engine's ``start_take`` / ``stop_take`` and its recorder."""
 
     def __init__(self, engine: Any) -> None:
@@ -67,7 +68,7 @@ class EngineTakes:
         return take
 
 
-class EngineCameras:
+class CameraSwitchAdapter:
     """``CameraSwitch`` over the engine's ``set_active_camera`` and its planner."""
 
     def __init__(self, engine: Any) -> None:
@@ -91,8 +92,8 @@ def live_models(engine: Any) -> LiveModels:
         hub=getattr(engine, "tracking", None),
         loop=getattr(engine, "loop", None),
         gpu=getattr(engine, "gpu", None),
-        patterns=EnginePatterns(engine) if hasattr(engine, "set_pattern") else None,
-        takes=EngineTakes(engine) if hasattr(engine, "start_take") and recorder is not None else None,
-        cameras=EngineCameras(engine) if hasattr(engine, "set_active_camera") else None,
+        patterns=PatternTargetAdapter(engine) if hasattr(engine, "set_pattern") else None,
+        takes=TakeControlAdapter(engine) if hasattr(engine, "start_take") and recorder is not None else None,
+        cameras=CameraSwitchAdapter(engine) if hasattr(engine, "set_active_camera") else None,
         planner=getattr(engine, "planner", None),
     )

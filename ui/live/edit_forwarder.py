@@ -1,4 +1,4 @@
-"""EngineSync: project edits that the running engine takes at once (tracking sources, camera
+"""EditForwarder: project edits that the running engine takes at once (tracking sources, camera
 settings and colour regions), applied to the TrackingHub and the planner when the document
 changes, undo and redo included.
 
@@ -20,7 +20,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from ui.live.control import EngineControl
+from ui.live.control_thread import ControlThread
 from vpstage.colour.grading import region_grades, rescaled_grades
 from vpstage.stage.change import Change
 from vpstage.stage.document import StageDocument
@@ -32,8 +32,8 @@ def _canvas_sizes(project: Project) -> dict[str, tuple[int, int]]:
     return {c.name: (c.width, c.height) for c in project.canvases}
 
 
-class EngineSync:
-    def __init__(self, document: StageDocument, control: EngineControl,
+class EditForwarder:
+    def __init__(self, document: StageDocument, control: ControlThread,
                  notice: Callable[[str], None] = lambda _text: None) -> None:
         self._doc, self._control, self._notice = document, control, notice
         self.hub: Any = None

@@ -1,4 +1,4 @@
-"""EngineControl: blocking engine commands (start, stop, stop a take, restart a receiver) run on
+"""ControlThread: blocking engine commands (start, stop, stop a take, restart a receiver) run on
 one worker thread, in the order they were asked for, so the GUI thread never waits on them.
 
 Each command has a label; when it ends, ``finished(label, result)`` or ``failed(label, message)``
@@ -20,13 +20,13 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Signal
 
-from ui.live.bridge import emit_safely
 from ui.live.engine_failure import EngineFailure, failure_from_exception
+from ui.thread_signals import emit_safely
 
 log = logging.getLogger(__name__)
 
 
-class EngineControl(QObject):
+class ControlThread(QObject):
     finished = Signal(str, object)
     """(label, what the command returned) (GUI thread)."""
     failed = Signal(str, str)
