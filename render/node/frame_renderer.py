@@ -74,6 +74,11 @@ class SceneRenderer(Protocol):
     def close(self) -> None: ...
 
 
+def buffers_warm_frames(buffers: CanvasBuffers) -> int:
+    """Frames that leave every slot of ``buffers`` with its captured graph: one eager, then one per slot."""
+    return len(buffers.slots) + 1
+
+
 def load_scene_renderer(path: str, stage: Stage, device: str) -> SceneRenderer:
     module_name, _, func_name = path.partition(":")
     if not func_name:
@@ -137,6 +142,10 @@ class NodeFrameRenderer:
                     if callable(warm_up):
                         step("compiling and warming up the renderers")
                         warm_up()
+                    warm_outer = getattr(self.scene, "warm_outer", None)
+                    if callable(warm_outer):
+                        step("rendering the outer frustum's cache")
+                        warm_outer(self.own_canvases())
             except Exception as exc:  # the node still runs: scene canvases show why they are empty
                 self.scene_error = f"scene failed to load: {failure_text(exc)}"
         step("baking the colour transforms")
@@ -145,7 +154,29 @@ class NodeFrameRenderer:
         step("drawing test patterns")
         for canvas in self._sizes:  # the costly still layer, drawn before the node reports ready
             self.painter.still_layer(canvas, WARM_PATTERN)
+        step("preparing the output buffers")
+        with self._on_stream():
+            for canvas in self.own_canvases():
+                self._warm_outputs(canvas)
         self._synchronize()
+
+    def own_canvases(self) -> list[str]:
+        """The canvases the project assigns to this node (a spare's are given to it at failover)."""
+        return [c.name for c in self.spec.project.canvases if c.node == self.spec.node]
+
+    def _warm_outputs(self, canvas: str) -> None:
+        """Pass every host slot of ``canvas`` through the colour transform, packing and copy once
+        more than it takes to capture their CUDA graphs, so the first live frames replay them."""
+        buffers = self.buffers(canvas)
+        for _ in range(buffers_warm_frames(buffers)):
+            slot = buffers.acquire(-1)
+            try:
+                with contextlib.suppress(CanvasError):  # a broken transform is reported per frame
+                    self.colour.apply(canvas, buffers.colour)
+                buffers.finish_colour(slot, self.stream)
+                buffers.wait(slot)
+            finally:
+                buffers.release(slot)
 
     def _on_stream(self) -> contextlib.AbstractContextManager[object]:
         return torch.cuda.stream(self.stream) if self.stream is not None else contextlib.nullcontext()

@@ -26,21 +26,23 @@ import numpy as np
 import torch
 from torch.profiler import record_function
 
-from render.assets import PinholeCamera, SceneAsset
+from render.assets import PinholeCamera, RenderOutput, SceneAsset
 from render.host_to_device import upload
 from render.node.canvas_errors import CanvasError
 from render.scene.asset_colour import in_working_space
 from render.scene.inner import placement_scale, rays_layer
-from render.scene.inner_blend import Source, blend_inner
+from render.scene.inner_blend import Source, blend_inner, fused_available
 from render.scene.inner_pixels import InnerPixels
 from render.scene.loaded import LoadedAsset, SceneBounds, load_scene
 from render.scene.outer import OuterCache, PlacedAssets
 from render.scene.shared_views import SharedCameraViews
+from render.scene.window_source import WindowSource
+from vpstage.engine.scene_state import SceneState
 from vpstage.frustum.canvas import CanvasFrustum
 from vpstage.frustum.dod import dod_crop
 from vpstage.frustum.node import StageFrustum, dod_image_bounds
 from vpstage.geometry import OrientedBox
-from vpstage.nodes.jobs import AssetPlacement, CanvasJob, FrameJob, InnerView, SceneContent
+from vpstage.nodes.jobs import AssetPlacement, CanvasJob, FrameJob, InnerView, RenderQuality, SceneContent
 from vpstage.stage import Stage
 
 Placed = tuple[LoadedAsset, np.ndarray, float]
@@ -76,13 +78,38 @@ class SceneCanvasRenderer:
         sizes its tile grid by the largest window it has seen (with headroom), and live camera
         views rarely exceed it, so live frames reuse the buffers and the graph built here (a
         grid much larger than the windows costs time every frame: measured, twice the canvas
-        made the demo's node1 1.3x slower)."""
+        made the demo's node1 1.3x slower). Then the fused inner blend is compiled for as many
+        assets as there are, with the assets' own output layout."""
         canvases = self.frusta.stage.project.canvases
         size = (max(c.width for c in canvases), max(c.height for c in canvases)) \
             if canvases and self.device.type == "cuda" else (64, 64)
+        windows = []
         for loaded in self.assets.values():
             if loaded.asset is not None:
-                warm_up_asset(loaded.asset, size)
+                out = warm_up_asset(loaded.asset, size)
+                windows.append(WindowSource(out=out, rect=(0, 0, out.alpha.shape[1], out.alpha.shape[0]),
+                                            size=(out.alpha.shape[1], out.alpha.shape[0]), scale=1.0))
+        if fused_available(self.device, windows[:1]):
+            from render.scene.triton_inner_blend import warm_up as warm_up_blend
+
+            soft = {c.soft_edge_pct > 0 for c in self.stage.project.cameras} or {False}
+            warm_up_blend(windows, soft, self.device)
+
+    def warm_outer(self, canvases: list[str]) -> None:
+        """Fill the outer cache for ``canvases`` as the first frames will ask for it (the project's
+        scene and outer viewpoint at the default quality), so the first frame does not render the
+        cube map. A run at another quality or viewpoint renders it in its first frame instead."""
+        state = SceneState.build(self.stage.project.scene, self.stage.project.outer_viewpoint, RenderQuality())
+        try:
+            placed = self._placed(state.placements)
+        except CanvasError:
+            return  # an asset failed to load: its canvases show why, there is nothing to cache
+        assets: PlacedAssets = [(loaded.asset, matrix, scale) for loaded, matrix, scale in placed
+                                if loaded.asset is not None]
+        background = upload(state.quality.background, torch.float32, self.device)
+        outer = state.outer
+        for canvas in canvases:
+            self.outer.image(canvas, outer.cache_key, outer.viewpoint, assets, state.quality.outer_scale, background)
 
     def describe(self) -> dict[str, object]:
         """What this renderer loaded (the node's ``Ready`` info, ``scene``): asset -> path, kind, hash, error."""
@@ -162,11 +189,11 @@ class SceneCanvasRenderer:
         return rays_layer(asset, frustum, pixels, matrix, crop.box)
 
 
-def warm_up_asset(asset: SceneAsset, size: tuple[int, int] = (64, 64)) -> None:
+def warm_up_asset(asset: SceneAsset, size: tuple[int, int] = (64, 64)) -> RenderOutput:
     """Renders of ``asset`` looking at the middle of its bounds, ``size`` (W, H) pixels, with and
     without a DoD crop (each is its own compiled kernel and its own set of buffers), so kernels
-    compile and buffers are sized before live frames. The asset fills a small part of the view:
-    buffers for the pairs it makes start small and grow with live frames."""
+    compile and buffers are sized before live frames; returns the last render. The asset fills a
+    small part of the view: buffers for the pairs it makes start small and grow with live frames."""
     lo, hi = (np.asarray(v, dtype=np.float64) for v in asset.bounds())
     centre, reach = (lo + hi) / 2, float(np.linalg.norm(hi - lo)) / 2 + 1e-3
     eye = centre - np.array([0.0, 6.0 * reach, 0.0])
@@ -177,14 +204,17 @@ def warm_up_asset(asset: SceneAsset, size: tuple[int, int] = (64, 64)) -> None:
     focal = 0.75 * width
     camera = PinholeCamera(world_to_camera=world_to_camera, fx=focal, fy=focal, cx=width / 2, cy=height / 2,
                            width=width, height=height)
+    out = None
     for crop in (None, OrientedBox.from_aabb(lo, hi)):
         for _ in range(2):  # the second frame captures the fast path's graph (and tunes its launch shape)
-            asset.render_pinhole(camera, crop=crop)
+            out = asset.render_pinhole(camera, crop=crop)
     if asset.supports_rays:
         origins = torch.as_tensor(np.tile(eye, (64, 1)), dtype=torch.float32, device=asset.device)
         directions = torch.zeros_like(origins)
         directions[:, 1] = 1.0
         asset.render_rays(origins, directions)
+    assert out is not None
+    return out
 
 
 def build_scene_renderer(stage: Stage, device: str) -> SceneCanvasRenderer:

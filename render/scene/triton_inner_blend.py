@@ -22,7 +22,7 @@ import triton
 import triton.language as tl
 
 from render.host_to_device import upload
-from render.scene.inner_pixels import InnerPixels
+from render.scene.inner_pixels import InnerPixels, RunsOnDevice
 from render.scene.window_source import WindowSource
 
 MAX_SOURCES = 4
@@ -114,7 +114,9 @@ def _source(k: tl.constexpr, rgb0, a0, d0, rgb1, a1, d1, rgb2, a2, d2, rgb3, a3,
         return rgb3, a3, d3
 
 
-@triton.jit  # no argument may be named ``params`` or ``options``: Triton's launcher binds those names
+# No argument may be named ``params`` or ``options`` (Triton's launcher binds those names). The run
+# count is not specialised on: a count of 1 or of a multiple of 16 must not compile another kernel.
+@triton.jit(do_not_specialize=["runs"])
 def inner_blend_kernel(colour, ints, floats, runs, window_params, window_strides, background,
                        rgb0, a0, d0, rgb1, a1, d1, rgb2, a2, d2, rgb3, a3, d3,
                        xl, x_span, yt, y_span, soft_edge,
@@ -177,13 +179,18 @@ def inner_blend_kernel(colour, ints, floats, runs, window_params, window_strides
 def blend_inner_triton(colour: torch.Tensor, pixels: InnerPixels, sources: list[WindowSource],
                        background: torch.Tensor) -> None:
     """``colour`` ((H * W, 3) float32, contiguous, on the GPU) <- the inner frustum of ``pixels``
-    over it: ``sources`` (``render.scene.inner_blend.WindowSource``, at most ``MAX_SOURCES``)
-    composited by depth over ``background`` (3,), blended with the soft-edge weights."""
-    if not len(pixels):
-        return
+    over it: ``sources`` (at most ``MAX_SOURCES``) composited by depth over ``background`` (3,),
+    blended with the soft-edge weights."""
+    if len(pixels):
+        frustum = pixels.frustum
+        launch(colour, pixels.on_device(), sources, background, frustum.window, frustum.soft_edge)
+
+
+def launch(colour: torch.Tensor, runs: RunsOnDevice, sources: list[WindowSource], background: torch.Tensor,
+           window: tuple[float, float, float, float], soft_edge: float) -> None:
+    """One launch over ``runs`` for an inner window ``window`` (xl, xr, yt, yb) with ``soft_edge``."""
     if len(sources) > MAX_SOURCES:
         raise ValueError(f"the fused inner blend samples at most {MAX_SOURCES} asset windows")
-    runs = pixels.on_device()
     params = np.zeros((MAX_SOURCES, PARAMS), np.float32)
     strides = np.zeros((MAX_SOURCES, STRIDES), np.int64)
     tensors: list[torch.Tensor] = []
@@ -196,10 +203,21 @@ def blend_inner_triton(colour: torch.Tensor, pixels: InnerPixels, sources: list[
         tensors += [rgb, alpha, depth]
     unused = tensors[:3] if tensors else [colour] * 3  # slots past the sources: never read
     tensors += unused * (MAX_SOURCES - len(sources))
-    frustum = pixels.frustum
-    xl, xr, yt, yb = frustum.window
+    xl, xr, yt, yb = window
     inner_blend_kernel[(runs.count,)](
         colour, runs.ints, runs.floats, runs.count, upload(params, torch.float32, colour.device),
         upload(strides, torch.int64, colour.device), background, *tensors, float(xl), float(xr - xl), float(yt),
-        float(yb - yt), float(max(frustum.soft_edge, 1e-12)), SOURCES=len(sources), SOFT=frustum.soft_edge > 0,
-        BLOCK_SIZE=BLOCK)
+        float(yb - yt), float(max(soft_edge, 1e-12)), SOURCES=len(sources), SOFT=soft_edge > 0, BLOCK_SIZE=BLOCK)
+
+
+def warm_up(sources: list[WindowSource], soft_edges: set[bool], device: torch.device) -> None:
+    """Compile every variant live frames can ask for before they do (a compile takes about a
+    second): each number of sources up to ``len(sources)`` (asset windows laid out as these, which
+    the compiled kernel depends on) with and/or without a soft edge, over one pixel."""
+    colour = torch.zeros((4, 3), dtype=torch.float32, device=device)
+    background = torch.zeros(3, dtype=torch.float32, device=device)
+    runs = RunsOnDevice(ints=upload(np.array([[0], [1], [0]]), torch.int64, device),
+                        floats=upload(np.array([[0.5, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0]]), torch.float32, device))
+    for count in range(min(len(sources), MAX_SOURCES) + 1):
+        for soft in sorted(soft_edges):
+            launch(colour, runs, sources[:count], background, (-1.0, 1.0, -1.0, 1.0), 0.05 if soft else 0.0)

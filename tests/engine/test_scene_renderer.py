@@ -428,3 +428,16 @@ def test_canvases_of_a_node_share_one_camera_view_per_asset(small: Stage) -> Non
         diff = np.abs(rgb_of(together[canvas_job.canvas]) - rgb_of(separate))
         assert diff.mean() < 2 / 255 and np.percentile(diff, 99) < 12 / 255  # resampled, not different
     assert alone.views.renders == 4  # per canvas and asset
+
+
+def test_warming_the_outer_cache_spares_the_first_frame_its_cube_map(small: Stage) -> None:
+    renderer = SceneCanvasRenderer(small, "cpu")
+    renderer.warm_outer(["wall-centre"])
+    warmed = renderer.outer.renders
+    assert warmed > 0
+    _, jobs = plan(small, RenderQuality())
+    render(renderer, jobs["wall-centre"])
+    assert renderer.outer.renders == warmed  # the first frame's outer picture came from the cache
+    _, other = plan(small, RenderQuality(outer_scale=0.5))
+    render(renderer, other["wall-centre"])
+    assert renderer.outer.renders > warmed  # another quality: its own cube map
