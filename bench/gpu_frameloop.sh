@@ -44,6 +44,15 @@ run_one() {  # NAME TREE STAGE FRAMES
     echo "   exit $? : $(tail -3 "$OUT_DIR/$name.log" | tr '\n' ' ')"
 }
 
+if [ "${MPS:-0}" = 1 ]; then
+    export CUDA_MPS_PIPE_DIRECTORY="${CUDA_MPS_PIPE_DIRECTORY:-$OUT_DIR/mps-pipe}"
+    export CUDA_MPS_LOG_DIRECTORY="${CUDA_MPS_LOG_DIRECTORY:-$OUT_DIR/mps-log}"
+    mkdir -p "$CUDA_MPS_PIPE_DIRECTORY" "$CUDA_MPS_LOG_DIRECTORY"
+    nvidia-cuda-mps-control -d || { echo "MPS=1: could not start nvidia-cuda-mps-control" >&2; exit 1; }
+    trap 'echo quit | nvidia-cuda-mps-control' EXIT
+    echo "MPS on ($CUDA_MPS_PIPE_DIRECTORY)"
+fi
+
 reports=()
 if [ -n "$BASELINE" ]; then
     for canvas in $BASELINE_CANVASES; do

@@ -148,13 +148,13 @@ def pixel_runs(canvas: CanvasFrustum) -> PixelRuns:
         start = spans.start[member, row].astype(np.int64)
         length = spans.stop[member, row].astype(np.int64) - start
         cabinet = spans.members[member]
-        coef = block.coef[cabinet].copy()                                  # (R, 4, 3) stage positions
+        coef = block.coef[spans.members]                                   # (m, 4, 3) stage positions
         coef[:, 0] -= frustum.eye
-        k = coef @ frustum.rotation                                        # camera frame
+        k = coef @ frustum.rotation                                        # camera frame, per cabinet
         y = row[:, None] + 0.5
         base = (block.y0[cabinet] + row) * canvas.geometry.width + block.x0[cabinet] + start
         parts.append((base.astype(np.int64), length))
-        floats.append((start + 0.5, k[:, 0] + y * k[:, 2], k[:, 1] + y * k[:, 3]))
+        floats.append((start + 0.5, k[member, 0] + y * k[member, 2], k[member, 1] + y * k[member, 3]))
     if not parts:
         empty_i, empty_f = np.zeros(0, np.int64), np.zeros(0)
         return PixelRuns(base=empty_i, x0=empty_f, length=empty_i, a=np.zeros((0, 3)), b=np.zeros((0, 3)))
