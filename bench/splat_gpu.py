@@ -1,10 +1,13 @@
 """Splat rasterizers on a CUDA GPU: Triton fast path, torch reference and gsplat side by side.
 
-    python -m bench.splat_gpu [--repeat N] [--json OUT.json] [--sweep] [--skip-reference]
+    python -m bench.splat_gpu [--repeat N] [--json OUT.json] [--sweep] [--skip-reference] [--no-compact]
 
 Scenes: biker (VPSTAGE_SPLAT_DATA or ../shared/data/splats), synthetic random scenes of 1M and 3M
 splats filling the frame (SH degree 3), at 1080p and 4K; the DoD tiles of the demo stage's nodes.
 Times are CUDA-event medians of whole frames (projection to finished image) after warm-up.
+Compaction (``render.splat.rasterize``: chunk culling on the host, sorts over the visible chunks'
+splats) is on as shipped; ``--no-compact`` turns it off for the whole run. The DoD table times
+every tile both ways either way.
 """
 
 from __future__ import annotations
@@ -31,11 +34,14 @@ from bench.splat_scenes import (
     synthetic_scene,
 )
 from render.assets import PinholeCamera
+from render.splat import chunks as chunk_index
+from render.splat import rasterize as raster_api
 from render.splat.backends import has_gsplat, has_triton
+from render.splat.chunk_culling import select_chunks
 from render.splat.model import SplatModel
 from render.splat.procedural import demo_model
 from render.splat.raster_inputs import crop_mask, support_radius
-from render.splat.rasterize import rasterize_splats
+from render.splat.rasterize import rasterize_splats, resolve_chunks
 
 RESULTS: dict[str, Any] = {"rows": [], "errors": []}
 DEVICE = "cuda"
@@ -90,7 +96,9 @@ def graph_replay_ms(model: SplatModel, camera: PinholeCamera, repeat: int) -> fl
     from render.splat.raster_inputs import RasterCamera
 
     inputs = (model.positions, model.quats, model.scales, model.opacities, model.sh)
-    runner = tr._runner_for(inputs, RasterCamera.from_pinhole(camera, None, DEVICE), False, True)
+    raster_camera = RasterCamera.from_pinhole(camera, None, DEVICE)
+    selection = select_chunks(resolve_chunks(model, "auto"), raster_camera, None)
+    runner = tr.frame_runner(inputs, raster_camera, None, selection, graph=True)
     if runner.graph is None:
         return None
     RESULTS.setdefault("tuning", []).append({"camera": [camera.width, camera.height], "splats": model.num_splats,
@@ -116,6 +124,7 @@ def scene_rows(name: str, model: SplatModel, camera_for: Callable[[int, int], Pi
         if has_triton(DEVICE):
             out = rasterize_splats(model, camera, backend="triton")
             row["pairs"], images["triton"] = out.stats["pairs"], out.rgb
+            row["candidates"] = out.stats.get("candidates", model.num_splats)
             if not reference:
                 row["triton_ms"] = cuda_ms(lambda c=camera: rasterize_splats(model, c, backend="triton"), repeat)
                 row["triton_graph_ms"] = graph_replay_ms(model, camera, repeat)
@@ -165,12 +174,14 @@ def stage_breakdown(model: SplatModel, repeat: int) -> None:
     from render.splat.raster_inputs import RasterCamera
 
     inputs = (model.positions, model.quats, model.scales, model.opacities, model.sh)
+    chunks = resolve_chunks(model, "auto")
     for res in ("1080p", "4K"):
         camera = RasterCamera.from_pinhole(frontal_camera(*RESOLUTIONS[res]), None, DEVICE)
-        tr.rasterize_triton(*inputs, camera, (0.0, 0.0, 0.0), graph=False)  # sizes the pair buffers
-        runner = tr._runner_for(inputs, camera, False, False)
-        params = torch.from_numpy(tr.parameter_block(camera, None, (0.0, 0.0, 0.0)))
-        runner.params.copy_(params)
+        tr.rasterize_triton(*inputs, camera, (0.0, 0.0, 0.0), graph=False, chunks=chunks)  # sizes the pair buffers
+        selection = select_chunks(chunks, camera, None)
+        runner = tr.frame_runner(inputs, camera, None, selection, graph=False)
+        visible = None if selection is None else selection.visible
+        runner.upload(tr.parameter_block(camera, None, (0.0, 0.0, 0.0)), visible)
         ids, offsets = runner.bin()
         row = {"res": res, "pairs_capacity": runner.capacity,
                "project_ms": cuda_ms(runner.project, repeat),
@@ -183,13 +194,14 @@ def stage_breakdown(model: SplatModel, repeat: int) -> None:
 def dod_tiles(name: str, model: SplatModel, repeat: int, reference: bool) -> None:
     """Each node's (and, for two-canvas nodes, each canvas's) inner rectangle of the film camera's
     view on the demo stage, DoD-cropped and launched over that rectangle only, against the same
-    inner-window pinhole rendered whole and uncropped (``bench.splat_scenes.demo_node_tiles``)."""
+    inner-window pinhole rendered whole and uncropped (``bench.splat_scenes.demo_node_tiles``).
+    Triton both with compaction (``*_ms``, unless ``--no-compact``) and without (``*_plain_ms``)."""
     from vpstage.frustum.scene import default_scene_bounds
     from vpstage.stage import Stage
 
     bounds = default_scene_bounds(Stage.open(DEMO_STAGE))
     radii = support_radius(model.scales, model.opacities)
-    backends = (["triton"] if has_triton(DEVICE) else []) + (["gsplat"] if has_gsplat(DEVICE) else [])
+    backends = (["triton", "triton_plain"] if has_triton(DEVICE) else []) + (["gsplat"] if has_gsplat(DEVICE) else [])
     backends += ["torch"] if reference else []
     for tile in demo_node_tiles(bounds, *RESOLUTIONS["1080p"]):
         row: dict[str, Any] = {"scene": name, "tile": tile.label, "rect": tile.rect,
@@ -198,20 +210,31 @@ def dod_tiles(name: str, model: SplatModel, repeat: int, reference: bool) -> Non
                                "splats": model.num_splats}
         for backend in backends:
             n = repeat if backend != "torch" else 2
+            chunks = "off" if backend == "triton_plain" else "auto"
 
-            def render(b: str = backend, t: NodeTile = tile, **kw: Any) -> Any:
-                return rasterize_splats(model, t.camera, backend=b, **kw)  # type: ignore[arg-type]
+            def render(b: str = backend.removesuffix("_plain"), t: NodeTile = tile, c: str = chunks, **kw: Any) -> Any:
+                return rasterize_splats(model, t.camera, backend=b, chunks=c, **kw)  # type: ignore[arg-type]
 
             full = cuda_ms(render, n)
             part = cuda_ms(lambda r=render, t=tile: r(rect=t.rect, crop=t.crop), n)
             row[f"{backend}_full_ms"], row[f"{backend}_tile_ms"], row[f"{backend}_speedup"] = full, part, full / part
-        if backends:
-            inside, whole = rasterize_splats(model, tile.camera, rect=tile.rect, crop=tile.crop), \
-                rasterize_splats(model, tile.camera)
-            x0, y0, x1, y1 = tile.rect
-            row["tile_vs_full_region_max_abs"] = float((inside.rgb - whole.rgb[y0:y1, x0:x1]).abs().max())
+        if has_triton(DEVICE):
+            _dod_triton_checks(model, tile, row)
         RESULTS.setdefault("dod_tile", []).append(row)
         print(json.dumps(row), flush=True)
+
+
+def _dod_triton_checks(model: SplatModel, tile: NodeTile, row: dict[str, Any]) -> None:
+    """The tile against the same region of the whole uncompacted view, compacted against not, and
+    the speedup over the uncompacted whole view (what a tile cost against before compaction)."""
+    inside = rasterize_splats(model, tile.camera, backend="triton", rect=tile.rect, crop=tile.crop)
+    plain = rasterize_splats(model, tile.camera, backend="triton", rect=tile.rect, crop=tile.crop, chunks="off")
+    whole = rasterize_splats(model, tile.camera, backend="triton", chunks="off")
+    x0, y0, x1, y1 = tile.rect
+    row["tile_vs_full_region_max_abs"] = float((inside.rgb - whole.rgb[y0:y1, x0:x1]).abs().max())
+    row["compacted_vs_plain_max_abs"] = float((inside.rgb - plain.rgb).abs().max())
+    row["candidates"] = inside.stats.get("candidates", model.num_splats)
+    row["triton_speedup_vs_plain_full"] = row["triton_plain_full_ms"] / row["triton_tile_ms"]
 
 
 def _section(name: str, fn: Callable[[], None]) -> None:
@@ -227,16 +250,23 @@ def _section(name: str, fn: Callable[[], None]) -> None:
 def _print_tables() -> None:
     keys = ["triton_ms", "triton_graph_ms", "triton_eager_ms", "gsplat_ms", "gsplat_adapter_ms", "torch_ms",
             "triton_vs_torch_mean_abs"]
-    rows = [[r["scene"], r["res"], f"{r['splats']:,}", f"{r.get('pairs', 0):,}",
-             *[r.get(k, "-") for k in keys]] for r in RESULTS["rows"]]
-    print_table(f"Splat rasterizers, {RESULTS['device']}", ["scene", "res", "splats", "pairs", *keys], rows)
+    rows = [[r["scene"], r["res"], f"{r['splats']:,}", f"{r.get('candidates', r['splats']):,}",
+             f"{r.get('pairs', 0):,}", *[r.get(k, "-") for k in keys]] for r in RESULTS["rows"]]
+    print_table(f"Splat rasterizers, {RESULTS['device']}", ["scene", "res", "splats", "candidates", "pairs", *keys],
+                rows)
     tiles = RESULTS.get("dod_tile", [])
-    backends = [b for b in ("triton", "gsplat", "torch") if any(f"{b}_full_ms" in d for d in tiles)]
-    print_table("DoD tiles on the demo stage (node / canvas inner rectangle, cropped, vs the whole view)",
-                ["scene", "tile", "share of view", "kept by crop",
-                 *[f"{b} {k}" for b in backends for k in ("full ms", "tile ms", "speedup")]],
+    backends = [b for b in ("triton", "triton_plain", "gsplat", "torch") if any(f"{b}_full_ms" in d for d in tiles)]
+    compaction = "on" if raster_api.COMPACT else "off (--no-compact)"
+    print_table(f"DoD tiles on the demo stage (node / canvas inner rectangle, cropped, vs the whole view); "
+                f"'triton' = shipped path, compaction {compaction}; 'triton_plain' = every splat",
+                ["scene", "tile", "share of view", "kept by crop", "candidates",
+                 *[f"{b} {k}" for b in backends for k in ("full ms", "tile ms", "speedup")],
+                 "tile vs plain full", "max abs vs full", "max abs vs plain tile"],
                 [[d["scene"], d["tile"], f"{d['fraction']:.1%}", f"{d['kept_by_crop']:,}",
-                  *[d.get(f"{b}_{k}", "-") for b in backends for k in ("full_ms", "tile_ms", "speedup")]]
+                  f"{d['candidates']:,}" if "candidates" in d else "-",
+                  *[d.get(f"{b}_{k}", "-") for b in backends for k in ("full_ms", "tile_ms", "speedup")],
+                  d.get("triton_speedup_vs_plain_full", "-"), d.get("tile_vs_full_region_max_abs", "-"),
+                  d.get("compacted_vs_plain_max_abs", "-")]
                  for d in tiles])
 
 
@@ -247,7 +277,14 @@ def main() -> None:
     parser.add_argument("--sweep", action="store_true", help="try blend-kernel configurations first")
     parser.add_argument("--skip-reference", action="store_true", help="do not time the torch reference")
     parser.add_argument("--smoke", action="store_true", help="tiny scenes on the CPU: check this script runs")
+    parser.add_argument("--no-compact", action="store_true",
+                        help="render every splat (no chunk culling) wherever the shipped path is timed")
+    parser.add_argument("--target-chunks", type=int,
+                        help=f"chunks a CUDA chunk index aims for (default {chunk_index.TARGET_CHUNKS['cuda']})")
     args = parser.parse_args()
+    raster_api.COMPACT = not args.no_compact
+    if args.target_chunks:
+        chunk_index.TARGET_CHUNKS["cuda"] = args.target_chunks
     global DEVICE
     if args.smoke:
         DEVICE = "cpu"
@@ -255,6 +292,7 @@ def main() -> None:
         RESOLUTIONS.update({"1080p": (192, 108), "4K": (384, 216)})
     RESULTS["device"] = torch.cuda.get_device_name() if DEVICE == "cuda" else "cpu (smoke run)"
     RESULTS["versions"] = {"torch": torch.__version__}
+    RESULTS["compaction"] = {"on": raster_api.COMPACT, "target_chunks": chunk_index.TARGET_CHUNKS["cuda"]}
     for module in ("triton", "gsplat"):
         try:
             RESULTS["versions"][module] = __import__(module).__version__

@@ -162,19 +162,25 @@ def cmd_preview(args: argparse.Namespace) -> int:
     # A one-shot render does not win back what compiling the splat blend kernel's other warp
     # counts costs on a cold kernel cache (2.6 s of an 11.4 s preview on an H100): use one.
     os.environ.setdefault("VPSTAGE_SPLAT_TUNE_WARPS", "4")
-    from render.assets import load_asset
-    from render.preview import render_preview
+    from render.preview import preview_encoder, render_preview
 
     announce(args, f"preview: loading {args.asset} on {args.device}, then {options.frame_count} frames of "
                    f"{options.width}x{options.height}")
+    # the encoder opens (PyAV, the NVENC probe, the file) on a worker thread while torch and the
+    # asset load and the first frames render
+    encoder = preview_encoder(args.output, options, args.device)
     try:
+        from render.assets import load_asset
+
         asset = load_asset(args.asset, args.device)
         with progress_for(args, "preview", "frame") as progress:
-            result = render_preview(asset, args.output, options,
+            result = render_preview(asset, args.output, options, encoder=encoder,
                                     progress=lambda done, total, _render_s: progress(done, total))
     except Exception as exc:  # every failure: an error, or a warning under --best-effort
+        encoder.abort()  # no partial video, also when the asset did not load
         return _preview_failed(args, exc)
-    print(f"wrote {result.video} ({result.frames} frames, {result.codec}, "
+    announce(args, "preview timings: " + ", ".join(f"{k} {v:.2f} s" for k, v in result.timings_s.items()))
+    print(f"wrote {result.video} ({result.frames} frames, {result.codec}: {result.codec_reason}; "
           f"{result.timings_s['total']:.1f} s), {result.path_json.name}, {result.thumbnail.name}")
     return EXIT_OK
 

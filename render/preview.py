@@ -20,7 +20,9 @@ can say how far it is and how long is left.
 Outputs beside each other (``preview.mp4`` -> ``preview.path.json``, ``preview.thumbnail.png``):
 
 * the video (H.264, yuv420p, CRF 23, index before media data; see ``devices.video``), written
-  atomically: frames stream from the renderer into the encoder, nothing else touches the disk;
+  atomically: frames stream from the renderer into the encoder, nothing else touches the disk.
+  NVENC when rendering on CUDA and it opens here, else libx264 (``render.preview_encoder``); the
+  encoder opens on a worker thread while the first frames render;
 * the camera path: ``centroid`` [x, y, z], ``up``, ``radius`` and per frame ``camera_to_world``
   (4x4 row-major, OpenCV camera: +x right, +y down, +z forward, in the asset frame) with the
   vertical field of view in degrees and the pinhole intrinsics;
@@ -44,6 +46,7 @@ import numpy as np
 from devices.tracking import paths
 from render.assets import PinholeCamera, SceneAsset
 from render.cameras import axis_vector, focal_for_fov, world_to_camera_from_pose
+from render.preview_encoder import PreviewEncoder
 from vpstage.geometry import look_at_rotation
 
 if TYPE_CHECKING:  # torch loads with the renderer, not with the options (the CLI checks them first)
@@ -102,7 +105,12 @@ class PreviewResult:
     thumbnail: Path
     frames: int
     codec: str
+    codec_reason: str = ""
+    """Why this encoder (e.g. "rendering on cpu", "this PyAV/FFmpeg build has no h264_nvenc")."""
     timings_s: dict[str, float] = field(default_factory=dict)
+    """Seconds: ``total``, ``render`` (frames, GPU to host copies included), ``first_frame`` (kernel
+    compilation included), ``encoder_ready`` (opening it, from its start), ``encoder_wait`` (frames
+    waiting for it), ``finish`` (flush, index, thumbnail, path)."""
 
 
 def horizontal_basis(up: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -234,35 +242,53 @@ def preview_orbit(asset: SceneAsset, options: PreviewOptions) -> Orbit:
     return object_orbit(asset, up, options)
 
 
+def preview_encoder(video: str | Path, options: PreviewOptions, render_device: str) -> PreviewEncoder:
+    """The encoder for ``options`` opening on a worker thread (start it before loading the asset to
+    overlap the two)."""
+    return PreviewEncoder(video, options.width, options.height, options.fps, crf=options.crf, codec=options.codec,
+                          render_device=render_device)
+
+
 def render_preview(asset: SceneAsset, video: str | Path, options: PreviewOptions = PreviewOptions(),
-                   progress: Progress | None = None) -> PreviewResult:
-    """Render the orbit of ``asset`` into ``video`` (+ path JSON and thumbnail); see the module docstring."""
-    from devices.video import VideoEncoder
+                   progress: Progress | None = None, encoder: PreviewEncoder | None = None) -> PreviewResult:
+    """Render the orbit of ``asset`` into ``video`` (+ path JSON and thumbnail); see the module docstring.
+
+    ``encoder``: one from ``preview_encoder(video, options, ...)`` started earlier, else one is
+    started here. It is finished, or aborted on failure (no partial video is left).
+    """
     from vpstage.config import atomic_write_bytes, atomic_write_text
 
     options.validate()
     started = time.perf_counter()
     video = Path(video)
-    orbit = preview_orbit(asset, options)
-    render_s, thumbnail = 0.0, None
-    with VideoEncoder(video, options.width, options.height, options.fps, crf=options.crf, codec=options.codec) as enc:
+    if encoder is None:
+        encoder = preview_encoder(video, options, str(getattr(asset, "device", "cpu")))
+    with encoder:
+        orbit = preview_orbit(asset, options)
+        render_s, first_s, thumbnail = 0.0, 0.0, None
         for done, pose in enumerate(orbit.poses, start=1):
             t0 = time.perf_counter()
             frame = _to_uint8(asset.render_pinhole(_camera_for(pose, options), background=options.background).rgb)
             render_s += time.perf_counter() - t0
+            first_s = first_s or render_s
             thumbnail = frame if thumbnail is None else thumbnail
-            enc.write(frame)
+            encoder.write(frame)
             if progress is not None:
                 progress(done, len(orbit.poses), render_s)
-        encoded = enc.close()
+        finishing = time.perf_counter()
+        encoded = encoder.close()
     path_json, thumb_png = preview_outputs(video)
     document = path_document(orbit.centre, orbit.up, orbit.radius, orbit.poses, options, getattr(asset, "name", ""))
     document["framing"] = orbit.framing
     atomic_write_text(path_json, json.dumps(document, indent=1), backup=False)
     atomic_write_bytes(thumb_png, _png_bytes(thumbnail), backup=False)
-    timings = {"total": time.perf_counter() - started, "render": render_s}
+    ended = time.perf_counter()
+    timings = {"total": ended - started, "render": render_s, "first_frame": first_s, **encoder.timings_s,
+               "finish": ended - finishing}
+    choice = encoder.choice
     return PreviewResult(video=video, path_json=path_json, thumbnail=thumb_png, frames=encoded.frames,
-                         codec=encoded.codec, timings_s=timings)
+                         codec=encoded.codec, codec_reason=choice.reason if choice is not None else "",
+                         timings_s=timings)
 
 
 def _png_bytes(rgb: np.ndarray | None) -> bytes:

@@ -5,12 +5,15 @@ Three kernels, each the fused counterpart of a stage of the torch reference. Cam
 crop box and background come from a float32 parameter block in device memory (layout: ``P_*``
 below), so a frame needs no host values baked into its launches (CUDA-graph friendly):
 
-* ``project_kernel`` — one program per BLOCK splats: crop-box (the splat's support reaching the
+* ``project_kernel`` — one program per BLOCK slots: crop-box (the splat's support reaching the
   box) and frustum culling, EWA projection with the 0.3 px^2 low-pass, conic, SH colour (degree
   from ``SH_COEFFS``), the exact opacity-aware pixel extent and its tile rectangle. Writes a
-  packed row of 12 float32 per splat (mean x, mean y, conic a, b, c, opacity, r, g, b, depth,
+  packed row of 12 float32 per slot (mean x, mean y, conic a, b, c, opacity, r, g, b, depth,
   -, -), the tile rectangle (int32 x4), the tile count (0 when culled) and the depth sort key
-  (+inf when culled).
+  (+inf when culled). Slot i is splat i, or with ``COMPACT`` (``render.splat.chunks``) splat
+  ``perm[chunks[i // CHUNK] * CHUNK + i % CHUNK]``: the frame's visible chunks, listed by the host
+  in ``chunks`` (-1 past the last), so every later stage runs over those slots only; a slot with
+  no splat behind it is culled.
 * ``emit_pairs_kernel`` — one program per BLOCK splats in depth order: writes each splat's
   (tile key, splat id) pairs at its prefix-sum offset, so pairs come out in depth order; pairs at
   or beyond ``capacity`` are dropped (the caller checks the total and retries with more room).
@@ -37,9 +40,10 @@ P_CROP_C, P_CROP_R, P_CROP_H, P_BG, PARAM_COUNT = 27, 30, 39, 42, 48
 
 @triton.jit
 def project_kernel(
-    means_ptr, quats_ptr, scales_ptr, opac_ptr, sh_ptr, n, prm,
+    means_ptr, quats_ptr, scales_ptr, opac_ptr, sh_ptr, n, prm, perm_ptr, chunks_ptr,
     feats_ptr, rect_ptr, count_ptr, key_ptr,
     SH_COEFFS: tl.constexpr, HAS_CROP: tl.constexpr, TILE: tl.constexpr, BLOCK: tl.constexpr,
+    COMPACT: tl.constexpr = False, CHUNK: tl.constexpr = 1,
 ):
     w00, w01, w02 = tl.load(prm + 0), tl.load(prm + 1), tl.load(prm + 2)
     w10, w11, w12 = tl.load(prm + 3), tl.load(prm + 4), tl.load(prm + 5)
@@ -49,8 +53,17 @@ def project_kernel(
     lim_xp, lim_xn, lim_yp, lim_yn = tl.load(prm + 16), tl.load(prm + 17), tl.load(prm + 18), tl.load(prm + 19)
     cam_x, cam_y, cam_z = tl.load(prm + 20), tl.load(prm + 21), tl.load(prm + 22)
     win_x0, win_y0, win_w, win_h = tl.load(prm + 23), tl.load(prm + 24), tl.load(prm + 25), tl.load(prm + 26)
-    idx = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
-    live = idx < n
+    slot = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    in_range = slot < n
+    if COMPACT:  # the splat behind each slot of the frame's visible chunks (-1: none)
+        chunk = tl.load(chunks_ptr + slot // CHUNK, mask=in_range, other=-1)
+        has_chunk = in_range & (chunk >= 0)
+        src = tl.load(perm_ptr + chunk * CHUNK + slot % CHUNK, mask=has_chunk, other=-1)
+        live = has_chunk & (src >= 0)
+        idx = tl.where(live, src, 0)
+    else:
+        live = in_range
+        idx = slot
     px = tl.load(means_ptr + idx * 3 + 0, mask=live, other=0.0)
     py = tl.load(means_ptr + idx * 3 + 1, mask=live, other=0.0)
     pz = tl.load(means_ptr + idx * 3 + 2, mask=live, other=0.0)
@@ -134,7 +147,9 @@ def project_kernel(
     vx, vy, vz = px - cam_x, py - cam_y, pz - cam_z
     inv_len = 1.0 / tl.maximum(tl.sqrt(vx * vx + vy * vy + vz * vz), 1e-12)
     r, g, b = _sh_colour(sh_ptr, idx, live, vx * inv_len, vy * inv_len, vz * inv_len, SH_COEFFS)
-    row = feats_ptr + idx * 12
+    # outputs by slot: a slot without a splat (compaction's padding) gets count 0, key +inf and a
+    # defined (unused) rectangle
+    row = feats_ptr + slot * 12
     tl.store(row + 0, mx, mask=live)
     tl.store(row + 1, my, mask=live)
     tl.store(row + 2, cc * inv_det, mask=live)
@@ -145,12 +160,12 @@ def project_kernel(
     tl.store(row + 7, g, mask=live)
     tl.store(row + 8, b, mask=live)
     tl.store(row + 9, z, mask=live)
-    tl.store(rect_ptr + idx * 4 + 0, tile_x0, mask=live)
-    tl.store(rect_ptr + idx * 4 + 1, tile_y0, mask=live)
-    tl.store(rect_ptr + idx * 4 + 2, tile_x1, mask=live)
-    tl.store(rect_ptr + idx * 4 + 3, tile_y1, mask=live)
-    tl.store(count_ptr + idx, count, mask=live)
-    tl.store(key_ptr + idx, tl.where(count > 0, z, float("inf")), mask=live)
+    tl.store(rect_ptr + slot * 4 + 0, tile_x0, mask=in_range)
+    tl.store(rect_ptr + slot * 4 + 1, tile_y0, mask=in_range)
+    tl.store(rect_ptr + slot * 4 + 2, tile_x1, mask=in_range)
+    tl.store(rect_ptr + slot * 4 + 3, tile_y1, mask=in_range)
+    tl.store(count_ptr + slot, count, mask=in_range)
+    tl.store(key_ptr + slot, tl.where(count > 0, z, float("inf")), mask=in_range)
 
 
 @triton.jit
@@ -207,7 +222,7 @@ def emit_pairs_kernel(order_ptr, counts_ptr, ends_ptr, rect_ptr, n, tiles_x, cap
     tile_x0 = tl.load(rect_ptr + splat * 4 + 0, mask=live, other=0)
     tile_y0 = tl.load(rect_ptr + splat * 4 + 1, mask=live, other=0)
     tile_x1 = tl.load(rect_ptr + splat * 4 + 2, mask=live, other=0)
-    span = tile_x1 - tile_x0 + 1
+    span = tl.maximum(tile_x1 - tile_x0 + 1, 1)  # >= 1 where count > 0; culled lanes divide safely
     most = tl.max(count, axis=0)
     for j in range(0, most):
         write = live & (j < count) & (offset + j < capacity)

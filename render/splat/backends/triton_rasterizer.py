@@ -2,8 +2,12 @@
 
 Pipeline per frame, all on the splats' device with no host round trip until the frame is done:
 
-1. the camera / window / crop / background go to a small device parameter block;
-2. ``project_kernel``: cull (crop box, frustum, opacity) and project every splat;
+1. the camera / window / crop / background go to a small device parameter block; with a chunk
+   index (``render.splat.chunks``, the default), the host first culls whole chunks against the
+   window frustum and the crop (``chunk_culling``, numpy, no device sync) and uploads the list of
+   visible chunks, so steps 2-4 run over the splats of those chunks only (**compaction**);
+2. ``project_kernel``: cull (crop box, frustum, opacity) and project every splat (every splat of a
+   visible chunk);
 3. ``torch.argsort`` of the depth keys; inclusive prefix sum of the tile counts in depth order;
 4. ``emit_pairs_kernel``: (tile, splat) pairs in depth order into buffers of fixed ``capacity``;
    a stable ``torch.sort`` by tile key (16-bit keys below 32767 tiles: two radix passes; unused
@@ -14,7 +18,12 @@ Pipeline per frame, all on the splats' device with no host round trip until the 
    is rendered again (rare: capacities keep 50 % headroom over the largest frame seen). The first
    frame of a runner sizes its buffers (``capacity_for``), since the sort costs what it sorts.
 
-A :class:`FrameRunner` owns the buffers for one (model, window size, options) combination. On CUDA
+A :class:`FrameRunner` owns the buffers for one (model, window size, options) combination. With
+compaction, the number of splat slots is part of it: the visible chunk count rounded up to a
+quarter step of a power of two (``chunks.chunk_slots``), so a frame that shows a sliver sorts a
+sliver's worth of keys while every runner keeps fixed shapes for its graph; a frame takes a cached
+runner with room for its chunks and at most twice its bucket's slots before building one, so a
+view whose chunk count wavers across a boundary keeps its graph. On CUDA
 it records steps 2-5 as a CUDA graph once and replays it for every later frame, so a frame costs a
 parameter upload, one graph launch and one sync instead of a dozen Python-level launches. When it
 captures, it tries the blend kernel with 2, 4 and 8 warps per tile on its frame and keeps the
@@ -48,6 +57,8 @@ from render.splat.backends.triton_kernels import (
     project_kernel,
     raster_kernel,
 )
+from render.splat.chunk_culling import ChunkSelection, select_chunks
+from render.splat.chunks import SplatChunks
 from render.splat.raster_inputs import RasterCamera, grown_grid
 from render.splat.rasterize_torch import RasterResult
 from vpstage.geometry import OrientedBox
@@ -72,7 +83,8 @@ Off by default (``BLEND``'s shape): a render node's first capture happens at war
 unlike its live ones, and live frames measured faster untuned (docs/benchmarks.md, "Live frames
 and the splat rasterizer's runners"). Set VPSTAGE_SPLAT_TUNE_WARPS (e.g. ``2,4,8``) to tune."""
 BUCKET_TILES = 8
-MAX_RUNNERS = 8
+MAX_RUNNERS = 12
+"""Runners cached at once (LRU): models x options x tile-grid families x compaction buckets."""
 RUNNER_EVENTS: Counter[str] = Counter()
 """Runners built and graphs captured since start (a node's trace reports them per frame)."""
 USE_CUDA_GRAPHS = os.environ.get("VPSTAGE_SPLAT_CUDA_GRAPHS", "1") != "0"
@@ -113,12 +125,18 @@ class RunnerKey:
     tile_size: int
     has_crop: bool
     graph: bool
+    chunk_size: int = 0
+    """Splats per chunk with compaction, 0 without (``count`` is then the model's splat count)."""
+    chunk_slots: int = 0
+    """Visible chunks a frame of this runner may list (``count = chunk_slots * chunk_size``)."""
 
 
 class FrameRunner:
     """Static buffers (and, on CUDA, a captured graph) rendering windows of one tile-grid size."""
 
     def __init__(self, key: RunnerKey, inputs: tuple[torch.Tensor, ...], capacity: int) -> None:
+        """``inputs``: means, quats, scales, opacities, sh and, with compaction (``key.chunk_slots``),
+        the chunk index's slot -> splat map ``perm``."""
         self.key, self.capacity = key, capacity
         RUNNER_EVENTS["built"] += 1
         # weak: a cached runner must not keep an unloaded model's tensors alive on the GPU
@@ -142,6 +160,11 @@ class FrameRunner:
         height, width = tiles_y * key.tile_size, tiles_x * key.tile_size
         self.image = torch.zeros(height, width, 5, dtype=torch.float32, device=device)
         self.total = torch.zeros(1, dtype=torch.int64, device=device)
+        # the frame's visible chunk ids (-1 past the last), uploaded like the parameter block
+        slots = max(key.chunk_slots, 1)
+        self.chunk_list_host = torch.full((slots,), -1, dtype=torch.int32, pin_memory=pinned)
+        self.chunk_list_view = self.chunk_list_host.numpy()  # numpy writes cost less than torch's small ops
+        self.chunk_list = torch.full((slots,), -1, dtype=torch.int32, device=device)
         self.graph: torch.cuda.CUDAGraph | None = None
         self.sized = False
         """True once a frame has run at this capacity without overflowing (then a graph may be captured)."""
@@ -160,6 +183,7 @@ class FrameRunner:
         self.blend(ids_sorted, tile_offsets)
 
     def inputs(self) -> tuple[torch.Tensor, ...]:
+        """means, quats, scales, opacities, sh (and, with compaction, the chunk index's ``perm``)."""
         tensors = tuple(ref() for ref in self.input_refs)
         if any(t is None for t in tensors):
             raise RuntimeError("the splat tensors this runner was built for have been freed")
@@ -169,12 +193,14 @@ class FrameRunner:
         return all(ref() is not None for ref in self.input_refs)
 
     def project(self) -> None:
-        means, quats, scales, opacities, sh = self.inputs()
+        means, quats, scales, opacities, sh, *perm = self.inputs()
         key, n = self.key, self.key.count
+        compact = key.chunk_slots > 0
         project_kernel[(ceil_div(max(n, 1), PROJECT_BLOCK),)](
-            means, quats, scales, opacities, sh, n, self.params, self.feats, self.rects, self.counts,
-            self.depth_keys, SH_COEFFS=key.sh_coeffs, HAS_CROP=key.has_crop, TILE=key.tile_size,
-            BLOCK=PROJECT_BLOCK)
+            means, quats, scales, opacities, sh, n, self.params, perm[0] if compact else self.chunk_list,
+            self.chunk_list, self.feats, self.rects, self.counts, self.depth_keys, SH_COEFFS=key.sh_coeffs,
+            HAS_CROP=key.has_crop, TILE=key.tile_size, BLOCK=PROJECT_BLOCK, COMPACT=compact,
+            CHUNK=max(key.chunk_size, 1))
 
     def bin(self) -> tuple[torch.Tensor, torch.Tensor]:
         """(splat ids grouped by tile in depth order, tile offsets (T + 1,) int64)."""
@@ -249,10 +275,19 @@ class FrameRunner:
             return None
         return graph
 
-    def upload(self, params: np.ndarray) -> None:
-        """Set the frame's parameter block (camera, window, crop, background) on the device."""
+    def upload(self, params: np.ndarray, visible: np.ndarray | None = None) -> None:
+        """Set the frame's parameter block (camera, window, crop, background) and, with compaction,
+        its visible chunk ids on the device. The pinned host buffers are rewritten only after the
+        previous frame's sync (``render``), so its copies have finished."""
         self.params_host.copy_(torch.from_numpy(params))
         self.params.copy_(self.params_host, non_blocking=True)
+        if visible is not None:
+            count = int(visible.shape[0])
+            if count > self.key.chunk_slots:
+                raise ValueError(f"{count} visible chunks do not fit this runner's {self.key.chunk_slots} slots")
+            self.chunk_list_view[:count] = visible
+            self.chunk_list_view[count:] = -1
+            self.chunk_list.copy_(self.chunk_list_host, non_blocking=True)
 
     def render(self) -> int:
         """Run the frame for the uploaded parameters and return the pair total (host sync)."""
@@ -288,19 +323,29 @@ def _family(key: RunnerKey) -> RunnerKey:
     return replace(key, tiles=(0, 0))
 
 
-def _runner_for(inputs: tuple[torch.Tensor, ...], camera: RasterCamera, has_crop: bool, graph: bool) -> FrameRunner:
+def _runner_for(inputs: tuple[torch.Tensor, ...], camera: RasterCamera, has_crop: bool, graph: bool,
+                selection: ChunkSelection | None = None) -> FrameRunner:
+    """The cached runner for a frame of these splats through ``camera`` (built or grown when its
+    tile grid is too small); ``selection``: the frame's compaction, None to run over every splat."""
     needed = camera.tile_grid
     n = int(inputs[0].shape[0])
     key = RunnerKey(device=str(inputs[0].device), inputs=tuple(t.data_ptr() for t in inputs), count=n,
                     sh_coeffs=int(inputs[4].shape[1]), tiles=(0, 0), tile_size=camera.tile_size, has_crop=has_crop,
                     graph=graph)
+    if selection is not None:
+        size, slots = selection.chunks.chunk_size, selection.slots
+        inputs = (*inputs, selection.chunks.perm)
+        key = replace(key, inputs=(*key.inputs, selection.chunks.perm.data_ptr()), count=slots * size,
+                      chunk_size=size, chunk_slots=slots)
     with _RUNNERS_LOCK:
         for stale in [k for k, r in _RUNNERS.items() if not r.alive()]:
             del _RUNNERS[stale]
+        if key not in _RUNNERS and selection is not None:
+            key = _cached_bucket(key, int(selection.visible.shape[0]))
         runner = _RUNNERS.pop(key, None)
         if runner is None or any(need > have for need, have in zip(needed, runner.key.tiles, strict=True)):
             grid = grown_grid(needed, runner.key.tiles if runner is not None else None, BUCKET_TILES)
-            capacity = runner.capacity if runner is not None else max(1 << 16, _next_pow2(2 * n))
+            capacity = runner.capacity if runner is not None else max(1 << 16, _next_pow2(2 * key.count))
             grown = FrameRunner(replace(key, tiles=grid), inputs, capacity)
             if runner is not None:
                 grown.sized, grown.blend_shape, grown.tuned = runner.sized, runner.blend_shape, runner.tuned
@@ -309,6 +354,18 @@ def _runner_for(inputs: tuple[torch.Tensor, ...], camera: RasterCamera, has_crop
         while len(_RUNNERS) > MAX_RUNNERS:
             _RUNNERS.popitem(last=False)
     return runner
+
+
+def _cached_bucket(key: RunnerKey, live: int) -> RunnerKey:
+    """The key of a cached runner of the same model and options with room for ``live`` chunks and
+    at most twice ``key``'s slots (the smallest such), else ``key``: a view whose chunk count
+    wavers across a bucket boundary keeps its runner and graph instead of capturing another."""
+    def same(other: RunnerKey) -> bool:
+        return (other.inputs, other.device, other.has_crop, other.graph, other.chunk_size, other.tile_size) == (
+            key.inputs, key.device, key.has_crop, key.graph, key.chunk_size, key.tile_size)
+
+    fits = [k for k in _RUNNERS if same(k) and live <= k.chunk_slots <= 2 * key.chunk_slots]
+    return min(fits, key=lambda k: k.chunk_slots) if fits else key
 
 
 def capacity_for(total: int) -> int:
@@ -328,12 +385,12 @@ def _resized(runner: FrameRunner, total: int) -> FrameRunner:
     return fitted
 
 
-def _render_frame(runner: FrameRunner, params: np.ndarray, use_graph: bool, size: tuple[int, int]
-                  ) -> tuple[torch.Tensor, int]:
+def _render_frame(runner: FrameRunner, params: np.ndarray, visible: np.ndarray | None, use_graph: bool,
+                  size: tuple[int, int]) -> tuple[torch.Tensor, int]:
     """Render and copy out the (h, w, 5) window; grows the pair buffers on overflow."""
     for _ in range(3):  # a frame that overflowed the pair buffers is rendered again with room
         with runner.lock:
-            runner.upload(params)
+            runner.upload(params, visible)
             if use_graph and runner.graph is None and runner.sized and not runner.graph_failed:
                 runner.capture()  # tunes on this frame's parameters
             total = runner.render()
@@ -347,16 +404,44 @@ def _render_frame(runner: FrameRunner, params: np.ndarray, use_graph: bool, size
     raise RuntimeError(f"splat pair buffers kept overflowing ({total} pairs)")
 
 
+def frame_runner(inputs: tuple[torch.Tensor, ...], camera: RasterCamera, crop: OrientedBox | None,
+                 selection: ChunkSelection | None, graph: bool | None = None) -> FrameRunner:
+    """The runner ``rasterize_triton`` renders this frame with (benchmarks time its graph alone)."""
+    use_graph = (inputs[0].device.type == "cuda" and USE_CUDA_GRAPHS) if graph is None else graph
+    return _runner_for(tuple(t.contiguous() for t in inputs), camera, crop is not None, use_graph, selection)
+
+
+def _background_only(camera: RasterCamera, background: tuple[float, float, float], device: torch.device
+                     ) -> torch.Tensor:
+    """The (h, w, 5) window of a frame that draws nothing: the background, alpha 0, depth 0."""
+    width, height = camera.window_size
+    image = torch.zeros(height, width, 5, dtype=torch.float32, device=device)
+    for channel, value in enumerate(background):  # scalar fills: no host-to-device copy
+        image[..., channel].fill_(min(max(value, 0.0), 1.0))
+    return image
+
+
 def rasterize_triton(means: torch.Tensor, quats: torch.Tensor, scales: torch.Tensor, opacities: torch.Tensor,
                      sh: torch.Tensor, camera: RasterCamera, background: tuple[float, float, float],
-                     crop: OrientedBox | None = None, *, graph: bool | None = None) -> RasterResult:
+                     crop: OrientedBox | None = None, *, graph: bool | None = None,
+                     chunks: SplatChunks | None = None) -> RasterResult:
     """Render the camera's window (see the module docstring). Inputs: contiguous float32 on one device.
 
-    ``graph``: replay a captured CUDA graph (default on CUDA when ``USE_CUDA_GRAPHS``). The returned
-    images are copies, independent of later frames.
+    ``graph``: replay a captured CUDA graph (default on CUDA when ``USE_CUDA_GRAPHS``). ``chunks``:
+    the model's chunk index (``render.splat.chunks.chunks_for``) to compact with, None to run over
+    every splat. The returned images are copies, independent of later frames.
     """
-    inputs = tuple(t.contiguous() for t in (means, quats, scales, opacities, sh))
+    inputs = (means, quats, scales, opacities, sh)
+    selection = select_chunks(chunks, camera, crop)
+    stats = {"input": int(means.shape[0])}
+    if chunks is not None:
+        stats["candidates"] = chunks.splats if selection is None else selection.candidates
+    if selection is not None and selection.visible.shape[0] == 0:  # nothing can reach the window: no launch
+        image = _background_only(camera, background, means.device)
+        return RasterResult(image[..., :3], image[..., 3], image[..., 4], {**stats, "pairs": 0})
     use_graph = (means.device.type == "cuda" and USE_CUDA_GRAPHS) if graph is None else graph
-    runner = _runner_for(inputs, camera, crop is not None, use_graph)
-    image, total = _render_frame(runner, parameter_block(camera, crop, background), use_graph, camera.window_size)
-    return RasterResult(image[..., :3], image[..., 3], image[..., 4], {"input": int(means.shape[0]), "pairs": total})
+    runner = frame_runner(inputs, camera, crop, selection, use_graph)
+    params = parameter_block(camera, crop, background)
+    image, total = _render_frame(runner, params, None if selection is None else selection.visible, use_graph,
+                                 camera.window_size)
+    return RasterResult(image[..., :3], image[..., 3], image[..., 4], {**stats, "pairs": total})
