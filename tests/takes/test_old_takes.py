@@ -45,7 +45,7 @@ def test_the_fixture_is_schema_1() -> None:
 
     cameras, _ = msgpack.unpackb(payload)
     assert len(cameras[0]) == 4 and len(cameras[0][2]) == 12  # schema 1 rows: nothing appended
-    assert RECORD_SCHEMA == 3
+    assert RECORD_SCHEMA == 4
     (camera, *_), _, regions = unpack_frame_payload(payload)
     assert camera.calibrated is not None and camera.priority is None and regions == ()
 
@@ -92,3 +92,21 @@ def test_a_new_take_records_beside_the_old_one(old_db: Path) -> None:
         assert library.frames("NEW1_T01") == new
         assert library.frames("NEW1_T01")[0] == make_frame(0)
         assert library.frames("OLD1_T01")[0].cameras[0].calibrated.distortion == old_distortion(0)  # type: ignore[union-attr]
+
+
+def test_schema3_encoders_split_into_counts_and_normalised_values() -> None:
+    """Before schema 4 a raw state held whichever encoder value the protocol sent, in one field."""
+    import msgpack
+
+    from vpstage.takes.codec import pack_frame_payload
+
+    row = ["opentrackio", "sim", 1.0, 2.0, 3.0, 10.0, 5.0, 0.0, 1234.0, 0.25, None]
+    payload = msgpack.packb([[["A", row, None, None]], []], use_bin_type=True)
+    ((camera,), _, _) = unpack_frame_payload(payload)
+    raw = camera.raw
+    assert raw is not None
+    assert (raw.focus_raw, raw.iris_raw, raw.zoom_raw) == (1234, None, None) and isinstance(raw.focus_raw, int)
+    assert (raw.focus_norm, raw.iris_norm, raw.zoom_norm) == (None, 0.25, None)
+    assert raw.encoder("focus") == 1234.0 and raw.encoder("iris") == 0.25 and raw.encoder("zoom") is None
+    again = unpack_frame_payload(pack_frame_payload((camera,), ()))[0][0]
+    assert again.raw == raw  # schema 4 keeps both

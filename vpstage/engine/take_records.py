@@ -43,8 +43,8 @@ def camera_record(camera: TrackedCamera, source_name: str) -> CameraRecord:
         return _layered(camera, None, None, None)
     s = camera.pose.sample
     raw = RawCameraState(protocol=s.protocol, source=source_name, x_m=s.x_m, y_m=s.y_m, z_m=s.z_m, pan_deg=s.pan_deg,
-                         tilt_deg=s.tilt_deg, roll_deg=s.roll_deg, focus_raw=_encoder(s.focus_raw, s.focus_norm),
-                         iris_raw=_encoder(s.iris_raw, s.iris_norm), zoom_raw=_encoder(s.zoom_raw, s.zoom_norm))
+                         tilt_deg=s.tilt_deg, roll_deg=s.roll_deg, focus_raw=s.focus_raw, iris_raw=s.iris_raw,
+                         zoom_raw=s.zoom_raw, focus_norm=s.focus_norm, iris_norm=s.iris_norm, zoom_norm=s.zoom_norm)
     pupil = float(camera.state.extra.get("entrance_pupil_m", 0.0))
     calibrated = CalibratedCameraState.from_camera_state(camera.state, pupil)
     return _layered(camera, raw, calibrated, camera.age_ms)
@@ -56,12 +56,6 @@ def _layered(camera: TrackedCamera, raw: RawCameraState | None, calibrated: Cali
     return CameraRecord(camera=camera.name, raw=raw, calibrated=calibrated, tracking_age_ms=age_ms,
                         priority=camera.priority, active=camera.active, on_wall=camera.on_wall,
                         interleave=camera.interleave)
-
-
-def _encoder(raw: int | None, norm: float | None) -> float | None:
-    if raw is not None:
-        return float(raw)
-    return None if norm is None else float(norm)
 
 
 def _finite(value: float) -> float:

@@ -1,4 +1,4 @@
-"""Compact binary encoding of frame records for the journal (record schema 3).
+"""Compact binary encoding of frame records for the journal (record schema 4).
 
 Each frame row stores its scalar fields as columns and the rest as two MessagePack arrays, fields
 in a fixed order (positional, no key names: about half the bytes of keyed maps):
@@ -7,7 +7,10 @@ in a fixed order (positional, no key names: about half the bytes of keyed maps):
   nodes, regions]``
   - camera: ``[camera, raw | nil, calibrated | nil, tracking_age_ms | nil,`` (schema 2:)
     ``priority | nil, active | nil, on_wall | nil, interleave[2] | nil]``
-  - raw: ``[protocol, source, x_m, y_m, z_m, pan_deg, tilt_deg, roll_deg, focus_raw, iris_raw, zoom_raw]``
+  - raw: ``[protocol, source, x_m, y_m, z_m, pan_deg, tilt_deg, roll_deg, focus, iris, zoom,`` (schema
+    4:) ``focus_norm, iris_norm, zoom_norm]``: from schema 4 ``focus``/``iris``/``zoom`` are raw
+    encoder counts (integers) and the normalised values follow; before, each of the three held
+    whichever the protocol sent (read back as a count when integral, else as a normalised value)
   - calibrated: ``[eye_m[3], rotation_wxyz[4], focal_length_mm, sensor_width_mm, sensor_height_mm,
     focus_distance_m, f_stop, image_width, image_height, principal_offset_mm[2],
     distortion[4] (k1, k2, p1, p2), entrance_pupil_offset_m,`` (schema 2:) ``distortion_model,
@@ -23,7 +26,8 @@ fields at the end of arrays, so it stays compatible both ways: schema 1 rows (ta
 before) read with the new fields absent (distortion Brown-Conrady D-U with k3..k6 zero, overscan
 1, no offset; priority, active, on-wall and interleave None), and a schema 1 reader ignores what
 it does not know. Schema 3 appends the frame's colour regions the same way (a frame without any
-is written exactly as in schema 2). A later schema may append more the same way.
+is written exactly as in schema 2). Schema 4 appends the normalised encoder values to the raw
+state. A later schema may append more the same way.
 """
 
 from __future__ import annotations
@@ -42,16 +46,16 @@ from vpstage.takes.records import (
 )
 from vpstage.tracking.distortion import DEFAULT_MODEL, LensDistortion
 
-RECORD_SCHEMA = 3
+RECORD_SCHEMA = 4
 
 
 class RecordDecodeError(ValueError):
-    """A stored payload that does not decode as a frame record (schema 1 to 3)."""
+    """A stored payload that does not decode as a frame record (schema 1 to 4)."""
 
 
 def _raw_row(raw: RawCameraState) -> list[Any]:
     return [raw.protocol, raw.source, raw.x_m, raw.y_m, raw.z_m, raw.pan_deg, raw.tilt_deg, raw.roll_deg,
-            raw.focus_raw, raw.iris_raw, raw.zoom_raw]
+            raw.focus_raw, raw.iris_raw, raw.zoom_raw, raw.focus_norm, raw.iris_norm, raw.zoom_norm]
 
 
 def _calibrated_row(cal: CalibratedCameraState) -> list[Any]:
@@ -103,9 +107,24 @@ def pack_scene_payload(scene: tuple[SceneAssetState, ...]) -> bytes:
 
 
 def _raw_from_row(row: list[Any]) -> RawCameraState:
-    protocol, source, x, y, z, pan, tilt, roll, focus, iris, zoom = row[:11]
+    protocol, source, x, y, z, pan, tilt, roll = row[:8]
+    encoders = _encoders(row[8:11], row[11:14]) if len(row) >= 14 else _schema3_encoders(row[8:11])
     return RawCameraState(protocol=protocol, source=source, x_m=x, y_m=y, z_m=z, pan_deg=pan, tilt_deg=tilt,
-                          roll_deg=roll, focus_raw=focus, iris_raw=iris, zoom_raw=zoom)
+                          roll_deg=roll, **encoders)
+
+
+def _encoders(raw: list[Any], norm: list[Any]) -> dict[str, Any]:
+    names = ("focus", "iris", "zoom")
+    return {**{f"{n}_raw": None if v is None else int(v) for n, v in zip(names, raw, strict=True)},
+            **{f"{n}_norm": v for n, v in zip(names, norm, strict=True)}}
+
+
+def _schema3_encoders(values: list[Any]) -> dict[str, Any]:
+    """Before schema 4 each encoder held what the protocol sent: a count (integral) or a
+    normalised value."""
+    raw = [v if v is not None and float(v).is_integer() else None for v in values]
+    norm = [v if v is not None and not float(v).is_integer() else None for v in values]
+    return _encoders(raw, norm)
 
 
 def _node_from_row(row: list[Any]) -> NodeTiming:

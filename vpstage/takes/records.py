@@ -33,6 +33,7 @@ from vpstage.geometry.rotations import CV_FROM_BODY, matrix_to_quat, pan_tilt_ro
 from vpstage.stage.model import Placement
 from vpstage.tracking.camera import CameraState
 from vpstage.tracking.distortion import NO_DISTORTION, LensDistortion
+from vpstage.tracking.sample import EncoderCount
 
 Vec2 = tuple[float, float]
 Vec3 = tuple[float, float, float]
@@ -56,8 +57,10 @@ class RawCameraState:
     """The tracker's sample as received, in the tracker frame (before alignment and lens profile).
 
     ``x_m``/``y_m``/``z_m`` metres; angles in degrees (FreeD/OpenTrackIO pan, tilt, roll);
-    ``focus_raw``/``iris_raw``/``zoom_raw`` as the protocol sent them (FreeD encoder counts,
-    OpenTrackIO raw or normalised encoders); None when the source does not send one.
+    ``focus_raw``/``iris_raw``/``zoom_raw`` are raw encoder counts (FreeD, OpenTrackIO
+    ``rawEncoders``), ``focus_norm``/``iris_norm``/``zoom_norm`` normalised 0..1 encoder values
+    (OpenTrackIO ``encoders``, OSC), as the protocol sent them; None when the source does not send
+    one.
     """
 
     protocol: str
@@ -70,9 +73,19 @@ class RawCameraState:
     pan_deg: float
     tilt_deg: float
     roll_deg: float
-    focus_raw: float | None = None
-    iris_raw: float | None = None
-    zoom_raw: float | None = None
+    focus_raw: EncoderCount | None = None
+    iris_raw: EncoderCount | None = None
+    zoom_raw: EncoderCount | None = None
+    focus_norm: float | None = None
+    iris_norm: float | None = None
+    zoom_norm: float | None = None
+
+    def encoder(self, name: str) -> float | None:
+        """What the protocol sent for encoder ``name`` (``focus``, ``iris``, ``zoom``): its raw count
+        when it sent one, else its normalised value."""
+        raw = getattr(self, f"{name}_raw")
+        norm = getattr(self, f"{name}_norm")
+        return float(raw) if raw is not None else None if norm is None else float(norm)
 
     def to_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__slots__}

@@ -17,6 +17,9 @@ from vpstage.tracking.distortion import LensDistortion
 
 Protocol = Literal["freed", "opentrackio", "osc"]
 CameraId = int | str
+EncoderCount = int
+"""A lens encoder's raw count, as the tracker sent it (FreeD zoom/focus, OpenTrackIO ``rawEncoders``):
+the one type of raw encoder values in the project (normalised 0..1 values are ``*_norm`` floats)."""
 
 
 class CameraSample(NamedTuple):
@@ -56,9 +59,9 @@ class CameraSample(NamedTuple):
     pan_deg: float
     tilt_deg: float
     roll_deg: float
-    focus_raw: int | None = None
-    iris_raw: int | None = None
-    zoom_raw: int | None = None
+    focus_raw: EncoderCount | None = None
+    iris_raw: EncoderCount | None = None
+    zoom_raw: EncoderCount | None = None
     focus_norm: float | None = None
     iris_norm: float | None = None
     zoom_norm: float | None = None

@@ -48,10 +48,6 @@ def sample_timecode(frame: FrameRecord) -> Timecode | None:
         return None
 
 
-def _integral(value: float | None) -> int | None:
-    return int(value) if value is not None and float(value).is_integer() and value >= 0 else None
-
-
 def camera_sample(frame: FrameRecord, record: CameraRecord, number: int) -> CameraSample | None:
     """The calibrated camera of one record as a CameraSample in the stage frame (None: no sample)."""
     cal = record.calibrated
@@ -64,9 +60,12 @@ def camera_sample(frame: FrameRecord, record: CameraRecord, number: int) -> Came
     offset_x, offset_y = cal.principal_offset_mm
     return CameraSample(protocol="opentrackio", source="vpstage", camera_id=number, arrival_ns=frame.monotonic_ns,
                         x_m=float(sensor[0]), y_m=float(sensor[1]), z_m=float(sensor[2]), pan_deg=pan, tilt_deg=tilt,
-                        roll_deg=roll, focus_raw=None if raw is None else _integral(raw.focus_raw),
-                        iris_raw=None if raw is None else _integral(raw.iris_raw),
-                        zoom_raw=None if raw is None else _integral(raw.zoom_raw), focal_length_mm=cal.focal_length_mm,
+                        roll_deg=roll, focus_raw=None if raw is None else raw.focus_raw,
+                        iris_raw=None if raw is None else raw.iris_raw,
+                        zoom_raw=None if raw is None else raw.zoom_raw,
+                        focus_norm=None if raw is None else raw.focus_norm,
+                        iris_norm=None if raw is None else raw.iris_norm,
+                        zoom_norm=None if raw is None else raw.zoom_norm, focal_length_mm=cal.focal_length_mm,
                         focus_distance_m=cal.focus_distance_m, f_stop=cal.f_stop,
                         entrance_pupil_m=cal.entrance_pupil_offset_m, distortion=cal.distortion,
                         projection_offset_mm=(offset_x, -offset_y),
