@@ -47,6 +47,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--inner-scale", type=float, default=1.0, help="inner render resolution factor")
     p.add_argument("--outer-scale", type=float, default=1.0, help="outer (cube map) resolution factor")
     p.add_argument("--timecode", help="start timecode HH:MM:SS:FF (default: time of day)")
+    p.add_argument("--assign-tiles", action=argparse.BooleanOptionalAction, default=None,
+                   help="move bands of overloaded nodes' heavy camera views to nodes with time to spare "
+                        "(default: the project's cluster.assign_tiles)")
     p.add_argument("--timecode-master", choices=["internal", "ltc", "tracker"],
                    help="what the frame clock follows (default: the project's timecode.master)")
     ltc = p.add_mutually_exclusive_group()
@@ -83,7 +86,7 @@ def _options(args: argparse.Namespace, stage: Any, db: Path) -> Any:
                        quality=RenderQuality(args.inner_scale, args.outer_scale),
                        takes_db=db if args.record or args.web else None, frames=args.frames,
                        timecode_master=args.timecode_master, ltc_file=args.ltc_file,
-                       ltc_simulate_ppm=args.ltc_simulate)
+                       ltc_simulate_ppm=args.ltc_simulate, assign_tiles=args.assign_tiles)
 
 
 def _open_stage(args: argparse.Namespace, workdir: Path) -> Any:
@@ -207,6 +210,12 @@ def _print_summary(report: dict[str, Any]) -> None:
                   f"{tracker['packets']} packets, {tracker['bad_packets']} bad)")
     if "timecode" in report:
         print(f"timecode: {report['timecode']['display']}")
+    if "tiles" in report:
+        tiles = report["tiles"]
+        used = sum(n.get("used", 0) for n in tiles["nodes"].values())
+        fallback = sum(n.get("local_fallback", 0) for n in tiles["nodes"].values())
+        print(f"tiles: {tiles['decisions'].get('tiles_assigned', 0)} assigned, {used} used, {fallback} rendered "
+              f"locally after all, {tiles['decisions'].get('kept_local_deadline', 0)} kept local (deadline)")
     if "take" in report:
         take = report["take"]
         print(f"take {take['name']}: {take['frame_count']} frames, {take['frames_lost']} lost")

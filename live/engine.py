@@ -27,6 +27,7 @@ from vpstage.engine import FrameLoop, FramePlan, FrameStats, Planner
 from vpstage.engine.node_latency import NodeLatencyHistory
 from vpstage.engine.stats import percentiles
 from vpstage.engine.take_records import frame_record
+from vpstage.engine.task_assigner import TaskAssigner
 from vpstage.patterns import PatternSpec
 from vpstage.stage import Stage
 from vpstage.stage.model import Project
@@ -154,7 +155,9 @@ class LiveEngine:
                                   prefix=options.ndi_prefix)
         self.cluster = make_node_cluster(self.stage, options.cluster, scene_renderer=options.scene_renderer,
                                          outputs=outputs, far_m=options.far_m)
-        self.loop = FrameLoop(self.stage, self.planner, self.cluster, stall_frames=stall)
+        assign = project.cluster.assign_tiles if options.assign_tiles is None else options.assign_tiles
+        assigner = TaskAssigner(self.stage, options.assigner, far_m=options.far_m) if assign else None
+        self.loop = FrameLoop(self.stage, self.planner, self.cluster, stall_frames=stall, assigner=assigner)
         self.timecode.attach(self.loop.clock, self.tracking)
         self.loop.events.frame_closed.connect(self._on_frame_closed)
         self.latency = NodeLatencyHistory([n.name for n in project.nodes])

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from vpstage.engine.task_assigner import AssignerSettings
 from vpstage.nodes import RenderQuality
 from vpstage.takes.records import FrameRecord
 
@@ -77,6 +78,11 @@ class LiveOptions:
     """Replay this WAV file's LTC in real time as the master (instead of the project's LTC input)."""
     ltc_simulate_ppm: float | None = None
     """A simulated house LTC generator running this many ppm fast as the master (rehearsal)."""
+    assign_tiles: bool | None = None
+    """Move bands of overloaded nodes' heavy camera views to nodes with time to spare (None: the
+    project's ``cluster.assign_tiles``)."""
+    assigner: AssignerSettings | None = None
+    """The assigner's settings when it runs (None: its defaults)."""
     stall_frames: int | None = None
     """Frames without an answer before a worker is restarted. None: the project's
     ``cluster.stall_frames``, except on stages whose nodes all render on the CPU, where scene

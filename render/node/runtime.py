@@ -12,7 +12,9 @@
   canvases; then it reports the frame to the master (present time on the master's clock,
   render, GPU and CPU times, errors, outputs).
 
-Only orders, reports, pings and requested thumbnails cross the link; pixels stay on the node.
+Only orders, reports, pings, requested thumbnails and (with ``cluster.assign_tiles``) bands of
+camera views rendered for another node cross the link (``render.node.tiles``); canvases stay on
+the node.
 """
 
 from __future__ import annotations
@@ -30,11 +32,22 @@ from render.heap import freeze_startup_heap
 from render.node.frame_renderer import NodeFrameRenderer, RenderedFrame
 from render.node.outputs import NodeOutputs, canvas_formats
 from render.node.profiling import NodeTrace
+from render.node.tiles import TileExchange
 from vpstage.nodes.channel import Channel, ChannelClosed
 from vpstage.nodes.clock_sync import ClockSync, boot_id
 from vpstage.nodes.failures import failure_text
 from vpstage.nodes.frame_lock import Due, FrameLock
-from vpstage.nodes.messages import Configure, FrameOrder, FrameReport, Ping, Pong, Progress, Stop, ThumbnailRequest
+from vpstage.nodes.messages import (
+    Configure,
+    FrameOrder,
+    FrameReport,
+    Ping,
+    Pong,
+    Progress,
+    Stop,
+    ThumbnailRequest,
+    TileResult,
+)
 from vpstage.nodes.orders import OrderReader
 from vpstage.nodes.spec import NodeSpec
 from vpstage.stage.model import Project
@@ -74,12 +87,17 @@ class NodeRuntime:
         self._outputs_seen: tuple[str, ...] = ()
         self.fatal: str | None = None
         self.trace = NodeTrace(configure.node)
+        self.tiles = TileExchange(configure.node, channel.send, self.sync.to_local, self.time)
+        """Bands of camera views rendered for other nodes or by them (``cluster.assign_tiles``)."""
 
     def build(self) -> dict[str, object]:
         """Load the stage and scene on the device and warm up; returns the node's info for Ready."""
         formats = canvas_formats(self.project, self.configure.outputs)
         self.channel.send(Progress("starting the device"))
         self.renderer = NodeFrameRenderer(self.spec, formats, self.configure.ring_slots, on_step=self._tell_step)
+        attach = getattr(self.renderer.scene, "attach_tiles", None)
+        if callable(attach):
+            attach(self.tiles)
         info = self.renderer.info()
         info.update({"host": _hostname(), "same_clock": self.sync.same_clock})
         freeze_startup_heap()
@@ -134,6 +152,8 @@ class NodeRuntime:
                     deadline = self.sync.to_local(message.deadline_ns)
                     self.lock.schedule(message, deadline)
                     self.trace.note(message.frame, "arrived", self.time.now_ns(), deadline)
+                elif isinstance(message, TileResult):
+                    self.tiles.offer(message)
                 elif isinstance(message, ThumbnailRequest):
                     self._thumbnails = message
                 elif isinstance(message, Pong):
@@ -243,7 +263,8 @@ class NodeRuntime:
             skipped=skipped_now, late_renders=self.lock.take_late_renders(),
             errors=dict(shown.errors) if shown is not None else {}, outputs=opened,
             output_info=tuple(self.outputs.infos()) if changed else None, output_errors=errors,
-            clock_offset_ns=self.sync.offset_ns(), clock_rtt_ns=self.sync.rtt_ns(), refused=self._refused())
+            clock_offset_ns=self.sync.offset_ns(), clock_rtt_ns=self.sync.rtt_ns(), refused=self._refused(),
+            tiles=self.tiles.snapshot())
 
     def _refused(self) -> dict[str, int]:
         counts = {k: v for k, v in self.channel.counters.items()

@@ -22,12 +22,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from render.assets import PinholeCamera, SceneAsset
+from render.assets import SceneAsset
 from render.host_to_device import upload
 from render.scene.inner_pixels import InnerPixels
 from render.scene.layers import Layer
 from vpstage.frustum.canvas import CanvasFrustum
-from vpstage.frustum.kooima import InnerPinhole
 from vpstage.frustum.rays import scene_rotation, to_scene
 from vpstage.geometry import OrientedBox
 
@@ -67,12 +66,6 @@ def led_image_size(canvas: CanvasFrustum, inner_scale: float) -> tuple[int, int]
     width, height = (xr - xl) / pixel, (yb - yt) / pixel
     shrink = max(1.0, width / MAX_INNER_SIDE, height / MAX_INNER_SIDE)
     return (max(MIN_INNER_SIDE, math.ceil(width / shrink)), max(MIN_INNER_SIDE, math.ceil(height / shrink)))
-
-
-def camera_view(pinhole: InnerPinhole) -> PinholeCamera:
-    k = pinhole.intrinsics
-    return PinholeCamera(world_to_camera=pinhole.world_to_camera, fx=k.fx, fy=k.fy, cx=k.cx, cy=k.cy, width=k.width,
-                         height=k.height)
 
 
 def sample_window(rgb: torch.Tensor, alpha: torch.Tensor, depth: torch.Tensor, rect: tuple[int, int, int, int],

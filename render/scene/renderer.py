@@ -22,6 +22,8 @@ enabled asset that failed to load makes its canvases show the error card with th
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import torch
 from torch.profiler import record_function
@@ -29,6 +31,7 @@ from torch.profiler import record_function
 from render.assets import PinholeCamera, RenderOutput, SceneAsset
 from render.host_to_device import upload
 from render.node.canvas_errors import CanvasError
+from render.node.tiles import TileExchange
 from render.scene.asset_colour import in_working_space
 from render.scene.inner import placement_scale, rays_layer
 from render.scene.inner_blend import Source, blend_inner, fused_available
@@ -42,7 +45,7 @@ from vpstage.frustum.canvas import CanvasFrustum
 from vpstage.frustum.dod import dod_crop
 from vpstage.frustum.node import StageFrustum, dod_image_bounds
 from vpstage.geometry import OrientedBox
-from vpstage.nodes.jobs import AssetPlacement, CanvasJob, FrameJob, InnerView, RenderQuality, SceneContent
+from vpstage.nodes.jobs import AssetPlacement, CanvasJob, FrameJob, InnerView, RenderQuality, SceneContent, TileJob
 from vpstage.stage import Stage
 
 Placed = tuple[LoadedAsset, np.ndarray, float]
@@ -68,8 +71,34 @@ class SceneCanvasRenderer:
 
     def begin_frame(self, job: FrameJob) -> None:
         """A new frame of the node: its canvases that see the same camera share that camera's view
-        of each asset (``render.scene.shared_views``)."""
+        of each asset (``render.scene.shared_views``). Bands of other nodes' views the job gives
+        this node are rendered now, before its own canvases, and sent back (``render.node.tiles``)."""
         self.views.begin(job)
+        exchange = self.views.exchange
+        if exchange is not None:
+            for tile in job.tiles:
+                if tile.helper == job.node and tile.owner != job.node:
+                    with record_function("vpstage.tile"):
+                        self._render_tile(job.frame, tile, exchange)
+
+    def attach_tiles(self, exchange: TileExchange) -> None:
+        """Take part in the tile exchange (the node runtime calls this once)."""
+        self.views.exchange = exchange
+
+    def _render_tile(self, frame: int, tile: TileJob, exchange: TileExchange) -> None:
+        loaded = self.assets.get(tile.asset)
+        placement = tile.placement
+        if loaded is None or loaded.asset is None or placement is None or not placement.enabled \
+                or (loaded.asset.supports_rays and tile.inner_scale >= 1.0):
+            exchange.count("helper_skipped")  # the owner renders it by rays, or cannot show it
+            return
+        matrix = np.asarray(placement.stage_to_scene, dtype=np.float64)
+        start = time.perf_counter()
+        band = self.views.render_tile(tile, loaded.asset, matrix, lambda: self.bounds.of(loaded.model, matrix))
+        if band is None:
+            exchange.count("helper_empty")
+            return
+        exchange.send(frame, tile, band[0], band[1], (time.perf_counter() - start) * 1e3)
 
     def warm_up(self) -> None:
         """Render a view of every loaded asset, so kernel compilation (Triton JIT), buffer

@@ -10,26 +10,46 @@ union of their DoD image bounds), and every canvas samples its own inner pixels 
 
 Used by ``render.scene.renderer.SceneCanvasRenderer``: ``begin`` with the node's job at the start
 of a frame; without it (a canvas rendered on its own) a canvas shares with nobody.
+
+Tiles (``cluster.assign_tiles``, ``render.node.tiles``): the job may give bands of a view to other
+nodes. The owner then renders only the bands it keeps, takes the others from its
+:class:`~render.node.tiles.TileExchange` (rendering any that do not come in time itself) and
+assembles the same window; a helper renders the bands it was given of another node's view with
+:meth:`SharedCameraViews.render_tile`, from the same geometry (:meth:`SharedCameraViews.geometry`:
+the owner's canvases' exact inner pixels for the camera, computed on the helper).
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from render.assets import SceneAsset
-from render.scene.inner import camera_view, led_image_size, placement_scale
+from render.assets import RenderOutput, SceneAsset
+from render.node.tiles import TileExchange
+from render.scene.inner import led_image_size, placement_scale
 from render.scene.inner_pixels import InnerPixels, inner_pixels
 from render.scene.window_source import WindowSource
 from vpstage.frustum.canvas import CanvasFrustum
-from vpstage.frustum.dod import ImageBounds, dod_crop
-from vpstage.frustum.kooima import inner_pinhole
+from vpstage.frustum.dod import DodCrop, ImageBounds, dod_crop
+from vpstage.frustum.kooima import InnerPinhole, inner_pinhole
 from vpstage.frustum.node import StageFrustum, dod_image_bounds
 from vpstage.geometry import OrientedBox
-from vpstage.nodes.jobs import CanvasJob, FrameJob, InnerView, SceneContent
+from vpstage.nodes.jobs import CanvasJob, FrameJob, InnerView, SceneContent, TileJob
+from vpstage.nodes.tiles import Rect, band_rects, runs, span
+
+
+@dataclass(frozen=True)
+class ViewGeometry:
+    """A shared camera view's image: its pinhole, the rectangle rendered, its size, the DoD crop."""
+
+    pinhole: InnerPinhole
+    rect: Rect
+    size: tuple[int, int]
+    crop: DodCrop
 
 
 class SharedCameraViews:
@@ -43,17 +63,28 @@ class SharedCameraViews:
         self._jobs: set[int] = set()
         self.renders = 0
         """Camera-view renders made since start (tests: one per camera and asset per frame)."""
+        self.exchange: TileExchange | None = None
+        """Where bands given to other nodes come back (None: this node never splits its views)."""
+        self._frame = 0
+        self._remote: dict[tuple[str, str], list[TileJob]] = {}
+        """(camera, asset) -> this frame's bands of that view other nodes render."""
 
     def begin(self, job: FrameJob) -> None:
         """A new frame: the canvases of ``job`` share."""
         self._start([(c, c.content) for c in job.canvases])
+        self._frame = job.frame
+        if self.exchange is not None:
+            self.exchange.open_frame(job.frame)
+            for tile in job.tiles:
+                if tile.owner == job.node and tile.helper != job.node:
+                    self._remote.setdefault((tile.camera, tile.asset), []).append(tile)
 
     def begin_alone(self, canvas: CanvasJob, content: SceneContent) -> None:
         """``canvas`` rendered on its own with ``content``: it shares with nobody."""
         self._start([(canvas, content)])
 
     def _start(self, canvases: list[tuple[CanvasJob, object]]) -> None:
-        self._pixels, self._renders, self._members = {}, {}, {}
+        self._pixels, self._renders, self._members, self._remote = {}, {}, {}, {}
         self._jobs = {id(canvas) for canvas, _ in canvases}
         for canvas, body in canvases:
             if isinstance(body, SceneContent):
@@ -80,12 +111,30 @@ class SharedCameraViews:
         to sample at their inner pixels (None when nothing of the asset can appear in any of them)."""
         key = (view.camera, asset_name)
         if key not in self._renders:
-            self._renders[key] = self._render(view, asset, stage_to_scene, bounds_of, inner_scale)
+            self._renders[key] = self._render(view, asset, asset_name, stage_to_scene, bounds_of, inner_scale)
         return self._renders[key]
 
-    def _render(self, view: InnerView, asset: SceneAsset, stage_to_scene: np.ndarray,
+    def _render(self, view: InnerView, asset: SceneAsset, asset_name: str, stage_to_scene: np.ndarray,
                 bounds_of: Callable[[], OrientedBox | None], inner_scale: float) -> WindowSource | None:
-        parts = [part for part in (self.pixels(name, member) for name, member in self._members[view.camera])
+        members = self._members[view.camera]
+        geometry = self.geometry(members, stage_to_scene, bounds_of, inner_scale)
+        if geometry is None:
+            return None
+        remote = self._remote.get((view.camera, asset_name), [])
+        if remote and {frozenset(t.canvases) for t in remote} != {frozenset(name for name, _ in members)}:
+            assert self.exchange is not None
+            self.exchange.count("mismatch", len(remote))  # planned for other canvases: render it all here
+            remote = []
+        out = self._render_split(geometry, asset, remote) if remote else self._render_rect(geometry, asset,
+                                                                                           geometry.rect)
+        self.renders += 1
+        return WindowSource(out=out, rect=geometry.rect, size=geometry.size, scale=placement_scale(stage_to_scene))
+
+    def geometry(self, members: list[tuple[str, InnerView]], stage_to_scene: np.ndarray,
+                 bounds_of: Callable[[], OrientedBox | None], inner_scale: float) -> ViewGeometry | None:
+        """The view shared by ``members`` (canvas, its view of one camera): over the union of their
+        inner windows, at the finest LED density among them, cropped to their DoD together."""
+        parts = [part for part in (self.pixels(name, member) for name, member in members)
                  if len(part[1]) and part[0].image_bounds is not None]
         if not parts:
             return None
@@ -100,7 +149,59 @@ class SharedCameraViews:
         window = (min(w[0] for w in windows), min(w[1] for w in windows), max(w[2] for w in windows),
                   max(w[3] for w in windows))
         pinhole = inner_pinhole(frustum, size[0], size[1], stage_to_scene, window)
-        rect = pinhole.rect_for(window, margin_px=1)
-        out = asset.render_pinhole(camera_view(pinhole), rect=rect, crop=crop.box, background=(0.0, 0.0, 0.0))
-        self.renders += 1
-        return WindowSource(out=out, rect=rect, size=size, scale=placement_scale(stage_to_scene))
+        return ViewGeometry(pinhole=pinhole, rect=pinhole.rect_for(window, margin_px=1), size=size, crop=crop)
+
+    @staticmethod
+    def _render_rect(geometry: ViewGeometry, asset: SceneAsset, rect: Rect) -> RenderOutput:
+        return asset.render_pinhole(geometry.pinhole.camera, rect=rect, crop=geometry.crop.box,
+                                    background=(0.0, 0.0, 0.0))
+
+    def _render_split(self, geometry: ViewGeometry, asset: SceneAsset, remote: list[TileJob]) -> RenderOutput:
+        """The view assembled from the bands this node keeps and those other nodes rendered (any
+        band that does not come back in time is rendered here)."""
+        exchange = self.exchange
+        assert exchange is not None
+        count = remote[0].count
+        bands = band_rects(geometry.rect, count)
+        given = {t.index: t for t in remote if t.count == count}
+        x0, y0, x1, y1 = geometry.rect
+        rgb = torch.zeros((y1 - y0, x1 - x0, 3), dtype=torch.float32, device=self.device)
+        alpha = torch.zeros((y1 - y0, x1 - x0), dtype=torch.float32, device=self.device)
+        depth = torch.zeros_like(alpha)
+
+        def paste(rect: Rect, out: RenderOutput) -> None:
+            rows, cols = slice(rect[1] - y0, rect[3] - y0), slice(rect[0] - x0, rect[2] - x0)
+            rgb[rows, cols] = out.rgb.to(device=self.device, dtype=torch.float32)
+            alpha[rows, cols] = out.alpha.to(device=self.device, dtype=torch.float32)
+            depth[rows, cols] = out.depth.to(device=self.device, dtype=torch.float32)
+
+        for first, end in runs(i for i in range(count) if i not in given):
+            rect = span(bands, first, end)
+            if rect[3] > rect[1]:
+                paste(rect, self._render_rect(geometry, asset, rect))
+        for index in sorted(given):
+            rect = bands[index]
+            if rect[3] <= rect[1]:
+                continue
+            out = exchange.wait(self._frame, given[index], rect, self.device)
+            if out is None:
+                exchange.count("local_fallback")
+                out = self._render_rect(geometry, asset, rect)
+            paste(rect, out)
+        return RenderOutput(rgb=rgb, alpha=alpha, depth=depth)
+
+    def render_tile(self, tile: TileJob, asset: SceneAsset, stage_to_scene: np.ndarray,
+                    bounds_of: Callable[[], OrientedBox | None]) -> tuple[Rect, RenderOutput] | None:
+        """Band ``tile`` of another node's view (its rectangle and render), or None when that view
+        shows nothing of the asset or the band is empty (the owner computes the same and does not
+        wait for it)."""
+        if tile.view is None:
+            return None
+        geometry = self.geometry([(name, tile.view) for name in tile.canvases], stage_to_scene, bounds_of,
+                                 tile.inner_scale)
+        if geometry is None:
+            return None
+        rect = band_rects(geometry.rect, tile.count)[tile.index]
+        if rect[3] <= rect[1]:
+            return None
+        return rect, self._render_rect(geometry, asset, rect)

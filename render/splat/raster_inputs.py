@@ -33,17 +33,11 @@ TRANSMITTANCE_MIN = 1e-4
 
 @dataclass(frozen=True, kw_only=True)
 class RasterCamera:
-    """A pinhole camera for a device, plus the window of its image to render."""
+    """A pinhole camera prepared for the rasterizer: the camera, the device it renders on, the
+    window of its image to render and the tile size."""
 
-    world_to_camera: np.ndarray
-    """(4, 4) float64 world (asset frame) -> OpenCV camera, on the host."""
+    camera: PinholeCamera
     device: torch.device
-    fx: float
-    fy: float
-    cx: float
-    cy: float
-    width: int
-    height: int
     rect: Rect
     tile_size: int = TILE_SIZE
     """Square tile edge in pixels (any size gives the same image; it only changes the work split)."""
@@ -53,9 +47,38 @@ class RasterCamera:
                      tile_size: int = TILE_SIZE) -> RasterCamera:
         window = full_rect(camera.width, camera.height) if rect is None else clip_rect(rect, camera)
         view = np.asarray(camera.world_to_camera, dtype=np.float64).reshape(4, 4)
-        return RasterCamera(world_to_camera=view, device=torch.device(device), fx=float(camera.fx), fy=float(camera.fy),
-                            cx=float(camera.cx), cy=float(camera.cy), width=int(camera.width),
-                            height=int(camera.height), rect=window, tile_size=tile_size)
+        exact = PinholeCamera(world_to_camera=view, fx=float(camera.fx), fy=float(camera.fy), cx=float(camera.cx),
+                              cy=float(camera.cy), width=int(camera.width), height=int(camera.height))
+        return RasterCamera(camera=exact, device=torch.device(device), rect=window, tile_size=tile_size)
+
+    @property
+    def world_to_camera(self) -> np.ndarray:
+        """(4, 4) float64 world (asset frame) -> OpenCV camera, on the host."""
+        return self.camera.world_to_camera
+
+    @property
+    def fx(self) -> float:
+        return self.camera.fx
+
+    @property
+    def fy(self) -> float:
+        return self.camera.fy
+
+    @property
+    def cx(self) -> float:
+        return self.camera.cx
+
+    @property
+    def cy(self) -> float:
+        return self.camera.cy
+
+    @property
+    def width(self) -> int:
+        return self.camera.width
+
+    @property
+    def height(self) -> int:
+        return self.camera.height
 
     @functools.cached_property
     def viewmat(self) -> torch.Tensor:

@@ -33,8 +33,9 @@ from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen, QPolygonF, QTra
 
 from vpstage.frustum.frustum import FrustumSettings, inner_window
 from vpstage.frustum.geometry import canvas_geometry
+from vpstage.geometry.pinhole import Intrinsics
 from vpstage.stage.layout import StageLayout
-from vpstage.tracking.camera import CameraState, Intrinsics
+from vpstage.tracking.camera import CameraState
 from vpstage.tracking.distortion import distort_points, undistort_points
 from vpstage.tracking.image_window import sensor_border, sensor_window
 

@@ -28,6 +28,7 @@ import math
 import queue
 import threading
 import time
+from dataclasses import replace
 from typing import Any
 
 from psygnal import Signal
@@ -39,6 +40,7 @@ from vpstage.engine.plan import FramePlan, FrameSource
 from vpstage.engine.previews import Previews
 from vpstage.engine.report import build_report
 from vpstage.engine.stats import StatsHistory
+from vpstage.engine.task_assigner import TaskAssigner
 from vpstage.nodes.jobs import CanvasImage
 from vpstage.nodes.messages import FrameReport, Thumbnail
 from vpstage.stage import Stage
@@ -83,7 +85,10 @@ class FrameLoop:
 
     def __init__(self, stage: Stage, source: FrameSource, cluster: NodeCluster, *, clock: FrameClock | None = None,
                  history_capacity: int = 4096, stall_frames: int | None = None, restart_retry_s: float = 2.0,
-                 first_answer_grace_s: float = FIRST_ANSWER_GRACE_S, previews: Previews | None = None) -> None:
+                 first_answer_grace_s: float = FIRST_ANSWER_GRACE_S, previews: Previews | None = None,
+                 assigner: TaskAssigner | None = None) -> None:
+        """``assigner``: moves bands of overloaded nodes' heavy camera views to nodes with time to
+        spare (``cluster.assign_tiles``); None: every node renders its own canvases alone."""
         project = stage.project
         deadline_ms = project.cluster.deadline_ms
         self.stage, self.source, self.cluster = stage, source, cluster
@@ -98,6 +103,9 @@ class FrameLoop:
         cluster.thumbnail_sink = self.previews.offer
         self.events = LoopEvents()
         self.accounts = FrameAccounts()
+        self.assigner = assigner
+        self._tiles: dict[str, dict[str, int]] = {}
+        """Node -> its tile counters, as it last reported them."""
         self.canvas_errors: dict[str, str] = {}
         """Canvas -> why it shows the error card now (replaced, never mutated: read from any thread)."""
         self.clock_sync: dict[str, tuple[int, int]] = {}
@@ -190,6 +198,9 @@ class FrameLoop:
                                 **{n: dict(c) for n, c in self._refused.items() if c}}
         report["clock_sync"] = {n: {"offset_us": round(o / 1e3, 1), "rtt_us": round(r / 1e3, 1)}
                                 for n, (o, r) in self.clock_sync.items()}
+        if self.assigner is not None:
+            report["tiles"] = {**self.assigner.report(), "relay": dict(self.cluster.tile_counters),
+                               "nodes": {n: dict(c) for n, c in self._tiles.items()}}
         frames = max(self._cpu["node_frames"], 1)
         report["cpu"] = {"master_ms_per_frame": round(self._cpu["master_s"] * 1e3 / max(self._frames_sent, 1), 3),
                          "node_ms_per_node_frame": round(self._cpu["nodes_ms"] / frames, 3)}
@@ -228,11 +239,14 @@ class FrameLoop:
     def _send_orders(self, plan: FramePlan, assignment: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
         """Send an order to every node that is up; returns node -> canvases sent."""
         sent = {}
-        for node, state in self.failover.state.items():
-            if state != "up":
-                continue
-            canvases = tuple(c for c in assignment.get(node, ()) if not self._in_transit(c, node))
-            if self.cluster.send(node, plan.order(canvases, self.clock.now_ns())):
+        up = {node: tuple(c for c in assignment.get(node, ()) if not self._in_transit(c, node))
+              for node, state in self.failover.state.items() if state == "up"}
+        tiles = self.assigner.assign(plan, up) if self.assigner is not None else {}
+        for node, canvases in up.items():
+            order = plan.order(canvases, self.clock.now_ns())
+            if node in tiles:
+                order = replace(order, tiles=tiles[node])
+            if self.cluster.send(node, order):
                 sent[node] = canvases
                 self._waiting_since.setdefault(node, plan.tick.index)
         return sent
@@ -284,6 +298,10 @@ class FrameLoop:
 
     def _take_report(self, node: str, report: FrameReport) -> None:
         self.accounts.offer(node, report)
+        if self.assigner is not None:
+            self.assigner.observe(node, report)
+        if report.tiles:
+            self._tiles[node] = dict(report.tiles)
         self._answered.add(node)
         self._waiting_since.pop(node, None)
         self._outputs[node] = frozenset(report.outputs)

@@ -29,7 +29,19 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 from vpstage.nodes.channel import Channel, ChannelClosed
-from vpstage.nodes.messages import Configure, Failed, Hello, Message, Ping, Pong, Progress, Ready, Stop, Thumbnail
+from vpstage.nodes.messages import (
+    Configure,
+    Failed,
+    Hello,
+    Message,
+    Ping,
+    Pong,
+    Progress,
+    Ready,
+    Stop,
+    Thumbnail,
+    TileResult,
+)
 from vpstage.nodes.spec import NodeSpec
 
 NodeStatus = Literal["starting", "ready", "failed"]
@@ -121,6 +133,11 @@ class NodeCluster:
         self.address = ""
         self.thumbnail_sink: Callable[[Thumbnail], None] | None = None
         """Where thumbnails go as they arrive (on the connection's reader thread); None: the inbox."""
+        self.tile_counters: Counter[str] = Counter()
+        """Tile results relayed to their owners (``relayed``, ``relayed_bytes``), or dropped:
+        ``unroutable`` (the owner has no connection or its outbox is full), ``misrouted`` (a node
+        sent a band it was not the helper of)."""
+        self._tile_lock = threading.Lock()
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -292,6 +309,9 @@ class NodeCluster:
                 if isinstance(message, Ping):  # answered here, at once: round trips stay short
                     channel.send(Pong(message.node_ns, time.monotonic_ns()))
                     continue
+                if isinstance(message, TileResult):  # straight on to its owner, off the frame loop
+                    self._relay(slot, message)
+                    continue
                 if isinstance(message, Thumbnail) and self.thumbnail_sink is not None:
                     self.thumbnail_sink(message)  # previews need no frame-loop thread
                     continue
@@ -302,6 +322,19 @@ class NodeCluster:
             if slot.channel is channel and self._slots.get(slot.spec.node) is slot:
                 self.inbox.put(Incoming(node=slot.spec.node, generation=slot.generation, message=None,
                                         closed=closed.reason or "closed", arrived_ns=time.monotonic_ns()))
+
+    def _relay(self, slot: _Slot, tile: TileResult) -> None:
+        """Forward a band to the node it was rendered for (on the helper's reader thread)."""
+        if tile.helper != slot.spec.node:
+            outcome = "misrouted"
+        else:
+            owner = self._slots.get(tile.owner)
+            channel = owner.channel if owner is not None else None
+            outcome = "relayed" if channel is not None and channel.send(tile) else "unroutable"
+        with self._tile_lock:
+            self.tile_counters[outcome] += 1
+            if outcome == "relayed":
+                self.tile_counters["relayed_bytes"] += len(tile.rgb) + len(tile.alpha) + len(tile.depth)
 
     def _accept(self, hello: Message, channel: Channel) -> _Slot | None:
         reason = ""

@@ -26,9 +26,9 @@ from numpy.typing import NDArray
 from vpstage.frustum.frustum import CameraFrustum
 from vpstage.frustum.geometry import Rect
 from vpstage.frustum.rays import scene_rotation, to_scene
+from vpstage.geometry.pinhole import Intrinsics, PinholeCamera
 from vpstage.stage import Stage
 from vpstage.stage.model import ArcSection, MeshSection
-from vpstage.tracking.camera import Intrinsics
 
 F64 = NDArray[np.float64]
 DepthRange = Literal["gl", "zero_one"]
@@ -144,14 +144,19 @@ def screen_projections(stage: Stage, eye: F64, near: float, far: float,
 
 @dataclass(frozen=True)
 class InnerPinhole:
-    """The inner window as an OpenCV pinhole: ``render.assets.PinholeCamera(world_to_camera,
-    **vars(intrinsics))`` is the camera to render."""
+    """The inner window as an OpenCV pinhole (``camera``: the camera to render), with the part of
+    its image a node needs."""
 
     world_to_camera: F64
     """(4, 4) rigid: world (stage or scene, as built) -> OpenCV camera."""
     intrinsics: Intrinsics
     uv_window: tuple[float, float, float, float] | None = None
     """(u0, v0, u1, v1) the node's inner pixels need, when built for a node."""
+
+    @property
+    def camera(self) -> PinholeCamera:
+        """The pinhole to render the inner window with."""
+        return PinholeCamera.posed(self.world_to_camera, self.intrinsics)
 
     def rect_for(self, uv_window: tuple[float, float, float, float], margin_px: int = 0) -> Rect:
         """Pixel rectangle [x0, y0, x1, y1) holding every bilinear tap of samples inside a UV

@@ -1,6 +1,7 @@
-"""Shared geometric conventions: stage frame, pan/tilt/roll, OpenCV camera axes, boxes."""
+"""Shared geometric conventions: stage frame, pan/tilt/roll, OpenCV camera axes, the pinhole camera, boxes."""
 
 from vpstage.geometry.boxes import OrientedBox
+from vpstage.geometry.pinhole import Intrinsics, PinholeCamera
 from vpstage.geometry.rotations import (
     CV_FROM_BODY,
     body_rotation,
@@ -13,7 +14,9 @@ from vpstage.geometry.rotations import (
 
 __all__ = [
     "CV_FROM_BODY",
+    "Intrinsics",
     "OrientedBox",
+    "PinholeCamera",
     "body_rotation",
     "camera_rotation",
     "look_at_rotation",

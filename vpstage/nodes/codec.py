@@ -41,7 +41,10 @@ from vpstage.nodes.messages import (
     Stop,
     Thumbnail,
     ThumbnailRequest,
+    TileOrder,
+    TileResult,
 )
+from vpstage.nodes.tiles import MAX_TILES
 from vpstage.nodes.wire_fields import MAX_NAME, MAX_TEXT, Fields, WireError
 from vpstage.patterns import PATTERN_NAMES, PatternSpec
 from vpstage.tracking.camera import CameraState
@@ -66,13 +69,19 @@ class Kind(enum.IntEnum):
     PONG = 10
     STOP = 11
     PROGRESS = 12
+    TILE = 13
 
 
+MAX_TILE_BYTES = 16 << 20
+"""Pixels (rgb, alpha, depth as float32) one tile result may carry: a band, never a canvas."""
 MAX_PAYLOAD = {Kind.HELLO: 4096, Kind.CONFIGURE: 64 << 20, Kind.READY: 1 << 20, Kind.FAILED: 64 << 10,
                Kind.FRAME: 1 << 20, Kind.REPORT: 256 << 10, Kind.THUMBNAIL_REQUEST: 64 << 10,
                Kind.THUMBNAIL: (1 << 20) + 4096, Kind.PING: 64, Kind.PONG: 64, Kind.STOP: 4096,
-               Kind.PROGRESS: 4096}
-"""Largest payload accepted per kind (bytes). A thumbnail carries at most 1 MiB of pixels."""
+               Kind.PROGRESS: 4096, Kind.TILE: MAX_TILE_BYTES + 4096}
+"""Largest payload accepted per kind (bytes). A thumbnail carries at most 1 MiB of pixels, a tile
+result :data:`MAX_TILE_BYTES`."""
+MAX_WIRE_TILES = 256
+"""Tile orders a frame order may carry."""
 MAX_WIRE_REGIONS = 256
 """Colour regions a frame order may carry (a project holds at most 64)."""
 MAX_FEATHER, MAX_SATURATION, MAX_GAMMA, MAX_GAIN = 4096.0, 4.0, 10.0, 8.0
@@ -323,7 +332,30 @@ def _r_scene(f: Fields) -> SceneOrder:
 def _w_frame(m: FrameOrder) -> dict[str, Any]:
     return {"frame": m.frame, "count": m.count, "t": m.time_ns, "deadline": m.deadline_ns, "sent": m.sent_ns,
             "canvases": list(m.canvases), "patterns": {k: _w_pattern(v) for k, v in m.patterns.items()},
-            "cameras": [_w_camera(c) for c in m.cameras], "scene": None if m.scene is None else _w_scene(m.scene)}
+            "cameras": [_w_camera(c) for c in m.cameras], "scene": None if m.scene is None else _w_scene(m.scene),
+            **({"tiles": [_w_tile_order(t) for t in m.tiles]} if m.tiles else {})}
+
+
+def _w_tile_order(t: TileOrder) -> dict[str, Any]:
+    return {"owner": t.owner, "helper": t.helper, "camera": t.camera, "asset": t.asset, "canvases": list(t.canvases),
+            "i": t.index, "n": t.count, "wait": t.wait_ns}
+
+
+def _r_tile_order(f: Fields) -> TileOrder:
+    count = f.integer("n", 1, MAX_TILES)
+    return TileOrder(owner=f.text("owner"), helper=f.text("helper"), camera=f.text("camera"), asset=f.text("asset"),
+                     canvases=f.texts("canvases"), index=f.integer("i", 0, count - 1), count=count,
+                     wait_ns=f.integer("wait"))
+
+
+def _r_tiles(f: Fields) -> tuple[TileOrder, ...]:
+    """Absent from orders of builds before tiles: none."""
+    if f.data.get("tiles") is None:
+        return ()
+    tiles = f.each("tiles", _r_tile_order)
+    if len(tiles) > MAX_WIRE_TILES:
+        raise f.fail("tiles", f"{len(tiles)} tile orders (at most {MAX_WIRE_TILES})")
+    return tiles
 
 
 def _r_frame(f: Fields) -> FrameOrder:
@@ -333,7 +365,7 @@ def _r_frame(f: Fields) -> FrameOrder:
                       deadline_ns=f.integer("deadline"), sent_ns=f.integer("sent"), canvases=f.texts("canvases"),
                       patterns={patterns.str_key(k): _r_pattern(Fields(f"{patterns.where}.{k}", patterns.mapping(k)))
                                 for k in patterns.data},
-                      cameras=f.each("cameras", _r_camera), scene=scene)
+                      cameras=f.each("cameras", _r_camera), scene=scene, tiles=_r_tiles(f))
 
 
 def _w_report(m: FrameReport) -> dict[str, Any]:
@@ -342,7 +374,7 @@ def _w_report(m: FrameReport) -> dict[str, Any]:
             "late": [list(x) for x in m.late_renders], "errors": dict(m.errors), "outputs": list(m.outputs),
             "output_info": None if m.output_info is None else [dict(i) for i in m.output_info],
             "output_errors": dict(m.output_errors), "offset": m.clock_offset_ns, "rtt": m.clock_rtt_ns,
-            "refused": dict(m.refused)}
+            "refused": dict(m.refused), **({"tiles": dict(m.tiles)} if m.tiles else {})}
 
 
 def _r_late(f: Fields) -> tuple[tuple[int, float], ...]:
@@ -368,7 +400,8 @@ def _r_report(f: Fields) -> FrameReport:
                        skipped=f.integer("skipped", 0), late_renders=_r_late(f), errors=f.str_map("errors"),
                        outputs=f.texts("outputs"), output_info=_r_output_info(f),
                        output_errors=f.str_map("output_errors"), clock_offset_ns=f.integer("offset"),
-                       clock_rtt_ns=f.integer("rtt", 0), refused=_r_counts(f, "refused"))
+                       clock_rtt_ns=f.integer("rtt", 0), refused=_r_counts(f, "refused"),
+                       tiles=_r_counts(f, "tiles") if f.data.get("tiles") is not None else {})
 
 
 def _r_counts(f: Fields, key: str) -> dict[str, int]:
@@ -407,6 +440,26 @@ def _r_thumbnail(f: Fields) -> Thumbnail:
                      height=height, pixels=pixels)
 
 
+def _w_tile(m: TileResult) -> dict[str, Any]:
+    return {"frame": m.frame, "owner": m.owner, "helper": m.helper, "camera": m.camera, "asset": m.asset,
+            "i": m.index, "n": m.count, "rect": list(m.rect), "rgb": m.rgb, "alpha": m.alpha, "depth": m.depth,
+            "ms": m.render_ms}
+
+
+def _r_tile(f: Fields) -> TileResult:
+    count = f.integer("n", 1, MAX_TILES)
+    x0, y0, x1, y1 = _r_rect(f, "rect")
+    if x1 <= x0 or y1 <= y0:
+        raise f.fail("rect", f"empty band ({x0}, {y0}, {x1}, {y1})")
+    pixels = (x1 - x0) * (y1 - y0)
+    rgb, alpha, depth = f.blob("rgb"), f.blob("alpha"), f.blob("depth")
+    if (len(rgb), len(alpha), len(depth)) != (12 * pixels, 4 * pixels, 4 * pixels):
+        raise f.fail("rgb", f"{len(rgb)}, {len(alpha)}, {len(depth)} bytes for a {x1 - x0}x{y1 - y0} band")
+    return TileResult(frame=f.integer("frame", 0), owner=f.text("owner"), helper=f.text("helper"),
+                      camera=f.text("camera"), asset=f.text("asset"), index=f.integer("i", 0, count - 1), count=count,
+                      rect=(x0, y0, x1, y1), rgb=rgb, alpha=alpha, depth=depth, render_ms=f.number("ms"))
+
+
 _WRITERS: dict[type, tuple[Kind, Callable[[Any], dict[str, Any]]]] = {
     Hello: (Kind.HELLO, _w_hello),
     Configure: (Kind.CONFIGURE, _w_configure),
@@ -420,6 +473,7 @@ _WRITERS: dict[type, tuple[Kind, Callable[[Any], dict[str, Any]]]] = {
     Pong: (Kind.PONG, lambda m: {"node": m.node_ns, "master": m.master_ns}),
     Stop: (Kind.STOP, lambda m: {"reason": m.reason[:MAX_TEXT]}),
     Progress: (Kind.PROGRESS, lambda m: {"step": m.step[:MAX_NAME]}),
+    TileResult: (Kind.TILE, _w_tile),
 }
 
 _READERS: dict[Kind, Callable[[Fields], Message]] = {
@@ -435,7 +489,8 @@ _READERS: dict[Kind, Callable[[Fields], Message]] = {
     Kind.PONG: lambda f: Pong(f.integer("node"), f.integer("master")),
     Kind.STOP: lambda f: Stop(f.text("reason", MAX_TEXT)),
     Kind.PROGRESS: lambda f: Progress(f.text("step")),
+    Kind.TILE: _r_tile,
 }
 
-__all__ = ["HEADER_SIZE", "MAGIC", "MAX_PAYLOAD", "VERSION", "Kind", "SkippableError", "WireError", "decode",
-           "decode_header", "decode_payload", "encode"]
+__all__ = ["HEADER_SIZE", "MAGIC", "MAX_PAYLOAD", "MAX_TILE_BYTES", "VERSION", "Kind", "SkippableError", "WireError",
+           "decode", "decode_header", "decode_payload", "encode"]

@@ -29,9 +29,10 @@ from numpy.typing import NDArray
 from vpstage.colour.grading import RegionGrade
 from vpstage.frustum.frustum import CameraFrustum, FrustumSettings
 from vpstage.geometry import OrientedBox
+from vpstage.geometry.pinhole import Intrinsics
 from vpstage.patterns import PatternSpec
 from vpstage.timing import Timecode
-from vpstage.tracking.camera import CameraState, Intrinsics
+from vpstage.tracking.camera import CameraState
 from vpstage.tracking.image_window import Window
 
 Rect = tuple[int, int, int, int]
@@ -147,6 +148,28 @@ class CanvasJob:
 
 
 @dataclass(frozen=True, kw_only=True)
+class TileJob:
+    """Band ``index`` of ``count`` of ``owner``'s camera view of ``asset`` through ``camera`` (the
+    view its canvases ``canvases`` share), rendered by ``helper`` (``vpstage.nodes.tiles``)."""
+
+    owner: str
+    helper: str
+    camera: str
+    asset: str
+    canvases: tuple[str, ...]
+    index: int
+    count: int
+    wait_ns: int
+    """Until when (master clock) the owner waits for the band."""
+    view: InnerView | None
+    """The camera's inner view (any canvas: only its camera state and settings are used); None
+    when the order carries no state for it."""
+    placement: AssetPlacement | None
+    """The asset's placement this frame (None: not in the order)."""
+    inner_scale: float = 1.0
+
+
+@dataclass(frozen=True, kw_only=True)
 class FrameJob:
     """Everything one node renders for one frame."""
 
@@ -159,6 +182,8 @@ class FrameJob:
     """Present deadline on the console's monotonic clock (workers on other hosts use it only for
     logging; lateness is judged where the replies arrive)."""
     canvases: tuple[CanvasJob, ...]
+    tiles: tuple[TileJob, ...] = ()
+    """Bands of camera views this node renders for another, or another renders for it."""
 
     @property
     def tracking_time_ns(self) -> int | None:

@@ -10,6 +10,9 @@ Node -> master: :class:`Hello`, :class:`Progress` while it builds, :class:`Ready
 :class:`FrameReport` (every frame it was sent, right after its present), :class:`Thumbnail` and
 :class:`Ping`.
 
+Node -> master -> node: :class:`TileResult`, a band of a camera view one node rendered for another
+(``cluster.assign_tiles``; the master relays it to the owner, ``vpstage.engine.task_assigner``).
+
 Times named ``*_ns`` are monotonic nanoseconds on the master's clock unless a field says
 otherwise. ``vpstage.nodelink.codec`` turns these into bytes and back, checking every field.
 """
@@ -134,6 +137,54 @@ class SceneOrder:
 
 
 @dataclass(frozen=True, kw_only=True)
+class TileOrder:
+    """One band of one node's shared camera view of one asset, rendered by another node.
+
+    The view is the one the owner's canvases ``canvases`` share for ``camera`` and ``asset``
+    (``render.scene.shared_views``): both nodes compute its image, window and DoD crop from the
+    same order content (camera state, placements, quality, the stage), and cut its pixel rectangle
+    into ``count`` row bands (``vpstage.nodes.tiles.band_rects``); the helper renders band
+    ``index`` and sends it back as a :class:`TileResult`. Only these identifiers travel."""
+
+    owner: str
+    helper: str
+    camera: str
+    asset: str
+    canvases: tuple[str, ...]
+    """The owner's canvases that share the view (those of its order that the camera sees)."""
+    index: int
+    count: int
+    wait_ns: int
+    """Until when (master clock) the owner waits for the band before rendering it itself."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class TileResult:
+    """Band ``index`` of ``count`` of the owner's camera view of ``asset`` through ``camera`` for
+    ``frame``: ``rect`` (x0, y0, x1, y1) in that view's image pixels; ``rgb`` (h, w, 3), ``alpha``
+    (h, w) and ``depth`` (h, w, asset units) as little-endian float32 bytes, rows first."""
+
+    frame: int
+    owner: str
+    helper: str
+    camera: str
+    asset: str
+    index: int
+    count: int
+    rect: Rect
+    rgb: bytes
+    alpha: bytes
+    depth: bytes
+    render_ms: float = 0.0
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(h, w) of the band."""
+        x0, y0, x1, y1 = self.rect
+        return y1 - y0, x1 - x0
+
+
+@dataclass(frozen=True, kw_only=True)
 class FrameOrder:
     """One frame for one node."""
 
@@ -152,6 +203,9 @@ class FrameOrder:
     """Canvases among them that show a test pattern instead of the scene."""
     cameras: tuple[CameraOrder, ...] = ()
     scene: SceneOrder | None = None
+    tiles: tuple[TileOrder, ...] = ()
+    """Bands of camera views this node renders for another node, or that another node renders for
+    it (empty unless the master assigns tiles)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -192,6 +246,9 @@ class FrameReport:
     refused: dict[str, int] = field(default_factory=dict)
     """Messages from the master this node refused since it started, by reason (bad payloads,
     other versions, out-of-order frames, ...); empty when none."""
+    tiles: dict[str, int] = field(default_factory=dict)
+    """Its tile counters since it started (``render.node.tiles.TileExchange.counters``: rendered,
+    sent, used, local fallbacks, late and bad results, ...); empty when it never had tiles."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -247,4 +304,4 @@ class Progress:
 
 
 Message = (Hello | Configure | Ready | Failed | FrameOrder | FrameReport | ThumbnailRequest | Thumbnail | Ping
-           | Pong | Stop | Progress)
+           | Pong | Stop | Progress | TileResult)

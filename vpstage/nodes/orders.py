@@ -15,10 +15,11 @@ keeps them off the wall this frame (``CameraOrder.on_wall`` False) get no view.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 from vpstage.frustum.frustum import CameraFrustum, FrustumSettings
-from vpstage.nodes.jobs import CanvasJob, Content, FrameJob, InnerView, RaysHandle, SceneContent
-from vpstage.nodes.messages import CameraOrder, FrameOrder, SceneOrder
+from vpstage.nodes.jobs import CanvasJob, Content, FrameJob, InnerView, RaysHandle, SceneContent, TileJob
+from vpstage.nodes.messages import CameraOrder, FrameOrder, SceneOrder, TileOrder
 from vpstage.patterns import PatternSpec
 from vpstage.stage.model import Project
 from vpstage.timing import Timecode, default_drop_frame
@@ -51,7 +52,26 @@ class OrderReader:
             canvases.append(CanvasJob(canvas, width, height, content))
         timecode = Timecode.from_count(order.count, self.rate, default_drop_frame(self.rate))
         return FrameJob(node=self.node, frame=order.frame, timecode=timecode, frame_time_ns=order.time_ns,
-                        deadline_ns=order.deadline_ns, canvases=tuple(canvases))
+                        deadline_ns=order.deadline_ns, canvases=tuple(canvases), tiles=self._tiles(order))
+
+    def _tiles(self, order: FrameOrder) -> tuple[TileJob, ...]:
+        """The order's tile orders this node takes part in, with the camera view and placement a
+        helper needs to render the owner's view (``render.scene.shared_views``)."""
+        if not order.tiles:
+            return ()
+        cameras = {c.name: c for c in order.cameras}
+        placements = {} if order.scene is None else {p.asset: p for p in order.scene.placements}
+        inner_scale = 1.0 if order.scene is None else order.scene.quality.inner_scale
+        return tuple(TileJob(owner=t.owner, helper=t.helper, camera=t.camera, asset=t.asset, canvases=t.canvases,
+                             index=t.index, count=t.count, wait_ns=t.wait_ns, view=self._tile_view(cameras, t),
+                             placement=placements.get(t.asset), inner_scale=inner_scale)
+                     for t in order.tiles if self.node in (t.owner, t.helper))
+
+    def _tile_view(self, cameras: Mapping[str, CameraOrder], tile: TileOrder) -> InnerView | None:
+        camera = cameras.get(tile.camera)
+        if camera is None or camera.state is None or not camera.on_wall:
+            return None
+        return self._view(camera, (0, 0, 0, 0))
 
     def _content(self, canvas: str, patterns: Mapping[str, PatternSpec], views: Mapping[str, list[InnerView]],
                  scene: SceneOrder | None) -> Content:
@@ -68,20 +88,23 @@ class OrderReader:
         """Canvas -> its inner views in blend order (bottom first)."""
         views: dict[str, list[InnerView]] = {}
         for camera in blend_order(cameras):
-            state = camera.state
-            if state is None or not camera.rects or not camera.on_wall:
+            if camera.state is None or not camera.rects or not camera.on_wall:
                 continue
-            settings = self.settings.get(camera.name, FrustumSettings())
-            frustum = CameraFrustum.from_camera(state, settings)
-            intrinsics = state.intrinsics()
-            xl, xr = frustum.window[:2]
-            soft_px = frustum.soft_edge * (xr - xl) * intrinsics.fx
-            used_ns = camera.data_time_ns if camera.data_time_ns is not None else state.time_ns
-            world_to_camera = state.world_to_camera()
+            view = self._view(camera, (0, 0, 0, 0))
             for canvas, rect in camera.rects.items():
-                views.setdefault(canvas, []).append(InnerView(camera=camera.name, world_to_camera=world_to_camera,
-                                                              intrinsics=intrinsics, launch_rects=(rect,),
-                                                              dod_crop=None, tracking_time_ns=used_ns,
-                                                              tracking_lost=camera.lost, soft_edge_px=soft_px,
-                                                              state=state, settings=settings, window=frustum.window))
+                views.setdefault(canvas, []).append(replace(view, launch_rects=(rect,)))
         return views
+
+    def _view(self, camera: CameraOrder, rect: tuple[int, int, int, int]) -> InnerView:
+        """``camera``'s inner view (it has a state) with launch rectangle ``rect``."""
+        state = camera.state
+        assert state is not None
+        settings = self.settings.get(camera.name, FrustumSettings())
+        frustum = CameraFrustum.from_camera(state, settings)
+        intrinsics = state.intrinsics()
+        xl, xr = frustum.window[:2]
+        soft_px = frustum.soft_edge * (xr - xl) * intrinsics.fx
+        used_ns = camera.data_time_ns if camera.data_time_ns is not None else state.time_ns
+        return InnerView(camera=camera.name, world_to_camera=state.world_to_camera(), intrinsics=intrinsics,
+                         launch_rects=(rect,), dod_crop=None, tracking_time_ns=used_ns, tracking_lost=camera.lost,
+                         soft_edge_px=soft_px, state=state, settings=settings, window=frustum.window)

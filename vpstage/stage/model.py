@@ -433,6 +433,9 @@ class Cluster(_Model):
     """Per-frame present deadline after the frame's instant; default one frame period."""
     stall_frames: PositiveInt = 30
     """A node that has not reported for this many frames is marked down and restarted."""
+    assign_tiles: bool = False
+    """Move bands of an overloaded node's heavy camera views to nodes with time to spare, and
+    compose them back by depth on the owner (``vpstage.engine.task_assigner``)."""
 
     @field_validator("backend", mode="before")
     @classmethod

@@ -6,7 +6,8 @@ Import submodules for the rest: ``buffer`` (SampleBuffer, PoseAt), ``lens`` / ``
 ``alignment`` (AlignmentTransform, solve_alignment), ``calibration`` (CameraCalibration).
 """
 
-from vpstage.tracking.camera import CameraState, Intrinsics
+from vpstage.geometry.pinhole import Intrinsics
+from vpstage.tracking.camera import CameraState
 from vpstage.tracking.sample import CameraSample
 
 __all__ = ["CameraSample", "CameraState", "Intrinsics"]

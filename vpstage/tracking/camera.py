@@ -8,31 +8,11 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from vpstage.geometry.pinhole import Intrinsics
 from vpstage.geometry.rotations import camera_rotation
 from vpstage.tracking.distortion import NO_DISTORTION, LensDistortion
 
 F64 = NDArray[np.float64]
-
-
-@dataclass(frozen=True, kw_only=True)
-class Intrinsics:
-    """Pinhole intrinsics in pixels (OpenCV: origin at the top-left pixel's corner, +x right, +y down)."""
-
-    fx: float
-    fy: float
-    cx: float
-    cy: float
-    width: int
-    height: int
-
-    def matrix(self) -> F64:
-        return np.array([[self.fx, 0.0, self.cx], [0.0, self.fy, self.cy], [0.0, 0.0, 1.0]])
-
-    def scaled(self, width: int, height: int) -> Intrinsics:
-        """The same camera at another image size."""
-        sx, sy = width / self.width, height / self.height
-        return Intrinsics(
-            fx=self.fx * sx, fy=self.fy * sy, cx=self.cx * sx, cy=self.cy * sy, width=width, height=height)
 
 
 @dataclass(frozen=True, kw_only=True)
