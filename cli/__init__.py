@@ -29,6 +29,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "cli.render_commands",
     "cli.run_commands",
     "cli.train_commands",
+    "cli.bake_commands",
     "cli.delay_commands",
     "cli.lens_commands",
     "cli.token_commands",

@@ -24,28 +24,13 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 
-from vpstage.geometry import OrientedBox
+from vpstage.geometry import OrientedBox, PinholeCamera
 
 if TYPE_CHECKING:
     import torch
 
 Rect = tuple[int, int, int, int]
 Color = tuple[float, float, float]
-
-
-@dataclass(frozen=True, kw_only=True)
-class PinholeCamera:
-    world_to_camera: np.ndarray
-    """(4, 4) float64, asset frame -> OpenCV camera."""
-    fx: float
-    fy: float
-    cx: float
-    cy: float
-    width: int
-    height: int
-
-    def camera_to_world(self) -> np.ndarray:
-        return np.linalg.inv(self.world_to_camera)
 
 
 @dataclass
@@ -61,7 +46,7 @@ class SceneAsset(Protocol):
 
     name: str
     kind: str
-    """'splat' or 'nerf'."""
+    """'splat', 'nerf' or 'baked-nerf'."""
     supports_rays: bool
     """True when ``render_rays`` is implemented (NeRF); splats render through pinholes."""
 
@@ -104,6 +89,7 @@ LOADERS: dict[str, str] = {
     ".ingp": "render.nerf.snapshot:load_nerf_asset",
     ".msgpack": "render.nerf.snapshot:load_nerf_asset",
     ".nerf": "render.nerf.snapshot:load_nerf_asset",
+    ".bnerf": "render.nerf.baked.baked_format:load_baked_asset",
     "procedural:demo": "render.splat.procedural:load_demo_scene",
 }
 
