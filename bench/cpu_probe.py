@@ -2,7 +2,7 @@
 
 Runs ``main.py`` in this process with ``FrameLoop.run`` wrapped to note the process's CPU time
 (all threads) and wall time from the first frame to the last, and writes them to OUT.json. It
-works on any version of the project that has ``vpstage.engine.loop.FrameLoop.run`` (the current
+works on any version of the project that has ``vpstage.frame_master.loop.FrameLoop.run`` (the current
 tree, or an older checkout given as the working directory), so a before/after comparison measures
 both the same way. Start-up (imports, scene loading, kernel compilation) is not counted. With
 render nodes in processes of their own, their CPU is in the run report (``cpu``), not here.
@@ -24,7 +24,7 @@ def main() -> None:
         raise SystemExit(__doc__)
     out, script, args = Path(sys.argv[1]), sys.argv[3], sys.argv[4:]
     sys.path.insert(0, os.getcwd())
-    from vpstage.engine import loop as loop_module
+    from vpstage.frame_master import loop as loop_module
 
     measured: dict[str, Any] = {}
     original = loop_module.FrameLoop.run

@@ -55,7 +55,7 @@ def kill_node_at(loop: Any, node: str, frame: int) -> None:
 def run(stage: Stage, frames: int, outputs: str, cluster: str, fourcc: str = "UYVY",
         kill_at: int | None = None) -> dict[str, Any]:
     from render.node.cluster import default_outputs, make_node_cluster
-    from vpstage.engine import FrameLoop, PatternSource
+    from vpstage.frame_master import FrameLoop, PatternSource
     from vpstage.patterns import PatternSpec
 
     settings = default_outputs(stage, kind=outputs, fourcc=fourcc,  # type: ignore[arg-type]

@@ -29,7 +29,7 @@ import numpy as np
 
 from bench.common import machine, print_table
 from devices.tracking.hub import TrackingHub
-from vpstage.engine import Planner
+from vpstage.frame_master import Planner
 from vpstage.frustum.frustum import CameraFrustum
 from vpstage.stage import Stage
 from vpstage.stage.model import ArcSection, Camera, Canvas, MapEntry, Processor, Project, RenderNode, TrackingSource

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from render.assets import PinholeCamera
-from render.cameras import focal_for_fov, look_at_camera
+from render.camera_poses import focal_for_fov, look_at_camera
 from render.splat.io import load_splat
 from render.splat.model import SplatModel
 from vpstage.geometry import OrientedBox

@@ -100,7 +100,7 @@ def cmd_measure_delay(args: argparse.Namespace) -> int:
     from cli.stage_commands import _print_problems
     from devices.outputs.ndi_runtime import NdiUnavailable
     from vpstage.config import ConfigError
-    from vpstage.engine import WorkerStartError
+    from vpstage.frame_master import WorkerStartError
 
     with tempfile.TemporaryDirectory(prefix="vpstage-delay-") as workdir:
         try:

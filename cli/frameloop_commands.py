@@ -40,7 +40,7 @@ def cmd_patterns(args: argparse.Namespace) -> int:
     from cli.stage_commands import _print_problems
     from render.node.cluster import default_outputs, make_node_cluster
     from vpstage.config import ConfigError, atomic_write_text
-    from vpstage.engine import FrameLoop, PatternSource, WorkerStartError
+    from vpstage.frame_master import FrameLoop, PatternSource, WorkerStartError
     from vpstage.stage import Stage
     from vpstage.timing import Timecode
 
@@ -85,7 +85,7 @@ def cmd_patterns(args: argparse.Namespace) -> int:
 def _run(loop: object, frames: int | None, progress: ProgressReporter) -> None:
     """Run the loop on its own thread (frames presented of ``frames`` to ``progress``); Ctrl+C stops
     it cleanly after the current frame."""
-    from vpstage.engine import FrameLoop
+    from vpstage.frame_master import FrameLoop
 
     assert isinstance(loop, FrameLoop)
     loop.cluster.start()  # start-up errors surface here, on the caller's thread

@@ -128,7 +128,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _run_engine(engine: Any, args: argparse.Namespace) -> int:
     from vpstage.config import atomic_write_text
-    from vpstage.engine import WorkerStartError
+    from vpstage.frame_master import WorkerStartError
     from vpstage.timing import Timecode
 
     engine.events.tracking_lost.connect(lambda cam: print(f"camera {cam}: tracking lost (holding)", file=sys.stderr))

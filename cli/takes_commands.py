@@ -26,9 +26,9 @@ from vpstage.takes import (
     default_db_path,
 )
 from vpstage.takes.exports import FORMATS, ExportError, export_take
+from vpstage.takes.frame_records import split_take_name
 from vpstage.takes.integrity import DatabaseHealth, TakeDamage
-from vpstage.takes.records import split_take_name
-from vpstage.takes.stats import DEFAULT_GAP_THRESHOLD_MS, TakeStats, duration_label
+from vpstage.takes.take_stats import DEFAULT_GAP_THRESHOLD_MS, TakeStats, duration_label
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -74,7 +74,7 @@ def cmd_track(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
     from devices.tracking.factory import make_receiver
-    from vpstage.tracking.records import sample_record
+    from vpstage.tracking.sample_json import sample_record
 
     try:
         sources = _sources(args)

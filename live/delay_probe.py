@@ -53,7 +53,7 @@ from live.engine import LiveEngine
 from live.options import TRACKER_LEAD_MS, LiveOptions
 from live.setup import REHEARSAL_CAMERA, REHEARSAL_SOURCE, bound_port, stream_id
 from render.scene.probe_renderer import PROBE_RENDERER
-from vpstage.engine import FramePlan, FrameStats
+from vpstage.frame_master import FramePlan, FrameStats
 from vpstage.frustum.geometry import canvas_geometry
 from vpstage.frustum.rays import outer_directions
 from vpstage.stage import Stage

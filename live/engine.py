@@ -23,11 +23,11 @@ from live.options import CPU_STALL_S, TRACKER_LEAD_MS, LiveOptions
 from live.setup import hub_project, replay_path, run_project, start_tracker_simulator
 from render.heap import freeze_startup_heap
 from render.node.cluster import default_outputs, make_node_cluster
-from vpstage.engine import FrameLoop, FramePlan, FrameStats, Planner
-from vpstage.engine.node_latency import NodeLatencyHistory
-from vpstage.engine.stats import percentiles
-from vpstage.engine.take_records import frame_record
-from vpstage.engine.task_assigner import TaskAssigner
+from vpstage.frame_master import FrameLoop, FramePlan, FrameStats, Planner
+from vpstage.frame_master.frame_stats import percentiles
+from vpstage.frame_master.node_latency import NodeLatencyHistory
+from vpstage.frame_master.record_builder import frame_record
+from vpstage.frame_master.task_assigner import TaskAssigner
 from vpstage.patterns import PatternSpec
 from vpstage.stage import Stage
 from vpstage.stage.model import Project
@@ -108,16 +108,16 @@ class LiveEngine:
     * ``tracking`` (``devices.tracking.hub.TrackingHub``): receivers, per-camera buffers, delay.
     * ``simulator`` (``TrackerSimulator | None``): the rehearsal's simulated tracker or a take
       replay, sending real packets to the hub on loopback (None with a real tracker).
-    * ``planner`` (``vpstage.engine.Planner``): the job source (pattern overrides, placements).
-    * ``cluster`` (``vpstage.engine.NodeCluster``): the render nodes (one local process per node, or
+    * ``planner`` (``vpstage.frame_master.Planner``): the job source (pattern overrides, placements).
+    * ``cluster`` (``vpstage.frame_master.NodeCluster``): the render nodes (one local process per node, or
       Ray actors, or threads for tests); each node renders its canvases and drives their NDI / SDI
       outputs itself.
-    * ``loop`` (``vpstage.engine.FrameLoop``): the frame master; ``loop.events``, ``loop.history``,
+    * ``loop`` (``vpstage.frame_master.FrameLoop``): the frame master; ``loop.events``, ``loop.history``,
       ``loop.previews`` (thumbnails from the nodes, on request).
     * ``gpu`` (``devices.telemetry.GpuMonitor``): NVML sampling (no-GPU state on CPU machines).
     * ``videohub`` (``devices.videohub.VideohubRouter | None``): when the project declares one.
     * ``recorder`` (``vpstage.takes.TakeRecorder | None``): when ``options.takes_db`` is set.
-    * ``latency`` (``vpstage.engine.node_latency.NodeLatencyHistory``): per-node present skew and
+    * ``latency`` (``vpstage.frame_master.node_latency.NodeLatencyHistory``): per-node present skew and
       tracking-to-present latency (the report's per-node figures).
     * ``events`` (:class:`LiveEvents`).
     * ``timecode`` (``devices.timecode.master.TimecodeRig``): the timecode master (project

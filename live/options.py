@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from vpstage.engine.task_assigner import AssignerSettings
+from vpstage.frame_master.task_assigner import AssignerSettings
 from vpstage.nodes import RenderQuality
-from vpstage.takes.records import FrameRecord
+from vpstage.takes.frame_records import FrameRecord
 
 SCENE_RENDERER = "render.scene:build_scene_renderer"
 DEMO_SCENE = "procedural:demo"

@@ -27,7 +27,7 @@ from numpy.typing import NDArray
 
 from remote import barcode
 from remote.priority import lower_priority
-from vpstage.engine.previews import DEFAULT_RATE_HZ
+from vpstage.frame_master.previews import DEFAULT_RATE_HZ
 
 KEEP_TIMES = 1024
 ViewKey = tuple[str, int, int]

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from vpstage.engine.stats import RingBuffer, percentiles
+from vpstage.frame_master.frame_stats import RingBuffer, percentiles
 
 MAX_SAMPLES_PER_POST = 600
 

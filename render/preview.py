@@ -45,7 +45,7 @@ import numpy as np
 
 from devices.tracking import paths
 from render.assets import PinholeCamera, SceneAsset
-from render.cameras import axis_vector, focal_for_fov, world_to_camera_from_pose
+from render.camera_poses import axis_vector, focal_for_fov, world_to_camera_from_pose
 from render.preview_encoder import PreviewEncoder
 from vpstage.geometry import look_at_rotation
 

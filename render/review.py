@@ -38,7 +38,7 @@ from devices.video import VideoEncoder
 from render.review_scene import ReviewScene, ReviewSceneError, load_review_scene
 from vpstage.patterns.burnin import BurnInLine, burn_in
 from vpstage.takes import TakeInfo, TakeLibrary
-from vpstage.takes.records import CalibratedCameraState, SceneAssetState
+from vpstage.takes.frame_records import CalibratedCameraState, SceneAssetState
 from vpstage.takes.review import (
     ReviewFrame,
     ReviewTimelineError,

@@ -40,7 +40,7 @@ from vpstage.stage.catalog import DEFAULT_CATALOG
 from vpstage.stage.model import MeshSection
 from vpstage.stage.model import SceneAsset as SceneAssetModel
 from vpstage.stage.project_io import catalog_path
-from vpstage.takes.records import SceneAssetState
+from vpstage.takes.frame_records import SceneAssetState
 from vpstage.tracking import CameraState
 
 

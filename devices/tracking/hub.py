@@ -27,7 +27,7 @@ from psygnal import Signal
 
 from devices.tracking.factory import make_receiver
 from devices.tracking.receiver import Receiver
-from devices.tracking.stats import ReceiverStats, StreamStats
+from devices.tracking.receiver_health import ReceiverStats, StreamStats
 from vpstage.config import ConfigError, Problem
 from vpstage.config.endpoints import is_loopback, parse_endpoint
 from vpstage.stage.model import Alignment, Camera, Project, TrackingSource

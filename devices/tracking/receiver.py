@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 
 from devices.tracking.decoders import Decoder
 from devices.tracking.limits import ReceiverLimits, default_limits
-from devices.tracking.stats import PacketCounters, ReceiverStats, StreamRegistry, StreamStats
+from devices.tracking.receiver_health import PacketCounters, ReceiverStats, StreamRegistry, StreamStats
 from devices.tracking.transports import Transport
 from vpstage.tracking.sample import CameraSample
 

@@ -32,7 +32,7 @@ from devices.tracking.simulator import (
     TrackerSimulator,
     UdpLink,
 )
-from vpstage.takes.records import FrameRecord
+from vpstage.takes.frame_records import FrameRecord
 
 
 class ReplayError(ValueError):

@@ -7,7 +7,7 @@ from fractions import Fraction
 from typing import Literal
 
 from render.node.launchers import ProcessLauncher, ThreadLauncher
-from vpstage.engine.node_cluster import NodeCluster, NodeLauncher
+from vpstage.frame_master.node_cluster import NodeCluster, NodeLauncher
 from vpstage.nodes.clock_sync import boot_id
 from vpstage.nodes.messages import Configure, OutputSettings
 from vpstage.nodes.spec import NodeSpec, node_specs

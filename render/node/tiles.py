@@ -1,4 +1,4 @@
-"""A render node's end of the tile exchange (``cluster.assign_tiles``, ``vpstage.engine.task_assigner``).
+"""A render node's end of the tile exchange (``cluster.assign_tiles``, ``vpstage.frame_master.task_assigner``).
 
 As a **helper**, the node renders bands of another node's camera views that its frame order names
 (before its own canvases, so they travel back early) and :meth:`TileExchange.send` puts each on

@@ -16,8 +16,6 @@ ray distances times the cosine to the optical axis), so all assets of the canvas
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -30,42 +28,12 @@ from vpstage.frustum.canvas import CanvasFrustum
 from vpstage.frustum.rays import scene_rotation, to_scene
 from vpstage.geometry import OrientedBox
 
-MAX_INNER_SIDE = 16384
-"""Largest camera-view image side (pixels) the inner render may ask for."""
-MIN_INNER_SIDE = 8
-
 F64 = np.ndarray
 
 
 def placement_scale(stage_to_scene: F64) -> float:
     """Scene units per stage metre of a similarity matrix."""
     return float(np.cbrt(abs(np.linalg.det(stage_to_scene[:3, :3]))))
-
-
-def led_image_size(canvas: CanvasFrustum, inner_scale: float) -> tuple[int, int]:
-    """Camera-view image size (square pixels over the whole inner window) whose pixels are as
-    fine as the finest LED pixel step, in the image plane, among the canvas's inner cabinets,
-    times ``inner_scale``."""
-    frustum = canvas.frustum
-    xl, xr, yt, yb = frustum.window
-    finest = math.inf
-    for spans in canvas.spans:
-        block = spans.block
-        coef = block.coef[spans.members].copy()
-        coef[:, 0] -= frustum.eye
-        k = coef @ frustum.rotation                                   # (m, 4, 3) camera frame
-        x, y = block.width / 2.0, block.height / 2.0
-        c = k[:, 0] + x * k[:, 1] + y * k[:, 2] + x * y * k[:, 3]
-        for d in (k[:, 1] + y * k[:, 3], k[:, 2] + x * k[:, 3]):        # d c / d column, d c / d row
-            step = np.hypot((d[:, 0] * c[:, 2] - c[:, 0] * d[:, 2]), (d[:, 1] * c[:, 2] - c[:, 1] * d[:, 2]))
-            step = step / np.maximum(c[:, 2] ** 2, 1e-12)
-            finest = min(finest, float(step.min()))
-    if not math.isfinite(finest) or finest <= 0:
-        finest = (xr - xl) / max(frustum.camera.image_width, 1)
-    pixel = finest / max(inner_scale, 1e-6)
-    width, height = (xr - xl) / pixel, (yb - yt) / pixel
-    shrink = max(1.0, width / MAX_INNER_SIDE, height / MAX_INNER_SIDE)
-    return (max(MIN_INNER_SIDE, math.ceil(width / shrink)), max(MIN_INNER_SIDE, math.ceil(height / shrink)))
 
 
 def sample_window(rgb: torch.Tensor, alpha: torch.Tensor, depth: torch.Tensor, rect: tuple[int, int, int, int],

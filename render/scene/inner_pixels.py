@@ -18,11 +18,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from numpy.typing import NDArray
 
 from render.host_to_device import upload
 from vpstage.frustum.canvas import CanvasFrustum
 from vpstage.frustum.frustum import CameraFrustum
+from vpstage.frustum.pixel_runs import PixelRuns, pixel_runs
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -50,7 +50,7 @@ class InnerPixels:
     def __init__(self, runs: PixelRuns, frustum: CameraFrustum, device: torch.device) -> None:
         self.runs, self.frustum, self.device = runs, frustum, device
         self.count = runs.pixels
-        self.window = runs_uv_window(runs, frustum) if self.count else (0.0, 0.0, 0.0, 0.0)
+        self.window = runs.window
         """(u0, v0, u1, v1) bounds of ``uv``, known on the host (no device round trip)."""
         self._on_device: RunsOnDevice | None = None
         self._expanded: tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor] | None = None
@@ -115,69 +115,10 @@ class InnerPixels:
         return torch.zeros(0, dtype=torch.int64, device=self.device), empty.reshape(0, 3), empty.reshape(0, 2), empty
 
 
-@dataclass(frozen=True, kw_only=True)
-class PixelRuns:
-    """A canvas's inner pixels as runs along footprint rows (host side, from the exact spans).
-
-    Along a run the LED position is linear in the column: ``a + x * b`` (``x`` the footprint-local
-    pixel centre), so a run is its first flat canvas index, its first ``x``, its length and its
-    ``a``/``b`` (camera frame).
-    """
-
-    base: NDArray[np.int64]
-    """(R,) flat canvas index of each run's first pixel."""
-    x0: NDArray[np.float64]
-    length: NDArray[np.int64]
-    a: NDArray[np.float64]
-    b: NDArray[np.float64]
-
-    @property
-    def pixels(self) -> int:
-        return int(self.length.sum())
-
-
-def pixel_runs(canvas: CanvasFrustum) -> PixelRuns:
-    """The inner pixels of ``canvas`` as row runs, in the order of ``CanvasFrustum.mask``'s pixels
-    per cabinet block (member, row, column)."""
-    frustum = canvas.frustum
-    parts: list[tuple[NDArray[np.int64], ...]] = []
-    floats: list[tuple[NDArray[np.float64], ...]] = []
-    for spans in canvas.spans:
-        block = spans.block
-        member, row = np.nonzero(spans.stop > spans.start)
-        start = spans.start[member, row].astype(np.int64)
-        length = spans.stop[member, row].astype(np.int64) - start
-        cabinet = spans.members[member]
-        coef = block.coef[spans.members]                                   # (m, 4, 3) stage positions
-        coef[:, 0] -= frustum.eye
-        k = coef @ frustum.rotation                                        # camera frame, per cabinet
-        y = row[:, None] + 0.5
-        base = (block.y0[cabinet] + row) * canvas.geometry.width + block.x0[cabinet] + start
-        parts.append((base.astype(np.int64), length))
-        floats.append((start + 0.5, k[member, 0] + y * k[member, 2], k[member, 1] + y * k[member, 3]))
-    if not parts:
-        empty_i, empty_f = np.zeros(0, np.int64), np.zeros(0)
-        return PixelRuns(base=empty_i, x0=empty_f, length=empty_i, a=np.zeros((0, 3)), b=np.zeros((0, 3)))
-    return PixelRuns(base=np.concatenate([p[0] for p in parts]), x0=np.concatenate([f[0] for f in floats]),
-                     length=np.concatenate([p[1] for p in parts]), a=np.concatenate([f[1] for f in floats]),
-                     b=np.concatenate([f[2] for f in floats]))
-
-
 def inner_pixels(canvas: CanvasFrustum, device: torch.device) -> InnerPixels:
     """The inner pixels of ``canvas`` (which carries its camera frustum) for ``device``: runs on the
     host now, per-pixel tensors on the device when first asked for."""
     return InnerPixels(pixel_runs(canvas), canvas.frustum, device)
-
-
-def runs_uv_window(runs: PixelRuns, frustum: CameraFrustum) -> tuple[float, float, float, float]:
-    """UV bounds of every pixel of ``runs``: along a run the image point moves monotonically (a
-    line's projection), so the extremes are at the runs' first and last pixels."""
-    ends = np.concatenate([runs.a + runs.x0[:, None] * runs.b,
-                           runs.a + (runs.x0 + runs.length - 1)[:, None] * runs.b])
-    xl, xr, yt, yb = frustum.window
-    u = (ends[:, 0] / ends[:, 2] - xl) / (xr - xl)
-    v = (ends[:, 1] / ends[:, 2] - yt) / (yb - yt)
-    return float(u.min()), float(v.min()), float(u.max()), float(v.max())
 
 
 def window_uv(camera: torch.Tensor, frustum: CameraFrustum) -> torch.Tensor:

@@ -40,10 +40,10 @@ from render.scene.loaded import LoadedAsset, SceneBounds, load_scene
 from render.scene.outer import OuterCache, PlacedAssets
 from render.scene.shared_views import SharedCameraViews
 from render.scene.window_source import WindowSource
-from vpstage.engine.scene_state import SceneState
+from vpstage.frame_master.scene_state import SceneState
+from vpstage.frustum.camera_view import canvas_crop
 from vpstage.frustum.canvas import CanvasFrustum
-from vpstage.frustum.dod import dod_crop
-from vpstage.frustum.node import StageFrustum, dod_image_bounds
+from vpstage.frustum.node import StageFrustum
 from vpstage.geometry import OrientedBox
 from vpstage.nodes.jobs import AssetPlacement, CanvasJob, FrameJob, InnerView, RenderQuality, SceneContent, TileJob
 from vpstage.stage import Stage
@@ -212,7 +212,7 @@ class SceneCanvasRenderer:
             return self.views.window(view, asset, loaded.model.name, matrix,
                                      lambda: self.bounds.of(loaded.model, matrix), inner_scale)
         bounds = self.bounds.of(loaded.model, matrix)
-        crop = dod_crop(frustum.frustum, dod_image_bounds(frustum.image_bounds, frustum.frustum), matrix, bounds)
+        crop = canvas_crop(frustum, matrix, bounds)
         if crop is None:
             return None
         return rays_layer(asset, frustum, pixels, matrix, crop.box)

@@ -21,35 +21,22 @@ the owner's canvases' exact inner pixels for the camera, computed on the helper)
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from render.assets import RenderOutput, SceneAsset
 from render.node.tiles import TileExchange
-from render.scene.inner import led_image_size, placement_scale
+from render.scene.inner import placement_scale
 from render.scene.inner_pixels import InnerPixels, inner_pixels
 from render.scene.window_source import WindowSource
+from vpstage.frustum.camera_view import SharedCameraView, shared_camera_view
 from vpstage.frustum.canvas import CanvasFrustum
-from vpstage.frustum.dod import DodCrop, ImageBounds, dod_crop
-from vpstage.frustum.kooima import InnerPinhole, inner_pinhole
-from vpstage.frustum.node import StageFrustum, dod_image_bounds
+from vpstage.frustum.node import StageFrustum
 from vpstage.geometry import OrientedBox
 from vpstage.nodes.jobs import CanvasJob, FrameJob, InnerView, SceneContent, TileJob
 from vpstage.nodes.tiles import Rect, band_rects, runs, span
-
-
-@dataclass(frozen=True)
-class ViewGeometry:
-    """A shared camera view's image: its pinhole, the rectangle rendered, its size, the DoD crop."""
-
-    pinhole: InnerPinhole
-    rect: Rect
-    size: tuple[int, int]
-    crop: DodCrop
 
 
 class SharedCameraViews:
@@ -131,32 +118,20 @@ class SharedCameraViews:
         return WindowSource(out=out, rect=geometry.rect, size=geometry.size, scale=placement_scale(stage_to_scene))
 
     def geometry(self, members: list[tuple[str, InnerView]], stage_to_scene: np.ndarray,
-                 bounds_of: Callable[[], OrientedBox | None], inner_scale: float) -> ViewGeometry | None:
+                 bounds_of: Callable[[], OrientedBox | None], inner_scale: float) -> SharedCameraView | None:
         """The view shared by ``members`` (canvas, its view of one camera): over the union of their
         inner windows, at the finest LED density among them, cropped to their DoD together."""
-        parts = [part for part in (self.pixels(name, member) for name, member in members)
-                 if len(part[1]) and part[0].image_bounds is not None]
-        if not parts:
+        parts = [(frustum, pixels.runs) for frustum, pixels in (self.pixels(name, member) for name, member in members)]
+        if not any(runs.pixels for _, runs in parts):
             return None
-        frustum = parts[0][0].frustum
-        bounds = functools.reduce(ImageBounds.union, [f.image_bounds for f, _ in parts if f.image_bounds])
-        crop = dod_crop(frustum, dod_image_bounds(bounds, frustum), stage_to_scene, bounds_of())
-        if crop is None:
-            return None
-        sizes = [led_image_size(f, inner_scale) for f, _ in parts]
-        size = (max(w for w, _ in sizes), max(h for _, h in sizes))
-        windows = [p.uv_window() for _, p in parts]
-        window = (min(w[0] for w in windows), min(w[1] for w in windows), max(w[2] for w in windows),
-                  max(w[3] for w in windows))
-        pinhole = inner_pinhole(frustum, size[0], size[1], stage_to_scene, window)
-        return ViewGeometry(pinhole=pinhole, rect=pinhole.rect_for(window, margin_px=1), size=size, crop=crop)
+        return shared_camera_view(parts, stage_to_scene, bounds_of(), inner_scale)
 
     @staticmethod
-    def _render_rect(geometry: ViewGeometry, asset: SceneAsset, rect: Rect) -> RenderOutput:
+    def _render_rect(geometry: SharedCameraView, asset: SceneAsset, rect: Rect) -> RenderOutput:
         return asset.render_pinhole(geometry.pinhole.camera, rect=rect, crop=geometry.crop.box,
                                     background=(0.0, 0.0, 0.0))
 
-    def _render_split(self, geometry: ViewGeometry, asset: SceneAsset, remote: list[TileJob]) -> RenderOutput:
+    def _render_split(self, geometry: SharedCameraView, asset: SceneAsset, remote: list[TileJob]) -> RenderOutput:
         """The view assembled from the bands this node keeps and those other nodes rendered (any
         band that does not come back in time is rendered here)."""
         exchange = self.exchange

@@ -1,7 +1,7 @@
 """A canvas's inner frustum in one GPU kernel: expand its pixel runs, sample every asset's camera
 view, composite them by depth over the background and blend the result into the canvas.
 
-One program per pixel run (``render.scene.inner_pixels.PixelRuns``); per pixel, the same
+One program per pixel run (``vpstage.frustum.pixel_runs.PixelRuns``); per pixel, the same
 arithmetic as the torch reference (``render.scene.inner_blend.blend_reference``): the LED position
 ``a + x * b`` in the camera frame, its inner-window UV and soft-edge weight, a bilinear sample
 (``grid_sample``, border padding, ``align_corners=False``) of each asset's rendered window (colour,

@@ -17,7 +17,7 @@ from tests.engine.helpers import jobs_from_plan, node_assignment, tiny_stage
 from tests.engine.test_frame_renderer import pictures, scene_job
 from vpstage.colour.grading import RegionGrade, region_grades
 from vpstage.colour.settings import CanvasColour, ColourRegion, ColourSettings
-from vpstage.engine import Planner
+from vpstage.frame_master import Planner
 from vpstage.nodes.codec import decode, encode
 from vpstage.nodes.jobs import SceneContent
 from vpstage.nodes.messages import OutputSettings

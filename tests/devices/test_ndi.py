@@ -21,7 +21,7 @@ from devices.outputs.ndi_runtime import ndi
 from render.node.cluster import default_outputs, make_node_cluster
 from tests.engine.helpers import tiny_stage, without_spare
 from tests.waiting import wait_for
-from vpstage.engine import FrameLoop, PatternSource
+from vpstage.frame_master import FrameLoop, PatternSource
 from vpstage.patterns import PatternPainter, PatternSpec, read_frame_counter
 from vpstage.timing import Timecode, count_to_ndi_100ns
 

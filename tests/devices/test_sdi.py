@@ -16,7 +16,7 @@ from devices.outputs import DeckLinkOutput, OutputUnavailable, decklink_status
 from render.node.cluster import default_outputs, make_node_cluster
 from tests.devices import decklink_double
 from tests.engine.helpers import tiny_stage
-from vpstage.engine import FrameLoop, PatternSource
+from vpstage.frame_master import FrameLoop, PatternSource
 from vpstage.patterns import PatternPainter, PatternSpec, read_frame_counter
 from vpstage.stage import Stage
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from render.node.cluster import default_outputs, make_node_cluster
-from vpstage.engine import FrameLoop, FramePlan, FrameSource, NodeCluster
+from vpstage.frame_master import FrameLoop, FramePlan, FrameSource, NodeCluster
 from vpstage.nodes.jobs import FrameJob
 from vpstage.nodes.orders import OrderReader
 from vpstage.nodes.spec import stage_revision

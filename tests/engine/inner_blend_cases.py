@@ -13,9 +13,10 @@ import numpy as np
 import torch
 
 from render.assets import RenderOutput
-from render.scene.inner_pixels import InnerPixels, PixelRuns, pixel_runs
+from render.scene.inner_pixels import InnerPixels
 from render.scene.window_source import WindowSource
 from vpstage.frustum.node import StageFrustum
+from vpstage.frustum.pixel_runs import PixelRuns, pixel_runs
 from vpstage.stage import Stage
 from vpstage.stage.scaling import scaled_stage
 

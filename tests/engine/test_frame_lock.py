@@ -10,8 +10,8 @@ from fractions import Fraction
 import pytest
 
 from tests.engine.helpers import MS
-from vpstage.engine.accounts import FrameAccounts, OpenFrame, frame_stats
-from vpstage.engine.plan import FramePlan
+from vpstage.frame_master.accounts import FrameAccounts, OpenFrame, frame_stats
+from vpstage.frame_master.plan import FramePlan
 from vpstage.nodes.clock_sync import ClockSync
 from vpstage.nodes.frame_lock import FrameLock
 from vpstage.nodes.messages import CameraOrder, FrameOrder, FrameReport

@@ -14,7 +14,7 @@ import pytest
 from render.node.runtime import NodeRuntime
 from tests.engine.helpers import thread_loop, tiny_stage, without_spare
 from tests.waiting import wait_for
-from vpstage.engine import FrameLoop, FrameStats, PatternSource
+from vpstage.frame_master import FrameLoop, FrameStats, PatternSource
 from vpstage.nodes.channel import Channel, ChannelClosed
 from vpstage.nodes.clock_sync import boot_id
 from vpstage.nodes.codec import HEADER, MAGIC, Kind, encode

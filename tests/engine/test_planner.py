@@ -11,8 +11,8 @@ import pytest
 
 from devices.tracking.hub import TrackingHub
 from tests.engine.helpers import jobs_from_plan, node_assignment
-from vpstage.engine import Planner
-from vpstage.engine.cameras import camera_priorities
+from vpstage.frame_master import Planner
+from vpstage.frame_master.tracked_cameras import camera_priorities
 from vpstage.frustum import FrustumSettings, StageFrustum
 from vpstage.nodes.jobs import FrameJob, RenderQuality, SceneContent
 from vpstage.nodes.orders import blend_order

@@ -18,7 +18,7 @@ import pytest
 from tests.devices.test_ndi import Receiver, check_frames
 from tests.engine.helpers import tiny_stage
 from tests.waiting import wait_for
-from vpstage.engine import FrameLoop, PatternSource
+from vpstage.frame_master import FrameLoop, PatternSource
 from vpstage.patterns import PatternPainter, PatternSpec
 from vpstage.stage import Stage
 

@@ -16,13 +16,13 @@ from devices.tracking.hub import TrackingHub
 from render.assets import PinholeCamera
 from render.node.frame_renderer import NodeFrameRenderer
 from render.scene import SceneCanvasRenderer
-from render.scene.inner import led_image_size
 from render.scene.inner_pixels import inner_pixels
 from render.scene.loaded import LoadedAsset, load_scene
 from render.scene.renderer import render_bgrx
 from tests.engine.analytic_assets import PlaneAsset, plane_colour, splat_plane
 from tests.engine.helpers import jobs_from_plan, node_assignment
-from vpstage.engine import Planner
+from vpstage.frame_master import Planner
+from vpstage.frustum.camera_view import led_image_size
 from vpstage.frustum.dod import dod_crop
 from vpstage.frustum.kooima import inner_pinhole
 from vpstage.frustum.node import StageFrustum, dod_image_bounds

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from tests.engine.test_scene_renderer import plan_frame
-from vpstage.engine.task_assigner import (
+from vpstage.frame_master.task_assigner import (
     AssignerSettings,
     CostModel,
     TaskAssigner,

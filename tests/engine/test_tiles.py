@@ -20,7 +20,7 @@ from render.scene import SceneCanvasRenderer
 from render.scene.loaded import LoadedAsset, load_scene
 from tests.engine.helpers import node_assignment, thread_cluster
 from tests.engine.test_scene_renderer import plan_frame, with_scene
-from vpstage.engine.task_assigner import AssignerSettings, TaskAssigner
+from vpstage.frame_master.task_assigner import AssignerSettings, TaskAssigner
 from vpstage.nodes.channel import Channel
 from vpstage.nodes.codec import (
     HEADER,

@@ -15,7 +15,7 @@ from devices.outputs.pixels import bgrx_to_uyvy  # noqa: E402
 from render.node.frame_renderer import NodeFrameRenderer  # noqa: E402
 from render.node.pixel_formats import pack_rgb  # noqa: E402
 from tests.engine.helpers import jobs_from_plan, tiny_stage  # noqa: E402
-from vpstage.engine import PatternSource  # noqa: E402
+from vpstage.frame_master import PatternSource  # noqa: E402
 from vpstage.nodes.messages import ThumbnailRequest  # noqa: E402
 from vpstage.nodes.spec import node_specs  # noqa: E402
 from vpstage.patterns import PatternPainter, PatternSpec  # noqa: E402

@@ -16,7 +16,7 @@ import torch
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 
 from render.assets import PinholeCamera  # noqa: E402
-from render.cameras import look_at_camera  # noqa: E402
+from render.camera_poses import look_at_camera  # noqa: E402
 from render.splat.backends import has_gsplat, has_triton  # noqa: E402
 from render.splat.io import load_splat  # noqa: E402
 from render.splat.rasterize import rasterize_splats  # noqa: E402

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from cli import main
-from render.cameras import look_at_camera
+from render.camera_poses import look_at_camera
 
 
 def _camera_json(width: int, height: int) -> str:

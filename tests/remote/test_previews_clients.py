@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from vpstage.engine.previews import DEFAULT_MAX_BYTES, Previews
+from vpstage.frame_master.previews import DEFAULT_MAX_BYTES, Previews
 
 
 def test_two_clients_get_the_union_of_what_they_want_at_the_widest_width() -> None:

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from render.assets import PinholeCamera
-from render.cameras import look_at_camera
+from render.camera_poses import look_at_camera
 from render.splat.chunk_culling import MOSTLY_VISIBLE, select_chunks, visible_chunks
 from render.splat.chunks import SplatChunks, build_chunks, chunk_size_for, chunk_slots, chunks_for
 from render.splat.model import SplatModel

@@ -181,7 +181,7 @@ def test_view_dependent_colour() -> None:
     colours = []
     for side in (1.0, -1.0):  # camera on +x then -x, looking at the origin
         eye = np.array([4.0 * side, 0.0, 0.0])
-        from render.cameras import look_at_camera
+        from render.camera_poses import look_at_camera
 
         cam = look_at_camera(eye, np.zeros(3), np.array([0.0, 0.0, 1.0]), width=32, height=32, vertical_fov_deg=30)
         colours.append(float(rasterize_splats(model, cam).rgb[16, 16, 0]))

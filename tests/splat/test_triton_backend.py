@@ -38,7 +38,7 @@ def test_compacted_frames_equal_uncompacted_frames_on_the_gpu() -> None:
     """Compaction (the default) against every splat, with captured graphs replayed: full frames,
     windows, a box crop, a thin sliver and a crop that keeps nothing, each rendered twice (the
     second frame replays the graph) with the camera moving in between."""
-    from render.cameras import look_at_camera
+    from render.camera_poses import look_at_camera
     from render.splat.backends import triton_rasterizer as tr
     from render.splat.chunks import build_chunks
     from render.splat.rasterize import rasterize_splats

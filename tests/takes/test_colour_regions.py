@@ -15,9 +15,9 @@ from tests.engine.helpers import tiny_stage
 from tests.takes.synthetic import make_frame, record_take
 from vpstage.colour.grading import RegionGrade
 from vpstage.colour.settings import ColourRegion, ColourSettings
-from vpstage.engine import Planner
-from vpstage.engine.stats import FrameStats
-from vpstage.engine.take_records import frame_record
+from vpstage.frame_master import Planner
+from vpstage.frame_master.frame_stats import FrameStats
+from vpstage.frame_master.record_builder import frame_record
 from vpstage.stage import Stage
 from vpstage.takes import FrameRecord, TakeLibrary, TakeRecorder
 from vpstage.takes.codec import pack_frame_payload, unpack_frame_payload

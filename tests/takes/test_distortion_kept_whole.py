@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from vpstage.engine.cameras import TrackedCamera
-from vpstage.engine.take_records import camera_record
+from vpstage.frame_master.record_builder import camera_record
+from vpstage.frame_master.tracked_cameras import TrackedCamera
 from vpstage.protocols import opentrackio as otio
 from vpstage.takes import FrameRecord, TakeLibrary, TakeRecorder
 from vpstage.takes.exports import export_take

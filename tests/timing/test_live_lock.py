@@ -14,7 +14,7 @@ import pytest
 from live import LiveEngine, LiveOptions
 from tests.timing.ltc_audio import labels, ltc_audio
 from tests.waiting import wait_for
-from vpstage.engine import FrameStats
+from vpstage.frame_master import FrameStats
 from vpstage.stage import Stage
 from vpstage.stage.model import TimecodeSettings
 from vpstage.stage.scaling import scaled_stage

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from devices.tracking.hub import TrackingHub
-from devices.tracking.stats import StreamStats
+from devices.tracking.receiver_health import StreamStats
 from devices.tracking.transports import UdpTransport
 from tests.conftest import STAGES
 from tests.tracking.conftest import wait_until

@@ -17,7 +17,7 @@ from devices.tracking import osc_log
 from devices.tracking.decoders import Decoder, FreeDDecoder, OpenTrackIODecoder, OscDecoder
 from devices.tracking.limits import DEFAULT_LIMITS, ReceiverLimits
 from devices.tracking.receiver import Receiver
-from devices.tracking.stats import StreamRegistry
+from devices.tracking.receiver_health import StreamRegistry
 from devices.tracking.transports import Read
 from vpstage.protocols import freed, opentrackio, osc_map, osc_wire
 from vpstage.protocols.errors import BAD_REASONS, DISCARD_REASONS

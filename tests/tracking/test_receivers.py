@@ -13,7 +13,7 @@ import pytest
 
 from devices.tracking.factory import make_receiver
 from devices.tracking.receiver import Receiver
-from devices.tracking.stats import StreamStats
+from devices.tracking.receiver_health import StreamStats
 from devices.tracking.transports import UdpTransport
 from tests.tracking.conftest import wait_until
 from vpstage.protocols import freed, opentrackio, osc_map

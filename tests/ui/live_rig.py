@@ -21,7 +21,7 @@ from devices.tracking import paths
 from devices.tracking.hub import TrackingHub
 from devices.tracking.simulator import FreeDEncoder, TrackerSimulator, UdpLink
 from tests.engine.helpers import thread_cluster
-from vpstage.engine import FrameLoop, PatternSource
+from vpstage.frame_master import FrameLoop, PatternSource
 from vpstage.patterns import PatternSpec
 from vpstage.stage import Stage
 from vpstage.stage.model import Project

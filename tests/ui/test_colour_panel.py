@@ -19,7 +19,7 @@ from ui.commands import DocumentEditor
 from ui.live.control_thread import ControlThread
 from ui.live.edit_forwarder import EditForwarder
 from ui.main_window import ConsoleWindow
-from vpstage.engine import Planner
+from vpstage.frame_master import Planner
 from vpstage.stage import Stage
 from vpstage.stage.document import StageDocument
 from vpstage.stage.scaling import scaled_stage

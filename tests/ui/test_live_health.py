@@ -25,8 +25,8 @@ from ui.live.health_panel import COL, HealthPanel
 from ui.live.models import LiveModels
 from ui.live.node_rates import NodeRateWindow
 from ui.live.stats_snapshot import FrameSeries
-from vpstage.engine import FrameLoop, PatternSource
-from vpstage.engine.stats import FrameStats, NodeStats, StatsHistory
+from vpstage.frame_master import FrameLoop, PatternSource
+from vpstage.frame_master.frame_stats import FrameStats, NodeStats, StatsHistory
 from vpstage.stage import Stage
 from vpstage.stage.document import StageDocument
 

@@ -235,7 +235,7 @@ def test_back_to_the_scene_on_one_canvas_keeps_the_others_patterns() -> None:
     """PatternTargetAdapter over a real Planner (what LiveEngine.set_pattern forwards to)."""
     from live import LiveOptions
     from ui.live.model_adapters import PatternTargetAdapter
-    from vpstage.engine import Planner
+    from vpstage.frame_master import Planner
     from vpstage.patterns import PatternSpec
     from vpstage.stage import Stage
 
@@ -297,7 +297,7 @@ def test_a_start_that_fails_on_a_bug_logs_its_traceback_and_says_one_line(qtbot:
 def test_the_active_camera_switch_puts_the_chosen_camera_on_top_at_the_next_frame(tracking: TrackingRig) -> None:
     """The tracking panel's switch over CameraSwitchAdapter and a real two-camera Planner."""
     from ui.live.model_adapters import CameraSwitchAdapter
-    from vpstage.engine import Planner
+    from vpstage.frame_master import Planner
     from vpstage.stage import Stage
     from vpstage.timing import FrameClock
 

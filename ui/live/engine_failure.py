@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from vpstage.config import ConfigError, Problem
-from vpstage.engine import WorkerStartError
+from vpstage.frame_master import WorkerStartError
 from vpstage.takes.database import TakeDatabaseError
 from vpstage.takes.recorder import RecorderError
 

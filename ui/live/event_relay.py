@@ -15,7 +15,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from ui.thread_signals import emit_safely
-from vpstage.engine.stats import FrameStats
+from vpstage.frame_master.frame_stats import FrameStats
 
 
 class EventRelay(QObject):

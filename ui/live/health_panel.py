@@ -47,7 +47,7 @@ from ui.live.node_rates import WINDOW_S, NodeRates, NodeRateWindow, count_text, 
 from ui.live.readouts import RateMeter, camera_stream, fmt, last_finite
 from ui.live.startup import node_steps
 from ui.live.stats_snapshot import FrameSeries
-from vpstage.engine.stats import RingBuffer
+from vpstage.frame_master.frame_stats import RingBuffer
 from vpstage.stage.document import StageDocument
 
 REFRESH_HZ = 10

@@ -28,7 +28,7 @@ from PySide6.QtGui import QImage
 
 from ui.live.camera_view import CameraViewRenderer, decimated
 from ui.thread_signals import emit_safely
-from vpstage.engine.stats import RingBuffer
+from vpstage.frame_master.frame_stats import RingBuffer
 from vpstage.frustum import FrustumSettings, StageFrustum, wall_footprint
 from vpstage.frustum.footprint import Footprint
 from vpstage.frustum.frustum import CameraFrustum

@@ -70,11 +70,11 @@ class LiveModels:
     hub: Any = None
     """devices.tracking.hub.TrackingHub"""
     loop: Any = None
-    """vpstage.engine.FrameLoop"""
+    """vpstage.frame_master.FrameLoop"""
     gpu: Any = None
     """devices.telemetry.GpuMonitor"""
     patterns: PatternTarget | None = None
     takes: TakeControl | None = None
     cameras: CameraSwitch | None = None
     planner: Any = None
-    """vpstage.engine.Planner (its setters take effect at the next frame; any thread)"""
+    """vpstage.frame_master.Planner (its setters take effect at the next frame; any thread)"""

@@ -11,7 +11,7 @@ Node -> master: :class:`Hello`, :class:`Progress` while it builds, :class:`Ready
 :class:`Ping`.
 
 Node -> master -> node: :class:`TileResult`, a band of a camera view one node rendered for another
-(``cluster.assign_tiles``; the master relays it to the owner, ``vpstage.engine.task_assigner``).
+(``cluster.assign_tiles``; the master relays it to the owner, ``vpstage.frame_master.task_assigner``).
 
 Times named ``*_ns`` are monotonic nanoseconds on the master's clock unless a field says
 otherwise. ``vpstage.nodelink.codec`` turns these into bytes and back, checking every field.

@@ -4,7 +4,7 @@ from vpstage.stage.catalog import Catalog, PanelType, load_catalog
 from vpstage.stage.mapping import LayoutError, auto_layout
 from vpstage.stage.model import Project
 from vpstage.stage.project_io import dump_project_yaml, load_project, save_project
-from vpstage.stage.stage import Stage
+from vpstage.stage.resolved_stage import Stage
 
 __all__ = [
     "Catalog",

@@ -435,7 +435,7 @@ class Cluster(_Model):
     """A node that has not reported for this many frames is marked down and restarted."""
     assign_tiles: bool = False
     """Move bands of an overloaded node's heavy camera views to nodes with time to spare, and
-    compose them back by depth on the owner (``vpstage.engine.task_assigner``)."""
+    compose them back by depth on the owner (``vpstage.frame_master.task_assigner``)."""
 
     @field_validator("backend", mode="before")
     @classmethod

@@ -17,7 +17,7 @@ from vpstage.config import atomic_write_text
 from vpstage.stage.catalog import load_catalog
 from vpstage.stage.project_io import catalog_path, save_project
 from vpstage.stage.rebase import rebased_colour
-from vpstage.stage.stage import Stage
+from vpstage.stage.resolved_stage import Stage
 
 
 def _scaled_regions(colour: ColourSettings, factor: int) -> ColourSettings:

@@ -7,11 +7,7 @@
 """
 
 from vpstage.takes.database import TakeDatabaseError, TakeNotFoundError, default_db_path
-from vpstage.takes.integrity import DatabaseHealth, TakeDamage, TakeDamagedError
-from vpstage.takes.journal import DurabilityPolicy
-from vpstage.takes.library import TakeLibrary
-from vpstage.takes.recorder import RecorderError, RecorderStats, TakeRecorder, stage_config
-from vpstage.takes.records import (
+from vpstage.takes.frame_records import (
     CalibratedCameraState,
     CameraRecord,
     FrameRecord,
@@ -23,7 +19,11 @@ from vpstage.takes.records import (
     parse_take_ref,
     take_name,
 )
-from vpstage.takes.stats import TakeStats, take_stats
+from vpstage.takes.integrity import DatabaseHealth, TakeDamage, TakeDamagedError
+from vpstage.takes.journal import DurabilityPolicy
+from vpstage.takes.library import TakeLibrary
+from vpstage.takes.recorder import RecorderError, RecorderStats, TakeRecorder, stage_config
+from vpstage.takes.take_stats import TakeStats, take_stats
 
 __all__ = [
     "CalibratedCameraState",

@@ -37,7 +37,7 @@ from typing import Any
 import msgpack
 
 from vpstage.colour.grading import RegionGrade
-from vpstage.takes.records import (
+from vpstage.takes.frame_records import (
     CalibratedCameraState,
     CameraRecord,
     NodeTiming,

@@ -30,7 +30,7 @@ from typing import Any
 
 from vpstage.config.atomic import fsync_dir
 from vpstage.takes.codec import RECORD_SCHEMA, unpack_frame_payload, unpack_scene_payload
-from vpstage.takes.records import FrameRecord, TakeInfo, TakeStatus, parse_take_ref, take_name
+from vpstage.takes.frame_records import FrameRecord, TakeInfo, TakeStatus, parse_take_ref, take_name
 
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 5000

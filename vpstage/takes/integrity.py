@@ -21,7 +21,7 @@ from typing import Any
 
 from vpstage.takes.codec import RecordDecodeError, unpack_frame_payload, unpack_scene_payload
 from vpstage.takes.database import TakeDatabaseError
-from vpstage.takes.records import TakeInfo
+from vpstage.takes.frame_records import TakeInfo
 
 DECODE_ERRORS: tuple[type[Exception], ...] = (RecordDecodeError, ValueError, TypeError, KeyError, ZeroDivisionError,
                                               OverflowError)

@@ -45,7 +45,7 @@ from typing import cast
 
 from vpstage.takes.codec import pack_frame_payload, pack_scene_payload
 from vpstage.takes.database import connect
-from vpstage.takes.records import FrameRecord
+from vpstage.takes.frame_records import FrameRecord
 from vpstage.takes.wal_sync import WalSyncer
 
 _INSERT_FRAMES = ("INSERT OR REPLACE INTO frames (take_id, frame, timecode, timecode_frames, rate_num, rate_den, "

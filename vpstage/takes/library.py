@@ -27,6 +27,7 @@ from vpstage.takes.database import (
     select_takes,
     transaction,
 )
+from vpstage.takes.frame_records import FrameRecord, TakeInfo, TakeRefError, TakeStatus, check_slate, take_name
 from vpstage.takes.integrity import (
     READ_ERRORS,
     DatabaseHealth,
@@ -36,8 +37,7 @@ from vpstage.takes.integrity import (
     is_damage,
     scan_take,
 )
-from vpstage.takes.records import FrameRecord, TakeInfo, TakeRefError, TakeStatus, check_slate, take_name
-from vpstage.takes.stats import DEFAULT_GAP_THRESHOLD_MS, TakeStats, take_stats
+from vpstage.takes.take_stats import DEFAULT_GAP_THRESHOLD_MS, TakeStats, take_stats
 
 
 class TakeLibrary:

@@ -35,8 +35,8 @@ from vpstage.takes.database import (
     transaction,
     utc_now,
 )
+from vpstage.takes.frame_records import FrameRecord, TakeInfo, check_slate, take_name
 from vpstage.takes.journal import DurabilityPolicy, JournalStats, JournalWriter
-from vpstage.takes.records import FrameRecord, TakeInfo, check_slate, take_name
 
 DEFAULT_QUEUE_FRAMES = 4096
 """About 68 s of frames at 60 Hz held in memory while the disk is slow, before frames are lost."""

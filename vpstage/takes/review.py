@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from vpstage.takes.records import CalibratedCameraState, FrameRecord, SceneAssetState
+from vpstage.takes.frame_records import CalibratedCameraState, FrameRecord, SceneAssetState
 from vpstage.timing.timecode import Timecode
 
 HoldReason = Literal["tracking gap", "not recorded"]

@@ -20,7 +20,7 @@ from typing import Any
 
 from vpstage.config import atomic_write_text
 from vpstage.takes.exports.registry import TakeExport, export_format
-from vpstage.takes.records import (
+from vpstage.takes.frame_records import (
     CalibratedCameraState,
     CameraRecord,
     FrameRecord,

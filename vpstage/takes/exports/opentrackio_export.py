@@ -29,7 +29,7 @@ import numpy as np
 from vpstage.config import atomic_write_text
 from vpstage.protocols.opentrackio import document_from_sample
 from vpstage.takes.exports.registry import ExportError, TakeExport, export_format
-from vpstage.takes.records import CameraRecord, FrameRecord
+from vpstage.takes.frame_records import CameraRecord, FrameRecord
 from vpstage.timing.timecode import Timecode, TimecodeError
 from vpstage.tracking.sample import CameraSample
 

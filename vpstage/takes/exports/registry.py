@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from vpstage.takes.records import FrameRecord, TakeInfo
+from vpstage.takes.frame_records import FrameRecord, TakeInfo
 
 T = TypeVar("T")
 ExportProgress = Callable[[int, int], None]

@@ -32,7 +32,7 @@ import numpy as np
 
 from vpstage.config import atomic_write_bytes
 from vpstage.takes.exports.registry import ExportError, TakeExport, export_format
-from vpstage.takes.records import CalibratedCameraState, format_rate_nd
+from vpstage.takes.frame_records import CalibratedCameraState, format_rate_nd
 
 METERS_PER_UNIT = 1.0
 LENS_UNITS_PER_MM = 0.001 / METERS_PER_UNIT * 10.0

@@ -1,7 +1,7 @@
 """Frame sources: what every canvas shows each frame.
 
-The loop asks its frame source for one :class:`~vpstage.engine.plan.FramePlan` per frame. The
-scene planner (tracking + frustum, ``vpstage.engine.planner``) is one frame source;
+The loop asks its frame source for one :class:`~vpstage.frame_master.plan.FramePlan` per frame. The
+scene planner (tracking + frustum, ``vpstage.frame_master.planner``) is one frame source;
 :class:`PatternSource` is the other: test patterns on every canvas, for lining up the wall and
 for rehearsals without a scene.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 
-from vpstage.engine.plan import FramePlan
+from vpstage.frame_master.plan import FramePlan
 from vpstage.patterns import PatternSpec
 from vpstage.stage import Stage
 from vpstage.timing import FrameTick

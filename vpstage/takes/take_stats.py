@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from vpstage.takes.records import FrameRecord, TakeInfo
+from vpstage.takes.frame_records import FrameRecord, TakeInfo
 
 DEFAULT_GAP_THRESHOLD_MS = 100.0
 

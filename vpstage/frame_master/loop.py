@@ -33,14 +33,14 @@ from typing import Any
 
 from psygnal import Signal
 
-from vpstage.engine.accounts import FrameAccounts, OpenFrame, frame_stats
-from vpstage.engine.failover import Failover
-from vpstage.engine.node_cluster import Incoming, NodeCluster
-from vpstage.engine.plan import FramePlan, FrameSource
-from vpstage.engine.previews import Previews
-from vpstage.engine.report import build_report
-from vpstage.engine.stats import StatsHistory
-from vpstage.engine.task_assigner import TaskAssigner
+from vpstage.frame_master.accounts import FrameAccounts, OpenFrame, frame_stats
+from vpstage.frame_master.failover import Failover
+from vpstage.frame_master.frame_stats import StatsHistory
+from vpstage.frame_master.node_cluster import Incoming, NodeCluster
+from vpstage.frame_master.plan import FramePlan, FrameSource
+from vpstage.frame_master.previews import Previews
+from vpstage.frame_master.report import build_report
+from vpstage.frame_master.task_assigner import TaskAssigner
 from vpstage.nodes.jobs import CanvasImage
 from vpstage.nodes.messages import FrameReport, Thumbnail
 from vpstage.stage import Stage
@@ -188,7 +188,7 @@ class FrameLoop:
         self.cluster.stop()
 
     def report(self) -> dict[str, Any]:
-        """The run report (see vpstage.engine.report); callable from any thread."""
+        """The run report (see vpstage.frame_master.report); callable from any thread."""
         report = build_report(self.history, self.clock.rate, (), self.failover.outages)
         report["canvas_errors"] = dict(self.canvas_errors)
         report["outputs"] = self._output_list()

@@ -19,8 +19,8 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from vpstage.engine.plan import FramePlan
-from vpstage.engine.stats import FrameStats, NodeStats
+from vpstage.frame_master.frame_stats import FrameStats, NodeStats
+from vpstage.frame_master.plan import FramePlan
 from vpstage.nodes.messages import FrameReport
 
 

@@ -26,8 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from vpstage.engine.plan import PlannedFrame
-from vpstage.engine.stats import F64, FrameStats, RingBuffer, percentiles
+from vpstage.frame_master.frame_stats import F64, FrameStats, RingBuffer, percentiles
+from vpstage.frame_master.plan import PlannedFrame
 
 SERIES = ("present_skew_ms", "present_after_deadline_ms", "tracking_to_present_ms", "render_all_ms")
 

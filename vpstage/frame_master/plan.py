@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Protocol
 
-from vpstage.engine.cameras import TrackedCamera
-from vpstage.engine.scene_state import SceneState
+from vpstage.frame_master.scene_state import SceneState
+from vpstage.frame_master.tracked_cameras import TrackedCamera
 from vpstage.frustum.geometry import Rect
 from vpstage.nodes.messages import CameraOrder, FrameOrder, SceneOrder
 from vpstage.patterns import PatternSpec

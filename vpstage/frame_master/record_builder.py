@@ -1,8 +1,8 @@
 """One take record per presented frame, from what the planner used and what the loop measured.
 
 Built on the frame loop's thread right after a frame is presented (``LoopEvents.frame_presented``)
-from the planner's :class:`~vpstage.engine.planner.PlannedFrame` of the same frame and the loop's
-:class:`~vpstage.engine.stats.FrameStats`; plain floats only, so the recorder can queue it at once.
+from the planner's :class:`~vpstage.frame_master.planner.PlannedFrame` of the same frame and the loop's
+:class:`~vpstage.frame_master.frame_stats.FrameStats`; plain floats only, so the recorder can queue it at once.
 
 * cameras: ``raw`` is the tracker-frame pose the calibrated state was made from (the tracker's
   samples interpolated at the frame's sampling instant, as :class:`vpstage.tracking.PoseAt`
@@ -24,10 +24,10 @@ import math
 from collections.abc import Mapping
 from fractions import Fraction
 
-from vpstage.engine.cameras import TrackedCamera
-from vpstage.engine.plan import PlannedFrame
-from vpstage.engine.stats import FrameStats
-from vpstage.takes.records import (
+from vpstage.frame_master.frame_stats import FrameStats
+from vpstage.frame_master.plan import PlannedFrame
+from vpstage.frame_master.tracked_cameras import TrackedCamera
+from vpstage.takes.frame_records import (
     CalibratedCameraState,
     CameraRecord,
     FrameRecord,

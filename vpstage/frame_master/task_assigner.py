@@ -42,7 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from vpstage.engine.plan import FramePlan
+from vpstage.frame_master.plan import FramePlan
 from vpstage.frustum.frustum import CameraFrustum, FrustumSettings
 from vpstage.frustum.geometry import CanvasGeometry
 from vpstage.frustum.node import StageFrustum

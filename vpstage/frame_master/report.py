@@ -24,8 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from vpstage.engine.failover import Outage
-from vpstage.engine.stats import StatsHistory, percentiles
+from vpstage.frame_master.failover import Outage
+from vpstage.frame_master.frame_stats import StatsHistory, percentiles
 from vpstage.nodes.outputs import OutputInfo
 from vpstage.stage.types import format_rate
 

@@ -2,15 +2,15 @@
 
 Per frame, on the loop's thread:
 
-1. sample every tracked camera at the frame's instant (:mod:`vpstage.engine.cameras`: tracking
+1. sample every tracked camera at the frame's instant (:mod:`vpstage.frame_master.tracked_cameras`: tracking
    delay, lens and alignment applied; a silent tracker holds its last pose and is flagged);
 2. per camera, build its inner frustum (overscan and soft edge from the project's camera, the
    planner's far distance and DoD margin) and cull every cabinet of the stage against it at once
    (:mod:`vpstage.frustum.cull`): the canvases that may hold inner pixels, with conservative
    launch rectangles;
-3. the :class:`~vpstage.engine.plan.FramePlan`: per camera its calibrated state, data time, lost
+3. the :class:`~vpstage.frame_master.plan.FramePlan`: per camera its calibrated state, data time, lost
    flag, launch rectangles, priority, whether it is the active camera and whether its interleave
-   puts it on the wall this frame (:class:`~vpstage.engine.cameras.CameraLayering`; a camera off
+   puts it on the wall this frame (:class:`~vpstage.frame_master.tracked_cameras.CameraLayering`; a camera off
    the wall gets no launch rectangles); the scene state (placements, outer view and cache key,
    quality); the canvases showing a test pattern. The loop cuts it into one small order per node,
    and each node blends its cameras' inner views lowest priority first, the active camera last.
@@ -33,9 +33,9 @@ from collections.abc import Mapping, Sequence
 from psygnal import Signal
 
 from vpstage.colour.grading import RegionGrade, region_grades
-from vpstage.engine.cameras import CameraLayering, CameraSampler, CameraSource, TrackedCamera
-from vpstage.engine.plan import FramePlan, PlannedFrame
-from vpstage.engine.scene_state import SceneState, Vec3
+from vpstage.frame_master.plan import FramePlan, PlannedFrame
+from vpstage.frame_master.scene_state import SceneState, Vec3
+from vpstage.frame_master.tracked_cameras import CameraLayering, CameraSampler, CameraSource, TrackedCamera
 from vpstage.frustum.cull import CabinetCull
 from vpstage.frustum.frustum import CameraFrustum, FrustumSettings
 from vpstage.frustum.geometry import Rect
