@@ -52,15 +52,19 @@ def rate_text(per_unit_s: float, unit: str) -> str:
     return f"{1 / max(per_unit_s, 1e-9):,.0f} {unit}s/s"
 
 
-def progress_line(label: str, unit: str, done: int, total: int, per_unit_s: float | None, stats: Stats) -> str:
+def progress_line(label: str, unit: str, done: int, total: int, per_unit_s: float | None, stats: Stats,
+                  left_s: float | None = None) -> str:
     """``train: step 100/2000 (5 %), loss 0.01234, 0.05 s a step, about 1 min 35 s left``; no rate
-    and no time left without ``per_unit_s`` (the first report: its time includes the loading)."""
+    and no time left without ``per_unit_s`` (the first report: its time includes the loading), unless
+    the job gives its own estimate of the time left (``left_s``)."""
     parts = [f"{label}: {unit} {done}/{total} ({100 * done // max(1, total)} %)"]
     parts += [f"{name} {value}" for name, value in stats.items()]
     if per_unit_s is not None:
         parts.append(rate_text(per_unit_s, unit))
-        if done < total:
-            parts.append(f"about {duration_text(per_unit_s * (total - done))} left")
+    if left_s is None and per_unit_s is not None:
+        left_s = per_unit_s * (total - done)
+    if left_s is not None and done < total:
+        parts.append(f"about {duration_text(left_s)} left")
     return ", ".join(parts)
 
 
@@ -80,16 +84,20 @@ class ProgressReporter:
         self._first: tuple[int, float] | None = None
         self._last_line = -float("inf")
 
-    def __call__(self, done: int, total: int, stats: Stats | None = None) -> None:
+    def __call__(self, done: int, total: int, stats: Stats | None = None, left_s: float | None = None) -> None:
+        """``left_s``: the job's own estimate of the time left (say, one that knows of a time limit)."""
         now = self.clock()
         if self._first is None:
             self._first = (done, now)
         if self._want_bar:
-            self._update_bar(done, total, stats or {})
+            shown = dict(stats or {})
+            if left_s is not None and done < total:
+                shown["left"] = duration_text(left_s)
+            self._update_bar(done, total, shown)
         elif done in (self._first[0], total) or now - self._last_line >= self.every_s:
             self._last_line = now
             log.info("%s", progress_line(self.label, self.unit, done, total, self.per_unit_s(done, total, now),
-                                         stats or {}))
+                                         stats or {}, left_s))
 
     def per_unit_s(self, done: int, total: int, now: float) -> float | None:
         """Seconds a unit since the first report (whose time also paid for loading and compiling):

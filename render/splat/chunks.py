@@ -48,7 +48,7 @@ SIZE_CLASSES = 4
 CACHE_SIZE = 8
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, kw_only=True)
 class SplatChunks:
     """A model's splats in spatial chunks of ``chunk_size``.
 

@@ -139,3 +139,16 @@ def test_mlp_parameter_layout_is_fully_fused_mlp() -> None:
     assert float(flat[5 * 32 + 7]) == float(field.density_mlp.weights[0].detach()[5, 7])
     assert float(flat[3072 + 64 * 32 + 2 * 64 + 3]) == float(field.rgb_mlp.weights[1].detach()[2, 3])
     assert torch.equal(flat[10240:10250], field.grid_table.detach().reshape(-1)[:10])
+
+
+def test_encoding_gradients_in_table_and_positions() -> None:
+    """The fused gather's backward (table rows and, through the trilinear weights, positions)."""
+    config = HashGridConfig(n_levels=3, n_features_per_level=2, log2_hashmap_size=8, base_resolution=3,
+                            per_level_scale=2.0)
+    layout = level_layout(config)
+    assert layout.hashed.tolist() == [False, False, True]
+    levels = LevelTensors(layout, torch.device("cpu"))
+    g = torch.Generator().manual_seed(3)
+    table = torch.randn(layout.n_entries, 2, generator=g, dtype=torch.float64).requires_grad_(True)
+    x = (0.05 + 0.9 * torch.rand(6, 3, generator=g, dtype=torch.float64)).requires_grad_(True)
+    assert torch.autograd.gradcheck(lambda t, p: hash_encode(p, t, levels), (table, x), eps=1e-6, atol=1e-5)

@@ -21,7 +21,7 @@ from render.assets import load_asset
 from render.nerf.asset import NerfAsset
 from render.nerf.model_components.renderers import TorchBackend
 from render.nerf.train.dataset import load_image, load_transforms
-from render.nerf.train.evaluation import evaluate_frames
+from render.nerf.train.evaluation import evaluate_frames, ssim
 from render.nerf.train.trainer import NerfTrainer, TrainConfig, TrainProgress
 from tests.nerf.helpers import small_config
 from tests.nerf.synthetic import write_scene
@@ -89,11 +89,16 @@ def test_train_command_writes_asset_and_reports_progress(tmp_path: Path, one_thr
     captured = capsys.readouterr()
     assert code == 0, captured.err
     assert "warning:" in captured.err and "missing" in captured.err
-    assert captured.out.count("step ") == 3 and f"wrote {out}" in captured.out
-    # stderr is no terminal: progress as INFO lines (-v), the first report and the last
+    # on a CPU the cpu preset is chosen and said; the grid resolution given overrides it
+    assert "cpu preset: " in captured.out and "occupancy grid 16^3" in captured.out
+    step_lines = [line for line in captured.out.splitlines() if line.startswith("step ")]
+    assert [line.split()[1] for line in step_lines] == ["2/6", "4/6", "6/6"] and f"wrote {out}" in captured.out
+    assert all(" loss " in line and " dB " in line and " ETA " in line for line in step_lines)
+    # stderr is no terminal: progress as INFO lines (-v), the first report and the last; the first
+    # has no rate yet but already the time left (the trainer's estimate)
     lines = [line for line in captured.err.splitlines() if line.startswith("INFO cli.progress: ")]
-    assert lines[0].startswith("INFO cli.progress: train: step 2/6 (33 %), loss ") and lines[0].endswith(" dB")
-    assert ", PSNR " in lines[0]
+    assert lines[0].startswith("INFO cli.progress: train: step 2/6 (33 %), loss ") and lines[0].endswith(" left")
+    assert ", PSNR " in lines[0] and " dB, about " in lines[0]
     assert lines[1].startswith("INFO cli.progress: train: step 6/6 (100 %), loss ")
     assert lines[1].endswith(("s a step", "steps/s"))  # the rate
     assert lines[2].startswith("INFO cli.progress: held-out PSNR: frame 1/2 (50 %)")
@@ -119,3 +124,27 @@ def test_train_command_rejects_bad_arguments(tmp_path: Path, capsys: pytest.Capt
     assert "must end in .nerf" in capsys.readouterr().err
     assert main(["train", str(tmp_path / "nothing"), "-o", str(tmp_path / "x.nerf"), "--device", "cpu"]) == 2
     assert "cannot read" in capsys.readouterr().err
+
+
+def test_training_steps_with_and_without_compaction(tmp_path: Path, one_thread: None) -> None:
+    dataset = load_transforms(write_scene(tmp_path / "scene", n_views=4, size=8))
+    config = tiny_config(3)
+    config.grid_resolution, config.holdout_every = 16, 0
+    for compact in (False, True):
+        config.compact_rays = compact
+        trainer = NerfTrainer(dataset, config)
+        trainer.update_occupancy()
+        step = trainer.train_step()
+        assert 0 < step.samples <= step.marched and math.isfinite(float(step.loss))
+        assert trainer.model.field.grid_table.grad is not None
+
+
+def test_ssim_is_one_for_equal_images_and_the_luminance_term_for_flat_ones() -> None:
+    image = torch.rand(24, 20, 3, generator=torch.Generator().manual_seed(1))
+    assert ssim(image, image) == pytest.approx(1.0)
+    noisy = (image + 0.1 * torch.randn(24, 20, 3, generator=torch.Generator().manual_seed(2))).clamp(0, 1)
+    assert 0.3 < ssim(image, noisy) < 0.99
+    # flat images: no variance, so SSIM is the luminance term (2 a b + C1) / (a^2 + b^2 + C1)
+    c1 = 0.01**2
+    flat = ssim(torch.full((16, 16, 3), 0.2), torch.full((16, 16, 3), 0.6))
+    assert flat == pytest.approx((2 * 0.2 * 0.6 + c1) / (0.2**2 + 0.6**2 + c1), rel=1e-6)

@@ -150,9 +150,9 @@ class BakedNerfModel:
                                t_end[s:s + MARCH_CHUNK], self.march) for s in range(0, max(o.shape[0], 1), MARCH_CHUNK)]
         if len(parts) == 1:
             return parts[0]
-        return TextureHits(torch.cat([p.t_hit for p in parts]), torch.cat([p.alpha for p in parts]),
-                           torch.cat([p.hit for p in parts]), sum(p.live for p in parts),
-                           sum(p.samples for p in parts), sum(p.rounds for p in parts))
+        return TextureHits(t_hit=torch.cat([p.t_hit for p in parts]), alpha=torch.cat([p.alpha for p in parts]),
+                           hit=torch.cat([p.hit for p in parts]), live=sum(p.live for p in parts),
+                           samples=sum(p.samples for p in parts), rounds=sum(p.rounds for p in parts))
 
     def query(self, o: torch.Tensor, d: torch.Tensor, hits: TextureHits) -> tuple[torch.Tensor, torch.Tensor]:
         """Radiance (N, 3, clamped to 0..1) and opacity (N,) of every ray; 0 for rays without a hit."""

@@ -32,7 +32,7 @@ MAX_ROUNDS = 1 << 16
 """Safety bound on marching rounds."""
 
 
-@dataclass
+@dataclass(kw_only=True)
 class TextureHits:
     """Per ray (N,): hit distance ``t_hit`` (normalised frame, 0 where no hit), coarse opacity
     ``alpha`` and ``hit`` (alpha >= min_alpha); ``live`` rays that entered the clipped region,
@@ -145,4 +145,4 @@ def finish(state: MarchState, config: MarchConfig) -> TextureHits:
     expected = state.depth / (1.0 - state.transmittance).clamp(min=1e-12)
     t_hit = torch.where(state.t_cross >= 0, state.t_cross, expected)
     hit = alpha >= max(config.min_alpha, 1e-12)
-    return TextureHits(torch.where(hit, t_hit, 0.0), torch.where(hit, alpha, 0.0), hit)
+    return TextureHits(t_hit=torch.where(hit, t_hit, 0.0), alpha=torch.where(hit, alpha, 0.0), hit=hit)

@@ -3,8 +3,10 @@
 
 The marcher gives each ray one lane; a program loops until all its rays have either emitted
 ``K`` samples or left their interval. Per iteration a lane either emits the sample at ``t``
-(occupied cell) or skips to the exit of the coarsest empty cell around it. The occupancy test
-reads one bit of the packed bitfield (Morton-ordered cascades).
+(occupied cell) and steps to the next candidate, or skips to the first candidate past the exit of
+the coarsest empty cell around it; candidates sit at whole steps of instant-ngp's stepping space
+from the ray's start, as in the reference (which tests every candidate instead of skipping). The
+occupancy test reads one bit of the packed bitfield (Morton-ordered cascades).
 """
 
 from __future__ import annotations
@@ -65,9 +67,33 @@ def _exit_distance(p, d, cells):
 
 
 @triton.jit
+def _to_stepping(t, min_step, max_step, log1p_c, a, b, at, bt, LINEAR: tl.constexpr):
+    """instant-ngp's stepping space (marching.to_stepping_space)."""
+    if LINEAR:
+        s = t / min_step
+    else:
+        near = (t - at) / min_step + a
+        far = (t - bt) / max_step + b
+        s = tl.where(t <= at, near, tl.where(t <= bt, tl.log(tl.maximum(t, at)) / log1p_c, far))
+    return s
+
+
+@triton.jit
+def _from_stepping(s, min_step, max_step, log1p_c, a, b, at, bt, LINEAR: tl.constexpr):
+    """Inverse of ``_to_stepping`` (marching.from_stepping_space)."""
+    if LINEAR:
+        t = s * min_step
+    else:
+        near = (s - a) * min_step + at
+        far = (s - b) * max_step + bt
+        t = tl.where(s <= a, near, tl.where(s <= b, tl.exp(tl.minimum(s, b) * log1p_c), far))
+    return t
+
+
+@triton.jit
 def _march_kernel(origins_ptr, dirs_ptr, t_ptr, t_end_ptr, bits_ptr, out_t_ptr, out_dt_ptr, count_ptr, n, K,
-                  cone, min_step, max_step, max_iterations,
-                  B: tl.constexpr, RES: tl.constexpr, N_CASCADES: tl.constexpr):
+                  min_step, max_step, log1p_c, a, b, at, bt, max_iterations,
+                  B: tl.constexpr, RES: tl.constexpr, N_CASCADES: tl.constexpr, LINEAR: tl.constexpr):
     pid = tl.program_id(0)
     rays = pid * B + tl.arange(0, B)
     in_range = rays < n
@@ -75,6 +101,8 @@ def _march_kernel(origins_ptr, dirs_ptr, t_ptr, t_end_ptr, bits_ptr, out_t_ptr, 
     dx, dy, dz = load_xyz(dirs_ptr, rays, in_range)
     t = tl.load(t_ptr + rays, mask=in_range, other=0.0)
     t_end = tl.load(t_end_ptr + rays, mask=in_range, other=0.0)
+    # Candidates sit at whole steps of stepping space from the start (candidate 0 is the start).
+    s = _to_stepping(t, min_step, max_step, log1p_c, a, b, at, bt, LINEAR)
     count = tl.zeros([B], tl.int32)
     active = in_range & (t < t_end)
     iteration = 0
@@ -83,7 +111,10 @@ def _march_kernel(origins_ptr, dirs_ptr, t_ptr, t_end_ptr, bits_ptr, out_t_ptr, 
         py = oy + t * dy
         pz = oz + t * dz
         mip = _cascade_at(px, py, pz, N_CASCADES)
-        dt = tl.minimum(tl.maximum(t * cone, min_step), max_step)
+        if LINEAR:
+            dt = tl.zeros([B], tl.float32) + min_step
+        else:
+            dt = _from_stepping(s + 1.0, min_step, max_step, log1p_c, a, b, at, bt, LINEAR) - t
         occupied = _occupied(bits_ptr, px, py, pz, mip, RES, active)
         emit = active & occupied
         slot = rays.to(tl.int64) * K + count
@@ -100,9 +131,13 @@ def _march_kernel(origins_ptr, dirs_ptr, t_ptr, t_end_ptr, bits_ptr, out_t_ptr, 
         cells = RES * tl.exp2(-mip.to(tl.float32))
         exit_t = tl.minimum(tl.minimum(_exit_distance(px, dx, cells), _exit_distance(py, dy, cells)),
                             _exit_distance(pz, dz, cells))
-        dist = tl.maximum(exit_t / cells, 0.0)
-        n_steps = tl.maximum(tl.ceil(dist / dt), 1.0)
-        t = tl.where(emit, t + dt, tl.where(skip, t + dt * n_steps, t))
+        # Skip to the first candidate past the empty cell's exit (or past the ray's end): whole steps.
+        target = tl.minimum(t + tl.maximum(exit_t / cells, 0.0), t_end)
+        s_target = _to_stepping(target, min_step, max_step, log1p_c, a, b, at, bt, LINEAR)
+        n_steps = tl.ceil(tl.maximum(s_target - s, 0.5))
+        s = tl.where(emit, s + 1.0, tl.where(skip, s + n_steps, s))
+        moved = emit | skip
+        t = tl.where(moved, _from_stepping(s, min_step, max_step, log1p_c, a, b, at, bt, LINEAR), t)
         active = active & (t < t_end) & (count < K)
         iteration += 1
     tl.store(t_ptr + rays, t, mask=in_range)
@@ -117,11 +152,13 @@ def march(origins: torch.Tensor, dirs: torch.Tensor, t: torch.Tensor, t_end: tor
     sample_dt = torch.zeros_like(sample_t)
     count = torch.zeros(n, dtype=torch.int32, device=origins.device)
     t_out = t.float().contiguous().clone()
+    stepping = (0.0, 0.0, 0.0, 0.0, 0.0) if params.linear else params.stepping_constants()
     if n:
         _march_kernel[(triton.cdiv(n, BLOCK_RAYS),)](
             origins.contiguous(), dirs.contiguous(), t_out, t_end.float().contiguous(), grid.bitfield,
-            sample_t, sample_dt, count, n, max_samples, params.cone_angle, params.min_step, params.max_step,
-            params.max_iterations, B=BLOCK_RAYS, RES=grid.resolution, N_CASCADES=grid.n_cascades)
+            sample_t, sample_dt, count, n, max_samples, params.min_step, params.max_step, *stepping,
+            params.max_iterations, B=BLOCK_RAYS, RES=grid.resolution, N_CASCADES=grid.n_cascades,
+            LINEAR=params.linear)
     return sample_t, sample_dt, count, t_out
 
 

@@ -62,6 +62,9 @@ class OccupancyGrid:
         self.density = torch.zeros(n_cascades, n, dtype=torch.float32, device=device)
         self.bitfield = torch.zeros(n_cascades, n // 8, dtype=torch.uint8, device=device)
         self._morton: torch.Tensor | None = None
+        self._linear_bits: tuple[tuple[int, int, int], torch.Tensor] | None = None
+        self._bounds: tuple[tuple[int, int, int], tuple[torch.Tensor, torch.Tensor]] | None = None
+        self._any_occupied = False
 
     @property
     def device(self) -> torch.device:
@@ -120,6 +123,63 @@ class OccupancyGrid:
 
     def cell_size(self, cascade: int) -> float:
         return 2.0**cascade / self.resolution
+
+    def linear_occupancy(self) -> torch.Tensor:
+        """(n_cascades * res^3,) bool: the bitfield unpacked, cells in x-fastest order, cascade after
+        cascade (rebuilt when the bitfield changes)."""
+        key = (id(self.bitfield), self.bitfield.data_ptr(), self.bitfield._version)
+        if self._linear_bits is None or self._linear_bits[0] != key:
+            morton = self.morton()
+            bits = torch.stack([unpack_bits(self.bitfield[m])[morton] for m in range(self.n_cascades)])
+            self._linear_bits = (key, bits.reshape(-1))
+        return self._linear_bits[1]
+
+    def any_occupied(self) -> bool:
+        """Whether any cell of any cascade is occupied (cached with :meth:`occupied_bounds`)."""
+        self.occupied_bounds()
+        return self._any_occupied
+
+    def occupied_bounds(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """(3,) float32 corners ``lo``, ``hi`` of the box around every occupied cell of every cascade,
+        normalised frame (``lo > hi`` when nothing is occupied); follows the bitfield."""
+        key = (id(self.bitfield), self.bitfield.data_ptr(), self.bitfield._version)
+        if self._bounds is None or self._bounds[0] != key:
+            res, lows, highs = self.resolution, [], []
+            cells = self.linear_occupancy().view(self.n_cascades, res, res, res)  # [cascade, z, y, x]
+            for m in range(self.n_cascades):
+                zyx = torch.nonzero(cells[m])
+                if zyx.numel() > 0:
+                    size, origin = 2.0**m / res, 0.5 - 2.0 ** (m - 1)
+                    lows.append(zyx.amin(0).flip(0).float() * size + origin)
+                    highs.append((zyx.amax(0).flip(0).float() + 1.0) * size + origin)
+            self._any_occupied = bool(lows)
+            if lows:
+                bounds = (torch.stack(lows).amin(0), torch.stack(highs).amax(0))
+            else:
+                bounds = (torch.ones(3, device=self.device), torch.zeros(3, device=self.device))
+            self._bounds = (key, bounds)
+        return self._bounds[1]
+
+    def occupied_at(self, positions: torch.Tensor) -> torch.Tensor:
+        """Occupancy bit at (N, 3) normalised positions, each in its own cascade (:func:`cascade_at`'s rule:
+        the smallest cascade containing it); positions outside every cascade are unoccupied.
+
+        Same cell arithmetic as :meth:`lookup` (and the marching kernel), on the unpacked bits.
+        """
+        res = self.resolution
+        centred = positions - 0.5
+        if self.n_cascades > 1:
+            extent = centred.abs().amax(dim=-1)
+            exponent = ((extent.view(torch.int32) >> 23) & 0xFF) - 126
+            cascade = (exponent + 1).clamp(0, self.n_cascades - 1)
+            centred = centred * torch.exp2(-cascade.to(positions.dtype))[:, None]
+        cell = torch.floor((centred + 0.5) * res)
+        inside = (cell.amin(dim=-1) >= 0) & (cell.amax(dim=-1) < res)
+        strides = torch.tensor([1.0, res, res * res], dtype=cell.dtype, device=cell.device)
+        index = (cell @ strides).to(torch.int64)
+        if self.n_cascades > 1:
+            index = index + cascade.to(torch.int64) * self.n_cells
+        return inside & self.linear_occupancy()[torch.where(inside, index, 0)]
 
     def lookup(self, positions: torch.Tensor, cascade: torch.Tensor) -> torch.Tensor:
         """Occupancy bit at (N, 3) normalised positions in the given (N,) int64 cascades.

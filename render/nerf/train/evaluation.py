@@ -1,4 +1,4 @@
-"""Scoring a trained model against posed images (PSNR of renders of the dataset cameras)."""
+"""Scoring a trained model against posed images (PSNR and SSIM of renders of the dataset cameras)."""
 
 from __future__ import annotations
 
@@ -15,18 +15,41 @@ from render.nerf.model_components.renderers import RenderBackend
 from render.nerf.train.cameras import FrameCameras
 from render.nerf.train.dataset import Frame, load_image
 
+SSIM_WINDOW = 11
+SSIM_SIGMA = 1.5
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, kw_only=True)
 class FrameScore:
     file_path: str
     psnr: float
     render_ms: float
     samples_per_ray: float
+    ssim: float = 0.0
 
 
 def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
     mse = float(((a - b) ** 2).mean())
     return -10.0 * math.log10(max(mse, 1e-10))
+
+
+def ssim(a: torch.Tensor, b: torch.Tensor) -> float:
+    """Mean structural similarity of two (h, w, 3) images in 0..1 (Wang et al. 2004: 11x11 Gaussian
+    window, sigma 1.5, K1 0.01, K2 0.03; per channel over the valid window positions)."""
+    x = torch.arange(SSIM_WINDOW, dtype=torch.float64) - (SSIM_WINDOW - 1) / 2
+    g = torch.exp(-x * x / (2 * SSIM_SIGMA**2))
+    g = g / g.sum()
+    window = (g[:, None] * g[None, :]).expand(3, 1, SSIM_WINDOW, SSIM_WINDOW)
+    p, q = (img.double().permute(2, 0, 1)[None] for img in (a, b))
+
+    def blur(v: torch.Tensor) -> torch.Tensor:
+        return torch.nn.functional.conv2d(v, window, groups=3)
+
+    mu_p, mu_q = blur(p), blur(q)
+    var_p, var_q, cov = blur(p * p) - mu_p**2, blur(q * q) - mu_q**2, blur(p * q) - mu_p * mu_q
+    c1, c2 = 0.01**2, 0.03**2
+    value = ((2 * mu_p * mu_q + c1) * (2 * cov + c2)) / ((mu_p**2 + mu_q**2 + c1) * (var_p + var_q + c2))
+    return float(value.mean())
 
 
 def render_frame(model: NerfModel, cameras: FrameCameras, i: int, backend: RenderBackend,
@@ -57,8 +80,9 @@ def evaluate_frames(model: NerfModel, frames: list[Frame], backend: RenderBacken
         image = load_image(frame)
         expected = image[..., :3] * image[..., 3:] + bg * (1.0 - image[..., 3:])
         rendered, ms, spr = render_frame(model, cameras, i, backend, background)
-        value = psnr(rendered.cpu(), torch.from_numpy(expected))
-        scores.append(FrameScore(frame.file_path, value, ms, spr))
+        truth = torch.from_numpy(expected)
+        scores.append(FrameScore(file_path=frame.file_path, psnr=psnr(rendered.cpu(), truth), render_ms=ms,
+                                 samples_per_ray=spr, ssim=ssim(rendered.cpu(), truth)))
         if progress is not None:
             progress(len(scores), len(frames))
     return scores

@@ -3,13 +3,17 @@
 The asset frame is the dataset's world frame; the field lives in instant-ngp's normalised frame
 (the dataset's ``scale``/``offset`` and the axis cycle, stored with the model and undone at render
 time). Each step samples random pixels of random training images, marches their rays through
-the occupancy grid (jittered start), evaluates the field on the occupied samples, composites
-over a random background (so opacity is learned from images with alpha) and takes one Adam step
-on a Huber loss. The occupancy grid follows instant-ngp's schedule (grid_updates.py). The number
-of rays per step adapts so that each step evaluates about ``batch_samples`` samples.
+the occupancy grid (jittered start) in rounds, evaluating the density without gradients and
+stopping each ray behind transmittance 1e-4 (ray_batch.py), evaluates the field with gradients
+on the kept samples, composites them over a random background (so opacity is learned from images
+with alpha) and takes one Adam step on a Huber loss. The occupancy grid follows instant-ngp's
+schedule (grid_updates.py). The number of rays per step adapts so that each step keeps about
+``batch_samples`` samples.
 
 Threading: ``NerfTrainer.train`` runs on the caller's thread and calls ``progress`` there: every
-``progress_every`` steps and after the last (``TrainProgress.last``).
+``progress_every`` steps and after the last (``TrainProgress.last``). Only those reports read
+values back from the device (loss, PSNR); the steps in between do not wait for it except where
+the marcher needs sample counts.
 """
 
 from __future__ import annotations
@@ -28,12 +32,15 @@ from render.nerf.conventions import asset_to_field_matrix
 from render.nerf.fields.ngp_field import NgpField
 from render.nerf.kernels import triton_unavailable_reason
 from render.nerf.model import NerfModel, default_cone_angle
-from render.nerf.model_components.marching import SQRT3, clip_rays, step_size
+from render.nerf.model_components.flat_compositing import composite_samples
+from render.nerf.model_components.marching import SQRT3, MarchedSamples, clip_rays, march_samples, step_size
 from render.nerf.model_components.occupancy import NGP_GRID_RESOLUTION, OccupancyGrid, cascades_for_aabb_scale
 from render.nerf.model_components.renderers import RenderBackend, TorchBackend
 from render.nerf.train.cameras import FrameCameras
 from render.nerf.train.dataset import Frame, PosedImageSet, load_image
 from render.nerf.train.grid_updates import mark_unseen_cells, update_grid
+from render.nerf.train.presets import PresetName, TrainPreset, preset_for
+from render.nerf.train.ray_batch import CompactedBatch, march_all, march_compacted
 
 HUBER_DELTA = 0.1
 
@@ -45,11 +52,16 @@ class TrainConfig:
     field: FieldConfig = field(default_factory=FieldConfig)
     """Network; ``per_level_scale`` is replaced by instant-ngp's default for the dataset's aabb_scale."""
     batch_samples: int | None = None
-    """Target field evaluations per step (None: instant-ngp's 2^18 on CUDA, 2^14 on CPU)."""
+    """Target samples per step that get gradients (None: instant-ngp's 2^18 on CUDA, 2^14 on CPU)."""
     initial_rays: int = 4096
     min_rays: int = 256
     """Lower bound of the adaptive rays per step."""
     max_samples_per_ray: int = 512
+    compact_rays: bool = True
+    """Drop the samples behind transmittance 1e-4 before the backward pass (instant-ngp), marching in
+    rounds; False: every marched sample gets gradients (one round, as before compaction)."""
+    first_round: int = 16
+    """Samples marched per ray in the first round of a step (then doubling while rays stay transparent)."""
     learning_rate: float = 1e-2
     mlp_weight_decay: float = 1e-6
     grid_resolution: int = NGP_GRID_RESOLUTION
@@ -62,10 +74,24 @@ class TrainConfig:
     holdout_every: int = 0
     """Hold out every n-th frame for evaluation (0: train on all)."""
     time_limit_s: float | None = None
-    """Stop early when training has run this long."""
+    """Stop early when training has run this long (the learning-rate decay follows the nearer limit)."""
     accelerate: Literal["auto", "torch", "triton"] = "auto"
     """Triton kernels for marching and the hash encoding (on CUDA), or the torch reference."""
     seed: int = 0
+
+    @staticmethod
+    def from_preset(preset: TrainPreset) -> TrainConfig:
+        """The preset's network, grid and batch; set the run's other fields on the result
+        (``dataclasses.replace``)."""
+        return TrainConfig(field=preset.field, grid_resolution=preset.grid_resolution, min_step=preset.min_step,
+                           batch_samples=preset.batch_samples, initial_rays=preset.initial_rays)
+
+    @staticmethod
+    def for_device(device: torch.device | str, preset: PresetName = "auto", *, grid_resolution: int | None = None,
+                   log2_hashmap_size: int | None = None, batch_samples: int | None = None) -> TrainConfig:
+        """:meth:`from_preset` with the preset for ``device`` (presets.py), the given settings replaced."""
+        return TrainConfig.from_preset(preset_for(preset, device).with_overrides(
+            grid_resolution=grid_resolution, log2_hashmap_size=log2_hashmap_size, batch_samples=batch_samples))
 
 
 @dataclass(kw_only=True)
@@ -77,9 +103,14 @@ class TrainProgress:
     """PSNR of this step's batch (from its MSE, dB)."""
     rays: int
     samples: int
+    """Samples of this step that got gradients (after compaction)."""
     elapsed_s: float
     occupancy: float
     """Fraction of occupied cells in cascade 0."""
+    marched: int = 0
+    """Samples of this step marched and density-evaluated (before compaction)."""
+    eta_s: float = 0.0
+    """Estimated training time left: the sooner of the step count and the time limit."""
     last: bool = False
     """Training stops after this step (its step count reached, or its time limit)."""
 
@@ -91,6 +122,21 @@ class TrainResult:
     elapsed_s: float
     train_frames: list[Frame]
     test_frames: list[Frame]
+    samples: int = 0
+    """Samples that got gradients, over all steps."""
+    marched: int = 0
+    """Samples marched (density-evaluated), over all steps."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class StepResult:
+    """One step's outcome; ``loss`` and ``mse`` stay on the device until a report reads them."""
+
+    loss: torch.Tensor
+    mse: torch.Tensor
+    samples: int
+    marched: int
+    rays: int
 
 
 def split_frames(frames: list[Frame], holdout_every: int) -> tuple[list[Frame], list[Frame]]:
@@ -125,7 +171,9 @@ class NerfTrainer:
         self.optimizer = self._make_optimizer()
         self.batch_samples = config.batch_samples or (1 << 18 if self.device.type == "cuda" else 1 << 14)
         self.n_rays = min(config.initial_rays, self.batch_samples)
+        self.boxes = self.model.clip_boxes(None)
         self.step = 0
+        self.elapsed_s = 0.0
 
     # ------------------------------------------------------------------ setup
     def _build_model(self, dataset: PosedImageSet) -> NerfModel:
@@ -167,12 +215,19 @@ class NerfTrainer:
         groups = [{"params": [f.grid_table], "weight_decay": 0.0},
                   {"params": list(f.density_mlp.parameters()) + list(f.rgb_mlp.parameters()),
                    "weight_decay": self.config.mlp_weight_decay}]
-        return torch.optim.Adam(groups, lr=self.config.learning_rate, betas=(0.9, 0.99), eps=1e-15,
-                                fused=self.device.type == "cuda")
+        fused = self.device.type in ("cuda", "cpu")
+        return torch.optim.Adam(groups, lr=self.config.learning_rate, betas=(0.9, 0.99), eps=1e-15, fused=fused)
 
     def learning_rate(self, step: int) -> float:
-        """instant-ngp's exponential decay (x0.33 per interval), started at 60% of a short run."""
+        """instant-ngp's exponential decay (x0.33 per interval), started at 60% of a short run.
+
+        With a time limit the run's progress is the further of its steps and its time, so a run
+        that will stop on time still decays.
+        """
         steps = self.config.steps
+        limit = self.config.time_limit_s
+        if limit:
+            step = max(step, int(steps * min(1.0, self.elapsed_s / limit)))
         start = min(20000, int(0.6 * steps))
         interval = max(1, min(10000, int(0.2 * steps)))
         return self.config.learning_rate * 0.33 ** (max(0, step - start) / interval)
@@ -188,44 +243,48 @@ class NerfTrainer:
         origins, dirs = self.cameras.rays(index, px + 0.5, py + 0.5)
         return origins, dirs, target
 
-    def _composite(self, sigma: torch.Tensor, rgb: torch.Tensor, sample_dt: torch.Tensor,
-                   background: torch.Tensor) -> torch.Tensor:
-        optical = sigma * sample_dt
-        before = torch.exp(-torch.cumsum(torch.cat([torch.zeros_like(optical[:, :1]), optical[:, :-1]], 1), 1))
-        weights = before * (1.0 - torch.exp(-optical))
-        color = (weights[..., None] * rgb).sum(1)
-        return color + (1.0 - weights.sum(1, keepdim=True)) * background
+    def _march(self, o: torch.Tensor, d: torch.Tensor, t: torch.Tensor, t_end: torch.Tensor,
+               k: int) -> MarchedSamples:
+        params = self.model.march_params()
+        if self.use_triton:
+            return MarchedSamples.from_padded(*self.backend.march(o, d, t, t_end, self.model.grid, params, k))
+        return march_samples(o, d, t, t_end, self.model.grid, params, k)
 
-    def train_step(self) -> tuple[float, float, int]:
-        """One optimisation step; returns (loss, batch mse, samples)."""
-        model, cfg = self.model, self.config
-        origins, dirs, target = self._sample_batch()
-        o, d = model.rays_to_field(origins, dirs)
-        t0, t1 = clip_rays(o, d, model.clip_boxes(None))
-        params = model.march_params()
-        t0 = t0 + torch.rand(t0.shape, device=self.device, generator=self.generator) * step_size(t0, params)
+    def _samples(self, o: torch.Tensor, d: torch.Tensor) -> CompactedBatch:
+        """The step's kept samples (no gradients), from jittered starts."""
+        t0, t1 = clip_rays(o, d, self.boxes)
+        t0 = t0 + torch.rand(t0.shape, device=self.device, generator=self.generator) * step_size(
+            t0, self.model.march_params())
+        cfg, budget = self.config, 2 * self.batch_samples
         with torch.no_grad():
-            sample_t, sample_dt, count, _ = self.backend.march(o, d, t0, t1, model.grid, params,
-                                                               cfg.max_samples_per_ray)
-            # Rays are in random order, so dropping the tail beyond twice the budget is unbiased; it
-            # bounds the first steps, before the ray count has adapted to the scene.
-            keep = torch.cumsum(count, 0) <= 2 * self.batch_samples
-            keep[0] = True
-            if not bool(keep.all()):
-                o, d, target, count = o[keep], d[keep], target[keep], count[keep]
-                sample_t, sample_dt = sample_t[keep], sample_dt[keep]
-        k = sample_t.shape[1]
-        valid = torch.arange(k, device=self.device)[None, :] < count[:, None]
-        ray, slot = torch.nonzero(valid, as_tuple=True)
-        inputs = model.field_inputs()
-        x = (o[ray] + sample_t[ray, slot][:, None] * d[ray] - inputs.aabb_min) / inputs.aabb_size
-        raw = model.field.density_outputs(x)
+            if not cfg.compact_rays:
+                return march_all(o, d, t0, t1, self._march, max_samples_per_ray=cfg.max_samples_per_ray,
+                                 sample_budget=budget)
+            return march_compacted(o, d, t0, t1, self._march, self._density_fn,
+                                   max_samples_per_ray=cfg.max_samples_per_ray, sample_budget=budget,
+                                   first_round=cfg.first_round)
+
+    def _render(self, samples: MarchedSamples, o: torch.Tensor, d: torch.Tensor,
+                background: torch.Tensor) -> torch.Tensor:
+        """(n, 3) colours of the rays over ``background``, differentiable in the field."""
+        inputs = self.model.field_inputs()
+        ray = samples.ray
+        x = (o[ray] + samples.t[:, None] * d[ray] - inputs.aabb_min) / inputs.aabb_size
+        raw = self.model.field.density_outputs(x)
         sigma = torch.exp(raw[:, 0].float().clamp(-15.0, 15.0))
-        color = model.field.color(raw, d[ray]).float()
-        sigma_p = torch.zeros(valid.shape, device=self.device).index_put((ray, slot), sigma)
-        rgb_p = torch.zeros(*valid.shape, 3, device=self.device).index_put((ray, slot), color)
-        background = torch.rand(o.shape[0], 3, device=self.device, generator=self.generator)
-        predicted = self._composite(sigma_p, rgb_p, sample_dt, background)
+        color = self.model.field.color(raw, d[ray]).float()
+        predicted, _ = composite_samples(sigma, color, samples.dt, ray, samples.count, background)
+        return predicted
+
+    def train_step(self) -> StepResult:
+        """One optimisation step (see the module docstring)."""
+        origins, dirs, target = self._sample_batch()
+        o, d = self.model.rays_to_field(origins, dirs)
+        batch = self._samples(o, d)
+        n = batch.n_rays
+        o, d, target = o[:n], d[:n], target[:n]
+        background = torch.rand(n, 3, device=self.device, generator=self.generator)
+        predicted = self._render(batch.samples, o, d, background)
         expected = target[:, :3] * target[:, 3:] + background * (1.0 - target[:, 3:])
         diff = predicted - expected
         loss = huber(diff).mean()
@@ -234,9 +293,10 @@ class NerfTrainer:
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
-        n_samples = int(ray.numel())
-        self._adapt_rays(n_samples, int(o.shape[0]))
-        return float(loss.detach()), float((diff.detach() ** 2).mean()), n_samples
+        n_samples = int(batch.samples.t.numel())
+        self._adapt_rays(n_samples, n)
+        return StepResult(loss=loss.detach(), mse=(diff.detach() ** 2).mean(), samples=n_samples,
+                          marched=batch.marched, rays=n)
 
     def _adapt_rays(self, n_samples: int, n_rays_used: int) -> None:
         per_ray = max(n_samples, 1) / max(n_rays_used, 1)
@@ -257,29 +317,41 @@ class NerfTrainer:
         cfg = self.config
         mark_unseen_cells(self.model.grid, self.cameras, np.linalg.inv(self.model.asset_to_field))
         start = time.perf_counter()
-        loss = mse = 0.0
-        samples = 0
+        result: StepResult | None = None
+        samples = marched = 0
         while self.step < cfg.steps:
             if self.step % cfg.grid_interval == 0:
                 self.update_occupancy()
-            loss, mse, samples = self.train_step()
+            result = self.train_step()
+            samples, marched = samples + result.samples, marched + result.marched
             self.step += 1
-            elapsed = time.perf_counter() - start
-            done = self.step >= cfg.steps or (cfg.time_limit_s is not None and elapsed >= cfg.time_limit_s)
+            self.elapsed_s = time.perf_counter() - start
+            done = self.step >= cfg.steps or (cfg.time_limit_s is not None and self.elapsed_s >= cfg.time_limit_s)
             if progress is not None and (self.step % progress_every == 0 or done):
-                progress(self._progress(loss, mse, samples, elapsed, done))
+                progress(self._progress(result, done))
             if done:
                 break
         self.update_occupancy()
-        elapsed = time.perf_counter() - start
-        self.model.metadata.update({"training_step": self.step, "loss": loss, "training_seconds": elapsed,
+        self.elapsed_s = time.perf_counter() - start
+        loss = float(result.loss) if result is not None else 0.0
+        self.model.metadata.update({"training_step": self.step, "loss": loss, "training_seconds": self.elapsed_s,
                                     "train_frames": len(self.train_frames), "test_frames": len(self.test_frames),
                                     "device": str(self.device), "accelerated": self.use_triton})
-        return TrainResult(model=self.model, steps=self.step, elapsed_s=elapsed, train_frames=self.train_frames,
-                           test_frames=self.test_frames)
+        return TrainResult(model=self.model, steps=self.step, elapsed_s=self.elapsed_s,
+                           train_frames=self.train_frames, test_frames=self.test_frames, samples=samples,
+                           marched=marched)
 
-    def _progress(self, loss: float, mse: float, samples: int, elapsed: float, last: bool) -> TrainProgress:
+    def eta_s(self) -> float:
+        """Seconds of training left at the current pace: the sooner of the step count and the time limit."""
+        left = self.elapsed_s / max(self.step, 1) * max(self.config.steps - self.step, 0)
+        if self.config.time_limit_s is not None:
+            left = min(left, max(self.config.time_limit_s - self.elapsed_s, 0.0))
+        return left
+
+    def _progress(self, result: StepResult, last: bool) -> TrainProgress:
         occupancy = float(self.model.grid.occupied_cells(0).float().mean())
+        loss, mse = float(result.loss), float(result.mse)
         psnr = -10.0 * math.log10(max(mse, 1e-10))
-        return TrainProgress(step=self.step, steps=self.config.steps, loss=loss, batch_psnr=psnr, rays=self.n_rays,
-                             samples=samples, elapsed_s=elapsed, occupancy=occupancy, last=last)
+        return TrainProgress(step=self.step, steps=self.config.steps, loss=loss, batch_psnr=psnr, rays=result.rays,
+                             samples=result.samples, marched=result.marched, elapsed_s=self.elapsed_s,
+                             occupancy=occupancy, eta_s=0.0 if last else self.eta_s(), last=last)

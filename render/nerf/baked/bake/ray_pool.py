@@ -22,7 +22,7 @@ TEACHER_CHUNK = 1 << 20
 """Rays per teacher render call."""
 
 
-@dataclass
+@dataclass(kw_only=True)
 class RayPool:
     """N rays that hit the texture: field inputs and targets (all on one device, float32)."""
 
@@ -54,8 +54,8 @@ def pool_from_targets(baked: BakedNerfModel, origins: torch.Tensor, dirs: torch.
     keep = hits.hit
     x = baked.unit_coords(o[keep] + hits.t_hit[keep, None] * d[keep])
     missed = int(((~keep) & (alpha > 0.5)).sum())
-    return RayPool(x, d[keep], hits.alpha[keep], rgb[keep].float(), alpha[keep].float(), rays=int(o.shape[0]),
-                   missed_opaque=missed)
+    return RayPool(x=x, dirs=d[keep], alpha_c=hits.alpha[keep], rgb=rgb[keep].float(), alpha=alpha[keep].float(),
+                   rays=int(o.shape[0]), missed_opaque=missed)
 
 
 def teacher_targets(source: NerfModel, backend: RenderBackend, origins: torch.Tensor,

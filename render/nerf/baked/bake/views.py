@@ -49,7 +49,7 @@ def training_frames(metadata: dict[str, Any]) -> list[Frame]:
     return frames
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ViewSphere:
     """Content box and eye distribution (asset frame)."""
 
@@ -72,14 +72,16 @@ class ViewSphere:
         center = (lo + hi) / 2
         radius = max(float(np.linalg.norm(hi - lo)) / 2, 1e-6)
         if not frames:
-            return ViewSphere(lo, hi, DEFAULT_DISTANCE_RADII * radius, np.zeros((0, 3)), np.array([0.0, 0.0, 1.0]),
-                              0.9)
+            return ViewSphere(lo=lo, hi=hi, distance=DEFAULT_DISTANCE_RADII * radius, directions=np.zeros((0, 3)),
+                              up=np.array([0.0, 0.0, 1.0]), focal_per_width=0.9)
         eyes = np.stack([f.c2w[:3, 3] for f in frames]) - center
         dist = np.linalg.norm(eyes, axis=1)
         ups = np.stack([f.c2w[:3, 1] for f in frames]).mean(axis=0)
         up = ups / max(float(np.linalg.norm(ups)), 1e-9)
         focal = float(np.median([f.fl_x / f.w for f in frames]))
-        return ViewSphere(lo, hi, float(np.median(dist)), eyes / np.maximum(dist[:, None], 1e-9), up, focal)
+        directions = eyes / np.maximum(dist[:, None], 1e-9)
+        return ViewSphere(lo=lo, hi=hi, distance=float(np.median(dist)), directions=directions, up=up,
+                          focal_per_width=focal)
 
     def eyes(self, n: int, rng: np.random.Generator) -> np.ndarray:
         """(n, 3) random eye positions."""
