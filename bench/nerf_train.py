@@ -21,7 +21,7 @@ import torch
 from bench.common import print_table
 from render.nerf.asset import make_backend
 from render.nerf.snapshot import save_model
-from render.nerf.train.cameras import FrameCameras
+from render.nerf.train.camera_rays import FrameCameras
 from render.nerf.train.dataset import DatasetWarning, load_image, load_transforms
 from render.nerf.train.evaluation import evaluate_frames, render_frame
 from render.nerf.train.trainer import NerfTrainer, TrainConfig, TrainProgress

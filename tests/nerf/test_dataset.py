@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from render.nerf.train.cameras import FrameCameras
+from render.nerf.train.camera_rays import FrameCameras
 from render.nerf.train.dataset import DatasetError, DatasetWarning, distort, load_image, load_transforms, undistort
 from tests.nerf.synthetic import write_scene
 

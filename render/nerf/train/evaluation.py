@@ -12,7 +12,7 @@ import torch
 
 from render.nerf.model import NerfModel
 from render.nerf.model_components.renderers import RenderBackend
-from render.nerf.train.cameras import FrameCameras
+from render.nerf.train.camera_rays import FrameCameras
 from render.nerf.train.dataset import Frame, load_image
 
 SSIM_WINDOW = 11

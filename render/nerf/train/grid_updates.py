@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from render.nerf.model_components.occupancy import OccupancyGrid
-from render.nerf.train.cameras import FrameCameras
+from render.nerf.train.camera_rays import FrameCameras
 
 DensityFn = Callable[[torch.Tensor], torch.Tensor]
 """Normalised-frame positions (N, 3) -> density (N,) (no grad)."""

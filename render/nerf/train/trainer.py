@@ -36,7 +36,7 @@ from render.nerf.model_components.flat_compositing import composite_samples
 from render.nerf.model_components.marching import SQRT3, MarchedSamples, clip_rays, march_samples, step_size
 from render.nerf.model_components.occupancy import NGP_GRID_RESOLUTION, OccupancyGrid, cascades_for_aabb_scale
 from render.nerf.model_components.renderers import RenderBackend, TorchBackend
-from render.nerf.train.cameras import FrameCameras
+from render.nerf.train.camera_rays import FrameCameras
 from render.nerf.train.dataset import Frame, PosedImageSet, load_image
 from render.nerf.train.grid_updates import mark_unseen_cells, update_grid
 from render.nerf.train.presets import PresetName, TrainPreset, preset_for

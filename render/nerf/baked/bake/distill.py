@@ -37,7 +37,7 @@ from render.nerf.baked.density_texture import DensityTexture
 from render.nerf.baked.field import BakedField
 from render.nerf.baked.model import BakedNerfModel
 from render.nerf.model import NerfModel
-from render.nerf.train.cameras import FrameCameras
+from render.nerf.train.camera_rays import FrameCameras
 from render.nerf.train.dataset import Frame
 
 

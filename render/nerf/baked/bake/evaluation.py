@@ -22,7 +22,7 @@ from render.nerf.baked.bake.views import ViewSphere
 from render.nerf.baked.model import BakedNerfModel
 from render.nerf.model import NerfModel
 from render.nerf.model_components.renderers import RenderBackend
-from render.nerf.train.cameras import FrameCameras
+from render.nerf.train.camera_rays import FrameCameras
 from render.nerf.train.dataset import Frame, load_image
 
 EVAL_SEED_OFFSET = 1_000_003

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from render.nerf.train.cameras import FrameCameras
+from render.nerf.train.camera_rays import FrameCameras
 from render.nerf.train.dataset import Frame, load_image
 
 

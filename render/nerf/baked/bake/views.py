@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from render.assets import PinholeCamera
-from render.nerf.train.cameras import FrameCameras
+from render.nerf.train.camera_rays import FrameCameras
 from render.nerf.train.dataset import DISTORTION_KEYS, Frame
 from vpstage.geometry.rotations import look_at_rotation
 
