@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from cli import EXIT_FAILED, EXIT_INVALID, EXIT_OK
 from cli.progress import ProgressReporter, announce, progress_for
+from cli.torch_device import device_problem
 
 if TYPE_CHECKING:
     from render.nerf.baked.bake.distill import BakeProgress, BakeResult
@@ -52,16 +53,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(handler=cmd_bake)
 
 
-def _check_device(name: str) -> str | None:
-    import torch
-
-    if name == "cpu":
-        return None
-    if name.startswith("cuda"):
-        return None if torch.cuda.is_available() else "CUDA is not available on this machine (use --device cpu)"
-    return f"unknown device {name!r} (use cpu or cuda)"
-
-
 def parse_size(text: str) -> tuple[int, int]:
     """``WxH`` -> (W, H); ValueError when it is not two positive integers."""
     parts = text.lower().split("x")
@@ -80,7 +71,7 @@ def _problem(args: argparse.Namespace) -> str | None:
         parse_size(args.eval_size)
     except ValueError as exc:
         return f"--eval-size: {exc}"
-    return _check_device(args.device)
+    return device_problem(args.device)
 
 
 def cmd_bake(args: argparse.Namespace) -> int:

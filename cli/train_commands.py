@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from cli import EXIT_FAILED, EXIT_INVALID, EXIT_OK
 from cli.progress import ProgressReporter, duration_text, progress_for
+from cli.torch_device import device_problem
 
 if TYPE_CHECKING:
     from render.nerf.train.trainer import TrainConfig, TrainProgress
@@ -65,23 +66,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(handler=cmd_train)
 
 
-def _check_device(name: str) -> str | None:
-    import torch
-
-    if name == "cpu":
-        return None
-    if name.startswith("cuda"):
-        return None if torch.cuda.is_available() else "CUDA is not available on this machine (use --device cpu)"
-    return f"unknown device {name!r} (use cpu or cuda)"
-
-
 def cmd_train(args: argparse.Namespace) -> int:
     from render.assets import AssetError
     from render.nerf.snapshot import save_model
     from render.nerf.train.dataset import DatasetError, DatasetWarning, load_transforms
     from render.nerf.train.trainer import NerfTrainer
 
-    problem = _check_device(args.device)
+    problem = device_problem(args.device)
     if problem is not None:
         print(f"train: {problem}", file=sys.stderr)
         return EXIT_INVALID

@@ -8,6 +8,7 @@ compositor: ``"torch"`` (reference, any device), ``"triton"`` (fused CUDA kernel
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 
 import numpy as np
@@ -104,26 +105,12 @@ class NerfAsset:
     def render_pinhole(self, camera: PinholeCamera, *, rect: Rect | None = None, crop: OrientedBox | None = None,
                        background: Color = (0.0, 0.0, 0.0)) -> RenderOutput:
         """Render an OpenCV pinhole (or a ``rect`` window of it); depth is camera-z in asset units."""
-        x0, y0, x1, y1 = rect if rect is not None else (0, 0, camera.width, camera.height)
-        h, w = y1 - y0, x1 - x0
-        dev = self.device
-        rgb = torch.empty(h, w, 3, device=dev)
-        rgb[:] = torch.tensor(background, dtype=torch.float32, device=dev)
-        alpha = torch.zeros(h, w, device=dev)
-        depth = torch.zeros(h, w, device=dev)
-        window = crop_window(camera, (x0, y0, x1, y1), self._effective_crop(crop))
-        if window is None:
-            return RenderOutput(rgb, alpha, depth)
-        wx0, wy0, wx1, wy1 = window
-        origins, dirs = pinhole_rays(camera, window, dev)
-        out = self._render(origins, dirs, crop, background)
-        sub = (slice(wy0 - y0, wy1 - y0), slice(wx0 - x0, wx1 - x0))
-        shape = (wy1 - wy0, wx1 - wx0)
-        rgb[sub] = out.rgb.reshape(*shape, 3)
-        alpha[sub] = out.alpha.reshape(shape)
-        # dirs have unit camera-z, so the distance per unit length is the camera-z depth.
-        depth[sub] = torch.where(out.alpha > 0, out.distance, 0.0).reshape(shape)
-        return RenderOutput(rgb, alpha, depth)
+
+        def trace(origins: torch.Tensor, dirs: torch.Tensor) -> RenderOutput:
+            out = self._render(origins, dirs, crop, background)
+            return RenderOutput(out.rgb, out.alpha, torch.where(out.alpha > 0, out.distance, 0.0))
+
+        return render_pinhole_by_rays(camera, rect, self._effective_crop(crop), background, self.device, trace)
 
     def _effective_crop(self, crop: OrientedBox | None) -> OrientedBox:
         """The smallest box known to hold everything renderable: the caller's crop, else the render box or aabb."""
@@ -132,6 +119,32 @@ class NerfAsset:
         if self.model.render_box is not None:
             return self.model.render_box
         return self.model.box_to_asset(OrientedBox.from_aabb(self.model.aabb_min, self.model.aabb_max))
+
+
+def render_pinhole_by_rays(camera: PinholeCamera, rect: Rect | None, box: OrientedBox, background: Color,
+                           device: torch.device, trace: Callable[[torch.Tensor, torch.Tensor], RenderOutput]
+                           ) -> RenderOutput:
+    """A pinhole (or its ``rect`` window) rendered by a ray renderer: ``trace(origins, dirs)`` gives
+    colour, coverage and distance per ray; only the part of the window where ``box`` can appear is
+    traced, the rest is ``background`` with no coverage. The rays have unit camera-z directions,
+    so a ray's distance is its camera-z depth."""
+    x0, y0, x1, y1 = rect if rect is not None else (0, 0, camera.width, camera.height)
+    h, w = y1 - y0, x1 - x0
+    rgb = torch.empty(h, w, 3, device=device)
+    rgb[:] = torch.tensor(background, dtype=torch.float32, device=device)
+    alpha = torch.zeros(h, w, device=device)
+    depth = torch.zeros(h, w, device=device)
+    window = crop_window(camera, (x0, y0, x1, y1), box)
+    if window is None:
+        return RenderOutput(rgb, alpha, depth)
+    wx0, wy0, wx1, wy1 = window
+    out = trace(*pinhole_rays(camera, window, device))
+    sub = (slice(wy0 - y0, wy1 - y0), slice(wx0 - x0, wx1 - x0))
+    shape = (wy1 - wy0, wx1 - wx0)
+    rgb[sub] = out.rgb.reshape(*shape, 3)
+    alpha[sub] = out.alpha.reshape(shape)
+    depth[sub] = out.depth.reshape(shape)
+    return RenderOutput(rgb, alpha, depth)
 
 
 def pinhole_rays(camera: PinholeCamera, rect: Rect, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:

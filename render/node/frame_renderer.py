@@ -143,7 +143,7 @@ class NodeFrameRenderer:
                         step("compiling and warming up the renderers")
                         warm_up()
                     warm_outer = getattr(self.scene, "warm_outer", None)
-                    if callable(warm_outer):
+                    if callable(warm_outer) and self.stream is not None:  # a GPU runs the default quality
                         step("rendering the outer frustum's cache")
                         warm_outer(self.own_canvases())
             except Exception as exc:  # the node still runs: scene canvases show why they are empty
@@ -154,10 +154,11 @@ class NodeFrameRenderer:
         step("drawing test patterns")
         for canvas in self._sizes:  # the costly still layer, drawn before the node reports ready
             self.painter.still_layer(canvas, WARM_PATTERN)
-        step("preparing the output buffers")
-        with self._on_stream():
-            for canvas in self.own_canvases():
-                self._warm_outputs(canvas)
+        if self.stream is not None:  # the packing graphs are CUDA's; a CPU node has nothing to capture
+            step("preparing the output buffers")
+            with self._on_stream():
+                for canvas in self.own_canvases():
+                    self._warm_outputs(canvas)
         self._synchronize()
 
     def own_canvases(self) -> list[str]:

@@ -127,7 +127,8 @@ class SceneCanvasRenderer:
     def warm_outer(self, canvases: list[str]) -> None:
         """Fill the outer cache for ``canvases`` as the first frames will ask for it (the project's
         scene and outer viewpoint at the default quality), so the first frame does not render the
-        cube map. A run at another quality or viewpoint renders it in its first frame instead."""
+        cube map. A run at another quality or viewpoint renders it in its first frame instead (the
+        node calls this on a GPU only: CPU rehearsals run at reduced quality)."""
         state = SceneState.build(self.stage.project.scene, self.stage.project.outer_viewpoint, RenderQuality())
         try:
             placed = self._placed(state.placements)

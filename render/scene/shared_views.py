@@ -123,7 +123,7 @@ class SharedCameraViews:
         inner windows, at the finest LED density among them, cropped to their DoD together."""
         parts = [(frustum, pixels.runs) for frustum, pixels in (self.pixels(name, member) for name, member in members)]
         if not any(runs.pixels for _, runs in parts):
-            return None
+            return None  # nothing to see: the asset's bounds are not worked out
         return shared_camera_view(parts, stage_to_scene, bounds_of(), inner_scale)
 
     @staticmethod

@@ -16,18 +16,11 @@ if os.environ.get("TRITON_INTERPRET") != "1" or "render.scene.triton_inner_blend
     raise RuntimeError("run through tests/engine/test_inner_blend.py (needs TRITON_INTERPRET=1 before import)")
 pytest.importorskip("triton", reason="the optional triton package is not installed (pip install triton)")
 
-from render.scene.inner_blend import blend_reference, fused_available
-from render.scene.triton_inner_blend import blend_inner_triton
-from tests.engine.inner_blend_cases import CASES, blend_case
+from tests.engine.inner_blend_cases import CASES, assert_fused_matches_reference
 
 pytestmark = pytest.mark.skipif(torch.cuda.is_available(), reason="CUDA present: the compiled kernel runs in tests/gpu")
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_fused_blend_matches_the_reference(case) -> None:  # type: ignore[no-untyped-def]
-    colour, pixels, sources, background = blend_case(case, torch.device("cpu"))
-    assert fused_available(colour.device, sources)
-    expected = colour.clone()
-    blend_reference(expected, pixels, sources, background)
-    blend_inner_triton(colour, pixels, sources, background)
-    torch.testing.assert_close(colour, expected, rtol=0, atol=2e-5)
+    assert_fused_matches_reference(case, torch.device("cpu"))

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from render.assets import Color, PinholeCamera, Rect, RenderOutput
-from render.nerf.asset import BOUNDS_TRIM, crop_window, pinhole_rays
+from render.nerf.asset import BOUNDS_TRIM, render_pinhole_by_rays
 from render.nerf.baked.model import BakedNerfModel, BakedRender, BakedStats
 from vpstage.geometry import OrientedBox
 
@@ -69,25 +69,9 @@ class BakedNerfAsset:
     def render_pinhole(self, camera: PinholeCamera, *, rect: Rect | None = None, crop: OrientedBox | None = None,
                        background: Color = (0.0, 0.0, 0.0)) -> RenderOutput:
         """Render an OpenCV pinhole (or a ``rect`` window of it); depth is camera-z in asset units."""
-        x0, y0, x1, y1 = rect if rect is not None else (0, 0, camera.width, camera.height)
-        h, w = y1 - y0, x1 - x0
-        dev = self.device
-        rgb = torch.empty(h, w, 3, device=dev)
-        rgb[:] = torch.tensor(background, dtype=torch.float32, device=dev)
-        alpha = torch.zeros(h, w, device=dev)
-        depth = torch.zeros(h, w, device=dev)
-        window = crop_window(camera, (x0, y0, x1, y1), self._effective_crop(crop))
-        if window is None:
-            return RenderOutput(rgb, alpha, depth)
-        wx0, wy0, wx1, wy1 = window
-        origins, dirs = pinhole_rays(camera, window, dev)
-        out = self._render(origins, dirs, crop, background)
-        sub = (slice(wy0 - y0, wy1 - y0), slice(wx0 - x0, wx1 - x0))
-        shape = (wy1 - wy0, wx1 - wx0)
-        rgb[sub] = out.rgb.reshape(*shape, 3)
-        alpha[sub] = out.alpha.reshape(shape)
-        depth[sub] = out.distance.reshape(shape)  # dirs have unit camera-z: distance per unit is camera z
-        return RenderOutput(rgb, alpha, depth)
+        return render_pinhole_by_rays(camera, rect, self._effective_crop(crop), background, self.device,
+                                      lambda origins, dirs: self.render_rays(origins, dirs, crop=crop,
+                                                                             background=background))
 
     def _effective_crop(self, crop: OrientedBox | None) -> OrientedBox:
         """The smallest box known to hold everything renderable: the caller's crop, else the render
