@@ -1,15 +1,15 @@
 """Helpers of ``bench/gpu_frameloop.sh``: the demo stage on GPUs, and a summary of the run reports.
 
     python -m bench.gpu_frameloop stage --gpus 1|2|4 [--rate 60] [--canvas 1920x1080] [--deadline-ms MS] -o STAGE.yaml
-    python -m bench.gpu_frameloop add-splat STAGE.yaml SPLAT [--at X,Y,Z] [--height M]
+    python -m bench.gpu_frameloop add-asset STAGE.yaml ASSET [--at X,Y,Z] [--height M]
     python -m bench.gpu_frameloop summary REPORT.json [REPORT.json ...]
 
 ``stage`` writes the demo stage at full size (four canvases on two nodes, 1920 x 1080 unless
 ``--canvas`` says otherwise) at ``--rate``, with the nodes on GPUs: with 1 GPU both nodes render on
 GPU 0 (two node processes sharing it), with 2 GPUs node1 on GPU 0 and node2 on GPU 1, with 4 GPUs
 one node per canvas; ``--deadline-ms`` sets the project's present deadline after each frame's
-instant (``cluster.deadline_ms``; default one period). ``add-splat`` adds a trained splat to the
-stage's scene (next to the procedural demo scene), standing upright on the floor at ``--at``
+instant (``cluster.deadline_ms``; default one period). ``add-asset`` (alias ``add-splat``) adds a trained
+splat or NeRF to the stage's scene (next to the procedural demo scene), standing upright on the floor at ``--at``
 (default the simulated orbit's subject) and ``--height`` metres tall; it edits the YAML only, so it
 works on stage files of any version of the project. ``summary`` prints one row per report
 (``main.py run`` JSON, with the ``cpu_probe`` JSON beside it): frames, late and dropped
@@ -61,26 +61,40 @@ def write_stage(gpus: int, rate: Fraction, canvas: tuple[int, int], path: Path,
     save_project(project, path)
 
 
-def splat_placement(splat: Path, at: tuple[float, float, float], height_m: float) -> dict[str, Any]:
-    """Placement (stage -> scene) standing a .ply / .spz splat (3DGS frame: x right, y down, z
-    forward) upright with its lowest point on the floor at ``at``, ``height_m`` tall."""
+UP_PITCH_DEG = {"z": 0.0, "-y": 90.0, "y": -90.0}
+"""Pitch that turns the stage's up (+z) into an asset's up axis (``Placement`` convention)."""
+
+
+def asset_placement(asset_path: Path, at: tuple[float, float, float], height_m: float) -> dict[str, Any]:
+    """Placement (stage -> scene) standing an asset upright, its lowest point on the floor at
+    ``at``, ``height_m`` tall. Up is the asset's own (``up_axis``: splats in the 3DGS frame are
+    '-y'), else 'z' (NeRF datasets oriented by colmap2nerf / instant-ngp)."""
     import numpy as np
 
     from render.assets import load_asset
+    from vpstage.stage.model import Placement
 
-    lo, hi = (np.asarray(v, dtype=np.float64) for v in load_asset(str(splat), "cpu").bounds())
-    scale = float(hi[1] - lo[1]) / height_m                   # scene units per stage metre (y is height)
-    rotation = np.array([[1.0, 0, 0], [0, 0, -1.0], [0, 1.0, 0]])  # stage (x, y, z up) -> scene (x, -z, y)
-    foot = np.array([(lo[0] + hi[0]) / 2, hi[1], (lo[2] + hi[2]) / 2])  # bottom centre (y down)
+    asset = load_asset(str(asset_path), "cpu")
+    up = getattr(asset, "up_axis", None) or "z"
+    if up not in UP_PITCH_DEG:
+        raise SystemExit(f"{asset_path}: up axis {up!r} is not one of {sorted(UP_PITCH_DEG)}")
+    pitch = UP_PITCH_DEG[up]
+    lo, hi = (np.asarray(v, dtype=np.float64) for v in asset.bounds())
+    rotation = Placement(pitch_deg=pitch).rotation()          # stage -> scene
+    up_scene = rotation @ np.array([0.0, 0.0, 1.0])
+    axis = int(np.argmax(np.abs(up_scene)))
+    scale = float(hi[axis] - lo[axis]) / height_m              # scene units per stage metre
+    foot = (lo + hi) / 2
+    foot[axis] = lo[axis] if up_scene[axis] > 0 else hi[axis]  # bottom centre
     translation = foot - scale * rotation @ np.asarray(at)
-    return {"translation": [round(float(v), 6) for v in translation], "pitch_deg": 90.0, "scale": round(scale, 6)}
+    return {"translation": [round(float(v), 6) for v in translation], "pitch_deg": pitch, "scale": round(scale, 6)}
 
 
-def add_splat(stage_file: Path, splat: Path, at: tuple[float, float, float], height_m: float) -> None:
+def add_asset(stage_file: Path, asset: Path, at: tuple[float, float, float], height_m: float) -> None:
     data = yaml.safe_load(stage_file.read_text())
     scene = data.setdefault("scene", [{"name": "demo", "path": "procedural:demo"}])
-    scene.append({"name": splat.stem.split(".")[0], "path": str(splat.resolve()),
-                  "placement": splat_placement(splat, at, height_m)})
+    scene.append({"name": asset.stem.split(".")[0], "path": str(asset.resolve()),
+                  "placement": asset_placement(asset, at, height_m)})
     stage_file.write_text(yaml.safe_dump(data, sort_keys=False))
 
 
@@ -160,9 +174,9 @@ def main() -> None:
     stage.add_argument("--deadline-ms", type=float, default=None,
                        help="present deadline after each frame's instant (default: one period)")
     stage.add_argument("-o", "--output", required=True)
-    splat = sub.add_parser("add-splat")
+    splat = sub.add_parser("add-asset", aliases=["add-splat"])
     splat.add_argument("stage")
-    splat.add_argument("splat")
+    splat.add_argument("asset", help="a splat (.ply/.spz/.splat), NeRF (.nerf/.ingp) or baked NeRF (.bnerf)")
     splat.add_argument("--at", type=_triple, default=SUBJECT, help="stage floor point X,Y,Z (metres)")
     splat.add_argument("--height", type=float, default=1.8, help="height on the stage (metres)")
     report = sub.add_parser("summary")
@@ -173,10 +187,10 @@ def main() -> None:
         if args.deadline_ms is not None and not (math.isfinite(args.deadline_ms) and args.deadline_ms > 0):
             parser.error("--deadline-ms must be > 0")
         write_stage(args.gpus, Fraction(args.rate), (width, height), Path(args.output), args.deadline_ms)
-    elif args.command == "add-splat":
+    elif args.command in ("add-asset", "add-splat"):
         if not math.isfinite(args.height) or args.height <= 0:
             parser.error("--height must be > 0")
-        add_splat(Path(args.stage), Path(args.splat), args.at, args.height)
+        add_asset(Path(args.stage), Path(args.asset), args.at, args.height)
     else:
         summary([Path(p) for p in args.reports])
 
