@@ -30,7 +30,7 @@ from bench.common import machine, print_table
 from devices.tracking.paths import WALL_TARGET
 from live import LiveEngine, LiveOptions
 from vpstage.nodes import RenderQuality
-from vpstage.stage import Stage
+from vpstage.stage import Stage, auto_layout
 from vpstage.stage.model import Placement
 from vpstage.stage.model import SceneAsset as SceneAssetModel
 from vpstage.stage.scaling import scaled_stage
@@ -56,6 +56,8 @@ def unbalanced_stage(stage: Stage, splat: Path, distance_m: float, size_m: float
     project.frame_rate = rate
     project.scene = [SceneAssetModel(name="splat", path=str(splat), placement=placement,
                                      bounds_min=tuple(float(v) for v in lo), bounds_max=tuple(float(v) for v in hi))]
+    # a processor port carries fewer pixels at a higher rate: pack the pixel map again for this rate
+    project.pixel_map = auto_layout(Stage.from_project(project, stage.layout.base_dir, strict=False).layout)
     return Stage.from_project(project, stage.layout.base_dir)
 
 
