@@ -50,6 +50,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--assign-tiles", action=argparse.BooleanOptionalAction, default=None,
                    help="move bands of overloaded nodes' heavy camera views to nodes with time to spare "
                         "(default: the project's cluster.assign_tiles)")
+    p.add_argument("--deadline-ms", type=float, metavar="MS",
+                   help="present deadline after each frame instant (default: the project's cluster.deadline_ms, "
+                        "else one period); a few ms over the period give renders a margin for that much latency")
     p.add_argument("--timecode-master", choices=["internal", "ltc", "tracker"],
                    help="what the frame clock follows (default: the project's timecode.master)")
     ltc = p.add_mutually_exclusive_group()
@@ -86,7 +89,8 @@ def _options(args: argparse.Namespace, stage: Any, db: Path) -> Any:
                        quality=RenderQuality(args.inner_scale, args.outer_scale),
                        takes_db=db if args.record or args.web else None, frames=args.frames,
                        timecode_master=args.timecode_master, ltc_file=args.ltc_file,
-                       ltc_simulate_ppm=args.ltc_simulate, assign_tiles=args.assign_tiles)
+                       ltc_simulate_ppm=args.ltc_simulate, assign_tiles=args.assign_tiles,
+                       deadline_ms=args.deadline_ms)
 
 
 def _open_stage(args: argparse.Namespace, workdir: Path) -> Any:

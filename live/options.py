@@ -81,6 +81,10 @@ class LiveOptions:
     assign_tiles: bool | None = None
     """Move bands of overloaded nodes' heavy camera views to nodes with time to spare (None: the
     project's ``cluster.assign_tiles``)."""
+    deadline_ms: float | None = None
+    """Present deadline after each frame instant, ms (None: the project's ``cluster.deadline_ms``,
+    itself one period when unset). A few ms over the period give renders a margin at the cost of as
+    much latency (docs/frameloop.md, "Frame lock")."""
     assigner: AssignerSettings | None = None
     """The assigner's settings when it runs (None: its defaults)."""
     stall_frames: int | None = None

@@ -9,6 +9,7 @@ source on a free loopback port, in the protocol the packets will be sent in.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from devices.tracking.hub import TrackingHub
@@ -34,7 +35,7 @@ def _scene_asset(path: str) -> SceneAsset:
 
 
 def run_project(project: Project, options: LiveOptions) -> Project:
-    """A copy of ``project`` with the run's scene, rehearsal camera and tracker addresses."""
+    """A copy of ``project`` with the run's scene, rehearsal camera, tracker addresses and present deadline."""
     out = project.model_copy(deep=True)
     if options.scene is not None:
         out.scene = [_scene_asset(options.scene)]
@@ -50,6 +51,10 @@ def run_project(project: Project, options: LiveOptions) -> Project:
     for source, address in zip(out.tracking, options.trackers, strict=False):
         parse_endpoint(address)  # ValueError with an operator's message
         source.address = address
+    if options.deadline_ms is not None:
+        if not (math.isfinite(options.deadline_ms) and options.deadline_ms > 0):
+            raise ValueError(f"the present deadline must be a positive number of ms, got {options.deadline_ms}")
+        out.cluster.deadline_ms = options.deadline_ms
     return out
 
 

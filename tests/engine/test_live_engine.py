@@ -160,3 +160,17 @@ def test_a_missing_asset_shows_the_error_card_and_says_why(small: Stage, tmp_pat
     assert image is not None and image.shape[1] <= 120
     blue, green, red = (image[..., i].mean() for i in range(3))
     assert red > 60 and red > 1.5 * max(blue, green), (blue, green, red)
+
+
+def test_a_run_option_sets_the_present_deadline(small: Stage) -> None:
+    from live.setup import run_project
+
+    assert run_project(small.project, quiet()).cluster.deadline_ms == small.project.cluster.deadline_ms
+    assert run_project(small.project, quiet(deadline_ms=22.0)).cluster.deadline_ms == 22.0
+    with pytest.raises(ValueError, match="positive"):
+        run_project(small.project, quiet(deadline_ms=0.0))
+    engine = LiveEngine(small, quiet(deadline_ms=22.0, rehearsal=True, simulate="static"))
+    try:
+        assert engine.loop.clock.deadline_ns == 22_000_000
+    finally:
+        engine.close()
