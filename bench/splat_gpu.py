@@ -1,12 +1,12 @@
 """Splat rasterizers on a CUDA GPU: Triton fast path, torch reference and gsplat side by side.
 
-    python -m bench.splat_gpu [--repeat N] [--json OUT.json] [--sweep] [--skip-reference] [--no-compact]
+    python -m bench.splat_gpu [--repeat N] [--json OUT.json] [--sweep] [--skip-reference] [--compact]
 
 Scenes: biker (VPSTAGE_SPLAT_DATA or ../shared/data/splats), synthetic random scenes of 1M and 3M
 splats filling the frame (SH degree 3), at 1080p and 4K; the DoD tiles of the demo stage's nodes.
 Times are CUDA-event medians of whole frames (projection to finished image) after warm-up.
 Compaction (``render.splat.rasterize``: chunk culling on the host, sorts over the visible chunks'
-splats) is on as shipped; ``--no-compact`` turns it off for the whole run. The DoD table times
+splats) is off as shipped; ``--compact`` turns it on for the whole run. The DoD table times
 every tile both ways either way.
 """
 
@@ -195,12 +195,13 @@ def dod_tiles(name: str, model: SplatModel, repeat: int, reference: bool) -> Non
     """Each node's (and, for two-canvas nodes, each canvas's) inner rectangle of the film camera's
     view on the demo stage, DoD-cropped and launched over that rectangle only, against the same
     inner-window pinhole rendered whole and uncropped (``bench.splat_scenes.demo_node_tiles``).
-    Triton both with compaction (``*_ms``, unless ``--no-compact``) and without (``*_plain_ms``)."""
+    Triton both with compaction (``*_ms``, the model's chunk index) and without (``*_plain_ms``)."""
     from vpstage.frustum.scene import default_scene_bounds
     from vpstage.stage import Stage
 
     bounds = default_scene_bounds(Stage.open(DEMO_STAGE))
     radii = support_radius(model.scales, model.opacities)
+    index = chunk_index.chunks_for(model.positions, model.scales, model.opacities)
     backends = (["triton", "triton_plain"] if has_triton(DEVICE) else []) + (["gsplat"] if has_gsplat(DEVICE) else [])
     backends += ["torch"] if reference else []
     for tile in demo_node_tiles(bounds, *RESOLUTIONS["1080p"]):
@@ -210,9 +211,9 @@ def dod_tiles(name: str, model: SplatModel, repeat: int, reference: bool) -> Non
                                "splats": model.num_splats}
         for backend in backends:
             n = repeat if backend != "torch" else 2
-            chunks = "off" if backend == "triton_plain" else "auto"
+            chunks = "off" if backend == "triton_plain" else index
 
-            def render(b: str = backend.removesuffix("_plain"), t: NodeTile = tile, c: str = chunks, **kw: Any) -> Any:
+            def render(b: str = backend.removesuffix("_plain"), t: NodeTile = tile, c: Any = chunks, **kw: Any) -> Any:
                 return rasterize_splats(model, t.camera, backend=b, chunks=c, **kw)  # type: ignore[arg-type]
 
             full = cuda_ms(render, n)
@@ -227,7 +228,8 @@ def dod_tiles(name: str, model: SplatModel, repeat: int, reference: bool) -> Non
 def _dod_triton_checks(model: SplatModel, tile: NodeTile, row: dict[str, Any]) -> None:
     """The tile against the same region of the whole uncompacted view, compacted against not, and
     the speedup over the uncompacted whole view (what a tile cost against before compaction)."""
-    inside = rasterize_splats(model, tile.camera, backend="triton", rect=tile.rect, crop=tile.crop)
+    index = chunk_index.chunks_for(model.positions, model.scales, model.opacities)
+    inside = rasterize_splats(model, tile.camera, backend="triton", rect=tile.rect, crop=tile.crop, chunks=index)
     plain = rasterize_splats(model, tile.camera, backend="triton", rect=tile.rect, crop=tile.crop, chunks="off")
     whole = rasterize_splats(model, tile.camera, backend="triton", chunks="off")
     x0, y0, x1, y1 = tile.rect
@@ -256,7 +258,7 @@ def _print_tables() -> None:
                 rows)
     tiles = RESULTS.get("dod_tile", [])
     backends = [b for b in ("triton", "triton_plain", "gsplat", "torch") if any(f"{b}_full_ms" in d for d in tiles)]
-    compaction = "on" if raster_api.COMPACT else "off (--no-compact)"
+    compaction = "on (--compact)" if raster_api.COMPACT else "off"
     print_table(f"DoD tiles on the demo stage (node / canvas inner rectangle, cropped, vs the whole view); "
                 f"'triton' = shipped path, compaction {compaction}; 'triton_plain' = every splat",
                 ["scene", "tile", "share of view", "kept by crop", "candidates",
@@ -277,12 +279,12 @@ def main() -> None:
     parser.add_argument("--sweep", action="store_true", help="try blend-kernel configurations first")
     parser.add_argument("--skip-reference", action="store_true", help="do not time the torch reference")
     parser.add_argument("--smoke", action="store_true", help="tiny scenes on the CPU: check this script runs")
-    parser.add_argument("--no-compact", action="store_true",
-                        help="render every splat (no chunk culling) wherever the shipped path is timed")
+    parser.add_argument("--compact", action="store_true",
+                        help="compact (chunk culling) wherever the shipped path is timed")
     parser.add_argument("--target-chunks", type=int,
                         help=f"chunks a CUDA chunk index aims for (default {chunk_index.TARGET_CHUNKS['cuda']})")
     args = parser.parse_args()
-    raster_api.COMPACT = not args.no_compact
+    raster_api.COMPACT = args.compact
     if args.target_chunks:
         chunk_index.TARGET_CHUNKS["cuda"] = args.target_chunks
     global DEVICE

@@ -6,12 +6,15 @@ frame) before anything else, so a splat centred outside the box that still reach
 is kept (no seams where two crops meet); then renders
 the window ``rect`` of the pinhole image with the chosen backend.
 
-**Compaction** (``chunks``, on unless ``VPSTAGE_SPLAT_COMPACT=0``): the model is cut once into
+**Compaction** (``chunks``; off by default, on with ``VPSTAGE_SPLAT_COMPACT=1`` or an explicit chunk
+index): the model is cut once into
 spatial chunks (``render.splat.chunks``); each frame tests the chunks against the window's frustum
 and the crop on the host (``chunk_culling``, no device sync) and hands the backend only the splats
 of the chunks that survive, so depth sort, prefix sum and binning cost what the window shows, not
 the whole model. The culling is conservative: the image is the same as without it. A frame whose
 visible chunks hold nearly every splat (``chunk_culling.MOSTLY_VISIBLE``) runs uncompacted.
+Measured on an H200 (docs/benchmarks.md, "DoD tiles"), the host-side culling cost more than the
+shorter sort saved on 10 of the demo stage's 11 node tiles, hence off by default.
 
 Backends:
 
@@ -39,8 +42,8 @@ from vpstage.geometry import OrientedBox
 
 Backend = Literal["auto", "torch", "triton", "gsplat"]
 Chunking = SplatChunks | Literal["auto", "off"]
-COMPACT = os.environ.get("VPSTAGE_SPLAT_COMPACT", "1") != "0"
-"""Whether ``chunks="auto"`` compacts (set VPSTAGE_SPLAT_COMPACT=0 to render every splat)."""
+COMPACT = os.environ.get("VPSTAGE_SPLAT_COMPACT", "0") == "1"
+"""Whether ``chunks="auto"`` compacts (VPSTAGE_SPLAT_COMPACT=1; off by default, see the module)."""
 CPU_TILE_SIZE = 4
 """Tile edge the torch reference uses on CPU: small tiles waste fewer pixel evaluations on small
 splats (biker.spz at 640x360: 0.16 s compositing at 4 px against 1.0 s at 16 px; same image)."""

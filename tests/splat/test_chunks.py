@@ -12,6 +12,7 @@ import torch
 
 from render.assets import PinholeCamera
 from render.camera_poses import look_at_camera
+from render.splat import rasterize as raster_api
 from render.splat.chunk_culling import MOSTLY_VISIBLE, select_chunks, visible_chunks
 from render.splat.chunks import SplatChunks, build_chunks, chunk_size_for, chunk_slots, chunks_for
 from render.splat.model import SplatModel
@@ -239,8 +240,10 @@ def test_compacted_render_gives_the_same_pixels_from_random_cameras() -> None:
         _same_pixels(compacted, rasterize_splats(model, pinhole, rect=rect, crop=crop, chunks="off"))
 
 
-def test_the_default_render_compacts_with_the_cached_index() -> None:
+def test_auto_chunks_compact_with_the_cached_index_only_when_compaction_is_on(monkeypatch: pytest.MonkeyPatch) -> None:
     model = random_scene(300, seed=11)
+    assert "candidates" not in rasterize_splats(model, camera(), rect=(0, 0, 16, 16)).stats  # off by default
+    monkeypatch.setattr(raster_api, "COMPACT", True)
     out = rasterize_splats(model, camera(), rect=(0, 0, 16, 16))
     assert "candidates" in out.stats
     assert isinstance(chunks_for(model.positions, model.scales, model.opacities), SplatChunks)

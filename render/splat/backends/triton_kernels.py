@@ -11,10 +11,10 @@ below), so a frame needs no host values baked into its launches (CUDA-graph frie
   packed row of 12 float32 per slot (mean x, mean y, conic a, b, c, opacity, r, g, b, depth,
   -, -), the tile rectangle (int32 x4), the tile count (0 when culled) and the depth sort key
   (int64: the depth's float bits, +inf when culled, above the splat's index, so equal depths sort
-  by splat whether or not compaction moved it to another slot). Slot i is splat i, or with ``COMPACT`` (``render.splat.chunks``) splat
-  ``perm[chunks[i // CHUNK] * CHUNK + i % CHUNK]``: the frame's visible chunks, listed by the host
-  in ``chunks`` (-1 past the last), so every later stage runs over those slots only; a slot with
-  no splat behind it is culled.
+  by splat whether or not compaction moved it to another slot). Slot i is splat i, or with
+  ``COMPACT`` (``render.splat.chunks``) splat ``perm[chunks[i // CHUNK] * CHUNK + i % CHUNK]``:
+  the frame's visible chunks, listed by the host in ``chunks`` (-1 past the last), so every later
+  stage runs over those slots only; a slot with no splat behind it is culled.
 * ``emit_pairs_kernel`` — one program per BLOCK splats in depth order: writes each splat's
   (tile key, splat id) pairs at its prefix-sum offset, so pairs come out in depth order; pairs at
   or beyond ``capacity`` are dropped (the caller checks the total and retries with more room).

@@ -8,7 +8,8 @@ Pipeline per frame, all on the splats' device with no host round trip until the 
    visible chunks, so steps 2-4 run over the splats of those chunks only (**compaction**);
 2. ``project_kernel``: cull (crop box, frustum, opacity) and project every splat (every splat of a
    visible chunk);
-3. ``torch.argsort`` of the depth keys (depth, then splat index: compaction keeps the order of ties); inclusive prefix sum of the tile counts in depth order;
+3. ``torch.argsort`` of the depth keys (depth, then splat index: compaction keeps the order of
+   ties); inclusive prefix sum of the tile counts in depth order;
 4. ``emit_pairs_kernel``: (tile, splat) pairs in depth order into buffers of fixed ``capacity``;
    a stable ``torch.sort`` by tile key (16-bit keys below 32767 tiles: two radix passes; unused
    slots hold a sentinel key that sorts last) groups them per tile, depth order kept;
