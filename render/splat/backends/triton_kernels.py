@@ -10,11 +10,10 @@ below), so a frame needs no host values baked into its launches (CUDA-graph frie
   from ``SH_COEFFS``), the exact opacity-aware pixel extent and its tile rectangle. Writes a
   packed row of 12 float32 per slot (mean x, mean y, conic a, b, c, opacity, r, g, b, depth,
   -, -), the tile rectangle (int32 x4), the tile count (0 when culled) and the depth sort key
-  (int64: the depth's float bits, +inf when culled, above the splat's index, so equal depths sort
-  by splat whether or not compaction moved it to another slot). Slot i is splat i, or with
-  ``COMPACT`` (``render.splat.chunks``) splat ``perm[chunks[i // CHUNK] * CHUNK + i % CHUNK]``:
-  the frame's visible chunks, listed by the host in ``chunks`` (-1 past the last), so every later
-  stage runs over those slots only; a slot with no splat behind it is culled.
+  (+inf when culled). Slot i is splat i, or with ``COMPACT`` (``render.splat.chunks``) splat
+  ``perm[chunks[i // CHUNK] * CHUNK + i % CHUNK]``: the frame's visible chunks, listed by the host
+  in ``chunks`` (-1 past the last), so every later stage runs over those slots only; a slot with
+  no splat behind it is culled.
 * ``emit_pairs_kernel`` — one program per BLOCK splats in depth order: writes each splat's
   (tile key, splat id) pairs at its prefix-sum offset, so pairs come out in depth order; pairs at
   or beyond ``capacity`` are dropped (the caller checks the total and retries with more room).
@@ -166,10 +165,7 @@ def project_kernel(
     tl.store(rect_ptr + slot * 4 + 2, tile_x1, mask=in_range)
     tl.store(rect_ptr + slot * 4 + 3, tile_y1, mask=in_range)
     tl.store(count_ptr + slot, count, mask=in_range)
-    # depth sort key: the depth's float bits (monotonic for z > 0; +inf for culled slots) above the
-    # splat's own index, so splats at equal depths sort by index whatever slot compaction gave them
-    depth_bits = tl.where(count > 0, z, float("inf")).to(tl.int32, bitcast=True).to(tl.int64)
-    tl.store(key_ptr + slot, (depth_bits << 32) | idx.to(tl.int64), mask=in_range)
+    tl.store(key_ptr + slot, tl.where(count > 0, z, float("inf")), mask=in_range)
 
 
 @triton.jit

@@ -8,8 +8,7 @@ Pipeline per frame, all on the splats' device with no host round trip until the 
    visible chunks, so steps 2-4 run over the splats of those chunks only (**compaction**);
 2. ``project_kernel``: cull (crop box, frustum, opacity) and project every splat (every splat of a
    visible chunk);
-3. ``torch.argsort`` of the depth keys (depth, then splat index: compaction keeps the order of
-   ties); inclusive prefix sum of the tile counts in depth order;
+3. ``torch.argsort`` of the depth keys; inclusive prefix sum of the tile counts in depth order;
 4. ``emit_pairs_kernel``: (tile, splat) pairs in depth order into buffers of fixed ``capacity``;
    a stable ``torch.sort`` by tile key (16-bit keys below 32767 tiles: two radix passes; unused
    slots hold a sentinel key that sorts last) groups them per tile, depth order kept;
@@ -154,7 +153,7 @@ class FrameRunner:
         self.feats = torch.empty(max(n, 1), FEATURES, dtype=torch.float32, device=device)
         self.rects = torch.empty(max(n, 1), 4, dtype=torch.int32, device=device)
         self.counts = torch.empty(max(n, 1), dtype=torch.int32, device=device)
-        self.depth_keys = torch.empty(max(n, 1), dtype=torch.int64, device=device)  # depth bits, splat index
+        self.depth_keys = torch.empty(max(n, 1), dtype=torch.float32, device=device)
         self.keys = torch.empty(capacity, dtype=self.key_dtype, device=device)
         self.ids = torch.empty(capacity, dtype=torch.int32, device=device)
         self.boundaries = torch.arange(self.n_tiles + 1, dtype=self.key_dtype, device=device)
