@@ -4,7 +4,9 @@
 
 Table 1 (per frame, what the planner calls): ``canvas`` = inner spans, counts, launch rectangle
 and image bounds of one canvas; ``canvas+dod`` = that plus the DoD crop and load estimate of a
-one-canvas node; ``node`` = ``StageFrustum.node`` for the canvas's node (all its canvases, DoD).
+one-canvas node; ``pixel runs`` = the canvas's inner pixels as row runs (what a render node
+computes per canvas on its render thread, ``vpstage.frustum.pixel_runs``); ``node`` =
+``StageFrustum.node`` for the canvas's node (all its canvases, DoD).
 Table 2 (on demand): dense mask / UV / soft-edge weights / rays over the inner rectangle, and the
 naive projection of the whole canvas position map for comparison. Table 3: DoD tightness on the
 demo stage: crop box volumes against the box around the whole frustum clipped to the same bounds,
@@ -22,6 +24,7 @@ from bench.common import machine, print_table, summary_ms, time_call
 from vpstage.frustum import CameraFrustum, FrustumSettings, StageFrustum, estimate_load, full_frustum_crop
 from vpstage.frustum.dod import DodCrop, dod_crop
 from vpstage.frustum.node import dod_image_bounds
+from vpstage.frustum.pixel_runs import pixel_runs
 from vpstage.frustum.scene import default_scene_bounds
 from vpstage.geometry import OrientedBox
 from vpstage.stage import Stage
@@ -68,13 +71,15 @@ def frame_rows(stage: Stage, canvas: str, poses: list[tuple], repeat: int) -> li
             return crop, cf.inner_pixels * sum(a.cost_factor for a in assets)
 
         t_canvas = summary_ms(time_call(lambda f=frustum: frusta.canvas(canvas, f), repeat))
+        canvas_frustum = frusta.canvas(canvas, frustum)
+        t_runs = summary_ms(time_call(lambda cf=canvas_frustum: pixel_runs(cf) if cf.inner_pixels else None, repeat))
         t_one = summary_ms(time_call(one_canvas, repeat))
         t_node = summary_ms(time_call(lambda c=cam: frusta.node(node, c, SETTINGS, bounds), repeat))
         nf = frusta.node(node, cam, SETTINGS, bounds)
         estimate_load(nf, assets)
         cf = nf.canvases[canvas]
         rows.append([stage.project.name, canvas, pose[0], f"{cf.inner_pixels:,}", t_canvas["median"],
-                     t_one["median"], t_one["p99"], f"{node} ({len(nf.canvases)})", t_node["median"]])
+                     t_one["median"], t_one["p99"], t_runs["median"], f"{node} ({len(nf.canvases)})", t_node["median"]])
     return rows
 
 
@@ -143,8 +148,8 @@ def main() -> None:
                                                                                  args.repeat)
     rows += frame_rows(demo, "wall-centre", DEMO_POSES, args.repeat)
     print_table(f"Per-frame frustum work (median ms unless noted), {machine()}",
-                ["stage", "canvas", "pose", "inner px", "canvas", "canvas+dod", "canvas+dod p99", "node (canvases)",
-                 "node"], rows)
+                ["stage", "canvas", "pose", "inner px", "canvas", "canvas+dod", "canvas+dod p99", "pixel runs",
+                 "node (canvases)", "node"], rows)
     dense = dense_rows(large, "wall-2a", LARGE_POSES, max(3, args.repeat // 4))
     print_table("Dense maps on demand over the inner rectangle (median ms); naive = project the whole map",
                 ["stage", "canvas", "pose", "inner px", "rect px", "mask", "uv", "weights", "rays", "naive"], dense)

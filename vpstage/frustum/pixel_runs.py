@@ -56,24 +56,36 @@ def pixel_runs(canvas: CanvasFrustum) -> PixelRuns:
         cabinet = spans.members[member]
         coef = block.coef[spans.members]                                   # (m, 4, 3) stage positions
         coef[:, 0] -= frustum.eye
-        k = coef @ frustum.rotation                                        # camera frame, per cabinet
+        k = (coef @ frustum.rotation)[member]                              # camera frame, per run
         y = row[:, None] + 0.5
         base = (block.y0[cabinet] + row) * canvas.geometry.width + block.x0[cabinet] + start
         parts.append((base.astype(np.int64), length))
         x0 = np.asarray(start + 0.5, dtype=np.float64)
-        floats.append((x0, k[member, 0] + y * k[member, 2], k[member, 1] + y * k[member, 3]))
+        floats.append((x0, k[:, 0] + y * k[:, 2], k[:, 1] + y * k[:, 3]))
     if not parts:
         empty_i, empty_f = np.zeros(0, np.int64), np.zeros(0)
         return PixelRuns(base=empty_i, x0=empty_f, length=empty_i, a=np.zeros((0, 3)), b=np.zeros((0, 3)))
     runs = PixelRuns(base=np.concatenate([p[0] for p in parts]), x0=np.concatenate([f[0] for f in floats]),
                      length=np.concatenate([p[1] for p in parts]), a=np.concatenate([f[1] for f in floats]),
                      b=np.concatenate([f[2] for f in floats]))
-    return dataclasses.replace(runs, window=runs_uv_window(runs, frustum))
+    return dataclasses.replace(runs, window=bounds_uv_window(canvas))
+
+
+def bounds_uv_window(canvas: CanvasFrustum) -> tuple[float, float, float, float]:
+    """UV bounds of every inner pixel of ``canvas``, from its image bounds (computed once with the
+    spans: exact bounds of every inner pixel centre's image point)."""
+    assert canvas.image_bounds is not None
+    x0, x1, y0, y1 = canvas.image_bounds.window
+    xl, xr, yt, yb = canvas.frustum.window
+    us = ((x0 - xl) / (xr - xl), (x1 - xl) / (xr - xl))
+    vs = ((y0 - yt) / (yb - yt), (y1 - yt) / (yb - yt))
+    return min(us), min(vs), max(us), max(vs)
 
 
 def runs_uv_window(runs: PixelRuns, frustum: CameraFrustum) -> tuple[float, float, float, float]:
-    """UV bounds of every pixel of ``runs``: along a run the image point moves monotonically (a
-    line's projection), so the extremes are at the runs' first and last pixels."""
+    """UV bounds of every pixel of ``runs``, from the runs themselves (the reference for
+    :func:`bounds_uv_window`): along a run the image point moves monotonically (a line's
+    projection), so the extremes are at the runs' first and last pixels."""
     ends = np.concatenate([runs.a + runs.x0[:, None] * runs.b,
                            runs.a + (runs.x0 + runs.length - 1)[:, None] * runs.b])
     xl, xr, yt, yb = frustum.window
