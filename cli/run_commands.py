@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -50,7 +51,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--assign-tiles", action=argparse.BooleanOptionalAction, default=None,
                    help="move bands of overloaded nodes' heavy camera views to nodes with time to spare "
                         "(default: the project's cluster.assign_tiles)")
-    p.add_argument("--deadline-ms", type=float, metavar="MS",
+    p.add_argument("--deadline-ms", type=_positive_ms, metavar="MS",
                    help="present deadline after each frame instant (default: the project's cluster.deadline_ms, "
                         "else one period); a few ms over the period give renders a margin for that much latency")
     p.add_argument("--timecode-master", choices=["internal", "ltc", "tracker"],
@@ -66,6 +67,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     web.add_argument("--web-key", metavar="KEY", help="TLS private key (PEM) for the web server")
     web.add_argument("--web-fps", type=float, default=30.0, metavar="F", help="viewer frame rate (default 30)")
     p.set_defaults(handler=cmd_run)
+
+
+def _positive_ms(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected milliseconds, got {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number of milliseconds, got {text!r}")
+    return value
 
 
 def _options(args: argparse.Namespace, stage: Any, db: Path) -> Any:

@@ -101,4 +101,7 @@ def test_bad_arguments_exit_2(tmp_path: Path) -> None:
     bad = main("run", "--stage", str(tmp_path / "demo.yaml"), "--tracker", "tcp://1.2.3.4", "--report",
                str(tmp_path / "r.json"), "--outputs", "none", timeout=60)
     assert bad.returncode == 2 and "tcp" in bad.stderr
+    deadline = main("run", "--stage", str(tmp_path / "demo.yaml"), "--deadline-ms", "0", "--report",
+                    str(tmp_path / "r.json"), timeout=60)
+    assert deadline.returncode == 2 and "--deadline-ms" in deadline.stderr
     assert not (tmp_path / "r.json").exists()
