@@ -6,8 +6,8 @@
 # same card (before / after). Prints one summary table.
 #
 #   bench/gpu_frameloop.sh [OUT_DIR]        (default: $OUT, else bench-out/)
-#   env: FRAMES (3600), RATE (60), GPUS (1), OUTPUTS (ndi|none), SPLAT (a .spz/.ply to place on the
-#        stage; empty: none), DEADLINE_MS (present deadline after the frame instant; empty: one
+#   env: FRAMES (3600), RATE (60), GPUS (1), OUTPUTS (ndi|none), SPLAT (an asset to stand on the
+#        stage: a splat .spz/.ply, a NeRF .nerf/.ingp or a baked .bnerf; empty: none), DEADLINE_MS (present deadline after the frame instant; empty: one
 #        period), CANVASES ("1920x1080 3840x2160"), BASELINE (an older checkout to run
 #        first), BASELINE_CANVASES ("1920x1080"), BASELINE_FRAMES ($FRAMES), MOVE (orbit), PYTHON (python3)
 # On the device machine: `source bench/device_env.sh` first (wheels and NDI's libraries).
@@ -32,7 +32,7 @@ command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=index,name,driver_ver
 make_stage() {  # CANVAS FILE
     "$PY" -m bench.gpu_frameloop stage --gpus "$GPUS" --rate "$RATE" --canvas "$1" \
         ${DEADLINE_MS:+--deadline-ms "$DEADLINE_MS"} -o "$2" || return 1
-    if [ -n "$SPLAT" ]; then "$PY" -m bench.gpu_frameloop add-splat "$2" "$SPLAT" || return 1; fi
+    if [ -n "$SPLAT" ]; then "$PY" -m bench.gpu_frameloop add-asset "$2" "$SPLAT" || return 1; fi
 }
 
 run_one() {  # NAME TREE STAGE FRAMES
