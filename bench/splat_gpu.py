@@ -220,15 +220,14 @@ def dod_tiles(name: str, model: SplatModel, repeat: int, reference: bool) -> Non
             part = cuda_ms(lambda r=render, t=tile: r(rect=t.rect, crop=t.crop), n)
             row[f"{backend}_full_ms"], row[f"{backend}_tile_ms"], row[f"{backend}_speedup"] = full, part, full / part
         if has_triton(DEVICE):
-            _dod_triton_checks(model, tile, row)
+            _dod_triton_checks(model, tile, index, row)
         RESULTS.setdefault("dod_tile", []).append(row)
         print(json.dumps(row), flush=True)
 
 
-def _dod_triton_checks(model: SplatModel, tile: NodeTile, row: dict[str, Any]) -> None:
+def _dod_triton_checks(model: SplatModel, tile: NodeTile, index: chunk_index.SplatChunks, row: dict[str, Any]) -> None:
     """The tile against the same region of the whole uncompacted view, compacted against not, and
     the speedup over the uncompacted whole view (what a tile cost against before compaction)."""
-    index = chunk_index.chunks_for(model.positions, model.scales, model.opacities)
     inside = rasterize_splats(model, tile.camera, backend="triton", rect=tile.rect, crop=tile.crop, chunks=index)
     plain = rasterize_splats(model, tile.camera, backend="triton", rect=tile.rect, crop=tile.crop, chunks="off")
     whole = rasterize_splats(model, tile.camera, backend="triton", chunks="off")

@@ -25,6 +25,17 @@ BOUNDS_TRIM = 0.005
 PINHOLE_CHUNK = 1 << 22
 
 
+def trimmed_bounds(points: np.ndarray, render_box: OrientedBox | None) -> tuple[np.ndarray, np.ndarray]:
+    """Bounds of (N, 3) asset-frame ``points`` with ``BOUNDS_TRIM`` of them left out at each end of
+    every axis (stray occupied cells), clipped to ``render_box``."""
+    lo = np.quantile(points, BOUNDS_TRIM, axis=0)
+    hi = np.quantile(points, 1.0 - BOUNDS_TRIM, axis=0)
+    if render_box is not None:
+        box_lo, box_hi = render_box.aabb()
+        lo, hi = np.maximum(lo, box_lo), np.minimum(hi, box_hi)
+    return lo, np.maximum(hi, lo)
+
+
 def make_backend(name: BackendName, model: NerfModel) -> RenderBackend:
     """The render backend for ``model`` on its device; RuntimeError when ``triton`` cannot run there."""
     if name == "torch":
@@ -78,12 +89,7 @@ class NerfAsset:
         if len(points) == 0:
             box = self.model.box_to_asset(OrientedBox.from_aabb(self.model.aabb_min, self.model.aabb_max))
             return box.aabb()
-        lo = np.quantile(points, BOUNDS_TRIM, axis=0)
-        hi = np.quantile(points, 1.0 - BOUNDS_TRIM, axis=0)
-        if self.model.render_box is not None:
-            box_lo, box_hi = self.model.render_box.aabb()
-            lo, hi = np.maximum(lo, box_lo), np.minimum(hi, box_hi)
-        return lo, np.maximum(hi, lo)
+        return trimmed_bounds(points, self.model.render_box)
 
     def content_hash(self) -> str:
         return self.model.content_hash()

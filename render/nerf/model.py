@@ -39,6 +39,16 @@ def default_cone_angle(aabb_scale: float) -> float:
     return 1.0 / 256.0 if aabb_scale > 1 else 0.0
 
 
+def hash_frame(h: Any, aabb_min: np.ndarray, aabb_max: np.ndarray, asset_to_field: np.ndarray,
+               render_box: OrientedBox | None) -> None:
+    """Feed a NeRF's frame (training box, asset -> field map, render box) into the content hash ``h``."""
+    h.update(np.asarray([*aabb_min, *aabb_max], dtype=np.float64).tobytes())
+    h.update(np.asarray(asset_to_field, dtype=np.float64).tobytes())
+    if render_box is not None:
+        h.update(np.concatenate([render_box.center, render_box.rotation.ravel(),
+                                 render_box.half_extents]).tobytes())
+
+
 @dataclass
 class RayRender:
     """Results for N rays: rgb (N, 3) over the background, alpha (N,), distance (N,) in asset units."""
@@ -142,11 +152,7 @@ class NerfModel:
         h.update(json.dumps(self.field.config.to_json(), sort_keys=True).encode())
         h.update(self.field.flat_params().to(torch.float16).cpu().numpy().tobytes())
         h.update(self.grid.density.to(torch.float16).cpu().numpy().tobytes())
-        h.update(np.asarray([*self.aabb_min, *self.aabb_max], dtype=np.float64).tobytes())
-        h.update(np.asarray(self.asset_to_field, dtype=np.float64).tobytes())
-        if self.render_box is not None:
-            box = self.render_box
-            h.update(np.concatenate([box.center, box.rotation.ravel(), box.half_extents]).tobytes())
+        hash_frame(h, self.aabb_min, self.aabb_max, self.asset_to_field, self.render_box)
         return h.hexdigest()
 
     def occupied_points(self) -> np.ndarray:

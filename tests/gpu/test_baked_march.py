@@ -15,19 +15,11 @@ from render.nerf.baked.config import MarchConfig
 from render.nerf.baked.density_texture import DensityTexture
 from render.nerf.baked.texture_march import march_texture
 from render.nerf.model_components.marching import clip_rays
+from tests.nerf_baked.triton_interpret_checks import random_texture
 
 pytest.importorskip("triton", reason="triton is not installed (optional accelerator)")
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 DEV = torch.device("cuda")
-
-
-def random_texture(seed: int = 0, res: int = 4) -> DensityTexture:
-    g = torch.Generator().manual_seed(seed)
-    occupancy = torch.rand(4, 5, 6, generator=g) < 0.6
-    n = int(occupancy.sum())
-    bricks = torch.rand(n, res + 1, res + 1, res + 1, generator=g) * 30.0
-    bricks[torch.rand(bricks.shape, generator=g) < 0.5] = 0.0
-    return DensityTexture(torch.tensor([0.1, -0.2, 0.05]), 0.15, res, occupancy, bricks).to(DEV)
 
 
 def random_rays(texture: DensityTexture, n: int, seed: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
@@ -44,7 +36,7 @@ def test_kernel_matches_reference(config: MarchConfig) -> None:
     from render.nerf.baked.kernels.triton_texture_march import TextureBuffers
     from render.nerf.baked.kernels.triton_texture_march import march_texture as march_kernel
 
-    texture = random_texture()
+    texture = random_texture().to(DEV)
     o, d = random_rays(texture, 200_000)
     t0, t1 = clip_rays(o, d, [texture.box()])
     ref = march_texture(texture, o, d, t0, t1, config)

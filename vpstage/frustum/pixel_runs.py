@@ -16,7 +16,6 @@ import numpy as np
 from numpy.typing import NDArray
 
 from vpstage.frustum.canvas import CanvasFrustum
-from vpstage.frustum.frustum import CameraFrustum
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -81,14 +80,3 @@ def bounds_uv_window(canvas: CanvasFrustum) -> tuple[float, float, float, float]
     vs = ((y0 - yt) / (yb - yt), (y1 - yt) / (yb - yt))
     return min(us), min(vs), max(us), max(vs)
 
-
-def runs_uv_window(runs: PixelRuns, frustum: CameraFrustum) -> tuple[float, float, float, float]:
-    """UV bounds of every pixel of ``runs``, from the runs themselves (the reference for
-    :func:`bounds_uv_window`): along a run the image point moves monotonically (a line's
-    projection), so the extremes are at the runs' first and last pixels."""
-    ends = np.concatenate([runs.a + runs.x0[:, None] * runs.b,
-                           runs.a + (runs.x0 + runs.length - 1)[:, None] * runs.b])
-    xl, xr, yt, yb = frustum.window
-    u = (ends[:, 0] / ends[:, 2] - xl) / (xr - xl)
-    v = (ends[:, 1] / ends[:, 2] - yt) / (yb - yt)
-    return float(u.min()), float(v.min()), float(u.max()), float(v.max())

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from render.assets import Color, PinholeCamera, Rect, RenderOutput
-from render.nerf.asset import BOUNDS_TRIM, render_pinhole_by_rays
+from render.nerf.asset import render_pinhole_by_rays, trimmed_bounds
 from render.nerf.baked.model import BakedNerfModel, BakedRender, BakedStats
 from vpstage.geometry import OrientedBox
 
@@ -43,12 +43,7 @@ class BakedNerfAsset:
             return self.model.texture_box_asset().aabb()
         inv = np.linalg.inv(self.model.asset_to_field)
         points = centers @ inv[:3, :3].T + inv[:3, 3]
-        lo = np.quantile(points, BOUNDS_TRIM, axis=0)
-        hi = np.quantile(points, 1.0 - BOUNDS_TRIM, axis=0)
-        if self.model.render_box is not None:
-            box_lo, box_hi = self.model.render_box.aabb()
-            lo, hi = np.maximum(lo, box_lo), np.minimum(hi, box_hi)
-        return lo, np.maximum(hi, lo)
+        return trimmed_bounds(points, self.model.render_box)
 
     def content_hash(self) -> str:
         return self.model.content_hash()

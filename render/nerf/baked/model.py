@@ -21,6 +21,7 @@ from render.nerf.baked.density_texture import DensityTexture
 from render.nerf.baked.field import BakedField
 from render.nerf.baked.texture_march import TextureHits, march_texture
 from render.nerf.conventions import similarity_scale
+from render.nerf.model import hash_frame
 from render.nerf.model_components.marching import Box, clip_rays
 from vpstage.geometry import OrientedBox
 
@@ -192,9 +193,5 @@ class BakedNerfModel:
             h.update(tensor.to(torch.float16).numpy().tobytes())
         h.update(self.texture.occupancy.cpu().numpy().tobytes())
         h.update(self.texture.bricks.cpu().numpy().tobytes())
-        h.update(np.asarray([*self.aabb_min, *self.aabb_max], dtype=np.float64).tobytes())
-        h.update(np.asarray(self.asset_to_field, dtype=np.float64).tobytes())
-        if self.render_box is not None:
-            box = self.render_box
-            h.update(np.concatenate([box.center, box.rotation.ravel(), box.half_extents]).tobytes())
+        hash_frame(h, self.aabb_min, self.aabb_max, self.asset_to_field, self.render_box)
         return h.hexdigest()
