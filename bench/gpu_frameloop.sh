@@ -2,7 +2,8 @@
 # The live wall on GPUs: the demo stage at full size (four canvases on two render nodes) at 60 Hz
 # with the procedural demo scene and a trained splat standing on the stage, a simulated orbit, and
 # NDI outputs on loopback. One `main.py run` per canvas size (1920x1080, then 3840x2160), each
-# measured with bench/cpu_probe.py; optionally an older checkout first, on the same stage and the
+# measured with bench/cpu_probe.py, with bench/stall_probe.py beside it (the host's own stalls; with
+# VPSTAGE_NODE_TRACE=DIR also the late frames they explain); optionally an older checkout first, on the same stage and the
 # same card (before / after). Prints one summary table.
 #
 #   bench/gpu_frameloop.sh [OUT_DIR]        (default: $OUT, else bench-out/)
@@ -38,10 +39,18 @@ make_stage() {  # CANVAS FILE
 run_one() {  # NAME TREE STAGE FRAMES
     local name=$1 tree=$2 stage=$3 frames=$4
     echo "== $name: $frames frames at $RATE Hz, outputs $OUTPUTS ($tree)"
+    (cd "$HERE" && exec "$PY" -m bench.stall_probe "$OUT_DIR/$name.stalls.json") >"$OUT_DIR/$name.stalls.log" 2>&1 &
+    local probe=$!
     (cd "$tree" && timeout $(( frames / RATE + 150 )) "$PY" "$HERE/bench/cpu_probe.py" "$OUT_DIR/$name.cpu.json" -- \
         main.py run --stage "$stage" --simulate "$MOVE" --frames "$frames" --outputs "$OUTPUTS" \
         --report "$OUT_DIR/$name.json") >"$OUT_DIR/$name.log" 2>&1
-    echo "   exit $? : $(tail -3 "$OUT_DIR/$name.log" | tr '\n' ' ')"
+    local code=$?
+    kill -TERM "$probe" 2>/dev/null; wait "$probe"
+    echo "   exit $code : $(tail -3 "$OUT_DIR/$name.log" | tr '\n' ' ')"
+    echo "   $(cat "$OUT_DIR/$name.stalls.log")"
+    if [ -n "${VPSTAGE_NODE_TRACE:-}" ] && [ -d "$VPSTAGE_NODE_TRACE" ]; then
+        "$PY" -m bench.stall_probe --explain "$OUT_DIR/$name.stalls.json" "$VPSTAGE_NODE_TRACE" | sed 's/^/   /'
+    fi
 }
 
 if [ "${MPS:-0}" = 1 ]; then

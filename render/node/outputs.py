@@ -4,13 +4,18 @@
 whichever node renders the canvas, so receivers follow a failover by name); ``transport: sdi``
 canvases get a DeckLink output on the device the master configured for the canvas. Canvases
 with another transport (``dp``), or when outputs are off, have none. An output that cannot open
-or refuses a frame is reported, never raised: the other canvases carry on.
+or refuses a frame is reported, never raised: the other canvases carry on. One that cannot open
+is tried again every ``OPEN_RETRY_S`` (its name may still be held by the node that had the canvas
+before: NDI refuses a second sender of one name on a host), and reported again when its reason
+changes.
 
 Used from the node's present thread only.
 """
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Iterable
 from fractions import Fraction
 
@@ -22,6 +27,9 @@ from vpstage.nodes.failures import failure_text
 from vpstage.nodes.messages import OutputSettings
 from vpstage.nodes.outputs import CanvasOutput
 from vpstage.stage.model import Project
+
+OPEN_RETRY_S = 1.0
+"""Seconds between two attempts to open a canvas's output that failed."""
 
 
 def canvas_formats(project: Project, settings: OutputSettings) -> dict[str, Packing]:
@@ -49,27 +57,36 @@ class NodeOutputs:
         self.outputs: dict[str, CanvasOutput] = {}
         self.errors: dict[str, str] = {}
         """Canvas -> why its output is not open (cleared when it opens)."""
+        self._retry_at: dict[str, float] = {}
+        """Canvas -> when (monotonic s) to try opening its failed output again."""
 
-    def reconcile(self, canvases: Iterable[str]) -> dict[str, str]:
+    def reconcile(self, canvases: Iterable[str], now_s: float | None = None) -> dict[str, str]:
         """Open outputs for ``canvases`` that have none, close the others (closing first, so a
-        name is never held twice). Returns canvas -> error for outputs that failed to open now."""
-        wanted = set(canvases)
+        name is never held twice). Returns canvas -> error for outputs that failed to open now
+        for the first time or for a new reason (``now_s``: monotonic seconds, for the retries)."""
+        now = time.monotonic() if now_s is None else now_s
+        wanted = list(canvases)
         for canvas in [c for c in self.outputs if c not in wanted]:
             self._close(canvas)
         failed = {}
-        for canvas in canvases:
-            if canvas in self.outputs or canvas in self.errors:
+        for canvas in wanted:
+            if canvas in self.outputs or self._retry_at.get(canvas, -math.inf) > now:
                 continue
             try:
                 output = self._open(canvas)
             except Exception as exc:
-                self.errors[canvas] = failure_text(exc)
-                failed[canvas] = self.errors[canvas]
+                text = failure_text(exc)
+                if self.errors.get(canvas) != text:
+                    failed[canvas] = text
+                self.errors[canvas], self._retry_at[canvas] = text, now + OPEN_RETRY_S
                 continue
+            self.errors.pop(canvas, None)
+            self._retry_at.pop(canvas, None)
             if output is not None:
                 self.outputs[canvas] = output
         for canvas in [c for c in self.errors if c not in wanted]:
-            del self.errors[canvas]  # try again when it comes back
+            del self.errors[canvas]  # try again at once when it comes back
+            del self._retry_at[canvas]
         return failed
 
     def _open(self, canvas: str) -> CanvasOutput | None:

@@ -5,7 +5,10 @@ engineer's switch; the bench scripts set it). Then the node writes, when it stop
 
 * ``DIR/<node>.timeline.jsonl``: one line per order, times in ms relative to the frame's present
   deadline (negative: before it): when the order arrived, when its render started and ended, and
-  whether it made it;
+  whether it made it; the render thread's CPU time (``render_cpu_ms``: close to the render's wall
+  time when it computed, far below when it waited for the GPU, the GIL or the host's CPUs); the
+  deadline itself on the node's monotonic clock (``deadline_ms``); time in the garbage collector
+  and splat runners built since the previous render (from the node's ready on);
 * ``DIR/<node>.profile.txt``: ``torch.profiler`` tables (CPU and device time per operator) over
   ``VPSTAGE_NODE_PROFILE_FRAMES=START:COUNT`` renders (default ``600:60``), so a slow frame can be
   traced to its kernels or to Python.
@@ -59,20 +62,32 @@ class NodeTrace:
         if self.folder is None:
             return
         with self._lock:
-            self._rows.setdefault(frame, {})[what] = round((now_ns - deadline_ns) / 1e6, 3)
+            row = self._rows.setdefault(frame, {})
+            row[what] = round((now_ns - deadline_ns) / 1e6, 3)
+            row.setdefault("deadline_ms", round(deadline_ns / 1e6, 3))  # on the node's clock: to line
+            # the frame up with other processes on the host (bench/stall_probe.py)
 
     def facts(self, frame: int) -> None:
         """Record what happened in the process since the last call that can stall a render: time
         in the garbage collector, splat rasterizer runners built and graphs captured."""
         if self.folder is None:
             return
-        raster = sys.modules.get("render.splat.backends.triton_rasterizer")
-        events = dict(getattr(raster, "RUNNER_EVENTS", {}))
-        now = {"gc_ms": round(self._gc_ms, 3), **{f"runners_{k}": v for k, v in events.items()}}
+        now = self._current_facts()
         delta = {k: round(v - self._facts.get(k, 0), 3) for k, v in now.items() if v != self._facts.get(k, 0)}
         self._facts = now
         with self._lock:
             self._rows.setdefault(frame, {}).update(delta)
+
+    def start_facts(self) -> None:
+        """Count the facts from now on (the node calls it when it reports ready): what the build
+        and warm-up did is not the first frame's."""
+        if self.folder is not None:
+            self._facts = self._current_facts()
+
+    def _current_facts(self) -> dict[str, float]:
+        raster = sys.modules.get("render.splat.backends.triton_rasterizer")
+        events = dict(getattr(raster, "RUNNER_EVENTS", {}))
+        return {"gc_ms": round(self._gc_ms, 3), **{f"runners_{k}": v for k, v in events.items()}}
 
     def _on_gc(self, phase: str, _info: dict[str, int]) -> None:
         if phase == "start":
@@ -80,8 +95,8 @@ class NodeTrace:
         else:
             self._gc_ms += (time.perf_counter() - self._gc_start) * 1e3
 
-    def mark(self, frame: int, what: str, value: str) -> None:
-        """Record a fact about ``frame`` (e.g. its present's outcome)."""
+    def mark(self, frame: int, what: str, value: str | float) -> None:
+        """Record a fact about ``frame`` (e.g. its present's outcome, its render's CPU time)."""
         if self.folder is None:
             return
         with self._lock:

@@ -186,3 +186,46 @@ def test_nodes_on_hosts_with_other_clocks_present_together() -> None:
         assert abs(true_present - frame.plan.tick.deadline_ns) <= syncs[node].rtt_ns() // 2
     stats = frame_stats(frame, {"n1": "up", "n2": "up"})
     assert stats.present_skew_ms < 0.2 and stats.late == 0
+
+
+
+def typical_renders(lock: FrameLock[str], count: int, render_ms: float = 10.0) -> int:
+    """``count`` on-time renders of ``render_ms`` each, presented; returns the next frame's deadline."""
+    deadline = 100 * MS
+    for frame in range(count):
+        lock.schedule(order(frame, deadline), deadline)
+        entry = lock.next_to_render(deadline - 20 * MS)
+        assert entry is not None and entry.order.frame == frame
+        assert lock.rendered(frame, f"pictures {frame}", deadline - 10 * MS, render_ms=render_ms)
+        assert lock.due(deadline, have_previous=frame > 0) is not None
+        deadline += PERIOD
+    return deadline
+
+
+def test_an_order_left_less_time_than_a_typical_render_is_skipped_and_the_next_one_rendered() -> None:
+    lock: FrameLock[str] = FrameLock()
+    deadline = typical_renders(lock, 8)  # the node's typical render: 10 ms
+    lock.schedule(order(8, deadline), deadline)
+    assert lock.next_to_render(deadline - 6 * MS) is None  # 6 ms left (the render before overran): skipped
+    assert (lock.counters.skipped, lock.counters.hopeless) == (1, 1)
+    lock.schedule(order(9, deadline + PERIOD), deadline + PERIOD)
+    entry = lock.next_to_render(deadline + PERIOD - 20 * MS)  # the next order has its full time: rendered
+    assert entry is not None and entry.order.frame == 9
+    skipped = lock.due(deadline, have_previous=True)
+    assert skipped is not None and skipped.outcome == "repeat"
+
+
+def test_never_two_hopeless_skips_in_a_row_and_none_before_the_node_knows_its_renders() -> None:
+    lock: FrameLock[str] = FrameLock()
+    deadline = typical_renders(lock, 7)  # seven renders: too few to judge
+    lock.schedule(order(7, deadline), deadline)
+    assert lock.next_to_render(deadline - 1 * MS) is not None  # rendered, however near its deadline
+    assert not lock.rendered(7, "late", deadline + 2 * MS, render_ms=10.0)
+    lock.due(deadline, have_previous=True)
+    deadline += PERIOD
+    lock.schedule(order(8, deadline), deadline)
+    assert lock.next_to_render(deadline - 3 * MS) is None  # frame 8: 3 ms left, skipped
+    deadline += PERIOD
+    lock.schedule(order(9, deadline), deadline)
+    entry = lock.next_to_render(deadline - 5 * MS)  # frame 9 is short of time too, but rendered: no two in a row
+    assert entry is not None and entry.order.frame == 9 and lock.counters.hopeless == 1

@@ -39,3 +39,31 @@ def test_on_it_writes_the_timeline_and_late_frames_are_told_apart(tmp_path: Path
     assert trace._on_gc not in gc.callbacks  # written: the collector hook is gone
     on_time, late = summarise(tmp_path / "n1.timeline.jsonl")
     assert "| on time | 1 |" in on_time and "| late | 1 |" in late
+
+
+def test_the_first_frame_carries_only_its_own_facts(tmp_path: Path) -> None:
+    trace = NodeTrace("n1", folder=str(tmp_path), frames="1000:1")
+    gc.collect()  # the build's and warm-up's collections: before the node is ready
+    gc.disable()  # no collection of the test's own between here and the first frame
+    try:
+        trace.start_facts()
+        trace.note(0, "arrived", 84 * MS, 100 * MS)
+        trace.facts(0)
+    finally:
+        gc.enable()
+    trace.write()
+    (row,) = [json.loads(line) for line in (tmp_path / "n1.timeline.jsonl").read_text().splitlines()]
+    assert row == {"frame": 0, "arrived": -16.0, "deadline_ms": 100.0}  # no gc_ms: the build's is not frame 0's
+
+
+def test_the_stall_probe_tells_late_frames_with_a_host_stall(tmp_path: Path) -> None:
+    from bench.stall_probe import explain
+
+    rows = [{"frame": 1, "arrived": -20.0, "started": -19.0, "rendered": 3.0, "deadline_ms": 1000.0},   # late
+            {"frame": 2, "arrived": -20.0, "started": -19.0, "rendered": 4.0, "deadline_ms": 2000.0},   # late
+            {"frame": 3, "arrived": -20.0, "started": -19.0, "rendered": -5.0, "deadline_ms": 3000.0}]  # on time
+    (tmp_path / "node1.timeline.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    probe = tmp_path / "probe.json"
+    probe.write_text(json.dumps({"stalls": [[990.0, 12.0], [1500.0, 30.0], [2999.0, 9.0], [1995.0, 2.5]]}))
+    table = explain(probe, tmp_path)
+    assert table[-1] == "| node1 | 2 | 1 | 3 |"  # frame 1 had one; frame 2's was too short; 3 was on time

@@ -7,7 +7,12 @@ the node's clock when scheduled). Two threads use this object:
   is still ahead (older ones it has not started are skipped and counted: rendering them could
   only produce late pictures), renders it, and hands the result to :meth:`rendered`: on time
   (finished before the deadline) it is kept for the present, late it is refused and the caller
-  frees it (a late picture is never shown);
+  frees it (a late picture is never shown). An order whose deadline is nearer than the node's
+  typical render (the median of its recent renders) is skipped too: it is left with too little
+  time when the render before it overran or it arrived late, so rendering it would most likely be
+  late and make the next order start late as well (one overrun would cost a run of frames instead
+  of one or two). Never two such skips in a row: the render after one always runs, so the node
+  keeps measuring (and a node that can never make its deadlines still renders every other order);
 * the **present** thread waits for :meth:`next_deadline`, then takes the frame that is due with
   :meth:`due`: its own pictures when they were ready in time (``fresh``), otherwise the previous
   pictures again (``repeat``, a late frame), or nothing yet (``black``). No frame is presented
@@ -19,8 +24,9 @@ fake clock; the methods are thread-safe.
 
 from __future__ import annotations
 
+import statistics
 import threading
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from typing import Generic, Literal, TypeVar
 
@@ -28,6 +34,10 @@ from vpstage.nodes.messages import FrameOrder
 
 R = TypeVar("R")
 Outcome = Literal["fresh", "repeat", "black"]
+RECENT_RENDERS = 32
+"""Renders the typical render time is taken over."""
+MIN_RENDERS = 8
+"""Renders needed before an order is judged too near its deadline to render."""
 
 
 @dataclass(kw_only=True)
@@ -57,7 +67,10 @@ class FrameLockCounters:
     scheduled: int = 0
     out_of_order: int = 0
     skipped: int = 0
-    """Orders never rendered because a newer one was waiting (or their deadline had passed)."""
+    """Orders never rendered because a newer one was waiting, their deadline had passed, or it
+    was nearer than a typical render (those are counted in ``hopeless`` too)."""
+    hopeless: int = 0
+    """Orders skipped because their deadline was nearer than the node's typical render."""
     late: int = 0
     """Renders that finished after their deadline (refused)."""
     fresh: int = 0
@@ -75,6 +88,9 @@ class FrameLock(Generic[R]):
         self._cond = threading.Condition()
         self._closed = False
         self.counters = FrameLockCounters()
+        self._recent_ms: deque[float] = deque(maxlen=RECENT_RENDERS)
+        self._skipped_hopeless = False
+        """Whether the last choice skipped an order as hopeless (the next one is rendered)."""
 
     def schedule(self, order: FrameOrder, deadline_ns: int) -> bool:
         """Accept ``order`` (deadline already on this node's clock). False, and counted, when its
@@ -102,9 +118,22 @@ class FrameLock(Generic[R]):
                 elif choice is not None or entry.deadline_ns <= now_ns:
                     entry.started = True  # skipped: it will be presented as a repeat
                     self.counters.skipped += 1
-            if choice is not None:
-                choice.started = True
+            if choice is None:
+                return None
+            choice.started = True
+            if self._hopeless(choice, now_ns):
+                self.counters.skipped += 1
+                self.counters.hopeless += 1
+                self._skipped_hopeless = True
+                return None
+            self._skipped_hopeless = False
             return choice
+
+    def _hopeless(self, entry: Scheduled[R], now_ns: int) -> bool:
+        """Whether ``entry`` is due sooner than a typical render takes (see the module docstring)."""
+        if self._skipped_hopeless or len(self._recent_ms) < MIN_RENDERS:
+            return False
+        return entry.deadline_ns - now_ns < statistics.median(self._recent_ms) * 1e6
 
     def wait_for_order(self, timeout_s: float) -> None:
         """Block until a new order arrives, the lock is closed or ``timeout_s`` passes."""
@@ -116,6 +145,7 @@ class FrameLock(Generic[R]):
         """Hand over ``frame``'s result. True: kept for its present. False: late (after its
         deadline, or already presented): refused, the caller releases ``result``."""
         with self._cond:
+            self._recent_ms.append(render_ms)
             entry = self._frames.get(frame)
             if entry is None or finished_ns > entry.deadline_ns:
                 self.counters.late += 1
