@@ -189,7 +189,7 @@ def test_nodes_on_hosts_with_other_clocks_present_together() -> None:
 
 
 
-def typical_renders(lock: FrameLock[str], count: int, render_ms: float = 10.0) -> int:
+def steady_renders(lock: FrameLock[str], count: int, render_ms: float = 10.0) -> int:
     """``count`` on-time renders of ``render_ms`` each, presented; returns the next frame's deadline."""
     deadline = 100 * MS
     for frame in range(count):
@@ -202,9 +202,9 @@ def typical_renders(lock: FrameLock[str], count: int, render_ms: float = 10.0) -
     return deadline
 
 
-def test_an_order_left_less_time_than_a_typical_render_is_skipped_and_the_next_one_rendered() -> None:
+def test_an_order_left_less_time_than_a_quick_render_is_skipped_and_the_next_one_rendered() -> None:
     lock: FrameLock[str] = FrameLock()
-    deadline = typical_renders(lock, 8)  # the node's typical render: 10 ms
+    deadline = steady_renders(lock, 8)  # a quick render of the node: 10 ms
     lock.schedule(order(8, deadline), deadline)
     assert lock.next_to_render(deadline - 6 * MS) is None  # 6 ms left (the render before overran): skipped
     assert (lock.counters.skipped, lock.counters.hopeless) == (1, 1)
@@ -217,7 +217,7 @@ def test_an_order_left_less_time_than_a_typical_render_is_skipped_and_the_next_o
 
 def test_never_two_hopeless_skips_in_a_row_and_none_before_the_node_knows_its_renders() -> None:
     lock: FrameLock[str] = FrameLock()
-    deadline = typical_renders(lock, 7)  # seven renders: too few to judge
+    deadline = steady_renders(lock, 7)  # seven renders: too few to judge
     lock.schedule(order(7, deadline), deadline)
     assert lock.next_to_render(deadline - 1 * MS) is not None  # rendered, however near its deadline
     assert not lock.rendered(7, "late", deadline + 2 * MS, render_ms=10.0)

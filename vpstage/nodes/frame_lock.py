@@ -7,8 +7,8 @@ the node's clock when scheduled). Two threads use this object:
   is still ahead (older ones it has not started are skipped and counted: rendering them could
   only produce late pictures), renders it, and hands the result to :meth:`rendered`: on time
   (finished before the deadline) it is kept for the present, late it is refused and the caller
-  frees it (a late picture is never shown). An order whose deadline is nearer than the node's
-  typical render (the median of its recent renders) is skipped too: it is left with too little
+  frees it (a late picture is never shown). An order whose deadline is nearer than a quick render
+  of the node's (the first quartile of its recent renders) is skipped too: it is left with too little
   time when the render before it overran or it arrived late, so rendering it would most likely be
   late and make the next order start late as well (one overrun would cost a run of frames instead
   of one or two). Never two such skips in a row: the render after one always runs, so the node
@@ -35,7 +35,7 @@ from vpstage.nodes.messages import FrameOrder
 R = TypeVar("R")
 Outcome = Literal["fresh", "repeat", "black"]
 RECENT_RENDERS = 32
-"""Renders the typical render time is taken over."""
+"""Renders the quick render time is taken over."""
 MIN_RENDERS = 8
 """Renders needed before an order is judged too near its deadline to render."""
 
@@ -68,9 +68,9 @@ class FrameLockCounters:
     out_of_order: int = 0
     skipped: int = 0
     """Orders never rendered because a newer one was waiting, their deadline had passed, or it
-    was nearer than a typical render (those are counted in ``hopeless`` too)."""
+    was nearer than a quick render (those are counted in ``hopeless`` too)."""
     hopeless: int = 0
-    """Orders skipped because their deadline was nearer than the node's typical render."""
+    """Orders skipped because their deadline was nearer than a quick render of the node's."""
     late: int = 0
     """Renders that finished after their deadline (refused)."""
     fresh: int = 0
@@ -130,10 +130,11 @@ class FrameLock(Generic[R]):
             return choice
 
     def _hopeless(self, entry: Scheduled[R], now_ns: int) -> bool:
-        """Whether ``entry`` is due sooner than a typical render takes (see the module docstring)."""
+        """Whether ``entry`` is due sooner than a quick render takes (see the module docstring)."""
         if self._skipped_hopeless or len(self._recent_ms) < MIN_RENDERS:
             return False
-        return entry.deadline_ns - now_ns < statistics.median(self._recent_ms) * 1e6
+        quick_ms = statistics.quantiles(self._recent_ms, n=4)[0]
+        return entry.deadline_ns - now_ns < quick_ms * 1e6
 
     def wait_for_order(self, timeout_s: float) -> None:
         """Block until a new order arrives, the lock is closed or ``timeout_s`` passes."""
