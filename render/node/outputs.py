@@ -89,6 +89,13 @@ class NodeOutputs:
             del self._retry_at[canvas]
         return failed
 
+    def forget_failures(self, canvases: Iterable[str]) -> None:
+        """Forget that ``canvases``' outputs failed to open: the next ``reconcile`` tries them at
+        once and reports a failure as new."""
+        for canvas in canvases:
+            self.errors.pop(canvas, None)
+            self._retry_at.pop(canvas, None)
+
     def _open(self, canvas: str) -> CanvasOutput | None:
         transport = self.transports.get(canvas)
         if self.settings.kind == "none":

@@ -86,8 +86,6 @@ class NodeRuntime:
         self._reports = 0
         self._outputs_seen: tuple[str, ...] = ()
         self.fatal: str | None = None
-        self._open_errors: dict[str, str] = {}
-        """Canvas -> why its output failed to open before the node was ready (told in the first report)."""
         self.trace = NodeTrace(configure.node)
         self.tiles = TileExchange(configure.node, channel.send, self.sync.to_local, self.time)
         """Bands of camera views rendered for other nodes or by them (``cluster.assign_tiles``)."""
@@ -100,21 +98,25 @@ class NodeRuntime:
         attach = getattr(self.renderer.scene, "attach_tiles", None)
         if callable(attach):
             attach(self.tiles)
-        self._open_errors = self._open_own_outputs()
+        self._open_own_outputs()
         info = self.renderer.info()
-        info.update({"host": _hostname(), "same_clock": self.sync.same_clock})
+        info.update({"host": _hostname(), "same_clock": self.sync.same_clock, "outputs": self.outputs.infos()})
         freeze_startup_heap()
         self.trace.start_facts()
         return json.loads(json.dumps(info, default=str))  # plain values only, for the wire
 
-    def _open_own_outputs(self) -> dict[str, str]:
+    def _open_own_outputs(self) -> None:
         """Open the outputs of the canvases the project gives this node before it reports ready,
         so the sources exist for receivers to connect to and the first frame does not pay for
         opening them (loading NDI and creating two senders measured ~90 ms in a first present on
-        an H100 host). Returns canvas -> why an output did not open, for the first frame's report."""
+        an H100 host). One that does not open now is left to the first frame that sends the
+        canvas, which tries again and reports why: a restarted node's names may still be held by
+        the spare covering for it, which closes them before the canvases come home."""
         assert self.renderer is not None
         self.channel.send(Progress("opening the outputs"))
-        return self.outputs.reconcile(self.renderer.own_canvases())
+        own = self.renderer.own_canvases()
+        self.outputs.reconcile(own)
+        self.outputs.forget_failures(own)
 
     def _tell_step(self, step: str) -> None:
         self.channel.send(Progress(step))
@@ -240,8 +242,7 @@ class NodeRuntime:
 
     def _present(self, due: Due[RenderedFrame]) -> None:
         order = due.order
-        open_errors = {**self._open_errors, **self.outputs.reconcile(order.canvases)}
-        self._open_errors = {}
+        open_errors = self.outputs.reconcile(order.canvases)
         shown = due.result if due.outcome == "fresh" else self._shown
         timecode = count_to_ndi_100ns(order.count, self.rate)
         start = self.time.now_ns()

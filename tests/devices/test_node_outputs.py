@@ -32,6 +32,9 @@ def test_a_failed_output_is_reported_once_and_opens_when_it_can(monkeypatch: pyt
     assert outputs.reconcile(["side"], now_s=100.0 + OPEN_RETRY_S) == {}  # tried again: same reason, not told
     assert attempts == ["side", "side"] and "side" in outputs.errors
 
+    outputs.forget_failures(["side"])  # forgotten: tried at once, and its failure told as new
+    assert list(outputs.reconcile(["side"], now_s=100.0 + OPEN_RETRY_S)) == ["side"]
+    assert attempts == ["side"] * 3
     outputs.settings = settings  # the card is assigned now: the next attempt opens it
     assert outputs.reconcile(["side"], now_s=100.0 + 2 * OPEN_RETRY_S) == {}
     assert outputs.open_canvases() == ("side",) and outputs.errors == {}

@@ -56,6 +56,8 @@ def test_a_node_plays_its_sdi_canvas_out_of_its_decklink(decklink: dict[int, lis
     loop = FrameLoop(stage, PatternSource(stage, PatternSpec(name="sync")), cluster)
     try:
         loop.cluster.start()
+        ready = loop.cluster.node_info("n2")  # opened before the node said Ready, before any frame
+        assert [(o["canvas"], o["kind"]) for o in ready["outputs"]] == [("side", "sdi")]  # type: ignore[union-attr]
         loop.start()
         deadline = time.monotonic() + 30
         while len(decklink.get(2, [])) < 5 and time.monotonic() < deadline:
