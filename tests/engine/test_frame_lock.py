@@ -202,9 +202,9 @@ def steady_renders(lock: FrameLock[str], count: int, render_ms: float = 10.0) ->
     return deadline
 
 
-def test_an_order_left_less_time_than_a_quick_render_is_skipped_and_the_next_one_rendered() -> None:
+def test_an_order_left_less_time_than_the_quickest_recent_render_is_skipped_and_the_next_one_rendered() -> None:
     lock: FrameLock[str] = FrameLock()
-    deadline = steady_renders(lock, 8)  # a quick render of the node: 10 ms
+    deadline = steady_renders(lock, 8)  # the node's quickest recent render: 10 ms
     lock.schedule(order(8, deadline), deadline)
     assert lock.next_to_render(deadline - 6 * MS) is None  # 6 ms left (the render before overran): skipped
     assert (lock.counters.skipped, lock.counters.hopeless) == (1, 1)

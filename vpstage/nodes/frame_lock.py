@@ -7,12 +7,12 @@ the node's clock when scheduled). Two threads use this object:
   is still ahead (older ones it has not started are skipped and counted: rendering them could
   only produce late pictures), renders it, and hands the result to :meth:`rendered`: on time
   (finished before the deadline) it is kept for the present, late it is refused and the caller
-  frees it (a late picture is never shown). An order whose deadline is nearer than a quick render
-  of the node's (the first quartile of its recent renders) is skipped too: it is left with too little
-  time when the render before it overran or it arrived late, so rendering it would most likely be
-  late and make the next order start late as well (one overrun would cost a run of frames instead
-  of one or two). Never two such skips in a row: the render after one always runs, so the node
-  keeps measuring (and a node that can never make its deadlines still renders every other order);
+  frees it (a late picture is never shown). An order whose deadline is nearer than the quickest
+  of the node's last eight renders is skipped too: it is left with too little time when the
+  render before it overran or it arrived late, so rendering it would be late and make the next
+  order start late as well (one overrun would cost a run of frames instead of one or two). Never
+  two such skips in a row: the render after one always runs, so the node keeps measuring (and a
+  node that can never make its deadlines still renders every other order);
 * the **present** thread waits for :meth:`next_deadline`, then takes the frame that is due with
   :meth:`due`: its own pictures when they were ready in time (``fresh``), otherwise the previous
   pictures again (``repeat``, a late frame), or nothing yet (``black``). No frame is presented
@@ -24,7 +24,6 @@ fake clock; the methods are thread-safe.
 
 from __future__ import annotations
 
-import statistics
 import threading
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
@@ -34,10 +33,9 @@ from vpstage.nodes.messages import FrameOrder
 
 R = TypeVar("R")
 Outcome = Literal["fresh", "repeat", "black"]
-RECENT_RENDERS = 32
-"""Renders the quick render time is taken over."""
-MIN_RENDERS = 8
-"""Renders needed before an order is judged too near its deadline to render."""
+RECENT_RENDERS = 8
+"""An order is hopeless when even the quickest of the node's last ``RECENT_RENDERS`` renders would
+not fit before its deadline (none is, before there were that many)."""
 
 
 @dataclass(kw_only=True)
@@ -68,9 +66,9 @@ class FrameLockCounters:
     out_of_order: int = 0
     skipped: int = 0
     """Orders never rendered because a newer one was waiting, their deadline had passed, or it
-    was nearer than a quick render (those are counted in ``hopeless`` too)."""
+    was nearer than the node's quickest recent render (those are counted in ``hopeless`` too)."""
     hopeless: int = 0
-    """Orders skipped because their deadline was nearer than a quick render of the node's."""
+    """Orders skipped because their deadline was nearer than the node's quickest recent render."""
     late: int = 0
     """Renders that finished after their deadline (refused)."""
     fresh: int = 0
@@ -130,11 +128,10 @@ class FrameLock(Generic[R]):
             return choice
 
     def _hopeless(self, entry: Scheduled[R], now_ns: int) -> bool:
-        """Whether ``entry`` is due sooner than a quick render takes (see the module docstring)."""
-        if self._skipped_hopeless or len(self._recent_ms) < MIN_RENDERS:
+        """Whether ``entry`` is due sooner than the node's quickest recent render (module docstring)."""
+        if self._skipped_hopeless or len(self._recent_ms) < RECENT_RENDERS:
             return False
-        quick_ms = statistics.quantiles(self._recent_ms, n=4)[0]
-        return entry.deadline_ns - now_ns < quick_ms * 1e6
+        return entry.deadline_ns - now_ns < min(self._recent_ms) * 1e6
 
     def wait_for_order(self, timeout_s: float) -> None:
         """Block until a new order arrives, the lock is closed or ``timeout_s`` passes."""
