@@ -7,8 +7,9 @@ engineer's switch; the bench scripts set it). Then the node writes, when it stop
   deadline (negative: before it): when the order arrived, when its render started and ended, and
   whether it made it; the render thread's CPU time (``render_cpu_ms``: close to the render's wall
   time when it computed, far below when it waited for the GPU, the GIL or the host's CPUs); the
-  deadline itself on the node's monotonic clock (``deadline_ms``); time in the garbage collector
-  and splat runners built since the previous render (from the node's ready on);
+  deadline itself on the node's monotonic clock (``deadline_ms``); time in the garbage collector,
+  splat runners built and Triton kernels compiled since the previous render (from the node's
+  ready on; a compile holds the GIL, so it stalls the node's other threads too);
 * ``DIR/<node>.profile.txt``: ``torch.profiler`` tables (CPU and device time per operator) over
   ``VPSTAGE_NODE_PROFILE_FRAMES=START:COUNT`` renders (default ``600:60``), so a slow frame can be
   traced to its kernels or to Python.
@@ -34,6 +35,35 @@ from typing import Any
 log = logging.getLogger(__name__)
 TRACE_ENV = "VPSTAGE_NODE_TRACE"
 FRAMES_ENV = "VPSTAGE_NODE_PROFILE_FRAMES"
+
+
+class TritonCompiles:
+    """Triton kernel variants compiled (or loaded from Triton's disk cache) in this process since
+    :func:`count_triton_compiles`: a live frame that meets a new specialization of a kernel (an
+    integer argument's divisibility, a pointer's alignment) compiles it, holding the GIL."""
+
+    count = 0
+    installed = False
+
+
+def count_triton_compiles() -> None:
+    """Count Triton's compiles from now on, through ``triton.knobs.runtime.jit_post_compile_hook``
+    (chained to any hook already there); nothing where Triton is not loaded or has no such hook."""
+    runtime = getattr(getattr(sys.modules.get("triton"), "knobs", None), "runtime", None)
+    if TritonCompiles.installed or runtime is None or not hasattr(runtime, "jit_post_compile_hook"):
+        return
+    previous = runtime.jit_post_compile_hook
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        TritonCompiles.count += 1
+        return previous(*args, **kwargs) if previous is not None else None
+
+    try:
+        runtime.jit_post_compile_hook = counted
+    except Exception as exc:  # a diagnostic never stops the node
+        log.warning("Triton's compiles are not counted: %s", exc)
+        return
+    TritonCompiles.installed = True
 
 
 class NodeTrace:
@@ -82,12 +112,14 @@ class NodeTrace:
         """Count the facts from now on (the node calls it when it reports ready): what the build
         and warm-up did is not the first frame's."""
         if self.folder is not None:
+            count_triton_compiles()
             self._facts = self._current_facts()
 
     def _current_facts(self) -> dict[str, float]:
         raster = sys.modules.get("render.splat.backends.triton_rasterizer")
         events = dict(getattr(raster, "RUNNER_EVENTS", {}))
-        return {"gc_ms": round(self._gc_ms, 3), **{f"runners_{k}": v for k, v in events.items()}}
+        return {"gc_ms": round(self._gc_ms, 3), "triton_compiles": TritonCompiles.count,
+                **{f"runners_{k}": v for k, v in events.items()}}
 
     def _on_gc(self, phase: str, _info: dict[str, int]) -> None:
         if phase == "start":

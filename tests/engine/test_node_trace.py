@@ -6,7 +6,11 @@ from __future__ import annotations
 
 import gc
 import json
+import sys
+import types
 from pathlib import Path
+
+import pytest
 
 from bench.node_timeline import summarise
 from render.node.profiling import NodeTrace
@@ -67,3 +71,23 @@ def test_the_stall_probe_tells_late_frames_with_a_host_stall(tmp_path: Path) -> 
     probe.write_text(json.dumps({"stalls": [[990.0, 12.0], [1500.0, 30.0], [2999.0, 9.0], [1995.0, 2.5]]}))
     table = explain(probe, tmp_path)
     assert table[-1] == "| node1 | 2 | 1 | 3 |"  # frame 1 had one; frame 2's was too short; 3 was on time
+
+
+def test_triton_compiles_in_a_frame_are_counted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from render.node import profiling
+
+    seen = []
+    runtime = types.SimpleNamespace(jit_post_compile_hook=lambda **kw: seen.append(kw))  # a hook already there
+    monkeypatch.setitem(sys.modules, "triton", types.SimpleNamespace(knobs=types.SimpleNamespace(runtime=runtime)))
+    monkeypatch.setattr(profiling.TritonCompiles, "count", 0)
+    monkeypatch.setattr(profiling.TritonCompiles, "installed", False)
+    trace = NodeTrace("n1", folder=str(tmp_path), frames="1000:1")
+    trace.start_facts()  # installs the counter, chained to the hook that was there
+    runtime.jit_post_compile_hook(key="k1")  # Triton compiles two variants in frame 3's render
+    runtime.jit_post_compile_hook(key="k2")
+    trace.facts(3)
+    trace.facts(4)
+    trace.write()
+    rows = [json.loads(line) for line in (tmp_path / "n1.timeline.jsonl").read_text().splitlines()]
+    assert [(r["frame"], r.get("triton_compiles")) for r in rows] == [(3, 2), (4, None)]
+    assert seen == [{"key": "k1"}, {"key": "k2"}]
