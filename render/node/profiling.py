@@ -4,12 +4,14 @@ Off unless the node process runs with ``VPSTAGE_NODE_TRACE=DIR`` (a developer's 
 engineer's switch; the bench scripts set it). Then the node writes, when it stops:
 
 * ``DIR/<node>.timeline.jsonl``: one line per order, times in ms relative to the frame's present
-  deadline (negative: before it): when the order arrived, when its render started and ended, and
-  whether it made it; the render thread's CPU time (``render_cpu_ms``: close to the render's wall
+  deadline (negative: before it): when the order arrived, when its render started and ended, when
+  its present began and ended sending (``sending``, ``sent``), and whether it made it; the render thread's CPU time (``render_cpu_ms``: close to the render's wall
   time when it computed, far below when it waited for the GPU, the GIL or the host's CPUs); the
   deadline itself on the node's monotonic clock (``deadline_ms``); time in the garbage collector,
   splat runners built and Triton kernels compiled since the previous render (from the node's
-  ready on; a compile holds the GIL, so it stalls the node's other threads too);
+  ready on; a compile holds the GIL, so it stalls the node's other threads too); and
+  ``gil_wait_ms``, how late a thread of the node that wakes every 2 ms woke at worst since the
+  previous render, when 2 ms or more (the GIL held by another thread, or the host stalled);
 * ``DIR/<node>.profile.txt``: ``torch.profiler`` tables (CPU and device time per operator) over
   ``VPSTAGE_NODE_PROFILE_FRAMES=START:COUNT`` renders (default ``600:60``), so a slow frame can be
   traced to its kernels or to Python.
@@ -35,6 +37,8 @@ from typing import Any
 log = logging.getLogger(__name__)
 TRACE_ENV = "VPSTAGE_NODE_TRACE"
 FRAMES_ENV = "VPSTAGE_NODE_PROFILE_FRAMES"
+GIL_NOTE_MS = 2.0
+"""A frame's ``gil_wait_ms`` is noted when the GIL probe woke at least this late."""
 
 
 class TritonCompiles:
@@ -66,6 +70,41 @@ def count_triton_compiles() -> None:
     TritonCompiles.installed = True
 
 
+class GilProbe:
+    """A thread of the node that wakes every ``period_s`` and keeps its latest wake-up since the
+    last :meth:`take_worst_ms`. It needs the GIL to run, so a wake-up far later than the host's
+    own stalls (``bench/stall_probe.py``, a process of its own) means another thread of this node
+    held the GIL: a long call into C that does not release it (a kernel compile, say)."""
+
+    def __init__(self, period_s: float = 0.002) -> None:
+        self.period_s = period_s
+        self._worst_ms = 0.0
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="vpstage-node-gil-probe", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        due = time.perf_counter() + self.period_s
+        while not self._stop.is_set():
+            time.sleep(max(0.0, due - time.perf_counter()))
+            now = time.perf_counter()
+            late_ms = (now - due) * 1e3
+            with self._lock:
+                self._worst_ms = max(self._worst_ms, late_ms)
+            due = max(due + self.period_s, now + self.period_s / 2)  # a long hold is one late wake-up
+
+    def take_worst_ms(self) -> float:
+        """The latest wake-up (ms) since the previous call."""
+        with self._lock:
+            worst, self._worst_ms = self._worst_ms, 0.0
+        return worst
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(1.0)
+
+
 class NodeTrace:
     """Timeline and profile of one node (see the module docstring); thread-safe."""
 
@@ -83,6 +122,7 @@ class NodeTrace:
         self._syncs: Any = None
         self._facts: dict[str, float] = {}
         self._gc_ms, self._gc_start = 0.0, 0.0
+        self._gil: GilProbe | None = None
         if self.folder is not None:
             gc.callbacks.append(self._on_gc)
         self._sync_seen: list[warnings.WarningMessage] = []
@@ -105,6 +145,8 @@ class NodeTrace:
         now = self._current_facts()
         delta = {k: round(v - self._facts.get(k, 0), 3) for k, v in now.items() if v != self._facts.get(k, 0)}
         self._facts = now
+        if self._gil is not None and (held := self._gil.take_worst_ms()) >= GIL_NOTE_MS:
+            delta["gil_wait_ms"] = round(held, 3)
         with self._lock:
             self._rows.setdefault(frame, {}).update(delta)
 
@@ -114,6 +156,8 @@ class NodeTrace:
         if self.folder is not None:
             count_triton_compiles()
             self._facts = self._current_facts()
+            if self._gil is None:
+                self._gil = GilProbe()
 
     def _current_facts(self) -> dict[str, float]:
         raster = sys.modules.get("render.splat.backends.triton_rasterizer")
@@ -198,6 +242,9 @@ class NodeTrace:
             self._stop_profile()
         if self._on_gc in gc.callbacks:
             gc.callbacks.remove(self._on_gc)
+        if self._gil is not None:
+            self._gil.stop()
+            self._gil = None
         self.folder.mkdir(parents=True, exist_ok=True)
         with self._lock:
             rows = [{"frame": frame, **row} for frame, row in sorted(self._rows.items())]

@@ -253,6 +253,7 @@ class NodeRuntime:
                 if held is not None and (error := self.outputs.send(canvas, held[1].array, timecode)):
                     send_errors[canvas] = error
         end = self.time.now_ns()
+        self.trace.note(order.frame, "sending", start, due.deadline_ns)
         self.trace.note(order.frame, "sent", end, due.deadline_ns)
         self.trace.mark(order.frame, "outcome", due.outcome)
         if due.outcome == "fresh" and due.result is not None:
