@@ -5,11 +5,12 @@ engineer's switch; the bench scripts set it). Then the node writes, when it stop
 
 * ``DIR/<node>.timeline.jsonl``: one line per order, times in ms relative to the frame's present
   deadline (negative: before it): when the order arrived, when its render started and ended, when
-  its present began and ended sending (``sending``, ``sent``), and whether it made it; the render thread's CPU time (``render_cpu_ms``: close to the render's wall
-  time when it computed, far below when it waited for the GPU, the GIL or the host's CPUs); the
-  deadline itself on the node's monotonic clock (``deadline_ms``); time in the garbage collector,
-  splat runners built and Triton kernels compiled since the previous render (from the node's
-  ready on; a compile holds the GIL, so it stalls the node's other threads too); and
+  its present began and ended sending (``sending``, ``sent``), and whether it made it; the render
+  thread's CPU time (``render_cpu_ms``: below the render's wall time when the thread was off its
+  core, waiting for the GIL or a busy host; CUDA's waits for the GPU may spin and count as CPU
+  time); the deadline itself on the node's monotonic clock (``deadline_ms``); time in the garbage
+  collector, splat runners built and Triton kernels compiled since the previous render (from the
+  node's ready on; a compile holds the GIL, so it stalls the node's other threads too); and
   ``gil_wait_ms``, how late a thread of the node that wakes every 2 ms woke at worst since the
   previous render, when 2 ms or more (the GIL held by another thread, or the host stalled);
 * ``DIR/<node>.profile.txt``: ``torch.profiler`` tables (CPU and device time per operator) over
