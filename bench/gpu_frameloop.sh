@@ -2,15 +2,16 @@
 # The live wall on GPUs: the demo stage at full size (four canvases on two render nodes) at 60 Hz
 # with the procedural demo scene and a trained splat standing on the stage, a simulated orbit, and
 # NDI outputs on loopback. One `main.py run` per canvas size (1920x1080, then 3840x2160), each
-# measured with bench/cpu_probe.py, with bench/stall_probe.py beside it (the host's own stalls; with
-# VPSTAGE_NODE_TRACE=DIR also the late frames they explain); optionally an older checkout first, on the same stage and the
-# same card (before / after). Prints one summary table.
+# measured with bench/cpu_probe.py, with bench/stall_probe.py beside it (the host's own stalls;
+# with VPSTAGE_NODE_TRACE=DIR also the late frames they explain); optionally an older checkout
+# first, on the same stage and the same card (before / after). Prints one summary table.
 #
 #   bench/gpu_frameloop.sh [OUT_DIR]        (default: $OUT, else bench-out/)
 #   env: FRAMES (3600), RATE (60), GPUS (1), OUTPUTS (ndi|none), SPLAT (an asset to stand on the
-#        stage: a splat .spz/.ply, a NeRF .nerf/.ingp or a baked .bnerf; empty: none), DEADLINE_MS (present deadline after the frame instant; empty: one
-#        period), CANVASES ("1920x1080 3840x2160"), BASELINE (an older checkout to run
-#        first), BASELINE_CANVASES ("1920x1080"), BASELINE_FRAMES ($FRAMES), MOVE (orbit), PYTHON (python3)
+#        stage: a splat .spz/.ply, a NeRF .nerf/.ingp or a baked .bnerf; empty: none),
+#        DEADLINE_MS (present deadline after the frame instant; empty: one period),
+#        CANVASES ("1920x1080 3840x2160"), BASELINE (an older checkout to run first),
+#        BASELINE_CANVASES ("1920x1080"), BASELINE_FRAMES ($FRAMES), MOVE (orbit), PYTHON (python3)
 # On the device machine: `source bench/device_env.sh` first (wheels and NDI's libraries).
 set -uo pipefail
 cd "$(dirname "$0")/.."

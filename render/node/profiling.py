@@ -172,6 +172,15 @@ class NodeTrace:
         else:
             self._gc_ms += (time.perf_counter() - self._gc_start) * 1e3
 
+    def cpu_mark(self) -> float:
+        """The calling thread's CPU time (s) when tracing, else 0: the start for :meth:`cpu_since`."""
+        return time.thread_time() if self.folder is not None else 0.0
+
+    def cpu_since(self, frame: int, what: str, mark: float) -> None:
+        """Record the calling thread's CPU time since ``mark`` (ms) as ``what`` of ``frame``."""
+        if self.folder is not None:
+            self.mark(frame, what, round((time.thread_time() - mark) * 1e3, 3))
+
     def mark(self, frame: int, what: str, value: str | float) -> None:
         """Record a fact about ``frame`` (e.g. its present's outcome, its render's CPU time)."""
         if self.folder is None:

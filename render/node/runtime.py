@@ -199,10 +199,10 @@ class NodeRuntime:
                 request, self._thumbnails = self._thumbnails, None
                 self.trace.before_render()
                 self.trace.note(entry.order.frame, "started", self.time.now_ns(), entry.deadline_ns)
-                cpu = time.thread_time()
+                cpu = self.trace.cpu_mark()
                 rendered = self.renderer.render(self.orders.job(entry.order), request)
                 self.trace.note(entry.order.frame, "rendered", self.time.now_ns(), entry.deadline_ns)
-                self.trace.mark(entry.order.frame, "render_cpu_ms", round((time.thread_time() - cpu) * 1e3, 3))
+                self.trace.cpu_since(entry.order.frame, "render_cpu_ms", cpu)
                 self.trace.facts(entry.order.frame)
                 for thumbnail in rendered.thumbnails:
                     self.channel.send(thumbnail)

@@ -188,7 +188,6 @@ def test_nodes_on_hosts_with_other_clocks_present_together() -> None:
     assert stats.present_skew_ms < 0.2 and stats.late == 0
 
 
-
 def steady_renders(lock: FrameLock[str], count: int, render_ms: float = 10.0) -> int:
     """``count`` on-time renders of ``render_ms`` each, presented; returns the next frame's deadline."""
     deadline = 100 * MS

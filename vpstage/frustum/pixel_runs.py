@@ -79,4 +79,3 @@ def bounds_uv_window(canvas: CanvasFrustum) -> tuple[float, float, float, float]
     us = ((x0 - xl) / (xr - xl), (x1 - xl) / (xr - xl))
     vs = ((y0 - yt) / (yb - yt), (y1 - yt) / (yb - yt))
     return min(us), min(vs), max(us), max(vs)
-
