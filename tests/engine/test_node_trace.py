@@ -44,6 +44,7 @@ def test_on_it_writes_the_timeline_and_late_frames_are_told_apart(tmp_path: Path
     assert trace._on_gc not in gc.callbacks  # written: the collector hook is gone
     on_time, late = summarise(tmp_path / "n1.timeline.jsonl")
     assert "| on time | 1 |" in on_time and "| late | 1 |" in late
+    assert late.endswith("| 0 | 1 |") and on_time.endswith("| 0 | 0 |")  # no compile; the GC is frame 2's
 
 
 def test_the_first_frame_carries_only_its_own_facts(tmp_path: Path) -> None:
