@@ -15,7 +15,10 @@ engineer's switch; the bench scripts set it). Then the node writes, when it stop
   previous render, when 2 ms or more (the GIL held by another thread, or the host stalled);
 * ``DIR/<node>.profile.txt``: ``torch.profiler`` tables (CPU and device time per operator) over
   ``VPSTAGE_NODE_PROFILE_FRAMES=START:COUNT`` renders (default ``600:60``), so a slow frame can be
-  traced to its kernels or to Python.
+  traced to its kernels or to Python;
+* ``DIR/<node>.pyprofile.txt`` when ``VPSTAGE_NODE_PYPROFILE=START:COUNT`` is set too: a
+  ``cProfile`` of the render thread's Python over those renders (where the host side of a render
+  goes, function by function; the profiler's own overhead inflates call-heavy code).
 
 Costs nothing when off: every hook returns at once.
 """
@@ -38,6 +41,7 @@ from typing import Any
 log = logging.getLogger(__name__)
 TRACE_ENV = "VPSTAGE_NODE_TRACE"
 FRAMES_ENV = "VPSTAGE_NODE_PROFILE_FRAMES"
+PYPROFILE_ENV = "VPSTAGE_NODE_PYPROFILE"
 GIL_NOTE_MS = 2.0
 """A frame's ``gil_wait_ms`` is noted when the GIL probe woke at least this late."""
 
@@ -106,6 +110,48 @@ class GilProbe:
         self._thread.join(1.0)
 
 
+class PythonProfile:
+    """``cProfile`` of the render thread over renders ``START`` .. ``START + COUNT - 1`` (``spec``
+    is ``"START:COUNT"``; empty: off). Enabled and disabled from the render thread itself, so only
+    that thread is profiled."""
+
+    def __init__(self, spec: str) -> None:
+        start, _, count = spec.partition(":")
+        self.start = int(start) if start else 0
+        self.stop = self.start + int(count or 300)
+        self._profile: Any = None
+        self._text = ""
+
+    def before_render(self, render: int) -> None:
+        if not self.start:
+            return
+        if render == self.start:
+            import cProfile
+
+            self._profile = cProfile.Profile()
+            self._profile.enable()
+        elif render == self.stop and self._profile is not None:
+            self._finish()
+
+    def _finish(self) -> None:
+        import io
+        import pstats
+
+        profile, self._profile = self._profile, None
+        profile.disable()
+        out = io.StringIO()
+        stats = pstats.Stats(profile, stream=out)
+        out.write(f"# renders {self.start} .. {self.stop - 1}\n\n## by own time\n")
+        stats.sort_stats("tottime").print_stats(45)
+        out.write("\n## by cumulative time\n")
+        stats.sort_stats("cumulative").print_stats(45)
+        self._text = out.getvalue()
+
+    def text(self) -> str:
+        """The tables, once the window has closed (empty before, or when off)."""
+        return self._text
+
+
 class NodeTrace:
     """Timeline and profile of one node (see the module docstring); thread-safe."""
 
@@ -127,6 +173,7 @@ class NodeTrace:
         if self.folder is not None:
             gc.callbacks.append(self._on_gc)
         self._sync_seen: list[warnings.WarningMessage] = []
+        self._py = PythonProfile(os.environ.get(PYPROFILE_ENV, "")) if self.folder is not None else None
 
     def note(self, frame: int, what: str, now_ns: int, deadline_ns: int) -> None:
         """Record that ``what`` happened to ``frame`` at ``now_ns`` (node clock)."""
@@ -193,6 +240,8 @@ class NodeTrace:
         if self.folder is None:
             return
         self._renders += 1
+        if self._py is not None:
+            self._py.before_render(self._renders)
         if self._renders == self.profile_from:
             self._start_profile()
         elif self._renders == self.profile_from + self.profile_count and self._profiler is not None:
@@ -262,3 +311,5 @@ class NodeTrace:
         (self.folder / f"{self.node}.timeline.jsonl").write_text(lines)
         if self._tables:
             (self.folder / f"{self.node}.profile.txt").write_text(self._tables)
+        if self._py is not None and (text := self._py.text()):
+            (self.folder / f"{self.node}.pyprofile.txt").write_text(text)

@@ -113,3 +113,22 @@ def test_the_gil_probe_sees_a_thread_holding_the_gil() -> None:
     finally:
         probe.stop()
     assert worst >= held_ms / 2, (worst, held_ms)
+
+
+def test_a_python_profile_covers_its_window_of_renders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VPSTAGE_NODE_PYPROFILE", "2:2")
+
+    def busy_render() -> int:  # Python's own work: first by own time
+        total = 0
+        for i in range(200_000):
+            total += i
+        return total
+
+    trace = NodeTrace("n1", folder=str(tmp_path), frames="1000:1")
+    for _ in range(5):  # renders 1..5: the profile covers renders 2 and 3
+        trace.before_render()
+        busy_render()
+    trace.write()
+    text = (tmp_path / "n1.pyprofile.txt").read_text()
+    assert "# renders 2 .. 3" in text and "busy_render" in text
+    assert text.count("busy_render") >= 2  # in both tables
