@@ -54,6 +54,8 @@ from vpstage.patterns import PatternPainter, PatternSpec
 from vpstage.stage import Stage
 
 WARM_PATTERN = PatternSpec("cabinets")
+WARM_THUMBNAIL_WIDTH, WARM_THUMBNAIL_BYTES = 480, 1 << 20
+"""The thumbnail cut per canvas at build (a preview's usual width, the preview budget)."""
 """Drawn for every canvas while the node starts, so its first frames are in time."""
 STILL_CACHE = 8
 """Pattern still layers kept on the device (per node)."""
@@ -159,7 +161,19 @@ class NodeFrameRenderer:
             with self._on_stream():
                 for canvas in self.own_canvases():
                     self._warm_outputs(canvas)
+        step("warming up the preview thumbnails")
+        with self._on_stream():
+            for canvas in self.own_canvases():
+                self._warm_thumbnail(canvas)
         self._synchronize()
+
+    def _warm_thumbnail(self, canvas: str) -> None:
+        """Cut one preview thumbnail of ``canvas`` (and drop it), so the first one the console asks
+        for in a live frame does not load the downscaling kernels then (CUDA loads a kernel's module
+        the first time it runs)."""
+        if canvas in self._sizes:
+            self.buffers(canvas)
+            self._thumbnail(0, canvas, -1, WARM_THUMBNAIL_WIDTH, WARM_THUMBNAIL_BYTES)
 
     def own_canvases(self) -> list[str]:
         """The canvases the project assigns to this node (a spare's are given to it at failover)."""

@@ -13,7 +13,7 @@ from devices.outputs.pixels import bgrx_to_uyvy
 from render.node.frame_renderer import NodeFrameRenderer, RenderedFrame
 from tests.engine.helpers import tiny_stage
 from vpstage.nodes.jobs import CanvasJob, FrameJob, InnerView, RaysHandle, SceneContent
-from vpstage.nodes.messages import FourCC, ThumbnailRequest
+from vpstage.nodes.messages import FourCC, Thumbnail, ThumbnailRequest
 from vpstage.nodes.spec import NodeSpec, node_specs
 from vpstage.patterns import PatternPainter, PatternSpec
 from vpstage.stage import Stage
@@ -184,6 +184,23 @@ def test_thumbnails_come_within_the_byte_budget(spec: NodeSpec) -> None:
             assert 1 <= thumbnail.width <= tight.max_width and len(thumbnail.pixels) == thumbnail.width * \
                 thumbnail.height * 4
             assert abs(thumbnail.height - full_height * thumbnail.width / full_width) <= 1  # aspect kept
+    finally:
+        renderer.close()
+
+
+def test_the_build_cuts_a_thumbnail_of_each_own_canvas(spec: NodeSpec, monkeypatch: pytest.MonkeyPatch) -> None:
+    cut: list[tuple[str, int]] = []
+    real = NodeFrameRenderer._thumbnail
+
+    def counted(self: NodeFrameRenderer, request: int, canvas: str, frame: int, max_width: int, budget: int
+                ) -> Thumbnail:
+        cut.append((canvas, frame))
+        return real(self, request, canvas, frame, max_width, budget)
+
+    monkeypatch.setattr(NodeFrameRenderer, "_thumbnail", counted)
+    renderer = renderer_for(spec)
+    try:  # the preview's downscaling ran once per canvas of the node before its first frame
+        assert sorted(cut) == sorted((c, -1) for c in renderer.own_canvases()) and cut
     finally:
         renderer.close()
 
