@@ -17,8 +17,10 @@ engineer's switch; the bench scripts set it). Then the node writes, when it stop
   ``VPSTAGE_NODE_PROFILE_FRAMES=START:COUNT`` renders (default ``600:60``), so a slow frame can be
   traced to its kernels or to Python;
 * ``DIR/<node>.pyprofile.txt`` when ``VPSTAGE_NODE_PYPROFILE=START:COUNT`` is set too: a
-  ``cProfile`` of the render thread's Python over those renders (where the host side of a render
-  goes, function by function; the profiler's own overhead inflates call-heavy code).
+  ``cProfile`` of the node's Python over those renders (where the host side of a render goes,
+  function by function; the profiler's own overhead inflates call-heavy code). From Python 3.12 on
+  ``cProfile`` sees every thread of the process (the present and link threads' sleeps and reads
+  too); before, only the render thread's.
 
 Costs nothing when off: every hook returns at once.
 """
@@ -111,9 +113,9 @@ class GilProbe:
 
 
 class PythonProfile:
-    """``cProfile`` of the render thread over renders ``START`` .. ``START + COUNT - 1`` (``spec``
-    is ``"START:COUNT"``; empty: off). Enabled and disabled from the render thread itself, so only
-    that thread is profiled."""
+    """``cProfile`` over renders ``START`` .. ``START + COUNT - 1`` (``spec`` is ``"START:COUNT"``;
+    empty: off), enabled and disabled from the render thread: that thread alone before Python 3.12,
+    every thread of the process from 3.12 on (``cProfile`` runs on ``sys.monitoring`` there)."""
 
     def __init__(self, spec: str) -> None:
         start, _, count = spec.partition(":")
