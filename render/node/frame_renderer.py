@@ -46,6 +46,7 @@ from render.node.canvas_errors import CanvasError
 from render.node.colour import CanvasColour
 from render.node.pixel_formats import Packing, pack_bgrx, quantise
 from render.node.regions import CanvasRegions
+from vpstage.frame_master.previews import DEFAULT_MAX_BYTES
 from vpstage.nodes.failures import failure_text
 from vpstage.nodes.jobs import CanvasJob, FrameJob, SceneContent
 from vpstage.nodes.messages import FourCC, Thumbnail, ThumbnailRequest
@@ -54,9 +55,9 @@ from vpstage.patterns import PatternPainter, PatternSpec
 from vpstage.stage import Stage
 
 WARM_PATTERN = PatternSpec("cabinets")
-WARM_THUMBNAIL_WIDTH, WARM_THUMBNAIL_BYTES = 480, 1 << 20
-"""The thumbnail cut per canvas at build (a preview's usual width, the preview budget)."""
 """Drawn for every canvas while the node starts, so its first frames are in time."""
+WARM_THUMBNAIL_WIDTH = 480
+"""Width of the thumbnail cut per canvas at build (a preview's usual width)."""
 STILL_CACHE = 8
 """Pattern still layers kept on the device (per node)."""
 
@@ -171,9 +172,8 @@ class NodeFrameRenderer:
         """Cut one preview thumbnail of ``canvas`` (and drop it), so the first one the console asks
         for in a live frame does not load the downscaling kernels then (CUDA loads a kernel's module
         the first time it runs)."""
-        if canvas in self._sizes:
-            self.buffers(canvas)
-            self._thumbnail(0, canvas, -1, WARM_THUMBNAIL_WIDTH, WARM_THUMBNAIL_BYTES)
+        self.buffers(canvas)
+        self._thumbnail(0, canvas, -1, WARM_THUMBNAIL_WIDTH, DEFAULT_MAX_BYTES)
 
     def own_canvases(self) -> list[str]:
         """The canvases the project assigns to this node (a spare's are given to it at failover)."""
