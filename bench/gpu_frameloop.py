@@ -2,6 +2,7 @@
 
     python -m bench.gpu_frameloop stage --gpus 1|2|4 [--rate 60] [--canvas 1920x1080] [--deadline-ms MS] -o STAGE.yaml
     python -m bench.gpu_frameloop add-asset STAGE.yaml ASSET [--at X,Y,Z] [--height M]
+    python -m bench.gpu_frameloop drop-keys STAGE.yaml KEY[.KEY] [...]
     python -m bench.gpu_frameloop summary REPORT.json [REPORT.json ...]
 
 ``stage`` writes the demo stage at full size (four canvases on two nodes, 1920 x 1080 unless
@@ -11,7 +12,9 @@ one node per canvas; ``--deadline-ms`` sets the project's present deadline after
 instant (``cluster.deadline_ms``; default one period). ``add-asset`` (alias ``add-splat``) adds a trained
 splat or NeRF to the stage's scene (next to the procedural demo scene), standing upright on the floor at ``--at``
 (default the simulated orbit's subject) and ``--height`` metres tall; it edits the YAML only, so it
-works on stage files of any version of the project. ``summary`` prints one row per report
+works on stage files of any version of the project. ``drop-keys`` removes fields (``colour``,
+``cluster.deadline_ms``) from a stage file, so an older checkout that does not know them can run
+it (its validation refuses unknown fields). ``summary`` prints one row per report
 (``main.py run`` JSON, with the ``cpu_probe`` JSON beside it): frames, late and dropped
 node-frames, fresh canvas-frames per second, skew and tracking-to-present p99, render, host CPU per
 node-frame and GPU busy.
@@ -98,6 +101,18 @@ def add_asset(stage_file: Path, asset: Path, at: tuple[float, float, float], hei
     stage_file.write_text(yaml.safe_dump(data, sort_keys=False))
 
 
+def drop_keys(stage_file: Path, keys: list[str]) -> None:
+    data = yaml.safe_load(stage_file.read_text())
+    for key in keys:
+        *parents, last = key.split(".")
+        section = data
+        for parent in parents:
+            section = section.get(parent) if isinstance(section, dict) else None
+        if isinstance(section, dict):
+            section.pop(last, None)
+    stage_file.write_text(yaml.safe_dump(data, sort_keys=False))
+
+
 def fresh_per_second(report: dict[str, Any], canvases: dict[str, int] | None = None) -> float:
     """Fresh node-frames per second, or canvas-frames per second given each node's canvas count."""
     rate = float(Fraction(report["rate"]))
@@ -179,6 +194,9 @@ def main() -> None:
     add.add_argument("asset", help="a splat (.ply/.spz/.splat), NeRF (.nerf/.ingp) or baked NeRF (.bnerf)")
     add.add_argument("--at", type=_triple, default=SUBJECT, help="stage floor point X,Y,Z (metres)")
     add.add_argument("--height", type=float, default=1.8, help="height on the stage (metres)")
+    drop = sub.add_parser("drop-keys")
+    drop.add_argument("stage")
+    drop.add_argument("keys", nargs="+", help="fields to remove: a top-level key, or KEY.KEY inside one")
     report = sub.add_parser("summary")
     report.add_argument("reports", nargs="+")
     args = parser.parse_args()
@@ -191,6 +209,8 @@ def main() -> None:
         if not math.isfinite(args.height) or args.height <= 0:
             parser.error("--height must be > 0")
         add_asset(Path(args.stage), Path(args.asset), args.at, args.height)
+    elif args.command == "drop-keys":
+        drop_keys(Path(args.stage), args.keys)
     else:
         summary([Path(p) for p in args.reports])
 

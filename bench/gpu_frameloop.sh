@@ -11,7 +11,10 @@
 #        stage: a splat .spz/.ply, a NeRF .nerf/.ingp or a baked .bnerf; empty: none),
 #        DEADLINE_MS (present deadline after the frame instant; empty: one period),
 #        CANVASES ("1920x1080 3840x2160"), BASELINE (an older checkout to run first),
-#        BASELINE_CANVASES ("1920x1080"), BASELINE_FRAMES ($FRAMES), MOVE (orbit), PYTHON (python3)
+#        BASELINE_CANVASES ("1920x1080"), BASELINE_FRAMES ($FRAMES), BASELINE_DROP (top-level stage
+#        fields the older checkout does not know, removed from its stages: "colour cluster.deadline_ms"),
+#        MOVE (orbit), PYTHON (python3)
+# With VPSTAGE_NODE_TRACE=DIR each run's node timelines go to DIR/<run name>/.
 # On the device machine: `source bench/device_env.sh` first (wheels and NDI's libraries).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -31,26 +34,29 @@ PY="${PYTHON:-python3}"
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=index,name,driver_version,memory.total \
     --format=csv | tee "$OUT_DIR/gpus.csv"
 
-make_stage() {  # CANVAS FILE
+make_stage() {  # CANVAS FILE [KEYS TO DROP]
     "$PY" -m bench.gpu_frameloop stage --gpus "$GPUS" --rate "$RATE" --canvas "$1" \
         ${DEADLINE_MS:+--deadline-ms "$DEADLINE_MS"} -o "$2" || return 1
     if [ -n "$SPLAT" ]; then "$PY" -m bench.gpu_frameloop add-asset "$2" "$SPLAT" || return 1; fi
+    if [ -n "${3:-}" ]; then "$PY" -m bench.gpu_frameloop drop-keys "$2" $3 || return 1; fi
 }
 
 run_one() {  # NAME TREE STAGE FRAMES
     local name=$1 tree=$2 stage=$3 frames=$4
+    local trace="${VPSTAGE_NODE_TRACE:+$VPSTAGE_NODE_TRACE/$name}"
+    [ -n "$trace" ] && mkdir -p "$trace"
     echo "== $name: $frames frames at $RATE Hz, outputs $OUTPUTS ($tree)"
     (cd "$HERE" && exec "$PY" -m bench.stall_probe "$OUT_DIR/$name.stalls.json") >"$OUT_DIR/$name.stalls.log" 2>&1 &
     local probe=$!
-    (cd "$tree" && timeout $(( frames / RATE + 150 )) "$PY" "$HERE/bench/cpu_probe.py" "$OUT_DIR/$name.cpu.json" -- \
+    (cd "$tree" && { [ -z "$trace" ] || export VPSTAGE_NODE_TRACE="$trace"; } && timeout $(( frames / RATE + 150 )) "$PY" "$HERE/bench/cpu_probe.py" "$OUT_DIR/$name.cpu.json" -- \
         main.py run --stage "$stage" --simulate "$MOVE" --frames "$frames" --outputs "$OUTPUTS" \
         --report "$OUT_DIR/$name.json") >"$OUT_DIR/$name.log" 2>&1
     local code=$?
     kill -TERM "$probe" 2>/dev/null; wait "$probe"
     echo "   exit $code : $(tail -3 "$OUT_DIR/$name.log" | tr '\n' ' ')"
     echo "   $(cat "$OUT_DIR/$name.stalls.log")"
-    if [ -n "${VPSTAGE_NODE_TRACE:-}" ] && [ -d "$VPSTAGE_NODE_TRACE" ]; then
-        "$PY" -m bench.stall_probe --explain "$OUT_DIR/$name.stalls.json" "$VPSTAGE_NODE_TRACE" | sed 's/^/   /'
+    if [ -n "$trace" ] && [ -d "$trace" ]; then
+        "$PY" -m bench.stall_probe --explain "$OUT_DIR/$name.stalls.json" "$trace" | sed 's/^/   /'
     fi
 }
 
@@ -67,7 +73,7 @@ reports=()
 if [ -n "$BASELINE" ]; then
     for canvas in $BASELINE_CANVASES; do
         stage="$OUT_DIR/before_$canvas.stage.yaml"
-        make_stage "$canvas" "$stage" && run_one "before_$canvas" "$BASELINE" "$stage" "$BASELINE_FRAMES"
+        make_stage "$canvas" "$stage" "${BASELINE_DROP:-}" && run_one "before_$canvas" "$BASELINE" "$stage" "$BASELINE_FRAMES"
         [ -f "$OUT_DIR/before_$canvas.json" ] && reports+=("$OUT_DIR/before_$canvas.json")
     done
 fi

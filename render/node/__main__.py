@@ -17,12 +17,16 @@ import sys
 
 TOKEN_ENV = "VPSTAGE_NODE_TOKEN"
 PR_SET_TIMERSLACK = 29
+SWITCH_INTERVAL_S = 0.00005
+"""50 us (Python's default is 5 ms)."""
 
 
 def tune_timing() -> None:
-    """Wake-ups on time: 1 ns timer slack (Linux) and a short GIL switch interval, so the present
-    thread leaves its sleep within microseconds of the deadline while the render thread runs."""
-    sys.setswitchinterval(0.0002)
+    """Wake-ups on time: 1 ns timer slack (Linux) and a short GIL switch interval. The present
+    thread needs the GIL back from the render thread after its sleep and after each send (a
+    foreign call that lets it go); each time it waits up to one interval, so the interval bounds
+    how late a node's last send can be (the skew between nodes)."""
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
     with contextlib.suppress(OSError, AttributeError):  # not Linux: the default slack
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_TIMERSLACK, 1, 0, 0, 0)
 

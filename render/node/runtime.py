@@ -25,6 +25,7 @@ import logging
 import math
 import threading
 import time
+from dataclasses import dataclass
 from fractions import Fraction
 
 from render.cancel import RenderCancelled
@@ -59,6 +60,15 @@ SPIN_NS = 500_000
 """The present thread spins (holding the GIL) for the last 0.5 ms before a deadline."""
 OUTPUT_INFO_EVERY = 120
 """Reports between two refreshes of the outputs' descriptions (sent at once when they change)."""
+
+
+@dataclass(frozen=True)
+class PreparedPresent:
+    """A present's bookkeeping, done before its deadline (``NodeRuntime._prepare``)."""
+
+    frame: int
+    open_errors: dict[str, str]
+    timecode_100ns: int
 
 
 class NodeRuntime:
@@ -219,14 +229,23 @@ class NodeRuntime:
 
     def _present_loop(self) -> None:
         while not self._stop.is_set():
-            deadline = self.lock.next_deadline()
-            if deadline is None:
+            upcoming = self.lock.upcoming()
+            if upcoming is None:
                 self.lock.wait_for_order(0.05)
                 continue
-            self._wait_until(deadline)
+            prepared = self._prepare(upcoming.order)
+            self._wait_until(upcoming.deadline_ns)
             due = self.lock.due(self.time.now_ns(), self._shown is not None)
             if due is not None:
-                self._present(due)
+                self._present(due, prepared if prepared.frame == due.order.frame else self._prepare(due.order))
+
+    def _prepare(self, order: FrameOrder) -> PreparedPresent:
+        """What a present needs besides its pictures, done before the deadline: the outputs for
+        ``order``'s canvases opened (or closed), and its timecode. After the deadline the present
+        thread only sends: every bit of Python it runs then waits for the GIL against the render
+        thread, and the time until its last send is this node's share of the skew."""
+        return PreparedPresent(frame=order.frame, open_errors=self.outputs.reconcile(order.canvases),
+                               timecode_100ns=count_to_ndi_100ns(order.count, self.rate))
 
     def _wait_until(self, deadline_ns: int) -> None:
         """Sleep until just before ``deadline_ns``, then spin the last ``SPIN_NS``: a sleeping
@@ -240,17 +259,15 @@ class NodeRuntime:
         while time.monotonic_ns() < deadline_ns:
             pass
 
-    def _present(self, due: Due[RenderedFrame]) -> None:
+    def _present(self, due: Due[RenderedFrame], prepared: PreparedPresent) -> None:
         order = due.order
-        open_errors = self.outputs.reconcile(order.canvases)
         shown = due.result if due.outcome == "fresh" else self._shown
-        timecode = count_to_ndi_100ns(order.count, self.rate)
         start = self.time.now_ns()
-        send_errors = dict(open_errors)
+        send_errors = dict(prepared.open_errors)
         if shown is not None:
             for canvas in order.canvases:
                 held = shown.slots.get(canvas)
-                if held is not None and (error := self.outputs.send(canvas, held[1].array, timecode)):
+                if held is not None and (error := self.outputs.send(canvas, held[1].array, prepared.timecode_100ns)):
                     send_errors[canvas] = error
         end = self.time.now_ns()
         self.trace.note(order.frame, "sending", start, due.deadline_ns)

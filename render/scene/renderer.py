@@ -219,25 +219,33 @@ class SceneCanvasRenderer:
         return rays_layer(asset, frustum, pixels, matrix, crop.box)
 
 
+WARM_DISTANCES = (2.0, 6.0)
+"""Distances of the warm-up views from the asset's centre, in bounding radii (at 2 radii the
+asset spans three quarters of the view's width)."""
+
+
 def warm_up_asset(asset: SceneAsset, size: tuple[int, int] = (64, 64)) -> RenderOutput:
     """Renders of ``asset`` looking at the middle of its bounds, ``size`` (W, H) pixels, with and
     without a DoD crop (each is its own compiled kernel and its own set of buffers), so kernels
-    compile and buffers are sized before live frames; returns the last render. The asset fills a
-    small part of the view: buffers for the pairs it makes start small and grow with live frames."""
+    compile and buffers are sized before live frames; returns the last render. From near first,
+    the asset filling most of the view (``WARM_DISTANCES``), so the buffers for the pairs it makes
+    are already as large as a close live view needs: growing them in a live frame rebuilds the
+    renderer and captures its graph again (a dropped frame); then from afar."""
     lo, hi = (np.asarray(v, dtype=np.float64) for v in asset.bounds())
     centre, reach = (lo + hi) / 2, float(np.linalg.norm(hi - lo)) / 2 + 1e-3
-    eye = centre - np.array([0.0, 6.0 * reach, 0.0])
-    world_to_camera = np.eye(4)
-    world_to_camera[:3, :3] = np.array([[1.0, 0, 0], [0, 0, -1.0], [0, 1.0, 0]])  # look along +y
-    world_to_camera[:3, 3] = -world_to_camera[:3, :3] @ eye
     width, height = size
     focal = 0.75 * width
-    camera = PinholeCamera(world_to_camera=world_to_camera, fx=focal, fy=focal, cx=width / 2, cy=height / 2,
-                           width=width, height=height)
     out = None
-    for crop in (None, OrientedBox.from_aabb(lo, hi)):
-        for _ in range(2):  # the second frame captures the fast path's graph (and tunes its launch shape)
-            out = asset.render_pinhole(camera, crop=crop)
+    for distance in WARM_DISTANCES:
+        eye = centre - np.array([0.0, distance * reach, 0.0])
+        world_to_camera = np.eye(4)
+        world_to_camera[:3, :3] = np.array([[1.0, 0, 0], [0, 0, -1.0], [0, 1.0, 0]])  # look along +y
+        world_to_camera[:3, 3] = -world_to_camera[:3, :3] @ eye
+        camera = PinholeCamera(world_to_camera=world_to_camera, fx=focal, fy=focal, cx=width / 2, cy=height / 2,
+                               width=width, height=height)
+        for crop in (None, OrientedBox.from_aabb(lo, hi)):
+            for _ in range(2):  # the second frame captures the fast path's graph (and tunes its launch shape)
+                out = asset.render_pinhole(camera, crop=crop)
     if asset.supports_rays:
         origins = torch.as_tensor(np.tile(eye, (64, 1)), dtype=torch.float32, device=asset.device)
         directions = torch.zeros_like(origins)

@@ -60,6 +60,20 @@ def test_duplicate_and_out_of_order_orders_are_refused() -> None:
     assert lock.counters.out_of_order == 2 and lock.next_deadline() == 100 * MS
 
 
+def test_the_upcoming_present_is_the_oldest_frame_until_it_is_due() -> None:
+    """The present thread prepares the oldest frame's present before its deadline."""
+    lock: FrameLock[str] = FrameLock()
+    assert lock.upcoming() is None
+    lock.schedule(order(0, 100 * MS, ("front", "side")), 100 * MS)
+    lock.schedule(order(1, 117 * MS), 117 * MS)
+    upcoming = lock.upcoming()
+    assert upcoming is not None and (upcoming.order.frame, upcoming.order.canvases) == (0, ("front", "side"))
+    assert lock.due(99 * MS, have_previous=False) is None and lock.upcoming() is upcoming
+    lock.due(100 * MS, have_previous=False)
+    following = lock.upcoming()
+    assert following is not None and (following.order.frame, following.deadline_ns) == (1, 117 * MS)
+
+
 def test_a_busy_render_thread_catches_up_with_the_newest_order() -> None:
     lock: FrameLock[str] = FrameLock()
     for frame in range(4):

@@ -154,8 +154,13 @@ class FrameLock(Generic[R]):
 
     def next_deadline(self) -> int | None:
         """Deadline (node clock) of the oldest frame not yet presented."""
+        upcoming = self.upcoming()
+        return None if upcoming is None else upcoming.deadline_ns
+
+    def upcoming(self) -> Scheduled[R] | None:
+        """The oldest frame not yet presented (its order and deadline), None when there is none."""
         with self._cond:
-            return next((e.deadline_ns for e in self._frames.values()), None)
+            return next(iter(self._frames.values()), None)
 
     def due(self, now_ns: int, have_previous: bool) -> Due[R] | None:
         """Take the oldest frame if its deadline has come (``now_ns``). ``have_previous``: whether

@@ -86,7 +86,8 @@ BUCKET_TILES = 8
 MAX_RUNNERS = 12
 """Runners cached at once (LRU): models x options x tile-grid families x compaction buckets."""
 RUNNER_EVENTS: Counter[str] = Counter()
-"""Runners built and graphs captured since start (a node's trace reports them per frame)."""
+"""Runners built (``resized``: of them, rebuilt for pair buffers of another size) and graphs
+captured since start (a node's trace reports them per frame)."""
 USE_CUDA_GRAPHS = os.environ.get("VPSTAGE_SPLAT_CUDA_GRAPHS", "1") != "0"
 """Replay captured CUDA graphs on CUDA (set VPSTAGE_SPLAT_CUDA_GRAPHS=0 to launch eagerly)."""
 
@@ -378,6 +379,7 @@ def capacity_for(total: int) -> int:
 
 def _resized(runner: FrameRunner, total: int) -> FrameRunner:
     """A runner like ``runner`` with pair buffers for ``total`` pairs, replacing it in the cache."""
+    RUNNER_EVENTS["resized"] += 1
     fitted = FrameRunner(runner.key, runner.inputs(), capacity_for(total))
     fitted.sized, fitted.blend_shape, fitted.tuned = True, runner.blend_shape, runner.tuned
     with _RUNNERS_LOCK:
