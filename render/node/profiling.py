@@ -20,7 +20,12 @@ engineer's switch; the bench scripts set it). Then the node writes, when it stop
   ``cProfile`` of the node's Python over those renders (where the host side of a render goes,
   function by function; the profiler's own overhead inflates call-heavy code). From Python 3.12 on
   ``cProfile`` sees every thread of the process (the present and link threads' sleeps and reads
-  too); before, only the render thread's.
+  too); before, only the render thread's;
+* ``DIR/<node>.samples.txt`` when ``VPSTAGE_NODE_SAMPLE=START:COUNT`` is set too: the render
+  thread's Python stack sampled every millisecond over those renders (``StackSampler``): time per
+  render by function (inclusive) and by line (where the thread was: a line that calls into C,
+  such as a device synchronisation, holds the time spent there), without ``cProfile``'s per-call
+  overhead.
 
 Costs nothing when off: every hook returns at once.
 """
@@ -44,6 +49,7 @@ log = logging.getLogger(__name__)
 TRACE_ENV = "VPSTAGE_NODE_TRACE"
 FRAMES_ENV = "VPSTAGE_NODE_PROFILE_FRAMES"
 PYPROFILE_ENV = "VPSTAGE_NODE_PYPROFILE"
+SAMPLE_ENV = "VPSTAGE_NODE_SAMPLE"
 GIL_NOTE_MS = 2.0
 """A frame's ``gil_wait_ms`` is noted when the GIL probe woke at least this late."""
 
@@ -154,6 +160,86 @@ class PythonProfile:
         return self._text
 
 
+class StackSampler:
+    """Samples the render thread's Python stack every ``period_s`` over renders ``START`` ..
+    ``START + COUNT - 1`` (``spec`` is ``"START:COUNT"``; empty: off). A thread of its own takes
+    each sample (``sys._current_frames``), so it needs the GIL: a sample lands when the render
+    thread lets the GIL go (between bytecodes after the switch interval, or in a call that
+    releases it), which biases nothing at the resolution of a millisecond."""
+
+    def __init__(self, spec: str, period_s: float = 0.001) -> None:
+        start, _, count = spec.partition(":")
+        self.start = int(start) if start else 0
+        self.stop = self.start + int(count or 300)
+        self.period_s = period_s
+        self._target: int | None = None
+        self._done = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._inclusive: Counter[str] = Counter()
+        self._lines: Counter[str] = Counter()
+        self._samples = 0
+        self._began = 0.0
+        self._text = ""
+
+    def before_render(self, render: int) -> None:
+        if not self.start:
+            return
+        if render == self.start:
+            self._target, self._began = threading.get_ident(), time.perf_counter()
+            self._thread = threading.Thread(target=self._run, name="vpstage-node-sampler", daemon=True)
+            self._thread.start()
+        elif render == self.stop and self._thread is not None:
+            self._finish()
+
+    def _run(self) -> None:
+        while not self._done.wait(self.period_s):
+            frame = sys._current_frames().get(self._target or 0)
+            if frame is not None:
+                self._record(frame)
+
+    def _record(self, frame: Any) -> None:
+        self._samples += 1
+        self._lines[f"{_where(frame.f_code.co_filename)}:{frame.f_lineno} {frame.f_code.co_name}"] += 1
+        seen = set()
+        while frame is not None:
+            key = f"{_where(frame.f_code.co_filename)} {frame.f_code.co_name}"
+            if key not in seen:
+                seen.add(key)
+                self._inclusive[key] += 1
+            frame = frame.f_back
+
+    def _finish(self) -> None:
+        self._done.set()
+        if self._thread is not None:
+            self._thread.join(1.0)
+        self._thread = None
+        renders = self.stop - self.start
+        wall_ms = (time.perf_counter() - self._began) * 1e3
+        per_sample = wall_ms / max(self._samples, 1) / renders  # ms per render that one sample stands for
+        out = [f"# renders {self.start} .. {self.stop - 1}: {self._samples} samples over {wall_ms:.0f} ms "
+               f"({wall_ms / renders:.2f} ms per render, idle time between renders included)", ""]
+        for title, counts in (("by function, inclusive", self._inclusive), ("by line (where the thread was)",
+                                                                            self._lines)):
+            out += [f"## {title}: ms per render, share of samples", ""]
+            out += [f"{n * per_sample:8.3f}  {100 * n / max(self._samples, 1):5.1f} %  {key}"
+                    for key, n in counts.most_common(50)]
+            out.append("")
+        self._text = "\n".join(out)
+
+    def text(self) -> str:
+        """The tables, once the window has closed (empty before, or when off)."""
+        return self._text
+
+
+def _where(filename: str) -> str:
+    """``filename`` from the project's root or from ``site-packages`` on."""
+    for marker in ("/site-packages/", "/lib/python"):
+        if marker in filename:
+            return filename.rsplit(marker, 1)[1]
+    root = str(Path(__file__).resolve().parents[2]) + "/"
+    return filename[len(root):] if filename.startswith(root) else filename
+
+
 class NodeTrace:
     """Timeline and profile of one node (see the module docstring); thread-safe."""
 
@@ -176,6 +262,7 @@ class NodeTrace:
             gc.callbacks.append(self._on_gc)
         self._sync_seen: list[warnings.WarningMessage] = []
         self._py = PythonProfile(os.environ.get(PYPROFILE_ENV, "")) if self.folder is not None else None
+        self._sampler = StackSampler(os.environ.get(SAMPLE_ENV, "")) if self.folder is not None else None
 
     def note(self, frame: int, what: str, now_ns: int, deadline_ns: int) -> None:
         """Record that ``what`` happened to ``frame`` at ``now_ns`` (node clock)."""
@@ -244,6 +331,8 @@ class NodeTrace:
         self._renders += 1
         if self._py is not None:
             self._py.before_render(self._renders)
+        if self._sampler is not None:
+            self._sampler.before_render(self._renders)
         if self._renders == self.profile_from:
             self._start_profile()
         elif self._renders == self.profile_from + self.profile_count and self._profiler is not None:
@@ -315,3 +404,5 @@ class NodeTrace:
             (self.folder / f"{self.node}.profile.txt").write_text(self._tables)
         if self._py is not None and (text := self._py.text()):
             (self.folder / f"{self.node}.pyprofile.txt").write_text(text)
+        if self._sampler is not None and (text := self._sampler.text()):
+            (self.folder / f"{self.node}.samples.txt").write_text(text)

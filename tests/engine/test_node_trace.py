@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from bench.node_timeline import summarise
+from render.node.__main__ import SWITCH_INTERVAL_S
 from render.node.profiling import NodeTrace
 
 MS = 1_000_000
@@ -132,3 +133,35 @@ def test_a_python_profile_covers_its_window_of_renders(tmp_path: Path, monkeypat
     text = (tmp_path / "n1.pyprofile.txt").read_text()
     assert "# renders 2 .. 3" in text and "busy_render" in text
     assert text.count("busy_render") >= 2  # in both tables
+
+
+def test_the_stack_sampler_finds_where_the_render_thread_spends_its_time(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VPSTAGE_NODE_SAMPLE", "2:2")
+
+    def busy_render() -> int:  # Python's own work, long enough for many 1 ms samples
+        total = 0
+        for i in range(400_000):
+            total += i
+        return total
+
+    def quick_render() -> None:
+        time.sleep(0.001)
+
+    trace = NodeTrace("n1", folder=str(tmp_path), frames="1000:1")
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(SWITCH_INTERVAL_S)  # as in a node: the sampler gets the GIL every 50 us
+    try:
+        for render in range(1, 6):  # the samples cover renders 2 and 3 only
+            trace.before_render()
+            busy_render() if render in (2, 3) else quick_render()
+    finally:
+        sys.setswitchinterval(interval)
+    trace.write()
+    text = (tmp_path / "n1.samples.txt").read_text()
+    assert text.startswith("# renders 2 .. 3: ")
+    assert int(text.split(": ")[1].split()[0]) >= 5, text  # samples
+    by_function = text.split("## by line")[0]
+    busy = next(line for line in by_function.splitlines() if line.endswith(" busy_render"))
+    assert float(busy.split("%")[0].split()[-1]) >= 50.0, text  # where the window's time went
+    assert "test_node_trace.py:" in text.split("## by line")[1]  # the lines inside it
