@@ -46,6 +46,7 @@ from render.node.canvas_errors import CanvasError
 from render.node.colour import CanvasColour
 from render.node.pixel_formats import Packing, pack_bgrx, quantise
 from render.node.regions import CanvasRegions
+from render.splat.pair_checks import deferred_pair_checks
 from vpstage.frame_master.previews import DEFAULT_MAX_BYTES
 from vpstage.nodes.failures import failure_text
 from vpstage.nodes.jobs import CanvasJob, FrameJob, SceneContent
@@ -217,7 +218,21 @@ class NodeFrameRenderer:
     # ------------------------------------------------------------------ one frame
 
     def render(self, job: FrameJob, thumbnails: ThumbnailRequest | None = None) -> RenderedFrame:
-        """Render every canvas of ``job`` into host slots; returns once they are in host memory."""
+        """Render every canvas of ``job`` into host slots; returns once they are in host memory.
+
+        The splat layers' pair-buffer checks wait until then (``render.splat.pair_checks``): a
+        layer that ran out of room grows its buffers and the frame is rendered again, checked as
+        it goes (rare: the warm-up sizes the buffers for close views)."""
+        start = time.perf_counter()
+        with deferred_pair_checks() as checks:
+            out = self._render_once(job, thumbnails)
+        if checks.overflowed():
+            out.release()
+            out = self._render_once(job, thumbnails)
+        out.render_ms = (time.perf_counter() - start) * 1e3
+        return out
+
+    def _render_once(self, job: FrameJob, thumbnails: ThumbnailRequest | None) -> RenderedFrame:
         start = time.perf_counter()
         out = RenderedFrame(frame=job.frame, slots={}, errors={})
         self._request, self._early = thumbnails, {}

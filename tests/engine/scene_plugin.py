@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import torch
 
+from render.splat.pair_checks import current as current_pair_checks
 from vpstage.nodes.jobs import CanvasJob, SceneContent
 from vpstage.stage import Stage
 
@@ -31,8 +32,28 @@ class FlatSceneRenderer:
         pass
 
 
+class OverflowingSceneRenderer(FlatSceneRenderer):
+    """Its first canvas hands the frame a deferred pair check that reports an overflow, as the fast
+    splat rasterizer does when a layer ran out of pair room (``render.splat.pair_checks``)."""
+
+    def __init__(self, stage: Stage, device: str) -> None:
+        super().__init__(stage, device)
+        self.renders = 0
+
+    def render_canvas(self, job: CanvasJob, content: SceneContent, colour: torch.Tensor) -> None:
+        self.renders += 1
+        checks = current_pair_checks()
+        if self.renders == 1 and checks is not None:
+            checks.add(lambda: True)
+        super().render_canvas(job, content, colour)
+
+
 def build(stage: Stage, device: str) -> FlatSceneRenderer:
     return FlatSceneRenderer(stage, device)
+
+
+def overflowing(stage: Stage, device: str) -> OverflowingSceneRenderer:
+    return OverflowingSceneRenderer(stage, device)
 
 
 def broken(stage: Stage, device: str) -> FlatSceneRenderer:

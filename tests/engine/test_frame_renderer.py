@@ -85,6 +85,20 @@ def test_scene_canvases_render_through_the_plugin(spec: NodeSpec) -> None:
         renderer.close()
 
 
+def test_a_frame_whose_splat_layer_overflowed_is_rendered_again(spec: NodeSpec) -> None:
+    """Deferred pair checks run once the frame is in host memory; an overflow renders it again."""
+    renderer = renderer_for(spec, scene="tests.engine.scene_plugin:overflowing")
+    try:
+        first = renderer.render(scene_job(spec.revision, frame=1))
+        assert renderer.scene.renders == 2 and first.errors == {}  # type: ignore[union-attr]
+        assert tuple(first.slots["front"][1].array[10, 20]) == (0, 200, 50, 255)
+        first.release()
+        renderer.render(scene_job(spec.revision, frame=2)).release()
+        assert renderer.scene.renders == 3  # type: ignore[union-attr]  # no overflow: once
+    finally:
+        renderer.close()
+
+
 def test_without_a_scene_renderer_scene_canvases_show_why(spec: NodeSpec) -> None:
     renderer = renderer_for(spec)
     try:

@@ -193,3 +193,12 @@ def test_workers_capture_their_graphs_concurrently() -> None:
     assert len(models) == len(jobs)
     assert len(runners) == len(jobs)
     assert all(r.graph is not None and not r.graph_failed for r in runners)
+
+
+def test_deferred_pair_checks_on_the_gpu() -> None:
+    """As a render node runs the rasterizer: graphs replayed, the pair total read at frame end."""
+    if not has_triton("cuda"):
+        pytest.skip("the optional triton package is not installed")
+    from tests.splat.deferred_pairs import check_deferred_pair_checks
+
+    check_deferred_pair_checks("cuda")

@@ -128,3 +128,10 @@ def test_compacted_runners_are_bucketed_by_visible_chunks() -> None:
     keys = sorted((r.key for r in tr._RUNNERS.values()), key=lambda k: k.chunk_slots)
     assert [k.chunk_slots for k in keys] == [0, slots[1]]
     assert keys[0].count == model.num_splats and keys[1].count == slots[1] * 8
+
+
+
+def test_deferred_pair_checks_find_an_overflow_and_the_grown_runner_renders_right() -> None:
+    from tests.splat.deferred_pairs import check_deferred_pair_checks
+
+    check_deferred_pair_checks("cpu")

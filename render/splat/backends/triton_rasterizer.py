@@ -17,6 +17,8 @@ Pipeline per frame, all on the splats' device with no host round trip until the 
 6. one host sync reads the pair total: if it exceeded the capacity the buffers grow and the frame
    is rendered again (rare: capacities keep 50 % headroom over the largest frame seen). The first
    frame of a runner sizes its buffers (``capacity_for``), since the sort costs what it sorts.
+   A render node defers this check to the end of its frame (``render.splat.pair_checks``), so its
+   host goes on planning the next layer while the GPU rasterizes this one.
 
 A :class:`FrameRunner` owns the buffers for one (model, window size, options) combination. With
 compaction, the number of splat slots is part of it: the visible chunk count rounded up to a
@@ -45,6 +47,7 @@ import warnings
 import weakref
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, replace
+from functools import partial
 
 import numpy as np
 import torch
@@ -59,6 +62,7 @@ from render.splat.backends.triton_kernels import (
 )
 from render.splat.chunk_culling import ChunkSelection, select_chunks
 from render.splat.chunks import SplatChunks
+from render.splat.pair_checks import current as current_pair_checks
 from render.splat.raster_inputs import RasterCamera, grown_grid
 from render.splat.rasterize_torch import RasterResult
 from vpstage.geometry import OrientedBox
@@ -161,6 +165,9 @@ class FrameRunner:
         height, width = tiles_y * key.tile_size, tiles_x * key.tile_size
         self.image = torch.zeros(height, width, 5, dtype=torch.float32, device=device)
         self.total = torch.zeros(1, dtype=torch.int64, device=device)
+        self.total_host = torch.zeros(1, dtype=torch.int64, pin_memory=pinned)
+        self.copied: torch.cuda.Event | None = None
+        """Recorded after a deferred frame's copy of its pair total (``render_deferred``)."""
         # the frame's visible chunk ids (-1 past the last), uploaded like the parameter block
         slots = max(key.chunk_slots, 1)
         self.chunk_list_host = torch.full((slots,), -1, dtype=torch.int32, pin_memory=pinned)
@@ -278,8 +285,11 @@ class FrameRunner:
 
     def upload(self, params: np.ndarray, visible: np.ndarray | None = None) -> None:
         """Set the frame's parameter block (camera, window, crop, background) and, with compaction,
-        its visible chunk ids on the device. The pinned host buffers are rewritten only after the
-        previous frame's sync (``render``), so its copies have finished."""
+        its visible chunk ids on the device. The pinned host buffers are rewritten only once the
+        previous frame's copies have finished (its sync in ``render``, or its event)."""
+        if self.copied is not None:
+            self.copied.synchronize()  # done long ago unless one frame renders this runner twice
+            self.copied = None
         self.params_host.copy_(torch.from_numpy(params))
         self.params.copy_(self.params_host, non_blocking=True)
         if visible is not None:
@@ -292,11 +302,28 @@ class FrameRunner:
 
     def render(self) -> int:
         """Run the frame for the uploaded parameters and return the pair total (host sync)."""
+        self._run()
+        return int(self.total.item())
+
+    def render_deferred(self) -> None:
+        """Run the frame; its pair total follows into host memory, read by ``finished_total``."""
+        self._run()
+        self.total_host.copy_(self.total, non_blocking=True)
+        if self.total.device.type == "cuda":
+            self.copied = torch.cuda.Event()  # type: ignore[no-untyped-call]
+            self.copied.record()
+
+    def finished_total(self) -> int:
+        """The pair total of the last ``render_deferred`` frame (waits for its copy)."""
+        if self.copied is not None:
+            self.copied.synchronize()
+        return int(self.total_host[0])
+
+    def _run(self) -> None:
         if self.graph is not None:
             self.graph.replay()
         else:
             self.launch()
-        return int(self.total.item())
 
 
 def _replay_ms(graph: torch.cuda.CUDAGraph, repeat: int = 3) -> float:
@@ -387,14 +414,31 @@ def _resized(runner: FrameRunner, total: int) -> FrameRunner:
     return fitted
 
 
+def _grown_if_overflowed(runner: FrameRunner) -> bool:
+    """A deferred check (``render.splat.pair_checks``): whether the runner's last frame overflowed
+    its pair buffers, replacing it in the cache by one with room when it did."""
+    total = runner.finished_total()
+    if total <= runner.capacity:
+        return False
+    _resized(runner, total)
+    return True
+
+
 def _render_frame(runner: FrameRunner, params: np.ndarray, visible: np.ndarray | None, use_graph: bool,
-                  size: tuple[int, int]) -> tuple[torch.Tensor, int]:
-    """Render and copy out the (h, w, 5) window; grows the pair buffers on overflow."""
+                  size: tuple[int, int]) -> tuple[torch.Tensor, int | None]:
+    """Render and copy out the (h, w, 5) window; grows the pair buffers on overflow. Inside
+    ``deferred_pair_checks`` a sized runner neither waits nor checks: the caller does, and the
+    total is None."""
+    deferred = current_pair_checks()
     for _ in range(3):  # a frame that overflowed the pair buffers is rendered again with room
         with runner.lock:
             runner.upload(params, visible)
             if use_graph and runner.graph is None and runner.sized and not runner.graph_failed:
                 runner.capture()  # tunes on this frame's parameters
+            if deferred is not None and runner.sized:
+                runner.render_deferred()
+                deferred.add(partial(_grown_if_overflowed, runner))
+                return runner.image[: size[1], : size[0]].clone(), None
             total = runner.render()
             if total <= runner.capacity:
                 image = runner.image[: size[1], : size[0]].clone()
@@ -446,4 +490,6 @@ def rasterize_triton(means: torch.Tensor, quats: torch.Tensor, scales: torch.Ten
     params = parameter_block(camera, crop, background)
     image, total = _render_frame(runner, params, None if selection is None else selection.visible, use_graph,
                                  camera.window_size)
-    return RasterResult(image[..., :3], image[..., 3], image[..., 4], {**stats, "pairs": total})
+    if total is not None:  # deferred: known once the caller checks the frame
+        stats["pairs"] = total
+    return RasterResult(image[..., :3], image[..., 3], image[..., 4], stats)
