@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import socket
 import threading
+from collections.abc import Iterable
 from fractions import Fraction
 
 import numpy as np
@@ -21,7 +22,7 @@ from vpstage.nodes.codec import HEADER, MAGIC, Kind, encode
 from vpstage.nodes.messages import Configure, FrameOrder, FrameReport, Hello, OutputSettings, Stop
 from vpstage.patterns import PatternSpec, read_frame_counter
 from vpstage.stage import Stage
-from vpstage.timing import FrameClock
+from vpstage.timing import FrameClock, ManualTimeSource
 
 
 def test_frames_flow_and_previews_stay_within_their_budget() -> None:
@@ -159,6 +160,53 @@ def test_a_node_refuses_bad_orders_and_carries_on() -> None:
     assert refused.get("bad_field") == 1 and refused.get("bad_version") == 1 and refused.get("bad_payload") == 1
     assert refused.get("out_of_order") == 2
     assert [r.frame for r in reports] == [0, 1, 2, 3, 4, 5]
+
+
+def test_a_node_prepares_each_present_before_its_deadline() -> None:
+    """The present thread opens (or closes) a frame's outputs before the frame's deadline, so
+    after the deadline it only sends (the node's share of the skew). Node time is manual: it
+    stands still until the present thread sleeps to a deadline."""
+    stage = tiny_stage()
+    master_sock, node_sock = socket.socketpair()
+    master = Channel(master_sock, "master")
+    configure = Configure(node="n1", device="cpu", project_json=stage.project.model_dump_json(),
+                          base_dir=str(stage.layout.base_dir), scene_renderer=None,
+                          outputs=OutputSettings(kind="none"), far_m=100.0, dod_margin_px=1.0, boot_id=boot_id())
+    runtime = NodeRuntime(Channel(node_sock, "node"), configure, ManualTimeSource())
+    runtime.build()
+    prepared: list[tuple[int, tuple[str, ...]]] = []  # (node time, canvases) of each reconcile
+    reconcile = runtime.outputs.reconcile
+
+    def noted(canvases: Iterable[str], now_s: float | None = None) -> dict[str, str]:
+        wanted = tuple(canvases)
+        prepared.append((runtime.time.now_ns(), wanted))
+        return reconcile(wanted, now_s)
+
+    runtime.outputs.reconcile = noted  # type: ignore[method-assign]
+    thread = threading.Thread(target=runtime.run, daemon=True)
+    thread.start()
+    clock = FrameClock(Fraction(30))
+    source = PatternSource(stage, PatternSpec(name="sync"))
+    orders = [source.plan(clock.tick(index)).order(("front",), 0) for index in range(3)]
+    reports: list[FrameReport] = []
+    try:
+        for order in orders:
+            master.send(order)
+        while len(reports) < 3:
+            message = master.recv()
+            if isinstance(message, FrameReport):
+                reports.append(message)
+    finally:
+        master.send(Stop("test over"))
+        thread.join(10)
+        master.close()
+    assert [r.frame for r in reports] == [0, 1, 2]
+    deadlines = [o.deadline_ns for o in orders]  # the same clock: master and node share this host
+    assert len(prepared) >= 3 and all(canvases == ("front",) for _, canvases in prepared)
+    for deadline in deadlines:  # each frame's outputs were seen to before node time reached its deadline
+        assert any(at < deadline for at, _ in prepared), (prepared, deadlines)
+    assert [at for at, _ in prepared[:3]] == sorted(at for at, _ in prepared[:3])
+    assert prepared[1][0] >= deadlines[0] and prepared[1][0] < deadlines[1]  # after frame 0, before frame 1
 
 
 @pytest.mark.parametrize("backend", ["threads"])
