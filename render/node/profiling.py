@@ -42,6 +42,8 @@ import threading
 import time
 import warnings
 from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -118,27 +120,48 @@ class GilProbe:
         self._thread.join(1.0)
 
 
+@dataclass(frozen=True)
+class RenderWindow:
+    """Renders ``start`` .. ``stop - 1`` of a node (counted from 1), from ``"START:COUNT"``."""
+
+    start: int
+    stop: int
+
+    @staticmethod
+    def parse(spec: str, default_count: int = 300) -> RenderWindow:
+        """``"START:COUNT"`` (COUNT defaults to ``default_count``); empty: a window that never opens."""
+        start, _, count = spec.partition(":")
+        first = int(start) if start else 0
+        return RenderWindow(first, first + int(count or default_count))
+
+    @property
+    def count(self) -> int:
+        return self.stop - self.start
+
+    def opens_at(self, render: int) -> bool:
+        return bool(self.start) and render == self.start
+
+    def closes_at(self, render: int) -> bool:
+        return bool(self.start) and render == self.stop
+
+
 class PythonProfile:
     """``cProfile`` over renders ``START`` .. ``START + COUNT - 1`` (``spec`` is ``"START:COUNT"``;
     empty: off), enabled and disabled from the render thread: that thread alone before Python 3.12,
     every thread of the process from 3.12 on (``cProfile`` runs on ``sys.monitoring`` there)."""
 
     def __init__(self, spec: str) -> None:
-        start, _, count = spec.partition(":")
-        self.start = int(start) if start else 0
-        self.stop = self.start + int(count or 300)
+        self.window = RenderWindow.parse(spec)
         self._profile: Any = None
         self._text = ""
 
     def before_render(self, render: int) -> None:
-        if not self.start:
-            return
-        if render == self.start:
+        if self.window.opens_at(render):
             import cProfile
 
             self._profile = cProfile.Profile()
             self._profile.enable()
-        elif render == self.stop and self._profile is not None:
+        elif self.window.closes_at(render) and self._profile is not None:
             self._finish()
 
     def _finish(self) -> None:
@@ -149,7 +172,7 @@ class PythonProfile:
         profile.disable()
         out = io.StringIO()
         stats = pstats.Stats(profile, stream=out)
-        out.write(f"# renders {self.start} .. {self.stop - 1}\n\n## by own time\n")
+        out.write(f"# renders {self.window.start} .. {self.window.stop - 1}\n\n## by own time\n")
         stats.sort_stats("tottime").print_stats(45)
         out.write("\n## by cumulative time\n")
         stats.sort_stats("cumulative").print_stats(45)
@@ -168,9 +191,7 @@ class StackSampler:
     releases it), which biases nothing at the resolution of a millisecond."""
 
     def __init__(self, spec: str, period_s: float = 0.001) -> None:
-        start, _, count = spec.partition(":")
-        self.start = int(start) if start else 0
-        self.stop = self.start + int(count or 300)
+        self.window = RenderWindow.parse(spec)
         self.period_s = period_s
         self._target: int | None = None
         self._done = threading.Event()
@@ -182,13 +203,11 @@ class StackSampler:
         self._text = ""
 
     def before_render(self, render: int) -> None:
-        if not self.start:
-            return
-        if render == self.start:
+        if self.window.opens_at(render):
             self._target, self._began = threading.get_ident(), time.perf_counter()
             self._thread = threading.Thread(target=self._run, name="vpstage-node-sampler", daemon=True)
             self._thread.start()
-        elif render == self.stop and self._thread is not None:
+        elif self.window.closes_at(render) and self._thread is not None:
             self._finish()
 
     def _run(self) -> None:
@@ -213,10 +232,10 @@ class StackSampler:
         if self._thread is not None:
             self._thread.join(1.0)
         self._thread = None
-        renders = self.stop - self.start
+        window, renders = self.window, self.window.count
         wall_ms = (time.perf_counter() - self._began) * 1e3
         per_sample = wall_ms / max(self._samples, 1) / renders  # ms per render that one sample stands for
-        out = [f"# renders {self.start} .. {self.stop - 1}: {self._samples} samples over {wall_ms:.0f} ms "
+        out = [f"# renders {window.start} .. {window.stop - 1}: {self._samples} samples over {wall_ms:.0f} ms "
                f"({wall_ms / renders:.2f} ms per render, idle time between renders included)", ""]
         for title, counts in (("by function, inclusive", self._inclusive), ("by line (where the thread was)",
                                                                             self._lines)):
@@ -231,13 +250,17 @@ class StackSampler:
         return self._text
 
 
+PROJECT_ROOT = str(Path(__file__).resolve().parents[2]) + "/"
+
+
+@lru_cache(maxsize=4096)
 def _where(filename: str) -> str:
-    """``filename`` from the project's root or from ``site-packages`` on."""
+    """``filename`` from the project's root or from ``site-packages`` on (the sampler asks for
+    every frame of every sample: each name is worked out once)."""
     for marker in ("/site-packages/", "/lib/python"):
         if marker in filename:
             return filename.rsplit(marker, 1)[1]
-    root = str(Path(__file__).resolve().parents[2]) + "/"
-    return filename[len(root):] if filename.startswith(root) else filename
+    return filename[len(PROJECT_ROOT):] if filename.startswith(PROJECT_ROOT) else filename
 
 
 class NodeTrace:
@@ -247,8 +270,7 @@ class NodeTrace:
         folder = os.environ.get(TRACE_ENV) if folder is None else folder
         self.node = node
         self.folder = Path(folder) if folder else None
-        start, _, count = (frames or os.environ.get(FRAMES_ENV) or "600:60").partition(":")
-        self.profile_from, self.profile_count = int(start), int(count or 60)
+        self.profile = RenderWindow.parse(frames or os.environ.get(FRAMES_ENV) or "600:60", default_count=60)
         self._rows: dict[int, dict[str, float | str]] = {}
         self._lock = threading.Lock()
         self._renders = 0
@@ -333,9 +355,9 @@ class NodeTrace:
             self._py.before_render(self._renders)
         if self._sampler is not None:
             self._sampler.before_render(self._renders)
-        if self._renders == self.profile_from:
+        if self.profile.opens_at(self._renders):
             self._start_profile()
-        elif self._renders == self.profile_from + self.profile_count and self._profiler is not None:
+        elif self.profile.closes_at(self._renders) and self._profiler is not None:
             self._stop_profile()
 
     def _start_profile(self) -> None:
@@ -364,7 +386,7 @@ class NodeTrace:
             averages = profiler.key_averages()
             device = "self_cuda_time_total" if any(getattr(a, "self_device_time_total", 0) for a in averages) \
                 else "self_cpu_time_total"
-            self._tables = (f"# {self.profile_count} renders from the {self.profile_from}th\n\n"
+            self._tables = (f"# {self.profile.count} renders from the {self.profile.start}th\n\n"
                             f"## by self CPU time\n{averages.table(sort_by='self_cpu_time_total', row_limit=45)}\n"
                             f"## by {device}\n{averages.table(sort_by=device, row_limit=45)}\n"
                             f"## host-device synchronisations (where, how many)\n{syncs}\n")

@@ -22,7 +22,7 @@ from vpstage.nodes.codec import HEADER, MAGIC, Kind, encode
 from vpstage.nodes.messages import Configure, FrameOrder, FrameReport, Hello, OutputSettings, Stop
 from vpstage.patterns import PatternSpec, read_frame_counter
 from vpstage.stage import Stage
-from vpstage.timing import FrameClock, ManualTimeSource
+from vpstage.timing import FrameClock, ManualTimeSource, TimeSource
 
 
 def test_frames_flow_and_previews_stay_within_their_budget() -> None:
@@ -109,15 +109,21 @@ def _raw(kind: int, payload: bytes, version: int = 1) -> bytes:
     return HEADER.pack(MAGIC, version, kind, 0, len(payload)) + payload
 
 
-def test_a_node_refuses_bad_orders_and_carries_on() -> None:
-    stage = tiny_stage()
+def built_node(stage: Stage, time_source: TimeSource | None = None) -> tuple[Channel, NodeRuntime]:
+    """Node n1 of ``stage`` on the CPU without outputs, built, linked to the returned master end
+    of a socket pair (not yet running)."""
     master_sock, node_sock = socket.socketpair()
-    master = Channel(master_sock, "master")
     configure = Configure(node="n1", device="cpu", project_json=stage.project.model_dump_json(),
                           base_dir=str(stage.layout.base_dir), scene_renderer=None,
                           outputs=OutputSettings(kind="none"), far_m=100.0, dod_margin_px=1.0, boot_id=boot_id())
-    runtime = NodeRuntime(Channel(node_sock, "node"), configure)
+    runtime = NodeRuntime(Channel(node_sock, "node"), configure, time_source)
     runtime.build()
+    return Channel(master_sock, "master"), runtime
+
+
+def test_a_node_refuses_bad_orders_and_carries_on() -> None:
+    stage = tiny_stage()
+    master, runtime = built_node(stage)
     thread = threading.Thread(target=runtime.run, daemon=True)
     thread.start()
     clock = FrameClock(Fraction(30))
@@ -167,13 +173,7 @@ def test_a_node_prepares_each_present_before_its_deadline() -> None:
     after the deadline it only sends (the node's share of the skew). Node time is manual: it
     stands still until the present thread sleeps to a deadline."""
     stage = tiny_stage()
-    master_sock, node_sock = socket.socketpair()
-    master = Channel(master_sock, "master")
-    configure = Configure(node="n1", device="cpu", project_json=stage.project.model_dump_json(),
-                          base_dir=str(stage.layout.base_dir), scene_renderer=None,
-                          outputs=OutputSettings(kind="none"), far_m=100.0, dod_margin_px=1.0, boot_id=boot_id())
-    runtime = NodeRuntime(Channel(node_sock, "node"), configure, ManualTimeSource())
-    runtime.build()
+    master, runtime = built_node(stage, ManualTimeSource())
     prepared: list[tuple[int, tuple[str, ...]]] = []  # (node time, canvases) of each reconcile
     reconcile = runtime.outputs.reconcile
 
