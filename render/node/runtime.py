@@ -91,6 +91,8 @@ class NodeRuntime:
         self._stop = threading.Event()
         self._thumbnails: ThumbnailRequest | None = None
         self._shown: RenderedFrame | None = None
+        self._shown_timecode_100ns = 0
+        """The timecode of the frame ``_shown`` was rendered for: a repeat carries it again."""
         self._cpu_mark = time.process_time()
         self._skipped_mark = 0
         self._reports = 0
@@ -261,13 +263,15 @@ class NodeRuntime:
 
     def _present(self, due: Due[RenderedFrame], prepared: PreparedPresent) -> None:
         order = due.order
-        shown = due.result if due.outcome == "fresh" else self._shown
+        fresh = due.outcome == "fresh"
+        shown = due.result if fresh else self._shown
+        timecode = prepared.timecode_100ns if fresh else self._shown_timecode_100ns
         start = self.time.now_ns()
         send_errors = dict(prepared.open_errors)
         if shown is not None:
             for canvas in order.canvases:
                 held = shown.slots.get(canvas)
-                if held is not None and (error := self.outputs.send(canvas, held[1].array, prepared.timecode_100ns)):
+                if held is not None and (error := self.outputs.send(canvas, held[1].array, timecode)):
                     send_errors[canvas] = error
         end = self.time.now_ns()
         self.trace.note(order.frame, "sending", start, due.deadline_ns)
@@ -275,6 +279,7 @@ class NodeRuntime:
         self.trace.mark(order.frame, "outcome", due.outcome)
         if due.outcome == "fresh" and due.result is not None:
             previous, self._shown = self._shown, due.result
+            self._shown_timecode_100ns = prepared.timecode_100ns
             if previous is not None:
                 previous.release()  # every output has moved on to the new buffers
         self.channel.send(self._report(due, start, end, send_errors))

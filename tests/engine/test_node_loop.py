@@ -19,10 +19,11 @@ from vpstage.frame_master import FrameLoop, FrameStats, PatternSource
 from vpstage.nodes.channel import Channel, ChannelClosed
 from vpstage.nodes.clock_sync import boot_id
 from vpstage.nodes.codec import HEADER, MAGIC, Kind, encode
+from vpstage.nodes.frame_lock import Due
 from vpstage.nodes.messages import Configure, FrameOrder, FrameReport, Hello, OutputSettings, Stop
 from vpstage.patterns import PatternSpec, read_frame_counter
 from vpstage.stage import Stage
-from vpstage.timing import FrameClock, ManualTimeSource, TimeSource
+from vpstage.timing import FrameClock, ManualTimeSource, TimeSource, count_to_ndi_100ns
 
 
 def test_frames_flow_and_previews_stay_within_their_budget() -> None:
@@ -207,6 +208,36 @@ def test_a_node_prepares_each_present_before_its_deadline() -> None:
         assert any(at < deadline for at, _ in prepared), (prepared, deadlines)
     assert [at for at, _ in prepared[:3]] == sorted(at for at, _ in prepared[:3])
     assert prepared[1][0] >= deadlines[0] and prepared[1][0] < deadlines[1]  # after frame 0, before frame 1
+
+
+def test_a_repeat_carries_the_timecode_of_the_pictures_it_shows_again() -> None:
+    """A frame whose pictures were not ready in time sends the previous pictures again with their
+    own timecode: a receiver (a recorder, the take review) reads which frame each picture is."""
+    stage = tiny_stage()
+    master, runtime = built_node(stage)
+    sent: list[tuple[str, int, int | None]] = []  # (canvas, timecode, counter strip)
+
+    def noted(canvas: str, image: np.ndarray, timecode_100ns: int) -> str | None:
+        sent.append((canvas, timecode_100ns, read_frame_counter(image)))
+        return None
+
+    runtime.outputs.send = noted  # type: ignore[method-assign]
+    clock = FrameClock(Fraction(30))
+    source = PatternSource(stage, PatternSpec(name="sync"))
+    orders = [source.plan(clock.tick(index)).order(("front",), 0) for index in (4, 5)]
+    assert runtime.renderer is not None
+    try:
+        rendered = runtime.renderer.render(runtime.orders.job(orders[0]), None)
+        for order, result in ((orders[0], rendered), (orders[1], None)):
+            due = Due(order=order, deadline_ns=order.deadline_ns, outcome="fresh" if result else "repeat",
+                      result=result, render_ms=1.0)
+            runtime._present(due, runtime._prepare(order))
+    finally:
+        runtime._close()
+        master.close()
+    fourth = count_to_ndi_100ns(clock.tick(4).count, Fraction(30))
+    assert [(canvas, timecode) for canvas, timecode, _ in sent] == [("front", fourth), ("front", fourth)]
+    assert sent[0][2] in (None, 4) and sent[1][2] == sent[0][2]
 
 
 @pytest.mark.parametrize("backend", ["threads"])
