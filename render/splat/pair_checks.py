@@ -19,7 +19,48 @@ import contextlib
 import threading
 from collections.abc import Callable, Iterator
 
+import torch
+
 _LOCAL = threading.local()
+
+
+class DeferredTotal:
+    """A device counter read back without waiting for it: :meth:`copy` enqueues the counter's copy
+    into pinned host memory, :meth:`take` returns the largest value copied since the last take
+    (waiting for the copies). The largest, not the last: one frame may render the same runner
+    twice (two views of one size), and the first may have overflowed where the second did not."""
+
+    def __init__(self, device: torch.device) -> None:
+        self.host = torch.zeros(1, dtype=torch.int64, pin_memory=device.type == "cuda")
+        self._copied: torch.cuda.Event | None = None
+        self._pending = False
+        self._largest = 0
+
+    def copy(self, total: torch.Tensor) -> None:
+        """Enqueue ``total``'s copy (one int64 on the device) on the current stream."""
+        self.settle()
+        self.host.copy_(total, non_blocking=True)
+        if total.device.type == "cuda":
+            self._copied = torch.cuda.Event()  # type: ignore[no-untyped-call]
+            self._copied.record()
+        self._pending = True
+
+    def settle(self) -> None:
+        """Wait for the last copy and keep its value (before the pinned memory is written again,
+        and before anything else the stream did before that copy is reused)."""
+        if not self._pending:
+            return
+        if self._copied is not None:
+            self._copied.synchronize()
+            self._copied = None
+        self._largest = max(self._largest, int(self.host[0]))
+        self._pending = False
+
+    def take(self) -> int:
+        """The largest total copied since the last take (0 when none was)."""
+        self.settle()
+        largest, self._largest = self._largest, 0
+        return largest
 
 
 class PairChecks:

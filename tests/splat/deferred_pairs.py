@@ -4,6 +4,9 @@ replay (tests/gpu/test_splat_parity.py)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import numpy as np
 import torch
 
 from render.splat.rasterize import rasterize_splats
@@ -35,6 +38,13 @@ def check_deferred_pair_checks(device: str) -> None:
     assert checks.overflowed()
     assert tr._RUNNERS[family] is not small and tr._RUNNERS[family].capacity > 16  # replaced, with room
     assert not torch.allclose(short.rgb, fine.rgb)  # the overflowed frame lacked pairs
+    tr._RUNNERS[family] = small
+    away = replace(cam, world_to_camera=np.diag([1.0, 1.0, -1.0, 1.0]) @ np.diag([-1.0, 1.0, 1.0, 1.0]))
+    with deferred_pair_checks() as checks:  # one frame, the same runner twice: the second fits
+        rasterize_splats(model, cam, backend="triton", chunks="off")
+        rasterize_splats(model, away, backend="triton", chunks="off")
+    assert checks.overflowed()  # the first view's overflow is not hidden by the second's total
+    assert tr._RUNNERS[family] is not small
     with deferred_pair_checks() as checks:
         again = rasterize_splats(model, cam, backend="triton", chunks="off")
     assert not checks.overflowed()

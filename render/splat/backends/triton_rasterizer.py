@@ -62,6 +62,7 @@ from render.splat.backends.triton_kernels import (
 )
 from render.splat.chunk_culling import ChunkSelection, select_chunks
 from render.splat.chunks import SplatChunks
+from render.splat.pair_checks import DeferredTotal
 from render.splat.pair_checks import current as current_pair_checks
 from render.splat.raster_inputs import RasterCamera, grown_grid
 from render.splat.rasterize_torch import RasterResult
@@ -165,9 +166,8 @@ class FrameRunner:
         height, width = tiles_y * key.tile_size, tiles_x * key.tile_size
         self.image = torch.zeros(height, width, 5, dtype=torch.float32, device=device)
         self.total = torch.zeros(1, dtype=torch.int64, device=device)
-        self.total_host = torch.zeros(1, dtype=torch.int64, pin_memory=pinned)
-        self.copied: torch.cuda.Event | None = None
-        """Recorded after a deferred frame's copy of its pair total (``render_deferred``)."""
+        self.deferred_total = DeferredTotal(device)
+        """Pair totals of deferred frames (``render_deferred``), read by ``finished_total``."""
         # the frame's visible chunk ids (-1 past the last), uploaded like the parameter block
         slots = max(key.chunk_slots, 1)
         self.chunk_list_host = torch.full((slots,), -1, dtype=torch.int32, pin_memory=pinned)
@@ -286,10 +286,8 @@ class FrameRunner:
     def upload(self, params: np.ndarray, visible: np.ndarray | None = None) -> None:
         """Set the frame's parameter block (camera, window, crop, background) and, with compaction,
         its visible chunk ids on the device. The pinned host buffers are rewritten only once the
-        previous frame's copies have finished (its sync in ``render``, or its event)."""
-        if self.copied is not None:
-            self.copied.synchronize()  # done long ago unless one frame renders this runner twice
-            self.copied = None
+        previous frame's copies have finished (its sync in ``render``, or its total's copy)."""
+        self.deferred_total.settle()  # done long ago unless one frame renders this runner twice
         self.params_host.copy_(torch.from_numpy(params))
         self.params.copy_(self.params_host, non_blocking=True)
         if visible is not None:
@@ -308,16 +306,12 @@ class FrameRunner:
     def render_deferred(self) -> None:
         """Run the frame; its pair total follows into host memory, read by ``finished_total``."""
         self._run()
-        self.total_host.copy_(self.total, non_blocking=True)
-        if self.total.device.type == "cuda":
-            self.copied = torch.cuda.Event()  # type: ignore[no-untyped-call]
-            self.copied.record()
+        self.deferred_total.copy(self.total)
 
     def finished_total(self) -> int:
-        """The pair total of the last ``render_deferred`` frame (waits for its copy)."""
-        if self.copied is not None:
-            self.copied.synchronize()
-        return int(self.total_host[0])
+        """The largest pair total of the ``render_deferred`` frames since the last call (waits
+        for their copies)."""
+        return self.deferred_total.take()
 
     def _run(self) -> None:
         if self.graph is not None:
