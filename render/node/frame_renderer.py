@@ -67,8 +67,10 @@ class SceneRenderer(Protocol):
     """What a scene engine provides to a node (built once per node, on its device).
 
     It may also define ``warm_up()`` (called once before the node reports ready, so kernel
-    compilation and first allocations do not land in live frames) and ``describe()`` (what it
-    loaded, with content hashes, for take records).
+    compilation and first allocations do not land in live frames), ``describe()`` (what it
+    loaded, with content hashes, for take records), ``begin_frame(job)`` (called before a frame's
+    canvases) and ``begin_retry(job)`` (called instead when the frame is rendered again after a
+    pair-buffer overflow; ``begin_frame`` when it lacks one).
     """
 
     def render_canvas(self, job: CanvasJob, content: SceneContent, colour: torch.Tensor) -> None:
@@ -228,11 +230,11 @@ class NodeFrameRenderer:
             out = self._render_once(job, thumbnails)
         if checks.overflowed():
             out.release()
-            out = self._render_once(job, thumbnails)
+            out = self._render_once(job, thumbnails, again=True)
         out.render_ms = (time.perf_counter() - start) * 1e3
         return out
 
-    def _render_once(self, job: FrameJob, thumbnails: ThumbnailRequest | None) -> RenderedFrame:
+    def _render_once(self, job: FrameJob, thumbnails: ThumbnailRequest | None, again: bool = False) -> RenderedFrame:
         start = time.perf_counter()
         out = RenderedFrame(frame=job.frame, slots={}, errors={})
         self._request, self._early = thumbnails, {}
@@ -241,7 +243,8 @@ class NodeFrameRenderer:
             with cancellable(self._cancel), self._on_stream():
                 if events is not None:
                     events[0].record(self.stream)
-                begin = getattr(self.scene, "begin_frame", None)
+                begin = getattr(self.scene, "begin_retry", None) if again else None
+                begin = begin or getattr(self.scene, "begin_frame", None)
                 if callable(begin):
                     with record_function("vpstage.begin_frame"):
                         begin(job)

@@ -81,6 +81,12 @@ class SceneCanvasRenderer:
                     with record_function("vpstage.tile"):
                         self._render_tile(job.frame, tile, exchange)
 
+    def begin_retry(self, job: FrameJob) -> None:
+        """``job``'s frame once more, after a splat layer ran out of pair room
+        (``render.splat.pair_checks``): the bands this node rendered for others were sent, and
+        those others rendered for it were used, so it renders its own views whole."""
+        self.views.begin(job, exchange_tiles=False)
+
     def attach_tiles(self, exchange: TileExchange) -> None:
         """Take part in the tile exchange (the node runtime calls this once)."""
         self.views.exchange = exchange

@@ -56,11 +56,13 @@ class SharedCameraViews:
         self._remote: dict[tuple[str, str], list[TileJob]] = {}
         """(camera, asset) -> this frame's bands of that view other nodes render."""
 
-    def begin(self, job: FrameJob) -> None:
-        """A new frame: the canvases of ``job`` share."""
+    def begin(self, job: FrameJob, exchange_tiles: bool = True) -> None:
+        """A new frame: the canvases of ``job`` share. ``exchange_tiles`` False: the frame again
+        (after a pair-buffer overflow): its bands from other nodes were used up by the first
+        render, so this node renders its views whole, without waiting for anyone."""
         self._start([(c, c.content) for c in job.canvases])
         self._frame = job.frame
-        if self.exchange is not None:
+        if self.exchange is not None and exchange_tiles:
             self.exchange.open_frame(job.frame)
             for tile in job.tiles:
                 if tile.owner == job.node and tile.helper != job.node:

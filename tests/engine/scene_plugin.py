@@ -7,7 +7,7 @@ from __future__ import annotations
 import torch
 
 from render.splat.pair_checks import current as current_pair_checks
-from vpstage.nodes.jobs import CanvasJob, SceneContent
+from vpstage.nodes.jobs import CanvasJob, FrameJob, SceneContent
 from vpstage.stage import Stage
 
 
@@ -39,6 +39,13 @@ class OverflowingSceneRenderer(FlatSceneRenderer):
     def __init__(self, stage: Stage, device: str) -> None:
         super().__init__(stage, device)
         self.renders = 0
+        self.begun: list[tuple[str, int]] = []
+
+    def begin_frame(self, job: FrameJob) -> None:
+        self.begun.append(("frame", job.frame))
+
+    def begin_retry(self, job: FrameJob) -> None:
+        self.begun.append(("retry", job.frame))
 
     def render_canvas(self, job: CanvasJob, content: SceneContent, colour: torch.Tensor) -> None:
         self.renders += 1

@@ -95,6 +95,7 @@ def test_a_frame_whose_splat_layer_overflowed_is_rendered_again(spec: NodeSpec) 
         first.release()
         renderer.render(scene_job(spec.revision, frame=2)).release()
         assert renderer.scene.renders == 3  # type: ignore[union-attr]  # no overflow: once
+        assert renderer.scene.begun == [("frame", 1), ("retry", 1), ("frame", 2)]  # type: ignore[union-attr]
     finally:
         renderer.close()
 

@@ -88,9 +88,13 @@ def tiles(frame: Frame, indices: tuple[int, ...], count: int, wait_ns: int) -> t
                            index=i, count=count, wait_ns=wait_ns) for i in indices)
 
 
-def render_node(renderer: SceneCanvasRenderer, job: FrameJob) -> dict[str, torch.Tensor]:
-    """Every scene canvas of ``job`` as its (H, W, 3) float colour."""
-    renderer.begin_frame(job)
+def render_node(renderer: SceneCanvasRenderer, job: FrameJob, again: bool = False) -> dict[str, torch.Tensor]:
+    """Every scene canvas of ``job`` as its (H, W, 3) float colour (``again``: the frame once more,
+    as a node renders it after a pair-buffer overflow)."""
+    if again:
+        renderer.begin_retry(job)
+    else:
+        renderer.begin_frame(job)
     out = {}
     for canvas in job.canvases:
         assert isinstance(canvas.content, SceneContent)
@@ -135,6 +139,27 @@ def test_tiles_from_the_other_node_compose_to_the_same_pixels(stage: Stage, asse
     assert_same(render_node(owner, jobs[frame.owner]), reference)
     assert owner_link.snapshot() == {"received": 2, "used": 2}
     assert owner.views.renders == 1
+
+
+def test_a_frame_rendered_again_renders_its_views_whole_without_waiting(
+        stage: Stage, assets: dict[str, LoadedAsset], frame: Frame) -> None:
+    """After a pair-buffer overflow a node renders the frame again: the bands it got were used by
+    the first render and the bands it rendered for others were sent, so neither node exchanges
+    tiles again (the owner would wait for bands that never come)."""
+    reference = render_node(SceneCanvasRenderer(stage, "cpu", assets), frame.jobs(())[frame.owner])
+    owner, helper = SceneCanvasRenderer(stage, "cpu", assets), SceneCanvasRenderer(stage, "cpu", assets)
+    owner_link = TileExchange(frame.owner, no_link)
+    helper_link = TileExchange(frame.helper, through_wire(owner_link.offer))
+    owner.attach_tiles(owner_link)
+    helper.attach_tiles(helper_link)
+    jobs = frame.jobs(tiles(frame, (2, 3), 4, time.monotonic_ns() + 5 * 10**9))
+    helper.begin_frame(jobs[frame.helper])
+    helper.begin_retry(jobs[frame.helper])
+    assert helper_link.snapshot() == {"rendered": 2, "sent": 2}
+    assert_same(render_node(owner, jobs[frame.owner]), reference)
+    assert_same(render_node(owner, jobs[frame.owner], again=True), reference)
+    assert owner_link.snapshot() == {"received": 2, "used": 2}
+    assert owner.views.renders == 2
 
 
 def test_a_late_helper_falls_back_to_local_rendering(stage: Stage, assets: dict[str, LoadedAsset],
