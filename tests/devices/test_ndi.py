@@ -101,10 +101,9 @@ def test_two_node_processes_send_their_own_canvases() -> None:
             assert outputs[canvas]["name"].endswith(f"({prefix} {canvas})")
             assert "listening on 127.0.0.1" in outputs[canvas]["detail"]  # rehearsal: nothing on the network
             receiver = Receiver(outputs[canvas]["address"])
-            got = receiver.frames(8)
+            got = consecutive_run(receiver, loop, run=8)
             receiver.close()
-            assert len(got) == 8, f"{canvas}: {len(got)} frames"
-            check_frames(got, loop, painter, canvas)
+            check_frames(got, loop, painter, canvas, run=8)
     finally:
         loop.stop()
         report = loop.report()
@@ -115,15 +114,40 @@ def test_two_node_processes_send_their_own_canvases() -> None:
     assert previews["link_bytes_received"] < frame_bytes  # every report of the run, less than one canvas
 
 
-def check_frames(frames: list[Received], loop: FrameLoop, painter: PatternPainter, canvas: str) -> None:
+def frame_count(loop: FrameLoop, timecode_100ns: int) -> int:
+    """The frame count an NDI timecode of ``loop``'s run names (30 fps)."""
+    first = loop.clock.tick(0).count
+    return next(c for c in range(first, first + 100_000) if count_to_ndi_100ns(c, Fraction(30)) == timecode_100ns)
+
+
+def consecutive_run(receiver: Receiver, loop: FrameLoop, run: int = 4, limit: int = 150,
+                    timeout_s: float = 30.0) -> list[Received]:
+    """Frames until the last ``run`` of them carry consecutive timecodes (at most ``limit`` frames
+    or ``timeout_s``). A loaded machine makes nodes miss deadlines: a missed frame repeats the
+    previous picture with its own timecode, so the run may take a while to come."""
+    out: list[Received] = []
+    counts: list[int] = []
+    give_up = time.monotonic() + timeout_s
+    while len(out) < limit and time.monotonic() < give_up:
+        got = receiver.frames(1, timeout_s=max(0.1, give_up - time.monotonic()))
+        out += got
+        counts += [frame_count(loop, frame.timecode) for frame in got]
+        if len(counts) >= run and np.diff(counts[-run:]).tolist() == [1] * (run - 1):
+            break
+    return out
+
+
+def check_frames(frames: list[Received], loop: FrameLoop, painter: PatternPainter, canvas: str,
+                 run: int = 4) -> None:
     """Each frame is the picture of the frame its timecode names (the counter strip agrees where the
-    canvas is large enough to carry one), and timecodes run on consecutively."""
+    canvas is large enough to carry one; a repeat carries its own picture's timecode), timecodes
+    never go back, and the last ``run`` frames' timecodes follow one another (``consecutive_run``)."""
     first = loop.clock.tick(0).count
     counts = []
     for got in frames:
         size = painter.still_layer(canvas, PatternSpec(name="sync")).shape
         assert (got.yres, got.xres, got.rate) == (size[0], size[1], Fraction(30))
-        count = next(c for c in range(first, first + 100_000) if count_to_ndi_100ns(c, Fraction(30)) == got.timecode)
+        count = frame_count(loop, got.timecode)
         frame = count - first
         counter = read_frame_counter(got.image)
         assert counter in (None, frame)
@@ -131,8 +155,8 @@ def check_frames(frames: list[Received], loop: FrameLoop, painter: PatternPainte
         expected = painter.paint(canvas, PatternSpec(name="sync"), frame)[..., :3].astype(np.int16)
         assert np.abs(got.image[..., :3].astype(np.int16) - expected).mean() < 6  # SpeedHQ is lossy
     assert counts == sorted(counts)
-    steps = np.diff(counts)
-    assert (steps == 1).sum() >= len(steps) // 2, f"timecodes not consecutive: {counts}"
+    assert len(counts) >= run and list(np.diff(counts[-run:])) == [1] * (run - 1), \
+        f"no {run} consecutive timecodes: {counts}"
 
 
 @pytest.mark.parametrize("packed", [False, True])

@@ -263,6 +263,50 @@ def test_a_stalled_node_is_restarted(backend: str) -> None:
     assert downs and downs[0][0] == "n2" and "stalled" in downs[0][1]
 
 
+def test_a_spare_taking_over_gets_the_first_answer_grace() -> None:
+    """A spare given a down node's canvases opens their outputs and buffers before its next report:
+    on a loaded host that outlasts ``stall_frames``. It is not killed for it (nobody would cover
+    the canvases then); its silence is judged by the first-answer grace, as a new node's is."""
+    stage = tiny_stage()
+    loop = thread_loop(stage, PatternSource(stage, PatternSpec(name="sync")), stall_frames=3,
+                       first_answer_grace_s=30.0)
+    downs: list[tuple[str, str]] = []
+    loop.events.node_down.connect(lambda node, why: downs.append((node, why)))
+    covered: list[int] = []
+    silenced: list[int] = []
+
+    def on_frame(stats: FrameStats) -> None:
+        covered.extend(stats.frame for n in stats.nodes if n.node == "n3" and n.canvases and not n.dropped)
+        if stats.frame == 5:
+            process = loop.cluster.process("n1")
+            assert process is not None
+            process.kill()
+
+    real_send, real_status = loop.cluster.send, loop.cluster.status
+
+    def slow_takeover(node: str, message: object) -> bool:
+        if node == "n3" and isinstance(message, FrameOrder) and message.canvases and len(silenced) < 8:
+            silenced.append(message.frame)
+            return True  # "sent", but the spare stays silent for its first 8 orders with a canvas
+        return real_send(node, message)  # type: ignore[arg-type]
+
+    def slow_restart(node: str) -> tuple[str, str]:
+        if node == "n1" and downs and not covered:
+            return "starting", "launching"  # n1 stays away until the spare has covered for it
+        return real_status(node)
+
+    loop.events.frame_presented.connect(on_frame)
+    try:
+        loop.cluster.start()
+        loop.cluster.send = slow_takeover  # type: ignore[method-assign]
+        loop.cluster.status = slow_restart  # type: ignore[assignment,method-assign]
+        loop.run(60)
+    finally:
+        loop.close()
+    assert [node for node, _ in downs] == ["n1"], downs
+    assert len(silenced) == 8 and covered and covered[0] > silenced[-1]
+
+
 def test_nodes_say_what_they_are_doing_while_they_start() -> None:
     stage = without_spare(tiny_stage())
     loop = thread_loop(stage, PatternSource(stage, PatternSpec(name="grid")))

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.devices.test_ndi import Receiver, check_frames
+from tests.devices.test_ndi import Receiver, check_frames, consecutive_run
 from tests.engine.helpers import tiny_stage
 from tests.waiting import wait_for
 from vpstage.frame_master import FrameLoop, PatternSource
@@ -100,7 +100,7 @@ def test_node_actors_send_their_own_ndi_and_fail_over_across_ray_nodes(loopback_
         assert before["front"]["node"] == "n1" and before["side"]["node"] == "n2"
         for canvas in ("front", "side"):
             receiver = Receiver(str(before[canvas]["address"]))
-            check_frames(receiver.frames(5), loop, painter, canvas)
+            check_frames(consecutive_run(receiver, loop), loop, painter, canvas)
             receiver.close()
         killed = loop.cluster.process("n1").pid  # type: ignore[union-attr]
         assert killed is not None and killed != os.getpid()
@@ -109,7 +109,7 @@ def test_node_actors_send_their_own_ndi_and_fail_over_across_ray_nodes(loopback_
         taken = outputs(loop)["front"]
         assert taken["name"] == before["front"]["name"]  # the same NDI source name, now from the spare
         receiver = Receiver(str(taken["address"]))
-        check_frames(receiver.frames(5), loop, painter, "front")
+        check_frames(consecutive_run(receiver, loop), loop, painter, "front")
         receiver.close()
         assert wait_for(lambda: outputs(loop).get("front", {}).get("node") == "n1", 120), "n1 never came home"
         assert outputs(loop)["front"]["name"] == before["front"]["name"]

@@ -15,7 +15,10 @@ Per frame N (on the loop's own thread, never the GUI's):
    not reported for ``stall_frames`` frames is down too and is killed. Down nodes are restarted
    and their canvases move to a free spare, which opens outputs under the same names; when the
    node is back, its canvases go home once the spare has closed its outputs for them (never two
-   senders of one name). A (re)started node's first report may take ``FIRST_ANSWER_GRACE_S``.
+   senders of one name). A (re)started node's first report may take ``FIRST_ANSWER_GRACE_S``, and
+   so may a node's first report after it is given canvases it was not rendering (a spare taking
+   over opens their outputs and sets up their buffers: on a loaded host that outlasts
+   ``stall_frames``, and killing the spare then would leave the canvases without anyone).
 
 Previews: the console asks for thumbnails (``previews.want``); the loop requests them from the
 owning nodes at most ``previews`` rate, within its byte budget.
@@ -113,6 +116,11 @@ class FrameLoop:
         self._answered: set[str] = set()
         self._waiting_since: dict[str, int] = {}
         """Node -> the first frame it was sent since its last report (stall detection)."""
+        self._rendering: dict[str, frozenset[str]] = {}
+        """Node -> the canvases of its last order."""
+        self._given_at: dict[str, int] = {}
+        """Node -> the first frame of its last order with canvases it was not rendering before:
+        it has answered (``_answered``) once it reports that frame or a later one."""
         self._outputs: dict[str, frozenset[str]] = {}
         """Node -> canvases it has outputs open for, as it last reported."""
         self._output_info: dict[str, tuple[dict[str, object], ...]] = {}
@@ -248,8 +256,18 @@ class FrameLoop:
                 order = replace(order, tiles=tiles[node])
             if self.cluster.send(node, order):
                 sent[node] = canvases
-                self._waiting_since.setdefault(node, plan.tick.index)
+                self._note_sent(node, canvases, plan.tick.index)
         return sent
+
+    def _note_sent(self, node: str, canvases: tuple[str, ...], frame: int) -> None:
+        """Stall bookkeeping for an order sent: a node given canvases it was not rendering gets the
+        first-answer grace again (module docstring, 5)."""
+        given = frozenset(canvases)
+        if not given <= self._rendering.get(node, frozenset()):
+            self._answered.discard(node)
+            self._given_at[node] = frame
+        self._rendering[node] = given
+        self._waiting_since.setdefault(node, frame)
 
     def _in_transit(self, canvas: str, owner: str) -> bool:
         """Another live node still has outputs open for ``canvas`` (it is being handed back)."""
@@ -302,7 +320,8 @@ class FrameLoop:
             self.assigner.observe(node, report)
         if report.tiles:
             self._tiles[node] = dict(report.tiles)
-        self._answered.add(node)
+        if report.frame >= self._given_at.get(node, 0):
+            self._answered.add(node)
         self._waiting_since.pop(node, None)
         self._outputs[node] = frozenset(report.outputs)
         if report.output_info is not None:
@@ -367,6 +386,8 @@ class FrameLoop:
         self._output_info.pop(node, None)
         self._waiting_since.pop(node, None)
         self._answered.discard(node)
+        self._rendering.pop(node, None)
+        self._given_at.pop(node, None)
         self.cluster.restart(node)
         self.failover.mark_starting(node)
         self.events.node_down.emit(node, reason)
