@@ -7,7 +7,9 @@ the project with the engine stopped (Engine → Start engine); its takes go to
 ``<project dir>/takes/takes.sqlite``.
 
 ``VPSTAGE_QUIT_AFTER_S`` (seconds) closes the window after that long: the smoke test and the
-screenshot script use it. ``VPSTAGE_ENGINE_REPORT`` (a file) receives the engine's run report
+screenshot script use it. ``VPSTAGE_QUIT_AFTER_FRAMES`` closes it once the engine has run that
+many frames instead (``VPSTAGE_QUIT_AFTER_S`` then caps the wait): the render nodes' start takes
+seconds, more on a loaded machine, and a test asks for frames, not for a duration. ``VPSTAGE_ENGINE_REPORT`` (a file) receives the engine's run report
 (JSON, ``LiveEngine.report()``) each time the engine stops. Qt's own messages go to stderr
 prefixed with ``qt:``. Python's logging and warnings go to the console's log file (``ui.live.console_log``:
 ``logs/console.log`` beside the project, or in the config folder in rehearsal); the terminal
@@ -41,6 +43,22 @@ def _qt_message(mode: Any, context: Any, message: str) -> None:
     if message in _IGNORED_QT_MESSAGES:
         return
     print(f"qt: {getattr(mode, 'name', mode)}: {message}", file=sys.stderr)
+
+
+def _close_after_frames(window: Any, frames: int) -> None:
+    """Close ``window`` once its engine's frame loop has closed ``frames`` frames (polled)."""
+    from PySide6.QtCore import QTimer
+
+    timer = QTimer(window)
+
+    def check() -> None:
+        models = window.live.models
+        if models is not None and models.loop is not None and models.loop.history.frames >= frames:
+            timer.stop()
+            window.close()
+
+    timer.timeout.connect(check)
+    timer.start(100)
 
 
 def run_console(project: str | None = None, rehearsal: bool = True, quit_after_s: float | None = None,
@@ -83,6 +101,8 @@ def run_console(project: str | None = None, rehearsal: bool = True, quit_after_s
         QTimer.singleShot(0, window.live.start_engine)
     if quit_after_s is None and os.environ.get("VPSTAGE_QUIT_AFTER_S"):
         quit_after_s = float(os.environ["VPSTAGE_QUIT_AFTER_S"])
+    if os.environ.get("VPSTAGE_QUIT_AFTER_FRAMES"):
+        _close_after_frames(window, int(os.environ["VPSTAGE_QUIT_AFTER_FRAMES"]))
     if quit_after_s is not None:
         QTimer.singleShot(int(quit_after_s * 1000), window.close)
     code = int(app.exec())
