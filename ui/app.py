@@ -9,8 +9,9 @@ the project with the engine stopped (Engine → Start engine); its takes go to
 ``VPSTAGE_QUIT_AFTER_S`` (seconds) closes the window after that long: the smoke test and the
 screenshot script use it. ``VPSTAGE_QUIT_AFTER_FRAMES`` closes it once the engine has run that
 many frames instead (``VPSTAGE_QUIT_AFTER_S`` then caps the wait): the render nodes' start takes
-seconds, more on a loaded machine, and a test asks for frames, not for a duration. ``VPSTAGE_ENGINE_REPORT`` (a file) receives the engine's run report
-(JSON, ``LiveEngine.report()``) each time the engine stops. Qt's own messages go to stderr
+seconds, more on a loaded machine, and a test asks for frames, not for a duration.
+``VPSTAGE_ENGINE_REPORT`` (a file) receives the engine's run report (JSON,
+``LiveEngine.report()``) each time the engine stops. Qt's own messages go to stderr
 prefixed with ``qt:``. Python's logging and warnings go to the console's log file (``ui.live.console_log``:
 ``logs/console.log`` beside the project, or in the config folder in rehearsal); the terminal
 shows only errors that are not the operator's to fix, one line each.
