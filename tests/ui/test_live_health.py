@@ -19,6 +19,7 @@ from pytestqt.qtbot import QtBot
 
 from tests.engine.helpers import thread_cluster
 from tests.ui.live_rig import LIVE_STAGE
+from tests.waiting import wait_for
 from ui.live.alarms import AlarmMonitor, split_notices
 from ui.live.event_relay import EventRelay
 from ui.live.health_panel import COL, HealthPanel
@@ -197,6 +198,8 @@ def test_the_health_plots_follow_a_running_loop(health: tuple[HealthPanel, Event
             for key in ("render:n1", "render:n2", "skew", "plan"):
                 x, y = panel.plots.curves[key].getData() if key in panel.plots.curves else (None, None)
                 assert x is None or len(x) == len(y)
+        assert wait_for(lambda: cpu_loop.history.frames > 20, 30)  # a loaded machine records fewer meanwhile
+        panel.refresh()
     finally:
         stop.set()
         writer.join(5)
