@@ -277,7 +277,7 @@ class NodeRuntime:
         self.trace.note(order.frame, "sending", start, due.deadline_ns)
         self.trace.note(order.frame, "sent", end, due.deadline_ns)
         self.trace.mark(order.frame, "outcome", due.outcome)
-        if due.outcome == "fresh" and due.result is not None:
+        if fresh and due.result is not None:
             previous, self._shown = self._shown, due.result
             self._shown_timecode_100ns = prepared.timecode_100ns
             if previous is not None:

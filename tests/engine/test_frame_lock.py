@@ -57,7 +57,8 @@ def test_duplicate_and_out_of_order_orders_are_refused() -> None:
     assert lock.schedule(order(5, 100 * MS), 100 * MS)
     assert not lock.schedule(order(5, 100 * MS), 100 * MS)
     assert not lock.schedule(order(3, 90 * MS), 90 * MS)
-    assert lock.counters.out_of_order == 2 and lock.next_deadline() == 100 * MS
+    upcoming = lock.upcoming()
+    assert lock.counters.out_of_order == 2 and upcoming is not None and upcoming.deadline_ns == 100 * MS
 
 
 def test_the_upcoming_present_is_the_oldest_frame_until_it_is_due() -> None:
@@ -191,8 +192,9 @@ def test_nodes_on_hosts_with_other_clocks_present_together() -> None:
         lock: FrameLock[str] = FrameLock()
         lock.schedule(order(0, frame.plan.tick.deadline_ns), syncs[node].to_local(frame.plan.tick.deadline_ns))
         lock.rendered(0, "pictures", finished_ns=syncs[node].to_local(frame.plan.tick.time_ns) + 4 * MS, render_ms=4)
-        local_deadline = lock.next_deadline()
-        assert local_deadline is not None
+        upcoming = lock.upcoming()
+        assert upcoming is not None
+        local_deadline = upcoming.deadline_ns
         due = lock.due(local_deadline, have_previous=False)  # the node wakes at its own deadline
         assert due is not None and due.outcome == "fresh"
         frame.reports[node] = report(0, syncs[node].to_master(local_deadline))

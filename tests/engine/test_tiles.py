@@ -124,15 +124,23 @@ def no_link(message: Message) -> bool:
     return False
 
 
-def test_tiles_from_the_other_node_compose_to_the_same_pixels(stage: Stage, assets: dict[str, LoadedAsset],
-                                                              frame: Frame) -> None:
-    reference = render_node(SceneCanvasRenderer(stage, "cpu", assets), frame.jobs(())[frame.owner])
-    assert any(float(c.abs().sum()) > 0 for c in reference.values())
+def linked_pair(stage: Stage, assets: dict[str, LoadedAsset], frame: Frame) \
+        -> tuple[SceneCanvasRenderer, TileExchange, SceneCanvasRenderer, TileExchange]:
+    """The owner's and the helper's scene renderers with their tile exchanges, the helper's bands
+    going to the owner through the wire codec."""
     owner, helper = SceneCanvasRenderer(stage, "cpu", assets), SceneCanvasRenderer(stage, "cpu", assets)
     owner_link = TileExchange(frame.owner, no_link)
     helper_link = TileExchange(frame.helper, through_wire(owner_link.offer))
     owner.attach_tiles(owner_link)
     helper.attach_tiles(helper_link)
+    return owner, owner_link, helper, helper_link
+
+
+def test_tiles_from_the_other_node_compose_to_the_same_pixels(stage: Stage, assets: dict[str, LoadedAsset],
+                                                              frame: Frame) -> None:
+    reference = render_node(SceneCanvasRenderer(stage, "cpu", assets), frame.jobs(())[frame.owner])
+    assert any(float(c.abs().sum()) > 0 for c in reference.values())
+    owner, owner_link, helper, helper_link = linked_pair(stage, assets, frame)
     jobs = frame.jobs(tiles(frame, (2, 3), 4, time.monotonic_ns() + 30 * 10**9))
     helper.begin_frame(jobs[frame.helper])  # renders its bands first and sends them
     assert helper_link.snapshot() == {"rendered": 2, "sent": 2}
@@ -147,11 +155,7 @@ def test_a_frame_rendered_again_renders_its_views_whole_without_waiting(
     the first render and the bands it rendered for others were sent, so neither node exchanges
     tiles again (the owner would wait for bands that never come)."""
     reference = render_node(SceneCanvasRenderer(stage, "cpu", assets), frame.jobs(())[frame.owner])
-    owner, helper = SceneCanvasRenderer(stage, "cpu", assets), SceneCanvasRenderer(stage, "cpu", assets)
-    owner_link = TileExchange(frame.owner, no_link)
-    helper_link = TileExchange(frame.helper, through_wire(owner_link.offer))
-    owner.attach_tiles(owner_link)
-    helper.attach_tiles(helper_link)
+    owner, owner_link, helper, helper_link = linked_pair(stage, assets, frame)
     jobs = frame.jobs(tiles(frame, (2, 3), 4, time.monotonic_ns() + 5 * 10**9))
     helper.begin_frame(jobs[frame.helper])
     helper.begin_retry(jobs[frame.helper])

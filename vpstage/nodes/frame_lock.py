@@ -13,7 +13,8 @@ the node's clock when scheduled). Two threads use this object:
   order start late as well (one overrun would cost a run of frames instead of one or two). Never
   two such skips in a row: the render after one always runs, so the node keeps measuring (and a
   node that can never make its deadlines still renders every other order);
-* the **present** thread waits for :meth:`next_deadline`, then takes the frame that is due with
+* the **present** thread takes the :meth:`upcoming` frame (its order and deadline), prepares its
+  present and waits for the deadline, then takes the frame that is due with
   :meth:`due`: its own pictures when they were ready in time (``fresh``), otherwise the previous
   pictures again (``repeat``, a late frame), or nothing yet (``black``). No frame is presented
   before its deadline, so no node runs ahead of the others.
@@ -152,13 +153,9 @@ class FrameLock(Generic[R]):
             entry.result, entry.render_ms = result, render_ms
             return True
 
-    def next_deadline(self) -> int | None:
-        """Deadline (node clock) of the oldest frame not yet presented."""
-        upcoming = self.upcoming()
-        return None if upcoming is None else upcoming.deadline_ns
-
     def upcoming(self) -> Scheduled[R] | None:
-        """The oldest frame not yet presented (its order and deadline), None when there is none."""
+        """The oldest frame not yet presented (its order and its deadline on the node's clock), None
+        when there is none."""
         with self._cond:
             return next(iter(self._frames.values()), None)
 
